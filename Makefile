@@ -1,0 +1,53 @@
+# 智能咨询 — the graduation-procedures assistant. See README.md.
+SHELL := /bin/bash
+PY311 ?= $(shell ls -d /root/.pyenv/versions/3.11.*/bin/python3.11 2>/dev/null | head -1 || command -v python3.11)
+PY310 ?= $(shell ls -d /root/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | head -1 || command -v python3.10)
+VENV := .venv
+RVENV := .venv-rasa
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup run test test-backend bench train validate chat clean
+
+# --- environments (rebuilt when their requirements change) -----------------
+$(VENV)/.stamp: requirements/app.txt
+	@echo ">> creating $(VENV) (backend, action server, tests) with $(PY311)"
+	@test -x "$(VENV)/bin/python" || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements/app.txt
+	@touch $@
+
+$(RVENV)/.stamp: requirements/rasa.txt
+	@echo ">> creating $(RVENV) (Rasa 3.6 server) with $(PY310)"
+	@test -x "$(RVENV)/bin/python" || $(PY310) -m venv $(RVENV)
+	$(RVENV)/bin/pip install -q --upgrade pip
+	$(RVENV)/bin/pip install -q -r requirements/rasa.txt
+	@touch $@
+
+setup: $(VENV)/.stamp $(RVENV)/.stamp
+
+# --- the assistant model -----------------------------------------------------
+train: setup
+	$(VENV)/bin/python scripts/train.py
+
+validate: setup
+	cd bot && ../$(RVENV)/bin/rasa data validate --domain domain --data ../data --config config.yml --fail-on-warnings
+
+# --- the whole system ---------------------------------------------------------
+run: setup
+	$(VENV)/bin/python scripts/run_all.py
+
+chat: setup
+	$(VENV)/bin/python scripts/chat.py
+
+# --- tests and benchmarks ----------------------------------------------------
+test: setup train
+	$(VENV)/bin/python -m pytest
+
+test-backend: $(VENV)/.stamp
+	$(VENV)/bin/python -m pytest tests/backend
+
+bench: setup train
+	$(VENV)/bin/python scripts/bench.py
+
+clean:
+	rm -rf var models results .pytest_cache
