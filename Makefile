@@ -37,7 +37,7 @@ run: setup
 	$(VENV)/bin/python scripts/run_all.py
 
 chat: setup
-	$(VENV)/bin/python scripts/chat.py
+	STUDENT=$(STUDENT) $(VENV)/bin/python scripts/chat.py
 
 # --- tests and benchmarks ----------------------------------------------------
 test: setup train

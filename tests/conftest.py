@@ -1,0 +1,41 @@
+"""Shared fixtures. `system` starts the real backend, action server and Rasa server once per test session."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from scripts.system import System, dev_login  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory):
+    """The whole assistant on free loopback ports, with a fresh seeded SQLite database."""
+    tmp = tmp_path_factory.mktemp("system")
+    s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def login(system):
+    """login('2025000005') -> a real token from the backend's demo login."""
+    cache = {}
+
+    def _login(student_id: str) -> str:
+        if student_id not in cache:
+            cache[student_id] = dev_login(system.backend_url, student_id)
+        return cache[student_id]
+
+    return _login
+
+
+def pytest_collection_modifyitems(config, items):
+    # CI must not silently skip the PostgreSQL or browser tests.
+    if os.environ.get("REQUIRE_POSTGRES") and not os.environ.get("TEST_POSTGRES_URL"):
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
