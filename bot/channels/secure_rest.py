@@ -1,0 +1,152 @@
+"""Authenticated REST channel for the web widget (replaces Rasa's stock `rest` channel).
+
+`POST /webhooks/rest/webhook` with `{"sender": "...", "message": "...", "metadata": {"token": "<jwt>"}}`.
+
+- A valid token (HS256, `AUTH_SECRET`) keys the conversation to the token's subject (`student:<sub>`); the
+  client's `sender` is ignored, so no client-chosen id can read or write a student's conversation.
+- Without a valid token the conversation is `anon:<sender>` and the token is not passed on. A client that sent
+  an expired/forged token is told once that its sign-in is no longer valid.
+- Only the verified token and the identity derived from it reach the bot in `metadata`.
+- Bad JSON / bad fields -> 400 with `{"code", "message"}`; a turn that yields no reply (action server or
+  backend down) returns a Chinese "try again later" message instead of an empty list.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.common import UNAVAILABLE_TEXT, TTLCache, conversation_id, verify_token
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 1000
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+EXPIRED_NOTICE = "您的登录已失效，当前以未登录身份回答；如需查询个人办理进度，请重新登录后再问。"
+DEFAULT_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"code": code, "message": message}, status=status)
+
+
+class SecureRestInput(InputChannel):
+    """REST channel that derives the conversation from a verified token."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def __init__(self, cors_origins: Optional[List[str]] = None, auth_secret: Optional[str] = None) -> None:
+        env = os.environ.get("CHAT_ALLOWED_ORIGINS")
+        if cors_origins is None:
+            raw = env if env is not None else DEFAULT_ORIGINS
+            cors_origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+        self.cors_origins = cors_origins
+        self.auth_secret = auth_secret
+        # anonymous senders already told that their token was rejected
+        self._told_expired = TTLCache(ttl=12 * 3600, max_items=20000)
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SecureRestInput":
+        credentials = credentials or {}
+        origins = credentials.get("cors_origins")
+        if isinstance(origins, str):
+            origins = [o.strip().rstrip("/") for o in origins.split(",") if o.strip()]
+        return cls(cors_origins=origins, auth_secret=credentials.get("auth_secret"))
+
+    # --- identity --------------------------------------------------------------------------------------
+    def resolve(self, sender: str, metadata: Dict[str, Any]) -> tuple[str, Dict[str, Any], bool]:
+        """Return (sender_id, metadata for the bot, token_rejected)."""
+        token = metadata.get("token") if isinstance(metadata, dict) else None
+        claims = verify_token(token, self.auth_secret) if token else None
+        if claims:
+            meta = {"token": token, "channel": "web", "role": claims["role"], "user_id": claims["sub"]}
+            return conversation_id(claims), meta, False
+        return f"anon:{sender}", {"channel": "web"}, bool(token)
+
+    # --- CORS ------------------------------------------------------------------------------------------
+    def _allowed_origin(self, origin: Optional[str]) -> Optional[str]:
+        if not origin:
+            return None
+        if "*" in self.cors_origins:
+            return "*"
+        return origin if origin.rstrip("/") in self.cors_origins else None
+
+    def _add_cors(self, request: Request, resp: HTTPResponse) -> None:
+        allowed = self._allowed_origin(request.headers.get("origin"))
+        if not allowed or "access-control-allow-origin" in resp.headers:
+            return
+        resp.headers["Access-Control-Allow-Origin"] = allowed
+        resp.headers["Vary"] = "Origin"
+        resp.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        resp.headers["Access-Control-Max-Age"] = "600"
+
+    # --- HTTP ------------------------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("secure_rest_webhook", __name__)
+
+        @bp.middleware("response")
+        async def cors(request: Request, resp: HTTPResponse) -> None:
+            if resp is not None:
+                self._add_cors(request, resp)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["OPTIONS"])
+        async def preflight(request: Request) -> HTTPResponse:
+            return response.empty(status=204)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return _error(413, "too_large", "消息太长了，请精简后再发送。")
+            try:
+                body = json.loads((request.body or b"").decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "bad_json", "请求格式不正确：需要 JSON。")
+            if not isinstance(body, dict):
+                return _error(400, "bad_json", "请求格式不正确：需要 JSON 对象。")
+            sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata") or {}
+            if not isinstance(sender, str) or not SENDER_RE.match(sender):
+                return _error(400, "bad_sender", "sender 需为 1-64 位字母、数字、下划线、点或短横线。")
+            if not isinstance(text, str) or not text.strip():
+                return _error(400, "empty_message", "请输入要咨询的内容。")
+            if len(text) > MAX_MESSAGE_CHARS:
+                return _error(400, "message_too_long", f"消息太长了，请控制在 {MAX_MESSAGE_CHARS} 字以内。")
+            if not isinstance(metadata, dict):
+                return _error(400, "bad_metadata", "metadata 需为 JSON 对象。")
+
+            sender_id, bot_meta, rejected = self.resolve(sender, metadata)
+            messages: List[Dict[str, Any]] = []
+            if rejected and sender_id not in self._told_expired:
+                self._told_expired.set(sender_id, True)
+                messages.append({"recipient_id": sender_id, "text": EXPIRED_NOTICE})
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=bot_meta)
+                )
+            except CancelledError:
+                logger.error("secure_rest: turn cancelled for %s", sender_id)
+            except Exception:  # the bot must still answer the person
+                logger.exception("secure_rest: turn failed for %s", sender_id)
+            messages.extend(collector.messages)
+            if not collector.messages:
+                messages.append({"recipient_id": sender_id, "text": UNAVAILABLE_TEXT})
+            return response.json(messages)
+
+        return bp

@@ -1,0 +1,524 @@
+"""WeChat Official Account (公众号) channel: `GET|POST /webhooks/wechat/webhook`.
+
+Protocol (see docs and ../shared/notes/channels.md):
+- every request carries `signature`, `timestamp`, `nonce`; the signature is checked in constant time and stale
+  timestamps are rejected before anything else happens (unverified requests never reach the bot);
+- plain and safe mode (`encrypt_type=aes`, `msg_signature`, AES key/AppID from the environment);
+- text messages go to the bot as sender `wechat:<openid>`, with the bound student's short-lived token (from the
+  backend) in the metadata; subscribe events get a welcome; other types a polite text;
+- 5-second rule: the passive reply is used when the answer is ready within `WECHAT_REPLY_TIMEOUT` (4 s),
+  otherwise `success` is answered and the answer goes out through the customer-service API in the background
+  (aiohttp with timeouts, never blocking the loop); retries of one message are answered once (TTL dedup by
+  MsgId, events by FromUserName+CreateTime);
+- replies are split by UTF-8 bytes and CDATA-escaped;
+- binding: a 6-digit code from the web page binds the OpenID to a student (backend integration endpoints),
+  "解绑" unbinds.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import re
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+
+from bot.channels.common import UNAVAILABLE_TEXT, TTLCache
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 1000
+REPLY_MAX_BYTES = 2000
+TIMESTAMP_TOLERANCE = 300  # seconds
+BIND_CODE_RE = re.compile(r"^\s*(?:绑定|绑定码)?\s*[:：]?\s*(\d{6})\s*$")
+UNBIND_RE = re.compile(r"^\s*(解绑|解除绑定|取消绑定)\s*$")
+BIND_HELP_RE = re.compile(r"^\s*(绑定|绑定学号|怎么绑定|如何绑定)\s*[?？]?\s*$")
+
+BIND_HOWTO = (
+    "绑定方法：在电脑或手机浏览器登录北京理工大学就业信息网，打开“智能咨询”，点击“获取微信绑定码”，"
+    "把 6 位绑定码（10 分钟内有效）直接发送到本公众号即可。"
+)
+WELCOME = (
+    "您好，欢迎关注！我是毕业生手续“智能咨询”助手，可以：\n"
+    "1. 解答毕业去向登记、户档信息登记、档案邮寄等手续问题；\n"
+    "2. 信息填错时告诉您该走哪条修改流程（改签申请、毕业去向修改、户档信息修改、个人信息完善）；\n"
+    "3. 绑定学号后查询您的办理进度、申请档案邮寄。\n"
+    + BIND_HOWTO
+    + "\n直接输入您的问题即可开始。"
+)
+UNBOUND_HINT = "（您还未绑定学号，以上为通用解答。如需查询个人办理进度，请先绑定。" + BIND_HOWTO + "）"
+NON_TEXT_REPLY = "目前只能处理文字消息，请直接用文字输入您的问题。"
+TOO_LONG_REPLY = f"消息太长了，请控制在 {MAX_TEXT_CHARS} 字以内再发送。"
+
+
+# --- pure helpers (unit-tested) ---------------------------------------------------------------------------
+def sha1_signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signature_ok(token: str, signature: str, timestamp: str, nonce: str, extra: Optional[str] = None) -> bool:
+    parts = [token, timestamp, nonce] + ([extra] if extra is not None else [])
+    return hmac.compare_digest(sha1_signature(*parts).encode(), (signature or "").encode())
+
+
+def cdata(text: str) -> str:
+    """Wrap in CDATA, splitting any `]]>` so the text cannot close the section."""
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def split_utf8(text: str, max_bytes: int = REPLY_MAX_BYTES) -> List[str]:
+    """Split text into chunks of at most `max_bytes` UTF-8 bytes, never inside a character.
+
+    Prefers to cut after a newline, then after Chinese/ASCII punctuation, within the last quarter of a chunk.
+    """
+    text = text.strip()
+    chunks: List[str] = []
+    while text:
+        if len(text.encode("utf-8")) <= max_bytes:
+            chunks.append(text)
+            break
+        size, cut = 0, 0
+        for i, ch in enumerate(text):
+            size += len(ch.encode("utf-8"))
+            if size > max_bytes:
+                break
+            cut = i + 1
+        best = cut
+        window = text[int(cut * 0.75):cut]
+        for seps in ("\n", "。！？；!?;", "，,、 "):
+            pos = max(window.rfind(s) for s in seps)
+            if pos >= 0:
+                best = int(cut * 0.75) + pos + 1
+                break
+        chunks.append(text[:best].strip())
+        text = text[best:].lstrip()
+    return [c for c in chunks if c]
+
+
+def text_reply_xml(to_user: str, from_user: str, content: str, now: Optional[int] = None) -> str:
+    return (
+        "<xml>"
+        f"<ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(now or time.time())}</CreateTime>"
+        "<MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(content)}</Content>"
+        "</xml>"
+    )
+
+
+def render_bot_messages(messages: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
+    """Bot messages -> one plain text for WeChat plus the payloads of numbered quick replies."""
+    parts: List[str] = []
+    payloads: List[str] = []
+    for m in messages:
+        if m.get("text"):
+            parts.append(str(m["text"]))
+        custom = m.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+            parts.append(custom["text"])
+        if m.get("image"):
+            parts.append(str(m["image"]))
+        buttons = [b for b in (m.get("buttons") or []) if isinstance(b, dict) and b.get("title")]
+        if buttons:
+            lines = []
+            for b in buttons:
+                payloads.append(str(b.get("payload") or b["title"]))
+                lines.append(f"{len(payloads)}. {b['title']}")
+            parts.append("回复数字选择：\n" + "\n".join(lines))
+    return "\n\n".join(p.strip() for p in parts if p and p.strip()), payloads
+
+
+class _Entry:
+    """State of one incoming message (for retries)."""
+
+    def __init__(self, task: "asyncio.Task[List[str]]") -> None:
+        self.task = task
+        self.mode = "pending"  # pending | passive | background
+        self.passive: Optional[str] = None
+        self.background_scheduled = False
+
+
+class WeChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    def __init__(
+        self,
+        token: str,
+        aes_key: Optional[str] = None,
+        appid: Optional[str] = None,
+        appsecret: Optional[str] = None,
+        api_base: str = "https://api.weixin.qq.com",
+        backend_url: str = "http://127.0.0.1:8000",
+        integration_key: str = "demo-integration-key",
+        reply_timeout: float = 4.0,
+        http_timeout: float = 5.0,
+    ) -> None:
+        self.token = token
+        self.appid = appid or ""
+        self.appsecret = appsecret or ""
+        self.crypto = WeChatCrypto(token, aes_key, appid or "") if aes_key else None
+        self.api_base = api_base.rstrip("/")
+        self.backend_url = backend_url.rstrip("/")
+        self.integration_key = integration_key
+        self.reply_timeout = reply_timeout
+        self.http_timeout = http_timeout
+        self._seen = TTLCache(ttl=120, max_items=20000)  # message key -> _Entry
+        self._buttons = TTLCache(ttl=30 * 60, max_items=20000)  # openid -> quick-reply payloads
+        self._hinted = TTLCache(ttl=24 * 3600, max_items=50000)  # openids told how to bind
+        self._bind_failures = TTLCache(ttl=10 * 60, max_items=20000)
+        self._access_token: Optional[Tuple[str, float]] = None
+        self._token_lock: Optional[asyncio.Lock] = None
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._tasks: set = set()
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        c = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
+        env = os.environ.get
+        return cls(
+            token=c.get("token") or env("WECHAT_TOKEN") or "demo-wechat-token",
+            aes_key=c.get("aes_key") or env("WECHAT_AES_KEY") or None,
+            appid=c.get("appid") or env("WECHAT_APPID") or None,
+            appsecret=c.get("appsecret") or env("WECHAT_APPSECRET") or None,
+            api_base=c.get("api_base") or env("WECHAT_API_BASE") or "https://api.weixin.qq.com",
+            backend_url=c.get("backend_url") or env("BACKEND_URL") or "http://127.0.0.1:8000",
+            integration_key=c.get("integration_key") or env("INTEGRATION_KEY") or "demo-integration-key",
+            reply_timeout=float(c.get("reply_timeout") or env("WECHAT_REPLY_TIMEOUT") or 4.0),
+        )
+
+    # --- outgoing HTTP (async, with timeouts) ----------------------------------------------------------
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.http_timeout, connect=2)
+            )
+        return self._session
+
+    async def _backend(self, method: str, path: str, payload: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+        """Call a backend integration endpoint; (0, {}) when the backend cannot be reached."""
+        try:
+            async with self._http().request(
+                method,
+                self.backend_url + path,
+                json=payload,
+                headers={"X-Integration-Key": self.integration_key},
+            ) as r:
+                try:
+                    data = await r.json(content_type=None)
+                except Exception:
+                    data = {}
+                return r.status, data if isinstance(data, dict) else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            logger.warning("wechat: backend %s %s unreachable", method, path)
+            return 0, {}
+
+    async def _access(self, refresh: bool = False) -> Optional[str]:
+        if self._token_lock is None:
+            self._token_lock = asyncio.Lock()
+        async with self._token_lock:
+            if not refresh and self._access_token and self._access_token[1] > time.monotonic():
+                return self._access_token[0]
+            try:
+                async with self._http().get(
+                    self.api_base + "/cgi-bin/token",
+                    params={"grant_type": "client_credential", "appid": self.appid, "secret": self.appsecret},
+                ) as r:
+                    data = await r.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+                logger.warning("wechat: access token request failed")
+                return None
+            tok = data.get("access_token") if isinstance(data, dict) else None
+            if not tok:
+                logger.warning("wechat: no access token: %s", data)
+                return None
+            ttl = max(60, int(data.get("expires_in") or 7200) - 300)
+            self._access_token = (tok, time.monotonic() + ttl)
+            return tok
+
+    async def send_customer_text(self, openid: str, text: str) -> bool:
+        """Send one text through the customer-service API (refreshing an expired access token once)."""
+        for attempt in range(2):
+            tok = await self._access(refresh=attempt > 0)
+            if not tok:
+                return False
+            try:
+                async with self._http().post(
+                    self.api_base + "/cgi-bin/message/custom/send",
+                    params={"access_token": tok},
+                    json={"touser": openid, "msgtype": "text", "text": {"content": text}},
+                ) as r:
+                    data = await r.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+                logger.warning("wechat: customer-service send failed")
+                return False
+            code = data.get("errcode", 0) if isinstance(data, dict) else -1
+            if code == 0:
+                return True
+            if code in (40001, 40014, 42001) and attempt == 0:
+                continue
+            logger.warning("wechat: customer-service send refused: %s", data)
+            return False
+        return False
+
+    async def _send_all_background(self, openid: str, chunks: List[str], delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        for chunk in chunks:
+            if not await self.send_customer_text(openid, chunk):
+                break
+
+    def _spawn(self, coro: Awaitable[Any]) -> "asyncio.Task":
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- conversation ---------------------------------------------------------------------------------
+    async def answer_text(self, on_new_message: Callable, openid: str, text: str) -> str:
+        """Produce the full answer text for one user text (binding commands or the bot)."""
+        if len(text) > MAX_TEXT_CHARS:
+            return TOO_LONG_REPLY
+        m = BIND_CODE_RE.match(text)
+        if m:
+            return await self._bind(openid, m.group(1))
+        if UNBIND_RE.match(text):
+            status, _ = await self._backend("DELETE", "/api/integration/wechat/bind", {"openid": openid})
+            if status in (200, 204, 404):
+                return "已解除学号绑定。之后仍可咨询通用问题；需要查询个人进度时可重新绑定。"
+            return UNAVAILABLE_TEXT
+        if BIND_HELP_RE.match(text):
+            return BIND_HOWTO
+
+        payloads = self._buttons.get(openid) or []
+        if text.strip().isdigit() and 1 <= int(text.strip()) <= len(payloads):
+            text = payloads[int(text.strip()) - 1]
+
+        status, data = await self._backend("POST", "/api/integration/wechat/token", {"openid": openid})
+        token = data.get("access_token") if status == 200 else None
+        metadata: Dict[str, Any] = {"channel": "wechat"}
+        if token:
+            metadata["token"] = token
+
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(
+                UserMessage(text, collector, f"wechat:{openid}", input_channel=self.name(), metadata=metadata)
+            )
+        except Exception:
+            logger.exception("wechat: bot turn failed")
+        reply, new_payloads = render_bot_messages(collector.messages)
+        if new_payloads:
+            self._buttons.set(openid, new_payloads)
+        else:
+            self._buttons.pop(openid)
+        if not reply:
+            reply = UNAVAILABLE_TEXT
+        if not token and status in (404,) and (openid not in self._hinted or "登录" in reply):
+            self._hinted.set(openid, True)
+            reply += "\n\n" + UNBOUND_HINT
+        return reply
+
+    async def _bind(self, openid: str, code: str) -> str:
+        failures = self._bind_failures.get(openid, 0)
+        if failures >= 5:
+            return "绑定码错误次数过多，请 10 分钟后再试，或在网页上重新获取绑定码。"
+        status, data = await self._backend(
+            "POST", "/api/integration/wechat/bind", {"openid": openid, "code": code}
+        )
+        if status == 200:
+            self._bind_failures.pop(openid)
+            name = str(data.get("name") or "").strip()
+            who = f"{name}同学，" if name else ""
+            return f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。发送“解绑”可解除绑定。"
+        if status == 0 or status >= 500:
+            return "暂时无法完成绑定，请稍后再试。"
+        self._bind_failures.set(openid, failures + 1)
+        if data.get("code") == "bind_code_expired":
+            return "绑定码已过期，请在就业信息网“智能咨询”中重新获取（10 分钟内有效）。"
+        return "绑定码无效或已使用，请核对后重新发送，或在就业信息网“智能咨询”中重新获取。"
+
+    # --- request handling -----------------------------------------------------------------------------
+    def _verify(self, request: Request) -> Optional[HTTPResponse]:
+        args = request.args
+        signature, timestamp, nonce = (args.get(k) or "" for k in ("signature", "timestamp", "nonce"))
+        if not (signature and timestamp and nonce) or len(nonce) > 64 or not timestamp.isdigit():
+            return response.text("missing or malformed signature parameters", status=400)
+        if abs(time.time() - int(timestamp)) > TIMESTAMP_TOLERANCE:
+            return response.text("stale timestamp", status=403)
+        if not signature_ok(self.token, signature, timestamp, nonce):
+            return response.text("invalid signature", status=403)
+        return None
+
+    def _xml_response(self, xml: str, request: Request) -> HTTPResponse:
+        if request.args.get("encrypt_type") == "aes" and self.crypto:
+            nonce = request.args.get("nonce") or ""
+            xml = self.crypto.encrypt_message(xml, nonce, str(int(time.time())))
+        return response.text(xml, content_type="application/xml; charset=utf-8")
+
+    def _parse(self, request: Request) -> Tuple[Optional[Any], Optional[HTTPResponse]]:
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return None, response.text("body too large", status=413)
+        if not body.strip():
+            return None, response.text("empty body", status=400)
+        lowered = body[:4096].lower()
+        if b"<!doctype" in lowered or b"<!entity" in lowered:
+            return None, response.text("entity declarations are not allowed", status=400)
+        try:
+            xml = body.decode("utf-8")
+            if request.args.get("encrypt_type") == "aes":
+                if not self.crypto:
+                    return None, response.text("safe mode is not configured", status=400)
+                msg_signature = request.args.get("msg_signature") or ""
+                if not msg_signature:
+                    return None, response.text("missing msg_signature", status=400)
+                from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+                try:
+                    xml = self.crypto.decrypt_message(
+                        xml, msg_signature, request.args.get("timestamp"), request.args.get("nonce")
+                    )
+                except (InvalidSignatureException, InvalidAppIdException):
+                    return None, response.text("invalid msg_signature or appid", status=403)
+                if "<!doctype" in xml.lower() or "<!entity" in xml.lower():
+                    return None, response.text("entity declarations are not allowed", status=400)
+            msg = parse_message(xml)
+        except Exception as e:  # ExpatError, ValueError (entities), KeyError, TypeError, bad padding...
+            logger.info("wechat: unparseable message: %s", type(e).__name__)
+            return None, response.text("malformed message", status=400)
+        if msg is None:
+            return None, response.text("missing fields", status=400)
+        raw = msg._data if isinstance(getattr(msg, "_data", None), dict) else {}
+
+        def field(name: str) -> Optional[str]:
+            v = raw.get(name)
+            return v if isinstance(v, str) else None
+
+        inc = {
+            "openid": field("FromUserName"),
+            "account": field("ToUserName"),
+            "create_time": field("CreateTime"),
+            "type": msg.type,
+            "event": (field("Event") or "").lower(),
+            "content": field("Content"),
+            "msg_id": field("MsgId"),
+        }
+        if not inc["openid"] or not inc["account"] or not inc["create_time"]:
+            return None, response.text("missing fields", status=400)
+        if len(inc["openid"]) > 128 or len(inc["account"]) > 128 or not inc["create_time"].isdigit():
+            return None, response.text("malformed fields", status=400)
+        if raw.get("MsgId") is not None and not (inc["msg_id"] or "").isdigit():
+            return None, response.text("malformed MsgId", status=400)
+        return inc, None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("wechat_webhook", __name__)
+
+        @bp.listener("after_server_stop")
+        async def close_http(app: Any, loop: Any) -> None:
+            if self._session is not None:
+                await self._session.close()
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            bad = self._verify(request)
+            if bad:
+                return bad
+            echostr = request.args.get("echostr")
+            if not echostr:
+                return response.text("missing echostr", status=400)
+            return response.text(echostr)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            bad = self._verify(request)
+            if bad:
+                return bad
+            msg, bad = self._parse(request)
+            if bad:
+                return bad
+            reply = await self._handle(msg, on_new_message)
+            if reply is None:
+                return response.text("success")
+            return self._xml_response(text_reply_xml(msg["openid"], msg["account"], reply), request)
+
+        return bp
+
+    async def _handle(self, msg: Dict[str, Any], on_new_message: Callable) -> Optional[str]:
+        """Return the passive reply text, or None to answer `success`."""
+        openid = msg["openid"]
+        if msg["type"] == "event":
+            if msg["event"] in ("subscribe", "subscribe_scan"):
+                # static and side-effect free, so a retry of the event may get it again
+                return split_utf8(WELCOME)[0]
+            return None
+        if msg["type"] != "text":
+            return NON_TEXT_REPLY
+        content = msg["content"]
+        if not content or not content.strip():
+            return "请直接输入您的问题。"
+        key = ("msg", openid, msg["msg_id"] or msg["create_time"])
+        entry: Optional[_Entry] = self._seen.get(key)
+        if entry is None:
+            entry = _Entry(asyncio.ensure_future(self._answer_chunks(on_new_message, openid, content.strip())))
+            self._seen.set(key, entry)
+        elif entry.mode == "passive":
+            return entry.passive  # WeChat did not get our first answer: same answer again
+        elif entry.mode == "background":
+            return None
+        try:
+            chunks = await asyncio.wait_for(asyncio.shield(entry.task), timeout=self.reply_timeout)
+        except asyncio.TimeoutError:
+            self._go_background(openid, entry)
+            return None
+        except Exception:
+            logger.exception("wechat: answer failed")
+            chunks = [UNAVAILABLE_TEXT]
+        if entry.mode == "background":
+            return None
+        entry.mode, entry.passive = "passive", chunks[0]
+        if len(chunks) > 1 and not entry.background_scheduled:
+            entry.background_scheduled = True
+            self._spawn(self._send_all_background(openid, chunks[1:], delay=0.5))
+        return chunks[0]
+
+    def _go_background(self, openid: str, entry: _Entry) -> None:
+        entry.mode = "background"
+        if entry.background_scheduled:
+            return
+        entry.background_scheduled = True
+
+        async def deliver() -> None:
+            try:
+                chunks = await entry.task
+            except Exception:
+                chunks = [UNAVAILABLE_TEXT]
+            await self._send_all_background(openid, chunks)
+
+        self._spawn(deliver())
+
+    async def _answer_chunks(self, on_new_message: Callable, openid: str, text: str) -> List[str]:
+        try:
+            reply = await self.answer_text(on_new_message, openid, text)
+        except Exception:
+            logger.exception("wechat: answer failed")
+            reply = UNAVAILABLE_TEXT
+        return split_utf8(reply) or [UNAVAILABLE_TEXT]
