@@ -1,0 +1,1 @@
+"""School-platform backend: the system of record the assistant acts on."""

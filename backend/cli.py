@@ -1,0 +1,92 @@
+"""Command line: `python -m backend.cli {migrate,seed,confirm,run}`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from .config import settings
+
+
+def alembic_config() -> Config:
+    return Config(str(Path(__file__).parent / "alembic.ini"))
+
+
+def migrate() -> None:
+    command.upgrade(alembic_config(), "head")
+
+
+def _seed(reset: bool) -> dict:
+    from .db import SessionLocal
+    from .seed import seed
+    with SessionLocal() as s:
+        return seed(s, reset=reset)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m backend.cli", description="School-platform backend commands")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="build/upgrade the schema (Alembic)")
+    sp = sub.add_parser("seed", help="(re)create the demo students 2025000001-7, staff and contacts")
+    sp.add_argument("--keep", action="store_true", help="do nothing if the demo students exist")
+    ip = sub.add_parser("import-roster", help="import roster rows (JSON list) provided by the school")
+    ip.add_argument("path")
+    cp = sub.add_parser("confirm", help="record a national-platform confirmation (demo)")
+    cp.add_argument("student_id")
+    cp.add_argument("--on", help="confirmation date YYYY-MM-DD (default today)")
+    rp = sub.add_parser("run", help="migrate, seed demo data and serve")
+    rp.add_argument("--host", default=os.environ.get("BACKEND_HOST", "127.0.0.1"))
+    rp.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
+    rp.add_argument("--keep-data", action="store_true", default=os.environ.get("KEEP_DATA") == "1",
+                    help="keep existing demo data instead of re-seeding it relative to today")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "migrate":
+        migrate()
+        print("schema is up to date")
+    elif args.cmd == "seed":
+        migrate()
+        print(_seed(reset=not args.keep))
+    elif args.cmd == "import-roster":
+        import json
+
+        from .db import SessionLocal
+        from .roster import RosterError, import_roster
+        migrate()
+        with SessionLocal() as s:
+            try:
+                print(f"imported {len(import_roster(s, json.loads(Path(args.path).read_text(encoding='utf-8'))))} rows")
+            except RosterError as e:
+                print(f"roster error: {e}", file=sys.stderr)
+                return 1
+    elif args.cmd == "confirm":
+        from . import services as S
+        from .auth import NATIONAL_ACTOR
+        from .db import SessionLocal
+        from .errors import APIError
+        with SessionLocal() as s:
+            try:
+                on = dt.date.fromisoformat(args.on) if args.on else None
+                print(S.confirm_national(s, args.student_id, on, NATIONAL_ACTOR))
+            except APIError as e:
+                print(f"{e.code}: {e.message}", file=sys.stderr)
+                return 1
+    elif args.cmd == "run":
+        import uvicorn
+        migrate()
+        if settings.demo_mode:
+            print(_seed(reset=not args.keep_data))
+        base = f"http://{args.host}:{args.port}"
+        print(f"backend:      {base}\nAPI docs:     {base}/docs\nhealth:       {base}/api/health\n"
+              f"database:     {settings.database_url}\ndemo mode:    {'on' if settings.demo_mode else 'off'}", flush=True)
+        uvicorn.run("backend.main:app", host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""One error body shape for every 4xx: {"code", "message", "fields"?}."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .validators import FieldError
+
+
+class APIError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: list[FieldError] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields, self.extra = status, code, message, fields, extra
+
+    def body(self) -> dict:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields is not None or self.status == 422:
+            body["fields"] = [f.dict() for f in (self.fields or [])]
+        body.update(self.extra)
+        return body
+
+
+def invalid(fields: list[FieldError], message: str | None = None) -> APIError:
+    msg = message or "；".join(f.message for f in fields[:3]) or "输入有误"
+    return APIError(422, "validation_error", msg, fields)
+
+
+def wrong_state(message: str, **extra: Any) -> APIError:
+    return APIError(409, "wrong_state", message, **extra)
+
+
+def not_found(message: str = "没有找到对应的记录。") -> APIError:
+    return APIError(404, "not_found", message)
+
+
+def forbidden(message: str = "您没有权限进行此操作。") -> APIError:
+    return APIError(403, "forbidden", message)
+
+
+_LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径参数", "header": "请求头"}
+
+
+def _pydantic_fields(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        typ = err.get("type", "")
+        if typ == "missing":
+            msg = f"缺少必填项“{field}”，请补充。"
+        elif typ in ("json_invalid", "model_attributes_type", "dict_type"):
+            msg = "请求内容不是有效的JSON对象，请检查格式。"
+        elif "type" in typ or typ.endswith("_parsing"):
+            msg = f"“{field}”的格式不正确，请按接口文档填写。"
+        elif typ == "extra_forbidden":
+            msg = f"不认识的字段“{field}”，请删去。"
+        else:
+            msg = f"“{field}”的值不正确，请检查后重试。"
+        out.append(FieldError(field, typ or "invalid", msg))
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(_: Request, exc: APIError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _pydantic_fields(exc)
+        return JSONResponse({"code": "validation_error", "message": fields[0].message if fields else "输入有误",
+                             "fields": [f.dict() for f in fields]}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: ("not_found", "没有这个接口或记录。"), 405: ("method_not_allowed", "不支持这种请求方法。")}
+        code, msg = codes.get(exc.status_code, ("http_error", str(exc.detail)))
+        return JSONResponse({"code": code, "message": msg}, status_code=exc.status_code)

@@ -1,0 +1,168 @@
+"""ORM model (SQLAlchemy 2, typed)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+
+class College(Base):
+    __tablename__ = "colleges"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    officer_name: Mapped[str] = mapped_column(String(50))
+    officer_phone: Mapped[str] = mapped_column(String(30))
+    officer_email: Mapped[str] = mapped_column(String(100))
+    office_hours: Mapped[str] = mapped_column(String(100))
+    office_location: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(20))  # counselor | school
+    college_code: Mapped[str | None] = mapped_column(ForeignKey("colleges.code"), nullable=True)
+
+
+class Student(Base):
+    __tablename__ = "students"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # 学号
+    # roster (read-only, provided by the school)
+    name: Mapped[str] = mapped_column(String(50))
+    exam_no: Mapped[str] = mapped_column(String(30), default="")
+    gender: Mapped[str] = mapped_column(String(4))
+    college_code: Mapped[str] = mapped_column(ForeignKey("colleges.code"), index=True)
+    major: Mapped[str] = mapped_column(String(100))
+    degree: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(20))
+    graduation_date: Mapped[dt.date] = mapped_column(Date)
+    ethnicity: Mapped[str] = mapped_column(String(20), default="")
+    id_number: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    schooling_years: Mapped[str] = mapped_column(String(10), default="")
+    enrolled_on: Mapped[str] = mapped_column(String(10), default="")
+    training_mode: Mapped[str] = mapped_column(String(20), default="")
+    home_address: Mapped[str] = mapped_column(String(200), default="")
+    # personal fields (个人信息完善, filled by the student)
+    political_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    origin_place: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    hardship_category: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    wechat: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    counselor_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    class_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    profile_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # personal data changed by an approved 个人信息完善 request (needs a new sync)
+    personal_approved_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # national platform
+    national_confirmed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    needs_reconfirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    # staff override for an early pilot credit code that fails the checksum
+    credit_code_override: Mapped[str | None] = mapped_column(String(18), nullable=True)
+
+    college: Mapped[College] = relationship(lazy="joined")
+
+
+class _ReviewedRecord:
+    state: Mapped[str] = mapped_column(String(20), default="not_started", index=True)
+    rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    college_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    college_reviewer: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    school_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    school_reviewer: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # the date the current content was approved by the school (reset when a change request is applied)
+    approved_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Destination(_ReviewedRecord, Base):
+    __tablename__ = "destinations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), unique=True)
+    destination_type: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    unit: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    student: Mapped[Student] = relationship(lazy="joined")
+
+
+class Archive(_ReviewedRecord, Base):
+    __tablename__ = "archives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), unique=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    student: Mapped[Student] = relationship(lazy="joined")
+
+
+class ChangeRequest(_ReviewedRecord, Base):
+    __tablename__ = "change_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # one open request per student and kind: "<student>:<kind>" while open, NULL once decided
+    open_key: Mapped[str | None] = mapped_column(String(60), unique=True, nullable=True)
+
+    student: Mapped[Student] = relationship(lazy="joined")
+
+
+class MailingRequest(Base):
+    __tablename__ = "mailing_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    # exactly one active request per student: the student id while active, NULL if ever cancelled
+    active_key: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="submitted")
+    archive_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ems_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    student: Mapped[Student] = relationship(lazy="joined")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str] = mapped_column(String(60))
+    student_id: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class WechatBindCode(Base):
+    __tablename__ = "wechat_bind_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(6), index=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WechatBinding(Base):
+    __tablename__ = "wechat_bindings"
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), unique=True)
+    bound_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = ["College", "Staff", "Student", "Destination", "Archive", "ChangeRequest", "MailingRequest",
+           "AuditLog", "WechatBindCode", "WechatBinding", "UniqueConstraint"]

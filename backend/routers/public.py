@@ -1,0 +1,172 @@
+"""Identity, public reference endpoints, form validation and integrations."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import categories as C
+from .. import clock, workdays
+from .. import models as M
+from .. import services as S
+from ..auth import NATIONAL_ACTOR, Principal, cas_provider, integration_key, issue_token, optional_principal
+from ..config import settings
+from ..db import get_session
+from ..errors import APIError, invalid
+from ..schemas import BindIn, ConfirmIn, DevLoginIn, OpenidIn, TokenOut
+from ..validators import FieldError, validate_archive, validate_destination, validate_profile
+
+router = APIRouter(prefix="/api")
+
+GENERAL_CONTACT = {
+    "name": "学生就业指导中心", "phone": "010-68913456", "email": "job@bit.edu.cn",
+    "office_hours": "工作日 8:30-11:30，14:00-17:00", "office_location": "中关村校区 学生就业指导中心",
+    "website": "http://job.bit.edu.cn",
+}
+
+
+def contact_view(c: M.College) -> dict:
+    return {"college": c.name, "college_code": c.code, "name": c.officer_name, "phone": c.officer_phone,
+            "email": c.officer_email, "office_hours": c.office_hours, "office_location": c.office_location}
+
+
+@router.get("/health", tags=["public"])
+def health() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/contacts", tags=["public"])
+def contacts(s: Session = Depends(get_session)) -> dict:
+    return {"general": GENERAL_CONTACT,
+            "colleges": [contact_view(c) for c in s.scalars(select(M.College).order_by(M.College.code))]}
+
+
+@router.get("/calendar/next-workday", tags=["public"])
+def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD; default today")) -> dict:
+    try:
+        day = dt.date.fromisoformat(date) if date else clock.today()
+    except ValueError:
+        raise invalid([FieldError("date", "date_format", "日期格式应为YYYY-MM-DD，例如2026-10-01。")])
+    nxt, est = workdays.next_workday_info(day)
+    return {"date": day.isoformat(), "is_workday": workdays.is_workday(day), "next_workday": nxt.isoformat(),
+            "estimated": est, "note": "超出官方节假日数据范围，按周末和预估节假日推算，以学校通知为准。" if est else None}
+
+
+@router.get("/categories", tags=["public"])
+def categories() -> dict:
+    return {"destination_types": C.DESTINATION_TYPES, "unit_types": sorted(C.UNIT_TYPES),
+            "archive_types": C.ARCHIVE_TYPES, "hukou_choices": C.HUKOU_CHOICES,
+            "political_statuses": C.POLITICAL_STATUSES, "hardship_categories": C.HARDSHIP_CATEGORIES,
+            "unit_natures": C.UNIT_NATURES, "industries": C.INDUSTRIES, "job_categories": C.JOB_CATEGORIES,
+            "change_kinds": C.CHANGE_KINDS}
+
+
+@router.post("/validation/{form}", tags=["public"])
+def validate_form(form: str, body: dict, p: Principal | None = Depends(optional_principal),
+                  s: Session = Depends(get_session)) -> dict:
+    """Validate a partial form without saving. With a student token, rules that need the student apply too."""
+    ctx: dict = {}
+    override = None
+    if p and p.role == "student":
+        st = S.get_student(s, p.id)
+        ctx, override = S.student_ctx(st), st.credit_code_override
+    if form == "profile":
+        unknown = [FieldError(k, "unknown_field", f"个人信息中没有“{k}”这一项。") for k in body
+                   if k not in C.PERSONAL_FIELDS]
+        errs = unknown + validate_profile({k: v for k, v in body.items() if k in C.PERSONAL_FIELDS}, ctx, True)
+    elif form == "destination":
+        errs = validate_destination(body, partial=True, override_code=override)
+    elif form == "archive":
+        errs = validate_archive(body, ctx, partial=True)
+    else:
+        raise APIError(404, "not_found", "表单应为 profile、destination 或 archive。")
+    return {"ok": not errs, "fields": [e.dict() for e in errs]}
+
+
+# --- identity ----------------------------------------------------------------------------------------------
+@router.post("/auth/dev-login", tags=["identity"], response_model=TokenOut)
+def dev_login(body: DevLoginIn, s: Session = Depends(get_session)) -> dict:
+    if not settings.demo_mode:
+        raise APIError(404, "demo_disabled", "演示登录未开启，请使用统一身份认证登录。")
+    if bool(body.student_id) == bool(body.staff_id):
+        raise invalid([FieldError("student_id", "required", "请提供 student_id（学号）或 staff_id 其中之一。")])
+    if body.student_id:
+        if not s.get(M.Student, body.student_id.strip()):
+            raise APIError(404, "not_found", "没有这个学号的学生。")
+        return {"access_token": issue_token(body.student_id.strip(), "student"), "token_type": "bearer"}
+    sf = s.get(M.Staff, body.staff_id.strip())
+    if not sf:
+        raise APIError(404, "not_found", "没有这个工作人员账号。")
+    return {"access_token": issue_token(sf.id, sf.role), "token_type": "bearer"}
+
+
+def _callback_url(request: Request, next_: str) -> str:
+    base = settings.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/api/auth/cas/callback?" + urlencode({"next": next_})
+
+
+def _safe_next(next_: str | None) -> str:
+    n = next_ or "/"
+    if not n.startswith("/") or n.startswith("//") or "\\" in n:
+        raise invalid([FieldError("next", "unsafe_redirect", "登录后跳转地址只能是本站的相对路径。")])
+    return n
+
+
+@router.get("/auth/cas/login", tags=["identity"])
+def cas_login(request: Request, next: str | None = None) -> RedirectResponse:  # noqa: A002
+    cas = cas_provider()
+    if cas is None:
+        raise APIError(404, "sso_not_configured", "统一身份认证未配置（CAS_SERVER_URL）。")
+    return RedirectResponse(cas.login_url(_callback_url(request, _safe_next(next))), status_code=302)
+
+
+@router.get("/auth/cas/callback", tags=["identity"])
+def cas_callback(request: Request, ticket: str = Query(min_length=1), next: str | None = None,  # noqa: A002
+                 s: Session = Depends(get_session)) -> RedirectResponse:
+    cas = cas_provider()
+    if cas is None:
+        raise APIError(404, "sso_not_configured", "统一身份认证未配置（CAS_SERVER_URL）。")
+    target = _safe_next(next)
+    user = cas.validate(ticket, _callback_url(request, target))
+    if s.get(M.Student, user):
+        token = issue_token(user, "student")
+    elif (sf := s.get(M.Staff, user)) is not None:
+        token = issue_token(sf.id, sf.role)
+    else:
+        raise APIError(403, "forbidden", "统一身份认证通过，但您不在本届毕业生名单中。如有疑问请联系学院就业工作负责老师。")
+    return RedirectResponse(f"{target}#access_token={token}&token_type=bearer", status_code=302)
+
+
+# --- integrations ------------------------------------------------------------------------------------------
+@router.post("/integration/national/confirmations", tags=["integration"], dependencies=[Depends(integration_key)])
+def national_confirmation(body: ConfirmIn, s: Session = Depends(get_session)) -> dict:
+    return S.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
+
+
+@router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
+def wechat_bind(body: BindIn, s: Session = Depends(get_session)) -> dict:
+    return S.bind_wechat(s, body.openid, body.code)
+
+
+@router.post("/integration/wechat/token", tags=["wechat"], dependencies=[Depends(integration_key)])
+def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
+    b = s.get(M.WechatBinding, body.openid)
+    if b is None:
+        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    return {"access_token": issue_token(b.student_id, "student", ttl_minutes=30), "token_type": "bearer",
+            "student_id": b.student_id}
+
+
+@router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
+def wechat_unbind(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
+    b = s.get(M.WechatBinding, body.openid)
+    if b is None:
+        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    S.audit(s, S.SYSTEM, b.student_id, "wechat", b.openid, "unbind", {"openid": b.openid}, None)
+    s.delete(b)
+    s.commit()
+    return {"bound": False}

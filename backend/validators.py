@@ -1,0 +1,374 @@
+"""Field validation: national check algorithms and the school's archive rules.
+
+Every check returns a list of `FieldError` (field path, machine code, Chinese message saying what is wrong
+and how to fix it). Nothing here touches the database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+
+from . import categories as C
+
+
+@dataclass
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+    def dict(self) -> dict:
+        return asdict(self)
+
+
+# --- 统一社会信用代码 (GB 32100-2015) ---------------------------------------------------
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def check_credit_code(code: str, field: str = "unit.credit_code", allow_checksum_override: bool = False
+                      ) -> list[FieldError]:
+    code = (code or "").strip().upper()
+    if len(code) != 18:
+        return [FieldError(field, "credit_code_length",
+                           f"统一社会信用代码应为18位，您填写的是{len(code)}位。请对照单位营业执照或调档函重新填写。")]
+    bad = sorted({c for c in code if c not in CREDIT_ALPHABET})
+    if bad:
+        return [FieldError(field, "credit_code_chars",
+                           f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（代码不使用字母I、O、S、V、Z）。"
+                           "请检查是否把数字0/1/5/2误写成了字母。")]
+    if code[17] != credit_code_check_char(code[:17]) and not allow_checksum_override:
+        return [FieldError(field, "credit_code_checksum",
+                           "统一社会信用代码校验位不正确，可能有字符抄错。请对照营业执照逐位核对；若确为早期试点代码，"
+                           "请联系学院就业工作负责老师，由学校人工核验后放行。")]
+    return []
+
+
+# --- 居民身份证号码 (GB 11643-1999) ------------------------------------------------------
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def id_check_digit(first17: str) -> str:
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def check_id_number(value: str, field: str = "id_number") -> list[FieldError]:
+    v = (value or "").strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", v):
+        return [FieldError(field, "id_number_format", "身份证号应为18位：前17位是数字，最后一位是数字或X。")]
+    try:
+        dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return [FieldError(field, "id_number_birth", "身份证号第7至14位的出生日期不是有效日期，请核对。")]
+    if v[17] != id_check_digit(v[:17]):
+        return [FieldError(field, "id_number_checksum", "身份证号校验位不正确，可能有数字抄错，请对照身份证逐位核对。")]
+    return []
+
+
+# --- simple formats --------------------------------------------------------------------------
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+WECHAT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{5,19}$")
+EMS_RE = re.compile(r"^(\d{13}|[A-Z]{2}\d{9}[A-Z]{2})$")
+
+
+def check_mobile(value: str, field: str, label: str) -> list[FieldError]:
+    if not MOBILE_RE.match((value or "").strip()):
+        return [FieldError(field, "mobile_format", f"{label}应为11位手机号码，以13-19开头，例如13812345678。")]
+    return []
+
+
+def check_phone(value: str, field: str, label: str) -> list[FieldError]:
+    v = (value or "").strip().replace(" ", "")
+    if MOBILE_RE.match(v) or LANDLINE_RE.match(v):
+        return []
+    return [FieldError(field, "phone_format",
+                       f"{label}应为11位手机号码或带区号的固定电话，例如13812345678或010-68912345。")]
+
+
+def check_email(value: str, field: str, label: str = "邮箱") -> list[FieldError]:
+    if not EMAIL_RE.match((value or "").strip()):
+        return [FieldError(field, "email_format", f"{label}格式不正确，应类似 name@example.com，请检查@和域名。")]
+    return []
+
+
+# --- provinces and postal codes --------------------------------------------------------------
+PROVINCE_POSTAL: dict[str, tuple[str, ...]] = {
+    "北京": ("10",), "上海": ("20",), "天津": ("30",), "重庆": ("40",), "河北": ("05", "06", "07"),
+    "山西": ("03", "04"), "内蒙古": ("01", "02"), "辽宁": ("11", "12"), "吉林": ("13",),
+    "黑龙江": ("15", "16"), "江苏": ("21", "22"), "安徽": ("23", "24"), "山东": ("25", "26", "27"),
+    "浙江": ("31", "32"), "江西": ("33", "34"), "福建": ("35", "36"), "湖南": ("41", "42"),
+    "湖北": ("43", "44"), "河南": ("45", "46", "47"), "广东": ("51", "52"), "广西": ("53", "54"),
+    "贵州": ("55", "56"), "海南": ("57",), "四川": ("61", "62", "63", "64"), "云南": ("65", "66", "67"),
+    "陕西": ("71", "72"), "甘肃": ("73", "74"), "宁夏": ("75",), "青海": ("81",), "新疆": ("83", "84"),
+    "西藏": ("85",),
+}
+
+
+def province_of(address: str) -> str | None:
+    a = (address or "").strip()
+    for p in PROVINCE_POSTAL:
+        if a.startswith(p):
+            return p
+    return None
+
+
+def check_postal_code(code: str, address: str | None, field: str = "postal_code") -> list[FieldError]:
+    c = (code or "").strip()
+    if not re.fullmatch(r"\d{6}", c):
+        return [FieldError(field, "postal_code_format", "邮政编码应为6位数字（可以0开头），例如100081。")]
+    prov = province_of(address or "")
+    if prov and c[:2] not in PROVINCE_POSTAL[prov]:
+        want = "、".join(f"{p}开头" for p in PROVINCE_POSTAL[prov])
+        return [FieldError(field, "postal_code_province",
+                           f"邮政编码{c}与地址所在的{prov}不符（{prov}的邮政编码以{want}），请核对邮编或地址。")]
+    return []
+
+
+_STREET_RE = re.compile(r"(路|街|大街|大道|道|巷|胡同|弄|里|村|镇|乡|园区|开发区)")
+_NUMBER_RE = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*(号|号楼|栋|幢|座|层|室|单元)")
+_HOME_WORDS = ("家中", "家里", "住宅", "老家", "寓所", "本人家")
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s,，。.、\-—()（）#]", "", s or "")
+
+
+def check_precise_address(value: str, field: str, label: str) -> list[FieldError]:
+    v = (value or "").strip()
+    if not province_of(v):
+        return [FieldError(field, "address_province", f"{label}请从省（自治区、直辖市）写起，例如“北京市海淀区中关村南大街5号”。")]
+    if not _STREET_RE.search(v) or not _NUMBER_RE.search(v):
+        return [FieldError(field, "address_not_precise",
+                           f"{label}必须精确到街道和门牌号（例如“……路/街……号”），请补充街道名称和门牌号。")]
+    return []
+
+
+def check_not_home(value: str, home_address: str | None, field: str) -> list[FieldError]:
+    v = _norm(value)
+    home = _norm(home_address or "")
+    if any(w in value for w in _HOME_WORDS) or (home and (v == home or (len(home) >= 8 and home in v))):
+        return [FieldError(field, "address_is_home",
+                           "档案接收地址不能是家庭住址：档案只能寄往有档案管理权限的单位或公共就业人才服务机构，"
+                           "请填写接收单位的地址。")]
+    return []
+
+
+_FAMILY_WORDS = ("父亲", "母亲", "爸爸", "妈妈", "爸", "妈", "哥哥", "姐姐", "弟弟", "妹妹", "爷爷", "奶奶",
+                 "外公", "外婆", "丈夫", "妻子", "家属", "本人")
+
+
+def check_recipient(name: str, phone: str, student: dict, name_field: str, phone_field: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    n = (name or "").strip()
+    msg = "档案接收人不能是毕业生本人或家属（紧急联系人视为家属），请填写接收单位负责档案的老师或工作人员。"
+    family_names = {student.get("name"), student.get("emergency_contact_name")} - {None, ""}
+    if n in family_names or n in _FAMILY_WORDS:
+        errs.append(FieldError(name_field, "recipient_is_family", msg))
+    phones = {student.get("mobile"), student.get("emergency_contact_phone")} - {None, ""}
+    if (phone or "").strip() in phones:
+        errs.append(FieldError(phone_field, "recipient_phone_is_family",
+                               "档案联系人电话与您本人或紧急联系人的电话相同；接收人不能是本人或家属，请填写接收单位的联系电话。"))
+    return errs
+
+
+def _required(value, field: str, label: str) -> list[FieldError]:
+    if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+        return [FieldError(field, "required", f"请填写{label}。")]
+    return []
+
+
+def _choice(value: str, choices, field: str, label: str) -> list[FieldError]:
+    if value not in choices:
+        shown = "、".join(list(choices)[:12])
+        return [FieldError(field, "invalid_choice", f"{label}“{value}”不在可选范围内，请从以下选项中选择：{shown}。")]
+    return []
+
+
+def _length(value: str, field: str, label: str, max_len: int = 100) -> list[FieldError]:
+    if isinstance(value, str) and len(value) > max_len:
+        return [FieldError(field, "too_long", f"{label}最多{max_len}个字，请精简。")]
+    return []
+
+
+# --- forms -------------------------------------------------------------------------------------
+def validate_profile(data: dict, student: dict, partial: bool = False) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for key, label in C.PERSONAL_FIELDS.items():
+        if key not in data or data[key] is None:
+            if not partial:
+                errs += _required(None, key, label)
+            continue
+        v = data[key]
+        if not isinstance(v, str):
+            errs.append(FieldError(key, "type", f"{label}应为文字。"))
+            continue
+        if not v.strip():
+            errs += _required(v, key, label)
+            continue
+        errs += _length(v, key, label)
+        if key == "political_status":
+            errs += _choice(v, C.POLITICAL_STATUSES, key, label)
+        elif key == "hardship_category":
+            errs += _choice(v, C.HARDSHIP_CATEGORIES, key, label)
+        elif key == "origin_place" and not province_of(v):
+            errs.append(FieldError(key, "origin_place_province",
+                                   "生源所在地请从省份写起，例如“北京市 东城区”。生源地是高考前的户口所在地。"))
+        elif key in ("mobile", "emergency_contact_phone"):
+            errs += check_mobile(v, key, label)
+        elif key == "email":
+            errs += check_email(v, key)
+        elif key == "wechat" and not (WECHAT_RE.match(v) or MOBILE_RE.match(v)):
+            errs.append(FieldError(key, "wechat_format", "微信号应为6-20位字母、数字、下划线或减号并以字母开头，也可以填绑定的手机号。"))
+    name = student.get("name")
+    if data.get("emergency_contact_name") and data.get("emergency_contact_name") == name:
+        errs.append(FieldError("emergency_contact_name", "emergency_is_self", "紧急联系人不能是本人，请填写家人或其他可联系的人。"))
+    mobile = data.get("mobile", student.get("mobile"))
+    if data.get("emergency_contact_phone") and data.get("emergency_contact_phone") == mobile:
+        errs.append(FieldError("emergency_contact_phone", "emergency_is_self", "紧急联系人手机号不能与本人手机号相同。"))
+    return errs
+
+
+def validate_unit(unit: dict, partial: bool = False, override_code: str | None = None) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not isinstance(unit, dict):
+        return [FieldError("unit", "type", "单位信息格式不正确。")]
+    for key in unit:
+        if key not in C.UNIT_FIELDS:
+            errs.append(FieldError(f"unit.{key}", "unknown_field", f"单位信息中没有“{key}”这一项。"))
+    for key, label in C.UNIT_FIELDS.items():
+        f = f"unit.{key}"
+        v = unit.get(key)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            if not partial and key in C.UNIT_REQUIRED:
+                errs += _required(None, f, label)
+            continue
+        if not isinstance(v, str):
+            errs.append(FieldError(f, "type", f"{label}应为文字。"))
+            continue
+        errs += _length(v, f, label, 200 if key in ("address", "remark") else 100)
+        if key == "credit_code":
+            errs += check_credit_code(v, f, allow_checksum_override=bool(override_code)
+                                      and v.strip().upper() == override_code)
+        elif key == "contact_phone":
+            errs += check_phone(v, f, label)
+        elif key == "contact_email":
+            errs += check_email(v, f, "单位邮箱")
+        elif key == "industry":
+            errs += _choice(v, C.INDUSTRIES, f, label)
+        elif key == "nature":
+            errs += _choice(v, C.UNIT_NATURES, f, label)
+        elif key == "job_category":
+            errs += _choice(v, C.JOB_CATEGORIES, f, label)
+        elif key == "location" and not province_of(v):
+            errs.append(FieldError(f, "address_province", "单位所在地请从省（直辖市）写起，例如“北京市昌平区”。"))
+    return errs
+
+
+def validate_destination(data: dict, partial: bool = False, override_code: str | None = None) -> list[FieldError]:
+    errs: list[FieldError] = []
+    t = data.get("destination_type")
+    if t is None:
+        if not partial:
+            errs += _required(None, "destination_type", "毕业去向类型")
+        return errs + (validate_unit(data["unit"], True, override_code) if data.get("unit") else [])
+    t = str(t)
+    if t not in C.DESTINATION_TYPES:
+        codes = "、".join(f"{k} {v}" for k, v in C.DESTINATION_TYPES.items())
+        return [FieldError("destination_type", "invalid_choice", f"毕业去向类型“{t}”不存在，请从以下选项中选择：{codes}。")]
+    if t in C.UNIT_TYPES:
+        errs += validate_unit(data.get("unit") or {}, partial, override_code)
+    elif data.get("unit"):
+        errs.append(FieldError("unit", "unit_not_applicable",
+                               f"去向类型“{C.DESTINATION_TYPES[t]}”不填写单位信息，请删去单位信息或改选就业类去向。"))
+    return errs
+
+
+def validate_archive(data: dict, student: dict, partial: bool = False) -> list[FieldError]:
+    errs: list[FieldError] = []
+    t = data.get("transfer_type")
+    for key in data:
+        if key not in C.ARCHIVE_FIELDS:
+            errs.append(FieldError(key, "unknown_field", f"户档信息中没有“{key}”这一项。"))
+    for key, label in C.ARCHIVE_FIELDS.items():
+        v = data.get(key)
+        if key == "evidence":
+            continue
+        if v is not None and not isinstance(v, str):
+            errs.append(FieldError(key, "type", f"{label}应为文字。"))
+        elif isinstance(v, str):
+            errs += _length(v, key, label, 200)
+    if errs:
+        return errs
+    if t is None:
+        if not partial:
+            errs += _required(None, "transfer_type", "档案转寄类型")
+    elif t not in C.ARCHIVE_TYPES:
+        errs += _choice(t, C.ARCHIVE_TYPES, "transfer_type", "档案转寄类型")
+        t = None
+    needs_address = t in C.ARCHIVE_TYPES_NEEDING_ADDRESS
+    # evidence required by the type (the document's table)
+    if t:
+        accepted = C.ARCHIVE_TYPES[t]["evidence"]
+        ev = data.get("evidence")
+        if ev is not None and (not isinstance(ev, list) or not all(isinstance(x, str) for x in ev)):
+            errs.append(FieldError("evidence", "type", "审核材料应为材料名称列表，例如[\"录取通知书\"]。"))
+        elif accepted and not (set(ev or []) & set(accepted)) and not (partial and ev is None):
+            errs.append(FieldError("evidence", "evidence_required",
+                                   f"档案转寄类型“{t}”需要提供审核材料：{'或'.join(accepted)}。请上传后在此注明。"))
+        if t == "转回生源地" and not student.get("origin_place"):
+            errs.append(FieldError("transfer_type", "origin_place_missing",
+                                   "选择“转回生源地”需要先在“个人信息完善”中填写生源所在地（高考前户口所在地）。"))
+    for key in C.ARCHIVE_ADDRESS_FIELDS:
+        v = data.get(key)
+        label = C.ARCHIVE_FIELDS[key]
+        if v is None or not str(v).strip():
+            if needs_address and not partial:
+                errs += _required(None, key, label)
+            continue
+    if data.get("address"):
+        errs += check_precise_address(data["address"], "address", "档案转寄地址")
+        errs += check_not_home(data["address"], student.get("home_address"), "address")
+    if data.get("postal_code"):
+        errs += check_postal_code(data["postal_code"], data.get("address"))
+    if data.get("contact_phone"):
+        errs += check_phone(data["contact_phone"], "contact_phone", "联系人联系方式")
+    if data.get("contact_name") or data.get("contact_phone"):
+        errs += check_recipient(data.get("contact_name") or "", data.get("contact_phone") or "", student,
+                                "contact_name", "contact_phone")
+    hc = data.get("hukou_choice")
+    if hc is None:
+        if not partial:
+            errs += _required(None, "hukou_choice", "户口迁移地址")
+    elif hc not in C.HUKOU_CHOICES:
+        errs.append(FieldError("hukou_choice", "invalid_choice",
+                               "户口迁移地址请选择：not_moved_in（户口未迁入学校）、self_move（暂无法提供，申请自迁）"
+                               "或 address（自填具体地址）。"))
+    elif hc == "address":
+        if not data.get("hukou_address"):
+            if not partial:
+                errs += _required(None, "hukou_address", "户口迁移具体地址")
+        else:
+            errs += check_precise_address(data["hukou_address"], "hukou_address", "户口迁移地址")
+    elif data.get("hukou_address"):
+        errs.append(FieldError("hukou_address", "not_applicable", "只有选择“自填具体地址”时才填写户口迁移具体地址，请删去或改选。"))
+    ht = data.get("hukou_transfer_type")
+    if ht is None:
+        if not partial:
+            errs += _required(None, "hukou_transfer_type", "户口迁移类型")
+    else:
+        errs += _choice(ht, C.ARCHIVE_TYPES, "hukou_transfer_type", "户口迁移类型")
+    return errs
+
+
+def check_ems(no: str) -> list[FieldError]:
+    if not EMS_RE.match((no or "").strip().upper()):
+        return [FieldError("ems_no", "ems_format", "EMS单号应为13位数字（如1151234567890）或2字母+9数字+2字母。")]
+    return []
