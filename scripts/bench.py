@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""`make bench`: accuracy, latency, throughput and resources of the assistant, against a retrieval baseline.
+
+Steps (each prints progress; the long ones stream it):
+  1. train once more into a temporary directory to time it (`rasa train --force`), peak memory polled;
+  2. start backend, action server and Rasa with scripts/system.py (free loopback ports, fresh seeded temporary
+     database), timing each start-up; start the baseline (bench/baseline.py);
+  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl) through chat_eval.py
+     against the assistant and against the baseline;
+  4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, mixed
+     throughput with 20, and one long conversation (tracker growth);
+  5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
+  6. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# This file is scripts/bench.py: drop scripts/ from the path so `bench` is the package, not this script.
+sys.path = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT / "scripts", ROOT)]
+
+from bench import accuracy, report  # noqa: E402
+from bench.load import Scenario, percentile, reply_text, run_load  # noqa: E402
+from bench.resources import MemoryMonitor, cpu_busy_percent, machine, run_measured  # noqa: E402
+from scripts.system import RASA, VENV_PY, System, dev_login, free_port, http_get, http_post, latest_model  # noqa: E402
+
+# Signed-in questions answered by reading the back end (no writes), tried in this order.
+ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到哪一步了", "我的档案审核通过了吗",
+                   "我现在能申请档案邮寄吗", "我的办理进度怎么样了", "查一下我的状态"]
+STUDENTS = [f"20250000{i:02d}" for i in range(1, 8)]
+
+
+def step(msg: str) -> None:
+    print(f"\n>> {msg}", flush=True)
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except OSError:
+        return "?"
+
+
+# --- what a message does in the real system --------------------------------------------------------------
+def probe(system: System, text: str, token: str | None) -> dict:
+    """Send one message in a fresh conversation; read back the intent and the actions it ran from the tracker."""
+    sender = f"bench-probe-{uuid.uuid4().hex[:10]}"
+    status, body = http_post(system.rest_webhook, {"sender": sender, "message": text,
+                                                   "metadata": {"token": token} if token else {}})
+    reply = reply_text(body) if status == 200 else ""
+    st, raw = http_get(f"{system.rasa_url}/conversations/{sender}/tracker", timeout=10)
+    intent, actions = None, []
+    if st == 200:
+        events = json.loads(raw).get("events", [])
+        for e in events:
+            if e.get("event") == "user":
+                intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
+                actions = []
+            elif e.get("event") == "action" and e.get("name") not in ("action_listen", "action_session_start"):
+                actions.append(e["name"])
+    return {"text": text, "intent": intent, "actions": actions, "reply": reply, "status": status}
+
+
+def is_custom(action: str) -> bool:
+    return not action.startswith("utter_") and action not in (
+        "action_default_fallback", "action_two_stage_fallback", "action_restart", "action_back",
+        "action_deactivate_loop", "action_unlikely_intent", "action_extract_slots")
+
+
+def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int = 20) -> dict:
+    from bench.baseline import load_examples
+
+    faq_candidates: list[str] = []
+    for line in eval_cases.read_text(encoding="utf-8").splitlines():
+        c = json.loads(line)
+        if not c.get("login") and len(c["turns"]) == 1:
+            faq_candidates.append(c["turns"][0]["say"])
+    seen = set()
+    for text, intent in load_examples(ROOT / "data" / "nlu"):
+        if "/" in intent and intent not in seen:
+            seen.add(intent)
+            faq_candidates.append(text)
+    faq, action = [], []
+    for text in dict.fromkeys(faq_candidates):
+        if len(faq) >= limit_faq:
+            break
+        p = probe(system, text, None)
+        if p["status"] == 200 and p["reply"] and p["actions"] and not any(map(is_custom, p["actions"])):
+            faq.append(p)
+    for text in ACTION_MESSAGES:
+        p = probe(system, text, token)
+        if p["status"] == 200 and p["reply"] and any(map(is_custom, p["actions"])) \
+                and not any(a.endswith("_form") for a in p["actions"]):
+            action.append(p)
+    return {"faq": faq, "action": action}
+
+
+# --- steps -----------------------------------------------------------------------------------------------------
+def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None:
+    step("training time: rasa train --force into a temporary directory (progress below)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rc, secs = run_measured("train", [str(RASA), "train", "--force", "--config", "bot/config.yml", "--domain",
+                                      "bot/domain", "--data", "data", "--out", str(out_dir)], monitor, ROOT, env)
+    if rc != 0:
+        raise RuntimeError("rasa train failed")
+    res["resources"]["train_s"] = round(secs, 1)
+    print(f"   trained in {secs:.0f}s, peak RSS {monitor.peak_mib().get('train')} MiB", flush=True)
+    models = sorted(out_dir.glob("*.tar.gz"))
+    return models[-1] if models else None
+
+
+def start_all(system: System, model: Path | None, res: dict) -> None:
+    step("starting backend, action server and Rasa (scripts/system.py)")
+    su = res["resources"]["startup_s"]
+    system.prepare_database(seed=True)
+    for name, fn in (("backend", system.start_backend), ("actions", system.start_actions),
+                     ("rasa", lambda: system.start_rasa(model))):
+        t0 = time.monotonic()
+        fn()
+        su[name] = round(time.monotonic() - t0, 2)
+        print(f"   {name} ready in {su[name]:.1f}s", flush=True)
+
+
+def start_baseline(system: System, res: dict) -> str:
+    port = free_port()
+    t0 = time.monotonic()
+    system._spawn("baseline", [str(VENV_PY), "-m", "bench.baseline", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    system._wait("baseline", url + "/", 60)
+    res["resources"]["startup_s"]["baseline"] = round(time.monotonic() - t0, 2)
+    return url
+
+
+def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> None:
+    faq_msgs = [p["text"] for p in picked["faq"]]
+    act_msgs = [p["text"] for p in picked["action"]]
+    if not faq_msgs:
+        raise RuntimeError("no message found that the assistant answers with a plain response (FAQ)")
+    scen = {"faq": Scenario("faq", faq_msgs, turns_per_conversation=a.turns_per_conversation)}
+    if act_msgs:
+        scen["action"] = Scenario("action", act_msgs, tokens=tokens, turns_per_conversation=a.turns_per_conversation)
+    else:
+        print("!! no signed-in question ran a custom action: action turns not measured", flush=True)
+    k = 0.25 if a.quick else 1.0
+    plan = [("faq", 1, int(300 * k), 60 * k), ("faq", 20, int(1200 * k), 60 * k),
+            ("action", 1, int(200 * k), 60 * k), ("action", 20, int(800 * k), 60 * k)]
+    ld = res["load"] = {"turns_per_conversation": a.turns_per_conversation, "runs": [], "exercised": {
+        k2: [{"text": p["text"], "intent": p["intent"], "action": ", ".join(p["actions"])} for p in v]
+        for k2, v in picked.items()}}
+    for name, conc, turns, secs in plan:
+        if name not in scen:
+            continue
+        step(f"load: {name} turns, {conc} conversation(s), up to {turns} turns / {secs:.0f}s")
+        r = asyncio.run(run_load(system.rest_webhook, scen[name], conc, turns, secs, warmup=5))
+        ld["runs"].append(r.to_json())
+        s = r.summary()
+        print(f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
+              f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}", flush=True)
+    mixed = Scenario("mixed", [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
+                     tokens=tokens if act_msgs else [], turns_per_conversation=a.turns_per_conversation)
+    step(f"throughput: mixed FAQ + action turns, 20 conversations, {a.throughput_seconds * k:.0f}s")
+    r = asyncio.run(run_load(system.rest_webhook, mixed, 20, 10**7, a.throughput_seconds * k, warmup=5))
+    ld["throughput"] = r.summary()
+    print(f"   {r.throughput:.1f} turns/s, {r.errors} errors, p95 {ld['throughput']['p95_ms']} ms", flush=True)
+    if a.growth:
+        step(f"tracker growth: one conversation of {a.growth} FAQ turns")
+        g = Scenario("growth", faq_msgs, turns_per_conversation=a.growth)
+        r = asyncio.run(run_load(system.rest_webhook, g, 1, a.growth, 600, warmup=0))
+        lat = r.latencies_ms
+        ld["growth"] = {"turns": r.turns, "errors": r.errors, "first_p50_ms": percentile(lat[:50], 50),
+                        "last_p50_ms": percentile(lat[-50:], 50)}
+        print(f"   first 50 turns p50 {ld['growth']['first_p50_ms']:.0f} ms, "
+              f"last 50 p50 {ld['growth']['last_p50_ms']:.0f} ms", flush=True)
+
+
+def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict) -> None:
+    step(f"NLU cross-validation, {folds} folds (progress below)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rc, secs = run_measured("cv", [str(RASA), "test", "nlu", "--nlu", "data/nlu", "--domain", "bot/domain",
+                                   "--config", "bot/config.yml", "--cross-validation", "--folds", str(folds),
+                                   "--out", str(out_dir), "--no-plot"], monitor, ROOT, env)
+    if rc != 0:
+        raise RuntimeError("rasa test nlu --cross-validation failed")
+    res["cv"] = {"folds": folds, "seconds": round(secs, 1), "reports": accuracy.read_cv_reports(out_dir)}
+    res["resources"]["cv_peak_mib"] = monitor.peak_mib().get("cv")
+    print(f"   {secs:.0f}s: {json.dumps(res['cv']['reports'], ensure_ascii=False)}", flush=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--skip-train", action="store_true", help="don't time a training run; use models/")
+    ap.add_argument("--skip-eval", action="store_true")
+    ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-cv", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="a quarter of the load turns and time (smoke run)")
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--growth", type=int, default=300, help="turns of the long conversation (0 = skip)")
+    ap.add_argument("--throughput-seconds", type=float, default=45)
+    ap.add_argument("--turns-per-conversation", type=int, default=10)
+    ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
+    ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    a = ap.parse_args(argv)
+
+    t_all = time.monotonic()
+    cmd = "make bench" if not argv and len(sys.argv) == 1 else "scripts/bench.py " + shlex.join(sys.argv[1:])
+    res: dict = {"command": cmd, "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                 "commit": git_commit(), "machine": machine(),
+                 "resources": {"startup_s": {}, "peak_rss_mib": {}}}
+    busy = cpu_busy_percent(2.0)
+    res["cpu_busy_before"] = busy
+    if busy > 40:
+        print(f"!! the machine is busy ({busy:.0f}% CPU): numbers will be pessimistic", flush=True)
+    (ROOT / "results").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    cases = ROOT / "results" / "eval_cases.jsonl"
+    files = accuracy.case_files()
+    n_cases = accuracy.merge_cases(files, cases)
+    print(f">> evaluation set: {n_cases} cases from {', '.join(f.name for f in files)}", flush=True)
+
+    with MemoryMonitor() as mon:
+        model = a.model
+        if not a.skip_train:
+            model = model or train_timed(mon, tmp / "models", res)
+        model = model or latest_model()
+        system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
+        mon.watch_procs(system.procs)
+        try:
+            start_all(system, model, res)
+            base_url = start_baseline(system, res)
+            if not a.skip_eval:
+                step("evaluation set through chat_eval.py")
+                res["eval"] = {"files": [f.name for f in files],
+                               "assistant": accuracy.run_chat_eval(cases, system.rest_webhook, system.backend_url,
+                                                                   "the assistant"),
+                               "baseline": accuracy.run_chat_eval(cases, base_url + "/webhooks/rest/webhook",
+                                                                  system.backend_url, "the baseline")}
+                ev = res["eval"]
+                ratio = ev["assistant"]["pass_rate"] / ev["baseline"]["pass_rate"] \
+                    if ev["baseline"]["pass_rate"] else float("inf")
+                print(f"   ratio assistant / baseline: {ratio:.2f}x", flush=True)
+            system.stop_one("baseline")
+            if not a.skip_load:
+                step("choosing load messages (what each one runs, read from the tracker)")
+                tokens = [dev_login(system.backend_url, s) for s in STUDENTS]
+                picked = choose_messages(system, cases, tokens[4])
+                print(f"   {len(picked['faq'])} FAQ messages, {len(picked['action'])} action messages: "
+                      f"{[(p['text'], p['actions']) for p in picked['action']]}", flush=True)
+                load_runs(system, picked, tokens, a, res)
+        finally:
+            system.stop()
+            res["logs"] = str(system.log_dir)
+        if not a.skip_cv:
+            cross_validate(mon, tmp / "cv", a.folds, res)
+        res["resources"]["peak_rss_mib"].update(mon.peak_mib())
+
+    for big in ("models", "cv"):  # keep the logs and the database, not the model copies
+        shutil.rmtree(tmp / big, ignore_errors=True)
+    res["duration_s"] = round(time.monotonic() - t_all, 1)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    res["results_file"] = f"bench-{stamp}.json"
+    for name in (res["results_file"], "latest.json"):
+        (ROOT / "results" / name).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    if not a.no_docs:
+        report.write_markdown(res, ROOT / "docs" / "benchmarks.md")
+        report.plot(res, ROOT / "docs" / "latency.png")
+        print("\n>> wrote docs/benchmarks.md and docs/latency.png", flush=True)
+    print(f">> raw results: results/{res['results_file']} ({res['duration_s']:.0f}s in all)")
+    rows = report.target_rows(res)
+    for what, target, got, ok in rows:
+        print(f"   {'ok  ' if ok else 'MISS'} {what}: {got} (target {target})")
+    return 1 if a.strict and not all(ok for *_, ok in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
