@@ -1,6 +1,7 @@
 """One error body shape for every 4xx: {"code", "message", "fields"?}."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,6 +77,12 @@ def install(app: FastAPI) -> None:
         fields = _pydantic_fields(exc)
         return JSONResponse({"code": "validation_error", "message": fields[0].message if fields else "输入有误",
                              "fields": [f.dict() for f in fields]}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
+        logging.getLogger("backend").exception("unhandled error", exc_info=exc)
+        return JSONResponse({"code": "internal_error", "message": "服务器内部错误，请稍后重试；如持续出现请联系学院就业工作负责老师。"},
+                            status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -4,7 +4,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from fastapi.staticfiles import StaticFiles
+
 from . import errors
+from .config import ROOT, settings
 from .routers import public, staff, student
 
 
@@ -19,6 +22,10 @@ def create_app() -> FastAPI:
     app.include_router(public.router)
     app.include_router(student.router)
     app.include_router(staff.router)
+    web = ROOT / "web"
+    if settings.demo_mode and web.is_dir():
+        # the demo job-site page and the chat widget (issue "channels"), same origin as the API
+        app.mount("/", StaticFiles(directory=web, html=True), name="web")
     return app
 
 

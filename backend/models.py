@@ -68,7 +68,7 @@ class Student(Base):
     # staff override for an early pilot credit code that fails the checksum
     credit_code_override: Mapped[str | None] = mapped_column(String(18), nullable=True)
 
-    college: Mapped[College] = relationship(lazy="joined")
+    college: Mapped[College] = relationship(lazy="joined", innerjoin=True)
 
 
 class _ReviewedRecord:
@@ -91,7 +91,7 @@ class Destination(_ReviewedRecord, Base):
     destination_type: Mapped[str | None] = mapped_column(String(4), nullable=True)
     unit: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
-    student: Mapped[Student] = relationship(lazy="joined")
+    student: Mapped[Student] = relationship(lazy="joined", innerjoin=True)
 
 
 class Archive(_ReviewedRecord, Base):
@@ -100,7 +100,7 @@ class Archive(_ReviewedRecord, Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), unique=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
-    student: Mapped[Student] = relationship(lazy="joined")
+    student: Mapped[Student] = relationship(lazy="joined", innerjoin=True)
 
 
 class ChangeRequest(_ReviewedRecord, Base):
@@ -114,7 +114,7 @@ class ChangeRequest(_ReviewedRecord, Base):
     # one open request per student and kind: "<student>:<kind>" while open, NULL once decided
     open_key: Mapped[str | None] = mapped_column(String(60), unique=True, nullable=True)
 
-    student: Mapped[Student] = relationship(lazy="joined")
+    student: Mapped[Student] = relationship(lazy="joined", innerjoin=True)
 
 
 class MailingRequest(Base):
@@ -131,7 +131,7 @@ class MailingRequest(Base):
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-    student: Mapped[Student] = relationship(lazy="joined")
+    student: Mapped[Student] = relationship(lazy="joined", innerjoin=True)
 
 
 class AuditLog(Base):
