@@ -1,0 +1,190 @@
+"""The one HTTP client the action server uses to talk to the school-platform backend.
+
+- One shared `httpx.AsyncClient` per process (re-created only if the event loop changed, e.g. in tests).
+- Base URL from BACKEND_URL (default http://127.0.0.1:8000), timeout from BACKEND_TIMEOUT (default 3 s).
+- The student's bearer token comes ONLY from the metadata of the latest user message (`metadata.token`),
+  never from a student number typed into the chat.
+- Backend failures become exceptions carrying a Chinese message for the student.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from typing import Any, Optional
+
+import httpx
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
+
+MSG_SIGN_IN = ("这需要先登录：请在就业信息网点击“统一身份认证”登录后再问我，我只能查看和办理你本人的信息。"
+               "常见问题不登录也可以问我。")
+MSG_SIGN_IN_AGAIN = "你的登录已过期或无效，请重新登录（统一身份认证）后再试。"
+MSG_UNAVAILABLE = "个人查询功能暂时不可用，请稍后再试；常见问题仍可以问我。"
+MSG_FORBIDDEN = "这个操作只能由学生本人在登录后办理。"
+
+_MAX_TOKEN_LEN = 4096
+
+
+class BackendError(Exception):
+    """Base class; `message` is what the student reads."""
+
+    message = MSG_UNAVAILABLE
+
+    def __init__(self, message: Optional[str] = None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+class NotSignedIn(BackendError):
+    """No token in the latest message."""
+
+    message = MSG_SIGN_IN
+
+
+class AuthFailed(BackendError):
+    """The backend refused the token (401): expired, forged or unknown."""
+
+    message = MSG_SIGN_IN_AGAIN
+
+
+class Unavailable(BackendError):
+    """Timeout, connection error or a 5xx."""
+
+    message = MSG_UNAVAILABLE
+
+
+class ApiError(BackendError):
+    """Any other 4xx: carries the contract's error body."""
+
+    def __init__(self, status: int, body: Any):
+        self.status = status
+        self.body = body if isinstance(body, dict) else {}
+        self.code = self.body.get("code") or f"http_{status}"
+        self.fields = self.body.get("fields") or []
+        super().__init__(self.body.get("message") or "这个请求没有成功，请稍后再试。")
+
+
+def base_url() -> str:
+    return os.environ.get("BACKEND_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def timeout_s() -> float:
+    try:
+        return max(0.1, float(os.environ.get("BACKEND_TIMEOUT", "3")))
+    except ValueError:
+        return 3.0
+
+
+_client: Optional[httpx.AsyncClient] = None
+_client_key: Optional[tuple] = None
+
+
+def client() -> httpx.AsyncClient:
+    """The process-wide client; rebuilt only when the loop, base URL or timeout changed."""
+    global _client, _client_key
+    loop = asyncio.get_running_loop()
+    key = (id(loop), base_url(), timeout_s())
+    if _client is None or _client_key != key or _client.is_closed:
+        t = timeout_s()
+        _client = httpx.AsyncClient(
+            base_url=base_url(),
+            timeout=httpx.Timeout(t, connect=min(t, 2.0)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            trust_env=False,  # never route the loopback backend through a proxy from the environment
+        )
+        _client_key = key
+    return _client
+
+
+def get_token(tracker: Tracker) -> Optional[str]:
+    """The bearer token of the LATEST user message, or None.
+
+    Rasa 3.6 copies the message metadata into `latest_message["metadata"]` (parse data) and into the `user`
+    event's `metadata`; both describe the same, latest message. Older messages are never consulted.
+    """
+    meta = (tracker.latest_message or {}).get("metadata")
+    if not isinstance(meta, dict) or not meta:
+        meta = {}
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "user":
+                meta = event.get("metadata") or {}
+                break
+    token = meta.get("token") if isinstance(meta, dict) else None
+    if not isinstance(token, str):
+        return None
+    token = token.strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    if not token or len(token) > _MAX_TOKEN_LEN or any(c.isspace() for c in token):
+        return None
+    return token
+
+
+def turn_key(tracker: Tracker, purpose: str) -> str:
+    """A stable idempotency key for this conversation turn: Rasa retries of the turn reuse it."""
+    msg = tracker.latest_message or {}
+    anchor = msg.get("message_id") or ""
+    if not anchor:
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "user":
+                anchor = f"{event.get('timestamp')}:{event.get('text')}"
+                break
+    raw = f"{purpose}|{tracker.sender_id}|{anchor}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+async def request(method: str, path: str, *, token: Optional[str] = None, json: Any = None,
+                  headers: Optional[dict] = None, params: Optional[dict] = None) -> tuple[int, Any]:
+    """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise."""
+    h = {"accept": "application/json"}
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    if headers:
+        h.update(headers)
+    try:
+        resp = await client().request(method, path, json=json, headers=h, params=params)
+    except (httpx.TimeoutException, httpx.TransportError) as e:
+        logger.warning("backend %s %s failed: %r", method, path, e)
+        raise Unavailable() from e
+    try:
+        body = resp.json() if resp.content else None
+    except ValueError:
+        body = None
+    if resp.status_code >= 500:
+        logger.warning("backend %s %s -> %s", method, path, resp.status_code)
+        raise Unavailable()
+    if resp.status_code == 401:
+        raise AuthFailed()
+    if resp.status_code == 403:
+        raise ApiError(403, body if isinstance(body, dict) else {"message": MSG_FORBIDDEN})
+    if resp.status_code >= 400:
+        raise ApiError(resp.status_code, body)
+    return resp.status_code, body
+
+
+class StudentApi:
+    """Calls made on behalf of the student whose token is in the latest message."""
+
+    def __init__(self, tracker: Tracker):
+        self.token = get_token(tracker)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.token is not None
+
+    async def call(self, method: str, path: str, **kw) -> tuple[int, Any]:
+        if not self.token:
+            raise NotSignedIn()
+        return await request(method, path, token=self.token, **kw)
+
+    async def get(self, path: str, **kw) -> Any:
+        return (await self.call("GET", path, **kw))[1]
+
+
+def say(dispatcher: CollectingDispatcher, err: BackendError) -> None:
+    dispatcher.utter_message(text=err.message)

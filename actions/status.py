@@ -1,0 +1,94 @@
+"""action_check_status: where the signed-in student's records stand."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend import BackendError, StudentApi, say
+from actions.texts import CHANGE_KIND_NAMES, MAILING_STATES, cn_date, record_line
+
+
+def sync_line(status: dict) -> str:
+    sync = status.get("sync") or {}
+    dest = (status.get("destination") or {}).get("state")
+    arch = (status.get("archive") or {}).get("state")
+    est = "（预计日期，以实际为准）" if sync.get("estimated") else ""
+    if sync.get("synced"):
+        return f"· 国家平台同步：已于{cn_date(sync.get('sync_date'))}同步到国家平台。"
+    if sync.get("sync_date"):
+        return f"· 国家平台同步：两级审核已通过，将于{cn_date(sync.get('sync_date'))}同步到国家平台{est}。"
+    if dest == "school_approved" and arch == "school_approved":
+        return "· 国家平台同步：两级审核已通过，一个工作日后同步到国家平台。"
+    return "· 国家平台同步：毕业去向登记和户档信息登记都通过院校两级审核后，一个工作日后同步到国家平台。"
+
+
+def national_line(status: dict) -> str:
+    nat = status.get("national") or {}
+    sync = status.get("sync") or {}
+    if nat.get("needs_reconfirm"):
+        return "· 国家平台确认：你的变更已同步，需要到国家平台重新确认一次毕业去向。"
+    if nat.get("confirmed"):
+        return f"· 国家平台确认：已于{cn_date(nat.get('confirmed_on'))}在国家平台确认毕业去向。"
+    if sync.get("synced"):
+        return "· 国家平台确认：还没有确认，请登录国家平台确认毕业去向信息（信息有误请在学校平台修改）。"
+    return "· 国家平台确认：同步完成后再到国家平台确认毕业去向。"
+
+
+def mailing_line(status: dict) -> str:
+    m = status.get("mailing") or {}
+    req = m.get("request")
+    if req:
+        state = MAILING_STATES.get(req.get("state"), req.get("state") or "")
+        line = f"· 档案邮寄：已申请，{state}"
+        if req.get("ems_no"):
+            line += f"，EMS单号 {req['ems_no']}（可在中国邮政EMS官网查询物流）"
+        return line + "。"
+    if m.get("eligible"):
+        return "· 档案邮寄：现在可以申请档案邮寄了，对我说“申请档案邮寄”即可。"
+    frm = m.get("eligible_from")
+    reason = m.get("reason_message") or "暂不能申请。"
+    line = f"· 档案邮寄：暂不能申请。{reason}"
+    if frm and m.get("reason") == "too_early":
+        line = f"· 档案邮寄：暂不能申请，{cn_date(frm)}起可以申请。"
+        if reason and cn_date(frm) not in reason and frm not in reason:
+            line += reason
+    elif frm and cn_date(frm) not in line and frm not in line:
+        line += f"最早{cn_date(frm)}起可以申请。"
+    return line
+
+
+def changes_lines(status: dict) -> list[str]:
+    out = []
+    for c in status.get("pending_changes") or []:
+        name = CHANGE_KIND_NAMES.get(c.get("kind"), c.get("kind") or "变更申请")
+        out.append(f"· {name}：{c.get('state_label') or c.get('state') or ''}")
+    return out
+
+
+def format_status(status: dict) -> str:
+    student = status.get("student") or {}
+    head = f"{student.get('name') or '同学'}，你的办理进度如下（五步：选择去向类型→填写信息→提交→学院审核→学校审核）："
+    lines = [head,
+             record_line("destination", status.get("destination") or {}),
+             record_line("archive", status.get("archive") or {}),
+             sync_line(status), national_line(status), mailing_line(status)]
+    lines += changes_lines(status)
+    return "\n".join(lines)
+
+
+class ActionCheckStatus(Action):
+    def name(self) -> Text:
+        return "action_check_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        api = StudentApi(tracker)
+        try:
+            status = await api.get("/api/me/status")
+        except BackendError as e:
+            say(dispatcher, e)
+            return []
+        dispatcher.utter_message(text=format_status(status or {}))
+        return []
