@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 import time
 import uuid
@@ -31,7 +32,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
     return s[k]
 
 
@@ -52,7 +53,7 @@ def reply_text(messages) -> str:
 class Scenario:
     name: str
     messages: list[str]
-    tokens: list[str] = field(default_factory=list)  # one per conversation, round robin; empty = anonymous
+    tokens: list[str] = field(default_factory=list)  # one per conversation, in turn; empty = anonymous
     expect: list[str] = field(default_factory=list)  # the reply must contain one of these (if given)
     turns_per_conversation: int = 10
 
@@ -155,12 +156,14 @@ async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns
 
         async def worker(w: int) -> None:
             nonlocal issued
-            token = scenario.tokens[w % len(scenario.tokens)] if scenario.tokens else None
             conv, k = 0, 0
             while issued < max_turns and time.monotonic() < deadline:
                 issued += 1
                 if k >= scenario.turns_per_conversation:
                     conv, k = conv + 1, 0
+                # A new conversation is a new student too: signed-in turns are keyed to the token's subject.
+                tok_i = w + conv * concurrency
+                token = scenario.tokens[tok_i % len(scenario.tokens)] if scenario.tokens else None
                 sender = f"bench-{scenario.name}-{run_id}-{w}-{conv}"
                 text = scenario.messages[(w + conv + k) % len(scenario.messages)]
                 ms, err = await turn(sender, text, token)

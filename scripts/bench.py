@@ -15,6 +15,7 @@ Steps (each prints progress; the long ones stream it):
 from __future__ import annotations
 
 import argparse
+import base64
 import asyncio
 import datetime as dt
 import json
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -40,7 +42,27 @@ from scripts.system import RASA, VENV_PY, System, dev_login, free_port, http_get
 # Signed-in questions answered by reading the back end (no writes), tried in this order.
 ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到哪一步了", "我的档案审核通过了吗",
                    "我现在能申请档案邮寄吗", "我的办理进度怎么样了", "查一下我的状态"]
-STUDENTS = [f"20250000{i:02d}" for i in range(1, 8)]
+SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
+EXTRA_STUDENTS = 60  # roster-imported students, so each concurrent signed-in conversation is its own student
+
+
+def id_number(first17: str) -> str:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights)) % 11]
+
+
+def add_students(system: System, n: int, tmp: Path) -> list[str]:
+    """Import n more students through the backend's own roster import (same validation as the school's)."""
+    grad = dt.date(dt.date.today().year + (1 if dt.date.today().month > 7 else 0), 6, 30).isoformat()
+    rows = [{"id": f"2025{100000 + i}", "name": f"测试{i:02d}", "gender": "男" if i % 2 else "女",
+             "college_code": "physics", "major": "物理学", "degree": "本科生毕业", "level": "本科",
+             "graduation_date": grad, "id_number": id_number(f"110108200301{1 + i % 28:02d}{i:03d}")}
+            for i in range(1, n + 1)]
+    path = tmp / "bench_roster.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    subprocess.run([str(VENV_PY), "-m", "backend.cli", "import-roster", str(path)], cwd=ROOT,
+                   env=system.child_env(), check=True, stdout=subprocess.DEVNULL)
+    return [r["id"] for r in rows]
 
 
 def step(msg: str) -> None:
@@ -56,13 +78,23 @@ def git_commit() -> str:
 
 
 # --- what a message does in the real system --------------------------------------------------------------
+def conversation_of(sender: str, token: str | None) -> str:
+    """The Rasa conversation id the REST channel derives: `student:<sub>` from a token, else `anon:<sender>`."""
+    if not token:
+        return f"anon:{sender}"
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return f"{claims.get('role') or 'student'}:{claims['sub']}"
+
+
 def probe(system: System, text: str, token: str | None) -> dict:
-    """Send one message in a fresh conversation; read back the intent and the actions it ran from the tracker."""
+    """Send one message; read back the intent and the actions it ran from the conversation's tracker."""
     sender = f"bench-probe-{uuid.uuid4().hex[:10]}"
     status, body = http_post(system.rest_webhook, {"sender": sender, "message": text,
                                                    "metadata": {"token": token} if token else {}})
     reply = reply_text(body) if status == 200 else ""
-    st, raw = http_get(f"{system.rasa_url}/conversations/{sender}/tracker", timeout=10)
+    conv = urllib.parse.quote(conversation_of(sender, token), safe="")
+    st, raw = http_get(f"{system.rasa_url}/conversations/{conv}/tracker", timeout=10)
     intent, actions = None, []
     if st == 200:
         events = json.loads(raw).get("events", [])
@@ -123,16 +155,18 @@ def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None
     return models[-1] if models else None
 
 
-def start_all(system: System, model: Path | None, res: dict) -> None:
+def start_all(system: System, model: Path | None, res: dict, tmp: Path) -> list[str]:
     step("starting backend, action server and Rasa (scripts/system.py)")
     su = res["resources"]["startup_s"]
     system.prepare_database(seed=True)
+    extra = add_students(system, EXTRA_STUDENTS, tmp)
     for name, fn in (("backend", system.start_backend), ("actions", system.start_actions),
                      ("rasa", lambda: system.start_rasa(model))):
         t0 = time.monotonic()
         fn()
         su[name] = round(time.monotonic() - t0, 2)
         print(f"   {name} ready in {su[name]:.1f}s", flush=True)
+    return SEEDED + extra
 
 
 def start_baseline(system: System, res: dict) -> str:
@@ -240,7 +274,7 @@ def main(argv=None) -> int:
         system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
         mon.watch_procs(system.procs)
         try:
-            start_all(system, model, res)
+            students = start_all(system, model, res, tmp)
             base_url = start_baseline(system, res)
             if not a.skip_eval:
                 step("evaluation set through chat_eval.py")
@@ -256,7 +290,7 @@ def main(argv=None) -> int:
             system.stop_one("baseline")
             if not a.skip_load:
                 step("choosing load messages (what each one runs, read from the tracker)")
-                tokens = [dev_login(system.backend_url, s) for s in STUDENTS]
+                tokens = [dev_login(system.backend_url, s) for s in students]
                 picked = choose_messages(system, cases, tokens[4])
                 print(f"   {len(picked['faq'])} FAQ messages, {len(picked['action'])} action messages: "
                       f"{[(p['text'], p['actions']) for p in picked['action']]}", flush=True)

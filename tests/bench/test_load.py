@@ -1,0 +1,65 @@
+"""The load generator against a real HTTP server (the baseline on a small project)."""
+import asyncio
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench.load import Scenario, percentile, run_load
+from tests.bench.test_baseline import _free_port, project  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_percentile():
+    v = list(range(1, 101))
+    assert percentile(v, 50) == 50 and percentile(v, 95) == 95 and percentile(v, 99) == 99
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) != percentile([], 50)  # NaN
+
+
+def test_refuses_non_loopback():
+    with pytest.raises(ValueError):
+        asyncio.run(run_load("http://example.org/webhooks/rest/webhook", Scenario("x", ["hi"]), max_turns=1))
+
+
+@pytest.fixture()
+def server(project):  # noqa: F811
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--root", str(project), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url + "/webhooks/rest/webhook"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_load_counts_turns_and_errors(server):
+    ok = asyncio.run(run_load(server, Scenario("faq", ["推荐表丢了能补吗", "你好"], turns_per_conversation=3),
+                              concurrency=5, max_turns=60, max_seconds=30, progress=False))
+    assert ok.turns == 60 and ok.errors == 0 and ok.concurrency == 5
+    assert max(ok.seq) == 2  # conversations renewed every 3 turns
+    s = ok.summary()
+    assert 0 < s["p50_ms"] <= s["p95_ms"] <= s["p99_ms"] and s["turns_per_s"] > 0
+
+    # empty replies (the baseline cannot run actions) and unexpected replies are errors
+    bad = asyncio.run(run_load(server, Scenario("act", ["我的审核进度到哪了"]), concurrency=2, max_turns=10,
+                               progress=False))
+    assert bad.errors == 10 and "empty reply" in bad.error_samples[0]
+    wrong = asyncio.run(run_load(server, Scenario("w", ["你好"], expect=["不会出现的词"]), max_turns=3,
+                                 progress=False))
+    assert wrong.errors == 3
+
+    # the time limit stops the run
+    t = asyncio.run(run_load(server, Scenario("t", ["你好"]), concurrency=2, max_turns=10**6, max_seconds=1.0,
+                             progress=False))
+    assert t.errors == 0 and 0.9 < t.seconds < 3
