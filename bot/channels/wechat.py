@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.common import UNAVAILABLE_TEXT, TTLCache
+from bot.channels.common import UNAVAILABLE_TEXT, TTLCache, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -310,8 +310,11 @@ class WeChatInput(InputChannel):
         status, data = await self._backend("POST", "/api/integration/wechat/token", {"openid": openid})
         token = data.get("access_token") if status == 200 else None
         metadata: Dict[str, Any] = {"channel": "wechat"}
-        if token:
-            metadata["token"] = token
+        claims = verify_token(token) if token else None
+        if claims:
+            metadata.update(token=token, role=claims["role"], user_id=claims["sub"])
+        else:
+            token = None
 
         collector = CollectingOutputChannel()
         try:
