@@ -88,7 +88,7 @@ def client() -> httpx.AsyncClient:
     """The process-wide client; rebuilt only when the loop, base URL or timeout changed."""
     global _client, _client_key
     loop = asyncio.get_running_loop()
-    key = (id(loop), base_url(), timeout_s())
+    key = (loop, base_url(), timeout_s())  # the loop object itself (an id could be reused by a new loop)
     if _client is None or _client_key != key or _client.is_closed:
         t = timeout_s()
         _client = httpx.AsyncClient(

@@ -42,7 +42,7 @@ def ineligible_text(elig: dict) -> str:
         text = "现在还不能申请档案邮寄。"
         if frm:
             text += f"{cn_date(frm)}起可以申请。"
-    if msg and msg not in text:
+    if msg and reason not in ("too_early", "not_confirmed") and msg not in text:
         text += f"\n说明：{msg}"
     return text
 

@@ -1,0 +1,163 @@
+"""Fixtures for the custom-action tests: a REAL backend process (uvicorn, temp SQLite, demo seed, pinned today)
+and helpers that run an action the way the action server does (Tracker.from_dict + CollectingDispatcher)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = "2026-11-30"  # a Monday; the demo data is seeded relative to "today"
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Backend:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.today_file = tmp / "today.txt"
+        self.today_file.write_text(TODAY)
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp}/actions.db",
+                    "DEMO_MODE": "1", "TODAY_FILE": str(self.today_file), "AUTH_SECRET": "actions-test-secret",
+                    "INTEGRATION_KEY": "actions-test-key"}
+        self.env.pop("TODAY", None)
+        self.proc: Optional[subprocess.Popen] = None
+        self._tokens: dict[str, str] = {}
+
+    def cli(self, *args: str) -> None:
+        r = subprocess.run([PY, "-m", "backend.cli", *args], cwd=ROOT, env=self.env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
+    def start(self) -> "Backend":
+        self.cli("migrate")
+        self.cli("seed")
+        log = open(self.tmp / "backend.log", "w")
+        self.proc = subprocess.Popen([PY, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port",
+                                      str(self.port), "--log-level", "warning"], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("backend did not start:\n" + (self.tmp / "backend.log").read_text())
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def token(self, student_id: str) -> str:
+        if student_id not in self._tokens:
+            r = httpx.post(f"{self.url}/api/auth/dev-login", json={"student_id": student_id}, timeout=30)
+            assert r.status_code == 200, r.text
+            self._tokens[student_id] = r.json()["access_token"]
+        return self._tokens[student_id]
+
+    def staff_token(self, staff_id: str) -> str:
+        r = httpx.post(f"{self.url}/api/auth/dev-login", json={"staff_id": staff_id}, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    def get(self, path: str, student_id: str) -> Any:
+        r = httpx.get(self.url + path, headers={"Authorization": f"Bearer {self.token(student_id)}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory):
+    b = Backend(tmp_path_factory.mktemp("actions-backend")).start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def fresh_backend(tmp_path):
+    """A private backend for tests that change data (mailing, forms)."""
+    b = Backend(tmp_path).start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture(autouse=True)
+def _backend_env(request, monkeypatch):
+    """Point the actions at the backend the test uses (BACKEND_URL is read per call)."""
+    for name in ("fresh_backend", "backend"):
+        if name in request.fixturenames:
+            monkeypatch.setenv("BACKEND_URL", request.getfixturevalue(name).url)
+            break
+    monkeypatch.setenv("BACKEND_TIMEOUT", "3")
+
+
+def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Optional[dict] = None,
+                 events: Optional[list] = None, active_loop: Optional[str] = None, sender: Optional[str] = None,
+                 metadata: Optional[dict] = None, latest_action: str = "action_listen",
+                 message_id: Optional[str] = None) -> Tracker:
+    """A tracker as the Rasa 3.6 server sends it: metadata on latest_message AND on the user event."""
+    meta = dict(metadata or {})
+    if token is not None:
+        meta["token"] = token
+    mid = message_id or uuid.uuid4().hex
+    parse = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": text, "message_id": mid,
+             "metadata": meta}
+    user_event = {"event": "user", "timestamp": time.time(), "text": text, "parse_data": parse,
+                  "input_channel": "rest", "message_id": mid, "metadata": meta}
+    evs = list(events or []) + [user_event]
+    return Tracker.from_dict({
+        "sender_id": sender or f"test-{uuid.uuid4().hex[:8]}",
+        "slots": dict(slots or {}),
+        "latest_message": parse,
+        "events": evs,
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {"name": active_loop} if active_loop else {},
+        "latest_action_name": latest_action,
+        "latest_action": {"action_name": latest_action},
+        "latest_input_channel": "rest",
+    })
+
+
+def run_action(action, tracker: Tracker, domain: Optional[dict] = None) -> tuple[list[dict], list[dict]]:
+    """Run one action; returns (messages, events)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain or {}))
+    return dispatcher.messages, events
+
+
+def texts(messages: list[dict]) -> str:
+    out = []
+    for m in messages:
+        if m.get("text"):
+            out.append(m["text"])
+        for b in m.get("buttons") or []:
+            out.append(b.get("title", ""))
+    return "\n".join(out)
