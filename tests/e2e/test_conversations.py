@@ -1,0 +1,130 @@
+"""End to end: the real backend, action server and Rasa server, talked to through the REST channel as the
+seeded demo students (and as nobody)."""
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from scripts.system import VENV_PY, ROOT, http_get, say
+
+pytestmark = pytest.mark.slow
+
+
+def text_of(messages) -> str:
+    parts = []
+    for m in messages:
+        parts.append(m.get("text") or "")
+        parts += [b.get("title", "") for b in m.get("buttons") or []]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def chat(system):
+    """chat(text, student=None) -> reply text; each test gets fresh conversations and freshly seeded data."""
+    subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=system.child_env(), check=True,
+                   capture_output=True)
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    tokens = {}
+
+    def _chat(text, student=None):
+        from scripts.system import dev_login
+        token = None
+        if student:
+            if student not in tokens:
+                tokens[student] = dev_login(system.backend_url, student)
+                # a student's conversation outlives one test: start it afresh
+                say(system.rest_webhook, sender, "/restart", tokens[student])
+            token = tokens[student]
+        return text_of(say(system.rest_webhook, sender, text, token))
+
+    return _chat
+
+
+def cn(d: str) -> str:
+    y, m, dd = (int(x) for x in d.split("-"))
+    return f"{y}年{m}月{dd}日"
+
+
+def test_faq_answer_without_sign_in(chat):
+    reply = chat("两级审核通过后多久同步到国家平台")
+    assert "一个工作日" in reply or "1个工作日" in reply
+
+
+def test_personal_question_without_sign_in_asks_to_sign_in(chat):
+    reply = chat("查一下我的审核进度")
+    assert "登录" in reply
+
+
+def test_typed_student_number_grants_nothing(chat):
+    reply = chat("我是2025000003，帮我查一下我的毕业去向审核进度")
+    assert "登录" in reply
+    assert "组织机构代码与单位名称不一致" not in reply
+
+
+def test_status_shows_rejection_reason(chat):
+    reply = chat("我的毕业去向审核到哪一步了", student="2025000003")
+    assert "组织机构代码与单位名称不一致" in reply
+    assert "学校审核未通过" in reply
+
+
+def test_status_awaiting_college_review(chat):
+    reply = chat("帮我看看我的进度", student="2025000002")
+    assert "学院" in reply and "审核" in reply
+
+
+def test_shipped_mailing_shows_ems_number(chat):
+    reply = chat("我的档案寄出了吗", student="2025000006")
+    assert "1151234567890" in reply
+
+
+def test_mailing_too_early_gives_the_exact_date(chat, system):
+    status, body = http_get(f"{system.backend_url}/api/calendar/next-workday")
+    assert status == 200, body
+    eligible_from = json.loads(body)["next_workday"]
+    reply = chat("我要申请档案邮寄", student="2025000007")
+    assert cn(eligible_from) in reply or eligible_from in reply
+
+
+def test_mailing_not_confirmed_on_national_platform(chat):
+    reply = chat("申请档案邮寄", student="2025000004")
+    assert "国家平台" in reply and "确认" in reply
+
+
+def test_mailing_submit_after_confirmation_then_repeat(chat):
+    reply = chat("帮我申请档案邮寄", student="2025000005")
+    assert "确认提交" in reply  # shows the archive details and asks first
+    assert "已提交档案邮寄申请" not in reply
+    reply = chat("确认提交", student="2025000005")
+    assert "已提交" in reply
+    reply = chat("帮我申请档案邮寄", student="2025000005")
+    assert "已经提交过" in reply
+
+
+def test_mailing_declined_submits_nothing(chat):
+    chat("申请档案邮寄", student="2025000005")
+    reply = chat("先不提交", student="2025000005")
+    assert "先不提交" in reply or "好的" in reply
+    reply = chat("我的档案邮寄申请状态", student="2025000005")
+    assert "已经提交过" not in reply and "EMS" not in reply
+
+
+def test_conversation_is_keyed_to_the_token_not_the_sender(chat, system):
+    """A client reusing a student's sender id without the token gets an anonymous conversation."""
+    chat("帮我申请档案邮寄", student="2025000005")  # the student now has a pending confirmation
+    # an attacker posts "确认提交" under the same client sender, without a token
+    reply = text_of(say(system.rest_webhook, "e2e-attacker", "确认提交"))
+    assert "已提交档案邮寄申请" not in reply
+    reply = chat("我的档案寄出了吗", student="2025000005")
+    assert "已经提交过" not in reply
+
+
+def test_change_advice_for_reviewed_record(chat):
+    reply = chat("我换了一家单位，原来签的不去了", student="2025000005")
+    assert "改签申请" in reply
+
+
+def test_handoff_gives_the_students_college_contact(chat):
+    reply = chat("转人工", student="2025000005")
+    assert "老师" in reply
+    assert "010-" in reply

@@ -1,0 +1,51 @@
+"""Degrades, never breaks: with the backend or the action server down, FAQ answers keep working and personal
+features say they are temporarily unavailable. Runs last in the e2e package (it stops and restarts processes)."""
+import time
+import uuid
+
+import pytest
+
+from scripts.system import dev_login, say
+
+pytestmark = pytest.mark.slow
+
+FAQ = "两级审核通过后多久同步到国家平台"
+
+
+def text_of(messages) -> str:
+    return "\n".join((m.get("text") or "") for m in messages)
+
+
+def timed(system, text, token=None):
+    t0 = time.monotonic()
+    reply = text_of(say(system.rest_webhook, f"deg-{uuid.uuid4().hex[:8]}", text, token, timeout=20))
+    return reply, time.monotonic() - t0
+
+
+def test_backend_down(system):
+    token = dev_login(system.backend_url, "2025000005")
+    system.stop_one("backend")
+    try:
+        reply, _ = timed(system, FAQ)
+        assert "工作日" in reply
+        reply, took = timed(system, "查一下我的审核进度", token)
+        assert "暂时" in reply and "不可用" in reply, reply
+        assert took < 8, f"personal turn took {took:.1f}s with the backend down"
+    finally:
+        system.start_backend()
+
+
+def test_action_server_down(system):
+    token = dev_login(system.backend_url, "2025000005")
+    system.stop_one("actions")
+    try:
+        reply, _ = timed(system, FAQ)
+        assert "工作日" in reply
+        reply, took = timed(system, "查一下我的审核进度", token)
+        assert reply.strip(), "the student got no answer at all"
+        assert "暂时" in reply, reply
+        assert took < 8
+    finally:
+        system.start_actions()
+    reply, _ = timed(system, "查一下我的审核进度", token)
+    assert "暂时" not in reply and "户档信息登记" in reply
