@@ -166,6 +166,16 @@ class BaseFormValidation(FormValidationAction):
             say(dispatcher, e)
             return self._end()
         state = record.get("state")
+        if self.form is ARCHIVE and state in (None, "not_started"):
+            try:
+                dest = await api.get(DESTINATION.path) or {}
+            except BackendError as e:
+                say(dispatcher, e)
+                return self._end()
+            if dest.get("state") in (None, "not_started"):
+                dispatcher.utter_message(text="户档信息登记要在毕业去向登记之后填写：请先完成“毕业去向登记”"
+                                              "（可以对我说“填写毕业去向登记”），再来填户档信息。")
+                return self._end()
         if state in REVIEWED:
             dispatcher.utter_message(text=(
                 f"你的“{self.form.title}”已经通过辅导员审核，不能再直接修改了。如需修改，请走{CHANGE_PATH.get(self.form.name, '学校平台对应的变更申请')}，"
@@ -315,11 +325,17 @@ class ActionCorrectField(Action):
             if f is not None and values.get(f.slot) is not None:
                 return [SlotSet(f.slot, None), SlotSet(form.confirm_slot, None), FollowupAction(form.name)]
         from actions.change_advice import advise  # local import: avoid a cycle at module load
+        best = None  # (keyword length, form, field) over all three forms: "单位详细地址" beats "地址"
+        for form in FORMS.values():
+            f = find_field(form, text)
+            if f is not None:
+                n = max(len(k) for k in f.keywords + [f.label] if k and k.lower() in text.lower())
+                if best is None or n > best[0]:
+                    best = (n, form, f)
         kind = "personal_info"
-        if find_field(ARCHIVE, text) and not find_field(PROFILE, text):
+        if best and best[1] is ARCHIVE:
             kind = "archive_edit"
-        elif find_field(DESTINATION, text) and not find_field(PROFILE, text):
-            f = find_field(DESTINATION, text)
-            kind = "unit_change" if f and f.slot in ("dest_type", "dest_unit_name") else "destination_edit"
+        elif best and best[1] is DESTINATION:
+            kind = "unit_change" if best[2].slot in ("dest_type", "dest_unit_name") else "destination_edit"
         await advise(kind, dispatcher, tracker)
         return []

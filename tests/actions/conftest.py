@@ -121,7 +121,7 @@ def _backend_env(request, monkeypatch):
 def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Optional[dict] = None,
                  events: Optional[list] = None, active_loop: Optional[str] = None, sender: Optional[str] = None,
                  metadata: Optional[dict] = None, latest_action: str = "action_listen",
-                 message_id: Optional[str] = None) -> Tracker:
+                 message_id: Optional[str] = None, after: Optional[dict] = None) -> Tracker:
     """A tracker as the Rasa 3.6 server sends it: metadata on latest_message AND on the user event."""
     meta = dict(metadata or {})
     if token is not None:
@@ -132,9 +132,12 @@ def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Opt
     user_event = {"event": "user", "timestamp": time.time(), "text": text, "parse_data": parse,
                   "input_channel": "rest", "message_id": mid, "metadata": meta}
     evs = list(events or []) + [user_event]
+    # slots extracted from this message (what action_extract_slots logs before the form validates them)
+    for name, value in (after or {}).items():
+        evs.append({"event": "slot", "timestamp": time.time(), "name": name, "value": value})
     return Tracker.from_dict({
         "sender_id": sender or f"test-{uuid.uuid4().hex[:8]}",
-        "slots": dict(slots or {}),
+        "slots": {**dict(slots or {}), **dict(after or {})},
         "latest_message": parse,
         "events": evs,
         "paused": False,
