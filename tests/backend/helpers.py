@@ -44,6 +44,38 @@ def _postgres_db(base_url: str) -> tuple[str, callable]:
     return f"{head}/{name}", drop
 
 
+class Api:
+    """A view on the server's one shared HTTP client, with this caller's bearer token."""
+
+    def __init__(self, http: httpx.Client, token: str | None) -> None:
+        self._http, self._headers = http, ({"Authorization": f"Bearer {token}"} if token else {})
+
+    def request(self, method: str, url: str, **kw) -> httpx.Response:
+        kw["headers"] = {**self._headers, **(kw.get("headers") or {})}
+        return self._http.request(method, url, **kw)
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, **kw):
+        return self.request("POST", url, **kw)
+
+    def put(self, url, **kw):
+        return self.request("PUT", url, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Api":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
 @dataclass
 class Server:
     base: str
@@ -55,15 +87,21 @@ class Server:
     def set_today(self, day: dt.date | str) -> None:
         self.today_file.write_text(str(day))
 
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=60)
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base, timeout=60, trust_env=False)
+        self._tokens: dict = {}
+
+    def client(self, token: str | None = None) -> Api:
+        return Api(self.http, token)
 
     def token(self, student_id: str | None = None, staff_id: str | None = None) -> str:
-        body = {"student_id": student_id} if student_id else {"staff_id": staff_id}
-        r = httpx.post(f"{self.base}/api/auth/dev-login", json=body, timeout=30)
-        assert r.status_code == 200, r.text
-        return r.json()["access_token"]
+        key = (student_id, staff_id)
+        if key not in self._tokens:
+            body = {"student_id": student_id} if student_id else {"staff_id": staff_id}
+            r = self.http.post("/api/auth/dev-login", json=body)
+            assert r.status_code == 200, r.text
+            self._tokens[key] = r.json()["access_token"]
+        return self._tokens[key]
 
     def student(self, sid: str) -> httpx.Client:
         return self.client(self.token(student_id=sid))
@@ -107,6 +145,7 @@ def start_backend(db_url: str, tmp: Path, extra_env: dict | None = None, seed: b
 
 
 def stop_backend(srv: Server) -> None:
+    srv.http.close()
     srv.proc.terminate()
     try:
         srv.proc.wait(10)
@@ -215,5 +254,5 @@ def register_and_approve(srv: Server, sid: str, college: str = "physics") -> Non
 
 def confirm(srv: Server, sid: str, on: dt.date | None = None) -> httpx.Response:
     body = {"student_id": sid, **({"confirmed_on": on.isoformat()} if on else {})}
-    return httpx.post(f"{srv.base}/api/integration/national/confirmations", json=body,
-                      headers={"X-Integration-Key": INTEGRATION_KEY}, timeout=30)
+    return srv.http.post("/api/integration/national/confirmations", json=body,
+                         headers={"X-Integration-Key": INTEGRATION_KEY})
