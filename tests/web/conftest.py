@@ -1,0 +1,57 @@
+"""Fixtures for the browser tests: web/ served statically (a copy whose widget tag points at the test servers),
+a real Rasa server with our channels (tiny bot), the real backend, and Debian's chromium driven by Playwright."""
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb, chromium_path
+
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = chromium_path()
+    if not exe:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("REQUIRE_BROWSER is set but chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to make this fail")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, browser):
+    """-> (page_url, stack)"""
+    tmp = tmp_path_factory.mktemp("web")
+    www = tmp / "www"
+    shutil.copytree(ROOT / "web", www)
+    web = StaticWeb(www)
+    stack = ChannelStack(tmp, web_origin=web.url).start()
+    index = www / "index.html"
+    html = index.read_text(encoding="utf-8")
+    html, n = re.subn(r'data-rasa-url="[^"]*" data-backend-url="[^"]*"',
+                      f'data-rasa-url="{stack.rasa_url}" data-backend-url="{stack.backend_url}"', html)
+    assert n == 1, "the demo page must embed the widget with data-rasa-url and data-backend-url"
+    index.write_text(html, encoding="utf-8")
+    yield web.url + "/index.html", stack
+    stack.stop()
+    web.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, errors

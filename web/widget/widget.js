@@ -1,0 +1,315 @@
+/*
+ * 智能咨询 chat widget. Embed with ONE tag:
+ *   <script src="https://host/widget/widget.js" data-rasa-url="https://host:5005"
+ *           data-backend-url="https://host" defer></script>
+ * Attributes (all optional):
+ *   data-rasa-url     Rasa server base URL (default: same host, port 5005)
+ *   data-backend-url  school-platform backend (default: this page's origin)
+ *   data-token-key    localStorage key holding the student's bearer token (default "zz.token")
+ *   data-open         "1" to open the panel on load
+ * Page API: window.ZhinengZixun.open() / close() / setToken(token) / send(text)
+ * Security: bot and user text are only ever inserted as text nodes; http(s) URLs become links.
+ */
+(function () {
+  "use strict";
+  if (window.ZhinengZixun) return;
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var ds = (script && script.dataset) || {};
+  var base = script ? script.src.replace(/[^/]*$/, "") : "";
+  var cfg = {
+    rasaUrl: (ds.rasaUrl || (location.protocol + "//" + location.hostname + ":5005")).replace(/\/$/, ""),
+    backendUrl: (ds.backendUrl || location.origin).replace(/\/$/, ""),
+    tokenKey: ds.tokenKey || "zz.token",
+    timeoutMs: 20000,
+  };
+  var TEXT = {
+    title: "智能咨询",
+    subtitle: "毕业生手续助手",
+    open: "打开智能咨询",
+    close: "关闭智能咨询",
+    input: "输入您的问题，按 Enter 发送",
+    send: "发送",
+    typing: "正在输入…",
+    down: "暂时无法连接智能咨询助手，请稍后重试。您输入的内容已保留在输入框中。",
+    expired: "您的登录已过期，请重新登录后再查询个人办理进度。",
+    welcome: "您好，我是毕业生手续“智能咨询”助手。可以问我毕业去向登记、户档信息登记、档案邮寄、信息填错后怎么修改；登录后还可以查询您本人的办理进度。",
+    you: "我",
+    bot: "助手",
+  };
+  var SUGGESTIONS = [
+    { title: "我的办理进度", payload: "我的办理进度" },
+    { title: "档案邮寄怎么申请", payload: "档案邮寄怎么申请" },
+    { title: "签了新单位怎么办", payload: "我签了新的单位，原来那家不去了，怎么办" },
+  ];
+
+  // --- identity and storage ------------------------------------------------------------------------
+  function readToken() {
+    try { return localStorage.getItem(cfg.tokenKey) || ""; } catch (e) { return ""; }
+  }
+  function claims(token) {
+    try {
+      var p = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var json = decodeURIComponent(Array.prototype.map.call(atob(p), function (c) {
+        return "%" + ("00" + c.charCodeAt(0).toString(16)).slice(-2);
+      }).join(""));
+      return JSON.parse(json);
+    } catch (e) { return null; }
+  }
+  function validToken() {
+    var t = readToken();
+    if (!t) return "";
+    var c = claims(t);
+    if (!c || !c.sub || (c.exp && c.exp * 1000 < Date.now())) return "";
+    return t;
+  }
+  function anonId() {
+    var k = "zz.sender", v;
+    try { v = sessionStorage.getItem(k); } catch (e) { v = null; }
+    if (!v) {
+      v = "web-" + Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+      try { sessionStorage.setItem(k, v); } catch (e) { /* private mode */ }
+    }
+    return v;
+  }
+  function historyKey() {
+    var t = validToken(), c = t && claims(t);
+    return "zz.history." + (c ? (c.role || "student") + ":" + c.sub : "anon:" + anonId());
+  }
+  function loadHistory() {
+    try { return JSON.parse(sessionStorage.getItem(historyKey()) || "[]"); } catch (e) { return []; }
+  }
+  function saveHistory(items) {
+    try { sessionStorage.setItem(historyKey(), JSON.stringify(items.slice(-100))); } catch (e) { /* full */ }
+  }
+
+  // --- DOM helpers ---------------------------------------------------------------------------------
+  function el(tag, attrs, children) {
+    var n = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") n.textContent = attrs[k];
+      else if (k === "className") n.className = attrs[k];
+      else n.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { n.appendChild(c); });
+    return n;
+  }
+  var URL_RE = /(https?:\/\/[^\s<>"'，。；！？、）)]+)/g;
+  function richText(text) {
+    // text nodes only; URLs become <a> with the URL as text (no HTML from the bot is ever interpreted)
+    var frag = document.createDocumentFragment(), last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+      frag.appendChild(el("a", { href: m[1], target: "_blank", rel: "noopener noreferrer", text: m[1] }));
+      last = m.index + m[1].length;
+    }
+    if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+
+  // --- UI ------------------------------------------------------------------------------------------
+  if (base && !document.querySelector('link[data-zz-widget]')) {
+    document.head.appendChild(el("link", { rel: "stylesheet", href: base + "widget.css", "data-zz-widget": "1" }));
+  }
+  var root = el("div", { className: "zz-root", id: "zz-widget" });
+  var launcher = el("button", { type: "button", className: "zz-launcher", "aria-label": TEXT.open,
+    "aria-expanded": "false", "aria-controls": "zz-panel" });
+  var icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  icon.setAttribute("viewBox", "0 0 24 24"); icon.setAttribute("width", "18"); icon.setAttribute("height", "18");
+  icon.setAttribute("aria-hidden", "true"); icon.setAttribute("focusable", "false");
+  var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z");
+  icon.appendChild(path);
+  launcher.appendChild(icon);
+  launcher.appendChild(el("span", { text: TEXT.title }));
+  var panel = el("section", { className: "zz-panel", id: "zz-panel", role: "dialog", "aria-modal": "false",
+    "aria-label": TEXT.title + "对话", hidden: "" });
+  var closeBtn = el("button", { type: "button", className: "zz-close", "aria-label": TEXT.close, text: "×" });
+  var header = el("header", { className: "zz-header" }, [
+    el("div", {}, [el("strong", { text: TEXT.title }), el("span", { className: "zz-sub", text: TEXT.subtitle })]),
+    closeBtn,
+  ]);
+  var log = el("div", { className: "zz-log", role: "log", "aria-live": "polite", "aria-label": "对话记录",
+    tabindex: "0" });
+  var typing = el("div", { className: "zz-typing", role: "status", "aria-label": TEXT.typing, hidden: "" }, [
+    el("span", { "aria-hidden": "true" }), el("span", { "aria-hidden": "true" }), el("span", { "aria-hidden": "true" }),
+    el("em", { text: TEXT.typing }),
+  ]);
+  var alertBox = el("div", { className: "zz-alert", role: "alert", hidden: "" });
+  var input = el("textarea", { className: "zz-input", rows: "1", maxlength: "1000", "aria-label": TEXT.input,
+    placeholder: "请输入您的问题…" });
+  var sendBtn = el("button", { type: "button", className: "zz-send", "aria-label": TEXT.send, text: TEXT.send });
+  var form = el("div", { className: "zz-compose" }, [input, sendBtn]);
+  panel.appendChild(header); panel.appendChild(log); panel.appendChild(typing);
+  panel.appendChild(alertBox); panel.appendChild(form);
+  root.appendChild(panel); root.appendChild(launcher);
+
+  var history = [];
+  var busy = false;
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function renderItem(item, live) {
+    var who = item.from === "user" ? "user" : "bot";
+    var bubble = el("div", { className: "zz-msg zz-" + who });
+    bubble.appendChild(el("span", { className: "zz-vh", text: (who === "user" ? TEXT.you : TEXT.bot) + "：" }));
+    if (item.text) bubble.appendChild(el("div", { className: "zz-text" }, [richText(String(item.text))]));
+    if (item.image && /^https?:\/\//.test(item.image)) {
+      bubble.appendChild(el("img", { src: item.image, alt: "图片", className: "zz-img" }));
+    }
+    log.appendChild(bubble);
+    if (item.buttons && item.buttons.length && live) {
+      var group = el("div", { className: "zz-quick", role: "group", "aria-label": "快捷回复" });
+      item.buttons.forEach(function (b) {
+        var btn = el("button", { type: "button", className: "zz-chip", text: String(b.title || b.payload || "") });
+        btn.addEventListener("click", function () {
+          if (busy) return;
+          send(String(b.payload || b.title), String(b.title || b.payload));
+        });
+        group.appendChild(btn);
+      });
+      log.appendChild(group);
+    }
+    scrollDown();
+  }
+
+  function addItem(item) {
+    history.push(item);
+    saveHistory(history);
+    log.querySelectorAll(".zz-quick").forEach(function (q) { q.remove(); });
+    renderItem(item, true);
+  }
+
+  function redraw() {
+    log.textContent = "";
+    history = loadHistory();
+    if (!history.length) {
+      renderItem({ from: "bot", text: TEXT.welcome, buttons: SUGGESTIONS }, true);
+      return;
+    }
+    history.forEach(function (item, i) { renderItem(item, i === history.length - 1); });
+  }
+
+  function showAlert(msg) {
+    alertBox.textContent = msg;
+    alertBox.hidden = !msg;
+  }
+
+  function setBusy(b) {
+    busy = b;
+    typing.hidden = !b;
+    sendBtn.disabled = b;
+    if (b) scrollDown();
+  }
+
+  function send(payload, shown) {
+    var text = String(payload || "").trim();
+    if (!text || busy) return Promise.resolve(false);
+    var token = validToken();
+    if (readToken() && !token) showAlert(TEXT.expired); else showAlert("");
+    var userItem = { from: "user", text: shown || text };
+    addItem(userItem);
+    setBusy(true);
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl && setTimeout(function () { ctrl.abort(); }, cfg.timeoutMs);
+    return fetch(cfg.rasaUrl + "/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: anonId(), message: text, metadata: token ? { token: token } : {} }),
+      signal: ctrl ? ctrl.signal : undefined,
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        if (!r.ok) {
+          var err = new Error("http " + r.status);
+          err.userMessage = body && body.message;
+          throw err;
+        }
+        return body || [];
+      });
+    }).then(function (msgs) {
+      msgs.forEach(function (m) {
+        var t = m.text || (m.custom && typeof m.custom.text === "string" ? m.custom.text : "");
+        if (t || m.image || (m.buttons && m.buttons.length)) {
+          addItem({ from: "bot", text: t, image: m.image, buttons: m.buttons || [] });
+        }
+      });
+      return true;
+    }).catch(function (e) {
+      // the assistant could not be reached: take the message back and keep the typed text
+      var i = history.lastIndexOf(userItem);
+      if (i >= 0) { history.splice(i, 1); saveHistory(history); }
+      redraw();
+      if (!input.value.trim() && !shown) input.value = text;
+      showAlert(e && e.userMessage ? e.userMessage + "（您输入的内容已保留）" : TEXT.down);
+      return false;
+    }).then(function (ok) {
+      if (timer) clearTimeout(timer);
+      setBusy(false);
+      input.focus();
+      return ok;
+    });
+  }
+
+  // --- events --------------------------------------------------------------------------------------
+  var composing = false;
+  input.addEventListener("compositionstart", function () { composing = true; });
+  input.addEventListener("compositionend", function () { setTimeout(function () { composing = false; }, 0); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.shiftKey) return;
+    if (e.isComposing || composing || e.keyCode === 229) return; // IME is picking characters
+    e.preventDefault();
+    submit();
+  });
+  sendBtn.addEventListener("click", submit);
+  function submit() {
+    var text = input.value.trim();
+    if (!text || busy) return;
+    input.value = "";
+    send(text);
+  }
+  function open() {
+    panel.hidden = false;
+    root.classList.add("zz-open");
+    launcher.setAttribute("aria-expanded", "true");
+    redraw();
+    input.focus();
+  }
+  function close() {
+    panel.hidden = true;
+    root.classList.remove("zz-open");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+  launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
+  closeBtn.addEventListener("click", close);
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  window.addEventListener("storage", function (e) { if (e.key === cfg.tokenKey && !panel.hidden) redraw(); });
+
+  function mount() {
+    document.body.appendChild(root);
+    var wasOpen = false;
+    try { wasOpen = sessionStorage.getItem("zz.open") === "1"; } catch (e) { /* ignore */ }
+    if (ds.open === "1" || wasOpen) open();
+  }
+  window.addEventListener("beforeunload", function () {
+    try { sessionStorage.setItem("zz.open", panel.hidden ? "0" : "1"); } catch (e) { /* ignore */ }
+  });
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+
+  window.ZhinengZixun = {
+    config: cfg,
+    open: open,
+    close: close,
+    send: function (t) { if (panel.hidden) open(); return send(t); },
+    setToken: function (token) {
+      try {
+        if (token) localStorage.setItem(cfg.tokenKey, token); else localStorage.removeItem(cfg.tokenKey);
+      } catch (e) { /* ignore */ }
+      showAlert("");
+      if (!panel.hidden) redraw();
+    },
+    clearHistory: function () { try { sessionStorage.removeItem(historyKey()); } catch (e) { /* ignore */ } },
+  };
+})();
