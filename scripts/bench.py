@@ -40,8 +40,10 @@ from bench.resources import MemoryMonitor, cpu_busy_percent, machine, run_measur
 from scripts.system import RASA, VENV_PY, System, dev_login, free_port, http_get, http_post, latest_model  # noqa: E402
 
 # Signed-in questions answered by reading the back end (no writes), tried in this order.
-ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到哪一步了", "我的档案审核通过了吗",
-                   "我现在能申请档案邮寄吗", "我的办理进度怎么样了", "查一下我的状态"]
+ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到哪一步了", "户档信息审核通过了吗",
+                   "我的办理进度怎么样了", "学校审核完了没", "查一下我的状态"]
+# Actions that change state or open a dialogue the next turn would answer: not used as load.
+STATEFUL = ("submit", "cancel", "mailing", "handoff", "form", "correct")
 SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
 EXTRA_STUDENTS = 60  # roster-imported students, so each concurrent signed-in conversation is its own student
 
@@ -136,7 +138,7 @@ def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int
     for text in ACTION_MESSAGES:
         p = probe(system, text, token)
         if p["status"] == 200 and p["reply"] and any(map(is_custom, p["actions"])) \
-                and not any(a.endswith("_form") for a in p["actions"]):
+                and not any(w in a for a in p["actions"] for w in STATEFUL):
             action.append(p)
     return {"faq": faq, "action": action}
 
