@@ -118,11 +118,21 @@ class BaseFormValidation(FormValidationAction):
                 said.add(msg)
         return events
 
+    def _activating(self, tracker: Tracker) -> bool:
+        """True while the form is being activated: Rasa logged ActiveLoop(form) after the latest user message.
+        (requested_slot alone is not enough: slots, requested_slot included, carry over into a new session.)"""
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "user":
+                return False
+            if event.get("event") == "active_loop" and event.get("name") == self.form.name:
+                return True
+        return False
+
     # --- the action ------------------------------------------------------------------------------------
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED)
-        if requested is None:
+        if requested is None or self._activating(tracker):
             return await self.on_activation(dispatcher, tracker)
         intent = latest_intent(tracker)
         if tracker.latest_action_name not in (None, "action_listen"):

@@ -220,3 +220,23 @@ def test_correction_outside_form_reopens_or_advises(backend):
     assert {"event": "followup", "name": "profile_form"} in [{k: e.get(k) for k in ("event", "name")} for e in ev]
     msgs, ev = run_action(ActionCorrectField(), make_tracker("单位详细地址填错了", "correct_field"))
     assert "毕业去向修改（单位不变）" in texts(msgs) and "改签申请" not in texts(msgs)
+
+
+def test_activation_with_stale_requested_slot_from_an_old_session(backend):
+    """requested_slot carries over into a new session; the ActiveLoop event marks the activation."""
+    slots = {"requested_slot": "profile_mobile", "profile_political_status": "群众"}
+    t = make_tracker("帮我填个人信息", "fill_profile", backend.token("2025000001"), slots=slots,
+                     active_loop="profile_form")
+    t.events.append({"event": "active_loop", "name": "profile_form", "timestamp": 0})
+    msgs, ev = run_action(ValidateProfileForm(), t)
+    assert "继续填写" in texts(msgs)
+    assert {"event": "slot", "name": "requested_slot", "value": "profile_origin_place"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in ev]
+
+
+def test_paused_and_finished_actions():
+    from actions.forms.validate import ActionFormFinished, ActionFormPaused
+    msgs, ev = run_action(ActionFormPaused(), make_tracker("先不填了", "stop_form"))
+    assert "保留" in texts(msgs) and ev == []
+    msgs, ev = run_action(ActionFormFinished(), make_tracker("确认", "affirm"))
+    assert msgs == [] and ev == []
