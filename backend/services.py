@@ -406,6 +406,8 @@ def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int,
     if existing:
         return 200, {"already_submitted": True, "request": mailing_view(existing)}
     el = eligibility(s, st)
+    if el["reason"] == "already_requested":  # another request committed in between
+        return 200, {"already_submitted": True, "request": mailing_view(active_mailing(s, st.id))}
     if not el["eligible"]:
         raise APIError(409, "not_eligible", el["reason_message"], reason=el["reason"],
                        eligible_from=el["eligible_from"])
