@@ -3,6 +3,7 @@ only after an explicit confirmation."""
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -61,7 +62,12 @@ def summary(form: Form, values: dict) -> str:
 
 
 class BaseFormValidation(FormValidationAction):
-    form: Form
+    """Shared logic; abstract (the action server registers only concrete subclasses)."""
+
+    @property
+    @abstractmethod
+    def form(self) -> Form:
+        """The form this action validates."""
 
     def name(self) -> Text:
         return f"validate_{self.form.name}"
