@@ -124,6 +124,19 @@ class BaseFormValidation(FormValidationAction):
                 said.add(msg)
         return events
 
+    def _returned_after_other_action(self, tracker: Tracker) -> bool:
+        """Another action (e.g. 转人工) ran since the user's message and the form resumes.
+
+        The tracker the form sends ends with the form's own `action` event, so latest_action_name is the form
+        itself: look at every action after the latest user message instead."""
+        ignore = {"action_listen", "action_extract_slots", self.form.name, self.name()}
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "user":
+                return False
+            if event.get("event") == "action" and event.get("name") not in ignore:
+                return True
+        return False
+
     def _activating(self, tracker: Tracker) -> bool:
         """True while the form is being activated: Rasa logged ActiveLoop(form) after the latest user message.
         (requested_slot alone is not enough: slots, requested_slot included, carry over into a new session.)"""
@@ -141,7 +154,7 @@ class BaseFormValidation(FormValidationAction):
         if requested is None or self._activating(tracker):
             return await self.on_activation(dispatcher, tracker)
         intent = latest_intent(tracker)
-        if tracker.latest_action_name not in (None, "action_listen"):
+        if self._returned_after_other_action(tracker):
             # back in the form after another action (e.g. 转人工): repeat the open question
             self._ask(dispatcher, requested, self._values(tracker))
             return [SlotSet(REQUESTED, requested)]

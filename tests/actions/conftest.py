@@ -133,6 +133,11 @@ def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Opt
                   "input_channel": "rest", "message_id": mid, "metadata": meta}
     evs = list(events or []) + [user_event]
     # slots extracted from this message (what action_extract_slots logs before the form validates them)
+    if active_loop and latest_action == "action_listen":
+        # Rasa 3.6 sends a form's validation action: ..., user, slots, the form's own action event, then the
+        # slot candidates extracted from this message (checked against a real Rasa server)
+        evs.append({"event": "action", "timestamp": time.time(), "name": active_loop})
+        latest_action = active_loop
     for name, value in (after or {}).items():
         evs.append({"event": "slot", "timestamp": time.time(), "name": name, "value": value})
     return Tracker.from_dict({

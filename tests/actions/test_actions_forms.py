@@ -208,7 +208,10 @@ def test_handoff_inside_form_passes_through_and_form_reasks(backend):
     c.start()
     assert c.say("转人工", "handoff") == ""
     t = make_tracker("转人工", "handoff", backend.token("2025000001"), slots=c.slots, active_loop="profile_form",
-                     latest_action="action_handoff")
+                     latest_action="profile_form")
+    # as Rasa 3.6 sends it: ... user, action_handoff, bot, then the form's own action event
+    t.events += [{"event": "action", "name": "action_handoff"}, {"event": "bot", "text": "老师电话"},
+                 {"event": "action", "name": "profile_form"}]
     msgs, ev = run_action(ValidateProfileForm(), t)
     assert "政治面貌" in texts(msgs)
 
