@@ -163,8 +163,13 @@ class BaseFormValidation(FormValidationAction):
         text = latest_text(tracker)
         candidates = {k: v for k, v in tracker.slots_to_validate().items()
                       if k in self.form.slots or k == self.form.confirm_slot}
+        if (intent == "correct_field" and not candidates and requested in self.form.slots
+                and find_field(self.form, text) is None and not any(m in text for m in CORRECTION_MARKERS)):
+            # NLU took a plain answer (e.g. an e-mail address) for a correction: it answers the open question
+            candidates = {requested: text}
         explicit = ("填错", "写错", "改一下", "改下", "重新填", "重填")
-        if (intent == "correct_field" or (not candidates and any(m in text for m in CORRECTION_MARKERS))
+        if ((intent == "correct_field" and not candidates)
+                or (not candidates and any(m in text for m in CORRECTION_MARKERS))
                 or (any(m in text for m in explicit) and find_field(self.form, text) is not None)):
             return await self.on_correction(dispatcher, tracker, text, requested)
         if not candidates:

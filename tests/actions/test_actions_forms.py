@@ -243,3 +243,15 @@ def test_paused_and_finished_actions():
     assert "保留" in texts(msgs) and ev == []
     msgs, ev = run_action(ActionFormFinished(), make_tracker("确认", "affirm"))
     assert msgs == [] and ev == []
+
+
+def test_plain_answer_misread_as_correction_still_answers(backend):
+    c = Chat(ValidateProfileForm(), backend.token("2025000001"), PROFILE)
+    c.start()
+    for v in ["群众", "北京市 东城区", "非困难生", "13812345678"]:
+        c.say(v)
+    assert c.asking == "profile_email"
+    c.say("zw@example.com", "correct_field")
+    assert c.slots["profile_email"] == "zw@example.com" and c.asking == "profile_wechat"
+    c.say("我的微信是wx_zhangwei1", "correct_field")
+    assert c.slots["profile_wechat"] == "wx_zhangwei1"
