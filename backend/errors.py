@@ -46,22 +46,38 @@ def forbidden(message: str = "您没有权限进行此操作。") -> APIError:
 _LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径参数", "header": "请求头"}
 
 
+def _label(field: str) -> str:
+    from . import categories as C
+    labels = {**C.PERSONAL_FIELDS, **C.ARCHIVE_FIELDS, **{f"unit.{k}": v for k, v in C.UNIT_FIELDS.items()},
+              "destination_type": "毕业去向类型", "unit": "单位信息", "ems_no": "EMS单号", "reason": "审核意见",
+              "approve": "审核结果", "student_id": "学号", "confirmed_on": "确认日期", "kind": "修改类型",
+              "changes": "修改内容", "credit_code": "统一社会信用代码", "openid": "微信OpenID", "code": "绑定码"}
+    return labels.get(field, field)
+
+
 def _pydantic_fields(exc: RequestValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors():
         loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "header")]
         field = ".".join(loc) or "body"
+        label = _label(field)
         typ = err.get("type", "")
         if typ == "missing":
-            msg = f"缺少必填项“{field}”，请补充。"
-        elif typ in ("json_invalid", "model_attributes_type", "dict_type"):
+            msg = f"缺少必填项“{label}”，请补充。"
+        elif field == "body" or typ == "json_invalid":
             msg = "请求内容不是有效的JSON对象，请检查格式。"
+        elif typ in ("model_attributes_type", "dict_type", "model_type"):
+            msg = f"“{label}”应为对象（键值对），请按接口文档填写。"
+        elif typ in ("string_too_long", "too_long"):
+            msg = f"“{label}”太长了，请精简。"
+        elif typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            msg = f"“{label}”超出允许的范围。"
         elif "type" in typ or typ.endswith("_parsing"):
-            msg = f"“{field}”的格式不正确，请按接口文档填写。"
+            msg = f"“{label}”的格式不正确，请按接口文档填写。"
         elif typ == "extra_forbidden":
             msg = f"不认识的字段“{field}”，请删去。"
         else:
-            msg = f"“{field}”的值不正确，请检查后重试。"
+            msg = f"“{label}”的值不正确，请检查后重试。"
         out.append(FieldError(field, typ or "invalid", msg))
     return out
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 from fastapi.staticfiles import StaticFiles
 
@@ -11,12 +12,46 @@ from .config import ROOT, settings
 from .routers import public, staff, student
 
 
+class RejectNul:
+    """PostgreSQL text cannot hold NUL characters: refuse them up front with a 422 instead of failing later."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        bad = b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
+        chunks, more = [], True
+        while more and not bad:
+            msg = await receive()
+            chunks.append(msg.get("body", b""))
+            more = msg.get("more_body", False)
+        body = b"".join(chunks)
+        if bad or b"\x00" in body or b"\\u0000" in body:
+            resp = JSONResponse({"code": "validation_error", "message": "输入中含有不可见的控制字符（NUL），请删除后重试。",
+                                 "fields": [{"field": "body", "code": "nul_character",
+                                             "message": "输入中含有不可见的控制字符（NUL），请删除后重试。"}]}, status_code=422)
+            return await resp(scope, receive, send)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="学校平台（毕业去向登记）后端", version="1.0.0",
                   description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
                               "two-level review, national-platform sync and confirmation, change requests, "
                               "档案邮寄申请. Error bodies: {code, message, fields}.")
     errors.install(app)
+    app.add_middleware(RejectNul)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.include_router(public.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -165,4 +165,4 @@ class WechatBinding(Base):
 
 
 __all__ = ["College", "Staff", "Student", "Destination", "Archive", "ChangeRequest", "MailingRequest",
-           "AuditLog", "WechatBindCode", "WechatBinding", "UniqueConstraint"]
+           "AuditLog", "WechatBindCode", "WechatBinding"]

@@ -20,7 +20,6 @@ EDITABLE = {"not_started", "type_chosen", "filled", "submitted", "college_reject
 SUBMITTABLE = {"filled", "college_rejected", "school_rejected"}
 OPEN_CHANGE = {"submitted", "college_approved"}
 SYSTEM = Principal("system", "system", "系统", None)
-NATIONAL = Principal("integration", "national-platform", "国家平台", None)
 
 
 # --- serialisation helpers ---------------------------------------------------------------------

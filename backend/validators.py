@@ -198,6 +198,9 @@ def _length(value: str, field: str, label: str, max_len: int = 100) -> list[Fiel
     return []
 
 
+PROFILE_MAX = {"counselor_name": 50, "class_name": 50, "emergency_contact_name": 50, "wechat": 40}
+
+
 # --- forms -------------------------------------------------------------------------------------
 def validate_profile(data: dict, student: dict, partial: bool = False) -> list[FieldError]:
     errs: list[FieldError] = []
@@ -213,7 +216,7 @@ def validate_profile(data: dict, student: dict, partial: bool = False) -> list[F
         if not v.strip():
             errs += _required(v, key, label)
             continue
-        errs += _length(v, key, label)
+        errs += _length(v, key, label, PROFILE_MAX.get(key, 100))
         if key == "political_status":
             errs += _choice(v, C.POLITICAL_STATUSES, key, label)
         elif key == "hardship_category":

@@ -49,8 +49,10 @@ def contacts(s: Session = Depends(get_session)) -> dict:
 def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD; default today")) -> dict:
     try:
         day = dt.date.fromisoformat(date) if date else clock.today()
+        if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
+            raise ValueError(date)
     except ValueError:
-        raise invalid([FieldError("date", "date_format", "日期格式应为YYYY-MM-DD，例如2026-10-01。")])
+        raise invalid([FieldError("date", "date_format", "日期格式应为YYYY-MM-DD（2000至2100年之间），例如2026-10-01。")])
     nxt, est = workdays.next_workday_info(day)
     return {"date": day.isoformat(), "is_workday": workdays.is_workday(day), "next_workday": nxt.isoformat(),
             "estimated": est, "note": "超出官方节假日数据范围，按周末和预估节假日推算，以学校通知为准。" if est else None}
