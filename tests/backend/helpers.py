@@ -21,7 +21,6 @@ BASE_TODAY = dt.date(2026, 11, 30)  # a Monday; the demo data is seeded relative
 INTEGRATION_KEY = "test-integration-key"
 AUTH_SECRET = "test-secret"
 
-os.environ.setdefault("DATABASE_URL", "sqlite:///" + str(ROOT / "var" / "pytest-import.db"))
 
 
 def free_port() -> int:

@@ -162,6 +162,9 @@ def test_whole_document(srv):
                      ("mailing", "deliver"), ("change_request", "create"), ("destination", "apply_change"),
                      ("national", "needs_reconfirm")]:
         assert expected in actions, expected
+    days_used = {"2026-02-11", "2026-02-12", "2026-02-13", "2026-02-14", "2026-02-20", "2026-02-24", "2026-09-29",
+                 "2026-09-30", "2026-10-05", "2026-10-09", "2027-02-03", "2027-02-04", "2027-02-10", "2027-02-15"}
+    assert {e["at"][:10] for e in log} <= days_used | {"2026-11-30"}  # every timestamp on the pinned day
     rej_entry = next(e for e in log if e["action"] == "reject" and e["entity"] == "destination")
     assert rej_entry["actor_id"] == "school-admin" and rej_entry["at"].startswith("2026-02-12")
     assert rej_entry["before"]["state"] == "college_approved" and rej_entry["after"]["state"] == "school_rejected"
