@@ -43,6 +43,9 @@ def kind_from_tracker(tracker: Tracker) -> str:
 def personal_advice(kind: str, status: dict) -> str:
     form = CHANGE_KIND_NAMES[kind]
     text = GENERAL[kind]
+    if (status.get("destination") or {}).get("state") == "school_approved":
+        text = ("你的毕业去向已经审核通过，政治面貌、手机号等个人信息的修改要在学校平台“手续办理”→“个人信息完善”里提交，"
+                "作为变更申请经学院、学校两级审核后生效。也可以对我说“填写个人信息”，我在这里帮你提交。")
     for c in status.get("pending_changes") or []:
         if c.get("kind") == kind:
             text += f"\n你已有一条“{form}”在审核中（{c.get('state_label') or c.get('state')}），请等审核结果。"

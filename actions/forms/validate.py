@@ -293,6 +293,10 @@ class BaseFormValidation(FormValidationAction):
             if self.form.submit_path:
                 await api.call("POST", self.form.submit_path, json={})
         except ApiError as e:
+            right = e.body.get("right_path")
+            if e.status == 409 and right == "personal_info":
+                # already reviewed: the same answers go in as a 个人信息完善 change request (two-level review)
+                return await self._change_request(dispatcher, api, right, body)
             if e.status == 422 and e.fields:
                 dispatcher.utter_message(text="提交前的检查没有通过，需要改一下：")
                 events = self._apply_errors(e.fields, values, dispatcher, [SlotSet(self.form.confirm_slot, None)])
@@ -305,6 +309,16 @@ class BaseFormValidation(FormValidationAction):
                                            f"辅导员审核前你还可以修改后重新提交；想查进度可以问我“我的审核进度”。"))
         else:
             dispatcher.utter_message(text=f"“{self.form.title}”已保存提交。以后政治面貌、手机号等有变化，说“填写个人信息”就能更新。")
+        return self._end()
+
+    async def _change_request(self, dispatcher, api: StudentApi, kind: str, changes: dict) -> List[EventType]:
+        try:
+            await api.call("POST", "/api/me/change-requests", json={"kind": kind, "changes": changes})
+        except ApiError as e:
+            dispatcher.utter_message(text=f"没能提交变更申请：{e.message}")
+            return self._end()
+        dispatcher.utter_message(text=(f"你的毕业去向已审核通过，所以这次修改作为“{self.form.title}”变更申请提交了，"
+                                       f"经学院、学校两级审核通过后生效；可以随时问我“我的审核进度”。"))
         return self._end()
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:

@@ -255,3 +255,24 @@ def test_plain_answer_misread_as_correction_still_answers(backend):
     assert c.slots["profile_email"] == "zw@example.com" and c.asking == "profile_wechat"
     c.say("我的微信是wx_zhangwei1", "correct_field")
     assert c.slots["profile_wechat"] == "wx_zhangwei1"
+
+
+def test_profile_after_approval_becomes_a_change_request(fresh_backend):
+    b = fresh_backend
+    c = Chat(ValidateProfileForm(), b.token("2025000005"), PROFILE)
+    out = c.start()
+    if c.asking != "profile_confirm":  # fill whatever the seed left empty
+        for v in ["群众", "上海市 浦东新区", "非困难生", "13812345678", "a@example.com", "wx_chenjing", "李华", "2班",
+                  "陈大明", "13987654321"]:
+            if c.asking == "profile_confirm":
+                break
+            c.say(v)
+    c.say("政治面貌填错了", "correct_field")
+    assert c.asking == "profile_political_status"
+    c.say("中共预备党员")
+    assert c.asking == "profile_confirm"
+    out = c.say("确认提交", "affirm")
+    assert "变更申请" in out, out
+    import httpx
+    r = httpx.get(b.url + "/api/me/change-requests", headers={"Authorization": f"Bearer {b.token('2025000005')}"})
+    assert "personal_info" in r.text and "中共预备党员" in r.text
