@@ -758,6 +758,8 @@ def new_bind_code(s: Session, p: Principal) -> dict:
     code = f"{secrets.randbelow(1_000_000):06d}"
     bc = M.WechatBindCode(code=code, student_id=p.id, expires_at=now + dt.timedelta(minutes=10))
     s.add(bc)
+    s.flush()
+    audit(s, p, p.id, "wechat", bc.id, "bind_code", None, {"expires_at": bc.expires_at})
     s.commit()
     return {"code": code, "expires_at": ts(bc.expires_at)}
 
