@@ -95,7 +95,7 @@ def probe(system: System, text: str, token: str | None) -> dict:
     status, body = http_post(system.rest_webhook, {"sender": sender, "message": text,
                                                    "metadata": {"token": token} if token else {}})
     reply = reply_text(body) if status == 200 else ""
-    conv = urllib.parse.quote(conversation_of(sender, token), safe="")
+    conv = urllib.parse.quote(conversation_of(sender, token), safe=":")  # Sanic does not unquote %3A
     st, raw = http_get(f"{system.rasa_url}/conversations/{conv}/tracker", timeout=10)
     intent, actions = None, []
     if st == 200:
