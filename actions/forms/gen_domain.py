@@ -8,7 +8,7 @@ from pathlib import Path
 from actions.forms.spec import FORMS
 
 OUT = Path(__file__).resolve().parents[2] / "bot" / "domain" / "forms.yml"
-NOT_INTENT = ["stop_form", "correct_field", "handoff"]
+NOT_INTENT = ["stop_form", "correct_field", "handoff", "check_status", "fill_profile", "fill_destination", "fill_archive"]
 
 
 def q(s: str) -> str:

@@ -16,7 +16,9 @@ from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form
 from actions.texts import REVIEWED
 
 REQUESTED = "requested_slot"
-PASS_THROUGH_INTENTS = {"stop_form", "handoff"}  # handled by rules: let the form reject
+TRIGGER = {"profile_form": "fill_profile", "destination_form": "fill_destination", "archive_form": "fill_archive"}
+PASS_THROUGH_INTENTS = {"stop_form", "handoff", "check_status", "fill_profile", "fill_destination", "fill_archive"}
+# ^ handled by rules: the form rejects the turn
 CORRECTION_MARKERS = ("填错", "写错", "改一下", "改下", "修改", "改成", "改为", "换成", "更正", "错了", "不对", "重新填", "重填")
 INLINE_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|是)[:：]?\s*(.+)$")
 CHANGE_PATH = {
@@ -158,6 +160,12 @@ class BaseFormValidation(FormValidationAction):
             # back in the form after another action (e.g. 转人工): repeat the open question
             self._ask(dispatcher, requested, self._values(tracker))
             return [SlotSet(REQUESTED, requested)]
+        if intent == TRIGGER.get(self.form.name):
+            # "继续填写…" while this form is already open: repeat the open question
+            dispatcher.utter_message(text=f"我们正在填写“{self.form.title}”。")
+            self._ask(dispatcher, requested, self._values(tracker))
+            keep = requested if requested in self.form.slots else self.form.confirm_slot
+            return [SlotSet(keep, None), SlotSet(REQUESTED, requested)]
         if intent in PASS_THROUGH_INTENTS:
             return []
         text = latest_text(tracker)

@@ -276,3 +276,12 @@ def test_profile_after_approval_becomes_a_change_request(fresh_backend):
     import httpx
     r = httpx.get(b.url + "/api/me/change-requests", headers={"Authorization": f"Bearer {b.token('2025000005')}"})
     assert "personal_info" in r.text and "中共预备党员" in r.text
+
+
+def test_trigger_while_open_repeats_question(backend):
+    c = Chat(ValidateProfileForm(), backend.token("2025000001"), PROFILE)
+    c.start()
+    c.say("群众")
+    out = c.say("继续填写个人信息", "fill_profile")
+    assert "正在填写" in out and "生源所在地" in out and c.asking == "profile_origin_place"
+    assert c.say("查一下我的进度", "check_status") == ""  # the rule answers, then the form re-asks
