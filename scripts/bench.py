@@ -250,7 +250,15 @@ def main(argv=None) -> int:
     ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
     ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite docs/benchmarks.md and docs/latency.png from results/latest.json, run nothing")
     a = ap.parse_args(argv)
+    if a.report_only:
+        res = json.loads((ROOT / "results" / "latest.json").read_text(encoding="utf-8"))
+        report.write_markdown(res, ROOT / "docs" / "benchmarks.md")
+        report.plot(res, ROOT / "docs" / "latency.png")
+        print(">> rewrote docs/benchmarks.md and docs/latency.png from results/latest.json")
+        return 0
 
     t_all = time.monotonic()
     cmd = "make bench" if not argv and len(sys.argv) == 1 else "scripts/bench.py " + shlex.join(sys.argv[1:])
