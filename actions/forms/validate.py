@@ -361,6 +361,10 @@ class ActionFormPaused(Action):
         return "action_form_paused"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("mailing_pending"):
+            # "先不提交" while the mailing details are on screen: that is a cancel of the mailing request
+            from actions.mailing import ActionMailingCancel
+            return await ActionMailingCancel().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text="好的，先不填了。已经填写的内容我会保留，想继续时说“继续填写”加表名即可，"
                                       "例如“继续填写毕业去向登记”。")
         return []

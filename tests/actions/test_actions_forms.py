@@ -285,3 +285,10 @@ def test_trigger_while_open_repeats_question(backend):
     out = c.say("继续填写个人信息", "fill_profile")
     assert "正在填写" in out and "生源所在地" in out and c.asking == "profile_origin_place"
     assert c.say("查一下我的进度", "check_status") == ""  # the rule answers, then the form re-asks
+
+
+def test_pause_while_mailing_details_shown_cancels_mailing():
+    from actions.forms.validate import ActionFormPaused
+    msgs, ev = run_action(ActionFormPaused(), make_tracker("先不提交", "stop_form", slots={"mailing_pending": True}))
+    assert "先不提交档案邮寄申请" in texts(msgs)
+    assert [e["value"] for e in ev if e.get("name") == "mailing_pending"] == [False]
