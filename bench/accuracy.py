@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,11 +66,23 @@ def parse_chat_eval(stdout: str) -> dict:
 
 def run_chat_eval(cases: Path, bot_url: str, backend_url: str, label: str) -> dict:
     print(f">> evaluation set against {label} ({bot_url})", flush=True)
-    proc = subprocess.run([sys.executable, str(chat_eval_path()), str(cases), "--bot", bot_url,
-                           "--backend", backend_url, "-v"], capture_output=True, text=True, timeout=3600)
-    res = parse_chat_eval(proc.stdout)
+    n_cases = sum(1 for line in cases.read_text(encoding="utf-8").splitlines() if line.strip())
+    proc = subprocess.Popen([sys.executable, str(chat_eval_path()), str(cases), "--bot", bot_url,
+                             "--backend", backend_url, "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    t0 = time.monotonic()
+    while True:  # chat_eval.py prints only at the end: show that it is alive
+        try:
+            out, err = proc.communicate(timeout=15)
+            break
+        except subprocess.TimeoutExpired:
+            print(f"   ... {label}: {time.monotonic() - t0:.0f}s, {n_cases} cases", flush=True)
+            if time.monotonic() - t0 > 3600:
+                proc.kill()
+                raise
+    res = parse_chat_eval(out)
     if not res["total"]:
-        raise RuntimeError(f"chat_eval.py gave no result: {proc.stdout[-500:]} {proc.stderr[-1500:]}")
+        raise RuntimeError(f"chat_eval.py gave no result: {out[-500:]} {err[-1500:]}")
     print(f"   {label}: {res['passed']}/{res['total']} passed ({res['pass_rate']:.1%})", flush=True)
     return res
 
