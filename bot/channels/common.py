@@ -13,6 +13,23 @@ UNAVAILABLE_TEXT = "暂时无法处理，请稍后再试。"
 ROLES = ("student", "counselor", "school")
 
 
+def cap_action_timeout() -> float:
+    """Bound how long Rasa waits for the action server (Rasa 3.6 hard-codes 300 s for custom actions).
+
+    A hung action server would otherwise hold a student's turn, and every later turn of that conversation,
+    for five minutes. On timeout Rasa logs the failed action and goes on; the channel then answers with
+    UNAVAILABLE_TEXT. `ACTION_TIMEOUT` (seconds, default 8: the backend timeout of the actions plus margin).
+    """
+    import rasa.core.actions.action as rasa_action
+
+    try:
+        seconds = float(os.environ.get("ACTION_TIMEOUT") or 8)
+    except ValueError:
+        seconds = 8.0
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
+    return seconds
+
+
 def auth_secret() -> str:
     return os.environ.get("AUTH_SECRET") or DEFAULT_AUTH_SECRET
 
@@ -87,3 +104,7 @@ class TTLCache:
 
 
 _MISSING = object()
+
+
+# Applied once, when Rasa imports the channels listed in bot/credentials.yml.
+cap_action_timeout()

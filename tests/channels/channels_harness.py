@@ -226,6 +226,7 @@ class ChannelStack:
                 "WECHAT_API_BASE": self.wechat_api.server.url,
                 "WECHAT_REPLY_TIMEOUT": str(reply_timeout),
                 "CHAT_ALLOWED_ORIGINS": web_origin or "http://127.0.0.1:8000",
+                "ACTION_TIMEOUT": "9",  # above slow_seconds: the WeChat late-answer tests need the answer
             },
         )
 

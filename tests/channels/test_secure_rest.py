@@ -118,6 +118,19 @@ def test_action_server_down_still_answers_in_chinese(stack):
     assert texts(out) == "暂时无法处理，请稍后再试。"
 
 
+def test_hung_action_server_answers_within_the_action_timeout(stack):
+    """Rasa 3.6 would wait 300 s for a hung action server; the channels cap it (ACTION_TIMEOUT=9 here)."""
+    stack.actions.slow_seconds = 60
+    try:
+        t0 = time.monotonic()
+        out = say(stack, sid(), "慢速测试")
+        took = time.monotonic() - t0
+    finally:
+        stack.actions.slow_seconds = 6.0
+    assert texts(out) == "暂时无法处理，请稍后再试。"
+    assert took < 20, f"the turn took {took:.0f}s"
+
+
 def test_cors_only_for_the_widget_origin(stack):
     pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     ok = httpx.options(stack.rest, headers={"Origin": "http://127.0.0.1:8000", **pre})
