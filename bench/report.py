@@ -117,6 +117,8 @@ def write_markdown(res: dict, path: Path) -> None:
         line("intent", cv["reports"].get("intent"))
         for name, d in sorted(cv["reports"].get("entities", {}).items()):
             line(f"entities ({name})", d)
+        if not cv["reports"].get("entities"):
+            L.append("| entities | no entity report: no entity is annotated in `data/nlu` | | |")
         line("response selection (FAQ answers)", cv["reports"].get("response_selection"))
         L.append("")
 
