@@ -53,7 +53,7 @@ ARCHIVE_TYPES: dict[str, dict] = {
         "evidence": ["录取通知书"],
         "basis": "录取通知书",
     },
-    "暂不确定": {"definition": "去向暂未确定，档案暂存学校", "evidence": [], "basis": ""},
+    "暂不确定": {"definition": "", "evidence": [], "basis": ""},  # the process document gives neither
 }
 ARCHIVE_TYPES_NEEDING_ADDRESS = set(ARCHIVE_TYPES) - {"暂不确定"}
 
