@@ -139,15 +139,23 @@ def turn_key(tracker: Tracker, purpose: str) -> str:
 
 
 async def request(method: str, path: str, *, token: Optional[str] = None, json: Any = None,
-                  headers: Optional[dict] = None, params: Optional[dict] = None) -> tuple[int, Any]:
-    """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise."""
+                  headers: Optional[dict] = None, params: Optional[dict] = None,
+                  timeout: Optional[float] = None) -> tuple[int, Any]:
+    """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise.
+
+    `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional extra.
+    """
     h = {"accept": "application/json"}
     if token:
         h["authorization"] = f"Bearer {token}"
     if headers:
         h.update(headers)
     try:
-        resp = await client().request(method, path, json=json, headers=h, params=params)
+        extra = {}
+        if timeout is not None:
+            t = max(0.1, min(float(timeout), timeout_s()))
+            extra["timeout"] = httpx.Timeout(t, connect=min(t, 2.0))
+        resp = await client().request(method, path, json=json, headers=h, params=params, **extra)
     except (httpx.TimeoutException, httpx.TransportError) as e:
         logger.warning("backend %s %s failed: %r", method, path, e)
         raise Unavailable() from e

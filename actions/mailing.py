@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import ApiError, BackendError, StudentApi, say, turn_key
+from actions.backend import ApiError, AuthFailed, BackendError, NotSignedIn, StudentApi, say, turn_key
 from actions.texts import MAILING_STATES, cn_date
 
 PENDING = "mailing_pending"
@@ -123,3 +123,44 @@ class ActionMailingCancel(Action):
         dispatcher.utter_message(text="好的，先不提交档案邮寄申请。如果档案信息有误，请在学校平台“户档信息修改”里修改，"
                                       "审核通过后再来申请。")
         return [SlotSet(PENDING, False)]
+
+
+# --- "什么时候能申请档案邮寄": the general rule (utter_mailing_when) is answered to everyone by Rasa itself; this
+# light follow-up adds the signed-in student's own date. It says NOTHING without a token, so an anonymous student
+# gets exactly the FAQ answer, and that answer has already been sent when this action runs (action server down or
+# slow: the student still has it).
+HINT_TIMEOUT = 1.5  # seconds: an optional extra must not hold the FAQ answer for the full backend timeout
+HINT_UNAVAILABLE = "（暂时查不到你本人的具体日期，稍后问我“我的进度”即可查看。）"
+
+
+def date_hint_text(data: dict) -> str:
+    req = data.get("request")
+    if req:
+        return "按你的办理进度：" + request_text(req)
+    elig = data.get("eligibility") or {}
+    if elig.get("eligible"):
+        return "按你的办理进度：你现在就可以申请档案邮寄了，对我说“申请档案邮寄”即可。"
+    frm = elig.get("eligible_from")
+    if elig.get("reason") == "too_early" and frm:
+        return f"按你的办理进度：你{cn_date(frm)}起可以申请档案邮寄。"
+    return "按你的办理进度：" + ineligible_text(elig)
+
+
+class ActionMailingDateHint(Action):
+    def name(self) -> Text:
+        return "action_mailing_date_hint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        api = StudentApi(tracker)
+        if not api.signed_in:
+            return []
+        try:
+            _, data = await api.call("GET", "/api/me/mailing", timeout=HINT_TIMEOUT)
+        except (AuthFailed, NotSignedIn, ApiError):
+            return []  # no verified student (expired token, staff token): the general answer is all they get
+        except BackendError:
+            dispatcher.utter_message(text=HINT_UNAVAILABLE)
+            return []
+        dispatcher.utter_message(text=date_hint_text(data or {}))
+        return []

@@ -365,7 +365,8 @@ class ActionFormPaused(Action):
             # "先不提交" while the mailing details are on screen: that is a cancel of the mailing request
             from actions.mailing import ActionMailingCancel
             return await ActionMailingCancel().run(dispatcher, tracker, domain)
-        dispatcher.utter_message(text="好的，先不填了。已经填写的内容我会保留，想继续时说“继续填写”加表名即可，"
+        what = "先不提交" if "提交" in latest_text(tracker) else "先不填了"  # echo the student's own words
+        dispatcher.utter_message(text=f"好的，{what}。已经填写的内容我会保留，想继续时说“继续填写”加表名即可，"
                                       "例如“继续填写毕业去向登记”。")
         return []
 
