@@ -5,6 +5,8 @@ PY310 ?= $(shell ls -d /root/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null |
 VENV := .venv
 RVENV := .venv-rasa
 export PYTHONPATH := $(CURDIR)
+# Rasa must not try to reach the internet (telemetry) on machines without it.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: setup run test test-backend bench train validate chat clean
 

@@ -27,6 +27,7 @@ DEMO_ENV = {
     "AUTH_SECRET": "demo-secret-change-me",
     "INTEGRATION_KEY": "demo-integration-key",
     "WECHAT_TOKEN": "demo-wechat-token",
+    "RASA_TELEMETRY_ENABLED": "false",
 }
 
 

@@ -14,7 +14,7 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
 
 def main() -> int:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
     before = {p.name for p in (ROOT / "models").glob("*.tar.gz")}
     t0 = time.monotonic()
     print(">> training the assistant if its data changed (progress below)", flush=True)
