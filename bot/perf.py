@@ -8,9 +8,11 @@
    action server. We hand out one long-lived session per event loop and endpoint instead, so action calls reuse
    keep-alive connections. The per-request `timeout` Rasa passes (capped by `cap_action_timeout`,
    ACTION_TIMEOUT) still applies to every call.
+3. The SQL tracker store on SQLite opens and closes a connection for every query and fsyncs every turn, inside
+   the event loop. We give it a small connection pool, WAL and synchronous=NORMAL.
 
 Each patch checks that Rasa is the version it was written against and that the patched functions still look the
-way it expects; otherwise it logs a warning and leaves Rasa alone. `PERF_PATCHES=0` disables both.
+way it expects; otherwise it logs a warning and leaves Rasa alone. `PERF_PATCHES=0` disables them all.
 """
 from __future__ import annotations
 
@@ -119,12 +121,58 @@ def patch_endpoint_sessions() -> bool:
     return True
 
 
+def patch_sqlite_tracker_store() -> bool:
+    """SQL tracker store on SQLite: keep connections open and skip the fsync per turn.
+
+    Rasa creates the engine with SQLAlchemy's default for SQLite files (NullPool: open, configure and close a
+    connection for every query session, several per turn) and the file's defaults (rollback journal, fsync on
+    every commit), all inside the event loop. We rebuild the engine with a small connection pool, WAL and
+    synchronous=NORMAL (a crash can lose the last turns, never corrupt the file) and a busy timeout.
+    """
+    import sqlalchemy as sa
+    from rasa.core import tracker_store as rasa_ts
+
+    store = rasa_ts.SQLTrackerStore
+    original = store.__dict__.get("__init__")
+    if getattr(original, "_perf_patched", False):
+        return True
+    src = _source(original)
+    if original is None or "self.engine = sa.create_engine(" not in src or "self.sessionmaker =" not in src:
+        logger.warning("bot.perf: SQLTrackerStore.__init__ is not the Rasa %s one; SQLite tracker store left "
+                       "with its defaults", EXPECTED_RASA)
+        return False
+
+    def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        old = getattr(self, "engine", None)
+        if old is None or old.dialect.name != "sqlite" or old.url.database in (None, "", ":memory:"):
+            return
+        with old.connect() as conn:  # persistent in the file: set once
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        engine = sa.create_engine(old.url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
+                                  connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _pragmas)
+        old.dispose()
+        self.engine = engine
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
+
+    __init__._perf_patched = True  # type: ignore[attr-defined]
+    store.__init__ = __init__
+    return True
+
+
 def apply() -> Dict[str, bool]:
     """Apply the patches once; never raises (a failed patch leaves Rasa as it is)."""
     if APPLIED:
         return APPLIED
     if (os.environ.get("PERF_PATCHES") or "1").strip() in ("0", "false", "no", "off"):
-        APPLIED.update(action_validation=False, endpoint_sessions=False)
+        APPLIED.update(action_validation=False, endpoint_sessions=False, sqlite_tracker_store=False)
         logger.info("bot.perf: disabled by PERF_PATCHES")
         return APPLIED
     try:
@@ -134,10 +182,11 @@ def apply() -> Dict[str, bool]:
     if getattr(rasa, "__version__", None) != EXPECTED_RASA:
         logger.warning("bot.perf: written for Rasa %s, found %s; performance patches not applied",
                        EXPECTED_RASA, getattr(rasa, "__version__", "?"))
-        APPLIED.update(action_validation=False, endpoint_sessions=False)
+        APPLIED.update(action_validation=False, endpoint_sessions=False, sqlite_tracker_store=False)
         return APPLIED
     for name, fn in (("action_validation", patch_action_validation),
-                     ("endpoint_sessions", patch_endpoint_sessions)):
+                     ("endpoint_sessions", patch_endpoint_sessions),
+                     ("sqlite_tracker_store", patch_sqlite_tracker_store)):
         try:
             APPLIED[name] = fn()
         except Exception:  # noqa: BLE001 - a performance patch must never stop the server

@@ -5,6 +5,7 @@
 - validation: an action response whose events break Rasa's events schema is still rejected (its text never
   reaches the user), the valid ones still answer.
 - timeout: with the shared session the ACTION_TIMEOUT cap still ends a hung action call, and the next turn works.
+- SQLite tracker store: the patched run keeps its conversations in a SQL tracker store on SQLite, in WAL mode.
 - guard: on another Rasa version, or if the patched functions changed, the module warns and leaves Rasa alone.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import sqlite3
 import subprocess
 import threading
 import time
@@ -85,10 +87,11 @@ class KeepAliveActions:
 
 
 class RasaUnderTest:
-    def __init__(self, tmp: Path, model: Path, patches: bool) -> None:
+    def __init__(self, tmp: Path, model: Path, patches: bool, tracker_db: Path | None = None) -> None:
         self.actions = KeepAliveActions()
         endpoints = tmp / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.url}/webhook\"\n")
+        endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.url}/webhook\"\n" + (
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{tracker_db}\"\n" if tracker_db else ""))
         self.system = System(backend_port=free_port(), actions_port=free_port(), log_dir=tmp / "log",
                              env={"ACTION_TIMEOUT": str(ACTION_TIMEOUT), "PERF_PATCHES": "1" if patches else "0"})
         try:
@@ -119,14 +122,16 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def patched(tmp_path_factory, tiny_model):
-    r = RasaUnderTest(tmp_path_factory.mktemp("perf-on"), tiny_model, patches=True)
+    tmp = tmp_path_factory.mktemp("perf-on")
+    r = RasaUnderTest(tmp, tiny_model, patches=True, tracker_db=tmp / "tracker.db")
+    r.tracker_db = tmp / "tracker.db"
     yield r
     r.stop()
 
 
 def test_patches_reported_active_at_start(patched):
     log = patched.log.read_text(errors="replace")
-    assert "bot.perf: action_validation=on, endpoint_sessions=on" in log, log[-3000:]
+    assert "bot.perf: action_validation=on, endpoint_sessions=on, sqlite_tracker_store=on" in log, log[-3000:]
 
 
 def test_action_calls_reuse_one_connection(patched):
@@ -155,6 +160,14 @@ def test_action_timeout_still_caps_a_hung_call_on_the_shared_session(patched):
     assert elapsed < SLOW_SECONDS - 0.5, f"waited {elapsed:.1f}s: ACTION_TIMEOUT={ACTION_TIMEOUT} not applied"
     # the shared session survives the timeout
     assert patched.say("perf-timeout", "whoami")[0].endswith("次动作")
+
+
+def test_sqlite_tracker_store_runs_in_wal_mode(patched):
+    assert patched.say("perf-sql", "whoami")[0].endswith("次动作")
+    with sqlite3.connect(patched.tracker_db) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        n = db.execute("SELECT count(*) FROM events WHERE sender_id = 'anon:perf-sql'").fetchone()[0]
+    assert n >= 4  # session start, user message, action, bot reply ...
 
 
 def test_control_without_patches_opens_a_connection_per_call(tmp_path_factory, tiny_model):
@@ -204,12 +217,14 @@ def _guard(mode: str) -> str:
 def test_other_rasa_version_is_left_alone():
     out = _guard("version")
     assert "written for Rasa 3.6.21, found 3.7.0" in out
-    assert "APPLIED [('action_validation', False), ('endpoint_sessions', False)]" in out
+    assert ("APPLIED [('action_validation', False), ('endpoint_sessions', False), "
+            "('sqlite_tracker_store', False)]") in out
     assert "VALIDATE_UNTOUCHED True" in out and "SESSION_UNTOUCHED True" in out
 
 
 def test_changed_internals_are_left_alone():
     out = _guard("changed")
     assert "_validate_action_result is not the Rasa 3.6.21 one" in out
-    assert "APPLIED [('action_validation', False), ('endpoint_sessions', True)]" in out
+    assert ("APPLIED [('action_validation', False), ('endpoint_sessions', True), "
+            "('sqlite_tracker_store', True)]") in out
     assert "VALIDATE_UNTOUCHED True" in out and "SESSION_UNTOUCHED False" in out
