@@ -86,6 +86,19 @@ def test_mailing_too_early_gives_the_exact_date(chat, system):
     assert cn(eligible_from) in reply or eligible_from in reply
 
 
+def test_mailing_when_gives_the_rule_and_the_students_own_date(chat, system):
+    status, body = http_get(f"{system.backend_url}/api/calendar/next-workday")
+    assert status == 200, body
+    eligible_from = json.loads(body)["next_workday"]
+    reply = chat("我最早哪天可以申请档案邮寄", student="2025000007")
+    assert "一个工作日" in reply and cn(eligible_from) in reply, reply
+
+
+def test_mailing_when_without_sign_in_gives_only_the_rule(chat):
+    reply = chat("什么时候能申请档案邮寄")
+    assert "一个工作日" in reply and "按你的办理进度" not in reply and "登录" in reply, reply
+
+
 def test_mailing_not_confirmed_on_national_platform(chat):
     reply = chat("申请档案邮寄", student="2025000004")
     assert "国家平台" in reply and "确认" in reply

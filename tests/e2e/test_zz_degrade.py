@@ -10,6 +10,7 @@ from scripts.system import dev_login, say
 pytestmark = pytest.mark.slow
 
 FAQ = "两级审核通过后多久同步到国家平台"
+MAILING_WHEN = "什么时候能申请档案邮寄"
 
 
 def text_of(messages) -> str:
@@ -31,6 +32,10 @@ def test_backend_down(system):
         reply, took = timed(system, "查一下我的审核进度", token)
         assert "暂时" in reply and "不可用" in reply, reply
         assert took < 8, f"personal turn took {took:.1f}s with the backend down"
+        # the general mailing-date answer still comes; the personal date is said to be unavailable
+        reply, took = timed(system, MAILING_WHEN, token)
+        assert "一个工作日" in reply and "暂时查不到" in reply, reply
+        assert took < 8
     finally:
         system.start_backend()
 
@@ -41,6 +46,9 @@ def test_action_server_down(system):
     try:
         reply, _ = timed(system, FAQ)
         assert "工作日" in reply
+        # the general answer is sent before the (failing) follow-up action that would add the student's date
+        reply, _ = timed(system, MAILING_WHEN, token)
+        assert "一个工作日" in reply, reply
         reply, took = timed(system, "查一下我的审核进度", token)
         assert reply.strip(), "the student got no answer at all"
         assert "暂时" in reply, reply
