@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from scripts.system import VENV_PY, ROOT, http_get, say
+from scripts.system import ROOT, VENV_PY, dev_login, http_get, say
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,6 @@ def chat(system):
     tokens = {}
 
     def _chat(text, student=None):
-        from scripts.system import dev_login
         token = None
         if student:
             if student not in tokens:
