@@ -1,7 +1,8 @@
 """Async load generator for the REST channel: latency percentiles and sustained throughput.
 
-N concurrent conversations each send turns back to back (closed loop) until a turn count or a time limit is
-reached, whichever comes first. A conversation is renewed (new sender id) every `turns_per_conversation` turns,
+N concurrent conversations each send turns back to back (closed loop), or after a pause that stands for the
+person reading and typing (`pause_s`), until a turn count or a time limit is reached, whichever comes first.
+A conversation is renewed (new sender id) every `turns_per_conversation` turns,
 as real conversations are short; a turn is an error when the HTTP status is not 200, the request fails or times
 out, the reply is empty, or (when `expect` is given) it contains none of the expected words.
 
@@ -56,6 +57,7 @@ class Scenario:
     tokens: list[str] = field(default_factory=list)  # one per conversation, in turn; empty = anonymous
     expect: list[str] = field(default_factory=list)  # the reply must contain one of these (if given)
     turns_per_conversation: int = 10
+    pause_s: float = 0.0  # a person reading and typing between two turns (not counted in the latency)
 
 
 @dataclass
@@ -172,6 +174,8 @@ async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns
                 k += 1
                 if err:
                     errors.append(err)
+                if scenario.pause_s:
+                    await asyncio.sleep(scenario.pause_s)
 
         async def ticker() -> None:
             while True:
@@ -199,9 +203,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--pause", type=float, default=0.0, help="seconds between a reply and the next turn")
     ap.add_argument("--json", help="write the raw result here")
     a = ap.parse_args(argv)
-    sc = Scenario("cli", a.message, a.token, a.expect, a.turns_per_conversation)
+    sc = Scenario("cli", a.message, a.token, a.expect, a.turns_per_conversation, a.pause)
     res = asyncio.run(run_load(a.url, sc, a.concurrency, a.turns, a.seconds, a.warmup))
     print(json.dumps(res.summary(), ensure_ascii=False, indent=1))
     if a.json:

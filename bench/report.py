@@ -49,10 +49,11 @@ def target_rows(res: dict) -> list[tuple[str, str, str, bool | None]]:
     if act1:
         rows.append(("action turn p95, 1 client", "<= 200 ms", _fmt(act1["p95_ms"], " ms"),
                      act1["p95_ms"] <= TARGETS["action_p95"] and not act1["errors"]))
-    act20 = _load_row(runs, "action", 20)
-    if act20:
-        rows.append(("action turn p95, 20 conversations", "(<= 200 ms)", _fmt(act20["p95_ms"], " ms"),
-                     act20["p95_ms"] <= TARGETS["action_p95"] and not act20["errors"]))
+    paced = _load_row(runs, "action-paced", 20)
+    if paced:
+        rows.append(("action turn p95, 20 conversations, 1 s pause between turns", "<= 200 ms",
+                     _fmt(paced["p95_ms"], " ms") + f" ({paced['turns_per_s']:.1f} turns/s)",
+                     paced["p95_ms"] <= TARGETS["action_p95"] and not paced["errors"]))
     thr = (res.get("load") or {}).get("throughput")
     if thr:
         rows.append(("sustained throughput, 20 conversations, mixed", ">= 30 turns/s, 0 errors",
@@ -125,10 +126,14 @@ def write_markdown(res: dict, path: Path) -> None:
     ld = res.get("load")
     if ld:
         L += ["## Latency and throughput (REST channel)", "",
-              "Closed loop: each conversation sends its next turn as soon as the previous reply arrives; a new "
+              "Closed loop: each conversation sends its next turn as soon as the previous reply arrives "
+              "(`action-paced`: one second later, as a person reading and typing); a new "
               f"conversation (sender) every {ld['turns_per_conversation']} turns. FAQ turns are answered from a "
               "response; action turns are signed in (token in the metadata) and run a custom action that calls "
-              "the back end.", "",
+              "the back end. Every signed-in conversation is a different student who has not chatted earlier in "
+              "the run. Without pauses, 20 conversations saturate the server: the latency is then the queue "
+              "(Little's law: 20 conversations / 30 turns/s = 667 ms on average whatever the code does), so the "
+              "20-conversation latency target is read on the paced run.", "",
               "| turns | conversations | turns measured | errors | p50 ms | p95 ms | p99 ms | turns/s |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in ld["runs"] + ([ld["throughput"]] if ld.get("throughput") else []):

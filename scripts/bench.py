@@ -7,8 +7,9 @@ Steps (each prints progress; the long ones stream it):
      database), timing each start-up; start the baseline (bench/baseline.py);
   3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl) through chat_eval.py
      against the assistant and against the baseline;
-  4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, mixed
-     throughput with 20, and one long conversation (tracker growth);
+  4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
+     turns with 20 conversations pausing 1 s between turns, mixed throughput with 20, and one long
+     conversation (tracker growth);
   5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
   6. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
 """
@@ -45,7 +46,10 @@ ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到�
 # Actions that change state or open a dialogue the next turn would answer: not used as load.
 STATEFUL = ("submit", "cancel", "mailing", "handoff", "form", "correct")
 SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
-EXTRA_STUDENTS = 60  # roster-imported students, so each concurrent signed-in conversation is its own student
+# Roster-imported students for the load steps: every signed-in conversation of a load step is a student of its
+# own, who has not chatted before in the run (a real student's 30-minute session, not one that has grown
+# through every earlier step). Enough for the default plan at up to ~60 turns/s; beyond, students repeat.
+EXTRA_STUDENTS = 600
 
 
 def id_number(first17: str) -> str:
@@ -189,27 +193,43 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
     scen = {"faq": Scenario("faq", faq_msgs, turns_per_conversation=a.turns_per_conversation)}
     if act_msgs:
         scen["action"] = Scenario("action", act_msgs, tokens=tokens, turns_per_conversation=a.turns_per_conversation)
+        # 20 students at once who each read the answer and type for a second: the latency they see when the
+        # server is not saturated (closed loop without pauses measures the saturation point instead)
+        scen["action-paced"] = Scenario("action-paced", act_msgs, tokens=tokens, pause_s=a.pause,
+                                        turns_per_conversation=a.turns_per_conversation)
     else:
         print("!! no signed-in question ran a custom action: action turns not measured", flush=True)
     k = 0.25 if a.quick else 1.0
     plan = [("faq", 1, int(300 * k), 60 * k), ("faq", 20, int(1200 * k), 60 * k),
-            ("action", 1, int(200 * k), 60 * k), ("action", 20, int(800 * k), 60 * k)]
+            ("action", 1, int(200 * k), 60 * k), ("action", 20, int(800 * k), 60 * k),
+            ("action-paced", 20, int(600 * k), 60 * k)]
     ld = res["load"] = {"turns_per_conversation": a.turns_per_conversation, "runs": [], "exercised": {
         k2: [{"text": p["text"], "intent": p["intent"], "action": ", ".join(p["actions"])} for p in v]
         for k2, v in picked.items()}}
+    pool = iter(range(len(SEEDED), 10**9))  # the seeded students carried the evaluation's conversations
+
+    def fresh(n_turns: int, conc: int) -> list[str]:
+        """Tokens of students not used yet in the run: one per conversation the step can start."""
+        n = min(len(tokens), n_turns // a.turns_per_conversation + conc + 5)
+        return [tokens[next(pool) % len(tokens)] for _ in range(n)]
+
     for name, conc, turns, secs in plan:
         if name not in scen:
             continue
         step(f"load: {name} turns, {conc} conversation(s), up to {turns} turns / {secs:.0f}s")
+        if scen[name].tokens:
+            scen[name].tokens = fresh(turns, conc)
         r = asyncio.run(run_load(system.rest_webhook, scen[name], conc, turns, secs, warmup=5))
         ld["runs"].append(r.to_json())
         s = r.summary()
         print(f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
               f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}", flush=True)
+    mixed_secs = a.throughput_seconds * k
     mixed = Scenario("mixed", [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
-                     tokens=tokens if act_msgs else [], turns_per_conversation=a.turns_per_conversation)
-    step(f"throughput: mixed FAQ + action turns, 20 conversations, {a.throughput_seconds * k:.0f}s")
-    r = asyncio.run(run_load(system.rest_webhook, mixed, 20, 10**7, a.throughput_seconds * k, warmup=5))
+                     tokens=fresh(int(60 * mixed_secs), 20) if act_msgs else [],
+                     turns_per_conversation=a.turns_per_conversation)
+    step(f"throughput: mixed FAQ + action turns, 20 conversations, {mixed_secs:.0f}s")
+    r = asyncio.run(run_load(system.rest_webhook, mixed, 20, 10**7, mixed_secs, warmup=5))
     ld["throughput"] = r.summary()
     print(f"   {r.throughput:.1f} turns/s, {r.errors} errors, p95 {ld['throughput']['p95_ms']} ms", flush=True)
     if a.growth:
@@ -247,6 +267,7 @@ def main(argv=None) -> int:
     ap.add_argument("--growth", type=int, default=300, help="turns of the long conversation (0 = skip)")
     ap.add_argument("--throughput-seconds", type=float, default=45)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
+    ap.add_argument("--pause", type=float, default=1.0, help="seconds between turns in the paced action step")
     ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
     ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

@@ -63,3 +63,11 @@ def test_load_counts_turns_and_errors(server):
     t = asyncio.run(run_load(server, Scenario("t", ["你好"]), concurrency=2, max_turns=10**6, max_seconds=1.0,
                              progress=False))
     assert t.errors == 0 and 0.9 < t.seconds < 3
+
+
+def test_paused_conversations_wait_between_turns_but_latency_excludes_the_pause(server):
+    r = asyncio.run(run_load(server, Scenario("p", ["你好"], pause_s=0.3), concurrency=2, max_turns=6,
+                             max_seconds=30, progress=False))
+    assert r.turns == 6 and r.errors == 0
+    assert r.seconds >= 0.3 * 2  # each of the 2 conversations paused after its turns (3 each)
+    assert max(r.latencies_ms) < 300  # the pause is the person's time, not the server's
