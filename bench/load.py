@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import math
+import random
 import sys
 import time
 import uuid
@@ -57,7 +58,8 @@ class Scenario:
     tokens: list[str] = field(default_factory=list)  # one per conversation, in turn; empty = anonymous
     expect: list[str] = field(default_factory=list)  # the reply must contain one of these (if given)
     turns_per_conversation: int = 10
-    pause_s: float = 0.0  # a person reading and typing between two turns (not counted in the latency)
+    pause_s: float = 0.0  # mean pause of a person reading and typing between two turns (not in the latency);
+    # each pause is drawn uniformly from 0.5-1.5 x pause_s (seeded), as people do not type in lockstep
 
 
 @dataclass
@@ -127,6 +129,7 @@ async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns
     seq: list[int] = []
     errors: list[str] = []
     issued = 0
+    rng = random.Random(1)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
 
@@ -175,7 +178,7 @@ async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns
                 if err:
                     errors.append(err)
                 if scenario.pause_s:
-                    await asyncio.sleep(scenario.pause_s)
+                    await asyncio.sleep(scenario.pause_s * rng.uniform(0.5, 1.5))
 
         async def ticker() -> None:
             while True:

@@ -8,7 +8,7 @@ Steps (each prints progress; the long ones stream it):
   3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl) through chat_eval.py
      against the assistant and against the baseline;
   4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
-     turns with 20 conversations pausing 1 s between turns, mixed throughput with 20, and one long
+     turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, and one long
      conversation (tracker growth);
   5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
   6. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
@@ -193,8 +193,8 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
     scen = {"faq": Scenario("faq", faq_msgs, turns_per_conversation=a.turns_per_conversation)}
     if act_msgs:
         scen["action"] = Scenario("action", act_msgs, tokens=tokens, turns_per_conversation=a.turns_per_conversation)
-        # 20 students at once who each read the answer and type for a second: the latency they see when the
-        # server is not saturated (closed loop without pauses measures the saturation point instead)
+        # 20 students at once who each read the answer and type for about a second: the latency they see
+        # when the server is not saturated (closed loop without pauses measures the saturation point instead)
         scen["action-paced"] = Scenario("action-paced", act_msgs, tokens=tokens, pause_s=a.pause,
                                         turns_per_conversation=a.turns_per_conversation)
     else:
@@ -267,7 +267,7 @@ def main(argv=None) -> int:
     ap.add_argument("--growth", type=int, default=300, help="turns of the long conversation (0 = skip)")
     ap.add_argument("--throughput-seconds", type=float, default=45)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
-    ap.add_argument("--pause", type=float, default=1.0, help="seconds between turns in the paced action step")
+    ap.add_argument("--pause", type=float, default=1.0, help="mean seconds between turns in the paced action step")
     ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
     ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
