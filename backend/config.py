@@ -21,6 +21,9 @@ class Settings:
     token_ttl_minutes: int = field(default_factory=lambda: int(os.environ.get("TOKEN_TTL_MINUTES", "720")))
     cas_server_url: str = field(default_factory=lambda: os.environ.get("CAS_SERVER_URL", "").rstrip("/"))
     public_url: str = field(default_factory=lambda: os.environ.get("BACKEND_PUBLIC_URL", "").rstrip("/"))
+    # where the demo page's chat widget finds Rasa: RASA_PUBLIC_URL if set, else the page's host at RASA_PORT
+    rasa_public_url: str = field(default_factory=lambda: os.environ.get("RASA_PUBLIC_URL", "").rstrip("/"))
+    rasa_port: str = field(default_factory=lambda: os.environ.get("RASA_PORT", "5005"))
     holidays_file: str = field(
         default_factory=lambda: os.environ.get("HOLIDAYS_FILE", str(Path(__file__).parent / "data" / "holidays.json"))
     )

@@ -1,10 +1,12 @@
 """FastAPI application."""
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
@@ -45,6 +47,20 @@ class RejectNul:
         return await self.app(scope, replay, send)
 
 
+def demo_page(index: Path):
+    """The demo page with the widget pointed at this deployment's Rasa server (RASA_PUBLIC_URL / RASA_PORT)."""
+    html = index.read_text(encoding="utf-8")
+    port = settings.rasa_port if settings.rasa_port.isdigit() else "5005"
+    html = html.replace('data-rasa-port=""', f'data-rasa-port="{port}"', 1)
+    if settings.rasa_public_url:
+        html = html.replace('data-rasa-url=""', f'data-rasa-url="{escape(settings.rasa_public_url, quote=True)}"', 1)
+
+    def serve() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="学校平台（毕业去向登记）后端", version="1.0.0",
                   description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
@@ -60,6 +76,9 @@ def create_app() -> FastAPI:
     web = ROOT / "web"
     if settings.demo_mode and web.is_dir():
         # the demo job-site page and the chat widget (issue "channels"), same origin as the API
+        page = demo_page(web / "index.html")
+        app.add_api_route("/", page, methods=["GET", "HEAD"], include_in_schema=False)
+        app.add_api_route("/index.html", page, methods=["GET", "HEAD"], include_in_schema=False)
         app.mount("/", StaticFiles(directory=web, html=True), name="web")
     return app
 

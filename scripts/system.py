@@ -103,12 +103,16 @@ class System:
         env = dict(os.environ)
         for k, v in DEMO_ENV.items():
             env.setdefault(k, v)
+        # the demo page is served by the back end: its widget must reach Rasa (port) and be allowed (CORS)
+        env.setdefault("CHAT_ALLOWED_ORIGINS",
+                       f"http://127.0.0.1:{self.backend_port},http://localhost:{self.backend_port}")
         env.update(self.env)
         env.update({
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": self.database_url,
             "BACKEND_URL": self.backend_url,
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+            "RASA_PORT": str(self.rasa_port),
             "PYTHONUNBUFFERED": "1",
         })
         return env

@@ -34,7 +34,10 @@ def site(tmp_path_factory, browser):
     www = tmp / "www"
     shutil.copytree(ROOT / "web", www)
     web = StaticWeb(www)
-    stack = ChannelStack(tmp, web_origin=web.url).start()
+    stack = ChannelStack(tmp, web_origin=web.url)
+    # the same page served by the demo back end itself (test_demo_page_served_by_the_back_end)
+    stack.system.env["CHAT_ALLOWED_ORIGINS"] += "," + stack.system.backend_url
+    stack.start()
     index = www / "index.html"
     html = index.read_text(encoding="utf-8")
     html, n = re.subn(r'data-rasa-url="[^"]*" data-backend-url="[^"]*"',

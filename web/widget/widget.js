@@ -3,7 +3,8 @@
  *   <script src="https://host/widget/widget.js" data-rasa-url="https://host:5005"
  *           data-backend-url="https://host" defer></script>
  * Attributes (all optional):
- *   data-rasa-url     Rasa server base URL (default: same host, port 5005)
+ *   data-rasa-url     Rasa server base URL (default: same host, port data-rasa-port)
+ *   data-rasa-port    port of that default (default 5005; the demo back end fills it from RASA_PORT)
  *   data-backend-url  school-platform backend (default: this page's origin)
  *   data-token-key    localStorage key holding the student's bearer token (default "zz.token")
  *   data-open         "1" to open the panel on load
@@ -18,7 +19,8 @@
   var ds = (script && script.dataset) || {};
   var base = script ? script.src.replace(/[^/]*$/, "") : "";
   var cfg = {
-    rasaUrl: (ds.rasaUrl || (location.protocol + "//" + location.hostname + ":5005")).replace(/\/$/, ""),
+    rasaUrl: (ds.rasaUrl || (location.protocol + "//" + location.hostname + ":" + (ds.rasaPort || "5005")))
+      .replace(/\/$/, ""),
     backendUrl: (ds.backendUrl || location.origin).replace(/\/$/, ""),
     tokenKey: ds.tokenKey || "zz.token",
     timeoutMs: 20000,
