@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from scripts.system import ROOT
 
 SCRIPT = r"""
@@ -40,6 +42,12 @@ def new_session(t):
     t.update(SessionStarted())
     t.update(ActionExecuted("action_listen"))
 
+async def other(store):
+    # another student's turn in between: with hot_conversations=1 it pushes student:1 to the JSON tier
+    t = await store.get_or_create_tracker("student:9")
+    turn(t, "别人的一句", "greet")
+    await store.save(t)
+
 async def scenario(store):
     r = {}
     t = await store.get_or_create_tracker("student:1")
@@ -48,6 +56,7 @@ async def scenario(store):
     slot = next(iter(domain.slots)).name
     turn(t, "继续", "affirm", (slot, "x"))
     await store.save(t)
+    await other(store)
     got = await store.retrieve("student:1")
     r["first"] = state(got)
     # a caller changing what it retrieved must not change the store until it saves
@@ -58,16 +67,19 @@ async def scenario(store):
     new_session(t)
     turn(t, "第二次", "greet")
     await store.save(t)
+    await other(store)
     r["last_session"] = state(await store.retrieve("student:1"))
     r["full"] = state(await store.retrieve_full_tracker("student:1"))
     r["missing"] = state(await store.retrieve("student:2"))
     r["exists"] = [await store.exists("student:1"), await store.exists("student:2")]
     r["keys"] = sorted(await store.keys())
+    r["hot"] = sorted(getattr(store, "hot", {}))
     return r
 
 stock = asyncio.run(scenario(InMemoryTrackerStore(domain)))
 ours = asyncio.run(scenario(InProcessTrackerStore(domain)))
-print(json.dumps({"stock": stock, "ours": ours}, ensure_ascii=False, default=str))
+small = asyncio.run(scenario(InProcessTrackerStore(domain, hot_conversations=1)))
+print(json.dumps({"stock": stock, "ours": ours, "small": small}, ensure_ascii=False, default=str))
 """
 
 
@@ -83,9 +95,15 @@ def _events(state: dict) -> list:
     return [(e["event"], e.get("name"), e.get("text"), e.get("value")) for e in state["events"]]
 
 
-def test_in_process_store_behaves_like_rasas_in_memory_store():
-    r = _run()
-    stock, ours = r["stock"], r["ours"]
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return _run()
+
+
+@pytest.mark.parametrize("variant", ["ours", "small"])
+def test_in_process_store_behaves_like_rasas_in_memory_store(results, variant):
+    """"ours": every conversation kept as objects; "small": one, so student:1 is read back from JSON."""
+    stock, ours = results["stock"], results[variant]
     for key in ("first", "unsaved", "last_session", "full"):
         assert _events(ours[key]) == _events(stock[key]), key
         assert ours[key]["slots"] == stock[key]["slots"], key
@@ -97,4 +115,6 @@ def test_in_process_store_behaves_like_rasas_in_memory_store():
     assert any(v == "x" for v in ours["first"]["slots"].values())
     assert ours["missing"] is None and stock["missing"] is None
     assert ours["exists"] == stock["exists"] == [True, False]
-    assert ours["keys"] == stock["keys"] == ["student:1"]
+    assert ours["keys"] == stock["keys"] == ["student:1", "student:9"]
+    # which tier held the conversations at the end (student:9 was saved last)
+    assert ours["hot"] == (["student:1", "student:9"] if variant == "ours" else ["student:9"])
