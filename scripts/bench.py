@@ -150,7 +150,8 @@ def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int
 # --- steps -----------------------------------------------------------------------------------------------------
 def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None:
     step("training time: rasa train --force into a temporary directory (progress below)")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # its own training cache: this run must not evict what `make train` cached in .rasa/ (1 GB cap)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_CACHE_DIRECTORY=str(out_dir.parent / "rasa-cache"))
     rc, secs = run_measured("train", [str(RASA), "train", "--force", "--config", "bot/config.yml", "--domain",
                                       "bot/domain", "--data", "data", "--out", str(out_dir)], monitor, ROOT, env)
     if rc != 0:
@@ -245,7 +246,7 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
 
 def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict) -> None:
     step(f"NLU cross-validation, {folds} folds (progress below)")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_CACHE_DIRECTORY=str(out_dir.parent / "rasa-cache"))
     rc, secs = run_measured("cv", [str(RASA), "test", "nlu", "--nlu", "data/nlu", "--domain", "bot/domain",
                                    "--config", "bot/config.yml", "--cross-validation", "--folds", str(folds),
                                    "--out", str(out_dir), "--no-plot"], monitor, ROOT, env)
@@ -333,7 +334,7 @@ def main(argv=None) -> int:
             cross_validate(mon, tmp / "cv", a.folds, res)
         res["resources"]["peak_rss_mib"].update(mon.peak_mib())
 
-    for big in ("models", "cv"):  # keep the logs and the database, not the model copies
+    for big in ("models", "cv", "rasa-cache"):  # keep the logs and the database, not the model copies
         shutil.rmtree(tmp / big, ignore_errors=True)
     res["duration_s"] = round(time.monotonic() - t_all, 1)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
