@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, NotSignedIn, StudentApi
-from actions.texts import CHANGE_KIND_NAMES
+from actions.texts import CHANGE_KIND_NAMES, RECORD_NAMES
 
 INTENT_KIND = {
     "change_unit": "unit_change",
@@ -16,7 +16,6 @@ INTENT_KIND = {
     "change_personal": "personal_info",
 }
 KIND_RECORD = {"unit_change": "destination", "destination_edit": "destination", "archive_edit": "archive"}
-RECORD_FORM = {"destination": "毕业去向登记", "archive": "户档信息登记"}
 
 GENERAL = {
     "unit_change": ("换了单位（单位名称或毕业去向类型变了），请在学校平台“手续办理”→“改签申请（单位变更）”里提交，"
@@ -55,7 +54,7 @@ def personal_advice(kind: str, status: dict) -> str:
 def record_advice(kind: str, status: dict) -> str:
     form = CHANGE_KIND_NAMES[kind]
     record = KIND_RECORD[kind]
-    rec_name = RECORD_FORM[record]
+    rec_name = RECORD_NAMES[record]
     rec = status.get(record) or {}
     state = rec.get("state") or "not_started"
     nat = status.get("national") or {}
