@@ -26,6 +26,7 @@ from scripts.system import RASA, ROOT, System, dev_login, http_post, latest_mode
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
        "户口迁移地址有哪几种填法"]
 ACTION = ["我的审核进度到哪了", "查一下我的办理进度", "学校审核完了没"]
+MIXED = [m for pair in zip(FAQ, ACTION) for m in pair]
 
 
 @dataclass
@@ -59,28 +60,41 @@ def parse_variant(spec: str) -> dict:
     return v
 
 
+def start_with_students(s: VariantSystem, model: Path, students: int, tmp: Path) -> list[str]:
+    """Seeded database plus `students` roster-imported students, then the three servers; -> one token each."""
+    from scripts.bench import SEEDED, add_students  # the same extra students as make bench
+
+    s.prepare_database(seed=True)
+    ids = SEEDED + add_students(s, students, tmp)
+    s.start_backend()
+    s.start_actions()
+    s.start_rasa(model)
+    return [dev_login(s.backend_url, i) for i in ids]
+
+
+def run_plan(s: VariantSystem, plan: list, seconds: float, label: str) -> list[dict]:
+    """Each (scenario, conversations, max turns) of the plan for at most `seconds`; prints a line each."""
+    runs = []
+    for sc, conc, turns in plan:
+        r = asyncio.run(run_load(s.rest_webhook, sc, conc, turns, seconds, warmup=5))
+        sm = r.summary()
+        runs.append(sm)
+        print(f"   {label:>12} {sc.name:>6} x{conc:<2} p50 {sm['p50_ms']:7.1f} p95 {sm['p95_ms']:7.1f} "
+              f"{r.throughput:6.1f}/s err {r.errors}", flush=True)
+    return runs
+
+
 def run_variant(v: dict, model: Path, seconds: float, students: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"exp-{v['name']}-"))
     s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=v["env"],
                       pythonpath=v.get("pythonpath", ""), endpoints=v.get("endpoints", "bot/endpoints.yml"))
     out = {"variant": v, "runs": []}
     try:
-        s.prepare_database(seed=True)
-        from scripts.bench import add_students, SEEDED  # noqa: E402  (the same extra students as make bench)
-
-        ids = SEEDED + add_students(s, students, tmp)
-        s.start_backend()
-        s.start_actions()
-        s.start_rasa(Path(v.get("model") or model))
-        tokens = [dev_login(s.backend_url, i) for i in ids]
+        tokens = start_with_students(s, Path(v.get("model") or model), students, tmp)
         plan = [(Scenario("faq", FAQ), 1, 200), (Scenario("action", ACTION, tokens=tokens), 1, 200),
                 (Scenario("faq", FAQ), 20, 10**7), (Scenario("action", ACTION, tokens=tokens), 20, 10**7),
-                (Scenario("mixed", [m for p in zip(FAQ, ACTION) for m in p], tokens=tokens), 20, 10**7)]
-        for sc, conc, turns in plan:
-            r = asyncio.run(run_load(s.rest_webhook, sc, conc, turns, seconds, warmup=5))
-            out["runs"].append(r.summary())
-            print(f"   {v['name']:>12} {sc.name:>6} x{conc:<2} p50 {r.summary()['p50_ms']:7.1f} "
-                  f"p95 {r.summary()['p95_ms']:7.1f} {r.throughput:6.1f}/s err {r.errors}", flush=True)
+                (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7)]
+        out["runs"] = run_plan(s, plan, seconds, v["name"])
     finally:
         s.stop()
     return out

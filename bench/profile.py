@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.experiment import ACTION, FAQ, VariantSystem
+from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, start_with_students
 from bench.load import Scenario, run_load
-from scripts.system import ROOT, dev_login, latest_model
+from scripts.system import ROOT, latest_model
 
 PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -98,16 +98,9 @@ def main(argv=None) -> int:
     s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env,
                       endpoints=a.endpoints)
     try:
-        s.prepare_database(seed=True)
-        from scripts.bench import SEEDED, add_students
-
-        ids = SEEDED + add_students(s, 30, tmp)
-        s.start_backend()
-        s.start_actions()
-        s.start_rasa(a.model or latest_model())
-        tokens = [dev_login(s.backend_url, i) for i in ids]
+        tokens = start_with_students(s, a.model or latest_model(), 30, tmp)
         sc = {"faq": Scenario("faq", FAQ), "action": Scenario("action", ACTION, tokens=tokens),
-              "mixed": Scenario("mixed", [m for p in zip(FAQ, ACTION) for m in p], tokens=tokens)}[a.scenario]
+              "mixed": Scenario("mixed", MIXED, tokens=tokens)}[a.scenario]
         asyncio.run(run_load(s.rest_webhook, sc, a.concurrency, 40, 30, progress=False))  # warm-up
         pids = {n: p.pid for n, p in s.procs.items()}
         before = {n: tree_cpu(p) for n, p in pids.items()}

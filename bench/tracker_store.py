@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.experiment import ACTION, FAQ, VariantSystem
-from bench.load import Scenario, percentile, run_load
-from scripts.system import ROOT, dev_login, http_post, latest_model
+from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, run_plan, start_with_students
+from bench.load import Scenario, percentile
+from scripts.system import ROOT, http_post, latest_model
 
 SQL_ENDPOINTS = """action_endpoint:
   url: ${ACTION_ENDPOINT_URL}
@@ -54,23 +54,11 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
     s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env, endpoints=endpoints)
     out: dict = {"variant": name, "runs": []}
     try:
-        s.prepare_database(seed=True)
-        from scripts.bench import SEEDED, add_students
-
-        ids = SEEDED + add_students(s, 30, tmp)
-        s.start_backend()
-        s.start_actions()
-        s.start_rasa(model)
-        tokens = [dev_login(s.backend_url, i) for i in ids]
+        tokens = start_with_students(s, model, 30, tmp)
         plan = [(Scenario("faq", FAQ), 1, 200), (Scenario("action", ACTION, tokens=tokens), 1, 150),
-                (Scenario("mixed", [m for p in zip(FAQ, ACTION) for m in p], tokens=tokens), 20, 10**7)]
-        if growth_only:
-            plan = []
-        for sc, conc, turns in plan:
-            r = asyncio.run(run_load(s.rest_webhook, sc, conc, turns, seconds, warmup=5))
-            out["runs"].append(r.summary())
-            print(f"   {name:>7} {sc.name:>6} x{conc:<2} p50 {r.summary()['p50_ms']:7.1f} "
-                  f"p95 {r.summary()['p95_ms']:7.1f} {r.throughput:6.1f}/s err {r.errors}", flush=True)
+                (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7)]
+        if not growth_only:
+            out["runs"] = run_plan(s, plan, seconds, name)
         if history:
             sender = f"tstore-returning-{name}"
 
