@@ -1,5 +1,5 @@
-"""A/B of Rasa tracker stores (in-memory vs SQL on SQLite): short-conversation latency, throughput, and the
-cost of a long history for a student who comes back (bench/findings.md, item 4).
+"""A/B of tracker stores (Rasa's in-memory, ours in bot/tracker_store.py, Rasa's SQL on SQLite): short-conversation
+latency, throughput, and the cost of a long history for a student who comes back (bench/findings.md, items 4, 6).
 
 Per variant, on a fresh system (same model): FAQ turns with 1 conversation, signed-in action turns with 1
 conversation, mixed turns with 20 conversations for a fixed time, then one "returning student" conversation:
@@ -7,7 +7,7 @@ conversation, mixed turns with 20 conversations for a fixed time, then one "retu
 through the tracker API (as `action_session_start` does when a student comes back after
 `session_expiration_time`), then 50 more turns in the new session.
 
-    .venv/bin/python -m bench.tracker_store --variant memory --variant sql --history 300
+    .venv/bin/python -m bench.tracker_store --variant memory --variant inprocess --variant sql --history 300
 """
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, run_plan, start_
 from bench.load import Scenario, percentile
 from scripts.system import ROOT, http_post, latest_model
 
-SQL_ENDPOINTS = """action_endpoint:
+# "memory": Rasa's stock InMemoryTrackerStore (no tracker_store entry); "inprocess": bot/endpoints.yml as shipped
+STOCK_ENDPOINTS = """action_endpoint:
   url: ${ACTION_ENDPOINT_URL}
-tracker_store:
+"""
+SQL_ENDPOINTS = STOCK_ENDPOINTS + """tracker_store:
   type: SQL
   dialect: sqlite
   db: ${RASA_TRACKER_DB}
@@ -48,9 +50,9 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
     tmp = Path(tempfile.mkdtemp(prefix=f"tstore-{name}-"))
     endpoints = "bot/endpoints.yml"
     env = {"RASA_TRACKER_DB": str(tmp / "tracker.db")}
-    if name == "sql":
+    if name in ("memory", "sql"):
         endpoints = str(tmp / "endpoints.yml")
-        Path(endpoints).write_text(SQL_ENDPOINTS)
+        Path(endpoints).write_text(SQL_ENDPOINTS if name == "sql" else STOCK_ENDPOINTS)
     s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env, endpoints=endpoints)
     out: dict = {"variant": name, "runs": []}
     try:
@@ -93,7 +95,7 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--variant", action="append", choices=["memory", "sql"], required=True)
+    ap.add_argument("--variant", action="append", choices=["memory", "inprocess", "sql"], required=True)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--history", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=1)
