@@ -112,35 +112,40 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(not CHAT_EVAL.exists(), reason="shared/eval/chat_eval.py not present")
-def test_served_and_scored_by_chat_eval(project, tmp_path):
+@pytest.fixture()
+def baseline_url(project):
+    """The baseline serving `project` over real HTTP on a free loopback port (its base URL)."""
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--root", str(project), "--port", str(port)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        req = urllib.request.Request(url + "/webhooks/rest/webhook", data=b"not json",
-                                     headers={"content-type": "application/json"})
-        with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(req, timeout=5)
-        assert e.value.code == 400 and json.loads(e.value.read())["code"] == "bad_json"
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
 
-        cases = tmp_path / "cases.jsonl"
-        cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
-            {"id": "faq-1", "turns": [{"say": "推荐表遗失了能补吗", "expect_any": [["补办"]]}]},
-            {"id": "faq-2", "login": "2025000005",
-             "turns": [{"say": "档案收件人可以是家属吗", "expect_any": [["家属"]], "expect_none": ["条件回复"]}]},
-            {"id": "act-1", "turns": [{"say": "我的审核进度到哪了", "expect_any": [["审核"]]}]},
-        ]), encoding="utf-8")
-        out = subprocess.run([sys.executable, str(CHAT_EVAL), str(cases), "--bot", url + "/webhooks/rest/webhook",
-                              "--backend", url], capture_output=True, text=True, timeout=60)
-        assert "faq: 2/2" in out.stdout and "act: 0/1" in out.stdout, out.stdout + out.stderr
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+@pytest.mark.skipif(not CHAT_EVAL.exists(), reason="shared/eval/chat_eval.py not present")
+def test_served_and_scored_by_chat_eval(baseline_url, tmp_path):
+    url = baseline_url
+    req = urllib.request.Request(url + "/webhooks/rest/webhook", data=b"not json",
+                                 headers={"content-type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 400 and json.loads(e.value.read())["code"] == "bad_json"
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
+        {"id": "faq-1", "turns": [{"say": "推荐表遗失了能补吗", "expect_any": [["补办"]]}]},
+        {"id": "faq-2", "login": "2025000005",
+         "turns": [{"say": "档案收件人可以是家属吗", "expect_any": [["家属"]], "expect_none": ["条件回复"]}]},
+        {"id": "act-1", "turns": [{"say": "我的审核进度到哪了", "expect_any": [["审核"]]}]},
+    ]), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(CHAT_EVAL), str(cases), "--bot", url + "/webhooks/rest/webhook",
+                          "--backend", url], capture_output=True, text=True, timeout=60)
+    assert "faq: 2/2" in out.stdout and "act: 0/1" in out.stdout, out.stdout + out.stderr

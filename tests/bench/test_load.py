@@ -1,17 +1,10 @@
 """The load generator against a real HTTP server (the baseline on a small project)."""
 import asyncio
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from bench.load import Scenario, percentile, run_load
-from tests.bench.test_baseline import _free_port, project  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.test_baseline import baseline_url, project  # noqa: F401  (fixtures)
 
 
 def test_percentile():
@@ -27,20 +20,8 @@ def test_refuses_non_loopback():
 
 
 @pytest.fixture()
-def server(project):  # noqa: F811
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--root", str(project), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url + "/webhooks/rest/webhook"
-    proc.terminate()
-    proc.wait(timeout=10)
+def server(baseline_url):  # noqa: F811
+    return baseline_url + "/webhooks/rest/webhook"
 
 
 def test_load_counts_turns_and_errors(server):
