@@ -48,8 +48,10 @@ STATEFUL = ("submit", "cancel", "mailing", "handoff", "form", "correct")
 SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
 # Roster-imported students for the load steps: every signed-in conversation of a load step is a student of its
 # own, who has not chatted before in the run (a real student's 30-minute session, not one that has grown
-# through every earlier step). Enough for the default plan at up to ~60 turns/s; beyond, students repeat.
-EXTRA_STUDENTS = 600
+# through every earlier step). The time-bounded mixed step gets enough for MAX_TURNS_PER_S; the default plan
+# then needs ~690 (26 + 105 + 85 + 475); beyond, students repeat.
+MAX_TURNS_PER_S = 100
+EXTRA_STUDENTS = 900
 
 
 def id_number(first17: str) -> str:
@@ -227,7 +229,7 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
               f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}", flush=True)
     mixed_secs = a.throughput_seconds * k
     mixed = Scenario("mixed", [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
-                     tokens=fresh(int(60 * mixed_secs), 20) if act_msgs else [],
+                     tokens=fresh(int(MAX_TURNS_PER_S * mixed_secs), 20) if act_msgs else [],
                      turns_per_conversation=a.turns_per_conversation)
     step(f"throughput: mixed FAQ + action turns, 20 conversations, {mixed_secs:.0f}s")
     r = asyncio.run(run_load(system.rest_webhook, mixed, 20, 10**7, mixed_secs, warmup=5))
