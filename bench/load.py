@@ -2,9 +2,9 @@
 
 N concurrent conversations each send turns back to back (closed loop), or after a pause that stands for the
 person reading and typing (`pause_s`), until a turn count or a time limit is reached, whichever comes first.
-A conversation is renewed (new sender id) every `turns_per_conversation` turns,
-as real conversations are short; a turn is an error when the HTTP status is not 200, the request fails or times
-out, the reply is empty, or (when `expect` is given) it contains none of the expected words.
+A conversation is renewed (new sender id) every `turns_per_conversation` turns, as real conversations are
+short; a turn is an error when the HTTP status is not 200, the request fails or times out, the reply is
+empty, or (when `expect` is given) it contains none of the expected words.
 
 Loopback only. Progress goes to stderr.
 
@@ -206,7 +206,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--pause", type=float, default=0.0, help="seconds between a reply and the next turn")
+    ap.add_argument("--pause", type=float, default=0.0, help="mean seconds between a reply and the next turn (each drawn from 0.5-1.5x)")
     ap.add_argument("--json", help="write the raw result here")
     a = ap.parse_args(argv)
     sc = Scenario("cli", a.message, a.token, a.expect, a.turns_per_conversation, a.pause)

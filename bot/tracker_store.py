@@ -9,8 +9,8 @@ does with a retrieved tracker never changes the stored one until it is saved, as
 
 Objects take about 3x the memory of their JSON (127 vs 39 KiB for a 10-turn FAQ conversation,
 bench/tracker_memory.py), so only the TRACKER_HOT_CONVERSATIONS (default 1000: ~90 MB more than the stock
-store at most) most recently saved conversations are kept as objects; older ones are turned back into the stock store's JSON
-and read back the stock way if their student returns.
+store at most) most recently saved conversations are kept as objects; older ones are turned back into the
+stock store's JSON and read back the stock way if their student returns.
 
 Same scope as the stock in-memory store: one process, lost on restart, only the current session is returned.
 For several Rasa processes or persistence use Rasa's Redis or SQL store (bot/endpoints.yml).
