@@ -12,15 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def chat_eval_path() -> Path:
-    for p in (ROOT.parent / "shared" / "eval" / "chat_eval.py", Path("/work/shared/eval/chat_eval.py")):
-        if p.exists():
-            return p
-    raise FileNotFoundError("chat_eval.py not found in ../shared/eval/")
+    """The project's own runner (same format and output as the team's shared one)."""
+    return ROOT / "eval" / "chat_eval.py"
 
 
 def case_files() -> list[Path]:
+    """eval/cases/*.jsonl, plus the team's shared sample cases where ../shared exists."""
     files = sorted((ROOT / "eval" / "cases").glob("*.jsonl"))
-    sample = chat_eval_path().parent / "sample_cases.jsonl"
+    sample = ROOT.parent / "shared" / "eval" / "sample_cases.jsonl"
     if sample.exists():
         files.append(sample)
     return files

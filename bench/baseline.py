@@ -9,7 +9,7 @@ closest to the question and answers with the response mapped to that example's i
 It has no memory, no sign-in and no back end: one question, one nearest example.
 
 It speaks the Rasa REST channel's JSON (`POST /webhooks/rest/webhook` {"sender", "message", "metadata"} ->
-[{"recipient_id", "text", "buttons"?}]), so /work/shared/eval/chat_eval.py scores it exactly like the real bot.
+[{"recipient_id", "text", "buttons"?}]), so eval/chat_eval.py scores it exactly like the real bot.
 
     .venv/bin/python -m bench.baseline --port 8501          # serve
     .venv/bin/python -m bench.baseline --ask "推荐表丢了能补吗"  # one answer on the console

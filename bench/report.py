@@ -85,7 +85,7 @@ def write_markdown(res: dict, path: Path) -> None:
         real, base = ev["assistant"], ev["baseline"]
         ratio = real["pass_rate"] / base["pass_rate"] if base["pass_rate"] else float("inf")
         L += ["## Accuracy: the evaluation set", "",
-              f"{real['total']} cases ({', '.join(ev['files'])}) scored by `../shared/eval/chat_eval.py` against "
+              f"{real['total']} cases ({', '.join(ev['files'])}) scored by `eval/chat_eval.py` against "
               "the assistant and, in the same run, against the baseline: a nearest-example retrieval bot "
               "(`bench/baseline.py`: jieba + BM25 over the same `data/nlu` examples, answering with the response "
               "the matched intent maps to, no memory, no sign-in, no back end).", "",

@@ -5,7 +5,7 @@ Steps (each prints progress; the long ones stream it):
   1. train once more into a temporary directory to time it (`rasa train --force`), peak memory polled;
   2. start backend, action server and Rasa with scripts/system.py (free loopback ports, fresh seeded temporary
      database), timing each start-up; start the baseline (bench/baseline.py);
-  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl) through chat_eval.py
+  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through eval/chat_eval.py
      against the assistant and against the baseline;
   4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
      turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, and one long

@@ -1,4 +1,4 @@
-"""The retrieval baseline on a small project of its own, served over real HTTP and scored by chat_eval.py."""
+"""The retrieval baseline on a small project of its own, served over real HTTP and scored by eval/chat_eval.py."""
 import json
 import socket
 import subprocess
@@ -12,9 +12,7 @@ import pytest
 from bench.baseline import Baseline, intent_actions, load_examples, strip_annotations
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAT_EVAL = Path("/work/shared/eval/chat_eval.py")
-if not CHAT_EVAL.exists():
-    CHAT_EVAL = ROOT.parent / "shared" / "eval" / "chat_eval.py"
+CHAT_EVAL = ROOT / "eval" / "chat_eval.py"  # the project's runner
 
 NLU = """
 version: "3.1"
@@ -130,7 +128,6 @@ def baseline_url(project):
     proc.wait(timeout=10)
 
 
-@pytest.mark.skipif(not CHAT_EVAL.exists(), reason="shared/eval/chat_eval.py not present")
 def test_served_and_scored_by_chat_eval(baseline_url, tmp_path):
     url = baseline_url
     req = urllib.request.Request(url + "/webhooks/rest/webhook", data=b"not json",
