@@ -12,6 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 
 # --- environments (rebuilt when their requirements change) -----------------
 $(VENV)/.stamp: requirements/app.txt
+	@test -n "$(PY311)" && test -x "$(PY311)" || { echo "!! Python 3.11 not found: install it (e.g. 'pyenv install 3.11' or 'apt-get install python3.11 python3.11-venv'), or run make PY311=/path/to/python3.11" >&2; exit 1; }
 	@echo ">> creating $(VENV) (backend, action server, tests) with $(PY311)"
 	@test -x "$(VENV)/bin/python" || $(PY311) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
@@ -19,6 +20,7 @@ $(VENV)/.stamp: requirements/app.txt
 	@touch $@
 
 $(RVENV)/.stamp: requirements/rasa.txt
+	@test -n "$(PY310)" && test -x "$(PY310)" || { echo "!! Python 3.10 not found: Rasa 3.6 needs exactly 3.10. Install it (e.g. 'pyenv install 3.10', or Debian/Ubuntu: deadsnakes or python3.10-venv), or run make PY310=/path/to/python3.10" >&2; exit 1; }
 	@echo ">> creating $(RVENV) (Rasa 3.6 server) with $(PY310)"
 	@test -x "$(RVENV)/bin/python" || $(PY310) -m venv $(RVENV)
 	$(RVENV)/bin/pip install -q --upgrade pip
