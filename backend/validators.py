@@ -161,8 +161,28 @@ def check_not_home(value: str, home_address: str | None, field: str) -> list[Fie
     return []
 
 
-_FAMILY_WORDS = ("父亲", "母亲", "爸爸", "妈妈", "爸", "妈", "哥哥", "姐姐", "弟弟", "妹妹", "爷爷", "奶奶",
-                 "外公", "外婆", "丈夫", "妻子", "家属", "本人")
+# Kinship words: found anywhere in the recipient ("张伟的妈妈", "我爸", "王阿姨"). Only words of two or more
+# characters, plus 爸 and 妈 (not used in given names), count inside a name: the single characters 哥/姐/弟/妹/叔/舅/
+# 姑/伯/父/母 occur in ordinary names (刘叔平, 马哥华) and in how colleagues are addressed (赵姐), so alone they count
+# only as the whole entry. 叔叔/阿姨/舅舅 are refused although a unit's staff may be called so informally: the
+# recipient must be a named person of the receiving unit anyway.
+_KINSHIP_WORDS = (
+    "爸", "妈", "父亲", "母亲", "父母", "家长", "家属", "家人", "亲属", "亲戚", "本人", "自己",
+    "哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "兄长", "大哥", "二哥", "大姐", "二姐",
+    "爱人", "丈夫", "妻子", "老公", "老婆", "媳妇", "配偶", "儿子", "女儿",
+    "爷爷", "奶奶", "祖父", "祖母", "外公", "外婆", "姥姥", "姥爷", "外祖",
+    "叔叔", "叔父", "婶婶", "婶子", "阿姨", "姨父", "姨夫", "小姨", "大姨", "舅舅", "舅父", "舅母", "小舅",
+    "姑姑", "姑父", "姑丈", "伯伯", "伯父", "伯母", "大伯", "岳父", "岳母", "公公", "婆婆",
+    "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "堂弟", "堂妹", "嫂子", "姐夫", "妹夫", "弟媳",
+)
+_KINSHIP_ALONE = ("我", "父", "母", "哥", "姐", "弟", "妹", "叔", "舅", "姑", "伯", "姨", "兄", "嫂")
+_FAMILY_WORDS = _KINSHIP_WORDS  # kept for callers of the old name
+
+
+def is_kinship(name: str) -> bool:
+    """True when the recipient names a family member rather than a person ("张伟的妈妈", "舅舅", "本人")."""
+    n = re.sub(r"[\s·•.。,，、()（）\[\]【】:：\-_]", "", name or "")
+    return n in _KINSHIP_ALONE or any(w in n for w in _KINSHIP_WORDS)
 
 
 def check_recipient(name: str, phone: str, student: dict, name_field: str, phone_field: str) -> list[FieldError]:
@@ -170,7 +190,7 @@ def check_recipient(name: str, phone: str, student: dict, name_field: str, phone
     n = (name or "").strip()
     msg = "档案接收人不能是毕业生本人或家属（紧急联系人视为家属），请填写接收单位负责档案的老师或工作人员。"
     family_names = {student.get("name"), student.get("emergency_contact_name")} - {None, ""}
-    if n in family_names or n in _FAMILY_WORDS:
+    if n in family_names or is_kinship(n):
         errs.append(FieldError(name_field, "recipient_is_family", msg))
     phones = {student.get("mobile"), student.get("emergency_contact_phone")} - {None, ""}
     if (phone or "").strip() in phones:
