@@ -14,26 +14,42 @@ from .config import ROOT, settings
 from .routers import public, staff, student
 
 
-class RejectNul:
-    """PostgreSQL text cannot hold NUL characters: refuse them up front with a 422 instead of failing later."""
+MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
+TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}
+NUL_MSG = "输入中含有不可见的控制字符（NUL），请删除后重试。"
 
-    def __init__(self, app) -> None:
-        self.app = app
+
+class RejectNul:
+    """Body guard in front of the app: bodies over MAX_BODY get 413 before they are buffered (a declared
+    Content-Length is checked up front, a chunked body is counted while it streams), and NUL characters, which
+    PostgreSQL text cannot hold, get a 422 up front instead of failing later."""
+
+    def __init__(self, app, max_body: int = MAX_BODY) -> None:
+        self.app, self.max_body = app, max_body
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                return await JSONResponse(TOO_LARGE, status_code=413)(scope, receive, send)
         bad = b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
-        chunks, more = [], True
+        chunks, size, more = [], 0, True
         while more and not bad:
             msg = await receive()
-            chunks.append(msg.get("body", b""))
+            if msg["type"] == "http.disconnect":
+                return None
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return await JSONResponse(TOO_LARGE, status_code=413)(scope, receive, send)
+            chunks.append(chunk)
             more = msg.get("more_body", False)
         body = b"".join(chunks)
         if bad or b"\x00" in body or b"\\u0000" in body:
-            resp = JSONResponse({"code": "validation_error", "message": "输入中含有不可见的控制字符（NUL），请删除后重试。",
-                                 "fields": [{"field": "body", "code": "nul_character",
-                                             "message": "输入中含有不可见的控制字符（NUL），请删除后重试。"}]}, status_code=422)
+            resp = JSONResponse({"code": "validation_error", "message": NUL_MSG,
+                                 "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}]},
+                                status_code=422)
             return await resp(scope, receive, send)
         sent = False
 
