@@ -154,6 +154,8 @@ def put_profile(s: Session, p: Principal, data: dict) -> dict:
     reason = profile_locked_reason(st)
     if reason:
         raise wrong_state(reason, right_path="personal_info")
+    # PATCH semantics: a field left out keeps its stored value, a field sent as null is cleared
+    data = {**personal_of(st), **{k: v for k, v in data.items() if k in C.PERSONAL_FIELDS}}
     errs = validate_profile(data, student_ctx(st))
     if errs:
         raise invalid(errs)
@@ -194,9 +196,22 @@ def put_destination(s: Session, p: Principal, data: dict) -> dict:
     state = rec.state if rec else "not_started"
     if state not in EDITABLE:
         raise wrong_state(_not_editable_msg("毕业去向登记", state, "unit_change"))
-    t = data.get("destination_type")
+    # PATCH semantics (the chat form sends only its own fields): a field left out keeps its stored value, a field
+    # sent as null or "" is cleared; a type without a unit drops the stored unit
+    t = data["destination_type"] if "destination_type" in data else (rec.destination_type if rec else None)
     t = str(t) if t is not None else None
-    unit = _norm_unit(data.get("unit"))
+    stored_unit = dict((rec.unit if rec else None) or {})
+    unit_in = data.get("unit")
+    errs = validate_destination({"destination_type": t, "unit": _norm_unit(unit_in)}, partial=True,
+                                override_code=st.credit_code_override)
+    if errs:
+        raise invalid(errs)
+    if "unit" in data:
+        unit = _norm_unit({**stored_unit, **unit_in}) if unit_in is not None else None
+    else:
+        unit = stored_unit or None
+    if t not in C.UNIT_TYPES:
+        unit = None
     payload = {"destination_type": t, "unit": unit}
     errs = validate_destination(payload, partial=True, override_code=st.credit_code_override)
     if errs:
@@ -252,6 +267,34 @@ def _norm_archive(data: dict) -> dict:
     return out
 
 
+def merge_archive(stored: dict | None, data: dict) -> dict:
+    """PATCH semantics for 户档信息 (the chat form sends only its own fields): a field left out keeps its stored
+    value, a field sent as null/""/[] is cleared. Stored fields that no longer apply are dropped unless sent: the
+    evidence not accepted for a new 档案转寄类型, the address fields for a type without an address, the 户口迁移
+    具体地址 once another 户口迁移地址 option is chosen."""
+    stored = dict(stored or {})
+    merged = {**stored, **_norm_archive(data)}
+    for k, v in data.items():
+        if v is None or v == [] or (isinstance(v, str) and not v.strip()):
+            merged.pop(k, None)
+    t = merged.get("transfer_type")
+    if "transfer_type" in data and t != stored.get("transfer_type"):
+        if "evidence" not in data and isinstance(merged.get("evidence"), list):
+            accepted = C.ARCHIVE_TYPES.get(t or "", {}).get("evidence") or []
+            kept = [e for e in merged["evidence"] if e in accepted]
+            if kept:
+                merged["evidence"] = kept
+            else:
+                merged.pop("evidence", None)
+        if t not in C.ARCHIVE_TYPES_NEEDING_ADDRESS:
+            for k in C.ARCHIVE_ADDRESS_FIELDS:
+                if k not in data:
+                    merged.pop(k, None)
+    if merged.get("hukou_choice") != "address" and "hukou_address" not in data:
+        merged.pop("hukou_address", None)
+    return merged
+
+
 def put_archive(s: Session, p: Principal, data: dict) -> dict:
     st = get_student(s, p.id)
     rec = get_archive(s, st.id)
@@ -260,7 +303,7 @@ def put_archive(s: Session, p: Principal, data: dict) -> dict:
         raise wrong_state("辅导员已审核户档信息，不能再直接修改。" + (
             "如需修改请提交“户档信息修改”申请（kind=archive_edit）。" if state == "school_approved"
             else "如需修改请联系辅导员老师。"))
-    payload = _norm_archive(data)
+    payload = merge_archive(rec.data if rec else None, data)
     errs = validate_archive(payload, student_ctx(st), partial=True)
     if errs:
         raise invalid(errs)

@@ -30,7 +30,7 @@ def get_profile(p: Principal = Depends(current_student), s: Session = Depends(ge
 
 @router.put("/me/profile")
 def put_profile(body: ProfileIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
-    return S.put_profile(s, p, body.model_dump())
+    return S.put_profile(s, p, body.model_dump(exclude_unset=True))  # left-out fields keep their value
 
 
 @router.get("/me/destination")
@@ -41,8 +41,7 @@ def get_destination(p: Principal = Depends(current_student), s: Session = Depend
 @router.put("/me/destination")
 def put_destination(body: DestinationIn, p: Principal = Depends(current_student),
                     s: Session = Depends(get_session)) -> dict:
-    data = body.model_dump()
-    return S.put_destination(s, p, data)
+    return S.put_destination(s, p, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/destination/submit")
@@ -57,7 +56,7 @@ def get_archive(p: Principal = Depends(current_student), s: Session = Depends(ge
 
 @router.put("/me/archive")
 def put_archive(body: ArchiveIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
-    return S.put_archive(s, p, body.model_dump())
+    return S.put_archive(s, p, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/archive/submit")
