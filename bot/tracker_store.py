@@ -1,19 +1,26 @@
-"""In-process tracker store: Rasa's in-memory store without the JSON round trip.
+"""Tracker store: recent conversations as objects in memory, every conversation in Rasa's SQL store.
 
-Rasa 3.6's `InMemoryTrackerStore` keeps every conversation as JSON text: each turn serialises the whole
-session (`json.dumps`) on save and parses it back on retrieve, resolving every event's class by walking
-`Event`'s subclasses. Profiled under load (bench/findings.md) that was about a fifth of the Rasa server's CPU
-per turn. This store keeps the tracker objects themselves and hands out new trackers replayed from the stored
-event objects with the domain's slots (what the stock store does after parsing the JSON), so what a caller
-does with a retrieved tracker never changes the stored one until it is saved, as with the stock store.
+Two tiers:
 
-Objects take about 3x the memory of their JSON (127 vs 39 KiB for a 10-turn FAQ conversation,
-bench/tracker_memory.py), so only the TRACKER_HOT_CONVERSATIONS (default 1000: ~90 MB more than the stock
-store at most) most recently saved conversations are kept as objects; older ones are turned back into the
-stock store's JSON and read back the stock way if their student returns.
+- hot: the TRACKER_HOT_CONVERSATIONS (default 1000) most recently used conversations as tracker objects.
+  Rasa 3.6's stock stores turn every conversation into JSON and back on every turn (each event's class found
+  by walking `Event`'s subclasses): about a fifth of the Rasa server's CPU per turn (bench/findings.md). A hit
+  hands out a new tracker replayed from the stored event objects (what the stock store does after parsing),
+  so what a caller does with a retrieved tracker never changes the stored one until it is saved.
+- durable: Rasa's own `SQLTrackerStore` (table `events`, one row per event) at TRACKER_DB_URL (default: the
+  SQLite file var/tracker.db; scripts/system.py passes the project database's URL for PostgreSQL). Every save
+  writes the turn's new events before the reply goes out (write-through, one transaction, in a worker thread
+  so the event loop keeps serving); a conversation not in memory (after a restart, or evicted) is read from
+  SQL the stock way. So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped.
+  `bot/perf.py` gives SQLite a connection pool, WAL and synchronous=NORMAL.
 
-Same scope as the stock in-memory store: one process, lost on restart, only the current session is returned.
-For several Rasa processes or persistence use Rasa's Redis or SQL store (bot/endpoints.yml).
+Anonymous conversations (`anon:<sender>`: the client picks the sender, so there is no bound on their number)
+expire TRACKER_ANON_TTL_SECONDS (default: the domain's session expiry, 30 min) after their last event: a purge
+at most every TRACKER_PURGE_INTERVAL_SECONDS (default min(TTL/2, 300 s)) drops them from memory and deletes
+their rows. Signed-in conversations (`student:<id>`) are kept: one per student.
+
+If the database cannot be written, the turn is still answered from memory (logged as an error) and the next
+save of that conversation writes everything the database is missing.
 
 Enabled in bot/endpoints.yml:
 
@@ -22,33 +29,60 @@ Enabled in bot/endpoints.yml:
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
+import time
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, Optional, Text
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
+from rasa.core.tracker_store import SerializedTrackerAsText, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
-from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "tracker.db"
+ANON_PREFIX = "anon:"
+
+
+def _number(name: str, value: Any, default: float, minimum: float) -> float:
+    try:
+        n = float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        logger.warning("%s=%r is not a number: using %s", name, value, default)
+        return default
+    return max(minimum, n)
+
 
 def _hot_limit(value: Any, default: int = 1000) -> int:
-    try:
-        n = int(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        logger.warning("TRACKER_HOT_CONVERSATIONS=%r is not a number: using %d", value, default)
-        return default
-    return max(1, n)
+    return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 1))
 
 
-def _last_session_start(tracker: DialogueStateTracker) -> int:
-    """Index of the last `action_session_start` in the tracker's events, -1 if there is none."""
-    events = tracker.events
+def db_url(raw: Optional[str] = None) -> str:
+    """TRACKER_DB_URL as SQLAlchemy 1.4 (Rasa's) understands it; default the SQLite file var/tracker.db."""
+    url = (raw if raw is not None else os.environ.get("TRACKER_DB_URL") or "").strip()
+    if not url:
+        DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_DB}"
+    # the back end's psycopg 3 URLs: Rasa's SQLAlchemy 1.4 has psycopg2 (requirements/rasa.txt)
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg2://" + url[len(prefix):]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _last_session_start(events: Any) -> int:
+    """Index of the last `action_session_start` in the events, -1 if there is none."""
     for i in range(len(events) - 1, -1, -1):
         e = events[i]
         if isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME:
@@ -56,35 +90,104 @@ def _last_session_start(tracker: DialogueStateTracker) -> int:
     return -1
 
 
+def _last_timestamp(tracker: DialogueStateTracker) -> float:
+    events = tracker.events
+    return events[-1].timestamp if events else 0.0
+
+
 class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
-    """Recent conversations as tracker objects, older ones as JSON text; retrieve returns a new tracker."""
+    """Hot conversations as tracker objects in front of Rasa's SQLTrackerStore (write-through)."""
 
     def __init__(self, domain: Domain, event_broker: Optional[EventBroker] = None,
-                 hot_conversations: Optional[int] = None, **kwargs: Dict[Text, Any]) -> None:
-        # Objects take ~3x the memory of their JSON (bench/tracker_memory.py), so only the most recently
-        # saved conversations stay objects; the others go back to the stock representation.
-        self.hot: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()
-        self.cold: Dict[Text, Text] = {}
-        self.max_hot = _hot_limit(hot_conversations or os.environ.get("TRACKER_HOT_CONVERSATIONS"))
-        super().__init__(domain, event_broker, **kwargs)
+                 hot_conversations: Optional[int] = None, url: Optional[str] = None,
+                 **kwargs: Dict[Text, Any]) -> None:
+        from bot import perf
 
+        perf.apply()  # WAL, pool and synchronous=NORMAL for SQLite (idempotent; also applied by bot.channels)
+        # sender id -> (stored tracker, the last of its events known to be in the database, or None)
+        self.hot: "OrderedDict[Text, Tuple[DialogueStateTracker, Optional[Event]]]" = OrderedDict()
+        self.max_hot = _hot_limit(hot_conversations or os.environ.get("TRACKER_HOT_CONVERSATIONS"))
+        self.sql = SQLTrackerStore(domain=domain, host=db_url(url))
+        self.table = SQLTrackerStore.SQLEvent.__table__
+        # one writer thread: saves and purges reach the database in order, outside the event loop
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-sql")
+        self._purge_at = 0.0
+        self._purging = False
+        super().__init__(domain, event_broker, **kwargs)
+        logger.info("tracker store: %d conversations in memory, durable in %r", self.max_hot,
+                    self.sql.engine.url.render_as_string(hide_password=True))
+
+    # Rasa sets the domain when it loads a model: both tiers replay events onto its slots.
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Optional[Domain]) -> None:
+        self._domain = domain or Domain.empty()
+        if getattr(self, "sql", None) is not None:
+            self.sql.domain = self._domain
+
+    # --- save -------------------------------------------------------------------------------------------
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
+        entry = self.hot.get(sender_id)
+        new_events = self._unsaved(tracker, entry[1] if entry else None)
+        # Memory first: if this request is cancelled while the thread writes, memory and database still agree.
         # The caller's object is stored as is: Rasa does not touch a tracker after saving it, and every
-        # retrieve below returns a new tracker, so the stored object is never shared with a running turn.
-        self.cold.pop(sender_id, None)
-        self.hot[sender_id] = tracker
+        # retrieve returns a new tracker, so the stored object is never shared with a running turn.
+        last = tracker.events[-1] if tracker.events else None
+        self.hot[sender_id] = (tracker, last)
         self.hot.move_to_end(sender_id)
         while len(self.hot) > self.max_hot:
-            old_id, old = self.hot.popitem(last=False)
-            self.cold[old_id] = self.serialise_tracker(old)
+            self.hot.popitem(last=False)  # already in the database
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._writer, self._write, tracker, new_events)
+        except Exception:  # noqa: BLE001 - the student still gets the answer; the next save catches up
+            logger.error("tracker store: could not write conversation %s to the database; kept in memory, "
+                         "the next save writes what is missing", sender_id, exc_info=True)
+            current = self.hot.get(sender_id)
+            if current is not None and current[0] is tracker:
+                self.hot[sender_id] = (tracker, None)
+        self._maybe_purge(loop)
 
+    @staticmethod
+    def _unsaved(tracker: DialogueStateTracker, last_saved: Optional[Event]) -> Optional[List[Event]]:
+        """The tracker's events after `last_saved` (found by identity), or None: ask the database."""
+        if last_saved is None:
+            return None
+        events = tracker.events
+        for i in range(len(events) - 1, -1, -1):
+            if events[i] is last_saved:
+                return list(events)[i + 1:]
+        return None
+
+    def _write(self, tracker: DialogueStateTracker, new_events: Optional[List[Event]]) -> None:
+        """In the writer thread: insert the new events in one transaction (the stock store's rows)."""
+        if new_events is None:  # not known from memory: the stock store's count of the last session
+            with self.sql.session_scope() as session:
+                new_events = list(self.sql._additional_events(session, tracker))
+        if not new_events:
+            return
+        rows = []
+        for event in new_events:
+            data = event.as_dict()
+            rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                         "timestamp": data.get("timestamp"),
+                         "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                         "action_name": data.get("name"), "data": json.dumps(data)})
+        with self.sql.engine.begin() as conn:
+            conn.execute(self.table.insert(), rows)
+
+    # --- read -------------------------------------------------------------------------------------------
     async def keys(self) -> Iterable[Text]:
-        return list(self.hot.keys()) + list(self.cold.keys())
+        stored = await self.sql.keys()
+        return list(dict.fromkeys(list(stored) + list(self.hot.keys())))
 
     async def exists(self, conversation_id: Text) -> bool:
-        return conversation_id in self.hot or conversation_id in self.cold
+        return conversation_id in self.hot or await self.sql.exists(conversation_id)
 
     def _replay(self, stored: DialogueStateTracker) -> DialogueStateTracker:
         # what the stock store gets from its JSON: the events replayed onto the domain's slots
@@ -92,11 +195,12 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
                                                 self.max_event_history)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The last session of the conversation, as the stock in-memory store returns it."""
-        stored = self.hot.get(sender_id)
-        if stored is None:
-            return self._retrieve_cold(sender_id, fetch_all_sessions=False)
-        start = _last_session_start(stored)
+        """The last session of the conversation, as the stock stores return it."""
+        entry = self.hot.get(sender_id)
+        if entry is None:
+            return await self.sql.retrieve(sender_id)  # after a restart or an eviction
+        stored = entry[0]
+        start = _last_session_start(stored.events)
         if start <= 0:
             return self._replay(stored)
         # The stock store replays everything, then `get_trackers_for_conversation_sessions` replays the last
@@ -106,18 +210,59 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
                                                 sender_source=stored.sender_source)
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
-        stored = self.hot.get(conversation_id)
-        if stored is None:
-            return self._retrieve_cold(conversation_id, fetch_all_sessions=True)
-        return self._replay(stored)
+        """Every session: the database has them all (memory has the sessions saved since it was loaded)."""
+        full = await self.sql.retrieve_full_tracker(conversation_id)
+        if full is None and conversation_id in self.hot:
+            return self._replay(self.hot[conversation_id][0])
+        return full
 
-    def _retrieve_cold(self, sender_id: Text, fetch_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        """The stock in-memory store's retrieve, on a conversation kept as JSON."""
-        text = self.cold.get(sender_id)
-        if text is None:
-            return None
-        tracker = self.deserialise_tracker(sender_id, text)
-        if tracker is None or fetch_all_sessions:
-            return tracker
-        sessions = get_trackers_for_conversation_sessions(tracker)
-        return tracker if len(sessions) <= 1 else sessions[-1]
+    # --- expiry of anonymous conversations ---------------------------------------------------------------
+    def anon_ttl(self) -> float:
+        minutes = self.domain.session_config.session_expiration_time if self.domain else 0
+        default = minutes * 60 if minutes and minutes > 0 else 1800
+        return _number("TRACKER_ANON_TTL_SECONDS", os.environ.get("TRACKER_ANON_TTL_SECONDS"), default, 1)
+
+    def purge_interval(self) -> float:
+        return _number("TRACKER_PURGE_INTERVAL_SECONDS", os.environ.get("TRACKER_PURGE_INTERVAL_SECONDS"),
+                       min(self.anon_ttl() / 2, 300), 0.5)
+
+    def _maybe_purge(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = time.monotonic()
+        if self._purging or now < self._purge_at:
+            return
+        self._purge_at = now + self.purge_interval()
+        self._purging = True
+        loop.create_task(self.purge_expired())
+
+    async def purge_expired(self) -> int:
+        """Drop anonymous conversations idle for longer than the TTL from memory and the database."""
+        try:
+            cutoff = time.time() - self.anon_ttl()
+            for sender_id in [s for s, (t, _) in self.hot.items()
+                              if s.startswith(ANON_PREFIX) and _last_timestamp(t) < cutoff]:
+                del self.hot[sender_id]
+            loop = asyncio.get_running_loop()
+            n = await loop.run_in_executor(self._writer, self._delete_expired, cutoff)
+            if n:
+                logger.info("tracker store: deleted %d expired anonymous conversation(s)", n)
+            return n
+        except Exception:  # noqa: BLE001 - retried at the next interval
+            logger.error("tracker store: purge of expired anonymous conversations failed", exc_info=True)
+            return 0
+        finally:
+            self._purging = False
+
+    def _delete_expired(self, cutoff: float) -> int:
+        import sqlalchemy as sa
+
+        t = self.table
+        # a range on the indexed sender_id instead of LIKE (case-insensitive in SQLite: no index)
+        anon = sa.and_(t.c.sender_id >= ANON_PREFIX, t.c.sender_id < ANON_PREFIX[:-1] + chr(ord(":") + 1))
+        idle = sa.select(t.c.sender_id).where(anon).group_by(t.c.sender_id) \
+            .having(sa.func.max(t.c.timestamp) < cutoff)
+        with self.sql.engine.begin() as conn:
+            senders = [r[0] for r in conn.execute(idle)]
+            # one transaction, and saves go through the same writer thread: no turn lands in between
+            for i in range(0, len(senders), 500):
+                conn.execute(t.delete().where(t.c.sender_id.in_(senders[i:i + 500])))
+        return len(senders)

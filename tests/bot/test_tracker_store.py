@@ -1,4 +1,4 @@
-"""bot/tracker_store.py against Rasa's own InMemoryTrackerStore, in the Rasa venv (Python 3.10).
+"""bot/tracker_store.py against Rasa's own InMemoryTrackerStore, in the Rasa venv (Python 3.10); restart and expiry.
 
 Every check runs the same operations on both stores and compares what they hand back, so a difference in
 semantics (a lost slot, a second session leaking in, a retrieved tracker that aliases the stored one) fails.
@@ -15,8 +15,8 @@ import pytest
 from scripts.system import ROOT
 
 SCRIPT = r"""
-import asyncio, json
-from rasa.core.tracker_store import InMemoryTrackerStore
+import asyncio, json, sys
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered,
                                      ActiveLoop)
@@ -76,16 +76,52 @@ async def scenario(store):
     r["hot"] = sorted(getattr(store, "hot", {}))
     return r
 
+async def restarted(url):
+    # a new process on the same database: nothing in memory, everything read back from SQL
+    store = InProcessTrackerStore(domain, url=url)
+    r = {"hot_before": sorted(store.hot)}
+    r["last_session"] = state(await store.retrieve("student:1"))
+    r["full"] = state(await store.retrieve_full_tracker("student:1"))
+    r["exists"] = [await store.exists("student:1"), await store.exists("student:2")]
+    r["keys"] = sorted(await store.keys())
+    # the conversation goes on: the next save adds only the new turn (no duplicated rows)
+    t = await store.retrieve("student:1")
+    turn(t, "重启之后", "greet")
+    await store.save(t)
+    r["after_restart"] = state(await InProcessTrackerStore(domain, url=url).retrieve("student:1"))
+    return r
+
+async def expiry(url):
+    import os, time
+    os.environ["TRACKER_ANON_TTL_SECONDS"] = "1"
+    store = InProcessTrackerStore(domain, url=url)
+    for s in ("anon:old", "student:3"):
+        t = await store.get_or_create_tracker(s)
+        turn(t, "早先的一句", "greet")
+        await store.save(t)
+    time.sleep(1.5)
+    t = await store.get_or_create_tracker("anon:new")
+    turn(t, "新的一句", "greet")
+    await store.save(t)
+    await asyncio.sleep(1)  # the save started the periodic purge in the background
+    fresh = InProcessTrackerStore(domain, url=url)
+    return {"hot": sorted(store.hot), "keys": sorted(await fresh.keys())}
+
+tmp = sys.argv[1]
 stock = asyncio.run(scenario(InMemoryTrackerStore(domain)))
-ours = asyncio.run(scenario(InProcessTrackerStore(domain)))
-small = asyncio.run(scenario(InProcessTrackerStore(domain, hot_conversations=1)))
-print(json.dumps({"stock": stock, "ours": ours, "small": small}, ensure_ascii=False, default=str))
+sql = asyncio.run(scenario(SQLTrackerStore(domain, host=f"sqlite:///{tmp}/stock.db")))
+ours = asyncio.run(scenario(InProcessTrackerStore(domain, url=f"sqlite:///{tmp}/ours.db")))
+small = asyncio.run(scenario(InProcessTrackerStore(domain, hot_conversations=1, url=f"sqlite:///{tmp}/small.db")))
+again = asyncio.run(restarted(f"sqlite:///{tmp}/ours.db"))
+expired = asyncio.run(expiry(f"sqlite:///{tmp}/expiry.db"))
+print(json.dumps({"stock": stock, "sql": sql, "ours": ours, "small": small, "restarted": again, "expiry": expired},
+                 ensure_ascii=False, default=str))
 """
 
 
-def _run() -> dict:
+def _run(tmp) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    p = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", SCRIPT], cwd=ROOT, env=env,
+    p = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", SCRIPT, str(tmp)], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -96,25 +132,54 @@ def _events(state: dict) -> list:
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
-    return _run()
+def results(tmp_path_factory) -> dict:
+    return _run(tmp_path_factory.mktemp("trackers"))
 
 
-@pytest.mark.parametrize("variant", ["ours", "small"])
-def test_in_process_store_behaves_like_rasas_in_memory_store(results, variant):
-    """"ours": every conversation kept as objects; "small": one, so student:1 is read back from JSON."""
-    stock, ours = results["stock"], results[variant]
-    for key in ("first", "unsaved", "last_session", "full"):
-        assert _events(ours[key]) == _events(stock[key]), key
-        assert ours[key]["slots"] == stock[key]["slots"], key
-        assert ours[key]["latest_message"]["text"] == stock[key]["latest_message"]["text"], key
+def _same(a: dict, b: dict, key: str) -> None:
+    assert _events(a) == _events(b), key
+    assert a["slots"] == b["slots"], key
+    assert a["latest_message"]["text"] == b["latest_message"]["text"], key
+
+
+def test_in_process_store_behaves_like_rasas_stores(results):
+    """Conversations in memory ("ours") answer as Rasa's in-memory store; evicted ones ("small": one in
+    memory, so student:1 is read back from the database) and full histories as Rasa's SQL store."""
+    stock, sql, ours, small = results["stock"], results["sql"], results["ours"], results["small"]
+    for key in ("first", "unsaved", "last_session"):
+        _same(ours[key], stock[key], key)
+        _same(small[key], sql[key], key)
+    _same(ours["full"], sql["full"], "full")
+    _same(small["full"], sql["full"], "full")
     # the checks above compare like with like; these say what "like" is
-    assert ours["unsaved"]["latest_message"]["text"] == "继续"          # the unsaved turn did not leak in
-    assert [e[2] for e in _events(ours["last_session"]) if e[0] == "user"] == ["第二次"]
-    assert [e[2] for e in _events(ours["full"]) if e[0] == "user"] == ["你好", "继续", "第二次"]
-    assert any(v == "x" for v in ours["first"]["slots"].values())
-    assert ours["missing"] is None and stock["missing"] is None
-    assert ours["exists"] == stock["exists"] == [True, False]
-    assert ours["keys"] == stock["keys"] == ["student:1", "student:9"]
+    for r in (ours, small):
+        assert r["unsaved"]["latest_message"]["text"] == "继续"          # the unsaved turn did not leak in
+        assert [e[2] for e in _events(r["last_session"]) if e[0] == "user"] == ["第二次"]
+        assert [e[2] for e in _events(r["full"]) if e[0] == "user"] == ["你好", "继续", "第二次"]
+        assert any(v == "x" for v in r["first"]["slots"].values())
+        assert r["missing"] is None
+        assert r["exists"] == [True, False]
+        assert r["keys"] == ["student:1", "student:9"]
+    assert stock["missing"] is None and stock["exists"] == [True, False]
     # which tier held the conversations at the end (student:9 was saved last)
-    assert ours["hot"] == (["student:1", "student:9"] if variant == "ours" else ["student:9"])
+    assert ours["hot"] == ["student:1", "student:9"]
+    assert small["hot"] == ["student:9"]
+
+
+def test_conversations_survive_a_new_store_on_the_same_database(results):
+    """What a restarted Rasa sees: the last session and the full tracker as they were, from SQL."""
+    ours, again = results["ours"], results["restarted"]
+    assert again["hot_before"] == []
+    for key in ("last_session", "full"):
+        _same(again[key], results["sql"][key], key)
+    assert again["exists"] == [True, False]
+    assert again["keys"] == ["student:1", "student:9"]
+    users = [e[2] for e in _events(again["after_restart"]) if e[0] == "user"]
+    assert users == ["第二次", "重启之后"]  # one new row per new event, none written twice
+
+
+def test_expired_anonymous_conversations_are_purged(results):
+    """Idle longer than TRACKER_ANON_TTL_SECONDS: gone from memory and database; students are kept."""
+    r = results["expiry"]
+    assert r["hot"] == ["anon:new", "student:3"]
+    assert r["keys"] == ["anon:new", "student:3"]
