@@ -106,6 +106,11 @@ class System:
         # the demo page is served by the back end: its widget must reach Rasa (port) and be allowed (CORS)
         env.setdefault("CHAT_ALLOWED_ORIGINS",
                        f"http://127.0.0.1:{self.backend_port},http://localhost:{self.backend_port}")
+        # Rasa's conversations (bot/tracker_store.py): the project's PostgreSQL database, or tracker.db beside
+        # the SQLite one (var/tracker.db for make run; each test system its own)
+        db = self.database_url
+        env.setdefault("TRACKER_DB_URL", f"sqlite:///{Path(db[len('sqlite:///'):]).parent / 'tracker.db'}"
+                       if db.startswith("sqlite:///") else db)
         env.update(self.env)
         env.update({
             "PYTHONPATH": str(ROOT),
@@ -182,8 +187,8 @@ class System:
         if proc is None or proc.poll() is not None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
+            os.killpg(proc.pid, signal.SIGTERM)  # graceful: requests in progress finish (Sanic: up to 15 s)
+            proc.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
