@@ -1,27 +1,150 @@
-"""`make run`: database with demo data, the model, then backend + action server + Rasa, until Ctrl-C."""
+"""`make run`: database with demo data, the model, then backend + action server + Rasa, supervised, until Ctrl-C.
+
+A process that dies is started again after a back-off (1, 2, 4, 8, 16, then every 30 s while it keeps failing;
+back to 1 s once it has stayed up for a minute); the others keep serving meanwhile (FAQ answers need only Rasa).
+Every exit and restart is one line on the console and in var/log/supervisor.log.
+Ctrl-C (SIGINT) or SIGTERM stops everything: Rasa first, then the action server, then the backend, each given
+SIGTERM and time to finish the requests in progress (Sanic's and uvicorn's graceful shutdown), SIGKILL after 20 s.
+
+For deployments use a real supervisor instead: deploy/systemd/*.service (see README).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
+from deploy import production
 from scripts.system import ROOT, VENV_PY, System
 
+BACKOFF_S = (1, 2, 4, 8, 16, 30)
+STABLE_S = 60.0  # up this long: the next failure starts the back-off again at 1 s
 
-def main() -> int:
-    rc = subprocess.call([str(VENV_PY), str(ROOT / "scripts" / "train.py")])
-    if rc:
-        return rc
+
+class Supervisor:
+    """Restarts the system's processes when they exit. `tick()` from one loop; restarts run in threads so a
+    slow start (Rasa loads its model for a minute) never holds up watching the others."""
+
+    def __init__(self, system: System, log_path: Path) -> None:
+        self.system = system
+        self.starters = {"backend": system.start_backend, "actions": system.start_actions,
+                         "rasa": system.start_rasa}
+        self.log_path = log_path
+        now = time.monotonic()
+        self.up_since = {name: now for name in self.starters}
+        self.failures = {name: 0 for name in self.starters}
+        self.due: dict[str, float] = {}                 # name -> when to start it again
+        self.down_since: dict[str, float] = {}
+        self.restarting: dict[str, threading.Thread] = {}
+        self.errors: dict[str, str] = {}
+        self.stopping = threading.Event()
+
+    def log(self, line: str, err: bool = False) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        print(f"{'!!' if err else '>>'} {stamp} {line}", file=sys.stderr if err else sys.stdout, flush=True)
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {line}\n")
+
+    def _restart(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            self.starters[name]()
+        except Exception as e:  # noqa: BLE001 - reported and retried by tick()
+            self.errors[name] = str(e)
+            self.system.stop_one(name)  # not ready in time: do not leave it half-started
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for name in self.starters:
+            thread = self.restarting.get(name)
+            if thread is not None:
+                if thread.is_alive():
+                    continue
+                del self.restarting[name]
+                proc = self.system.procs.get(name)
+                if proc is not None and proc.poll() is None:
+                    self.up_since[name] = now
+                    self.log(f"{name} is back (pid {proc.pid}) after {now - self.down_since.pop(name, now):.0f}s")
+                    continue
+                self.log(f"{name} did not start: {self.errors.pop(name, 'exited')}", err=True)
+            proc = self.system.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                if now - self.up_since[name] >= STABLE_S:
+                    self.failures[name] = 0
+                continue
+            if name not in self.due:
+                self.failures[name] += 1
+                delay = BACKOFF_S[min(self.failures[name], len(BACKOFF_S)) - 1]
+                self.due[name] = now + delay
+                self.down_since.setdefault(name, now)
+                code = proc.returncode if proc is not None else "?"
+                self.log(f"{name} exited with code {code}; restarting in {delay}s (attempt {self.failures[name]}; "
+                         f"log: {self.system.log_dir / (name + '.log')}); the others keep serving", err=True)
+            elif now >= self.due[name]:
+                del self.due[name]
+                t = threading.Thread(target=self._restart, args=(name,), name=f"restart-{name}", daemon=True)
+                self.restarting[name] = t
+                t.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.system.stop()  # a process being restarted is in procs: its start fails at once and its thread ends
+        for t in list(self.restarting.values()):
+            t.join(30)
+        self.system.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-train", action="store_true", help="serve the newest model in models/ as it is")
+    ap.add_argument("--log-dir", type=Path, default=Path(os.environ.get("LOG_DIR") or ROOT / "var" / "log"))
+    a = ap.parse_args(argv)
+    # APP_ENV=production: refuse at once (before training) with demo or missing secrets
+    found = production.problems()
+    if found:
+        print(production.message("make run", found), file=sys.stderr, flush=True)
+        return production.EXIT_CODE
+    prod = production.is_production()
+    if not a.no_train:
+        rc = subprocess.call([str(VENV_PY), str(ROOT / "scripts" / "train.py")])
+        if rc:
+            return rc
     system = System(
         backend_port=int(os.environ.get("BACKEND_PORT", 8000)),
         actions_port=int(os.environ.get("ACTIONS_PORT", 5055)),
         rasa_port=int(os.environ.get("RASA_PORT", 5005)),
         database_url=os.environ.get("DATABASE_URL", ""),
+        log_dir=a.log_dir,
     )
-    print(">> starting backend, action server and Rasa (logs in var/log/)", flush=True)
+    stop = threading.Event()
+
+    def interrupt(signum, _frame):
+        raise KeyboardInterrupt
+
+    # during start-up Ctrl-C or SIGTERM interrupts the start; what has started is stopped
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    print(f">> starting backend, action server and Rasa (logs in {a.log_dir})", flush=True)
     t0 = time.monotonic()
-    system.start(seed=os.environ.get("SEED", "1") == "1")
+    try:
+        system.start(seed=os.environ.get("SEED", "0" if prod else "1") == "1")
+    except BaseException as e:
+        print(f"!! start failed: {e}", file=sys.stderr, flush=True)
+        system.stop()
+        return 1
     b, r = system.backend_url, system.rasa_url
+    pids = ", ".join(f"{n} {p.pid}" for n, p in system.procs.items())
+    print("\n*** PRODUCTION (APP_ENV=production): no demo login, no demo page, no demo data. ***" if prod else
+          "\n*** DEMO — not for real students: demo secrets, demo login for every account, demo data. ***\n"
+          "*** A deployment needs APP_ENV=production and real secrets: README.md, 'Deploying for real'. ***",
+          flush=True)
     print(f"""
 智能咨询 is up ({time.monotonic() - t0:.0f}s).
   Job-site demo page with the chat widget: {b}/
@@ -30,25 +153,20 @@ def main() -> int:
   WeChat webhook:                          {r}/webhooks/wechat/webhook
   Action server:                           {system.actions_url}
 Demo students 2025000001 … 2025000007 (sign in on the demo page); chat in a terminal with `make chat`.
+Processes (pid): {pids}; one that exits is restarted (var/log/supervisor.log).
 Ctrl-C stops everything.""", flush=True)
 
-    stop = {"now": False}
-
-    def on_signal(*_):
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    sup = Supervisor(system, a.log_dir / "supervisor.log")
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while not stop["now"]:
-            for name, proc in system.procs.items():
-                if proc.poll() is not None:
-                    print(f"!! {name} exited with {proc.returncode}; see var/log/{name}.log", file=sys.stderr)
-                    stop["now"] = True
-            time.sleep(0.5)
+        while not stop.is_set():
+            sup.tick()
+            stop.wait(0.5)
     finally:
-        print(">> stopping")
-        system.stop()
+        print(">> stopping: requests in progress finish first", flush=True)
+        sup.stop()
+        print(">> stopped", flush=True)
     return 0
 
 
