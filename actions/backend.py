@@ -3,7 +3,10 @@
 - One shared `httpx.AsyncClient` per process (re-created only if the event loop changed, e.g. in tests).
 - Base URL from BACKEND_URL (default http://127.0.0.1:8000), timeout from BACKEND_TIMEOUT (default 3 s).
 - The student's bearer token comes ONLY from the metadata of the latest user message (`metadata.token`),
-  never from a student number typed into the chat.
+  never from a student number typed into the chat. The channels put a short-lived action token there
+  (`aud`="actions"); the backend accepts it only with this server's own secret, sent as
+  `X-Actions-Service-Key` (ACTIONS_SERVICE_KEY), so a token read from an old tracker is useless.
+- With APP_ENV=production the action server refuses to start with demo secrets (deploy/production.py).
 - Backend failures become exceptions carrying a Chinese message for the student.
 """
 from __future__ import annotations
@@ -17,6 +20,11 @@ from typing import Any, Optional
 import httpx
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from deploy import production
+
+# the action server imports this module (through every action) before it listens
+production.enforce("action server")
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +79,10 @@ class ApiError(BackendError):
 
 def base_url() -> str:
     return os.environ.get("BACKEND_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def service_key() -> str:
+    return os.environ.get("ACTIONS_SERVICE_KEY") or "demo-actions-service-key"
 
 
 def timeout_s() -> float:
@@ -148,6 +160,7 @@ async def request(method: str, path: str, *, token: Optional[str] = None, json: 
     h = {"accept": "application/json"}
     if token:
         h["authorization"] = f"Bearer {token}"
+        h["x-actions-service-key"] = service_key()
     if headers:
         h.update(headers)
     try:
@@ -167,6 +180,9 @@ async def request(method: str, path: str, *, token: Optional[str] = None, json: 
         logger.warning("backend %s %s -> %s", method, path, resp.status_code)
         raise Unavailable()
     if resp.status_code == 401:
+        if isinstance(body, dict) and body.get("code") == "service_key_invalid":
+            logger.error("backend refused ACTIONS_SERVICE_KEY: the action server and the backend disagree")
+            raise Unavailable()
         raise AuthFailed()
     if resp.status_code == 403:
         raise ApiError(403, body if isinstance(body, dict) else {"message": MSG_FORBIDDEN})

@@ -29,23 +29,54 @@ class Principal:
 NATIONAL_ACTOR = Principal("integration", "national-platform", "国家平台", None)
 
 
+ACTIONS_AUDIENCE = "actions"
+SERVICE_KEY_HEADER = "X-Actions-Service-Key"
+
+
 def issue_token(sub: str, role: str, ttl_minutes: int | None = None) -> str:
+    """A web token (no `aud`): what the browser holds after sign-in."""
     now = dt.datetime.now(dt.timezone.utc)
     exp = now + dt.timedelta(minutes=ttl_minutes or settings.token_ttl_minutes)
     return jwt.encode({"sub": sub, "role": role, "iat": now, "exp": exp}, settings.auth_secret, algorithm="HS256")
 
 
-def _decode(token: str) -> dict:
+def issue_action_token(sub: str, role: str) -> str:
+    """A short-lived token for the action server (`aud`="actions", at most 5 minutes).
+
+    It may end up in Rasa's conversation events; it is accepted only with the action server's service key.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    exp = now + dt.timedelta(seconds=settings.action_token_ttl_seconds)
+    return jwt.encode({"sub": sub, "role": role, "aud": ACTIONS_AUDIENCE, "iat": now, "exp": exp},
+                      settings.auth_secret, algorithm="HS256")
+
+
+def _decode(token: str, service: bool = False) -> dict:
+    """Web tokens (no `aud`) for everyone; action tokens (`aud`="actions") only when `service` (key checked)."""
     try:
-        return jwt.decode(token, settings.auth_secret, algorithms=["HS256"], options={"require": ["sub", "role", "exp"]})
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        audience = ACTIONS_AUDIENCE if "aud" in unverified else None
+        if audience and not service:
+            raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
+        return jwt.decode(token, settings.auth_secret, algorithms=["HS256"], audience=audience,
+                          options={"require": ["sub", "role", "exp"]})
     except jwt.ExpiredSignatureError:
         raise APIError(401, "token_expired", "登录已过期，请重新登录。")
     except jwt.InvalidTokenError:
         raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
 
 
-def principal_from_token(token: str, session: Session) -> Principal:
-    claims = _decode(token)
+def service_key_ok(key: str | None) -> bool:
+    """Whether `key` is the action server's service key (constant time). Raises 401 for a wrong one."""
+    if key is None:
+        return False
+    if not key or not hmac.compare_digest(key.encode(), settings.actions_service_key.encode()):
+        raise APIError(401, "service_key_invalid", "服务密钥无效。")
+    return True
+
+
+def principal_from_token(token: str, session: Session, service: bool = False) -> Principal:
+    claims = _decode(token, service)
     role, sub = claims.get("role"), str(claims.get("sub"))
     if role == "student":
         st = session.get(M.Student, sub)
@@ -66,17 +97,19 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def current_principal(authorization: str | None = Header(default=None),
+                      x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
                       session: Session = Depends(get_session)) -> Principal:
     token = _bearer(authorization)
     if not token:
         raise APIError(401, "not_authenticated", "请先登录（统一身份认证）。")
-    return principal_from_token(token, session)
+    return principal_from_token(token, session, service_key_ok(x_actions_service_key))
 
 
 def optional_principal(authorization: str | None = Header(default=None),
+                       x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
                        session: Session = Depends(get_session)) -> Principal | None:
     token = _bearer(authorization)
-    return principal_from_token(token, session) if token else None
+    return principal_from_token(token, session, service_key_ok(x_actions_service_key)) if token else None
 
 
 def current_student(p: Principal = Depends(current_principal)) -> Principal:

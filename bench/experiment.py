@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import Scenario, run_load
-from scripts.system import RASA, ROOT, System, dev_login, http_post, latest_model
+from scripts.system import ROOT, System, dev_login, http_post, latest_model
 
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
        "户口迁移地址有哪几种填法"]
@@ -33,6 +33,7 @@ MIXED = [m for pair in zip(FAQ, ACTION) for m in pair]
 class VariantSystem(System):
     pythonpath: str = ""
     endpoints: str = "bot/endpoints.yml"
+    rasa_api: bool = True  # the bench tools read trackers (with the per-run API token)
 
     def child_env(self) -> dict:
         env = super().child_env()
@@ -41,11 +42,9 @@ class VariantSystem(System):
         return env
 
     def start_rasa(self, model: Path | None = None) -> None:  # same as System's, endpoints file swappable
-        self._spawn("rasa", [str(RASA), "run", "--model", str(model or latest_model()), "--port",
-                             str(self.rasa_port), "--interface", "127.0.0.1", "--enable-api", "--cors", "*",
-                             "--credentials", "bot/credentials.yml", "--endpoints", self.endpoints])
-        self._wait("rasa", f"{self.rasa_url}/status", 180)
-        http_post(f"{self.rasa_url}/model/parse", {"text": "你好"}, timeout=60)
+        self._spawn("rasa", self.rasa_args(model or latest_model(), endpoints=self.endpoints))
+        self.wait_rasa()
+        http_post(self.rasa_api_url("/model/parse"), {"text": "你好"}, timeout=60)
 
 
 def parse_variant(spec: str) -> dict:

@@ -35,10 +35,10 @@ SQL_ENDPOINTS = STOCK_ENDPOINTS + """tracker_store:
 """
 
 
-def new_session(rasa_url: str, sender: str) -> None:
+def new_session(system, sender: str) -> None:
     now = time.time()
     # what Rasa appends when a session expires: action_session_start, session_started, (slots), action_listen
-    status, body = http_post(f"{rasa_url}/conversations/{sender}/tracker/events",
+    status, body = http_post(system.rasa_api_url(f"/conversations/{sender}/tracker/events"),
                              [{"event": "action", "name": "action_session_start", "timestamp": now},
                               {"event": "session_started", "timestamp": now},
                               {"event": "action", "name": "action_listen", "timestamp": now}])
@@ -78,7 +78,7 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
                 return lat
 
             first = asyncio.run(turns(history))
-            new_session(s.rasa_url, f"anon:{sender}")
+            new_session(s, f"anon:{sender}")
             after = asyncio.run(turns(50))
             g = {"history_turns": history, "first50_p50_ms": round(percentile(first[:50], 50), 1),
                  "last50_p50_ms": round(percentile(first[-50:], 50), 1),

@@ -102,7 +102,7 @@ def probe(system: System, text: str, token: str | None) -> dict:
                                                    "metadata": {"token": token} if token else {}})
     reply = reply_text(body) if status == 200 else ""
     conv = urllib.parse.quote(conversation_of(sender, token), safe=":")  # Sanic does not unquote %3A
-    st, raw = http_get(f"{system.rasa_url}/conversations/{conv}/tracker", timeout=10)
+    st, raw = http_get(system.rasa_api_url(f"/conversations/{conv}/tracker"), timeout=10)
     intent, actions = None, []
     if st == 200:
         events = json.loads(raw).get("events", [])
@@ -305,7 +305,7 @@ def main(argv=None) -> int:
         if not a.skip_train:
             model = model or train_timed(mon, tmp / "models", res)
         model = model or latest_model()
-        system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
+        system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", rasa_api=True)
         mon.watch_procs(system.procs)
         try:
             students = start_all(system, model, res, tmp)

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy import production
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 MODELS = ROOT / "models"
 
 DEMO_ENV = {
@@ -27,6 +32,7 @@ DEMO_ENV = {
     "AUTH_SECRET": "demo-secret-change-me",
     "INTEGRATION_KEY": "demo-integration-key",
     "WECHAT_TOKEN": "demo-wechat-token",
+    "ACTIONS_SERVICE_KEY": "demo-actions-service-key",
     "RASA_TELEMETRY_ENABLED": "false",
 }
 
@@ -63,7 +69,12 @@ def latest_model() -> Path:
 
 @dataclass
 class System:
-    """The three processes on loopback. Ports default to free ones (tests); `make run` passes fixed ones."""
+    """The three processes on loopback. Ports default to free ones (tests); `make run` passes fixed ones.
+
+    Rasa's management HTTP API (/status, /model/parse, /conversations/...) is off unless `rasa_api=True`; then
+    it needs `?token=<rasa_api_token>` (RASA_API_TOKEN from the environment, else a random one per run).
+    Hosts: BACKEND_HOST, ACTIONS_HOST, RASA_HOST (default 127.0.0.1: loopback only).
+    """
 
     backend_port: int = 0
     actions_port: int = 0
@@ -72,6 +83,8 @@ class System:
     env: dict = field(default_factory=dict)
     log_dir: Path = ROOT / "var" / "log"
     quiet: bool = True
+    rasa_api: bool = False
+    rasa_api_token: str = ""
     procs: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -81,6 +94,9 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.database_url:
             self.database_url = f"sqlite:///{ROOT / 'var' / 'app.db'}"
+        if self.rasa_api and not self.rasa_api_token:
+            self.rasa_api_token = (self.env.get("RASA_API_TOKEN") or os.environ.get("RASA_API_TOKEN")
+                                   or secrets.token_urlsafe(32))
 
     # URLs -------------------------------------------------------------------
     @property
@@ -99,10 +115,22 @@ class System:
     def rest_webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
+    def rasa_api_url(self, path: str) -> str:
+        """URL of a Rasa management-API route with the API token (needs `rasa_api=True`)."""
+        if not self.rasa_api:
+            raise RuntimeError("Rasa's management API is off: start the System with rasa_api=True")
+        sep = "&" if "?" in path else "?"
+        return f"{self.rasa_url}{path}{sep}token={urllib.parse.quote(self.rasa_api_token)}"
+
+    def host(self, name: str) -> str:
+        return self.env.get(f"{name}_HOST") or os.environ.get(f"{name}_HOST") or "127.0.0.1"
+
     def child_env(self) -> dict:
         env = dict(os.environ)
-        for k, v in DEMO_ENV.items():
-            env.setdefault(k, v)
+        demo = not production.is_production({**env, **self.env})
+        for k, v in DEMO_ENV.items():  # demo secrets only for the demo: production must bring its own
+            if demo or k == "RASA_TELEMETRY_ENABLED":
+                env.setdefault(k, v)
         # the demo page is served by the back end: its widget must reach Rasa (port) and be allowed (CORS)
         env.setdefault("CHAT_ALLOWED_ORIGINS",
                        f"http://127.0.0.1:{self.backend_port},http://localhost:{self.backend_port}")
@@ -120,13 +148,17 @@ class System:
             "RASA_PORT": str(self.rasa_port),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.rasa_api:
+            env["RASA_API_TOKEN"] = self.rasa_api_token
         return env
 
     # processes ----------------------------------------------------------------
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], extra_env: dict | None = None) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
         out = None if not self.quiet else log
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.child_env(), stdout=out, stderr=subprocess.STDOUT,
+        env = self.child_env()
+        env.update(extra_env or {})
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -153,23 +185,33 @@ class System:
             subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=env, check=True)
 
     def start_backend(self) -> None:
-        self._spawn("backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+        self._spawn("backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", self.host("BACKEND"),
                                 "--port", str(self.backend_port), "--no-access-log"])
         self._wait("backend", f"{self.backend_url}/api/health", 60)
 
     def start_actions(self) -> None:
+        # rasa_sdk has no --host: it listens on SANIC_HOST (its default is 0.0.0.0, all interfaces)
         self._spawn("actions", [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)])
+                                "--port", str(self.actions_port)], {"SANIC_HOST": self.host("ACTIONS")})
         self._wait("actions", f"{self.actions_url}/health", 60)
+
+    def rasa_args(self, model: Path, credentials: str = "bot/credentials.yml",
+                  endpoints: str = "bot/endpoints.yml") -> list[str]:
+        """`rasa run` through deploy/rasa_run.py: the API only when asked, its token from the environment."""
+        args = [str(RASA_PY), "-m", "deploy.rasa_run", "run", "--model", str(model), "--port", str(self.rasa_port),
+                "--interface", self.host("RASA"), "--credentials", credentials, "--endpoints", endpoints]
+        return args + (["--enable-api"] if self.rasa_api else [])
+
+    def wait_rasa(self, timeout: float = 180) -> None:
+        # the channel answers only once the model is loaded (Rasa loads it before it listens)
+        self._wait("rasa", f"{self.rasa_url}/webhooks/rest/", timeout)
 
     def start_rasa(self, model: Path | None = None) -> None:
         model = model or latest_model()
-        self._spawn("rasa", [str(RASA), "run", "--model", str(model), "--port", str(self.rasa_port),
-                             "--interface", "127.0.0.1", "--enable-api", "--cors", "*",
-                             "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml"])
-        self._wait("rasa", f"{self.rasa_url}/status", 180)
-        # The first parse traces the TensorFlow graph (about a second): pay it here, not on a student's turn.
-        http_post(f"{self.rasa_url}/model/parse", {"text": "你好"}, timeout=60)
+        self._spawn("rasa", self.rasa_args(model))
+        self.wait_rasa()
+        # The first turn traces the TensorFlow graph (about a second): pay it here, not on a student's turn.
+        http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)
 
     def start(self, seed: bool = True) -> "System":
         try:

@@ -1,16 +1,27 @@
-"""Helpers shared by the custom channels (token verification, bounded TTL caches)."""
+"""Helpers shared by the custom channels: token verification, short-lived action tokens, CORS allow-list,
+bounded TTL caches and the channel state interface; the production start-up check of the Rasa process."""
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
+import sys
 import time
 from collections import OrderedDict
-from typing import Any, Dict, Hashable, Optional
+from typing import Any, Dict, Hashable, List, Optional
 
 import jwt
+
+from deploy import production
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_AUTH_SECRET = "demo-secret-change-me"
 UNAVAILABLE_TEXT = "暂时无法处理，请稍后再试。"
 ROLES = ("student", "counselor", "school")
+ACTIONS_AUDIENCE = "actions"
+MAX_ACTION_TOKEN_TTL = 300
+DEFAULT_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
 
 
 def cap_action_timeout() -> float:
@@ -34,8 +45,11 @@ def auth_secret() -> str:
     return os.environ.get("AUTH_SECRET") or DEFAULT_AUTH_SECRET
 
 
-def verify_token(token: Any, secret: Optional[str] = None) -> Optional[Dict[str, Any]]:
-    """Return the claims of a valid HS256 token with `sub` and `exp`, else None."""
+def verify_token(token: Any, secret: Optional[str] = None, audience: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    """Return the claims of a valid HS256 token with `sub` and `exp`, else None.
+
+    Without `audience` only web tokens (no `aud`) pass; with `audience="actions"` only action tokens.
+    """
     if not isinstance(token, str) or not token or len(token) > 4096:
         return None
     try:
@@ -43,7 +57,8 @@ def verify_token(token: Any, secret: Optional[str] = None) -> Optional[Dict[str,
             token,
             secret or auth_secret(),
             algorithms=["HS256"],
-            options={"require": ["sub", "exp"]},
+            audience=audience,
+            options={"require": ["sub", "exp"] + (["aud"] if audience else [])},
         )
     except jwt.PyJWTError:
         return None
@@ -55,6 +70,27 @@ def verify_token(token: Any, secret: Optional[str] = None) -> Optional[Dict[str,
         return None
     claims["role"] = role
     return claims
+
+
+def action_token_ttl() -> int:
+    """Seconds an action token lives: ACTION_TOKEN_TTL_SECONDS, default and maximum 300."""
+    try:
+        ttl = int(os.environ.get("ACTION_TOKEN_TTL_SECONDS") or MAX_ACTION_TOKEN_TTL)
+    except ValueError:
+        ttl = MAX_ACTION_TOKEN_TTL
+    return max(1, min(ttl, MAX_ACTION_TOKEN_TTL))
+
+
+def mint_action_token(claims: Dict[str, Any], secret: Optional[str] = None) -> str:
+    """A fresh short-lived token for the action server (`aud`="actions"), same subject and role.
+
+    This, not the student's 12-hour web token, is what goes into the message metadata and so into the
+    tracker: the backend accepts it only together with the action server's service key, and only briefly.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    payload = {"sub": claims["sub"], "role": claims.get("role") or "student", "aud": ACTIONS_AUDIENCE,
+               "iat": now, "exp": now + dt.timedelta(seconds=action_token_ttl())}
+    return jwt.encode(payload, secret or auth_secret(), algorithm="HS256")
 
 
 def conversation_id(claims: Dict[str, Any]) -> str:
@@ -106,5 +142,82 @@ class TTLCache:
 _MISSING = object()
 
 
-# Applied once, when Rasa imports the channels listed in bot/credentials.yml.
+class ChannelState:
+    """Key-value state of a channel with expiry (dedup, replay window, limits).
+
+    In-process for now; the interface is what a Redis-backed store must offer (issue 13): get, set, pop and
+    an atomic add-if-absent. Values that are not plain data (asyncio tasks) stay in-process.
+    """
+
+    def __init__(self, ttl: float, max_items: int = 20000) -> None:
+        self._cache = TTLCache(ttl=ttl, max_items=max_items)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        return self._cache.get(key, default)
+
+    def set(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> None:
+        self._cache.set(key, value, ttl)
+
+    def add_if_absent(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> bool:
+        """Store `value` unless `key` is live; True if stored (atomic: no await in between)."""
+        if key in self._cache:
+            return False
+        self._cache.set(key, value, ttl)
+        return True
+
+    def pop(self, key: Hashable, default: Any = None) -> Any:
+        return self._cache.pop(key, default)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._cache
+
+
+# --- CORS -------------------------------------------------------------------------------------------------
+def allowed_origins(raw: Optional[str] = None) -> List[str]:
+    """The browser origins allowed to call Rasa: CHAT_ALLOWED_ORIGINS (comma-separated), never `*`."""
+    if raw is None:
+        raw = os.environ.get("CHAT_ALLOWED_ORIGINS")
+        if raw is None:
+            raw = DEFAULT_ORIGINS
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+    if "*" in origins:
+        logger.warning("CHAT_ALLOWED_ORIGINS: '*' ignored; list the job site's origins")
+    return [o for o in origins if o != "*"]
+
+
+def restrict_rasa_cors() -> None:
+    """Make Rasa's own CORS set-up (every route: /, /status, /conversations/..., webhooks) use the allow-list.
+
+    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let any
+    web page read the API. The allow-list replaces whatever `--cors` says.
+    """
+    import rasa.server as rasa_server
+
+    original = rasa_server.configure_cors
+    if getattr(original, "_allow_list", False):
+        return
+
+    def configure_cors(app: Any, cors_origins: Any = "") -> None:
+        origins = allowed_origins()
+        if cors_origins and cors_origins != origins:
+            logger.warning("rasa --cors %r replaced by CHAT_ALLOWED_ORIGINS %r", cors_origins, origins)
+        return original(app, origins)
+
+    configure_cors._allow_list = True  # type: ignore[attr-defined]
+    rasa_server.configure_cors = configure_cors
+
+
+def check_rasa_process() -> None:
+    """Refuse to start Rasa with an unauthenticated management API, or with demo settings in production."""
+    if production.rasa_api_enabled() and not production.rasa_api_authenticated():
+        print("rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
+              "API (trackers, actions) to anyone. Start it without --enable-api, or through "
+              "`python -m deploy.rasa_run` with RASA_API_TOKEN set.", file=sys.stderr, flush=True)
+        raise SystemExit(production.EXIT_CODE)
+    production.enforce("rasa", api_enabled=production.rasa_api_enabled())
+
+
+# Applied once, when Rasa imports the channels listed in bot/credentials.yml (before it listens).
+check_rasa_process()
+restrict_rasa_cors()
 cap_action_timeout()

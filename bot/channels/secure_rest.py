@@ -6,7 +6,10 @@
   client's `sender` is ignored, so no client-chosen id can read or write a student's conversation.
 - Without a valid token the conversation is `anon:<sender>` and the token is not passed on. A client that sent
   an expired/forged token is told once that its sign-in is no longer valid.
-- Only the verified token and the identity derived from it reach the bot in `metadata`.
+- The student's web token never reaches the bot: `metadata.token` is a fresh action token (<= 5 minutes,
+  `aud`="actions", same subject and role), which the backend accepts only from the action server (service key).
+  Conversation events and the tracker store therefore hold nothing that stays usable.
+- CORS: only CHAT_ALLOWED_ORIGINS (never `*`).
 - Bad JSON / bad fields -> 400 with `{"code", "message"}`; a turn that yields no reply (action server or
   backend down) returns a Chinese "try again later" message instead of an empty list.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -24,7 +26,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import UNAVAILABLE_TEXT, TTLCache, conversation_id, verify_token
+from bot.channels.common import (
+    UNAVAILABLE_TEXT,
+    TTLCache,
+    allowed_origins,
+    conversation_id,
+    mint_action_token,
+    verify_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +41,6 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1000
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 EXPIRED_NOTICE = "您的登录已失效，当前以未登录身份回答；如需查询个人办理进度，请重新登录后再问。"
-DEFAULT_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -47,11 +55,9 @@ class SecureRestInput(InputChannel):
         return "rest"
 
     def __init__(self, cors_origins: Optional[List[str]] = None, auth_secret: Optional[str] = None) -> None:
-        env = os.environ.get("CHAT_ALLOWED_ORIGINS")
         if cors_origins is None:
-            raw = env if env is not None else DEFAULT_ORIGINS
-            cors_origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
-        self.cors_origins = cors_origins
+            cors_origins = allowed_origins()
+        self.cors_origins = [o.rstrip("/") for o in cors_origins if o and o != "*"]
         self.auth_secret = auth_secret
         # anonymous senders already told that their token was rejected
         self._told_expired = TTLCache(ttl=12 * 3600, max_items=20000)
@@ -61,7 +67,7 @@ class SecureRestInput(InputChannel):
         credentials = credentials or {}
         origins = credentials.get("cors_origins")
         if isinstance(origins, str):
-            origins = [o.strip().rstrip("/") for o in origins.split(",") if o.strip()]
+            origins = allowed_origins(origins)
         return cls(cors_origins=origins, auth_secret=credentials.get("auth_secret"))
 
     # --- identity --------------------------------------------------------------------------------------
@@ -70,7 +76,8 @@ class SecureRestInput(InputChannel):
         token = metadata.get("token") if isinstance(metadata, dict) else None
         claims = verify_token(token, self.auth_secret) if token else None
         if claims:
-            meta = {"token": token, "channel": "web", "role": claims["role"], "user_id": claims["sub"]}
+            action_token = mint_action_token(claims, self.auth_secret)
+            meta = {"token": action_token, "channel": "web", "role": claims["role"], "user_id": claims["sub"]}
             return conversation_id(claims), meta, False
         return f"anon:{sender}", {"channel": "web"}, bool(token)
 
@@ -78,8 +85,6 @@ class SecureRestInput(InputChannel):
     def _allowed_origin(self, origin: Optional[str]) -> Optional[str]:
         if not origin:
             return None
-        if "*" in self.cors_origins:
-            return "*"
         return origin if origin.rstrip("/") in self.cors_origins else None
 
     def _add_cors(self, request: Request, resp: HTTPResponse) -> None:

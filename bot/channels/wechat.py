@@ -3,16 +3,23 @@
 Protocol (see docs and ../shared/notes/channels.md):
 - every request carries `signature`, `timestamp`, `nonce`; the signature is checked in constant time and stale
   timestamps are rejected before anything else happens (unverified requests never reach the bot);
-- plain and safe mode (`encrypt_type=aes`, `msg_signature`, AES key/AppID from the environment);
+- replay: a nonce seen within the timestamp window is refused (403 `replayed_nonce`) unless the body is the
+  very same (a WeChat retry, answered from the MsgId cache, so nothing runs twice);
+- plain and safe mode (`encrypt_type=aes`, `msg_signature`, AES key/AppID from the environment); with
+  WECHAT_AES_KEY set only encrypted messages with a valid `msg_signature` are accepted (403
+  `encryption_required`);
 - text messages go to the bot as sender `wechat:<openid>`, with the bound student's short-lived token (from the
   backend) in the metadata; subscribe events get a welcome; other types a polite text;
 - 5-second rule: the passive reply is used when the answer is ready within `WECHAT_REPLY_TIMEOUT` (4 s),
   otherwise `success` is answered and the answer goes out through the customer-service API in the background
   (aiohttp with timeouts, never blocking the loop); retries of one message are answered once (TTL dedup by
-  MsgId, events by FromUserName+CreateTime);
+  MsgId, events by FromUserName+CreateTime); a retry of a message whose answer is ready and not yet delivered
+  (the customer-service API failed or is not configured) gets the answer as its passive reply;
 - replies are split by UTF-8 bytes and CDATA-escaped;
-- binding: a 6-digit code from the web page binds the OpenID to a student (backend integration endpoints),
-  "解绑" unbinds.
+- binding: a code from the web page (8 characters, shown as XXXX-XXXX, any case, hyphen optional) binds the
+  OpenID to a student (backend integration endpoints; the backend normalises and limits attempts),
+  "解绑" unbinds;
+- the bound student's token for the bot is the backend's short-lived action token (`aud`="actions").
 """
 from __future__ import annotations
 
@@ -33,7 +40,7 @@ from sanic.response import HTTPResponse
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.common import UNAVAILABLE_TEXT, TTLCache, verify_token
+from bot.channels.common import ACTIONS_AUDIENCE, UNAVAILABLE_TEXT, ChannelState, TTLCache, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +48,22 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 1000
 REPLY_MAX_BYTES = 2000
 TIMESTAMP_TOLERANCE = 300  # seconds
-BIND_CODE_RE = re.compile(r"^\s*(?:绑定|绑定码)?\s*[:：]?\s*(\d{6})\s*$")
+# a timestamp is accepted up to TOLERANCE in the past or the future: remember nonces and answers that long
+REPLAY_WINDOW = 2 * TIMESTAMP_TOLERANCE + 60
+# Binding codes: 8 characters (Crockford base32, shown XXXX-XXXX), any case, hyphen optional; the backend
+# normalises look-alikes. A bare 8-character word must contain a digit, so ordinary words are not codes.
+_CODE = r"[0-9A-Za-z]{4}[-－]?[0-9A-Za-z]{4}"
+BIND_CODE_RE = re.compile(
+    r"^\s*(?:(?:绑定码|绑定)\s*[:：]?\s*(" + _CODE + r")"
+    r"|([0-9A-Za-z]{4}[-－][0-9A-Za-z]{4})"
+    r"|((?=[A-Za-z]*[0-9])[0-9A-Za-z]{8}))\s*$"
+)
 UNBIND_RE = re.compile(r"^\s*(解绑|解除绑定|取消绑定)\s*$")
 BIND_HELP_RE = re.compile(r"^\s*(绑定|绑定学号|怎么绑定|如何绑定)\s*[?？]?\s*$")
 
 BIND_HOWTO = (
     "绑定方法：在电脑或手机浏览器登录北京理工大学就业信息网，打开“智能咨询”，点击“获取微信绑定码”，"
-    "把 6 位绑定码（10 分钟内有效）直接发送到本公众号即可。"
+    "把页面上显示的绑定码（形如 K7QM-3XPD，10 分钟内有效，字母不区分大小写）直接发送到本公众号即可。"
 )
 WELCOME = (
     "您好，欢迎关注！我是毕业生手续“智能咨询”助手，可以：\n"
@@ -140,13 +156,23 @@ def render_bot_messages(messages: List[Dict[str, Any]]) -> Tuple[str, List[str]]
     return "\n\n".join(p.strip() for p in parts if p and p.strip()), payloads
 
 
+def _reject(status: int, code: str, message: str) -> HTTPResponse:
+    """A refused request: machine-readable `code` (these callers are WeChat's servers or attackers)."""
+    return response.json({"code": code, "message": message}, status=status)
+
+
 class _Entry:
-    """State of one incoming message (for retries)."""
+    """State of one incoming message, shared by WeChat's retries of it.
+
+    `claim` says who delivers the answer: None (nobody yet), "passive" (a request's reply; retries get the same
+    text) or "cs" (the customer-service API). A retry finding the answer ready and unclaimed takes it.
+    """
 
     def __init__(self, task: "asyncio.Task[List[str]]") -> None:
         self.task = task
-        self.mode = "pending"  # pending | passive | background
+        self.claim: Optional[str] = None
         self.passive: Optional[str] = None
+        self.waiters = 0  # requests (first or retries) waiting for the answer right now
         self.background_scheduled = False
 
 
@@ -176,7 +202,8 @@ class WeChatInput(InputChannel):
         self.integration_key = integration_key
         self.reply_timeout = reply_timeout
         self.http_timeout = http_timeout
-        self._seen = TTLCache(ttl=120, max_items=20000)  # message key -> _Entry
+        self._seen = TTLCache(ttl=REPLAY_WINDOW, max_items=20000)  # message key -> _Entry (in-process: a task)
+        self._nonces = ChannelState(ttl=REPLAY_WINDOW, max_items=100000)  # nonce -> sha1 of the body
         self._buttons = TTLCache(ttl=30 * 60, max_items=20000)  # openid -> quick-reply payloads
         self._hinted = TTLCache(ttl=24 * 3600, max_items=50000)  # openids told how to bind
         self._bind_failures = TTLCache(ttl=10 * 60, max_items=20000)
@@ -251,6 +278,8 @@ class WeChatInput(InputChannel):
 
     async def send_customer_text(self, openid: str, text: str) -> bool:
         """Send one text through the customer-service API (refreshing an expired access token once)."""
+        if not (self.appid and self.appsecret):
+            return False  # not configured (the demo): the answer waits for a retry instead
         for attempt in range(2):
             tok = await self._access(refresh=attempt > 0)
             if not tok:
@@ -294,7 +323,8 @@ class WeChatInput(InputChannel):
             return TOO_LONG_REPLY
         m = BIND_CODE_RE.match(text)
         if m:
-            return await self._bind(openid, m.group(1))
+            code = next(g for g in m.groups() if g)
+            return await self._bind(openid, code.replace("－", "-"))
         if UNBIND_RE.match(text):
             status, _ = await self._backend("DELETE", "/api/integration/wechat/bind", {"openid": openid})
             if status in (200, 204, 404):
@@ -310,7 +340,7 @@ class WeChatInput(InputChannel):
         status, data = await self._backend("POST", "/api/integration/wechat/token", {"openid": openid})
         token = data.get("access_token") if status == 200 else None
         metadata: Dict[str, Any] = {"channel": "wechat"}
-        claims = verify_token(token) if token else None
+        claims = verify_token(token, audience=ACTIONS_AUDIENCE) if token else None
         if claims:
             metadata.update(token=token, role=claims["role"], user_id=claims["sub"])
         else:
@@ -359,12 +389,23 @@ class WeChatInput(InputChannel):
         args = request.args
         signature, timestamp, nonce = (args.get(k) or "" for k in ("signature", "timestamp", "nonce"))
         if not (signature and timestamp and nonce) or len(nonce) > 64 or not timestamp.isdigit():
-            return response.text("missing or malformed signature parameters", status=400)
+            return _reject(400, "bad_signature_params", "missing or malformed signature, timestamp or nonce")
         if abs(time.time() - int(timestamp)) > TIMESTAMP_TOLERANCE:
-            return response.text("stale timestamp", status=403)
+            return _reject(403, "stale_timestamp", "timestamp outside the 300 s window")
         if not signature_ok(self.token, signature, timestamp, nonce):
-            return response.text("invalid signature", status=403)
+            return _reject(403, "invalid_signature", "invalid signature")
         return None
+
+    def _check_replay(self, request: Request) -> Optional[HTTPResponse]:
+        """Refuse a nonce already used within the window, unless with the very same body (a WeChat retry)."""
+        nonce = request.args.get("nonce") or ""
+        digest = hashlib.sha1(request.body or b"").hexdigest()
+        if self._nonces.add_if_absent(nonce, digest):
+            return None
+        if self._nonces.get(nonce) == digest:
+            return None
+        logger.warning("wechat: replayed nonce refused")
+        return _reject(403, "replayed_nonce", "nonce already used")
 
     def _xml_response(self, xml: str, request: Request) -> HTTPResponse:
         if request.args.get("encrypt_type") == "aes" and self.crypto:
@@ -375,20 +416,24 @@ class WeChatInput(InputChannel):
     def _parse(self, request: Request) -> Tuple[Optional[Any], Optional[HTTPResponse]]:
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
-            return None, response.text("body too large", status=413)
+            return None, _reject(413, "too_large", "body too large")
+        encrypted = request.args.get("encrypt_type") == "aes"
+        if self.crypto and not encrypted:
+            # safe mode configured: a plaintext message is not from WeChat (or was downgraded): never accept it
+            return None, _reject(403, "encryption_required", "safe mode: only encrypted messages are accepted")
         if not body.strip():
-            return None, response.text("empty body", status=400)
+            return None, _reject(400, "empty_body", "empty body")
         lowered = body[:4096].lower()
         if b"<!doctype" in lowered or b"<!entity" in lowered:
-            return None, response.text("entity declarations are not allowed", status=400)
+            return None, _reject(400, "entities_not_allowed", "entity declarations are not allowed")
         try:
             xml = body.decode("utf-8")
-            if request.args.get("encrypt_type") == "aes":
+            if encrypted:
                 if not self.crypto:
-                    return None, response.text("safe mode is not configured", status=400)
+                    return None, _reject(400, "safe_mode_not_configured", "safe mode is not configured")
                 msg_signature = request.args.get("msg_signature") or ""
                 if not msg_signature:
-                    return None, response.text("missing msg_signature", status=400)
+                    return None, _reject(403, "missing_msg_signature", "missing msg_signature")
                 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
                 try:
@@ -396,15 +441,15 @@ class WeChatInput(InputChannel):
                         xml, msg_signature, request.args.get("timestamp"), request.args.get("nonce")
                     )
                 except (InvalidSignatureException, InvalidAppIdException):
-                    return None, response.text("invalid msg_signature or appid", status=403)
+                    return None, _reject(403, "invalid_msg_signature", "invalid msg_signature or appid")
                 if "<!doctype" in xml.lower() or "<!entity" in xml.lower():
-                    return None, response.text("entity declarations are not allowed", status=400)
+                    return None, _reject(400, "entities_not_allowed", "entity declarations are not allowed")
             msg = parse_message(xml)
         except Exception as e:  # ExpatError, ValueError (entities), KeyError, TypeError, bad padding...
             logger.info("wechat: unparseable message: %s", type(e).__name__)
-            return None, response.text("malformed message", status=400)
+            return None, _reject(400, "malformed_message", "malformed message")
         if msg is None:
-            return None, response.text("missing fields", status=400)
+            return None, _reject(400, "missing_fields", "missing fields")
         raw = msg._data if isinstance(getattr(msg, "_data", None), dict) else {}
 
         def field(name: str) -> Optional[str]:
@@ -421,11 +466,11 @@ class WeChatInput(InputChannel):
             "msg_id": field("MsgId"),
         }
         if not inc["openid"] or not inc["account"] or not inc["create_time"]:
-            return None, response.text("missing fields", status=400)
+            return None, _reject(400, "missing_fields", "missing fields")
         if len(inc["openid"]) > 128 or len(inc["account"]) > 128 or not inc["create_time"].isdigit():
-            return None, response.text("malformed fields", status=400)
+            return None, _reject(400, "malformed_fields", "malformed fields")
         if raw.get("MsgId") is not None and not (inc["msg_id"] or "").isdigit():
-            return None, response.text("malformed MsgId", status=400)
+            return None, _reject(400, "malformed_fields", "malformed MsgId")
         return inc, None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -447,7 +492,7 @@ class WeChatInput(InputChannel):
                 return bad
             echostr = request.args.get("echostr")
             if not echostr:
-                return response.text("missing echostr", status=400)
+                return _reject(400, "missing_echostr", "missing echostr")
             return response.text(echostr)
 
         @bp.route("/webhook", methods=["POST"])
@@ -456,6 +501,9 @@ class WeChatInput(InputChannel):
             if bad:
                 return bad
             msg, bad = self._parse(request)
+            if bad:
+                return bad
+            bad = self._check_replay(request)  # after verification: only genuine requests use up a nonce
             if bad:
                 return bad
             reply = await self._handle(msg, on_new_message)
@@ -483,28 +531,37 @@ class WeChatInput(InputChannel):
         if entry is None:
             entry = _Entry(asyncio.ensure_future(self._answer_chunks(on_new_message, openid, content.strip())))
             self._seen.set(key, entry)
-        elif entry.mode == "passive":
-            return entry.passive  # WeChat did not get our first answer: same answer again
-        elif entry.mode == "background":
-            return None
+        if entry.claim == "passive":
+            return entry.passive  # WeChat did not get our first answer: the same answer again
+        if entry.claim == "cs":
+            return None  # going out through the customer-service API
+        # not delivered yet: the first request, or a retry while it is computing or after the CS API failed
+        entry.waiters += 1
         try:
-            chunks = await asyncio.wait_for(asyncio.shield(entry.task), timeout=self.reply_timeout)
+            chunks: Optional[List[str]] = await asyncio.wait_for(asyncio.shield(entry.task),
+                                                                 timeout=self.reply_timeout)
         except asyncio.TimeoutError:
-            self._go_background(openid, entry)
-            return None
+            chunks = None
         except Exception:
             logger.exception("wechat: answer failed")
             chunks = [UNAVAILABLE_TEXT]
-        if entry.mode == "background":
+        finally:
+            entry.waiters -= 1
+        if entry.claim == "passive":
+            return entry.passive
+        if entry.claim == "cs":
             return None
-        entry.mode, entry.passive = "passive", chunks[0]
-        if len(chunks) > 1 and not entry.background_scheduled:
-            entry.background_scheduled = True
+        if chunks is None:
+            self._deliver_later(openid, entry)
+            return None
+        entry.claim, entry.passive = "passive", chunks[0]
+        if len(chunks) > 1:
             self._spawn(self._send_all_background(openid, chunks[1:], delay=0.5))
         return chunks[0]
 
-    def _go_background(self, openid: str, entry: _Entry) -> None:
-        entry.mode = "background"
+    def _deliver_later(self, openid: str, entry: _Entry) -> None:
+        """Once the answer is ready: a waiting retry takes it, else the customer-service API; if that fails,
+        the answer stays unclaimed so that a later retry of the message still gets it as its passive reply."""
         if entry.background_scheduled:
             return
         entry.background_scheduled = True
@@ -514,7 +571,16 @@ class WeChatInput(InputChannel):
                 chunks = await entry.task
             except Exception:
                 chunks = [UNAVAILABLE_TEXT]
-            await self._send_all_background(openid, chunks)
+            await asyncio.sleep(0)  # let a retry waiting on the same task take it first
+            if entry.claim or entry.waiters:
+                return
+            entry.claim = "cs"
+            if not await self.send_customer_text(openid, chunks[0]):
+                entry.claim = None
+                entry.background_scheduled = False
+                logger.warning("wechat: answer kept for a retry (customer-service API unavailable)")
+                return
+            await self._send_all_background(openid, chunks[1:])
 
         self._spawn(deliver())
 

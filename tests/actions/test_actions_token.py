@@ -115,3 +115,32 @@ def test_one_shared_client_per_loop(backend):
         return B.client() is B.client()
     assert asyncio.run(two())
     assert httpx.AsyncClient  # the client type in use
+
+
+# --- action tokens (issue 9 §1): what the channels now put into the tracker ---------------------------------
+def _action_token(sub="2025000005", ttl=60, aud="actions"):
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "role": "student", "aud": aud, "iat": now, "exp": now + ttl},
+                      "actions-test-secret", algorithm="HS256")
+
+
+def test_action_token_works_through_the_action_server_only(backend):
+    """The action server sends its service key: the short-lived action token works for it ..."""
+    tok = _action_token()
+    msgs, _ = run_action(ActionCheckStatus(), make_tracker("查进度", "check_status", token=tok))
+    assert "陈静" in texts(msgs)
+    # ... and for nobody else: the same token without the key, as someone who read the tracker would use it
+    r = httpx.get(f"{backend.url}/api/me/status", headers={"Authorization": f"Bearer {tok}"}, timeout=10)
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
+
+
+def test_expired_or_foreign_action_tokens_ask_to_sign_in_again(backend):
+    for tok in (_action_token(ttl=-5), _action_token(aud="someone-else")):
+        msgs, _ = run_action(ActionCheckStatus(), make_tracker("查进度", "check_status", token=tok))
+        assert "重新登录" in texts(msgs) and "陈静" not in texts(msgs)
+
+
+def test_wrong_service_key_is_unavailable_not_a_sign_in_problem(backend, monkeypatch):
+    monkeypatch.setenv("ACTIONS_SERVICE_KEY", "not-the-key")
+    msgs, _ = run_action(ActionCheckStatus(), make_tracker("查进度", "check_status", token=_action_token()))
+    assert texts(msgs) == B.MSG_UNAVAILABLE

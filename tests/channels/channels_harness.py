@@ -133,6 +133,8 @@ class FakeWeChatAPI:
     sent: list = field(default_factory=list)
     token_requests: list = field(default_factory=list)
     reject_next_send_with: int = 0
+    fail_sends: bool = False  # the customer-service API refuses every send (e.g. outside the 48 h window)
+    refused: list = field(default_factory=list)
 
     def start(self):
         fake = self
@@ -153,6 +155,9 @@ class FakeWeChatAPI:
                 q = dict(urllib.parse.parse_qsl(u.query))
                 if u.path == "/cgi-bin/message/custom/send":
                     body = self._body()
+                    if fake.fail_sends:
+                        fake.refused.append(body)
+                        return self._json(200, {"errcode": 45015, "errmsg": "response out of time limit"})
                     if fake.reject_next_send_with:
                         code, fake.reject_next_send_with = fake.reject_next_send_with, 0
                         return self._json(200, {"errcode": code, "errmsg": "access_token expired"})
@@ -206,43 +211,59 @@ def train_tiny_model(out_dir: Path) -> Path:
 
 
 class ChannelStack:
-    """Backend + Rasa (tiny bot, our channels) + fake actions + fake WeChat API, all on loopback."""
+    """Backend + Rasa (tiny bot, our channels) + fake actions + fake WeChat API, all on loopback.
 
-    def __init__(self, tmp: Path, web_origin: str = "", reply_timeout: float = 4.0):
+    WeChat runs in plaintext mode unless `aes=True` (safe mode: WECHAT_AES_KEY set). Rasa's management API is
+    on, with a random API token (`tracker()` passes it), as an operator could run it, unless `rasa_api=False`
+    (the launcher's default). `extra_env` overrides the settings (e.g. APP_ENV=production with real secrets).
+    """
+
+    def __init__(self, tmp: Path, web_origin: str = "", reply_timeout: float = 4.0, aes: bool = False,
+                 extra_env: dict | None = None, rasa_api: bool = True, seed: bool = True,
+                 rasa_extra_args: list | None = None):
         self.tmp = tmp
+        self.aes = aes
+        self.seed = seed
+        self.rasa_extra_args = list(rasa_extra_args or [])
         self.actions = FakeActions().start()
         self.wechat_api = FakeWeChatAPI().start()
         self.system = System(
             actions_port=self.actions.server.port,
             database_url=f"sqlite:///{tmp / 'app.db'}",
             log_dir=tmp / "log",
+            rasa_api=rasa_api,
             env={
                 "AUTH_SECRET": AUTH_SECRET,
                 "INTEGRATION_KEY": INTEGRATION_KEY,
                 "WECHAT_TOKEN": WECHAT_TOKEN,
+                "ACTIONS_SERVICE_KEY": "demo-actions-service-key",
                 "WECHAT_APPID": WECHAT_APPID,
                 "WECHAT_APPSECRET": WECHAT_APPSECRET,
-                "WECHAT_AES_KEY": WECHAT_AES_KEY,
+                "WECHAT_AES_KEY": WECHAT_AES_KEY if aes else "",
                 "WECHAT_API_BASE": self.wechat_api.server.url,
                 "WECHAT_REPLY_TIMEOUT": str(reply_timeout),
                 "CHAT_ALLOWED_ORIGINS": web_origin or "http://127.0.0.1:8000",
                 "ACTION_TIMEOUT": "9",  # above slow_seconds: the WeChat late-answer tests need the answer
+                **(extra_env or {}),
             },
         )
+        env = self.system.env
+        self.wechat_token = env["WECHAT_TOKEN"]
+        self.auth_secret = env["AUTH_SECRET"]
+        self.integration_key = env["INTEGRATION_KEY"]
+        self.service_key = env["ACTIONS_SERVICE_KEY"]
 
     def start(self, model: Path | None = None) -> "ChannelStack":
         try:
-            self.system.prepare_database(seed=True)
+            self.system.prepare_database(seed=self.seed)
             self.system.start_backend()
             model = model or train_tiny_model(self.tmp)
             endpoints = self.tmp / "endpoints.yml"
             endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.server.url}/webhook\"\n")
-            self.system._spawn("rasa", [
-                str(RASA), "run", "--model", str(model), "--port", str(self.system.rasa_port),
-                "--interface", "127.0.0.1", "--enable-api",
-                "--credentials", str(ROOT / "bot" / "credentials.yml"), "--endpoints", str(endpoints),
-            ])
-            self.system._wait("rasa", f"{self.system.rasa_url}/status", 180)
+            self.system._spawn("rasa", self.system.rasa_args(
+                model, credentials=str(ROOT / "bot" / "credentials.yml"), endpoints=str(endpoints))
+                + self.rasa_extra_args)
+            self.system.wait_rasa()
         except BaseException:
             self.stop()
             raise
@@ -270,8 +291,9 @@ class ChannelStack:
         return f"{self.system.rasa_url}/webhooks/wechat/webhook"
 
     def tracker(self, sender_id: str) -> dict:
+        """The conversation as an operator reads it (management API with the API token)."""
         q = urllib.parse.quote(sender_id, safe=":")
-        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{q}/tracker", timeout=10) as r:
+        with urllib.request.urlopen(self.system.rasa_api_url(f"/conversations/{q}/tracker"), timeout=10) as r:
             return json.loads(r.read())
 
     def login(self, student_id: str) -> str:

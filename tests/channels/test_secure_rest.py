@@ -79,12 +79,16 @@ def test_forged_or_expired_tokens_are_anonymous(stack, token):
                for c in stack.actions.calls)
 
 
-def test_valid_token_is_passed_on_in_metadata(stack):
+def test_a_short_lived_action_token_is_passed_on_instead_of_the_web_token(stack):
     token = stack.login("2025000006")
     say(stack, sid(), "whoami", token)
     call = stack.actions.calls_for("student:2025000006", "action_whoami")[-1]
     meta = call["tracker"]["latest_message"]["metadata"]
-    assert meta["token"] == token and meta["user_id"] == "2025000006" and meta["channel"] == "web"
+    assert meta["user_id"] == "2025000006" and meta["channel"] == "web"
+    assert meta["token"] != token
+    claims = jwt.decode(meta["token"], AUTH_SECRET, algorithms=["HS256"], audience="actions")
+    assert claims["sub"] == "2025000006" and claims["role"] == "student"
+    assert claims["exp"] - time.time() <= 300
 
 
 @pytest.mark.parametrize("body,code", [

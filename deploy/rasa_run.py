@@ -1,0 +1,36 @@
+"""`python -m deploy.rasa_run run ...` (Rasa's venv, PYTHONPATH at the repo root): `rasa run`, with two rules.
+
+- The management HTTP API (`--enable-api`) is never open: its `--auth-token` comes from RASA_API_TOKEN in the
+  environment (not from the command line, where `ps` would show it); without it the process refuses to start.
+- With APP_ENV=production the production check (deploy/production.py) runs before anything is loaded.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from deploy import production
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    api = production.rasa_api_enabled(argv)
+    if api and not production.rasa_api_authenticated(argv):
+        token = os.environ.get("RASA_API_TOKEN") or ""
+        if not token:
+            print("rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(production.EXIT_CODE)
+        argv += ["--auth-token", token]
+    production.enforce("rasa", api_enabled=api)
+    # Sanic reads SANIC_* when Rasa creates its app: bodies over 64 KiB get 413 before they are read
+    # (Sanic's default is 100 MB; the action server, which receives whole trackers, keeps its own).
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(64 * 1024))
+    sys.argv = ["rasa"] + argv
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

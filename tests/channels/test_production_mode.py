@@ -1,0 +1,154 @@
+"""Issue 9 §2: APP_ENV=production. Every process refuses to start, before it listens, with missing, short or
+demo secrets or with demo login/seeding on (one message naming every offending variable); with real secrets
+they start, on loopback, without the demo login."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.system import RASA, RASA_PY, ROOT, VENV_PY, free_port
+from tests.channels.conftest import PRODUCTION_ENV
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = ("APP_ENV", "AUTH_SECRET", "INTEGRATION_KEY", "WECHAT_TOKEN", "ACTIONS_SERVICE_KEY", "WECHAT_AES_KEY",
+            "WECHAT_APPSECRET", "RASA_API_TOKEN", "DEMO_MODE", "SEED", "CHAT_ALLOWED_ORIGINS")
+BAD = {
+    "APP_ENV": "production",
+    "AUTH_SECRET": "demo-secret-change-me",  # the demo default
+    "INTEGRATION_KEY": "short-key",  # too short
+    # WECHAT_TOKEN and ACTIONS_SERVICE_KEY missing
+    "WECHAT_APPSECRET": "abc",  # set but weak
+    "DEMO_MODE": "1",
+    "SEED": "1",
+}
+OFFENDING = ("AUTH_SECRET", "INTEGRATION_KEY", "WECHAT_TOKEN", "ACTIONS_SERVICE_KEY", "WECHAT_APPSECRET",
+             "DEMO_MODE", "SEED")
+
+
+def env_with(settings: dict, tmp: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp / 'prod.db'}", RASA_TELEMETRY_ENABLED="false",
+               **settings)
+    return env
+
+
+def run_refused(args, env, port, timeout=180):
+    """Start a process that must refuse: it exits non-zero, names every offending variable, never listens."""
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    listened = False
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+            listened = True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.kill()
+    out = proc.communicate(timeout=10)[0].decode(errors="replace")
+    assert not listened, out
+    assert proc.returncode not in (0, None), out
+    assert "refusing to start with APP_ENV=production" in out, out
+    for name in OFFENDING:
+        assert name in out, (name, out)
+    assert "Traceback" not in out, out
+    return out
+
+
+def test_backend_refuses_demo_secrets(tmp_path):
+    port = free_port()
+    run_refused([str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
+                env_with(BAD, tmp_path), port, timeout=60)
+
+
+def test_backend_cli_refuses_demo_secrets(tmp_path):
+    r = subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=env_with(BAD, tmp_path),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "AUTH_SECRET" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_action_server_refuses_demo_secrets(tmp_path):
+    port = free_port()
+    run_refused([str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                env_with(BAD, tmp_path), port, timeout=90)
+
+
+def test_rasa_launcher_refuses_demo_secrets(tmp_path):
+    port = free_port()
+    run_refused([str(RASA_PY), "-m", "deploy.rasa_run", "run", "--port", str(port), "--enable-api",
+                 "--credentials", "bot/credentials.yml"],
+                env_with({**BAD, "RASA_API_TOKEN": "demo-rasa-api-token"}, tmp_path), port, timeout=60)
+
+
+def test_plain_rasa_run_with_our_channels_refuses_demo_secrets(tmp_path, stack):
+    """An operator who runs `rasa run` by hand is stopped by the channels, before Rasa listens."""
+    port = free_port()
+    run_refused([str(RASA), "run", "--model", str(stack.tmp / "tiny.tar.gz"), "--port", str(port),
+                 "--interface", "127.0.0.1", "--credentials", "bot/credentials.yml"],
+                env_with(BAD, tmp_path), port, timeout=180)
+
+
+def test_make_run_stops_at_once(tmp_path):
+    t0 = time.monotonic()
+    r = subprocess.run([str(VENV_PY), "scripts/run_all.py"], cwd=ROOT, env=env_with({"APP_ENV": "production"}, tmp_path),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert time.monotonic() - t0 < 20  # before training or starting anything
+    for name in ("AUTH_SECRET", "INTEGRATION_KEY", "WECHAT_TOKEN", "ACTIONS_SERVICE_KEY"):
+        assert f"{name} is missing" in r.stderr, r.stderr
+    assert "training" not in r.stdout.lower() and "starting" not in r.stdout.lower()
+
+
+# --- with real secrets ---------------------------------------------------------------------------------
+def test_production_backend_has_no_demo_login_and_no_demo_page(safe_stack):
+    b = safe_stack.backend_url
+    r = httpx.post(f"{b}/api/auth/dev-login", json={"student_id": "2025000005"}, timeout=10)
+    assert r.status_code == 404 and r.json()["code"]
+    r = httpx.post(f"{b}/api/auth/dev-login", json={"staff_id": "school-admin"}, timeout=10)
+    assert r.status_code == 404
+    assert httpx.get(f"{b}/", timeout=10).status_code == 404
+    assert httpx.get(f"{b}/api/health", timeout=10).status_code == 200
+
+
+def test_production_chat_answers(safe_stack):
+    r = httpx.post(safe_stack.rest, json={"sender": "prod-check", "message": "whoami"}, timeout=30)
+    assert r.status_code == 200 and "会话=anon:prod-check" in r.json()[0]["text"]
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) listening on `port`."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                out.append(addr)
+    return out
+
+
+def test_real_action_server_starts_in_production_on_loopback_only(tmp_path):
+    from scripts.system import System
+
+    s = System(log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}", env=dict(PRODUCTION_ENV))
+    try:
+        s.start_actions()
+        addrs = _listening(s.actions_port)
+        assert addrs and all(a in ("0100007F", "00000000000000000000000001000000") for a in addrs), addrs
+    finally:
+        s.stop()
+
+
+def test_backend_and_rasa_listen_on_loopback_only(safe_stack):
+    for port in (safe_stack.system.backend_port, safe_stack.system.rasa_port):
+        addrs = _listening(port)
+        assert addrs and all(a in ("0100007F", "00000000000000000000000001000000") for a in addrs), (port, addrs)
