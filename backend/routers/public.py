@@ -13,7 +13,8 @@ from .. import categories as C
 from .. import clock, workdays
 from .. import models as M
 from .. import services as S
-from ..auth import NATIONAL_ACTOR, Principal, cas_provider, integration_key, issue_token, optional_principal
+from ..auth import (NATIONAL_ACTOR, Principal, cas_provider, integration_key, issue_action_token, issue_token,
+                    optional_principal)
 from ..config import settings
 from ..db import get_session
 from ..errors import APIError, invalid
@@ -159,8 +160,9 @@ def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
     b = s.get(M.WechatBinding, body.openid)
     if b is None:
         raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
-    return {"access_token": issue_token(b.student_id, "student", ttl_minutes=30), "token_type": "bearer",
-            "student_id": b.student_id}
+    # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
+    return {"access_token": issue_action_token(b.student_id, "student"), "token_type": "bearer",
+            "expires_in": settings.action_token_ttl_seconds, "student_id": b.student_id}
 
 
 @router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
