@@ -110,7 +110,7 @@ CHANGE_STATE_LABELS = {
     "college_rejected": "学院审核未通过",
     "school_rejected": "学校审核未通过",
 }
-MAILING_STATE_LABELS = {"submitted": "已提交，待寄出", "shipped": "已寄出", "delivered": "已送达"}
+MAILING_STATE_LABELS = {"submitted": "已提交，待寄出", "shipped": "已寄出", "delivered": "已送达", "cancelled": "已取消"}
 
 PERSONAL_FIELDS = {
     "political_status": "政治面貌",

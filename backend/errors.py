@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .validators import FieldError
@@ -51,7 +52,8 @@ def _label(field: str) -> str:
     labels = {**C.PERSONAL_FIELDS, **C.ARCHIVE_FIELDS, **{f"unit.{k}": v for k, v in C.UNIT_FIELDS.items()},
               "destination_type": "毕业去向类型", "unit": "单位信息", "ems_no": "EMS单号", "reason": "审核意见",
               "approve": "审核结果", "student_id": "学号", "confirmed_on": "确认日期", "kind": "修改类型",
-              "changes": "修改内容", "credit_code": "统一社会信用代码", "openid": "微信OpenID", "code": "绑定码"}
+              "changes": "修改内容", "credit_code": "统一社会信用代码", "openid": "微信OpenID", "code": "绑定码",
+              "version": "记录版本（审核时打开的版本号）"}
     return labels.get(field, field)
 
 
@@ -93,6 +95,11 @@ def install(app: FastAPI) -> None:
         fields = _pydantic_fields(exc)
         return JSONResponse({"code": "validation_error", "message": fields[0].message if fields else "输入有误",
                              "fields": [f.dict() for f in fields]}, status_code=422)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        # safety net: an UPDATE found its row changed since it was read (version counter); nothing was saved
+        return JSONResponse({"code": "conflict", "message": "记录刚被其他操作更新，请刷新后重试。"}, status_code=409)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net

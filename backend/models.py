@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .db import Base
 
@@ -82,6 +82,13 @@ class _ReviewedRecord:
     # the date the current content was approved by the school (reset when a change request is applied)
     approved_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # bumped by every UPDATE (SQLAlchemy's version counter: UPDATE ... WHERE version = <the version read>); a review
+    # carries the version the reviewer saw
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
 
 
 class Destination(_ReviewedRecord, Base):
@@ -130,8 +137,11 @@ class MailingRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     student: Mapped[Student] = relationship(lazy="joined", innerjoin=True)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuditLog(Base):

@@ -74,6 +74,8 @@ class ChangeIn(_In):
 class ReviewIn(_In):
     approve: bool
     reason: str | None = None
+    version: int = Field(ge=1, le=2**31 - 1, description="the record's `version` as the reviewer saw it "
+                         "(GET /api/staff/records/...); 409 stale_version if it changed since")
 
 
 class ShipIn(_In):

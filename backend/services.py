@@ -86,6 +86,7 @@ def _record_base(rec: Any | None) -> dict:
         "college_reviewed_at": ts(rec.college_reviewed_at) if rec else None,
         "school_reviewed_at": ts(rec.school_reviewed_at) if rec else None,
         "approved_on": ds(rec.approved_on) if rec else None, "updated_at": ts(rec.updated_at) if rec else None,
+        "version": rec.version if rec else None,
     }
 
 
@@ -114,6 +115,18 @@ def summary(d: dict) -> dict:
 # --- loading ---------------------------------------------------------------------------------------
 def get_student(s: Session, student_id: str) -> M.Student:
     st = s.get(M.Student, student_id)
+    if not st:
+        raise not_found("没有这名学生。")
+    return st
+
+
+def lock_student(s: Session, student_id: str) -> M.Student:
+    """The student's row, locked for the rest of the transaction (SELECT ... FOR UPDATE OF students on PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already serialises writers). Every change to a student's records, by the student or
+    by staff, takes this lock first, so transitions on one student's records run one at a time and each sees the
+    state the previous one committed (and lock order is always student, then record: no deadlocks)."""
+    st = s.scalar(select(M.Student).where(M.Student.id == student_id).with_for_update(of=M.Student)
+                  .execution_options(populate_existing=True))
     if not st:
         raise not_found("没有这名学生。")
     return st
@@ -150,7 +163,7 @@ def profile_locked_reason(st: M.Student, dest: M.Destination | None = None) -> s
 
 
 def put_profile(s: Session, p: Principal, data: dict) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     reason = profile_locked_reason(st)
     if reason:
         raise wrong_state(reason, right_path="personal_info")
@@ -191,7 +204,7 @@ def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
 
 
 def put_destination(s: Session, p: Principal, data: dict) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     rec = get_destination(s, st.id)
     state = rec.state if rec else "not_started"
     if state not in EDITABLE:
@@ -233,7 +246,7 @@ def put_destination(s: Session, p: Principal, data: dict) -> dict:
 
 
 def submit_destination(s: Session, p: Principal) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     rec = get_destination(s, st.id)
     state = rec.state if rec else "not_started"
     if state == "submitted":
@@ -296,7 +309,7 @@ def merge_archive(stored: dict | None, data: dict) -> dict:
 
 
 def put_archive(s: Session, p: Principal, data: dict) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     rec = get_archive(s, st.id)
     state = rec.state if rec else "not_started"
     if state not in EDITABLE:
@@ -323,7 +336,7 @@ def put_archive(s: Session, p: Principal, data: dict) -> dict:
 
 
 def submit_archive(s: Session, p: Principal) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     rec = get_archive(s, st.id)
     state = rec.state if rec else "not_started"
     if state == "submitted":
@@ -363,9 +376,7 @@ def national_view(st: M.Student) -> dict:
 
 
 def confirm_national(s: Session, student_id: str, confirmed_on: dt.date | None, actor: Principal) -> dict:
-    st = s.scalar(select(M.Student).where(M.Student.id == student_id).with_for_update())
-    if not st:
-        raise not_found("没有这名学生。")
+    st = lock_student(s, student_id)
     sync = sync_info(st, get_destination(s, st.id), get_archive(s, st.id))
     today = clock.today()
     if not sync["sync_date"]:
@@ -439,11 +450,12 @@ def mailing_view(m: M.MailingRequest | None) -> dict | None:
         return None
     return {"id": m.id, "student_id": m.student_id, "state": m.state, "state_label": C.MAILING_STATE_LABELS[m.state],
             "ems_no": m.ems_no, "created_at": ts(m.created_at), "shipped_at": ts(m.shipped_at),
-            "delivered_at": ts(m.delivered_at), "archive": m.archive_snapshot}
+            "delivered_at": ts(m.delivered_at), "cancelled_at": ts(m.cancelled_at), "version": m.version,
+            "archive": m.archive_snapshot}
 
 
 def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int, dict]:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     existing = active_mailing(s, st.id)
     if existing:
         return 200, {"already_submitted": True, "request": mailing_view(existing)}
@@ -471,11 +483,30 @@ def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int,
 
 
 def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
-    m = s.get(M.MailingRequest, mid)
-    if not m:
+    sid = s.scalar(select(M.MailingRequest.student_id).where(M.MailingRequest.id == mid))
+    if not sid:
         raise not_found("没有这条档案邮寄申请。")
-    check_scope(p, m.student)
-    return m
+    check_scope(p, lock_student(s, sid))
+    return s.get(M.MailingRequest, mid, populate_existing=True)
+
+
+def cancel_mailing(s: Session, p: Principal) -> dict:
+    """The student withdraws a request that has not been shipped yet (races with ship: one of them wins)."""
+    st = lock_student(s, p.id)
+    m = active_mailing(s, st.id)
+    if m is None:
+        last = s.scalar(select(M.MailingRequest).where(M.MailingRequest.student_id == st.id)
+                        .order_by(M.MailingRequest.id.desc()).limit(1))
+        if last is not None and last.state == "cancelled":
+            raise wrong_state("您的档案邮寄申请已取消，无需重复取消。")
+        raise not_found("您没有可以取消的档案邮寄申请。")
+    if m.state != "submitted":
+        raise wrong_state(f"档案{C.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
+    before = mailing_view(m)
+    m.state, m.active_key, m.cancelled_at = "cancelled", None, clock.now()
+    audit(s, p, st.id, "mailing", m.id, "cancel", before, mailing_view(m))
+    s.commit()
+    return mailing_view(m)
 
 
 def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> dict:
@@ -524,7 +555,7 @@ def _wrong_path(kind: str, right: str, why: str) -> APIError:
 
 
 def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
-    st = get_student(s, p.id)
+    st = lock_student(s, p.id)
     if kind not in C.CHANGE_KINDS:
         raise invalid([FieldError("kind", "invalid_choice",
                                   "修改类型应为：unit_change（改签申请（单位变更））、destination_edit（毕业去向修改（单位不变））、"
@@ -678,8 +709,11 @@ def _view(kind: str, rec: Any) -> dict:
     return v
 
 
-def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason: str | None,
-           override_credit_code: bool = False) -> dict:
+STALE_MSG = "记录已更新，请刷新后再审核"
+
+
+def staff_record(s: Session, p: Principal, kind: str, rid: int) -> dict:
+    """One record as a reviewer opens it; its `version` goes back with the review."""
     model = KIND_MODELS.get(kind)
     if model is None:
         raise not_found("记录类型应为 destination、archive 或 change。")
@@ -687,11 +721,26 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
     if rec is None:
         raise not_found()
     check_scope(p, rec.student)
+    return _view(kind, rec)
+
+
+def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason: str | None,
+           version: int) -> dict:
+    model = KIND_MODELS.get(kind)
+    if model is None:
+        raise not_found("记录类型应为 destination、archive 或 change。")
+    sid = s.scalar(select(model.student_id).where(model.id == rid))
+    if sid is None:
+        raise not_found()
+    check_scope(p, lock_student(s, sid))  # then read the record as the last writer left it
+    rec = s.get(model, rid, populate_existing=True)
     expected = "submitted" if p.role == "counselor" else "college_approved"
     if rec.state != expected:
         who = "学院（辅导员）" if p.role == "counselor" else "学校"
         raise wrong_state(f"该记录当前状态为“{C.STATE_LABELS.get(rec.state, rec.state)}”，"
                           f"{who}只能审核状态为“{C.STATE_LABELS[expected]}”的记录。")
+    if rec.version != version:
+        raise APIError(409, "stale_version", STALE_MSG, version=rec.version)
     if not approve and not (reason or "").strip():
         raise invalid([FieldError("reason", "required", "审核不通过时请填写原因，学生将按原因修改后再次提交。")])
     before = _view(kind, rec)

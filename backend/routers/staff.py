@@ -20,11 +20,17 @@ def records(kind: str = Query(description="destination | archive | change"), sta
     return S.list_records(s, p, kind, state, college, limit, offset)
 
 
+@router.get("/records/{kind}/{rid}")
+def record(kind: str, rid: int = Path(ge=1, le=2**31 - 1), *, p: Principal = Depends(current_staff),
+           s: Session = Depends(get_session)) -> dict:
+    return S.staff_record(s, p, kind, rid)
+
+
 @router.post("/records/{kind}/{rid}/review")
 def review(kind: str, rid: int = Path(ge=1, le=2**31 - 1), *, body: ReviewIn,
            p: Principal = Depends(current_staff),
            s: Session = Depends(get_session)) -> dict:
-    return S.review(s, p, kind, rid, body.approve, body.reason)
+    return S.review(s, p, kind, rid, body.approve, body.reason, body.version)
 
 
 @router.get("/mailing")

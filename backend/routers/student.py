@@ -84,6 +84,11 @@ def post_mailing(p: Principal = Depends(current_student), s: Session = Depends(g
     return JSONResponse(body, status_code=code)
 
 
+@router.post("/me/mailing/cancel")
+def cancel_mailing(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+    return S.cancel_mailing(s, p)
+
+
 @router.get("/me/change-requests")
 def list_changes(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
     rows = s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == p.id).order_by(M.ChangeRequest.id))

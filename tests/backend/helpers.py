@@ -232,11 +232,20 @@ def err(r: httpx.Response, status: int, code: str) -> dict:
     return body
 
 
+def staff_record(srv: Server, kind: str, rid: int, staff_id: str = "school-admin") -> dict:
+    """The record as a reviewer opens it (GET /api/staff/records/{kind}/{id}), version included."""
+    with srv.staff(staff_id) as c:
+        return ok(c.get(f"/api/staff/records/{kind}/{rid}"))
+
+
 def review(srv: Server, kind: str, rid: int, level: str, approve: bool = True, reason: str | None = None,
            college: str = "physics") -> dict:
+    """A reviewer opens the record and decides: the review carries the version they saw."""
     staff = f"counselor-{college}" if level == "college" else "school-admin"
+    version = staff_record(srv, kind, rid, staff)["version"]
     with srv.staff(staff) as c:
-        return ok(c.post(f"/api/staff/records/{kind}/{rid}/review", json={"approve": approve, "reason": reason}))
+        return ok(c.post(f"/api/staff/records/{kind}/{rid}/review",
+                         json={"approve": approve, "reason": reason, "version": version}))
 
 
 def register_and_approve(srv: Server, sid: str, college: str = "physics") -> None:

@@ -23,7 +23,7 @@ INTEGRATION_ENDPOINTS = [
     ("POST", "/api/integration/national/confirmations"), ("POST", "/api/integration/wechat/bind"),
     ("POST", "/api/integration/wechat/token"), ("DELETE", "/api/integration/wechat/bind"),
 ]
-BODIES = {"/api/staff/records/destination/1/review": {"approve": True}, "/api/staff/mailing/1/ship":
+BODIES = {"/api/staff/records/destination/1/review": {"approve": True, "version": 1}, "/api/staff/mailing/1/ship":
           {"ems_no": "1151234567890"}, "/api/staff/students/2025000001/credit-code-override":
           {"credit_code": "91350100M000100Y43"}, "/api/me/change-requests": {"kind": "personal_info", "changes": {}},
           "/api/integration/national/confirmations": {"student_id": "2025000004"},

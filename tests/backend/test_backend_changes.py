@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.backend.helpers import (BASE_TODAY, DESTINATION, err, new_student, ok, register_and_approve,
-                                   review, confirm)
+                                   review, confirm, staff_record)
 
 
 def post(c, kind, changes):
@@ -78,13 +78,15 @@ def test_change_review_apply_and_reconfirm(srv, approved):
         assert {p["kind"] for p in s["pending_changes"]} == {"personal_info", "archive_edit"}
         assert s["mailing"]["reason"] == "change_pending"
     with srv.staff("counselor-computer") as other:
-        err(other.post(f"/api/staff/records/change/{cr['id']}/review", json={"approve": True}), 403, "forbidden")
+        err(other.post(f"/api/staff/records/change/{cr['id']}/review", json={"approve": True, "version": 1}), 403,
+            "forbidden")
     review(srv, "change", a["id"], "college")
     review(srv, "change", cr["id"], "college", approve=False, reason="请上传入党材料")
     srv.set_today(BASE_TODAY + dt.timedelta(days=2))  # Wed
     err_r = None
     with srv.staff("school-admin") as s:
-        err_r = s.post(f"/api/staff/records/change/{cr['id']}/review", json={"approve": True})
+        err_r = s.post(f"/api/staff/records/change/{cr['id']}/review",
+                       json={"approve": True, "version": staff_record(srv, "change", cr["id"])["version"]})
     err(err_r, 409, "wrong_state")  # rejected by the college: nothing for the school to review
     applied = review(srv, "change", a["id"], "school")
     assert applied["state"] == "school_approved"

@@ -22,9 +22,13 @@ def test_hostile_input(srv):
         err(c.post("/api/me/mailing", headers={"Idempotency-Key": "k" * 500}), 422, "validation_error")
         assert ok(c.get("/api/me/profile"))["personal"] == PROFILE  # nothing half-saved
     with srv.staff("school-admin") as s:
-        err(s.post(f"/api/staff/records/destination/{10**20}/review", json={"approve": True}), 422, "validation_error")
+        err(s.post(f"/api/staff/records/destination/{10**20}/review", json={"approve": True, "version": 1}), 422,
+            "validation_error")
+        err(s.post("/api/staff/records/destination/1/review", json={"approve": True, "version": 10**20}), 422,
+            "validation_error")
         err(s.post("/api/staff/mailing/-1/ship", json={"ems_no": "1151234567890"}), 422, "validation_error")
-        err(s.post("/api/staff/records/destination/1/review", json={"approve": False, "reason": "a\x00"}),
+        err(s.post("/api/staff/records/destination/1/review",
+                   json={"approve": False, "reason": "a\x00", "version": 1}),
             422, "validation_error")
         err(s.get("/api/staff/records", params={"kind": "destination", "state": "x\x00"}), 422, "validation_error")
         err(s.get("/api/staff/records", params={"kind": "destination", "offset": 10**30}), 422, "validation_error")

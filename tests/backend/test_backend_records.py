@@ -3,7 +3,7 @@ role, bad input (a 422 naming the field, in Chinese, with nothing half-saved).""
 from __future__ import annotations
 
 from tests.backend.helpers import (ARCHIVE, DESTINATION, PROFILE, UNIT, err, new_student, ok, register_and_approve,
-                                   review)
+                                   review, staff_record)
 
 
 def fields(body: dict) -> dict:
@@ -171,28 +171,32 @@ def _submitted(srv, college="physics") -> tuple[str, int]:
         return sid, ok(c.post("/api/me/destination/submit"))["id"]
 
 
+def ver(srv, rid: int) -> int:
+    return staff_record(srv, "destination", rid)["version"]
+
+
 def test_review_levels_roles_and_states(srv):
     sid, rid = _submitted(srv)
     with srv.staff("counselor-computer") as other:
-        err(other.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}), 403, "forbidden")
+        err(other.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 403, "forbidden")
     with srv.staff("school-admin") as school:
-        err(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}), 409, "wrong_state")
+        err(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 409, "wrong_state")
     with srv.staff("counselor-physics") as c:
-        e = err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": False}),
+        e = err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": False, "version": ver(srv, rid)}),
                 422, "validation_error")
         assert fields(e)["reason"]["code"] == "required"
-        err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": "maybe"}), 422, "validation_error")
-        err(c.post("/api/staff/records/destination/999999/review", json={"approve": True}), 404, "not_found")
-        err(c.post(f"/api/staff/records/bogus/{rid}/review", json={"approve": True}), 404, "not_found")
-        r = ok(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}))
+        err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": "maybe", "version": ver(srv, rid)}), 422, "validation_error")
+        err(c.post("/api/staff/records/destination/999999/review", json={"approve": True, "version": 1}), 404, "not_found")
+        err(c.post(f"/api/staff/records/bogus/{rid}/review", json={"approve": True, "version": 1}), 404, "not_found")
+        r = ok(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}))
         assert r["state"] == "college_approved" and r["college_reviewed_at"]
-        err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}), 409, "wrong_state")
+        err(c.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 409, "wrong_state")
     with srv.staff("school-admin") as school:
-        r = ok(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}))
+        r = ok(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}))
         assert r["state"] == "school_approved" and r["step"] == 5
-        err(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}), 409, "wrong_state")
+        err(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 409, "wrong_state")
     with srv.student(sid) as st:
-        err(st.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True}), 403, "forbidden")
+        err(st.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 403, "forbidden")
 
 
 def test_staff_lists_are_scoped(srv):
