@@ -16,7 +16,8 @@ from scripts.system import System, dev_login  # noqa: E402
 def system(tmp_path_factory):
     """The whole assistant on free loopback ports, with a fresh seeded SQLite database."""
     tmp = tmp_path_factory.mktemp("system")
-    s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
+    # Rasa's management API on, with a random token (tests read trackers with system.rasa_api_url)
+    s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", rasa_api=True)
     s.start()
     yield s
     s.stop()

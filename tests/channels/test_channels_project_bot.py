@@ -21,7 +21,7 @@ def test_rest_with_token_is_keyed_to_the_student(system, login):
                                                "metadata": {"token": token}}, timeout=30)
     assert r.status_code == 200 and r.json(), r.text
     assert all(m["recipient_id"] == "student:2025000005" for m in r.json())
-    events = httpx.get(f"{system.rasa_url}/conversations/student:2025000005/tracker", timeout=10).json()["events"]
+    events = httpx.get(system.rasa_api_url("/conversations/student:2025000005/tracker"), timeout=10).json()["events"]
     assert any(e.get("event") == "user" and e.get("text") == "你好" for e in events)
 
 
