@@ -59,6 +59,12 @@ def target_rows(res: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(("sustained throughput, 20 conversations, mixed", ">= 30 turns/s, 0 errors",
                      f"{thr['turns_per_s']:.1f} turns/s, {thr['errors']} errors",
                      thr["turns_per_s"] >= TARGETS["throughput_c20"] and thr["errors"] == 0))
+    soak = (res.get("load") or {}).get("soak")
+    if soak:
+        rows.append((f"Rasa RSS over a soak of {soak['turns']} turns from {soak['senders']} anonymous senders",
+                     "<= +10 %, 0 errors", f"{soak['rss_before_mib']:.0f} -> {soak['rss_after_mib']:.0f} MiB "
+                     f"({soak['rss_growth_pct']:+.1f} %), {soak['errors']} errors",
+                     soak["rss_growth_pct"] is not None and soak["rss_growth_pct"] <= 10 and not soak["errors"]))
     return rows
 
 
@@ -144,6 +150,14 @@ def write_markdown(res: dict, path: Path) -> None:
             g = ld["growth"]
             L += [f"Tracker growth: one conversation of {g['turns']} turns: p50 {g['first_p50_ms']:.0f} ms over its "
                   f"first 50 turns, {g['last_p50_ms']:.0f} ms over its last 50.", ""]
+        if ld.get("soak"):
+            sk = ld["soak"]
+            L += [f"Soak (`bench/soak.py`): {sk['turns']} FAQ turns from {sk['senders']} new anonymous senders, "
+                  f"20 at once, {sk['turns_per_s']:.1f} turns/s, p50 {sk['p50_ms']:.0f} ms, {sk['errors']} errors; "
+                  f"Rasa's RSS {sk['rss_before_mib']:.0f} MiB after a warm-up, {sk['rss_after_mib']:.0f} MiB at the "
+                  f"end ({sk['rss_growth_pct']:+.1f} %), peak {sk['rss_peak_mib']:.0f} MiB. At most "
+                  "TRACKER_HOT_CONVERSATIONS conversations stay in memory; the rest are in the tracker database, "
+                  "and anonymous ones are deleted 30 minutes after their last turn.", ""]
         ex = ld.get("exercised") or {}
         if ex:
             L += ["Messages used:", ""]

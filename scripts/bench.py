@@ -8,8 +8,9 @@ Steps (each prints progress; the long ones stream it):
   3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through eval/chat_eval.py
      against the assistant and against the baseline;
   4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
-     turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, and one long
-     conversation (tracker growth);
+     turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, one long
+     conversation (tracker growth), and a soak of 50 000 turns from 20 000 anonymous senders (bench/soak.py:
+     Rasa's RSS before and after);
   5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
   6. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
 """
@@ -37,7 +38,8 @@ sys.path = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in
 
 from bench import accuracy, report  # noqa: E402
 from bench.load import Scenario, percentile, reply_text, run_load  # noqa: E402
-from bench.resources import MemoryMonitor, cpu_busy_percent, machine, run_measured  # noqa: E402
+from bench.resources import MemoryMonitor, cpu_busy_percent, machine, run_measured, tree_rss  # noqa: E402
+from bench.soak import soak  # noqa: E402
 from scripts.system import RASA, VENV_PY, System, dev_login, free_port, http_get, http_post, latest_model  # noqa: E402
 
 # Signed-in questions answered by reading the back end (no writes), tried in this order.
@@ -244,6 +246,13 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
                         "last_p50_ms": percentile(lat[-50:], 50)}
         print(f"   first 50 turns p50 {ld['growth']['first_p50_ms']:.0f} ms, "
               f"last 50 p50 {ld['growth']['last_p50_ms']:.0f} ms", flush=True)
+    if a.soak_turns:
+        n_turns, n_senders = int(a.soak_turns * k), int(a.soak_senders * k)
+        step(f"soak: {n_turns} FAQ turns from {n_senders} new anonymous senders, Rasa's RSS before and after")
+        pid = system.procs["rasa"].pid
+        ld["soak"] = sk = asyncio.run(soak(system.rest_webhook, faq_msgs, n_turns, n_senders, lambda: tree_rss(pid)))
+        print(f"   {sk['turns']} turns, {sk['turns_per_s']} turns/s, {sk['errors']} errors: Rasa RSS "
+              f"{sk['rss_before_mib']} -> {sk['rss_after_mib']} MiB ({sk['rss_growth_pct']:+} %)", flush=True)
 
 
 def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict) -> None:
@@ -270,6 +279,9 @@ def main(argv=None) -> int:
     ap.add_argument("--growth", type=int, default=300, help="turns of the long conversation (0 = skip)")
     ap.add_argument("--throughput-seconds", type=float, default=45)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
+    ap.add_argument("--soak-turns", type=int, default=50000,
+                    help="turns of the soak step: new anonymous senders, Rasa's RSS before and after (0 = skip)")
+    ap.add_argument("--soak-senders", type=int, default=20000, help="distinct anonymous senders of the soak step")
     ap.add_argument("--pause", type=float, default=1.0, help="mean seconds between turns in the paced action step")
     ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
     ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
