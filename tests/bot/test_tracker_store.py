@@ -183,3 +183,46 @@ def test_expired_anonymous_conversations_are_purged(results):
     r = results["expiry"]
     assert r["hot"] == ["anon:new", "student:3"]
     assert r["keys"] == ["anon:new", "student:3"]
+
+
+PG_SCRIPT = r"""
+import asyncio, json, sys, uuid
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from bot.tracker_store import InProcessTrackerStore
+
+domain = Domain.from_directory("bot/domain")
+url = sys.argv[1]
+sender = f"student:pg-{uuid.uuid4().hex[:8]}"
+
+async def main():
+    store = InProcessTrackerStore(domain, url=url)
+    t = await store.get_or_create_tracker(sender)
+    t.update(UserUttered("你好", {"name": "greet", "confidence": 0.9}))
+    t.update(SlotSet(next(iter(domain.slots)).name, "x"))
+    t.update(ActionExecuted("utter_greet"))
+    t.update(BotUttered("你好"))
+    await store.save(t)
+    again = await InProcessTrackerStore(domain, url=url).retrieve(sender)  # a restarted process
+    with store.sql.engine.begin() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+        conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+    return {"events": [e.type_name for e in again.events], "slot": again.get_slot(next(iter(domain.slots)).name),
+            "rows": n, "dialect": store.sql.engine.dialect.name}
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_POSTGRES_URL"), reason="TEST_POSTGRES_URL not set")
+def test_conversations_in_postgresql_survive_a_new_store():
+    """The PostgreSQL configuration: the project's database (the backend's psycopg 3 URL) holds the events."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
+    p = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PG_SCRIPT, os.environ["TEST_POSTGRES_URL"]],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["dialect"] == "postgresql"
+    assert r["events"] == ["action", "user", "slot", "action", "bot"] and r["slot"] == "x"
+    assert r["rows"] == 5
