@@ -64,7 +64,8 @@
       s.textContent = out.code;
       r.appendChild(s);
       var exp = out.expires_at ? new Date(out.expires_at) : null;
-      r.appendChild(document.createTextNode("。请在 10 分钟内把它发送到学校就业公众号" +
+      r.appendChild(document.createTextNode("。请在 10 分钟内把它发送到学校就业公众号（字母大小写均可，中间的“-”可以不输；" +
+        "只能使用一次，重新获取后旧码作废）" +
         (exp && !isNaN(exp) ? "（" + exp.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }) + " 前有效）" : "") + "。"));
     }).catch(function (e) {
       $("bind-result").textContent = "获取绑定码失败：" + e.message;

@@ -3,6 +3,7 @@ integrations, OpenAPI."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from tests.backend.helpers import (BASE_TODAY, INTEGRATION_KEY, UNIT, err, new_student, ok,
                                    register_and_approve, confirm)
@@ -118,20 +119,22 @@ def test_wechat_binding(srv):
     with srv.student(sid) as c, srv.client() as anon:
         assert ok(c.get("/api/me/wechat")) == {"bound": False}
         code = ok(c.post("/api/me/wechat/bind-code"))
-        assert len(code["code"]) == 6 and code["code"].isdigit()
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", code["code"])  # details: test_backend_bind_codes
         err(anon.post("/api/integration/wechat/bind", json={"openid": openid, "code": code["code"]}),
             401, "not_authenticated")
         err(anon.post("/api/integration/wechat/token", json={"openid": openid}, headers=key), 404, "not_bound")
-        bad = "000000" if code["code"] != "000000" else "000001"
+        bad = "0000-0000" if code["code"] != "0000-0000" else "0000-0001"
         err(anon.post("/api/integration/wechat/bind", json={"openid": openid, "code": bad}, headers=key),
             422, "bind_code_invalid")
         assert ok(anon.post("/api/integration/wechat/bind", json={"openid": openid, "code": code["code"]},
                             headers=key))["student_id"] == sid
         err(anon.post("/api/integration/wechat/bind", json={"openid": "o-other", "code": code["code"]}, headers=key),
-            422, "bind_code_invalid")  # a code works once
+            422, "bind_code_used")  # a code works once
         assert ok(c.get("/api/me/wechat")) == {"bound": True}
         tok = ok(anon.post("/api/integration/wechat/token", json={"openid": openid}, headers=key))["access_token"]
-        assert ok(anon.get("/api/me", headers={"Authorization": f"Bearer {tok}"}))["id"] == sid
+        me = anon.get("/api/me", headers={"Authorization": f"Bearer {tok}",
+                                          "X-Actions-Service-Key": "demo-actions-service-key"})
+        assert ok(me)["id"] == sid  # an action token: only together with the action server's service key
         ok(anon.request("DELETE", "/api/integration/wechat/bind", json={"openid": openid}, headers=key))
         err(anon.post("/api/integration/wechat/token", json={"openid": openid}, headers=key), 404, "not_bound")
         err(c.delete("/api/me/wechat"), 404, "not_bound")

@@ -63,7 +63,7 @@ def test_sign_in_status_token_and_wechat_bind_code(page, site):
     page.get_by_role("button", name=re.compile("登录")).click()
     expect(page.locator("#who")).to_contain_text("2025000005")
     page.get_by_role("button", name="获取微信绑定码").click()
-    expect(page.locator("#bind-result")).to_contain_text(re.compile(r"绑定码：\d{6}"))
+    expect(page.locator("#bind-result")).to_contain_text(re.compile(r"绑定码：[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"))
     page.locator("#consult-btn").click()
     box = page.get_by_role("textbox", name=re.compile("输入您的问题"))
     ask(page, box, "whoami")
