@@ -1,6 +1,7 @@
 """action_change_advice: which change form fits, and - for a signed-in student - what to do in their state."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -8,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, NotSignedIn, StudentApi
 from actions.texts import CHANGE_KIND_NAMES, RECORD_NAMES
+from bot.nlu import spec_terms as S
 
 INTENT_KIND = {
     "change_unit": "unit_change",
@@ -27,11 +29,25 @@ GENERAL = {
     "personal_info": ("政治面貌、手机号、邮箱等个人信息，请在学校平台“手续办理”→“个人信息完善”里更新后点“提交”。"
                       "也可以对我说“填写个人信息”，我在这里帮你改。"),
 }
+NOT_REVIEWED_YET = re.compile(r"(还?没|未|没有)(被)?(辅导员|老师|学院)?(审|看|批|通过)")
 UNREVIEWED_HINT = {
     "unit_change": "如果你的毕业去向登记还没被辅导员审核，也可以直接在“毕业去向登记”里修改后重新提交。",
     "destination_edit": "如果你的毕业去向登记还没被辅导员审核，也可以直接在“毕业去向登记”里修改后重新提交。",
     "archive_edit": "如果户档信息登记还没被辅导员审核，可以直接在“户档信息登记”里修改后重新提交。",
 }
+
+
+def field_from_tracker(tracker: Tracker) -> Optional[S.Term]:
+    """The platform field the latest message names (entity `spec_field` from bot.nlu.spec_router), if any."""
+    for e in (tracker.latest_message or {}).get("entities") or []:
+        if e.get("entity") == "spec_field" and e.get("value") in S.FIELD_BY_NAME:
+            return S.FIELD_BY_NAME[e["value"]]
+    return None
+
+
+def roster_advice(field: S.Term) -> str:
+    return (f"“{field.name}”是学校按学籍信息带出的，“个人信息完善”里只需填写带*的字段，这一项不能自己改。"
+            f"如果显示有误，请联系辅导员或学院就业工作负责老师核对更正。")
 
 
 def kind_from_tracker(tracker: Tracker) -> str:
@@ -89,6 +105,15 @@ def record_advice(kind: str, status: dict) -> str:
 
 
 async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The change path for `kind`; a field named in the message (spec table) decides the path instead."""
+    field = field_from_tracker(tracker)
+    prefix = ""
+    if field is not None:
+        if field.path == S.ROSTER:
+            dispatcher.utter_message(text=roster_advice(field))
+            return
+        kind = field.path
+        prefix = {"工作单位": "", "毕业去向类型": "毕业去向类型（就业形式）要改："}.get(field.name, f"“{field.name}”要改：")
     api = StudentApi(tracker)
     status: Optional[dict] = None
     note = ""
@@ -103,14 +128,20 @@ async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) 
             note = "（暂时查不到你的办理进度，以上是通用做法。）"
     if status is None:
         text = GENERAL[kind]
-        if kind in UNREVIEWED_HINT:
+        said = (tracker.latest_message or {}).get("text") or ""
+        if kind in UNREVIEWED_HINT and NOT_REVIEWED_YET.search(said):
+            # "辅导员还没看，我还能自己改吗": that case first
+            record = RECORD_NAMES[KIND_RECORD[kind]]
+            text = (f"辅导员还没审核的话，可以直接在学校平台“{record}”里修改后重新提交，不需要走"
+                    f"“{CHANGE_KIND_NAMES[kind]}”；已经审核了再走变更。") + text
+        elif kind in UNREVIEWED_HINT:
             text += UNREVIEWED_HINT[kind]
         text += note or "登录后我可以按你的办理进度告诉你具体怎么做。"
     elif kind == "personal_info":
         text = personal_advice(kind, status)
     else:
         text = record_advice(kind, status)
-    dispatcher.utter_message(text=text)
+    dispatcher.utter_message(text=prefix + text)
 
 
 class ActionChangeAdvice(Action):

@@ -18,6 +18,11 @@ ARCHIVE_LABELS = [
 ]
 
 
+MAILING_HOWTO = ("档案邮寄申请：完成国家平台毕业去向确认一个工作日后，有档案邮寄需求的同学在学校平台“手续办理”左侧点"
+                 "“档案邮寄申请”→“申请邮寄”，核对档案信息无误后点“确认并提交”。信息有误先到对应的修改菜单改好"
+                 "（户档信息在“户档信息修改”）。用统一身份认证登录后对我说“申请档案邮寄”，我可以帮你查能否申请、核对信息并提交。")
+
+
 def request_text(req: dict) -> str:
     state = MAILING_STATES.get(req.get("state"), req.get("state") or "已提交")
     text = f"你已经提交过档案邮寄申请，不需要重复提交。当前状态：{state}"
@@ -64,6 +69,9 @@ class ActionMailingCheck(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         api = StudentApi(tracker)
+        if not api.signed_in:  # "档案邮寄" from someone not signed in: the how-to, then the offer
+            dispatcher.utter_message(text=MAILING_HOWTO)
+            return [SlotSet(PENDING, False)]
         try:
             data = await api.get("/api/me/mailing") or {}
         except BackendError as e:

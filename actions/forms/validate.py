@@ -27,6 +27,17 @@ CHANGE_PATH = {
 }
 
 
+# how-to for someone not signed in who names a form ("个人信息完善"): the answer, then the offer
+HOWTO = {
+    "profile_form": "“个人信息完善”在学校平台“手续办理”里：只需填写带*的字段（政治面貌、生源所在地、困难生类别、手机、"
+                    "邮箱、微信、辅导员/班主任、班级、紧急联系人姓名和手机号），填好点“提交”。",
+    "destination_form": "“毕业去向登记”在学校平台“手续办理”里：选择毕业去向类型、填写签约（单位）信息后提交，"
+                        "经学院、学校两级审核；辅导员审核前可以直接修改。",
+    "archive_form": "“户档信息登记”在学校平台“手续办理”里：填写档案转寄类型、档案转寄单位和地址、邮政编码、联系人、"
+                    "户口迁移地址和类型后提交，经院校两级审核；辅导员审核前可以直接修改。",
+}
+
+
 def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
@@ -45,6 +56,27 @@ def find_field(form: Form, text: str, values: Optional[dict] = None) -> Optional
             if kw and kw.lower() in text.lower() and len(kw) > best_len:
                 best, best_len = f, len(kw)
     return best
+
+
+LABEL_SEP = re.compile(r"^\s*(?:是|为|[:：]|填的?是|写的?是)\s*[:：]?\s*(?P<value>\S.*)$")
+
+
+def labelled(form: Form, text: str, values: dict) -> Optional[tuple[Field, str]]:
+    """A value the student labels ("统一社会信用代码是9111…", "单位邮箱：hr@x.com"): (field, value), else None.
+
+    The label must open the message and be followed by 是/为/冒号, so a plain answer is never re-labelled."""
+    t = re.sub(r"^(我的|我们的|单位的|公司的|我们单位的)", "", (text or "").strip())
+    best, best_len = None, 0
+    for f in form.fields:
+        if not f.required(values):
+            continue
+        for kw in f.keywords + [f.label]:
+            if kw and len(kw) >= 2 and t.lower().startswith(kw.lower()) and len(kw) > best_len:
+                best, best_len = f, len(kw)
+    if best is None:
+        return None
+    m = LABEL_SEP.match(t[best_len:])
+    return (best, m.group("value").strip()) if m else None
 
 
 def next_missing(form: Form, values: dict) -> Optional[str]:
@@ -182,6 +214,14 @@ class BaseFormValidation(FormValidationAction):
             return await self.on_correction(dispatcher, tracker, text, requested)
         if not candidates:
             return []
+        relabel: list = []
+        if set(candidates) == {requested} and requested in self.form.slots:
+            lab = labelled(self.form, text, self._values(tracker))
+            if lab is not None:
+                # the value goes to the field it names; an open question it does not answer stays open
+                candidates = {lab[0].slot: lab[1]}
+                if lab[0].slot != requested:
+                    relabel = [SlotSet(requested, None)]
         api = StudentApi(tracker)
         if not api.signed_in:
             dispatcher.utter_message(text="这需要先登录：请用统一身份认证登录后再继续，已填的内容我会保留。")
@@ -189,6 +229,8 @@ class BaseFormValidation(FormValidationAction):
         try:
             if self.form.confirm_slot in candidates:
                 return await self.on_confirm(dispatcher, tracker, api, bool(candidates[self.form.confirm_slot]))
+            if relabel:
+                return relabel + await self.on_answers(dispatcher, tracker, api, candidates, clear=requested)
             return await self.on_answers(dispatcher, tracker, api, candidates)
         except BackendError as e:
             say(dispatcher, e)
@@ -200,7 +242,8 @@ class BaseFormValidation(FormValidationAction):
     async def on_activation(self, dispatcher, tracker) -> List[EventType]:
         api = StudentApi(tracker)
         if not api.signed_in:
-            dispatcher.utter_message(text=f"填写“{self.form.title}”需要先登录：请在就业信息网用统一身份认证登录后再找我。")
+            dispatcher.utter_message(text=HOWTO.get(self.form.name, "") + f"用统一身份认证登录后对我说“填写{self.form.title}”，"
+                                          "我可以在这里帮你填（只能填你本人的）。")
             return self._end()
         try:
             record = await api.get(self.form.path) or {}
@@ -270,8 +313,14 @@ class BaseFormValidation(FormValidationAction):
         self._ask(dispatcher, f.slot, values)
         return events + [SlotSet(REQUESTED, f.slot)]
 
-    async def on_answers(self, dispatcher, tracker, api: StudentApi, candidates: dict) -> List[EventType]:
+    async def on_answers(self, dispatcher, tracker, api: StudentApi, candidates: dict,
+                         clear: Optional[str] = None) -> List[EventType]:
         values = self._values(tracker)
+        if clear:  # the open question's slot got another field's labelled value: it is still unanswered
+            values[clear] = None
+            f = self.form.field(next(iter(candidates)))
+            if f is not None:
+                dispatcher.utter_message(text=f"好的，{f.label}记下了。")
         events: list = []
         for slot, raw in candidates.items():
             f = self.form.field(slot)

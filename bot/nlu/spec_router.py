@@ -1,0 +1,123 @@
+"""NLU components: the platform's own names (bot/nlu/spec_terms.py) as entities, and routing rules on top of the
+statistical classifiers. SpecRouter runs after DIET and before the ResponseSelector (rules 1, 2, 4);
+SignedInRouter after the ResponseSelector, before the FallbackClassifier (rule 3).
+
+1. A field named with a change word ("单位行业选错了", "邮编写错了"), and not asking about its format or meaning
+   ("信用代码一直提示格式不对"), is a change request for that field: the intent
+   becomes the change_* intent of the field's path and the field is an entity (`spec_field`), so
+   action_change_advice names the right form for every field of the document, trained on or not.
+   Corrections inside a form (`correct_field`) and the personal actions are left alone.
+2. Two names of one kind (two change forms, two 档案转寄类型, the two platforms) joined by a comparison word
+   ("X和Y有什么区别", "该走X还是Y") become intent `compare` with both as `spec_item` entities.
+3. A signed-in student (the channel put a verified student's token in the message metadata) asking a general
+   question whose answer depends on their own state gets the personal intent: faq/rejected -> check_status
+   (their rejection reason and where to fix it), faq/mailing_prereq -> mailing_when (the rule, then their date).
+4. An archive-type or menu name alone ("那签约单位接收呢") that DIET is unsure about is a question about it: faq
+   (the ResponseSelector then picks the answer).
+Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
+                                       PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu import spec_terms as S
+
+FIELD_ENTITY, ITEM_ENTITY = "spec_field", "spec_item"
+# intents a field-change rule may replace: the ones that answer questions (never form turns or actions)
+REROUTABLE = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
+              "change_personal", "check_status", "mailing_when", "greet", "bot_challenge", "handoff", None}
+COMPARE_FROM = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
+                "change_personal", "check_status", "apply_mailing", "mailing_when", "fill_profile",
+                "fill_destination", "fill_archive", "greet", "bot_challenge", None}
+SHORT_MIN_CONFIDENCE = 0.6
+SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/mailing_prereq": "mailing_when"}
+
+
+def _signed_in(message: Message) -> bool:
+    meta = message.get("metadata")
+    return isinstance(meta, dict) and bool(meta.get("token")) and meta.get("role", "student") == "student"
+
+
+def _faq_key(message: Message) -> Optional[str]:
+    selector = message.get("response_selector") or {}
+    sel = selector.get("faq") or selector.get("default") or {}
+    return ((sel.get("response") or {}).get("intent_response_key")) or None
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=False)
+class SpecRouter(GraphComponent):
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SpecRouter":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    @staticmethod
+    def _set_intent(message: Message, name: str) -> None:
+        # the classifier's own guesses stay in the ranking at half weight, so the FallbackClassifier's
+        # ambiguity check does not undo the decision
+        ranking = [{**r, PREDICTED_CONFIDENCE_KEY: 0.5 * float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)}
+                   for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != name]
+        top = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, top, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for m in messages:
+            self._process(m)
+        return messages
+
+    def _process(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        if not text:
+            return
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        items = S.find_items(text)
+        fields = S.find_fields(text, items)
+        ents = list(message.get(ENTITIES) or [])
+        for h in fields:
+            ents.append({"entity": FIELD_ENTITY, "value": h.term.name, "start": h.start, "end": h.end,
+                         "extractor": "SpecRouter"})
+        for h in items:
+            ents.append({"entity": ITEM_ENTITY, "value": h.term.name, "start": h.start, "end": h.end,
+                         "extractor": "SpecRouter"})
+        if fields or items:
+            message.set(ENTITIES, ents, add_to_output=True)
+
+        if fields and intent in REROUTABLE and S.CHANGE_CUE.search(text) and not S.ABOUT_CUE.search(text):
+            self._set_intent(message, S.PATH_INTENT[fields[0].term.path])
+            return
+        if intent in COMPARE_FROM and S.compared(text):
+            self._set_intent(message, "compare")
+            return
+        conf = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        if len(items) == 1 and items[0].term.group in S.FAQ_GROUPS and (intent in ("out_of_scope", None)
+                                                                        or conf < SHORT_MIN_CONFIDENCE):
+            rest = S.FILLERS.sub("", text[:items[0].start] + text[items[0].end:])
+            if len(rest) <= 2:  # "那签约单位接收呢", "托管单位接收？": the name alone is a question about it
+                self._set_intent(message, "faq")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SignedInRouter(SpecRouter):
+    """After the ResponseSelector: a signed-in student's general question about their own state -> their case."""
+
+    def _process(self, message: Message) -> None:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent == "faq" and _signed_in(message):
+            target = SIGNED_IN_ROUTES.get(_faq_key(message) or "")
+            if target:
+                self._set_intent(message, target)
