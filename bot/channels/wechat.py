@@ -379,6 +379,9 @@ class WeChatInput(InputChannel):
             return f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。发送“解绑”可解除绑定。"
         if status == 0 or status >= 500:
             return "暂时无法完成绑定，请稍后再试。"
+        if status == 429:  # the backend's own attempt limits (per openid and overall)
+            msg = data.get("message")
+            return msg if isinstance(msg, str) and msg.strip() else "绑定尝试次数过多，请稍后再试。"
         self._bind_failures.set(openid, failures + 1)
         if data.get("code") == "bind_code_expired":
             return "绑定码已过期，请在就业信息网“智能咨询”中重新获取（10 分钟内有效）。"
