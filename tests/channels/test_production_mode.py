@@ -80,9 +80,17 @@ def test_action_server_refuses_demo_secrets(tmp_path):
 
 def test_rasa_launcher_refuses_demo_secrets(tmp_path):
     port = free_port()
-    run_refused([str(RASA_PY), "-m", "deploy.rasa_run", "run", "--port", str(port), "--enable-api",
-                 "--credentials", "bot/credentials.yml"],
-                env_with({**BAD, "RASA_API_TOKEN": "demo-rasa-api-token"}, tmp_path), port, timeout=60)
+    out = run_refused([str(RASA_PY), "-m", "deploy.rasa_run", "run", "--port", str(port), "--enable-api",
+                       "--credentials", "bot/credentials.yml"],
+                      env_with({**BAD, "RASA_API_TOKEN": "demo-rasa-api-token"}, tmp_path), port, timeout=60)
+    assert "RASA_API_TOKEN is a demo value" in out
+
+
+def test_rasa_launcher_never_opens_the_api_without_a_token(tmp_path):
+    """Outside production too: `--enable-api` without RASA_API_TOKEN does not start."""
+    r = subprocess.run([str(RASA_PY), "-m", "deploy.rasa_run", "run", "--enable-api"], cwd=ROOT,
+                       env=env_with({}, tmp_path), capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "needs RASA_API_TOKEN" in r.stderr
 
 
 def test_plain_rasa_run_with_our_channels_refuses_demo_secrets(tmp_path, stack):
