@@ -19,6 +19,15 @@ def alembic_config() -> Config:
 
 def migrate() -> None:
     command.upgrade(alembic_config(), "head")
+    _import_answers()
+
+
+def _import_answers() -> dict:
+    """The domain's responses the database lacks (answers staff edit, issue 14); staff edits are kept."""
+    from .answers import import_domain
+    from .db import SessionLocal
+    with SessionLocal() as s:
+        return import_domain(s)
 
 
 def _seed(reset: bool) -> dict:

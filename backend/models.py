@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .db import Base
@@ -188,3 +188,34 @@ class WechatBinding(Base):
 
 __all__ = ["College", "Staff", "Student", "Destination", "Archive", "ChangeRequest", "MailingRequest",
            "AuditLog", "WechatBindCode", "WechatBindFailure", "WechatBinding"]
+
+
+# --- answers staff edit without retraining (issue 14): served to Rasa through the NLG endpoint ---------------
+class Answer(Base):
+    """One Rasa response (utter_*, utter_faq/<topic>) as it is answered now: a copy of its current version."""
+    __tablename__ = "answers"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    variations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # where the answer comes from (section of the school's procedure document), shown under it; may be empty
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(60))  # staff id, or "domain" for the text from bot/domain
+
+
+class AnswerVersion(Base):
+    """Every version of an answer, never changed or deleted (history, rollback)."""
+    __tablename__ = "answer_versions"
+    __table_args__ = (UniqueConstraint("answer_key", "version", name="uq_answer_versions_key_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_key: Mapped[str] = mapped_column(ForeignKey("answers.key"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    variations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    author_role: Mapped[str] = mapped_column(String(20))  # school | domain
+    author_id: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+__all__ += ["Answer", "AnswerVersion"]

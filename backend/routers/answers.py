@@ -1,0 +1,106 @@
+"""Answers staff edit without retraining: Rasa's NLG endpoint and the staff API (issue 14 §1, §2).
+
+- `POST /api/nlg`: Rasa's NLG protocol ({response, id, arguments, tracker: {slots}, channel: {name}} -> {text,
+  buttons, ...}); read-only, public data only (the answers); 404 for a response the database does not know.
+- `/api/staff/answers...`: staff read (counselors and school), school staff edit and roll back.
+"""
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from .. import answers as A
+from .. import models as M
+from ..auth import Principal, current_staff
+from ..config import settings
+from ..db import get_session
+from ..errors import invalid
+from ..validators import FieldError
+
+router = APIRouter(tags=["answers"])
+
+KEY = Path(max_length=120, pattern=r"^utter_[A-Za-z0-9_/]+$", description="response name, e.g. utter_faq/login")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ButtonIn(_In):
+    title: str = Field(max_length=100)
+    payload: str = Field(max_length=500)
+
+
+class VariationIn(_In):
+    text: str = Field(max_length=5000, description="回答内容；变量写成{slot}")
+    buttons: list[ButtonIn] | None = Field(default=None, max_length=20, description="省略则保留原按钮")
+
+
+class AnswerEditIn(_In):
+    base_version: int = Field(ge=1, le=10**6, description="the version the edit starts from (409 if stale)")
+    variations: list[VariationIn] = Field(min_length=1, max_length=20)
+    source: str | None = Field(default=None, max_length=1000, description="出处；省略则保留，空串则清除")
+    note: str = Field(default="", max_length=200, description="修改说明")
+
+
+class RollbackIn(_In):
+    version: int = Field(ge=1, le=10**6, description="the version to restore")
+    base_version: int = Field(ge=1, le=10**6)
+
+
+NLG_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["response"], "properties": {
+        "response": {"type": "string", "example": "utter_faq/login"}, "id": {"type": ["string", "null"]},
+        "arguments": {"type": "object"}, "tracker": {"type": "object", "properties": {"slots": {"type": "object"}}},
+        "channel": {"type": "object", "properties": {"name": {"type": "string", "example": "rest"}}}}}}}}}
+
+
+@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY)
+async def nlg(request: Request) -> dict:
+    """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event loop,
+    from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn)."""
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        raise invalid([FieldError("body", "json_invalid", "请求内容不是有效的JSON对象，请检查格式。")])
+    return A.render(body)
+
+
+@router.get("/api/staff/login-options")
+def login_options() -> dict:
+    """How staff sign in on the staff pages: the demo login (demo mode) and/or the university SSO."""
+    return {"demo": settings.demo_mode, "cas": bool(settings.cas_server_url)}
+
+
+@router.get("/api/staff/me")
+def staff_me(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    college = s.get(M.College, p.college_code) if p.college_code else None
+    return {"id": p.id, "name": p.name, "role": p.role, "college_code": p.college_code,
+            "college": college.name if college else None, "can_edit_answers": A.can_edit(p)}
+
+
+@router.get("/api/staff/answers")
+def list_answers(q: str | None = Query(default=None, max_length=100, description="搜索回答名称或内容"),
+                 p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    return A.list_answers(s, p, (q or "").strip() or None)
+
+
+@router.post("/api/staff/answers/{key:path}/rollback")
+def rollback(body: RollbackIn, key: str = KEY, p: Principal = Depends(current_staff),
+             s: Session = Depends(get_session)) -> dict:
+    return A.rollback(s, p, key, body.version, body.base_version)
+
+
+@router.get("/api/staff/answers/{key:path}")
+def get_answer(key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    return A.answer_view(s, p, key)
+
+
+@router.put("/api/staff/answers/{key:path}")
+def edit_answer(body: AnswerEditIn, key: str = KEY, p: Principal = Depends(current_staff),
+                s: Session = Depends(get_session)) -> dict:
+    return A.edit_answer(s, p, key, [v.model_dump(exclude_unset=True) for v in body.variations],
+                         body.base_version, body.source, "source" not in body.model_fields_set, body.note)

@@ -1,0 +1,167 @@
+"""The staff answers page (issue 14 §1) in a real headless Chromium against the real backend: sign-in, edit live on
+the NLG endpoint, validation, history and rollback, counselors read-only, keyboard only, a phone-sized screen."""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.backend.helpers import start_backend, stop_backend
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+KEY = "utter_faq/login"
+DOMAIN_TEXT = "打开北京理工大学就业信息网（job.bit.edu.cn）"
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory, browser):
+    srv = start_backend(f"sqlite:///{tmp_path_factory.mktemp('staff-web')}/app.db", tmp_path_factory.mktemp("sw"))
+    yield srv
+    stop_backend(srv)
+
+
+@pytest.fixture
+def make_page(browser):
+    contexts, errors = [], []
+
+    def _make(width=1280, height=800):
+        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+        contexts.append(ctx)
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        return pg
+    yield _make
+    for c in contexts:
+        c.close()
+    assert not errors, errors
+
+
+def nlg_text(srv) -> str:
+    r = httpx.post(f"{srv.base}/api/nlg", json={"response": KEY, "tracker": {"slots": {}}, "channel": {"name": "rest"}},
+                   trust_env=False)
+    return r.json()["text"]
+
+
+def sign_in(page, srv, staff_id="school-admin"):
+    page.goto(f"{srv.base}/staff/")
+    page.get_by_label("工作人员账号（演示）").select_option(staff_id)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
+
+
+def open_login_answer(page):
+    page.get_by_label("搜索回答（名称或内容）").fill("统一身份认证")
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("list", name="回答列表").get_by_role("button", name=re.compile("常见问题 · login ·")).click()
+    expect(page.get_by_role("heading", name="常见问题 · login")).to_be_focused()
+
+
+def test_school_staff_edit_live_then_roll_back(make_page, backend):
+    page = make_page()
+    sign_in(page, backend)
+    expect(page.locator("#who")).to_contain_text("学校就业指导中心")
+    open_login_answer(page)
+    box = page.get_by_label("回答内容", exact=True)
+    expect(box).to_have_value(re.compile(re.escape(DOMAIN_TEXT)))
+    box.fill("浏览器里改的：登录请点“统一身份认证”。")
+    page.get_by_label("修改说明（可选）").fill("更简洁")
+    page.get_by_role("button", name="保存并立即生效").click()
+    expect(page.get_by_role("status").filter(has_text="已保存为第2版")).to_be_visible()
+    assert nlg_text(backend).startswith("浏览器里改的")  # what Rasa gets on the next turn
+    history = page.get_by_role("list", name="历史版本")
+    expect(history.get_by_role("listitem").first).to_contain_text("第2版")
+    expect(history.get_by_role("listitem").first).to_contain_text("更简洁")
+    expect(page.get_by_role("list", name="回答列表").get_by_text("已修改")).to_be_visible()
+    history.get_by_role("button", name="恢复第1版").click()
+    expect(page.get_by_role("status").filter(has_text="已恢复第1版")).to_be_visible()
+    expect(box).to_have_value(re.compile(re.escape(DOMAIN_TEXT)))
+    assert nlg_text(backend).startswith(DOMAIN_TEXT)
+
+
+def test_bad_edit_shows_the_reason_at_the_field_and_saves_nothing(make_page, backend):
+    page = make_page()
+    sign_in(page, backend)
+    open_login_answer(page)
+    box = page.get_by_label("回答内容", exact=True)
+    before = nlg_text(backend)
+    box.fill("你好{nmae}，请登录")
+    page.get_by_role("button", name="保存并立即生效").click()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_be_focused()
+    expect(page.locator("#var-0-err")).to_contain_text("变量{nmae}不存在")
+    expect(page.get_by_role("status").filter(has_text="未保存")).to_be_visible()
+    box.fill("   ")
+    page.get_by_role("button", name="保存并立即生效").click()
+    expect(page.locator("#var-0-err")).to_contain_text("不能为空")
+    assert nlg_text(backend) == before
+
+
+def test_counselor_reads_only(make_page, backend):
+    page = make_page()
+    sign_in(page, backend, "counselor-physics")
+    expect(page.locator("#who")).to_contain_text("物理学院")
+    open_login_answer(page)
+    box = page.get_by_label("回答内容", exact=True)
+    expect(box).to_have_attribute("readonly", "")
+    expect(page.get_by_text("您是学院老师，可以查看回答")).to_be_visible()
+    expect(page.get_by_role("button", name="保存并立即生效")).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("^恢复第"))).to_have_count(0)
+
+
+def test_student_token_is_refused(make_page, backend):
+    page = make_page()
+    token = backend.token(student_id="2025000005")
+    page.goto(f"{backend.base}/staff/")
+    page.evaluate("t => sessionStorage.setItem('zz.staff.token', t)", token)
+    page.reload()
+    expect(page.get_by_role("alert")).to_contain_text("仅供学院和学校就业工作老师使用")
+    expect(page.get_by_role("region", name="回答管理")).to_be_hidden()
+
+
+def test_keyboard_only(make_page, backend):
+    page = make_page()
+    page.goto(f"{backend.base}/staff/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="跳到主要内容")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("工作人员账号（演示）")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="登录")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
+    # after sign-in: the search field, its button, then the answers, in that order
+    search = page.get_by_label("搜索回答（名称或内容）")
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if search.evaluate("n => n === document.activeElement"):
+            break
+    expect(search).to_be_focused()
+    page.keyboard.type("统一身份认证")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(re.compile("找到 \\d+ 条"))).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('#answer-list') !== null")
+    assert focused, "the first answer follows the search button in the tab order"
+    page.keyboard.press("Enter")
+    expect(page.locator("#editor-h")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#var-0")).to_be_focused()
+    # focus is visible (an outline) on the focused control
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+
+def test_phone_screen(make_page, backend):
+    page = make_page(390, 844)
+    sign_in(page, backend)
+    open_login_answer(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    lst = page.get_by_role("list", name="回答列表").bounding_box()
+    editor = page.locator("#editor").bounding_box()
+    assert editor["y"] >= lst["y"] + lst["height"] - 1, "list and editor are stacked on a phone"
+    save = page.get_by_role("button", name="保存并立即生效")
+    save.scroll_into_view_if_needed()
+    box = save.bounding_box()
+    assert box["height"] >= 44 and box["x"] + box["width"] <= 390

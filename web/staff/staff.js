@@ -1,0 +1,259 @@
+// Staff pages (issue 14): sign-in (demo login or the university SSO), answers staff edit without retraining.
+// Every call carries the staff token; the backend decides what each role may see and change.
+(function () {
+  "use strict";
+  var TOKEN_KEY = "zz.staff.token";
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { me: null, list: [], current: null, q: "" };
+
+  function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
+  function setToken(t) {
+    try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ }
+  }
+  function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (token()) headers.Authorization = "Bearer " + token();
+    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .catch(function () {
+        var e = new Error("暂时无法连接服务器，请检查网络后重试。"); e.status = 0; throw e;
+      })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          if (!r.ok) {
+            var e = new Error(data.message || ("请求失败（" + r.status + "）"));
+            e.status = r.status; e.code = data.code; e.fields = data.fields || []; e.data = data;
+            if (r.status === 401) signOut("登录已过期或无效，请重新登录。");
+            throw e;
+          }
+          return data;
+        });
+      });
+  }
+  function el(tag, attrs, text) {
+    var n = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "className") n.className = attrs[k]; else n.setAttribute(k, attrs[k]);
+    });
+    if (text !== undefined && text !== null) n.textContent = text;
+    return n;
+  }
+  function flash(msg) { $("flash").textContent = msg || ""; }
+  function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
+  function roleLabel(me) {
+    return me.role === "school" ? "学校就业指导中心" : ((me.college || "学院") + " · 辅导员");
+  }
+
+  // --- sign-in --------------------------------------------------------------------------------------------
+  function signOut(msg) {
+    setToken("");
+    state.me = null;
+    $("signed-in").hidden = true;
+    $("tabs").hidden = true;
+    $("answers").hidden = true;
+    $("signin").hidden = false;
+    $("signin-error").textContent = msg || "";
+    api("GET", "/api/staff/login-options").then(function (o) {
+      $("demo-login").hidden = !o.demo;
+      $("cas-login").hidden = !o.cas;
+      if (!o.demo && !o.cas) $("signin-error").textContent = "尚未配置登录方式（统一身份认证），请联系系统管理员。";
+    }).catch(function (e) { $("signin-error").textContent = e.message; });
+  }
+  function signedIn() {
+    return api("GET", "/api/staff/me").then(function (me) {
+      state.me = me;
+      $("who").textContent = "已登录：" + me.name + "（" + roleLabel(me) + "）";
+      $("signed-in").hidden = false;
+      $("signin").hidden = true;
+      $("tabs").hidden = false;
+      $("answers").hidden = false;
+      $("answers-hint").textContent = me.can_edit_answers
+        ? "这里是智能咨询给学生的回答。修改保存后，学生下一次提问就会看到新内容，不需要重新训练；每次修改都留有历史版本，可以恢复。"
+        : "这里是智能咨询给学生的回答（只读）。如需修改，请联系学校就业指导中心。";
+      return loadList();
+    }).catch(function (e) {
+      if (e.status === 403) signOut("此工作台仅供学院和学校就业工作老师使用。");
+      else if (e.status !== 401) flash(e.message);
+    });
+  }
+  $("demo-login").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    $("login-btn").disabled = true;
+    $("signin-error").textContent = "";
+    api("POST", "/api/auth/dev-login", { staff_id: $("staff-id").value }).then(function (out) {
+      setToken(out.access_token);
+      return signedIn().then(function () { $("main").focus(); });
+    }).catch(function (e) {
+      $("signin-error").textContent = "登录失败：" + e.message;
+    }).then(function () { $("login-btn").disabled = false; });
+  });
+  $("logout-btn").addEventListener("click", function () { signOut(""); flash("已退出。"); $("staff-id").focus(); });
+
+  // --- answers: list ----------------------------------------------------------------------------------------
+  function title(key) {
+    if (key.indexOf("utter_faq/") === 0) return "常见问题 · " + key.slice(10);
+    return "对话回答 · " + key.replace(/^utter_/, "");
+  }
+  function loadList() {
+    var q = state.q ? "?q=" + encodeURIComponent(state.q) : "";
+    return api("GET", "/api/staff/answers" + q).then(function (out) {
+      state.list = out.items;
+      renderList();
+    }).catch(function (e) { if (e.status !== 401) flash(e.message); });
+  }
+  function renderList() {
+    var ul = $("answer-list");
+    ul.textContent = "";
+    state.list.forEach(function (a) {
+      var li = el("li");
+      var b = el("button", { type: "button", "data-key": a.key });
+      var strong = el("span", {}, a.preview || "（无文字）");
+      b.appendChild(strong);
+      if (a.edited) b.appendChild(el("span", { className: "badge" }, "已修改"));
+      b.appendChild(el("span", { className: "key" }, title(a.key) + " · 第" + a.version + "版"));
+      if (state.current && state.current.key === a.key) b.setAttribute("aria-current", "true");
+      b.addEventListener("click", function () { openAnswer(a.key, true); });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    $("list-count").textContent = state.q
+      ? "找到 " + state.list.length + " 条包含“" + state.q + "”的回答"
+      : "共 " + state.list.length + " 条回答";
+  }
+  $("search-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    state.q = $("search").value.trim();
+    loadList();
+  });
+
+  // --- answers: editor --------------------------------------------------------------------------------------
+  function openAnswer(key, focus) {
+    return api("GET", "/api/staff/answers/" + encodeURI(key)).then(function (a) {
+      renderEditor(a);
+      renderList();
+      if (focus) { $("editor-h").focus(); }
+    }).catch(function (e) { if (e.status !== 401) flash(e.message); });
+  }
+  function variationLabel(v, i, n) {
+    var parts = [];
+    if (v.channel) parts.push("仅“" + v.channel + "”渠道");
+    (v.condition || []).forEach(function (c) { parts.push("条件：" + c.name + " = " + c.value); });
+    var base = n > 1 ? "回答内容（措辞" + (i + 1) + "，共" + n + "种）" : "回答内容";
+    return base + (parts.length ? "（" + parts.join("；") + "）" : "");
+  }
+  function renderEditor(a) {
+    state.current = a;
+    var canEdit = !!a.can_edit;
+    $("editor").hidden = false;
+    $("editor-h").textContent = title(a.key);
+    $("editor-meta").textContent = "当前第" + a.version + "版 · " + fmtTime(a.updated_at) + " · " +
+      (a.updated_by === "domain" ? "初始内容" : "修改人：" + a.updated_by) + " · 名称：" + a.key;
+    $("readonly-note").hidden = canEdit;
+    $("edit-extra").hidden = !canEdit;
+    $("edit-status").textContent = "";
+    var box = $("variations");
+    box.textContent = "";
+    a.variations.forEach(function (v, i) {
+      var id = "var-" + i;
+      box.appendChild(el("label", { "for": id }, variationLabel(v, i, a.variations.length)));
+      var ta = el("textarea", { id: id, "aria-describedby": id + "-err" + (v.buttons ? " " + id + "-buttons" : "") });
+      ta.value = v.text || "";
+      if (!canEdit) ta.readOnly = true;
+      box.appendChild(ta);
+      if (v.buttons && v.buttons.length) {
+        box.appendChild(el("p", { id: id + "-buttons", className: "buttons-info" },
+          "回答下方的按钮：" + v.buttons.map(function (b) { return b.title; }).join("、") + "（按钮保持不变）"));
+      }
+      box.appendChild(el("p", { id: id + "-err", className: "error" }));
+    });
+    var usesVariables = a.variations.some(function (v) { return /{[^{}\n]+}/.test(v.text || ""); });
+    if (usesVariables && a.variables && a.variables.length && canEdit) {
+      box.appendChild(el("p", { className: "muted" }, "可用变量（会替换成学生的信息）：" +
+        a.variables.slice(0, 12).map(function (x) { return "{" + x + "}"; }).join(" ")));
+    }
+    $("source").value = a.source || "";
+    $("source").readOnly = !canEdit;
+    $("source").removeAttribute("aria-invalid");
+    $("source-err").textContent = "";
+    $("note").value = "";
+    renderHistory(a);
+  }
+  function renderHistory(a) {
+    var ol = $("history");
+    ol.textContent = "";
+    a.history.forEach(function (h) {
+      var li = el("li");
+      var who = h.author_role === "domain" ? "初始内容" : h.author_id;
+      li.appendChild(el("div", {}, "第" + h.version + "版 · " + fmtTime(h.created_at) + " · " + who +
+        (h.note ? " · " + h.note : "") + (h.version === a.version ? "（当前）" : "")));
+      li.appendChild(el("div", { className: "text" }, h.variations.map(function (v) { return v.text || ""; }).join("\n——\n")));
+      if (h.source) li.appendChild(el("div", { className: "muted" }, "出处：" + h.source));
+      if (a.can_edit && h.version !== a.version) {
+        var b = el("button", { type: "button", className: "secondary" }, "恢复第" + h.version + "版");
+        b.addEventListener("click", function () { rollback(h.version); });
+        li.appendChild(b);
+      }
+      ol.appendChild(li);
+    });
+  }
+  function clearErrors() {
+    document.querySelectorAll("#edit-form [aria-invalid]").forEach(function (n) { n.removeAttribute("aria-invalid"); });
+    document.querySelectorAll("#edit-form .error").forEach(function (n) { n.textContent = ""; });
+  }
+  function showError(e) {
+    var first = null;
+    (e.fields || []).forEach(function (f) {
+      var m = /^variations\.(\d+)\.text$/.exec(f.field || "");
+      var input = m ? $("var-" + m[1]) : (f.field === "source" ? $("source") : null);
+      var err = m ? $("var-" + m[1] + "-err") : (f.field === "source" ? $("source-err") : null);
+      if (input && err) {
+        input.setAttribute("aria-invalid", "true");
+        err.textContent = f.message;
+        first = first || input;
+      }
+    });
+    $("edit-status").textContent = "未保存：" + e.message;
+    if (first) first.focus();
+  }
+  function saved(a, msg) {
+    renderEditor(a);
+    $("edit-status").textContent = msg;
+    loadList();
+  }
+  $("edit-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var a = state.current;
+    if (!a || !a.can_edit) return;
+    clearErrors();
+    var body = {
+      base_version: a.version,
+      variations: a.variations.map(function (_, i) { return { text: $("var-" + i).value }; }),
+      source: $("source").value,
+      note: $("note").value
+    };
+    $("save-btn").disabled = true;
+    api("PUT", "/api/staff/answers/" + encodeURI(a.key), body).then(function (out) {
+      saved(out, "已保存为第" + out.version + "版，学生下一次提问即生效。");
+    }).catch(function (e) {
+      if (e.status === 401) return;
+      if (e.status === 409) {
+        $("edit-status").textContent = "未保存：" + e.message + " 您的修改还在输入框里，可复制后刷新。";
+      } else showError(e);
+    }).then(function () { $("save-btn").disabled = false; });
+  });
+  function rollback(version) {
+    var a = state.current;
+    api("POST", "/api/staff/answers/" + encodeURI(a.key) + "/rollback", { version: version, base_version: a.version })
+      .then(function (out) {
+        saved(out, "已恢复第" + version + "版的内容（保存为第" + out.version + "版），学生下一次提问即生效。");
+        $("edit-status").focus && $("editor-h").focus();
+      }).catch(function (e) { if (e.status !== 401) $("edit-status").textContent = "未恢复：" + e.message; });
+  }
+
+  // --- start ------------------------------------------------------------------------------------------------
+  var m = /^#access_token=([^&]+)/.exec(location.hash);  // back from the university SSO
+  if (m) {
+    setToken(decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  if (token()) signedIn(); else signOut("");
+})();
