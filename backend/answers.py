@@ -38,6 +38,7 @@ DOMAIN_AUTHOR = "domain"
 MAX_TEXT = 2000
 MAX_BUTTONS = 10
 MAX_SOURCE = 200
+SOURCE_PREFIX = "依据："  # the line under an answer naming its source (issue 14 §2)
 
 
 # --- the domain (source for a fresh install) -------------------------------------------------------------
@@ -158,7 +159,7 @@ def render(body: Any) -> dict:
     if msg is None:
         raise APIError(404, "no_variation", f"回答{key}没有适合当前情况的内容。")
     if source and msg.get("text"):
-        msg["text"] = f"{msg['text']}\n（依据：{source}）"
+        msg["text"] = f"{msg['text']}\n{SOURCE_PREFIX}{source}"
     return msg
 
 

@@ -188,3 +188,53 @@ def test_me_and_login_options(srv):
     assert ok(srv.client().get("/api/staff/login-options")) == {"demo": True, "cas": False}
     page = srv.client().get("/staff/")
     assert page.status_code == 200 and "老师工作台" in page.text
+
+
+def test_process_answers_name_their_source_under_the_answer(srv):
+    """§2: the section of the procedure document, under the answer; staff change or clear it (a new version)."""
+    key = "utter_faq/sync_timing"
+    text = ok(nlg(srv, key))["text"]
+    body, _, last = text.rpartition("\n")
+    assert body.startswith("毕业去向登记和户档信息登记院校两级审核都通过后")
+    assert last == "依据：《学校平台操作流程》开篇说明；一、学校平台登记 第6步"
+    assert "依据：" not in ok(nlg(srv, "utter_greet"))["text"]  # general conversation has no source
+    cur = current(srv, key)
+    assert cur["source"] == "《学校平台操作流程》开篇说明；一、学校平台登记 第6步"
+    texts = [v["text"] for v in cur["variations"]]
+    r = ok(edit(srv, key, texts, source="《学校平台操作流程》一、学校平台登记 第6步"))
+    assert r["version"] == cur["version"] + 1 and r["history"][0]["source"].endswith("第6步")
+    assert ok(nlg(srv, key))["text"].endswith("\n依据：《学校平台操作流程》一、学校平台登记 第6步")
+    ok(edit(srv, key, texts, source=""))
+    assert "依据：" not in ok(nlg(srv, key))["text"]
+    body = err(edit(srv, key, texts, source="长" * 201), 422, "validation_error")
+    assert body["fields"][0]["field"] == "source"
+    with srv.staff("school-admin") as c:
+        ok(c.post(f"/api/staff/answers/{key}/rollback", json={"version": cur["version"],
+                                                            "base_version": current(srv, key)["version"]}))
+    assert ok(nlg(srv, key))["text"].endswith("第6步")
+
+
+def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff_edits(srv):
+    """`backend.cli migrate` (run by `make run`, `backend.cli run`): the domain stays the source for what staff
+    never edited; a staff edit is never overwritten."""
+    from sqlalchemy import create_engine, delete, update
+    from backend import models as M
+    edited = "utter_iamabot"
+    texts = ["我是智能咨询助手（老师改过的说明）。"]
+    ok(edit(srv, edited, texts))
+    eng = create_engine(srv.db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with eng.begin() as c:  # an older release: a different domain text, and one response it did not have yet
+        c.execute(update(M.Answer).where(M.Answer.key == "utter_out_of_scope")
+                  .values(variations=[{"text": "旧版本的领域文本"}]))
+        c.execute(delete(M.AnswerVersion).where(M.AnswerVersion.answer_key == "utter_faq/mailing_cost"))
+        c.execute(delete(M.Answer).where(M.Answer.key == "utter_faq/mailing_cost"))
+    eng.dispose()
+    r = srv.cli("migrate")
+    assert r.returncode == 0, r.stderr
+    time.sleep(2.2)  # the running backend's copy of the answers follows within ANSWERS_CACHE_SECONDS
+    assert ok(nlg(srv, "utter_faq/mailing_cost"))["text"]
+    oos = current(srv, "utter_out_of_scope")
+    assert oos["variations"][0]["text"].startswith("抱歉，我只能回答毕业手续相关问题")
+    assert oos["history"][0]["note"] == "领域文件已更新" and oos["updated_by"] == "domain"
+    assert current(srv, edited)["variations"][0]["text"] == texts[0]
+    assert ok(nlg(srv, edited))["text"] == texts[0]

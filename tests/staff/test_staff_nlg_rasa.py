@@ -30,7 +30,10 @@ def staff(system):
 def test_edit_live_on_next_turn_rollback_and_domain_fallback(system):
     with staff(system) as c:
         cur = c.get(f"/api/staff/answers/{KEY}").json()
-        assert DOMAIN_TEXT in ask(system)
+        first = ask(system)
+        assert DOMAIN_TEXT in first
+        # §2: the process answer names its source on the line under it
+        assert first.endswith("\n依据：《学校平台操作流程》一、学校平台登记 第1步"), first
         edited = f"【测试{uuid.uuid4().hex[:6]}】登录请用统一身份认证。"
         r = c.put(f"/api/staff/answers/{KEY}", json={"base_version": cur["version"], "variations": [{"text": edited}]})
         assert r.status_code == 200, r.text

@@ -65,6 +65,8 @@ def test_school_staff_edit_live_then_roll_back(make_page, backend):
     open_login_answer(page)
     box = page.get_by_label("回答内容", exact=True)
     expect(box).to_have_value(re.compile(re.escape(DOMAIN_TEXT)))
+    source = page.get_by_label("出处（显示在回答下方，例如流程文档的章节）")
+    expect(source).to_have_value("《学校平台操作流程》一、学校平台登记 第1步")
     box.fill("浏览器里改的：登录请点“统一身份认证”。")
     page.get_by_label("修改说明（可选）").fill("更简洁")
     page.get_by_role("button", name="保存并立即生效").click()
