@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from tests.backend.helpers import (ARCHIVE, BASE_TODAY, DESTINATION, err, new_student, ok, register_and_approve,
                                    staff_record)
@@ -72,17 +73,22 @@ def test_review_requires_the_version_seen(srv):
         assert ok(s.post(url, json={"approve": True, "version": fresh["version"]}))["state"] == "college_approved"
 
 
-def test_concurrent_decisions_exactly_one_wins(srv):
-    """Rounds alternate: college approve-vs-reject on a destination, school approve-vs-reject on a change request
-    (an approval applies the change: a losing approval must not), student edits vs the counselor's approval."""
+SCENARIOS = ["college_approve_vs_reject", "school_change_approve_vs_reject", "student_edit_vs_review"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_concurrent_decisions_exactly_one_wins(srv, scenario):
+    """College approve-vs-reject on a destination; school approve-vs-reject on a change request (an approval
+    applies the change: a losing approval must not); the student edits while the counselor approves."""
     admin, counselor = srv.token(staff_id="school-admin"), srv.token(staff_id="counselor-physics")
-    approved = new_student(srv)
-    register_and_approve(srv, approved)
+    kind = SCENARIOS.index(scenario)
+    if kind == 1:
+        approved = new_student(srv)
+        register_and_approve(srv, approved)
     with ThreadPoolExecutor(N) as pool:
         for rnd in range(ROUNDS):
-            kind = rnd % 3
             if kind == 0:  # two decisions at the college level
-                sid = new_student(srv)
+                sid = new_student(srv, profile=False)
                 with srv.student(sid) as c:
                     ok(c.put("/api/me/destination", json=DESTINATION))
                     rid = ok(c.post("/api/me/destination/submit"))["id"]
