@@ -947,9 +947,13 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
     norm = normalise_code(code)
     if norm is None:
         raise _bind_failed(s, openid, now, "bind_code_invalid", BAD_CODE_MSG)
-    bc = s.scalar(select(M.WechatBindCode).where(M.WechatBindCode.code == norm).with_for_update(of=M.WechatBindCode))
-    if bc is None:
+    sid = s.scalar(select(M.WechatBindCode.student_id).where(M.WechatBindCode.code == norm))
+    if sid is None:
         raise _bind_failed(s, openid, now, "bind_code_invalid", "绑定码不正确，请核对后重新发送，或在网页上重新获取。")
+    # lock order as everywhere: the student, then the code (issuing a new code for the student voids this one)
+    st = lock_student(s, sid)
+    bc = s.scalar(select(M.WechatBindCode).where(M.WechatBindCode.code == norm).with_for_update(of=M.WechatBindCode)
+                  .execution_options(populate_existing=True))
     if bc.used_at is not None:
         raise APIError(422, "bind_code_used", "该绑定码已使用过，每个绑定码只能用一次；如需重新绑定请在网页上重新获取。",
                        fields=[])
@@ -958,7 +962,6 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
                        fields=[])
     if _aware(bc.expires_at) < now:
         raise APIError(422, "bind_code_expired", "绑定码已过期（有效期10分钟），请在网页上重新获取。", fields=[])
-    st = lock_student(s, bc.student_id)
     # single use, conditional in the database: of two requests racing for this code one updates the row
     used = s.execute(update(M.WechatBindCode).where(M.WechatBindCode.id == bc.id, M.WechatBindCode.used_at.is_(None),
                                                     M.WechatBindCode.voided_at.is_(None))

@@ -180,3 +180,36 @@ def test_brute_force_is_stopped(own_server):
     srv.set_today(BASE_TODAY + dt.timedelta(days=1))
     code = issue(srv, sid)
     assert ok(bind(srv, "o-owner", code))["student_id"] == sid
+
+
+def test_issuing_a_new_code_while_openids_bind_the_old_one(srv):
+    """The student asks for a new code (voiding the old one) while openids send the old code: never a 500 (no
+    deadlock between the two lock orders), at most one binding, and a binding only with a code that was live."""
+    local = threading.local()
+
+    def client() -> httpx.Client:
+        if getattr(local, "c", None) is None:
+            local.c = httpx.Client(base_url=srv.base, timeout=120, trust_env=False)
+        return local.c
+
+    with ThreadPoolExecutor(20) as pool:
+        for rnd in range(20):
+            sid = new_student(srv, profile=False)
+            code = issue(srv, sid)
+            token = srv.token(student_id=sid)
+            barrier = threading.Barrier(20)
+
+            def one(i, code=code, barrier=barrier, rnd=rnd, token=token):
+                barrier.wait(30)
+                if i % 5 == 4:  # four new codes
+                    return client().post("/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"})
+                return client().post(BIND, json={"openid": f"o-iv-{rnd}-{i}", "code": code}, headers=KEY)
+
+            results = list(pool.map(one, range(20)))
+            binds = [r for i, r in enumerate(results) if i % 5 != 4]
+            assert all(r.status_code == 200 for i, r in enumerate(results) if i % 5 == 4), [r.text for r in results]
+            assert all(r.status_code == 200 or (r.status_code == 422 and r.json()["code"] in
+                                                ("bind_code_used", "bind_code_voided")) for r in binds), \
+                [r.text for r in binds]
+            won = [r for r in binds if r.status_code == 200]
+            assert len(won) <= 1 and len(bound_openids(srv, sid)) == len(won)
