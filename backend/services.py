@@ -970,10 +970,10 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
         s.rollback()
         raise APIError(422, "bind_code_used", "该绑定码已使用过，每个绑定码只能用一次；如需重新绑定请在网页上重新获取。",
                        fields=[])
-    for old in s.scalars(select(M.WechatBinding).where((M.WechatBinding.openid == openid)
-                                                       | (M.WechatBinding.student_id == st.id))).all():
-        s.delete(old)
-    s.flush()
+    # one binding per openid and per student: replace what was there (a bulk delete: a concurrent unbind of the
+    # same row is not an error)
+    s.execute(delete(M.WechatBinding).where((M.WechatBinding.openid == openid) | (M.WechatBinding.student_id == st.id))
+              .execution_options(synchronize_session=False))
     s.add(M.WechatBinding(openid=openid, student_id=st.id, bound_at=now))
     audit(s, SYSTEM, st.id, "wechat", openid, "bind", None, {"openid": openid})
     s.commit()
