@@ -386,7 +386,9 @@ def payload(form: Form, values: dict) -> dict:
         if raw is None or not f.required(values):
             continue
         api_val, _ = f.conv(raw) if not isinstance(raw, list) else (raw, None)
-        if api_val is None or api_val == "" or api_val == []:
+        if f.optional and api_val is None:
+            api_val = None  # answered "无": sent as null, which clears a stored value (saves are partial)
+        elif api_val is None or api_val == "" or api_val == []:
             continue
         if f.api.startswith("unit."):
             body.setdefault("unit", {})[f.api[5:]] = api_val

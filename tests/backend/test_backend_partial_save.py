@@ -28,7 +28,11 @@ def test_web_then_chat_keeps_web_only_fields(srv):
     with srv.student(sid) as c:
         ok(c.put("/api/me/destination", json={"destination_type": "10", "unit": {**UNIT, **WEB_ONLY}}))
         d = chat_save(c, DEST_FORM, {"dest_unit_contact_name": "吴刚"})
-        assert d["unit"]["contact_name"] == "吴刚"
+        assert d["unit"]["contact_name"] == "吴刚" and d["unit"]["contact_email"] == UNIT["contact_email"]
+        # "单位邮箱：无" in the chat clears the stored e-mail (sent as null), the rest stays
+        d = chat_save(c, DEST_FORM, {"dest_unit_contact_email": "无"})
+        assert "contact_email" not in d["unit"] and d["unit"]["contact_name"] == "吴刚"
+        d = ok(c.put("/api/me/destination", json={"unit": {"contact_email": UNIT["contact_email"]}}))
         assert d["unit"]["affiliation"] == WEB_ONLY["affiliation"] and d["unit"]["remark"] == WEB_ONLY["remark"]
         # a chat form started from empty slots (e.g. a new conversation) sends even less: still nothing lost
         body = payload(DEST_FORM, {"dest_type": "签就业协议形式就业", "dest_unit_name": UNIT["name"]})
