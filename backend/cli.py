@@ -34,13 +34,19 @@ def _seed(reset: bool) -> dict:
     from .db import SessionLocal
     from .seed import seed
     with SessionLocal() as s:
-        return seed(s, reset=reset)
+        out = seed(s, reset=reset)
+    if out.get("seeded", True):
+        from .insights import seed_demo  # a few days of logged questions and feedback for the staff page
+        with SessionLocal() as s:
+            out.update(seed_demo(s))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.cli", description="School-platform backend commands")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate", help="build/upgrade the schema (Alembic)")
+    sub.add_parser("purge", help="delete logged turns and feedback older than TURN_LOG_RETENTION_DAYS (180)")
     sp = sub.add_parser("seed", help="(re)create the demo students 2025000001-7, staff and contacts")
     sp.add_argument("--keep", action="store_true", help="do nothing if the demo students exist")
     ip = sub.add_parser("import-roster", help="import roster rows (JSON list) provided by the school")
@@ -58,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "migrate":
         migrate()
         print("schema is up to date")
+    elif args.cmd == "purge":
+        from .db import SessionLocal
+        from .insights import purge
+        with SessionLocal() as s:
+            print(purge(s))
     elif args.cmd == "seed":
         migrate()
         print(_seed(reset=not args.keep))

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import errors
 from .config import ROOT, settings
-from .routers import answers, public, staff, student
+from .routers import answers, insights, public, staff, student
 
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
@@ -90,6 +90,7 @@ def create_app() -> FastAPI:
     app.include_router(student.router)
     app.include_router(staff.router)
     app.include_router(answers.router)
+    app.include_router(insights.router)
     web = ROOT / "web"
     if (web / "staff").is_dir():
         # the staff pages (issue 14): static, no data in them; every call they make is checked by the API

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .db import Base
@@ -219,3 +219,43 @@ class AnswerVersion(Base):
 
 
 __all__ += ["Answer", "AnswerVersion"]
+
+
+# --- what students ask and their feedback (issue 14 §3, §4) --------------------------------------------------
+class TurnLog(Base):
+    """One conversation turn, for staff: no tokens, the question text with numbers and e-mail addresses masked,
+    not at all while a form is being filled; the student id only for signed-in students. Kept
+    TURN_LOG_RETENTION_DAYS (default 180) days."""
+    __tablename__ = "turn_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(80))
+    student_id: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answer_key: Mapped[str | None] = mapped_column(String(120), nullable=True)  # response or action answering
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Feedback(Base):
+    """👍/👎 under an answer; one per answer shown (a second click changes it)."""
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("channel", "conversation", "message_id", name="uq_feedback_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(80))
+    message_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    answer_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    rating: Mapped[str] = mapped_column(String(4))  # up | down
+    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    comment: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+__all__ += ["TurnLog", "Feedback"]

@@ -134,10 +134,17 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     # --- save -------------------------------------------------------------------------------------------
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
         sender_id = tracker.sender_id
         entry = self.hot.get(sender_id)
         new_events = self._unsaved(tracker, entry[1] if entry else self._pending.pop(sender_id, None))
+        # The event broker (bot/turnlog.py) gets the events this save writes. The stock stream_events diffs
+        # against retrieve(), which for a new conversation is built from the very object Rasa went on filling
+        # after create_tracker saved it: the first turn was never streamed.
+        if self.event_broker is not None:
+            if new_events is not None:
+                await self._stream_new_events(self.event_broker, new_events, sender_id)
+            else:
+                await self.stream_events(tracker)
         # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a worker
         # thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
         last: Any = tracker.events[-1] if tracker.events else NOTHING_SAVED

@@ -162,6 +162,7 @@
       bubble.appendChild(el("img", { src: item.image, alt: "图片", className: "zz-img" }));
     }
     log.appendChild(bubble);
+    if (item.fb) log.appendChild(feedbackUI(item));
     if (item.buttons && item.buttons.length && live) {
       var group = el("div", { className: "zz-quick", role: "group", "aria-label": "快捷回复" });
       item.buttons.forEach(function (b) {
@@ -231,12 +232,20 @@
         return body || [];
       });
     }).then(function (msgs) {
+      var items = [];
       msgs.forEach(function (m) {
         var t = m.text || (m.custom && typeof m.custom.text === "string" ? m.custom.text : "");
         if (t || m.image || (m.buttons && m.buttons.length)) {
-          addItem({ from: "bot", text: t, image: m.image, buttons: m.buttons || [] });
+          items.push({ from: "bot", text: t, image: m.image, buttons: m.buttons || [] });
         }
       });
+      // 👍/👎 under the turn's answer (its last message), about all of the turn's text
+      var answer = items.map(function (i) { return i.text || ""; }).join("\n").trim();
+      if (items.length && answer) {
+        items[items.length - 1].fb = { id: "m" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8),
+          q: shown || text, a: answer.slice(0, 4000) };
+      }
+      items.forEach(addItem);
       return true;
     }).catch(function (e) {
       // the assistant could not be reached: take the message back and keep the typed text
@@ -252,6 +261,97 @@
       input.focus();
       return ok;
     });
+  }
+
+  // --- feedback (issue 14 §4): 👍/👎 under each answer, 👎 asks for one reason and an optional comment --------
+  var FB = {
+    ask: "这条回答有帮助吗？", up: "有帮助", down: "没有帮助", legend: "哪里不好？请选一项",
+    reasons: ["答非所问", "内容缺失", "没有帮助", "事实错误"], comment: "补充说明（可选）", submit: "提交反馈",
+    cancel: "取消", pick: "请选择一个原因。", thanks: "已收到反馈，谢谢！", failed: "反馈没有提交成功，请稍后再试。",
+  };
+  function postFeedback(fb, rating, reason, comment) {
+    var body = JSON.stringify({ channel: "web", conversation: anonId(), message_id: fb.id, question: fb.q || "",
+      answer: fb.a, rating: rating, reason: reason || null, comment: comment || null });
+    function go(token) {
+      var headers = { "Content-Type": "application/json" };
+      if (token) headers.Authorization = "Bearer " + token;
+      return fetch(cfg.backendUrl + "/api/feedback", { method: "POST", headers: headers, body: body })
+        .then(function (r) {
+          if (r.status === 401 && token) return go("");  // sign-in no longer valid: send it anonymously
+          if (!r.ok) throw new Error("http " + r.status);
+          return true;
+        });
+    }
+    return go(validToken());
+  }
+  function feedbackUI(item) {
+    var fb = item.fb;
+    var box = el("div", { className: "zz-fb" });
+    var status = el("p", { className: "zz-fb-status", role: "status" });
+    function done(rating) {
+      fb.state = rating;
+      saveHistory(history);
+      box.textContent = "";
+      status.textContent = FB.thanks;
+      box.appendChild(status);
+    }
+    if (fb.state) { done(fb.state); return box; }
+    var group = el("div", { className: "zz-fb-ask", role: "group", "aria-label": FB.ask }, [
+      el("span", { "aria-hidden": "true", text: FB.ask }),
+    ]);
+    var upBtn = el("button", { type: "button", className: "zz-fb-btn", "aria-label": FB.up, title: FB.up, text: "👍" });
+    var downBtn = el("button", { type: "button", className: "zz-fb-btn", "aria-label": FB.down, title: FB.down,
+      "aria-expanded": "false", text: "👎" });
+    group.appendChild(upBtn); group.appendChild(downBtn);
+    box.appendChild(group);
+    var form = el("form", { className: "zz-fb-form", hidden: "" });
+    var fs = el("fieldset", {}, [el("legend", { text: FB.legend })]);
+    FB.reasons.forEach(function (r, i) {
+      var id = "zz-fb-" + fb.id + "-" + i;
+      fs.appendChild(el("div", { className: "zz-fb-opt" }, [
+        el("input", { type: "radio", name: "zz-fb-" + fb.id, id: id, value: r }),
+        el("label", { "for": id, text: r }),
+      ]));
+    });
+    form.appendChild(fs);
+    var cid = "zz-fb-c-" + fb.id;
+    form.appendChild(el("label", { "for": cid, className: "zz-fb-clabel", text: FB.comment }));
+    var comment = el("textarea", { id: cid, rows: "2", maxlength: "500", className: "zz-fb-comment" });
+    form.appendChild(comment);
+    var err = el("p", { className: "zz-fb-err", role: "alert" });
+    form.appendChild(err);
+    form.appendChild(el("div", { className: "zz-fb-actions" }, [
+      el("button", { type: "submit", className: "zz-fb-submit", text: FB.submit }),
+      el("button", { type: "button", className: "zz-fb-cancel", text: FB.cancel }),
+    ]));
+    box.appendChild(form);
+    box.appendChild(status);
+    function sendFb(rating, reason, text) {
+      status.textContent = "";
+      return postFeedback(fb, rating, reason, text).then(function () { done(rating); }, function () {
+        status.textContent = FB.failed;
+      });
+    }
+    upBtn.addEventListener("click", function () { sendFb("up"); });
+    downBtn.addEventListener("click", function () {
+      form.hidden = false;
+      downBtn.setAttribute("aria-expanded", "true");
+      fs.querySelector("input").focus();
+      scrollDown();
+    });
+    form.querySelector(".zz-fb-cancel").addEventListener("click", function () {
+      form.hidden = true;
+      downBtn.setAttribute("aria-expanded", "false");
+      downBtn.focus();
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var picked = form.querySelector("input:checked");
+      if (!picked) { err.textContent = FB.pick; fs.querySelector("input").focus(); return; }
+      err.textContent = "";
+      sendFb("down", picked.value, comment.value.trim()).then(function () { input.focus(); });
+    });
+    return box;
   }
 
   // --- events --------------------------------------------------------------------------------------

@@ -1,0 +1,87 @@
+"""What students ask and their feedback (issue 14 §3, §4): feedback from the widget, turns from the Rasa process,
+the staff overview and CSV exports."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from .. import insights as I
+from ..auth import Principal, current_staff, integration_key, optional_principal
+from ..db import get_session
+
+router = APIRouter(tags=["insights"])
+
+ID = r"^[A-Za-z0-9_.:\-]{1,80}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeedbackIn(_In):
+    channel: Literal["web", "wechat"] = "web"
+    conversation: str = Field(pattern=ID, description="the widget's conversation id")
+    message_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="id of the answer shown (client-made)")
+    question: str = Field(default="", max_length=1000)
+    answer: str = Field(max_length=4000, description="the answer's text as shown")
+    rating: Literal["up", "down"]
+    reason: Literal["答非所问", "内容缺失", "没有帮助", "事实错误"] | None = None
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class TurnIn(_In):
+    at: float | None = Field(default=None, description="UNIX time of the student's message")
+    channel: str = Field(max_length=20)
+    conversation: str = Field(max_length=80)
+    student_id: str | None = Field(default=None, max_length=20)
+    question: str = Field(default="", max_length=4000)
+    intent: str | None = Field(default=None, max_length=80)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    answer_key: str | None = Field(default=None, max_length=120)
+    fallback: bool = False
+    handoff: bool = False
+
+
+class TurnsIn(_In):
+    turns: list[TurnIn] = Field(max_length=500)
+
+
+@router.post("/api/feedback")
+def feedback(body: FeedbackIn, p: Principal | None = Depends(optional_principal),
+             s: Session = Depends(get_session)) -> dict:
+    """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
+    the token only). Sending it again for the same answer changes it."""
+    return I.add_feedback(s, p, body.model_dump())
+
+
+@router.post("/api/integration/turns", dependencies=[Depends(integration_key)])
+def turns(body: TurnsIn, s: Session = Depends(get_session)) -> dict:
+    """Turns logged by the Rasa process (bot/turnlog.py), in batches."""
+    return I.add_turns(s, [t.model_dump() for t in body.turns])
+
+
+DAYS = Query(default=7, ge=1, le=180, description="the last N days, today included")
+
+
+@router.get("/api/staff/insights")
+def overview(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    return I.overview(s, p, days)
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@router.get("/api/staff/insights/turns.csv")
+def turns_csv(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)):
+    return _csv(I.turns_csv(s, p, days), f"turns-{days}d.csv")
+
+
+@router.get("/api/staff/insights/feedback.csv")
+def feedback_csv(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)):
+    return _csv(I.feedback_csv(s, p, days), f"feedback-{days}d.csv")
