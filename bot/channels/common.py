@@ -3,6 +3,7 @@ bounded TTL caches and the channel state interface; the production start-up chec
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -143,13 +144,15 @@ _MISSING = object()
 
 
 class ChannelState:
-    """Key-value state of a channel with expiry (dedup, replay window, limits).
+    """Key-value state of a channel with expiry (dedup, replay window, limits), in this process.
 
-    In-process for now; the interface is what a Redis-backed store must offer (issue 13): get, set, pop and
-    an atomic add-if-absent. Values that are not plain data (asyncio tasks) stay in-process.
+    The interface a shared store offers too (`RedisChannelState`, chosen by `channel_state()`): get, set, pop and
+    an atomic add-if-absent. Values are plain data (JSON: str, int, bool, list, dict); keys are strings or
+    tuples of them. Values that are not plain data (asyncio tasks) stay in a TTLCache of the process.
     """
 
-    def __init__(self, ttl: float, max_items: int = 20000) -> None:
+    def __init__(self, ttl: float, max_items: int = 20000, name: str = "") -> None:
+        self.name = name
         self._cache = TTLCache(ttl=ttl, max_items=max_items)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
@@ -170,6 +173,97 @@ class ChannelState:
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._cache
+
+
+class RedisChannelState(ChannelState):
+    """ChannelState shared by every Rasa server through Redis (CHANNEL_STATE_URL, e.g. redis://10.0.0.5:6379/2).
+
+    One key per entry, `<prefix><name>:<key as JSON>`, the value as JSON, expiring with the entry (SET EX / NX).
+    Calls are synchronous (one round trip on the LAN, about 0.1 ms, like the tracker store's inline write) so
+    the channels' code stays the same. If Redis cannot be reached within CHANNEL_STATE_TIMEOUT (default 0.5 s)
+    the call falls back to this process's copy and logs a warning: the channel keeps answering, with per-process
+    de-duplication until Redis is back.
+    """
+
+    def __init__(self, client: Any, ttl: float, max_items: int = 20000, name: str = "",
+                 prefix: str = "zhineng:") -> None:
+        super().__init__(ttl, max_items, name)
+        self.red = client
+        self.ttl = ttl
+        self.prefix = f"{prefix}{name}:"
+        self._warned_at = 0.0
+
+    def _k(self, key: Hashable) -> str:
+        return self.prefix + json.dumps(list(key) if isinstance(key, tuple) else key, ensure_ascii=False,
+                                        separators=(",", ":"))
+
+    def _ms(self, ttl: Optional[float]) -> int:
+        return max(1, int(1000 * (self.ttl if ttl is None else ttl)))
+
+    def _down(self, op: str) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 60:
+            self._warned_at = now
+            logger.warning("channel state %s: Redis unavailable (%s): using this process's copy", self.name, op,
+                           exc_info=True)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        try:
+            raw = self.red.get(self._k(key))
+        except Exception:  # noqa: BLE001 - redis errors, timeouts
+            self._down("get")
+            return super().get(key, default)
+        return default if raw is None else json.loads(raw)
+
+    def set(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> None:
+        super().set(key, value, ttl)
+        try:
+            self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl))
+        except Exception:  # noqa: BLE001
+            self._down("set")
+
+    def add_if_absent(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> bool:
+        try:
+            return bool(self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl),
+                                     nx=True))
+        except Exception:  # noqa: BLE001
+            self._down("add_if_absent")
+            return super().add_if_absent(key, value, ttl)
+
+    def pop(self, key: Hashable, default: Any = None) -> Any:
+        local = super().pop(key, _MISSING)
+        try:
+            raw = self.red.getdel(self._k(key))
+        except Exception:  # noqa: BLE001
+            self._down("pop")
+            return default if local is _MISSING else local
+        return default if raw is None else json.loads(raw)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+
+_redis_clients: Dict[str, Any] = {}
+
+
+def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState:
+    """The channel state `name`: in Redis when CHANNEL_STATE_URL is set (several Rasa servers), else in-process.
+
+    CHANNEL_STATE_URL: redis://[:password@]host:port/db (rediss:// for TLS); CHANNEL_STATE_PREFIX (default
+    `zhineng:`) separates deployments sharing one Redis.
+    """
+    url = (os.environ.get("CHANNEL_STATE_URL") or "").strip()
+    if not url:
+        return ChannelState(ttl, max_items, name)
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        timeout = float(os.environ.get("CHANNEL_STATE_TIMEOUT") or 0.5)
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                      health_check_interval=30)
+        _redis_clients[url] = client
+    return RedisChannelState(client, ttl, max_items, name, os.environ.get("CHANNEL_STATE_PREFIX") or "zhineng:")
 
 
 # --- CORS -------------------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import (
     UNAVAILABLE_TEXT,
-    TTLCache,
     allowed_origins,
+    channel_state,
     conversation_id,
     mint_action_token,
     verify_token,
@@ -60,7 +60,7 @@ class SecureRestInput(InputChannel):
         self.cors_origins = [o.rstrip("/") for o in cors_origins if o and o != "*"]
         self.auth_secret = auth_secret
         # anonymous senders already told that their token was rejected
-        self._told_expired = TTLCache(ttl=12 * 3600, max_items=20000)
+        self._told_expired = channel_state("rest:told_expired", 12 * 3600)  # shared with CHANNEL_STATE_URL
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SecureRestInput":

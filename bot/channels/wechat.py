@@ -40,7 +40,7 @@ from sanic.response import HTTPResponse
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.common import ACTIONS_AUDIENCE, UNAVAILABLE_TEXT, ChannelState, TTLCache, verify_token
+from bot.channels.common import ACTIONS_AUDIENCE, UNAVAILABLE_TEXT, TTLCache, channel_state, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -164,14 +164,13 @@ def _reject(status: int, code: str, message: str) -> HTTPResponse:
 class _Entry:
     """State of one incoming message, shared by WeChat's retries of it.
 
-    `claim` says who delivers the answer: None (nobody yet), "passive" (a request's reply; retries get the same
-    text) or "cs" (the customer-service API). A retry finding the answer ready and unclaimed takes it.
+    Who delivers the answer is the channel's `_claims` state (shared by the Rasa servers): none yet, "passive"
+    (a request's reply; retries get the same text) or "cs" (the customer-service API). A retry finding the answer
+    ready and unclaimed takes it.
     """
 
     def __init__(self, task: "asyncio.Task[List[str]]") -> None:
         self.task = task
-        self.claim: Optional[str] = None
-        self.passive: Optional[str] = None
         self.waiters = 0  # requests (first or retries) waiting for the answer right now
         self.background_scheduled = False
 
@@ -202,11 +201,17 @@ class WeChatInput(InputChannel):
         self.integration_key = integration_key
         self.reply_timeout = reply_timeout
         self.http_timeout = http_timeout
-        self._seen = TTLCache(ttl=REPLAY_WINDOW, max_items=20000)  # message key -> _Entry (in-process: a task)
-        self._nonces = ChannelState(ttl=REPLAY_WINDOW, max_items=100000)  # nonce -> sha1 of the body
-        self._buttons = TTLCache(ttl=30 * 60, max_items=20000)  # openid -> quick-reply payloads
-        self._hinted = TTLCache(ttl=24 * 3600, max_items=50000)  # openids told how to bind
-        self._bind_failures = TTLCache(ttl=10 * 60, max_items=20000)
+        # Shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this process:
+        self._nonces = channel_state("wechat:nonce", REPLAY_WINDOW, 100000)  # nonce -> sha1 of the body
+        self._buttons = channel_state("wechat:buttons", 30 * 60)  # openid -> quick-reply payloads
+        self._hinted = channel_state("wechat:hinted", 24 * 3600, 50000)  # openids told how to bind
+        self._bind_failures = channel_state("wechat:bind_failures", 10 * 60)
+        # one incoming message (key: openid + MsgId): the server computing its answer, the answer, who delivers it
+        self._owners = channel_state("wechat:owner", REPLAY_WINDOW)
+        self._answers = channel_state("wechat:answer", REPLAY_WINDOW)
+        self._claims = channel_state("wechat:claim", REPLAY_WINDOW)
+        self._api_token = channel_state("wechat:access_token", 7200, 10)
+        self._seen = TTLCache(ttl=REPLAY_WINDOW, max_items=20000)  # message key -> _Entry (this process: a task)
         self._access_token: Optional[Tuple[str, float]] = None
         self._token_lock: Optional[asyncio.Lock] = None
         self._session: Optional[aiohttp.ClientSession] = None
@@ -259,6 +264,11 @@ class WeChatInput(InputChannel):
         async with self._token_lock:
             if not refresh and self._access_token and self._access_token[1] > time.monotonic():
                 return self._access_token[0]
+            # another Rasa server's token: a new one would void it (WeChat keeps one token per account)
+            shared = self._api_token.get(self.appid)
+            if shared and shared != (self._access_token or ("",))[0] and not refresh:
+                self._access_token = (shared, time.monotonic() + 60)
+                return shared
             try:
                 async with self._http().get(
                     self.api_base + "/cgi-bin/token",
@@ -274,6 +284,7 @@ class WeChatInput(InputChannel):
                 return None
             ttl = max(60, int(data.get("expires_in") or 7200) - 300)
             self._access_token = (tok, time.monotonic() + ttl)
+            self._api_token.set(self.appid, tok, ttl)
             return tok
 
     async def send_customer_text(self, openid: str, text: str) -> bool:
@@ -532,11 +543,16 @@ class WeChatInput(InputChannel):
         key = ("msg", openid, msg["msg_id"] or msg["create_time"])
         entry: Optional[_Entry] = self._seen.get(key)
         if entry is None:
-            entry = _Entry(asyncio.ensure_future(self._answer_chunks(on_new_message, openid, content.strip())))
+            if not self._owners.add_if_absent(key, True):
+                # another Rasa server got this message first (a WeChat retry sent elsewhere by the balancer)
+                return await self._answer_of_other_server(key, openid)
+            entry = _Entry(asyncio.ensure_future(self._answer_and_share(key, on_new_message, openid,
+                                                                         content.strip())))
             self._seen.set(key, entry)
-        if entry.claim == "passive":
-            return entry.passive  # WeChat did not get our first answer: the same answer again
-        if entry.claim == "cs":
+        claim = self._claims.get(key)
+        if claim == "passive" and entry.task.done():
+            return entry.task.result()[0]  # WeChat did not get our first answer: the same answer again
+        if claim == "cs":
             return None  # going out through the customer-service API
         # not delivered yet: the first request, or a retry while it is computing or after the CS API failed
         entry.waiters += 1
@@ -550,19 +566,40 @@ class WeChatInput(InputChannel):
             chunks = [UNAVAILABLE_TEXT]
         finally:
             entry.waiters -= 1
-        if entry.claim == "passive":
-            return entry.passive
-        if entry.claim == "cs":
-            return None
         if chunks is None:
-            self._deliver_later(openid, entry)
+            if self._claims.get(key) == "passive" and entry.task.done():
+                return entry.task.result()[0]
+            self._deliver_later(openid, key, entry)
             return None
-        entry.claim, entry.passive = "passive", chunks[0]
-        if len(chunks) > 1:
-            self._spawn(self._send_all_background(openid, chunks[1:], delay=0.5))
-        return chunks[0]
+        return self._take_passive(key, openid, chunks)
 
-    def _deliver_later(self, openid: str, entry: _Entry) -> None:
+    def _take_passive(self, key: Tuple[str, ...], openid: str, chunks: List[str]) -> Optional[str]:
+        """Deliver a ready answer as the passive reply unless the customer-service API has it (atomic claim)."""
+        if self._claims.add_if_absent(key, "passive"):
+            if len(chunks) > 1:
+                self._spawn(self._send_all_background(openid, chunks[1:], delay=0.5))
+            return chunks[0]
+        return chunks[0] if self._claims.get(key) != "cs" else None
+
+    async def _answer_and_share(self, key: Tuple[str, ...], on_new_message: Callable, openid: str,
+                                text: str) -> List[str]:
+        chunks = await self._answer_chunks(on_new_message, openid, text)
+        self._answers.set(key, chunks)  # for a retry that reaches another Rasa server
+        return chunks
+
+    async def _answer_of_other_server(self, key: Tuple[str, ...], openid: str) -> Optional[str]:
+        """A retry of a message another server is answering: its answer once ready (polled, within the reply
+        timeout), else `success` (that server sends it through the customer-service API or to a later retry)."""
+        deadline = time.monotonic() + self.reply_timeout
+        while True:
+            chunks = self._answers.get(key)
+            if chunks:
+                return self._take_passive(key, openid, chunks)
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(0.05)
+
+    def _deliver_later(self, openid: str, key: Tuple[str, ...], entry: _Entry) -> None:
         """Once the answer is ready: a waiting retry takes it, else the customer-service API; if that fails,
         the answer stays unclaimed so that a later retry of the message still gets it as its passive reply."""
         if entry.background_scheduled:
@@ -575,11 +612,11 @@ class WeChatInput(InputChannel):
             except Exception:
                 chunks = [UNAVAILABLE_TEXT]
             await asyncio.sleep(0)  # let a retry waiting on the same task take it first
-            if entry.claim or entry.waiters:
+            if entry.waiters or not self._claims.add_if_absent(key, "cs"):
+                entry.background_scheduled = False
                 return
-            entry.claim = "cs"
             if not await self.send_customer_text(openid, chunks[0]):
-                entry.claim = None
+                self._claims.pop(key)
                 entry.background_scheduled = False
                 logger.warning("wechat: answer kept for a retry (customer-service API unavailable)")
                 return
