@@ -3,6 +3,8 @@
 Two tiers:
 
 - hot: the TRACKER_HOT_CONVERSATIONS (default 1000) most recently used conversations as tracker objects.
+  Per process: with several Rasa servers (bot/endpoints.cluster.yml) another server may have handled the last
+  turn, so the cluster sets TRACKER_HOT_CONVERSATIONS=0 (off: every turn reads the shared database).
   Rasa 3.6's stock stores turn every conversation into JSON and back on every turn (each event's class found
   by walking `Event`'s subclasses): about a fifth of the Rasa server's CPU per turn (bench/findings.md). A hit
   hands out a new tracker replayed from the stored event objects (what the stock store does after parsing),
@@ -65,7 +67,8 @@ def _number(name: str, value: Any, default: float, minimum: float) -> float:
 
 
 def _hot_limit(value: Any, default: int = 1000) -> int:
-    return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 1))
+    """0 turns the hot tier off: every retrieve reads the database (several Rasa servers, docs/scaling.md)."""
+    return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 0))
 
 
 def db_url(raw: Optional[str] = None) -> str:
