@@ -133,12 +133,10 @@ def test_keyboard_only(make_page, backend):
     expect(page.get_by_role("button", name="登录")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
-    # after sign-in: the search field, its button, then the answers, in that order
+    # after sign-in the focus is on the main content; then the search field, its button, the answers
+    expect(page.locator("#main")).to_be_focused()
     search = page.get_by_label("搜索回答（名称或内容）")
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        if search.evaluate("n => n === document.activeElement"):
-            break
+    page.keyboard.press("Tab")
     expect(search).to_be_focused()
     page.keyboard.type("统一身份认证")
     page.keyboard.press("Enter")
@@ -167,3 +165,52 @@ def test_phone_screen(make_page, backend):
     save.scroll_into_view_if_needed()
     box = save.bounding_box()
     assert box["height"] >= 44 and box["x"] + box["width"] <= 390
+
+
+def test_questions_and_feedback_page_school(make_page, backend):
+    page = make_page()
+    sign_in(page, backend)
+    page.get_by_role("link", name="学生提问与反馈").click()
+    expect(page.get_by_role("heading", name="学生提问与反馈", exact=True)).to_be_focused()
+    expect(page.get_by_role("link", name="学生提问与反馈")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#totals")).to_contain_text("未能回答")
+    unanswered = page.locator("#unanswered table")
+    expect(unanswered).to_contain_text("奖学金什么时候发")  # demo data: a few days of logged questions
+    expect(unanswered.get_by_role("columnheader", name="问题")).to_be_visible()
+    expect(page.locator("#low")).to_contain_text("出国留学档案怎么办")
+    expect(page.locator("#handoffs")).to_contain_text("转人工")
+    down = page.locator("#down")
+    expect(down).to_contain_text("答非所问")
+    expect(down).to_contain_text("没有给国家平台的网址")
+    expect(page.locator("#reasons")).to_contain_text("内容缺失 1")
+    expect(page.locator("#top-week li").first).to_contain_text("次）")
+    page.get_by_label("时间范围").select_option("1")
+    page.get_by_role("button", name="查看").click()
+    expect(page.get_by_role("status").filter(has_text="已显示今天的数据")).to_be_visible()
+    expect(page.locator("#low")).not_to_contain_text("出国留学档案怎么办")  # a demo question of yesterday
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="导出提问（CSV）").click()
+    content = open(dl.value.path(), encoding="utf-8").read()
+    assert content.startswith("\ufeff时间,渠道,学号,问题") and "奖学金什么时候发" in content
+
+
+def test_questions_page_counselor_sees_own_college_only(make_page, backend):
+    page = make_page()
+    sign_in(page, backend, "counselor-physics")
+    page.goto(f"{backend.base}/staff/#questions")
+    expect(page.locator("#questions-scope")).to_contain_text("只显示物理学院已登录学生")
+    page.get_by_label("时间范围").select_option("30")
+    page.get_by_role("button", name="查看").click()
+    expect(page.get_by_role("status").filter(has_text="最近30天")).to_be_visible()
+    body = page.locator("#questions")
+    expect(body).to_contain_text("2025000004")  # a physics student's request for a person
+    expect(body).not_to_contain_text("奖学金什么时候发")  # anonymous
+    expect(body).not_to_contain_text("2025000002")  # computer college
+
+
+def test_questions_page_on_a_phone(make_page, backend):
+    page = make_page(390, 844)
+    sign_in(page, backend)
+    page.get_by_role("link", name="学生提问与反馈").click()
+    expect(page.locator("#unanswered table")).to_contain_text("奖学金什么时候发")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -50,6 +50,7 @@
     $("signed-in").hidden = true;
     $("tabs").hidden = true;
     $("answers").hidden = true;
+    $("questions").hidden = true;
     $("signin").hidden = false;
     $("signin-error").textContent = msg || "";
     api("GET", "/api/staff/login-options").then(function (o) {
@@ -65,7 +66,7 @@
       $("signed-in").hidden = false;
       $("signin").hidden = true;
       $("tabs").hidden = false;
-      $("answers").hidden = false;
+      route();
       $("answers-hint").textContent = me.can_edit_answers
         ? "这里是智能咨询给学生的回答。修改保存后，学生下一次提问就会看到新内容，不需要重新训练；每次修改都留有历史版本，可以恢复。"
         : "这里是智能咨询给学生的回答（只读）。如需修改，请联系学校就业指导中心。";
@@ -248,6 +249,108 @@
         $("edit-status").focus && $("editor-h").focus();
       }).catch(function (e) { if (e.status !== 401) $("edit-status").textContent = "未恢复：" + e.message; });
   }
+
+  // --- sections -------------------------------------------------------------------------------------------
+  function route() {
+    if (!state.me) return;
+    var q = location.hash === "#questions";
+    $("answers").hidden = q;
+    $("questions").hidden = !q;
+    if (q) $("tab-answers").removeAttribute("aria-current"); else $("tab-answers").setAttribute("aria-current", "page");
+    if (q) $("tab-questions").setAttribute("aria-current", "page"); else $("tab-questions").removeAttribute("aria-current");
+    if (q) loadQuestions();
+  }
+  window.addEventListener("hashchange", function () {
+    route();
+    var h = $(location.hash === "#questions" ? "questions-h" : "answers-h");
+    h.setAttribute("tabindex", "-1");
+    h.focus();
+  });
+
+  // --- questions and feedback (issue 14 §3, §4) --------------------------------------------------------------
+  var CHANNELS = { web: "网页", wechat: "微信", rest: "网页" };
+  function topic(key) {
+    if (!key) return "（未识别）";
+    var a = state.list.filter(function (x) { return x.key === key; })[0];
+    if (key.indexOf("utter_") === 0) return title(key) + (a ? "：" + a.preview.slice(0, 24) : "");
+    var actions = { action_check_status: "查询办理进度", action_handoff: "转人工", action_change_advice: "信息修改建议",
+      action_mailing_check: "档案邮寄申请", action_mailing_submit: "提交档案邮寄", action_mailing_date_hint: "何时能申请邮寄",
+      action_compare: "对比说明", action_deactivate_loop: "停止填表" };
+    return actions[key] || key;
+  }
+  function table(id, captionText, cols, rows) {
+    var box = $(id);
+    box.textContent = "";
+    if (!rows.length) { box.appendChild(el("p", { className: "empty" }, "暂无。")); return; }
+    var t = el("table");
+    t.appendChild(el("caption", {}, captionText + "（" + rows.length + "条）"));
+    var tr = el("tr");
+    cols.forEach(function (c) { tr.appendChild(el("th", { scope: "col" }, c[0])); });
+    var thead = el("thead"); thead.appendChild(tr); t.appendChild(thead);
+    var tb = el("tbody");
+    rows.forEach(function (r) {
+      var row = el("tr");
+      cols.forEach(function (c) { row.appendChild(el("td", c[2] ? { className: c[2] } : {}, c[1](r))); });
+      tb.appendChild(row);
+    });
+    t.appendChild(tb);
+    box.appendChild(t);
+  }
+  function who(r) { return r.student_id || "未登录"; }
+  function conf(r) { return r.confidence === null || r.confidence === undefined ? "" : r.confidence.toFixed(2); }
+  function days() { return parseInt($("range").value, 10) || 7; }
+  function loadQuestions() {
+    $("questions-scope").textContent = state.me.role === "counselor"
+      ? "只显示" + (state.me.college || "本学院") + "已登录学生的提问和反馈；未登录的提问只有学校就业指导中心能看到。提问记录保存180天。"
+      : "全校的提问和反馈（含未登录的提问）。问题里的手机号、证件号等数字和邮箱已隐去，填表时输入的内容不记录。";
+    var load = state.list.length ? Promise.resolve() : loadList();
+    return load.then(function () { return api("GET", "/api/staff/insights?days=" + days()); }).then(function (o) {
+      var tot = $("totals");
+      tot.textContent = "";
+      [["提问", o.totals.turns], ["未能回答", o.totals.unanswered], ["把握不大", o.totals.low_confidence],
+       ["转人工", o.totals.handoffs], ["👍", o.totals.thumbs_up], ["👎", o.totals.thumbs_down]].forEach(function (x) {
+        var d = el("div");
+        d.appendChild(el("dt", {}, x[0])); d.appendChild(el("dd", {}, String(x[1])));
+        tot.appendChild(d);
+      });
+      var turnCols = [["时间", function (r) { return fmtTime(r.at); }], ["问题", function (r) { return r.question; }, "q"],
+        ["渠道", function (r) { return CHANNELS[r.channel] || r.channel; }], ["学号", who]];
+      table("unanswered", "未能回答", turnCols.concat([["识别为", function (r) { return r.intent || ""; }]]), o.unanswered);
+      table("low", "把握不大", turnCols.concat([["置信度", conf], ["回答", function (r) { return topic(r.answer_key); }]]),
+        o.low_confidence);
+      table("handoffs", "转人工", turnCols, o.handoffs);
+      table("down", "👎反馈", [["时间", function (r) { return fmtTime(r.at); }], ["原因", function (r) { return r.reason || ""; }],
+        ["补充说明", function (r) { return r.comment || ""; }, "q"], ["问题", function (r) { return r.question; }, "q"],
+        ["回答", function (r) { return r.answer_key ? topic(r.answer_key) : (r.answer || "").slice(0, 40); }], ["学号", who]],
+        o.thumbs_down);
+      var reasons = Object.keys(o.down_reasons || {});
+      $("reasons").textContent = reasons.length
+        ? "原因：" + reasons.map(function (k) { return k + " " + o.down_reasons[k]; }).join("，") : "";
+      var ol = $("top-week");
+      ol.textContent = "";
+      o.top_week.forEach(function (x) { ol.appendChild(el("li", {}, topic(x.topic) + "（" + x.count + "次）")); });
+      if (!o.top_week.length) ol.appendChild(el("li", { className: "empty" }, "暂无。"));
+      table("top-days", "每天", [["日期", function (r) { return r.date; }], ["提问", function (r) { return String(r.total); }],
+        ["最多的话题", function (r) { return r.top.map(function (x) { return topic(x.topic) + "（" + x.count + "）"; }).join("；"); }, "q"]],
+        o.top_days);
+      $("questions-status").textContent = "已显示" + $("range").selectedOptions[0].textContent + "的数据。";
+    }).catch(function (e) { if (e.status !== 401) $("questions-status").textContent = e.message; });
+  }
+  $("range-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadQuestions(); });
+  function download(kind) {
+    var name = kind + "-" + days() + "d.csv";
+    fetch("/api/staff/insights/" + kind + ".csv?days=" + days(), { headers: { Authorization: "Bearer " + token() } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("导出失败（" + r.status + "），请重新登录后再试。");
+        return r.blob();
+      }).then(function (b) {
+        var a = el("a", { href: URL.createObjectURL(b), download: name });
+        document.body.appendChild(a); a.click(); a.remove();
+        $("questions-status").textContent = "已导出 " + name + "。";
+      }).catch(function (e) { $("questions-status").textContent = e.message; });
+  }
+  $("csv-turns").addEventListener("click", function () { download("turns"); });
+  $("csv-feedback").addEventListener("click", function () { download("feedback"); });
 
   // --- start ------------------------------------------------------------------------------------------------
   var m = /^#access_token=([^&]+)/.exec(location.hash);  // back from the university SSO
