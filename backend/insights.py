@@ -129,6 +129,15 @@ def add_feedback(s: Session, p: Principal | None, body: dict) -> dict:
     return {"id": fb.id, "rating": fb.rating, "reason": fb.reason, "answer_key": fb.answer_key}
 
 
+def add_wechat_feedback(s: Session, body: dict) -> dict:
+    import hashlib
+    binding = s.get(M.WechatBinding, body["openid"])
+    p = Principal("student", binding.student_id, "", None) if binding else None
+    conv = "wechat:" + hashlib.sha256(body["openid"].encode()).hexdigest()[:24]
+    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat",
+                               "conversation": conv})
+
+
 # --- staff views -------------------------------------------------------------------------------------------
 def _scoped(q, p: Principal, col):
     """Counselors: only rows of their college's students (anonymous rows are nobody's college)."""

@@ -33,6 +33,16 @@ class FeedbackIn(_In):
     comment: str | None = Field(default=None, max_length=500)
 
 
+class WechatFeedbackIn(_In):
+    openid: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    message_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    question: str = Field(default="", max_length=1000)
+    answer: str = Field(max_length=4000)
+    rating: Literal["up", "down"]
+    reason: Literal["答非所问", "内容缺失", "没有帮助", "事实错误"] | None = None
+    comment: str | None = Field(default=None, max_length=500)
+
+
 class TurnIn(_In):
     at: float | None = Field(default=None, description="UNIX time of the student's message")
     channel: str = Field(max_length=20)
@@ -56,6 +66,12 @@ def feedback(body: FeedbackIn, p: Principal | None = Depends(optional_principal)
     """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
     the token only). Sending it again for the same answer changes it."""
     return I.add_feedback(s, p, body.model_dump())
+
+
+@router.post("/api/integration/feedback", dependencies=[Depends(integration_key)])
+def wechat_feedback(body: WechatFeedbackIn, s: Session = Depends(get_session)) -> dict:
+    """👍/👎 sent in WeChat (bot/feedback.py); the student is the one the openid is bound to, if any."""
+    return I.add_wechat_feedback(s, body.model_dump())
 
 
 @router.post("/api/integration/turns", dependencies=[Depends(integration_key)])

@@ -41,6 +41,7 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels.common import ACTIONS_AUDIENCE, UNAVAILABLE_TEXT, TTLCache, channel_state, verify_token
+from bot.feedback import WechatFeedback
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ class WeChatInput(InputChannel):
         self._access_token: Optional[Tuple[str, float]] = None
         self._token_lock: Optional[asyncio.Lock] = None
         self._session: Optional[aiohttp.ClientSession] = None
+        self.feedback = WechatFeedback(self._backend)  # 👍/👎 on the last answer (issue 14, bot/feedback.py)
         self._tasks: set = set()
 
     @classmethod
@@ -343,6 +345,9 @@ class WeChatInput(InputChannel):
             return UNAVAILABLE_TEXT
         if BIND_HELP_RE.match(text):
             return BIND_HOWTO
+        fb = await self.feedback.reply(openid, text)
+        if fb is not None:
+            return fb
 
         payloads = self._buttons.get(openid) or []
         if text.strip().isdigit() and 1 <= int(text.strip()) <= len(payloads):
@@ -371,6 +376,8 @@ class WeChatInput(InputChannel):
             self._buttons.pop(openid)
         if not reply:
             reply = UNAVAILABLE_TEXT
+        else:
+            reply = self.feedback.remember(openid, text, reply)
         if not token and status in (404,) and (openid not in self._hinted or "登录" in reply):
             self._hinted.set(openid, True)
             reply += "\n\n" + UNBOUND_HINT
