@@ -1,6 +1,7 @@
 """action_check_status: where the signed-in student's records stand."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -67,6 +68,21 @@ def changes_lines(status: dict) -> list[str]:
     return out
 
 
+def routed_general_answer(tracker: Tracker) -> str:
+    """The FAQ answer a signed-in question was routed away from (bot/nlu/spec_router.py), minus its sign-in hint.
+
+    "被驳回了怎么改" from a signed-in student: the general answer first, then their own progress."""
+    msg = tracker.latest_message or {}
+    if not msg.get("routed_from"):
+        return ""
+    selector = msg.get("response_selector") or {}
+    sel = selector.get("faq") or selector.get("default") or {}
+    responses = (sel.get("response") or {}).get("responses") or []
+    text = (responses[0].get("text") if responses and isinstance(responses[0], dict) else "") or ""
+    sentences = [x for x in re.split(r"(?<=[。！？])", text) if x and "登录" not in x]
+    return "".join(sentences).strip()
+
+
 def format_status(status: dict) -> str:
     student = status.get("student") or {}
     head = f"{student.get('name') or '同学'}，你的办理进度如下（五步：选择去向类型→填写信息→提交→学院审核→学校审核）："
@@ -90,5 +106,8 @@ class ActionCheckStatus(Action):
         except BackendError as e:
             say(dispatcher, e)
             return []
+        general = routed_general_answer(tracker)
+        if general:
+            dispatcher.utter_message(text=general)
         dispatcher.utter_message(text=format_status(status or {}))
         return []

@@ -10,8 +10,10 @@ SignedInRouter after the ResponseSelector, before the FallbackClassifier (rule 3
 2. Two names of one kind (two change forms, two 档案转寄类型, the two platforms) joined by a comparison word
    ("X和Y有什么区别", "该走X还是Y") become intent `compare` with both as `spec_item` entities.
 3. A signed-in student (the channel put a verified student's token in the message metadata) asking a general
-   question whose answer depends on their own state gets the personal intent: faq/rejected -> check_status
-   (their rejection reason and where to fix it), faq/mailing_prereq -> mailing_when (the rule, then their date).
+   question whose answer depends on their own state gets the personal intent: faq/rejected, overall_steps,
+   review_levels, sync_timing, national_confirm -> check_status (the general answer without its sign-in hint,
+   then their progress: rejection reason and where to fix it, dates), faq/mailing_prereq -> mailing_when (the
+   rule, then their date).
 4. An archive-type or menu name alone ("那签约单位接收呢") that DIET is unsure about is a question about it: faq
    (the ResponseSelector then picks the answer).
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
@@ -34,17 +36,30 @@ from bot.nlu import spec_terms as S
 FIELD_ENTITY, ITEM_ENTITY = "spec_field", "spec_item"
 # intents a field-change rule may replace: the ones that answer questions (never form turns or actions)
 REROUTABLE = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
-              "change_personal", "check_status", "mailing_when", "greet", "bot_challenge", "handoff", None}
+              "change_personal", "check_status", "mailing_when", "greet", "bot_challenge", "handoff", "compare", None}
 COMPARE_FROM = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
                 "change_personal", "check_status", "apply_mailing", "mailing_when", "fill_profile",
-                "fill_destination", "fill_archive", "greet", "bot_challenge", None}
+                "fill_destination", "fill_archive", "greet", "bot_challenge", "compare", None}
 SHORT_MIN_CONFIDENCE = 0.6
-SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/mailing_prereq": "mailing_when"}
+UNSURE, FAQ_SURE = 0.5, 0.8  # an unsure intent (< UNSURE, see bot/nlu/response_selector.py) yields to a sure FAQ answer
+# general questions whose answer depends on the student's own state: signed in, they get the general answer
+# (action_check_status repeats it, see ROUTED_FROM) followed by their own case
+CHANGE_INTENTS = {"change_unit", "change_unit_info", "change_archive", "change_personal"}
+SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/overall_steps": "check_status",
+                    "faq/review_levels": "check_status", "faq/sync_timing": "check_status",
+                    "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when"}
+ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routing replaced
 
 
 def _signed_in(message: Message) -> bool:
     meta = message.get("metadata")
     return isinstance(meta, dict) and bool(meta.get("token")) and meta.get("role", "student") == "student"
+
+
+def _faq_confidence(message: Message) -> float:
+    selector = message.get("response_selector") or {}
+    sel = selector.get("faq") or selector.get("default") or {}
+    return float((sel.get("response") or {}).get("confidence") or 0.0)
 
 
 def _faq_key(message: Message) -> Optional[str]:
@@ -97,13 +112,21 @@ class SpecRouter(GraphComponent):
         if fields or items:
             message.set(ENTITIES, ents, add_to_output=True)
 
-        if fields and intent in REROUTABLE and S.CHANGE_CUE.search(text) and not S.ABOUT_CUE.search(text):
-            self._set_intent(message, S.PATH_INTENT[fields[0].term.path])
+        field = S.change_field(text, items) if intent in REROUTABLE else None
+        if field is not None:
+            self._set_intent(message, S.PATH_INTENT[field.path])
             return
         if intent in COMPARE_FROM and S.compared(text):
             self._set_intent(message, "compare")
             return
         conf = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        named = S.find_fields(text, items)
+        if (len(named) == 1 and not items and intent in CHANGE_INTENTS and not S.CHANGE_CUE.search(text)
+                and "了" not in text  # "我入党了" reports a change
+                and len(S.FILLERS.sub("", text[:named[0].start] + text[named[0].end:])) <= 2):
+            # a field name alone ("生源地") asks what it is, it does not report a mistake
+            self._set_intent(message, "faq")
+            return
         if len(items) == 1 and items[0].term.group in S.FAQ_GROUPS and (intent in ("out_of_scope", None)
                                                                         or conf < SHORT_MIN_CONFIDENCE):
             rest = S.FILLERS.sub("", text[:items[0].start] + text[items[0].end:])
@@ -113,11 +136,20 @@ class SpecRouter(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SignedInRouter(SpecRouter):
-    """After the ResponseSelector: a signed-in student's general question about their own state -> their case."""
+    """After the ResponseSelector: an unsure intent yields to a sure FAQ answer; a signed-in student's general
+    question about their own state -> their case."""
 
     def _process(self, message: Message) -> None:
-        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        top = message.get(INTENT) or {}
+        intent = top.get(INTENT_NAME_KEY)
+        if intent != "faq" and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE \
+                and _faq_confidence(message) >= FAQ_SURE:
+            # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
+            self._set_intent(message, "faq")
+            intent = "faq"
         if intent == "faq" and _signed_in(message):
-            target = SIGNED_IN_ROUTES.get(_faq_key(message) or "")
+            key = _faq_key(message) or ""
+            target = SIGNED_IN_ROUTES.get(key)
             if target:
                 self._set_intent(message, target)
+                message.set(ROUTED_FROM, key, add_to_output=True)

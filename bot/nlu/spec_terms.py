@@ -158,13 +158,24 @@ ITEMS: list[Term] = [
 FIELD_BY_NAME = {t.name: t for t in FIELDS}
 ITEM_BY_NAME = {t.name: t for t in ITEMS}
 
-CHANGE_CUE = re.compile(r"错|改|更新|更正|纠正|变|换|不对|有误|不一致|对不上|写成|选成|填成|填反|漏|补填|更换|不准|不是我")
+CHANGE_CUE = re.compile(r"错|改|是空的|空着|没有显示|不显示|显示不出|缺了|更新|更正|纠正|变|换|不对|有误|不一致|对不上|写成|选成|填成|填反|漏|补填|更换|不准|不是我")
 COMPARE_CUE = re.compile(r"区别|区分|不同|不一样|一样吗|一样不|一回事|差别|差异|还是|选哪|哪个|分别|怎么选|对比|比较|vs|VS|和.{1,12}比")
+ARCHIVE_CTX = re.compile(r"档案|户档|户口|接收人")
+UNIT_CTX = re.compile(r"单位|公司|企业|hr|人事", re.I)
+CONTEXT_FIELD = {
+    "手机": {"unit": "联系方式", "archive": "联系人联系方式"},
+    "邮箱": {"unit": "单位邮箱"},
+    "联系方式": {"archive": "联系人联系方式"},
+    "单位联系人": {"archive": "档案转寄联系人"},
+    "邮政编码": {"unit": "单位详细地址"},  # the unit has no postal code field: its address is meant
+}
+MANY_CUE = re.compile(r"各在|各自|分别|都在哪|哪些")
 # questions about a field's format or meaning, not a change ("信用代码一直提示格式不对", "邮编怎么填")
-ABOUT_CUE = re.compile(r"格式|提示|校验|几位|多少位|位数|填什么|怎么填|怎么写|是什么|什么意思|在哪查|哪里查|查不到")
+ABOUT_CUE = re.compile(r"格式|提示|校验|报错|通不过|验证不|会怎样|会怎么样|影响|几位|多少位|位数|填什么|怎么填|怎么写|是什么|什么意思|在哪查|哪里查|查不到")
 # names that have their own FAQ answer when asked alone; filler words around a name asked alone
-FAQ_GROUPS = ("archive_type", "platform")
+FAQ_GROUPS = ("archive_type", "platform", "form")
 FILLERS = re.compile(r"[那呢吗嘛啊呀吧的是请问选什么啥怎么样要材料？?！!。，,\s]")
+DIFF_CUE = re.compile(r"区别|区分|不同|不一样|差别|差异|一回事|关系|对比|比较")
 # a compare needs two names from one of these groups
 COMPARE_GROUPS = ("form", "archive_type", "platform", "field_kind")
 
@@ -196,27 +207,50 @@ def _scan(text: str, table: list[tuple[Term, re.Pattern]]) -> list[Hit]:
 
 def find_fields(text: str, items: Optional[list[Hit]] = None) -> list[Hit]:
     """Fields named in the text, except inside a menu or archive-type name (生源地 in 转回生源地)."""
-    items = find_items(text) if items is None else items
-    return [h for h in _scan(text or "", _FIELD_RES)
+    items = [i for i in (find_items(text) if items is None else items) if i.term.group in ("form", "archive_type")]
+    hits = [h for h in _scan(text or "", _FIELD_RES)
             if all(h.end <= i.start or h.start >= i.end for i in items)]
+    # words shared by several forms (电话, 邮箱, 联系人) belong to the form the sentence talks about
+    ctx = "archive" if ARCHIVE_CTX.search(text or "") else "unit" if UNIT_CTX.search(text or "") else ""
+    out = []
+    for h in hits:
+        name = CONTEXT_FIELD.get(h.term.name, {}).get(ctx)
+        out.append(Hit(FIELD_BY_NAME[name], h.start, h.end) if name else h)
+    return out
+
+
+def change_field(text: str, items: Optional[list[Hit]] = None) -> Optional[Term]:
+    """The field a change request is about ("单位行业选错了"), or None: a field is named, a change word is there,
+    the message does not ask about the field's format or meaning, and all named fields share one path."""
+    text = text or ""
+    if not CHANGE_CUE.search(text) or ABOUT_CUE.search(text) or MANY_CUE.search(text):
+        return None
+    fields = find_fields(text, items)
+    if not fields or len({h.term.path for h in fields}) > 1:
+        return None
+    return fields[0].term
 
 
 def find_items(text: str) -> list[Hit]:
     return _scan(text or "", _ITEM_RES)
 
 
-def field_named(text: str) -> Optional[Term]:
+def field_named(text: str) -> Optional[Term]:  # noqa: D401 - kept for callers that ignore the change cue
     """The field a change request is about: the first one named (after longest-match resolution)."""
     hits = find_fields(text)
     return hits[0].term if hits else None
 
 
 def compared(text: str) -> list[Term]:
-    """Two or more distinct names of one group joined by a comparison word, else []."""
+    """Two or more distinct names of one group joined by a comparison word, else [].
+
+    The platforms only with a word of difference: "先填学校平台还是国家平台" is about order, not a comparison."""
     if not COMPARE_CUE.search(text or ""):
         return []
     hits = find_items(text)
     for group in COMPARE_GROUPS:
+        if group == "platform" and not DIFF_CUE.search(text):
+            continue
         names: list[Term] = []
         for h in hits:
             if h.term.group == group and h.term not in names:

@@ -114,3 +114,21 @@ def test_jieba_dictionary_is_generated_from_the_table():
                          check=True).stdout
     assert (ROOT / "bot" / "dictionary" / "spec_terms.txt").read_text(encoding="utf-8") == out, \
         "run: python -m bot.nlu.spec_terms > bot/dictionary/spec_terms.txt"
+
+
+def test_signed_in_general_question_gets_general_answer_then_own_case(backend):
+    """bot.nlu.spec_router.SignedInRouter sends faq/rejected from a signed-in student to check_status."""
+    from actions.status import ActionCheckStatus
+    general = "审核未通过时，页面会显示未通过原因。按原因修改后再次提交即可。登录后问我“我的进度”，可以看到具体原因。"
+    t = make_tracker("被驳回了怎么改", "check_status", backend.token("2025000003"))
+    t.latest_message["routed_from"] = "faq/rejected"
+    t.latest_message["response_selector"] = {"default": {"response": {
+        "intent_response_key": "faq/rejected", "responses": [{"text": general}]}}}
+    msgs, _ = run_action(ActionCheckStatus(), t)
+    out = texts(msgs)
+    assert out.startswith("审核未通过时") and "登录" not in out
+    assert "组织机构代码与单位名称不一致" in out and "再次提交" in out
+    # asked directly ("查一下我的进度"), only the progress
+    plain = texts(run_action(ActionCheckStatus(), make_tracker("查进度", "check_status",
+                                                               backend.token("2025000003")))[0])
+    assert not plain.startswith("审核未通过时") and "组织机构代码与单位名称不一致" in plain

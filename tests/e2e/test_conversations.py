@@ -140,3 +140,42 @@ def test_handoff_gives_the_students_college_contact(chat):
     reply = chat("转人工", student="2025000005")
     assert "老师" in reply
     assert "010-" in reply
+
+
+# --- issue 12: names from the process document, comparisons, own case, menu names, labelled values ---------------
+@pytest.mark.parametrize("text,form,never", [
+    ("单位隶属那一栏选错了", "毕业去向修改（单位不变）", "改签申请"),
+    ("户口迁移类型选得不对", "户档信息修改", "改签申请"),
+    ("工作职位类别想换一个", "毕业去向修改（单位不变）", "改签申请"),
+    ("国推生类别选错了", "个人信息完善", "户档信息修改"),
+])
+def test_any_field_of_the_document_gets_its_change_path(chat, text, form, never):
+    out = chat(text)
+    assert form in out and never not in out, out
+
+
+def test_comparison_names_both_sides(chat):
+    out = chat("托管单位接收跟上级主管单位接收差在哪")
+    assert "托管单位接收" in out and "上级主管单位接收" in out, out
+    out = chat("改签申请和毕业去向修改我该走哪个")
+    assert "改签申请（单位变更）" in out and "毕业去向修改（单位不变）" in out, out
+
+
+def test_signed_in_general_question_gets_own_case(chat):
+    out = chat("审核不通过该怎么处理", "2025000003")
+    assert "组织机构代码与单位名称不一致" in out and "登录后" not in out and "先登录" not in out, out
+
+
+def test_menu_name_alone_without_sign_in_gets_the_howto(chat):
+    out = chat("档案邮寄")
+    assert "申请邮寄" in out and "国家平台" in out and "这需要先登录" not in out, out
+
+
+def test_labelled_value_in_a_form_goes_to_its_field(chat):
+    chat("帮我填毕业去向登记", "2025000001")
+    chat("签就业协议形式就业", "2025000001")
+    out = chat("北京示例科技有限公司", "2025000001")
+    assert "单位所在地" in out, out
+    out = chat("统一社会信用代码是91350100M000100Y43", "2025000001")
+    assert "统一社会信用代码记下了" in out and "单位所在地是" in out, out
+    chat("先不填了", "2025000001")
