@@ -9,7 +9,8 @@ Protocol (see docs and ../shared/notes/channels.md):
   WECHAT_AES_KEY set only encrypted messages with a valid `msg_signature` are accepted (403
   `encryption_required`);
 - text messages go to the bot as sender `wechat:<openid>`, with the bound student's short-lived token (from the
-  backend) in the metadata; subscribe events get a welcome; other types a polite text;
+  backend) in the metadata; voice messages with WeChat's `Recognition` text are answered like text (without
+  it: a kind reply to type instead); subscribe events get a welcome; other types a polite text;
 - 5-second rule: the passive reply is used when the answer is ready within `WECHAT_REPLY_TIMEOUT` (4 s),
   otherwise `success` is answered and the answer goes out through the customer-service API in the background
   (aiohttp with timeouts, never blocking the loop); retries of one message are answered once (TTL dedup by
@@ -76,6 +77,7 @@ WELCOME = (
 )
 UNBOUND_HINT = "（您还未绑定学号，以上为通用解答。如需查询个人办理进度，请先绑定。" + BIND_HOWTO + "）"
 NON_TEXT_REPLY = "目前只能处理文字消息，请直接用文字输入您的问题。"
+VOICE_UNRECOGNISED_REPLY = "抱歉，这条语音没能识别成文字（可能是语音识别未开启或声音不清楚），请改用文字输入您的问题。"
 TOO_LONG_REPLY = f"消息太长了，请控制在 {MAX_TEXT_CHARS} 字以内再发送。"
 
 
@@ -484,6 +486,7 @@ class WeChatInput(InputChannel):
             "type": msg.type,
             "event": (field("Event") or "").lower(),
             "content": field("Content"),
+            "recognition": field("Recognition"),  # voice: WeChat's speech recognition, when enabled
             "msg_id": field("MsgId"),
         }
         if not inc["openid"] or not inc["account"] or not inc["create_time"]:
@@ -542,9 +545,15 @@ class WeChatInput(InputChannel):
                 # static and side-effect free, so a retry of the event may get it again
                 return split_utf8(WELCOME)[0]
             return None
-        if msg["type"] != "text":
+        if msg["type"] == "voice":
+            # answered like typed text (same de-duplication by MsgId); recognition ends sentences with 。
+            content = (msg["recognition"] or "").strip().rstrip("。．.！!？?，, ")
+            if not content:
+                return VOICE_UNRECOGNISED_REPLY
+        elif msg["type"] != "text":
             return NON_TEXT_REPLY
-        content = msg["content"]
+        else:
+            content = msg["content"]
         if not content or not content.strip():
             return "请直接输入您的问题。"
         key = ("msg", openid, msg["msg_id"] or msg["create_time"])
