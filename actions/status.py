@@ -94,6 +94,49 @@ def format_status(status: dict) -> str:
     return "\n".join(lines)
 
 
+# --- the job site's progress bar in the widget (issue 15 §3): a custom payload beside the unchanged text --------
+PROGRESS_STEPS = ["毕业去向类型", "填写信息", "已提交", "学院审核", "学校审核"]
+RECORD_TITLES = {"destination": "毕业去向登记", "archive": "户档信息登记"}
+# state -> (steps done, the step it stands at or None when all are done, whether that step was a rejection)
+_BAR = {"not_started": (0, 1, False), "type_chosen": (1, 2, False), "filled": (2, 3, False),
+        "submitted": (3, 4, False), "college_approved": (4, 5, False), "school_approved": (5, None, False),
+        "college_rejected": (3, 4, True), "school_rejected": (4, 5, True)}
+
+
+def progress_record(kind: str, rec: dict) -> dict:
+    state = rec.get("state") or "not_started"
+    done, current, rejected = _BAR.get(state, (0, 1, False))
+    steps = []
+    for n, label in enumerate(PROGRESS_STEPS, start=1):
+        st = "done" if n <= done else ("rejected" if rejected and n == current else
+                                       "current" if n == current else "todo")
+        steps.append({"n": n, "label": label, "status": st})
+    out = {"kind": kind, "title": RECORD_TITLES[kind], "state": state,
+           "state_label": rec.get("state_label") or "", "current": current, "steps": steps}
+    if rejected:
+        out["rejection"] = {"by": "学院" if state == "college_rejected" else "学校",
+                            "reason": rec.get("rejection_reason") or "未注明"}
+    return out
+
+
+def progress_payload(status: dict) -> dict:
+    """Custom payload for the widget (WeChat's renderer ignores it: no `text` key; the text says it all)."""
+    m = status.get("mailing") or {}
+    req = m.get("request") or {}
+    if req:
+        mailing = {"state": req.get("state"), "label": MAILING_STATES.get(req.get("state"), req.get("state") or ""),
+                   "ems_no": req.get("ems_no")}
+    elif m.get("eligible"):
+        mailing = {"state": "eligible", "label": "可以申请档案邮寄"}
+    else:
+        frm = m.get("eligible_from")
+        mailing = {"state": "not_yet", "label": "暂不能申请" + (f"，{cn_date(frm)}起可以申请" if frm else ""),
+                   "eligible_from": frm}
+    return {"type": "progress",
+            "records": [progress_record(k, status.get(k) or {}) for k in ("destination", "archive")],
+            "mailing": mailing}
+
+
 class ActionCheckStatus(Action):
     def name(self) -> Text:
         return "action_check_status"
@@ -110,4 +153,5 @@ class ActionCheckStatus(Action):
         if general:
             dispatcher.utter_message(text=general)
         dispatcher.utter_message(text=format_status(status or {}))
+        dispatcher.utter_message(json_message=progress_payload(status or {}))
         return []

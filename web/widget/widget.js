@@ -158,6 +158,7 @@
     var bubble = el("div", { className: "zz-msg zz-" + who });
     bubble.appendChild(el("span", { className: "zz-vh", text: (who === "user" ? TEXT.you : TEXT.bot) + "：" }));
     if (item.text) bubble.appendChild(el("div", { className: "zz-text" }, [richText(String(item.text))]));
+    if (item.progress) bubble.appendChild(progressBar(item.progress));
     if (item.image && /^https?:\/\//.test(item.image)) {
       bubble.appendChild(el("img", { src: item.image, alt: "图片", className: "zz-img" }));
     }
@@ -237,6 +238,8 @@
         var t = m.text || (m.custom && typeof m.custom.text === "string" ? m.custom.text : "");
         if (t || m.image || (m.buttons && m.buttons.length)) {
           items.push({ from: "bot", text: t, image: m.image, buttons: m.buttons || [] });
+        } else if (isProgress(m.custom)) {
+          attachProgress(items, m.custom);
         }
       });
       // 👍/👎 under the turn's answer (its last message), about all of the turn's text
@@ -261,6 +264,62 @@
       input.focus();
       return ok;
     });
+  }
+
+  // --- status at a glance (issue 15 §3): the job site's five-step progress bar from the status payload -------
+  var PG = { done: "已完成", current: "当前步骤", rejected: "未通过", todo: "未开始", mailing: "档案邮寄",
+    ems: "EMS单号", steps: "办理步骤", group: "办理进度一览" };
+  function isProgress(c) {
+    return !!(c && c.type === "progress" && Array.isArray(c.records));
+  }
+  function attachProgress(items, payload) {
+    // drawn inside the status answer's bubble (its text stays the same for screen readers and WeChat)
+    var last = items[items.length - 1];
+    if (last && !last.progress) last.progress = payload;
+    else items.push({ from: "bot", text: "", progress: payload, buttons: [] });
+  }
+  function progressBar(p) {
+    var box = el("div", { className: "zz-pg", role: "group", "aria-label": PG.group });
+    (p.records || []).forEach(function (r) {
+      var title = String(r.title || "");
+      var rec = el("div", { className: "zz-pg-rec" }, [
+        el("p", { className: "zz-pg-title" }, [
+          el("strong", { text: title }), document.createTextNode("：" + String(r.state_label || "")),
+        ]),
+      ]);
+      var ol = el("ol", { className: "zz-pg-steps", "aria-label": title + PG.steps });
+      (r.steps || []).forEach(function (s) {
+        var status = ["done", "current", "rejected", "todo"].indexOf(s.status) >= 0 ? s.status : "todo";
+        var li = el("li", { className: "zz-pg-step zz-pg-" + status }, [
+          el("span", { className: "zz-pg-dot", "aria-hidden": "true", text: status === "done" ? "✓" :
+            status === "rejected" ? "!" : String(s.n || "") }),
+          el("span", { className: "zz-pg-label", text: String(s.label || "") }),
+          el("span", { className: "zz-vh", text: "（第" + String(s.n || "") + "步，" + PG[status] + "）" }),
+        ]);
+        if (status === "current" || status === "rejected") li.setAttribute("aria-current", "step");
+        ol.appendChild(li);
+      });
+      rec.appendChild(ol);
+      if (r.rejection) {
+        rec.appendChild(el("p", { className: "zz-pg-reject", role: "note" }, [
+          el("strong", { text: String(r.rejection.by || "") + "审核未通过原因：" }),
+          document.createTextNode(String(r.rejection.reason || "")),
+        ]));
+      }
+      box.appendChild(rec);
+    });
+    var m = p.mailing;
+    if (m && m.label) {
+      var line = el("p", { className: "zz-pg-mail zz-pg-mail-" + String(m.state || "") }, [
+        el("strong", { text: PG.mailing + "：" }), document.createTextNode(String(m.label)),
+      ]);
+      if (m.ems_no) {
+        line.appendChild(document.createTextNode("，" + PG.ems + " "));
+        line.appendChild(el("span", { className: "zz-pg-ems", text: String(m.ems_no) }));
+      }
+      box.appendChild(line);
+    }
+    return box;
   }
 
   // --- feedback (issue 14 §4): 👍/👎 under each answer, 👎 asks for one reason and an optional comment --------
