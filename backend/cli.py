@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate", help="build/upgrade the schema (Alembic)")
     sub.add_parser("purge", help="delete logged turns and feedback older than TURN_LOG_RETENTION_DAYS (180)")
+    sub.add_parser("export-training", help="write staff-attached questions and answers where `make train` reads them")
     sp = sub.add_parser("seed", help="(re)create the demo students 2025000001-7, staff and contacts")
     sp.add_argument("--keep", action="store_true", help="do nothing if the demo students exist")
     ip = sub.add_parser("import-roster", help="import roster rows (JSON list) provided by the school")
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         from .insights import purge
         with SessionLocal() as s:
             print(purge(s))
+    elif args.cmd == "export-training":
+        from .db import SessionLocal
+        from .training import export
+        with SessionLocal() as s:
+            print(export(s))
     elif args.cmd == "seed":
         migrate()
         print(_seed(reset=not args.keep))

@@ -259,3 +259,18 @@ class Feedback(Base):
 
 
 __all__ += ["TurnLog", "Feedback"]
+
+
+class TrainingExample(Base):
+    """A student's question staff attached to an FAQ answer, for the next training run (issue 14 §5)."""
+    __tablename__ = "training_examples"
+    __table_args__ = (UniqueConstraint("question", "answer_key", name="uq_training_examples_question_answer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(60))
+    question: Mapped[str] = mapped_column(String(200))
+    answer_key: Mapped[str] = mapped_column(ForeignKey("answers.key"), index=True)
+    exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+__all__ += ["TrainingExample"]

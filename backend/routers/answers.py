@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from .. import answers as A
+from .. import training as T
 from .. import models as M
 from ..auth import Principal, current_staff
 from ..config import settings
@@ -44,6 +45,17 @@ class AnswerEditIn(_In):
     variations: list[VariationIn] = Field(min_length=1, max_length=20)
     source: str | None = Field(default=None, max_length=1000, description="出处；省略则保留，空串则清除")
     note: str = Field(default="", max_length=200, description="修改说明")
+
+
+class NewAnswerIn(_In):
+    topic: str = Field(max_length=60, description="utter_faq/<topic>, lower-case letters, digits, _")
+    text: str = Field(max_length=5000)
+    source: str | None = Field(default=None, max_length=1000)
+
+
+class ExampleIn(_In):
+    question: str = Field(max_length=1000, description="the student's question, as asked")
+    answer_key: str = Field(max_length=120, description="an FAQ answer, utter_faq/<topic>")
 
 
 class RollbackIn(_In):
@@ -104,3 +116,27 @@ def edit_answer(body: AnswerEditIn, key: str = KEY, p: Principal = Depends(curre
                 s: Session = Depends(get_session)) -> dict:
     return A.edit_answer(s, p, key, [v.model_dump(exclude_unset=True) for v in body.variations],
                          body.base_version, body.source, "source" not in body.model_fields_set, body.note)
+
+
+# --- from a failed question to a better answer (issue 14 §5) -----------------------------------------------
+@router.post("/api/staff/answers")
+def create_answer(body: NewAnswerIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """A new FAQ answer (school staff), served by the NLG endpoint and exported to the domain for training."""
+    return T.create_answer(s, p, body.topic, body.text, body.source)
+
+
+@router.get("/api/staff/training-examples")
+def training_examples(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    return T.list_examples(s)
+
+
+@router.post("/api/staff/training-examples")
+def attach_example(body: ExampleIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """Attach a student's question to an FAQ answer as a training example (school staff)."""
+    return T.attach(s, p, body.question, body.answer_key)
+
+
+@router.post("/api/staff/training-examples/export")
+def export_examples(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """Write the examples and staff-created answers where `make train` reads them."""
+    return T.export(s, p)

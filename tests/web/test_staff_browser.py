@@ -214,3 +214,46 @@ def test_questions_page_on_a_phone(make_page, backend):
     page.get_by_role("link", name="学生提问与反馈").click()
     expect(page.locator("#unanswered table")).to_contain_text("奖学金什么时候发")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_failed_question_to_a_new_answer_and_training_data(make_page, tmp_path_factory, browser):
+    """§5: a question nobody answered becomes a new answer and a training example written for `make train`."""
+    import shutil
+    from tests.backend.helpers import ROOT
+    tmp = tmp_path_factory.mktemp("staff-train")
+    shutil.copytree(ROOT / "data", tmp / "repo" / "data")
+    srv = start_backend(f"sqlite:///{tmp}/app.db", tmp, extra_env={"STAFF_TRAINING_DIR": str(tmp / "repo")})
+    try:
+        page = make_page()
+        sign_in(page, srv)
+        page.get_by_role("link", name="学生提问与反馈").click()
+        page.get_by_role("button", name="把“毕业证什么时候能领”归入回答").first.click()
+        expect(page.get_by_role("heading", name="把问题归入回答（作为训练例句）")).to_be_focused()
+        expect(page.get_by_label("学生的问题（可改写，去掉个人信息）")).to_have_value("毕业证什么时候能领")
+        page.get_by_role("button", name="保存为训练样本").click()
+        expect(page.get_by_label("归入哪条回答")).to_be_focused()  # nothing chosen yet
+        expect(page.locator("#attach-answer-err")).to_contain_text("请选择")
+        page.get_by_label("归入哪条回答").select_option("__new")
+        page.get_by_label("新回答的名称（小写英文，如 scholarship_time）").fill("Diploma")
+        page.get_by_label("新回答的内容").fill("毕业证书在毕业典礼后由学院统一发放，具体时间请关注学院通知。")
+        page.get_by_role("button", name="保存为训练样本").click()
+        expect(page.get_by_label("新回答的名称（小写英文，如 scholarship_time）")).to_have_attribute("aria-invalid", "true")
+        page.get_by_label("新回答的名称（小写英文，如 scholarship_time）").fill("diploma_time")
+        page.get_by_role("button", name="保存为训练样本").click()
+        expect(page.locator("#attach-status")).to_contain_text("已保存为“常见问题 · diploma_time”的训练样本")
+        expect(page.locator("#examples")).to_contain_text("“毕业证什么时候能领” → 常见问题 · diploma_time（待写入）")
+        page.get_by_role("button", name="写入训练数据").click()
+        expect(page.locator("#export-status")).to_contain_text("data/nlu/staff_examples.yml")
+        expect(page.locator("#examples")).to_contain_text("已写入")
+        written = (tmp / "repo" / "data" / "nlu" / "staff_examples.yml").read_text(encoding="utf-8")
+        assert "- intent: faq/diploma_time" in written and "    - 毕业证什么时候能领" in written
+        assert "utter_faq/diploma_time" in (tmp / "repo" / "bot" / "domain" / "staff_answers.yml").read_text()
+        # counselors get no such buttons
+        page2 = make_page()
+        sign_in(page2, srv, "counselor-physics")
+        page2.goto(f"{srv.base}/staff/#questions")
+        expect(page2.locator("#questions-scope")).to_be_visible()
+        expect(page2.get_by_role("button", name=re.compile("归入回答"))).to_have_count(0)
+        expect(page2.get_by_role("button", name="写入训练数据")).to_be_hidden()
+    finally:
+        stop_backend(srv)

@@ -290,7 +290,11 @@
     var tb = el("tbody");
     rows.forEach(function (r) {
       var row = el("tr");
-      cols.forEach(function (c) { row.appendChild(el("td", c[2] ? { className: c[2] } : {}, c[1](r))); });
+      cols.forEach(function (c) {
+        var v = c[1](r), td = el("td", c[2] ? { className: c[2] } : {});
+        if (v && typeof v === "object") td.appendChild(v); else td.textContent = v === undefined ? "" : String(v);
+        row.appendChild(td);
+      });
       tb.appendChild(row);
     });
     t.appendChild(tb);
@@ -315,9 +319,13 @@
       });
       var turnCols = [["时间", function (r) { return fmtTime(r.at); }], ["问题", function (r) { return r.question; }, "q"],
         ["渠道", function (r) { return CHANNELS[r.channel] || r.channel; }], ["学号", who]];
-      table("unanswered", "未能回答", turnCols.concat([["识别为", function (r) { return r.intent || ""; }]]), o.unanswered);
-      table("low", "把握不大", turnCols.concat([["置信度", conf], ["回答", function (r) { return topic(r.answer_key); }]]),
-        o.low_confidence);
+      var act = state.me.can_edit_answers ? [["处理", attachButton]] : [];
+      table("unanswered", "未能回答", turnCols.concat([["识别为", function (r) { return r.intent || ""; }]], act),
+        o.unanswered);
+      table("low", "把握不大", turnCols.concat([["置信度", conf], ["回答", function (r) { return topic(r.answer_key); }]],
+        act), o.low_confidence);
+      $("training").hidden = !state.me.can_edit_answers;
+      if (state.me.can_edit_answers) loadExamples();
       table("handoffs", "转人工", turnCols, o.handoffs);
       table("down", "👎反馈", [["时间", function (r) { return fmtTime(r.at); }], ["原因", function (r) { return r.reason || ""; }],
         ["补充说明", function (r) { return r.comment || ""; }, "q"], ["问题", function (r) { return r.question; }, "q"],
@@ -336,6 +344,102 @@
       $("questions-status").textContent = "已显示" + $("range").selectedOptions[0].textContent + "的数据。";
     }).catch(function (e) { if (e.status !== 401) $("questions-status").textContent = e.message; });
   }
+  // --- from a failed question to a better answer (issue 14 §5) ---------------------------------------------
+  function attachButton(r) {
+    var b = el("button", { type: "button", className: "secondary small" }, "归入回答");
+    b.setAttribute("aria-label", "把“" + r.question + "”归入回答");
+    b.addEventListener("click", function () { openAttach(r.question, r.answer_key, b); });
+    return b;
+  }
+  var attachOpener = null;
+  function openAttach(question, key, opener) {
+    attachOpener = opener;
+    var sel = $("attach-answer");
+    sel.textContent = "";
+    sel.appendChild(el("option", { value: "" }, "请选择…"));
+    state.list.filter(function (a) { return a.kind === "faq"; }).forEach(function (a) {
+      var o = el("option", { value: a.key }, title(a.key) + "：" + a.preview.slice(0, 30));
+      if (a.key === key) o.selected = true;
+      sel.appendChild(o);
+    });
+    sel.appendChild(el("option", { value: "__new" }, "＋ 新建一条回答"));
+    $("attach-question").value = question;
+    $("attach-new").hidden = true;
+    $("attach-status").textContent = "";
+    clearAttachErrors();
+    $("attach-card").hidden = false;
+    $("attach-h").focus();
+  }
+  function clearAttachErrors() {
+    ["attach-question", "attach-answer", "attach-topic", "attach-text"].forEach(function (id) {
+      $(id).removeAttribute("aria-invalid"); $(id + "-err").textContent = "";
+    });
+  }
+  $("attach-answer").addEventListener("change", function () { $("attach-new").hidden = this.value !== "__new"; });
+  $("attach-cancel").addEventListener("click", function () {
+    $("attach-card").hidden = true;
+    if (attachOpener) attachOpener.focus();
+  });
+  function fieldError(e, map) {
+    var first = null;
+    (e.fields || []).forEach(function (f) {
+      var id = map[f.field] || (/^variations\.0\.text$/.test(f.field) ? "attach-text" : null);
+      if (!id) return;
+      $(id).setAttribute("aria-invalid", "true");
+      $(id + "-err").textContent = f.message;
+      first = first || $(id);
+    });
+    $("attach-status").textContent = "未保存：" + e.message;
+    if (first) first.focus();
+  }
+  $("attach-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    clearAttachErrors();
+    var key = $("attach-answer").value, question = $("attach-question").value;
+    if (!key) {
+      $("attach-answer").setAttribute("aria-invalid", "true");
+      $("attach-answer-err").textContent = "请选择要归入的回答，或选择“新建一条回答”。";
+      $("attach-answer").focus();
+      return;
+    }
+    var make = key !== "__new" ? Promise.resolve(key) :
+      api("POST", "/api/staff/answers", { topic: $("attach-topic").value.trim(), text: $("attach-text").value })
+        .then(function (a) { return a.key; });
+    make.then(function (k) {
+      return api("POST", "/api/staff/training-examples", { question: question, answer_key: k }).then(function (x) {
+        $("attach-status").textContent = x.already_in_training_data
+          ? "这句话已经是训练数据里的例句（可能归在别的意图下），不会重复写入；请改写问题或检查训练数据。"
+          : "已保存为“" + title(k) + "”的训练样本。写入训练数据并重新训练后生效。";
+        if (key === "__new") loadList();
+        loadExamples();
+      });
+    }).catch(function (e) {
+      if (e.status === 401) return;
+      fieldError(e, { question: "attach-question", answer_key: "attach-answer", topic: "attach-topic",
+        text: "attach-text", source: "attach-text" });
+    });
+  });
+  function loadExamples() {
+    return api("GET", "/api/staff/training-examples").then(function (o) {
+      var ol = $("examples");
+      ol.textContent = "";
+      o.items.slice(0, 50).forEach(function (x) {
+        ol.appendChild(el("li", {}, "“" + x.question + "” → " + title(x.answer_key) +
+          (x.exported_at ? "（已写入 " + fmtTime(x.exported_at) + "）" : "（待写入）")));
+      });
+      if (!o.items.length) ol.appendChild(el("li", { className: "empty" }, "暂无。"));
+      $("examples-count").textContent = "待写入 " + o.pending + " 条。";
+    }).catch(function (e) { if (e.status !== 401) $("export-status").textContent = e.message; });
+  }
+  $("export-btn").addEventListener("click", function () {
+    api("POST", "/api/staff/training-examples/export").then(function (o) {
+      $("export-status").textContent = "已写入 " + (o.files.join("、") || "（没有需要写入的内容）") + "：例句 " +
+        o.examples + " 条，新回答 " + o.new_answers + " 条。" +
+        (o.skipped_known ? "已在训练数据里的例句 " + o.skipped_known + " 条没有重复写入。" : "") + o.next;
+      loadExamples();
+    }).catch(function (e) { if (e.status !== 401) $("export-status").textContent = "未写入：" + e.message; });
+  });
+
   $("range-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadQuestions(); });
   function download(kind) {
     var name = kind + "-" + days() + "d.csv";
