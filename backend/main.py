@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from . import errors
 from .config import ROOT, settings
-from .routers import answers, insights, public, staff, student
+from . import notices
+from .routers import answers, insights, notices as notices_router, public, staff, student
 
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
@@ -91,6 +92,10 @@ def create_app() -> FastAPI:
     app.include_router(staff.router)
     app.include_router(answers.router)
     app.include_router(insights.router)
+    app.include_router(notices_router.router)
+    # the notice delivery worker (issue 15 §1) as a thread of each backend process; NOTICE_WORKER=0: none
+    app.router.on_startup.append(notices.start_background)
+    app.router.on_shutdown.append(notices.stop_background)
     web = ROOT / "web"
     if (web / "staff").is_dir():
         # the staff pages (issue 14): static, no data in them; every call they make is checked by the API

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from . import categories as C
 from . import clock, workdays
 from . import models as M
+from . import notices
 from .auth import Principal
 from .errors import APIError, forbidden, invalid, not_found, wrong_state
 from .validators import (FieldError, check_ems, validate_archive, validate_destination, validate_profile)
@@ -395,6 +396,7 @@ def confirm_national(s: Session, student_id: str, confirmed_on: dt.date | None, 
     before = national_view(st)
     st.national_confirmed_on, st.needs_reconfirm = on, False
     audit(s, actor, st.id, "national", st.id, "confirm", before, national_view(st))
+    notices.on_national_confirmed(s, st, workdays.next_workday_info(on)[0].isoformat())  # same transaction
     s.commit()
     return {"student_id": st.id, **national_view(st)}
 
@@ -520,6 +522,7 @@ def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> dict:
     before = mailing_view(m)
     m.state, m.ems_no, m.shipped_at = "shipped", ems_no.strip().upper(), clock.now()
     audit(s, p, m.student_id, "mailing", m.id, "ship", before, mailing_view(m))
+    notices.on_shipped(s, m)  # same transaction
     s.commit()
     return mailing_view(m)
 
@@ -531,6 +534,7 @@ def deliver_mailing(s: Session, p: Principal, mid: int) -> dict:
     before = mailing_view(m)
     m.state, m.delivered_at = "delivered", clock.now()
     audit(s, p, m.student_id, "mailing", m.id, "deliver", before, mailing_view(m))
+    notices.on_delivered(s, m)  # same transaction
     s.commit()
     return mailing_view(m)
 
@@ -762,6 +766,7 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
             _apply_change(s, p, rec)
     audit(s, p, rec.student_id, kind if kind != "change" else "change_request", rec.id,
           "approve" if approve else "reject", before, _view(kind, rec))
+    notices.on_review(s, kind, rec)  # same transaction
     s.commit()
     return _view(kind, rec)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .. import categories as C
 from .. import clock, workdays
 from .. import models as M
+from .. import notices as N
 from .. import services as S
 from ..auth import (NATIONAL_ACTOR, Principal, cas_provider, integration_key, issue_action_token, issue_token,
                     optional_principal)
@@ -152,7 +153,10 @@ def national_confirmation(body: ConfirmIn, s: Session = Depends(get_session)) ->
 
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
 def wechat_bind(body: BindIn, s: Session = Depends(get_session)) -> dict:
-    return S.bind_wechat(s, body.openid, body.code)
+    out = S.bind_wechat(s, body.openid, body.code)
+    N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
+    s.commit()
+    return out
 
 
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[Depends(integration_key)])
@@ -160,6 +164,8 @@ def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
     b = s.get(M.WechatBinding, body.openid)
     if b is None:
         raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
+    s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
     return {"access_token": issue_action_token(b.student_id, "student"), "token_type": "bearer",
             "expires_in": settings.action_token_ttl_seconds, "student_id": b.student_id}

@@ -62,6 +62,8 @@ BIND_CODE_RE = re.compile(
 )
 UNBIND_RE = re.compile(r"^\s*(解绑|解除绑定|取消绑定)\s*$")
 BIND_HELP_RE = re.compile(r"^\s*(绑定|绑定学号|怎么绑定|如何绑定)\s*[?？]?\s*$")
+NOTICES_OFF_RE = re.compile(r"^\s*(关闭通知|取消通知|不要通知|退订通知|关闭提醒)\s*[。.!！]?\s*$")
+NOTICES_ON_RE = re.compile(r"^\s*(开启通知|打开通知|接收通知|开启提醒)\s*[。.!！]?\s*$")
 
 BIND_HOWTO = (
     "绑定方法：在电脑或手机浏览器登录北京理工大学就业信息网，打开“智能咨询”，点击“获取微信绑定码”，"
@@ -347,6 +349,8 @@ class WeChatInput(InputChannel):
             return UNAVAILABLE_TEXT
         if BIND_HELP_RE.match(text):
             return BIND_HOWTO
+        if NOTICES_OFF_RE.match(text) or NOTICES_ON_RE.match(text):  # issue 15 §1: WeChat notices on/off
+            return await self._set_notices(openid, bool(NOTICES_ON_RE.match(text)))
         fb = await self.feedback.reply(openid, text)
         if fb is not None:
             return fb
@@ -384,6 +388,16 @@ class WeChatInput(InputChannel):
             self._hinted.set(openid, True)
             reply += "\n\n" + UNBOUND_HINT
         return reply
+
+    async def _set_notices(self, openid: str, enabled: bool) -> str:
+        status, _ = await self._backend("POST", "/api/integration/wechat/notices",
+                                        {"openid": openid, "enabled": enabled})
+        if status == 200:
+            return ("已开启办理进度通知：审核结果、同步、档案寄出等进展会在微信里告诉你。发送“关闭通知”可关闭。"
+                    if enabled else "已关闭微信里的办理进度通知（登录网页“智能咨询”时仍会看到）。发送“开启通知”可重新开启。")
+        if status == 404:
+            return "您还未绑定学号，没有可以设置的通知。" + BIND_HOWTO
+        return UNAVAILABLE_TEXT
 
     async def _bind(self, openid: str, code: str) -> str:
         failures = self._bind_failures.get(openid, 0)

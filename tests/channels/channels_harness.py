@@ -128,13 +128,15 @@ class FakeActions:
 
 @dataclass
 class FakeWeChatAPI:
-    """The two WeChat server APIs the channel uses: /cgi-bin/token and /cgi-bin/message/custom/send."""
+    """The WeChat server APIs the channel and the notice workers use: /cgi-bin/token,
+    /cgi-bin/message/custom/send and /cgi-bin/message/template/send."""
 
     sent: list = field(default_factory=list)
     token_requests: list = field(default_factory=list)
     reject_next_send_with: int = 0
     fail_sends: bool = False  # the customer-service API refuses every send (e.g. outside the 48 h window)
     refused: list = field(default_factory=list)
+    templates: list = field(default_factory=list)  # template messages (notices outside the 48 h window)
 
     def start(self):
         fake = self
@@ -163,6 +165,12 @@ class FakeWeChatAPI:
                         return self._json(200, {"errcode": code, "errmsg": "access_token expired"})
                     fake.sent.append({"access_token": q.get("access_token"), **body})
                     return self._json(200, {"errcode": 0, "errmsg": "ok"})
+                if u.path == "/cgi-bin/message/template/send":
+                    body = self._body()
+                    if not body.get("template_id") or not body.get("touser"):
+                        return self._json(200, {"errcode": 40037, "errmsg": "invalid template_id"})
+                    fake.templates.append({"access_token": q.get("access_token"), **body})
+                    return self._json(200, {"errcode": 0, "errmsg": "ok", "msgid": len(fake.templates)})
                 self._json(404, {"errcode": 404})
 
         self.server = _Server(H)

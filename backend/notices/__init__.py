@@ -1,0 +1,474 @@
+"""Notices when a student's case moves (issue 15 §1), and their delivery to WeChat.
+
+- One notice per (student, event key): a database unique constraint, so two processes (or a retried request)
+  writing the same event leave one row. Notices caused by a state change (review decision, national
+  confirmation, archive shipped/delivered) are written in the same transaction as the change (`add`).
+- Events the calendar causes (synced to the national platform, the day mailing becomes possible) are found by
+  `sweep`, run by the worker every NOTICE_SWEEP_SECONDS (60); their keys carry the date, so each is noticed
+  once.
+- Deadline reminders: staff set a date and an audience; only the students it concerns get a notice.
+- The widget shows unread notices first at the next visit and marks them read (routers/notices.py).
+- Delivery to WeChat (bound students who did not turn WeChat notices off): a worker loop claims each notice
+  atomically (UPDATE ... WHERE wechat_claimed_at IS NULL), so several workers never send one twice. Inside the
+  48-hour window after the student's last message to the account: a customer-service message; otherwise a
+  template message with WECHAT_NOTICE_TEMPLATE_ID (none set: WeChat is skipped, the widget still has it).
+  The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
+  `python -m backend.notices`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+                        or_, select, update)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import categories as C
+from .. import clock
+from .. import models as M
+from ..db import Base, SessionLocal, read_session
+
+logger = logging.getLogger("backend.notices")
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _num(name: str, default: float) -> float:
+    try:
+        return float(_env(name) or default)
+    except ValueError:
+        return default
+
+
+# --- tables ------------------------------------------------------------------------------------------------
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("student_id", "event_key", name="uq_notices_student_event"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    event_key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # WeChat delivery: pending -> sent (via cs | template) | skipped (not bound, turned off, no template) | failed
+    wechat_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    wechat_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    wechat_claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    wechat_claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    wechat_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    wechat_next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    wechat_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class NoticeSetting(Base):
+    """A student's choice; no row = WeChat notices on."""
+    __tablename__ = "notice_settings"
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), primary_key=True)
+    wechat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WechatInbound(Base):
+    """The last time an openid wrote to the account (WeChat's 48-hour customer-service window)."""
+    __tablename__ = "wechat_inbound"
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Deadline(Base):
+    """A date staff set (e.g. destination changes close on X) and the students it concerns."""
+    __tablename__ = "notice_deadlines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    audience: Mapped[str] = mapped_column(String(40))
+    college_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(60))
+
+
+# --- writing notices ---------------------------------------------------------------------------------------
+def _insert(s: Session):
+    name = s.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(Notice)
+
+
+def add(s: Session, student_id: str, event_key: str, kind: str, title: str, body: str) -> bool:
+    """Write a notice in the caller's transaction; False when this event was noticed already."""
+    stmt = _insert(s).values(student_id=student_id, event_key=event_key[:120], kind=kind, title=title[:100],
+                             body=body, created_at=clock.now(), wechat_state="pending", wechat_attempts=0)
+    res = s.execute(stmt.on_conflict_do_nothing(index_elements=["student_id", "event_key"]))
+    return bool(res.rowcount)
+
+
+def cn_date(d: dt.date | str | None) -> str:
+    if not d:
+        return ""
+    if isinstance(d, str):
+        d = dt.date.fromisoformat(d)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+RECORD_NAMES = {"destination": "毕业去向登记", "archive": "户档信息登记"}
+
+
+def on_review(s: Session, kind: str, rec: Any) -> None:
+    """A counselor's or the school's decision on a record or change request (called before the commit)."""
+    name = C.CHANGE_KINDS.get(rec.kind, "变更申请") if kind == "change" else RECORD_NAMES.get(kind, kind)
+    state = rec.state
+    who = "学院" if state.startswith("college") else "学校"
+    if state.endswith("approved"):
+        title = f"{name}：{who}审核通过"
+        body = (f"你的{name}已通过{who}审核，等待学校审核。" if who == "学院" else
+                f"你的{name}已通过学校审核。" + ("修改已生效。" if kind == "change" else ""))
+    else:
+        title = f"{name}：{who}审核未通过"
+        body = (f"你的{name}未通过{who}审核，原因：{rec.rejection_reason or '未注明'}。"
+                f"请按原因在学校平台修改后再次提交。")
+    add(s, rec.student_id, f"review:{kind}:{rec.id}:{rec.version}:{state}", "review", title, body)
+
+
+def on_national_confirmed(s: Session, st: M.Student, eligible_from: str | None) -> None:
+    extra = f"确认一个工作日后（{cn_date(eligible_from)}起）可以申请档案邮寄。" if eligible_from else ""
+    add(s, st.id, f"national:{st.national_confirmed_on}", "national", "国家平台确认已记录",
+        f"已记录你于{cn_date(st.national_confirmed_on)}在国家平台确认毕业去向。{extra}")
+
+
+def on_shipped(s: Session, m: M.MailingRequest) -> None:
+    add(s, m.student_id, f"mailing:{m.id}:shipped", "shipped", "档案已寄出",
+        f"你的档案已寄出，EMS单号 {m.ems_no}，可在中国邮政EMS官网查询物流。")
+
+
+def on_delivered(s: Session, m: M.MailingRequest) -> None:
+    add(s, m.student_id, f"mailing:{m.id}:delivered", "delivered", "档案已送达",
+        f"你的档案已送达（EMS单号 {m.ems_no}）。如有疑问请联系学院就业工作负责老师。")
+
+
+# --- events the calendar causes ----------------------------------------------------------------------------
+def due_computed(s: Session) -> list[tuple[str, str, str, str, str]]:
+    """(student, event key, kind, title, body) of every sync that happened and every first day mailing is
+    possible, as of today."""
+    from .. import services as S  # services imports this module
+
+    out = []
+    both = (select(M.Student).join(M.Destination, M.Destination.student_id == M.Student.id)
+            .join(M.Archive, M.Archive.student_id == M.Student.id)
+            .where(M.Destination.state == "school_approved", M.Archive.state == "school_approved"))
+    for st in s.scalars(both):
+        sync = S.sync_info(st, S.get_destination(s, st.id), S.get_archive(s, st.id))
+        if sync["synced"]:
+            out.append((st.id, f"sync:{sync['sync_date']}", "synced", "已同步到国家平台",
+                        f"你的毕业去向和户档信息已于{cn_date(sync['sync_date'])}同步到国家平台。"
+                        "请登录国家平台确认毕业去向信息（信息有误请在学校平台修改）。"))
+        el = S.eligibility(s, st)
+        if el["eligible"] and el["eligible_from"]:
+            out.append((st.id, f"mailing_open:{el['eligible_from']}", "mailing_open", "可以申请档案邮寄了",
+                        f"从{cn_date(el['eligible_from'])}起你可以申请档案邮寄了：在“智能咨询”里说“申请档案邮寄”，"
+                        "或在学校平台“档案邮寄申请”里提交。"))
+    return out
+
+
+def sweep() -> int:
+    """Write the computed notices not written yet (read first: no write transaction when nothing is new)."""
+    with read_session() as r:
+        due = due_computed(r)
+        have = set(r.execute(select(Notice.student_id, Notice.event_key).where(
+            Notice.kind.in_(["synced", "mailing_open"]))).all())
+    new = [d for d in due if (d[0], d[1]) not in have]
+    if not new:
+        return 0
+    with SessionLocal() as s:
+        made = sum(add(s, *d) for d in new)  # another worker may have written some: the constraint keeps one
+        s.commit()
+    return made
+
+
+# --- deadline reminders --------------------------------------------------------------------------------------
+AUDIENCES = {
+    "destination_open": "毕业去向登记未完成学校审核的学生",
+    "archive_open": "户档信息登记未完成学校审核的学生",
+    "mailing_not_requested": "还没有申请档案邮寄的学生",
+    "all": "全部学生",
+}
+
+
+def concerned(s: Session, audience: str, college_code: str | None) -> list[str]:
+    q = select(M.Student.id)
+    if college_code:
+        q = q.where(M.Student.college_code == college_code)
+    if audience == "destination_open":
+        done = select(M.Destination.student_id).where(M.Destination.state == "school_approved")
+        q = q.where(M.Student.id.not_in(done))
+    elif audience == "archive_open":
+        done = select(M.Archive.student_id).where(M.Archive.state == "school_approved")
+        q = q.where(M.Student.id.not_in(done))
+    elif audience == "mailing_not_requested":
+        asked = select(M.MailingRequest.student_id).where(M.MailingRequest.active_key.is_not(None))
+        q = q.where(M.Student.id.not_in(asked))
+    return list(s.scalars(q.order_by(M.Student.id)))
+
+
+def add_deadline(s: Session, actor_id: str, title: str, due_on: dt.date, audience: str,
+                 college_code: str | None) -> dict:
+    d = Deadline(title=title, due_on=due_on, audience=audience, college_code=college_code,
+                 created_at=clock.now(), created_by=actor_id)
+    s.add(d)
+    s.flush()
+    ids = concerned(s, audience, college_code)
+    for sid in ids:
+        add(s, sid, f"deadline:{d.id}", "deadline", f"截止提醒：{title}"[:100],
+            f"{title}，截止日期：{cn_date(due_on)}。请在截止日期前完成。")
+    return {"id": d.id, "title": title, "due_on": due_on.isoformat(), "audience": audience,
+            "college_code": college_code, "students": len(ids)}
+
+
+# --- what the student sees ---------------------------------------------------------------------------------
+def view(n: Notice) -> dict:
+    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body,
+            "created_at": n.created_at.isoformat() if n.created_at else None, "read": n.read_at is not None}
+
+
+def list_for(s: Session, student_id: str, limit: int = 20) -> dict:
+    rows = list(s.scalars(select(Notice).where(Notice.student_id == student_id)
+                          .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc())
+                          .limit(limit)))
+    unread = s.scalar(select(Notice.id).where(Notice.student_id == student_id, Notice.read_at.is_(None))
+                      .limit(1)) is not None
+    return {"notices": [view(n) for n in rows], "has_unread": unread, "wechat": wechat_setting(s, student_id)}
+
+
+def mark_read(s: Session, student_id: str, ids: list[int]) -> int:
+    """Only the student's own notices (the id comes from the token, never from the body)."""
+    res = s.execute(update(Notice).where(Notice.student_id == student_id, Notice.id.in_(ids),
+                                         Notice.read_at.is_(None)).values(read_at=clock.now()))
+    s.commit()
+    return res.rowcount or 0
+
+
+def wechat_setting(s: Session, student_id: str) -> dict:
+    row = s.get(NoticeSetting, student_id)
+    bound = s.scalar(select(M.WechatBinding.openid).where(M.WechatBinding.student_id == student_id)) is not None
+    return {"enabled": True if row is None else row.wechat_enabled, "bound": bound}
+
+
+def set_wechat(s: Session, student_id: str, enabled: bool) -> dict:
+    row = s.get(NoticeSetting, student_id, with_for_update=True)
+    if row is None:
+        s.add(NoticeSetting(student_id=student_id, wechat_enabled=enabled, updated_at=clock.now()))
+    else:
+        row.wechat_enabled, row.updated_at = enabled, clock.now()
+    s.flush()
+    return wechat_setting(s, student_id)
+
+
+def touch_inbound(s: Session, openid: str) -> None:
+    """Record that the openid just wrote to the account (called by the WeChat integration routes)."""
+    now = clock.now()
+    row = s.get(WechatInbound, openid)
+    if row is None:
+        s.add(WechatInbound(openid=openid, at=now))
+    else:
+        row.at = now
+
+
+# --- delivery to WeChat ------------------------------------------------------------------------------------
+WINDOW = dt.timedelta(hours=48)
+WINDOW_MARGIN = dt.timedelta(minutes=10)  # clocks differ a little: better a template than a refused message
+OUT_OF_WINDOW = {45015, 45047}  # response out of time limit / too many customer-service messages
+TOKEN_EXPIRED = {40001, 40014, 42001}
+MAX_ATTEMPTS = 5
+
+
+def _aware(v: dt.datetime) -> dt.datetime:
+    """SQLite hands back the wall time clock.now() wrote, without its zone (Asia/Shanghai)."""
+    return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
+
+
+class WechatApi:
+    """The two send APIs (customer-service and template messages) with an access token of the account."""
+
+    def __init__(self) -> None:
+        self.base = (_env("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/")
+        self.appid, self.secret = _env("WECHAT_APPID"), _env("WECHAT_APPSECRET")
+        self.template_id = _env("WECHAT_NOTICE_TEMPLATE_ID")
+        self.page_url = _env("WECHAT_NOTICE_URL")
+        self.http = httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0), trust_env=False)
+        self._token: tuple[str, float] | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.appid and self.secret)
+
+    def token(self, refresh: bool = False) -> str | None:
+        if not refresh and self._token and self._token[1] > time.monotonic():
+            return self._token[0]
+        try:
+            data = self.http.get(self.base + "/cgi-bin/token", params={
+                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret}).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        tok = data.get("access_token") if isinstance(data, dict) else None
+        if not tok:
+            logger.warning("notices: no WeChat access token: %s", data)
+            return None
+        self._token = (tok, time.monotonic() + max(60, int(data.get("expires_in") or 7200) - 300))
+        return tok
+
+    def _post(self, path: str, body: dict) -> int:
+        """WeChat's errcode (0 = sent); -1 when WeChat could not be reached."""
+        for attempt in range(2):
+            tok = self.token(refresh=attempt > 0)
+            if not tok:
+                return -1
+            try:
+                data = self.http.post(self.base + path, params={"access_token": tok}, json=body).json()
+            except (httpx.HTTPError, ValueError):
+                return -1
+            code = int(data.get("errcode", 0)) if isinstance(data, dict) else -1
+            if code in TOKEN_EXPIRED and attempt == 0:
+                continue
+            return code
+        return -1
+
+    def send_text(self, openid: str, text: str) -> int:
+        return self._post("/cgi-bin/message/custom/send",
+                          {"touser": openid, "msgtype": "text", "text": {"content": text}})
+
+    def send_template(self, openid: str, n: Notice) -> int:
+        body: dict[str, Any] = {"touser": openid, "template_id": self.template_id, "data": {
+            "first": {"value": n.title}, "keyword1": {"value": n.title},
+            "keyword2": {"value": cn_date(_aware(n.created_at).astimezone(clock.TZ).date())},
+            "remark": {"value": n.body[:200]}}}
+        if self.page_url:
+            body["url"] = self.page_url
+        return self._post("/cgi-bin/message/template/send", body)
+
+
+def notice_text(n: Notice) -> str:
+    return f"【{n.title}】{n.body}\n（发送“关闭通知”可不再在微信接收办理进度通知。）"
+
+
+class Worker:
+    def __init__(self, name: str | None = None, api: WechatApi | None = None) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.api = api or WechatApi()
+
+    def claim(self, s: Session, notice_id: int) -> bool:
+        """Atomic: exactly one worker's UPDATE matches the unclaimed row."""
+        res = s.execute(update(Notice).where(Notice.id == notice_id, Notice.wechat_claimed_at.is_(None))
+                        .values(wechat_claimed_at=clock.now(), wechat_claimed_by=self.name))
+        s.commit()
+        return res.rowcount == 1
+
+    def deliver_pending(self, batch: int = 50) -> int:
+        """Send what is due; returns how many notices this worker handled."""
+        now = clock.now()
+        with read_session() as r:
+            ids = list(r.scalars(select(Notice.id).where(
+                Notice.wechat_state == "pending", Notice.wechat_claimed_at.is_(None),
+                or_(Notice.wechat_next_at.is_(None), Notice.wechat_next_at <= now))
+                .order_by(Notice.id).limit(batch)))
+        if not ids:
+            return 0
+        with SessionLocal() as s:
+            done = 0
+            for nid in ids:
+                if self.claim(s, nid):
+                    self._deliver(s, nid)
+                    done += 1
+            return done
+
+    def _finish(self, s: Session, n: Notice, state: str, via: str | None = None, error: str | None = None) -> None:
+        n.wechat_state, n.wechat_via, n.wechat_error = state, via, error
+        s.commit()
+
+    def _deliver(self, s: Session, nid: int) -> None:
+        n = s.get(Notice, nid, populate_existing=True)
+        binding = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == n.student_id))
+        if binding is None:
+            return self._finish(s, n, "skipped", error="not_bound")
+        if not wechat_setting(s, n.student_id)["enabled"]:
+            return self._finish(s, n, "skipped", error="turned_off")
+        if not self.api.configured:
+            return self._finish(s, n, "skipped", error="wechat_not_configured")
+        inbound = s.get(WechatInbound, binding.openid)
+        s.commit()  # no transaction (no SQLite write lock) while WeChat is called
+        in_window = inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
+        code = None
+        if in_window:
+            code = self.api.send_text(binding.openid, notice_text(n))
+            if code == 0:
+                return self._finish(s, n, "sent", "cs")
+        if code is None or code in OUT_OF_WINDOW:
+            if not self.api.template_id:
+                return self._finish(s, n, "skipped", error="outside_window_no_template")
+            code = self.api.send_template(binding.openid, n)
+            if code == 0:
+                return self._finish(s, n, "sent", "template")
+        # refused or unreachable: release the claim and try again later (at most MAX_ATTEMPTS times)
+        n.wechat_attempts += 1
+        if n.wechat_attempts >= MAX_ATTEMPTS or code in (43004, 40003):  # unsubscribed / invalid openid
+            return self._finish(s, n, "failed", error=f"errcode {code}")
+        n.wechat_claimed_at, n.wechat_claimed_by = None, None
+        n.wechat_next_at = clock.now() + dt.timedelta(seconds=30 * 2 ** n.wechat_attempts)
+        n.wechat_error = f"errcode {code}"
+        s.commit()
+
+    def run(self, stop: threading.Event) -> None:
+        poll = _num("NOTICE_POLL_SECONDS", 2.0)
+        every = _num("NOTICE_SWEEP_SECONDS", 60.0)
+        last_sweep = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_sweep >= every:
+                    last_sweep = time.monotonic()
+                    sweep()
+                self.deliver_pending()
+            except Exception:  # the database is restarting, ...: log and go on
+                logger.exception("notices: worker round failed")
+            stop.wait(poll)
+
+
+_thread: tuple[threading.Thread, threading.Event] | None = None
+
+
+def start_background() -> None:
+    """Start the worker thread in this process unless NOTICE_WORKER=0."""
+    global _thread
+    if _env("NOTICE_WORKER", "1").lower() in {"0", "false", "no", "off"} or _thread is not None:
+        return
+    stop = threading.Event()
+    t = threading.Thread(target=Worker().run, args=(stop,), name="notices", daemon=True)
+    t.start()
+    _thread = (t, stop)
+
+
+def stop_background() -> None:
+    global _thread
+    if _thread is not None:
+        _thread[1].set()
+        _thread[0].join(timeout=10)
+        _thread = None
+
+
+def main() -> None:
+    """`python -m backend.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s notices %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Worker().run(stop)

@@ -1,0 +1,233 @@
+"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off), two
+`python -m backend.notices` workers racing, the real WeChat channel in a real `rasa run` (binding, 关闭通知/开启通知,
+the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL is set."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from scripts.system import VENV_PY
+from tests.backend.helpers import _postgres_db
+from tests.channels.channels_harness import ChannelStack, signed_query, text_xml
+
+pytestmark = pytest.mark.slow
+TEMPLATE_ID = "TPL-notice-test"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def ns(request, tmp_path_factory):
+    drop = None
+    tmp = tmp_path_factory.mktemp(f"notices-{request.param}")
+    if request.param == "postgres":
+        base = os.environ.get("TEST_POSTGRES_URL")
+        if not base:
+            if os.environ.get("REQUIRE_POSTGRES") == "1":
+                pytest.fail("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
+            pytest.skip("TEST_POSTGRES_URL not set (PostgreSQL runs in CI)")
+        url, drop = _postgres_db(base)
+    today_file = tmp / "today.txt"
+    today_file.write_text("")
+    s = ChannelStack(tmp, extra_env={
+        "NOTICE_WORKER": "0",  # only the two worker processes below deliver
+        "NOTICE_POLL_SECONDS": "0.2", "NOTICE_SWEEP_SECONDS": "0.5",
+        "WECHAT_NOTICE_TEMPLATE_ID": TEMPLATE_ID, "TODAY_FILE": str(today_file)})
+    if request.param == "postgres":
+        s.system.database_url = url
+    s.today_file = today_file
+    s.db = create_engine(s.system.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        s.start()
+        for name in ("notices-a", "notices-b"):
+            s.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+        yield s
+    finally:
+        s.stop()
+        s.db.dispose()
+        if drop:
+            drop()
+
+
+def api(ns, token=None) -> httpx.Client:
+    return httpx.Client(base_url=ns.backend_url, trust_env=False, timeout=15,
+                        headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def staff(ns, staff_id: str) -> httpx.Client:
+    r = httpx.post(f"{ns.backend_url}/api/auth/dev-login", json={"staff_id": staff_id}, trust_env=False)
+    return api(ns, r.json()["access_token"])
+
+
+def wechat(ns, openid: str, content: str) -> str:
+    r = httpx.post(ns.wechat, params=signed_query(ns.wechat_token), content=text_xml(openid, content).encode(),
+                   timeout=15)
+    assert r.status_code == 200, r.text
+    import xml.etree.ElementTree as ET
+    return ET.fromstring(r.text).findtext("Content")
+
+
+def bind(ns, sid: str) -> tuple[str, httpx.Client]:
+    me = api(ns, ns.login(sid))
+    code = me.post("/api/me/wechat/bind-code").json()["code"]
+    oid = "o" + uuid.uuid4().hex[:27]
+    assert "绑定成功" in wechat(ns, oid, code)
+    return oid, me
+
+
+def messages_to(ns, oid: str) -> list[str]:
+    """Every notice that reached the openid: customer-service texts and template messages."""
+    out = [m["text"]["content"] for m in ns.wechat_api.sent if m.get("touser") == oid]
+    out += ["template:" + m["template_id"] + ":" + m["data"]["remark"]["value"]
+            for m in ns.wechat_api.templates if m.get("touser") == oid]
+    return out
+
+
+def wait_for(ns, oid: str, word: str, timeout: float = 20) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = [m for m in messages_to(ns, oid) if word in m]
+        if got:
+            time.sleep(1.0)  # both workers poll several times more: a second copy would show up now
+            return [m for m in messages_to(ns, oid) if word in m]
+        time.sleep(0.1)
+    raise AssertionError(f"no notice with {word!r} to {oid}: {messages_to(ns, oid)}")
+
+
+def rows(ns, sql: str, **params) -> list:
+    with ns.db.connect() as c:
+        return list(c.execute(text(sql), params))
+
+
+def review(ns, who: str, sid: str, approve: bool, reason: str | None = None, version: int | None = None):
+    st = api(ns, ns.login(sid)).get("/api/me/destination").json()
+    c = staff(ns, who)
+    rec = c.get(f"/api/staff/records/destination/{st['id']}").json()
+    return c.post(f"/api/staff/records/destination/{st['id']}/review",
+                  json={"approve": approve, "reason": reason, "version": version or rec["version"]})
+
+
+def test_review_decisions_reach_wechat_once_and_the_widget_api(ns):
+    oid, me = bind(ns, "2025000002")  # submitted, waiting for the college
+    # a refused change leaves no notice (the notice is written in the state change's transaction)
+    r = review(ns, "counselor-computer", "2025000002", True, version=999)
+    assert r.status_code == 409 and r.json()["code"] == "stale_version"
+    assert me.get("/api/me/notices").json()["notices"] == []
+
+    assert review(ns, "counselor-computer", "2025000002", True).status_code == 200
+    assert len(wait_for(ns, oid, "已通过学院审核")) == 1
+    r = review(ns, "school-admin", "2025000002", False, reason="单位名称与就业协议不一致")
+    assert r.status_code == 200, r.text
+    got = wait_for(ns, oid, "未通过学校审核")
+    assert len(got) == 1 and "原因：单位名称与就业协议不一致" in got[0] and got[0].startswith("【")
+    assert all("template:" not in m for m in messages_to(ns, oid))  # inside the 48 h window: customer service
+
+    body = me.get("/api/me/notices").json()
+    titles = [n["title"] for n in body["notices"]]
+    assert titles == ["毕业去向登记：学校审核未通过", "毕业去向登记：学院审核通过"]  # newest first
+    assert body["has_unread"] and not any(n["read"] for n in body["notices"])
+    ids = [n["id"] for n in body["notices"]]
+
+    # another student cannot mark them read (the student comes from the token only); no token: 401
+    other = api(ns, ns.login("2025000004"))
+    assert other.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 0}
+    assert api(ns).post("/api/me/notices/read", json={"ids": ids}).status_code == 401
+    assert all(not n["read"] for n in me.get("/api/me/notices").json()["notices"])
+    for bad in ({"ids": []}, {"ids": ["x"]}, {"ids": ids, "student_id": "2025000004"}):
+        r = me.post("/api/me/notices/read", json=bad)
+        assert r.status_code == 422 and r.json()["code"] and r.json()["message"], r.text
+    assert me.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 2}
+    after = me.get("/api/me/notices").json()
+    assert not after["has_unread"] and all(n["read"] for n in after["notices"])
+
+
+def test_the_day_mailing_becomes_possible_is_noticed_once(ns):
+    oid, me = bind(ns, "2025000007")  # confirmed today: mailing possible from the next working day
+    frm = me.get("/api/me/status").json()["mailing"]["eligible_from"]
+    pinned = ns.today_file.read_text().strip() or dt.date.today().isoformat()
+    ns.today_file.write_text(max(frm, pinned))
+    got = wait_for(ns, oid, "可以申请档案邮寄")
+    assert len(got) == 1
+    time.sleep(1.5)  # several sweeps by both workers
+    assert rows(ns, "select count(*) from notices where student_id='2025000007' and kind='mailing_open'") == [(1,)]
+    assert len([m for m in messages_to(ns, oid) if "可以申请档案邮寄" in m]) == 1
+
+
+def test_notices_off_by_chat_command_and_template_outside_the_window(ns):
+    oid, me = bind(ns, "2025000005")  # confirmed on the national platform: may request mailing
+    assert "已关闭" in wechat(ns, oid, "关闭通知")
+    assert me.get("/api/me/notices").json()["wechat"] == {"enabled": False, "bound": True}
+    r = me.post("/api/me/mailing", headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 201, r.text
+    mid = r.json()["request"]["id"]
+    school = staff(ns, "school-admin")
+    assert school.post(f"/api/staff/mailing/{mid}/ship", json={"ems_no": "1151234567890"}).status_code == 200
+    deadline = time.monotonic() + 20
+    while not rows(ns, "select 1 from notices where student_id='2025000005' and kind='shipped' "
+                       "and wechat_state='skipped'") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rows(ns, "select wechat_error from notices where student_id='2025000005' and kind='shipped'") == [
+        ("turned_off",)]
+    assert not [m for m in messages_to(ns, oid) if "寄出" in m]
+    assert "档案已寄出" in [n["title"] for n in me.get("/api/me/notices").json()["notices"]]  # the widget has it
+
+    assert "已开启" in wechat(ns, oid, "开启通知")
+    # three days later the student has not written: outside the 48-hour window, a template message
+    pinned = ns.today_file.read_text().strip() or dt.date.today().isoformat()
+    ns.today_file.write_text(max(pinned, (dt.date.today() + dt.timedelta(days=3)).isoformat()))
+    assert school.post(f"/api/staff/mailing/{mid}/deliver").status_code == 200
+    got = wait_for(ns, oid, "档案已送达")
+    assert got == [f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。如有疑问请联系学院就业工作负责老师。"]
+
+
+def test_unbound_openid_cannot_change_notices(ns):
+    reply = wechat(ns, "o" + uuid.uuid4().hex[:27], "关闭通知")
+    assert "未绑定" in reply
+    r = httpx.post(f"{ns.backend_url}/api/integration/wechat/notices", json={"openid": "x", "enabled": False},
+                   trust_env=False)
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
+
+
+def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
+    school, counselor = staff(ns, "school-admin"), staff(ns, "counselor-physics")
+    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    r = counselor.post("/api/staff/notices/deadlines", json={
+        "title": "毕业去向修改截止", "due_on": due, "audience": "all", "college_code": "computer"})
+    assert r.status_code == 403 and r.json()["code"]
+    r = school.post("/api/staff/notices/deadlines", json={
+        "title": "毕业去向修改截止", "due_on": "2000-01-01", "audience": "all"})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "due_on"
+    r = school.post("/api/staff/notices/deadlines", json={"title": "x", "due_on": due, "audience": "everyone"})
+    assert r.status_code == 422 and r.json()["code"]
+
+    # only the computer college's students whose destination is not through the school review: 2025000002
+    r = school.post("/api/staff/notices/deadlines", json={
+        "title": "计算机学院毕业去向登记截止", "due_on": due, "audience": "destination_open", "college_code": "computer"})
+    assert r.status_code == 201 and r.json()["students"] == 1, r.text
+    concerned = [sid for (sid,) in rows(ns, "select student_id from notices where kind='deadline'")]
+    assert concerned == ["2025000002"]
+
+    # many notices at once, two workers racing: each goes out exactly once
+    bound = dict(rows(ns, "select student_id, openid from wechat_bindings"))
+    for i in range(8):
+        r = school.post("/api/staff/notices/deadlines", json={
+            "title": f"第{i}批材料提交截止", "due_on": due, "audience": "all"})
+        assert r.status_code == 201 and r.json()["students"] >= 7
+    deadline = time.monotonic() + 30
+    while rows(ns, "select 1 from notices where wechat_state='pending'") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    for sid, oid in bound.items():
+        texts = [m for m in messages_to(ns, oid) if "材料提交截止" in m]
+        counts = Counter(texts)
+        assert len(counts) == 8 and set(counts.values()) == {1}, (sid, counts)
+    sent = rows(ns, "select wechat_state, count(*) from notices where kind='deadline' group by wechat_state")
+    assert dict(sent).get("pending", 0) == 0
+    workers = {w for (w,) in rows(ns, "select distinct wechat_claimed_by from notices where wechat_claimed_by "
+                                      "is not null")}
+    assert len(workers) >= 1
