@@ -140,6 +140,17 @@ def _dict(v: Any) -> dict:
     return v if isinstance(v, dict) else {}
 
 
+def snapshot(s: Session, since: int | None = None) -> dict:
+    """All answers for Rasa's copy (bot/nlg.py): {revision, changed, responses, sources}. The revision is the newest
+    answer version's id, so it moves with every edit, rollback, new answer and domain import."""
+    rev = s.scalar(select(func.max(M.AnswerVersion.id))) or 0
+    if since is not None and since == rev:
+        return {"revision": rev, "changed": False}
+    rows = s.execute(select(M.Answer.key, M.Answer.variations, M.Answer.source)).all()
+    return {"revision": rev, "changed": True, "source_prefix": SOURCE_PREFIX,
+            "responses": {k: v for k, v, _ in rows}, "sources": {k: src for k, _, src in rows if src}}
+
+
 def render(body: Any) -> dict:
     """Rasa's NLG request -> the message. 404 for a response the database does not know (Rasa's NLG class then
     answers from the domain)."""

@@ -81,6 +81,14 @@ async def nlg(request: Request) -> dict:
     return A.render(body)
 
 
+@router.get("/api/nlg/responses", tags=["answers"])
+def nlg_responses(since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
+                  s: Session = Depends(get_session)) -> dict:
+    """Every answer's current variations and source for the Rasa process's copy (bot/nlg.py polls this twice a
+    second, off the students' turns); `changed: false` when `since` is still the current revision."""
+    return A.snapshot(s, since)
+
+
 @router.get("/api/staff/login-options")
 def login_options() -> dict:
     """How staff sign in on the staff pages: the demo login (demo mode) and/or the university SSO."""

@@ -1,6 +1,7 @@
-"""Cost of the NLG endpoint per FAQ turn (issue 14 §1): the whole system (backend, actions, `rasa run`), one client,
-FAQ turns through the REST channel, with bot/endpoints.yml (answers from the backend) and with the same file minus
-its `nlg:` section (answers from the domain). Alternates the two in blocks so machine noise hits both.
+"""Cost of issue 14 per FAQ turn: the whole system (backend, actions, `rasa run`), one client, FAQ turns through
+the REST channel, with bot/endpoints.yml as shipped ("on": answers from the backend via bot/nlg.py, turns to the
+turn log), without its `event_broker:` section ("nlg only") and without both ("off": answers from the domain, no
+turn log). The three systems run side by side and take turns, so machine noise hits all alike.
 
     .venv/bin/python tests/staff/nlg_cost.py [--turns 200]
 """
@@ -24,26 +25,16 @@ FAQ = ["学校平台怎么登录", "两级审核通过后多久同步到国家�
        "毕业去向登记有几步", "审核没通过怎么办", "档案邮寄申请怎么操作", "户档信息登记要填什么"]
 
 
-def run(endpoints: Path, turns: int, tmp: Path) -> list[float]:
-    s = System(database_url=f"sqlite:///{tmp / ('app-' + endpoints.stem + '.db')}", log_dir=tmp / "log")
-    try:
-        s.prepare_database()
-        s.start_backend()
-        s.start_actions()
-        s._spawn("rasa", s.rasa_args(latest_model(), endpoints=str(endpoints)))
-        s.wait_rasa()
-        for i in range(20):  # warm-up
-            say(s.rest_webhook, "warm", FAQ[i % len(FAQ)])
-        out = []
-        sender = f"cost-{uuid.uuid4().hex[:6]}"
-        for i in range(turns):
-            t0 = time.perf_counter()
-            reply = say(s.rest_webhook, f"{sender}-{i // 10}", FAQ[i % len(FAQ)])
-            out.append((time.perf_counter() - t0) * 1000)
-            assert reply and reply[0].get("text"), reply
-        return out
-    finally:
-        s.stop()
+def start(endpoints: Path, tmp: Path) -> System:
+    s = System(database_url=f"sqlite:///{tmp / ('app-' + endpoints.stem + '.db')}", log_dir=tmp / ("log-" + endpoints.stem))
+    s.prepare_database()
+    s.start_backend()
+    s.start_actions()
+    s._spawn("rasa", s.rasa_args(latest_model(), endpoints=str(endpoints)))
+    s.wait_rasa()
+    for i in range(20):  # warm-up
+        say(s.rest_webhook, "warm", FAQ[i % len(FAQ)])
+    return s
 
 
 def main() -> None:
@@ -53,16 +44,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         on = ROOT / "bot" / "endpoints.yml"
+        text = on.read_text(encoding="utf-8")
+        nlg_only = tmp / "endpoints-nlg-only.yml"
+        nlg_only.write_text(re.sub(r"(?ms)^event_broker:.*?(?=^\S|\Z)", "", text), encoding="utf-8")
         off = tmp / "endpoints-off.yml"
-        off.write_text(re.sub(r"(?ms)^nlg:.*?(?=^\S|\Z)", "", on.read_text(encoding="utf-8")), encoding="utf-8")
-        assert "nlg:" not in off.read_text()
-        res = {"on": [], "off": []}
-        for block in range(2):
-            for name, ep in (("off", off), ("on", on)):
-                res[name] += run(ep, args.turns // 2, tmp)
+        off.write_text(re.sub(r"(?ms)^nlg:.*?(?=^\S|\Z)", "", nlg_only.read_text(encoding="utf-8")), encoding="utf-8")
+        assert "nlg:" not in off.read_text() and "event_broker:" not in nlg_only.read_text()
+        variants = {"off": off, "nlg only": nlg_only, "on": on}
+        systems = {}
+        try:
+            for name, ep in variants.items():
+                systems[name] = start(ep, tmp)
+            # one turn per variant per round, in a rotating order: machine noise hits all variants alike
+            res = {name: [] for name in variants}
+            names = list(variants)
+            sender = f"cost-{uuid.uuid4().hex[:6]}"
+            for i in range(args.turns):
+                for name in names[i % 3:] + names[:i % 3]:
+                    t0 = time.perf_counter()
+                    reply = say(systems[name].rest_webhook, f"{sender}-{i // 10}", FAQ[i % len(FAQ)])
+                    res[name].append((time.perf_counter() - t0) * 1000)
+                    assert reply and reply[0].get("text"), reply
+        finally:
+            for s in systems.values():
+                s.stop()
         for name, xs in res.items():
             xs.sort()
-            print(f"NLG endpoint {name:3}: {len(xs)} FAQ turns, p50 {statistics.median(xs):.1f} ms, "
+            print(f"{name:8}: {len(xs)} FAQ turns, p50 {statistics.median(xs):.1f} ms, "
                   f"p95 {xs[int(len(xs) * .95) - 1]:.1f} ms, mean {statistics.fmean(xs):.1f} ms")
 
 

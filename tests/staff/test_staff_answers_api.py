@@ -238,3 +238,22 @@ def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff
     assert oos["history"][0]["note"] == "领域文件已更新" and oos["updated_by"] == "domain"
     assert current(srv, edited)["variations"][0]["text"] == texts[0]
     assert ok(nlg(srv, edited))["text"] == texts[0]
+
+
+def test_answers_snapshot_for_rasas_copy_moves_with_every_edit(srv):
+    """GET /api/nlg/responses: what bot/nlg.py copies (polled off the students' turns)."""
+    snap = ok(srv.client().get("/api/nlg/responses"))
+    rev = snap["revision"]
+    assert snap["changed"] is True and snap["source_prefix"] == "依据："
+    assert snap["responses"]["utter_greet"][0]["buttons"] and snap["sources"]["utter_faq/login"].startswith("《")
+    assert ok(srv.client().get("/api/nlg/responses", params={"since": rev})) == {"revision": rev, "changed": False}
+    key = "utter_faq/postal_code"
+    cur = current(srv, key)
+    ok(edit(srv, key, ["邮政编码按档案接收地址填写（测试修改）。"]))
+    snap2 = ok(srv.client().get("/api/nlg/responses", params={"since": rev}))
+    assert snap2["changed"] is True and snap2["revision"] > rev
+    assert snap2["responses"][key][0]["text"] == "邮政编码按档案接收地址填写（测试修改）。"
+    with srv.staff("school-admin") as c:
+        ok(c.post(f"/api/staff/answers/{key}/rollback", json={"version": cur["version"],
+                                                            "base_version": cur["version"] + 1}))
+    err(srv.client().get("/api/nlg/responses", params={"since": -1}), 422, "validation_error")
