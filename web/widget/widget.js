@@ -322,6 +322,83 @@
     return box;
   }
 
+  // --- notices (issue 15 §1): at a visit, the student's unread notices first, marked read once shown --------
+  var NT = { region: "新通知", more: "条新通知", wechat: "在微信里接收办理进度通知", unbound: "绑定微信后可在微信里接收通知",
+    saveFailed: "设置没有保存成功，请稍后再试。" };
+  var noticeBox = null;
+  function studentToken() {
+    var t = validToken(), c = t && claims(t);
+    return c && (c.role || "student") === "student" ? t : "";
+  }
+  function backendCall(method, path, token, body) {
+    return fetch(cfg.backendUrl + path, {
+      method: method,
+      headers: Object.assign({ Authorization: "Bearer " + token }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (r) {
+      if (!r.ok) throw new Error("http " + r.status);
+      return r.json();
+    });
+  }
+  function wechatSetting(token, setting) {
+    var wrap = el("div", { className: "zz-nt-setting" });
+    if (!setting || !setting.bound) {
+      wrap.appendChild(el("span", { text: NT.unbound }));
+      return wrap;
+    }
+    var box = el("input", { type: "checkbox", id: "zz-nt-wechat" });
+    box.checked = !!setting.enabled;
+    var status = el("span", { className: "zz-nt-status", role: "status" });
+    box.addEventListener("change", function () {
+      var want = box.checked;
+      box.disabled = true;
+      backendCall("PUT", "/api/me/notices/settings", token, { wechat_enabled: want }).then(function (out) {
+        box.checked = !!out.enabled;
+        status.textContent = out.enabled ? "已开启" : "已关闭";
+      }, function () {
+        box.checked = !want;
+        status.textContent = NT.saveFailed;
+      }).then(function () { box.disabled = false; });
+    });
+    wrap.appendChild(box);
+    wrap.appendChild(el("label", { "for": "zz-nt-wechat", text: NT.wechat }));
+    wrap.appendChild(status);
+    return wrap;
+  }
+  function showNotices() {
+    if (noticeBox) { noticeBox.remove(); noticeBox = null; }
+    var token = studentToken();
+    if (!token || !window.fetch) return Promise.resolve(0);
+    return backendCall("GET", "/api/me/notices", token).then(function (body) {
+      var unread = (body.notices || []).filter(function (n) { return !n.read; });
+      if (!unread.length && !(body.wechat && body.wechat.bound)) return 0;
+      var box = el("section", { className: "zz-notices", "aria-labelledby": "zz-nt-h" });
+      var h = el("h2", { id: "zz-nt-h", className: "zz-nt-h",
+        text: unread.length ? NT.region + "（" + unread.length + "）" : "通知设置" });
+      box.appendChild(h);
+      if (unread.length) {
+        var ul = el("ul", { className: "zz-nt-list" });
+        unread.forEach(function (n) {
+          var when = String(n.created_at || "").slice(0, 10);
+          ul.appendChild(el("li", { className: "zz-nt-item" }, [
+            el("strong", { className: "zz-nt-title", text: String(n.title || "") }),
+            el("span", { className: "zz-nt-date", text: when }),
+            el("p", { className: "zz-nt-body" }, [richText(String(n.body || ""))]),
+          ]));
+        });
+        box.appendChild(ul);
+      }
+      box.appendChild(wechatSetting(token, body.wechat));
+      noticeBox = box;
+      log.insertBefore(box, log.firstChild);  // unread notices first, above the conversation
+      log.scrollTop = 0;
+      if (!unread.length) return 0;
+      // shown: mark them read (the student comes from the token on the server)
+      return backendCall("POST", "/api/me/notices/read", token, { ids: unread.map(function (n) { return n.id; }) })
+        .then(function () { return unread.length; }, function () { return 0; });
+    }).catch(function () { return 0; });
+  }
+
   // --- feedback (issue 14 §4): 👍/👎 under each answer, 👎 asks for one reason and an optional comment --------
   var FB = {
     ask: "这条回答有帮助吗？", up: "有帮助", down: "没有帮助", legend: "哪里不好？请选一项",
@@ -435,6 +512,7 @@
     root.classList.add("zz-open");
     launcher.setAttribute("aria-expanded", "true");
     redraw();
+    showNotices();
     input.focus();
   }
   function close() {
@@ -469,7 +547,7 @@
         if (token) localStorage.setItem(cfg.tokenKey, token); else localStorage.removeItem(cfg.tokenKey);
       } catch (e) { /* ignore */ }
       showAlert("");
-      if (!panel.hidden) redraw();
+      if (!panel.hidden) { redraw(); showNotices(); }
     },
     clearHistory: function () { try { sessionStorage.removeItem(historyKey()); } catch (e) { /* ignore */ } },
   };
