@@ -6,7 +6,8 @@
 - Events the calendar causes (synced to the national platform, the day mailing becomes possible) are found by
   `sweep`, run by the worker every NOTICE_SWEEP_SECONDS (60); their keys carry the date, so each is noticed
   once.
-- Deadline reminders: staff set a date and an audience; only the students it concerns get a notice.
+- Deadline reminders: staff set a date and an audience; the students it concerns get a notice at once and,
+  3 days before the date, a reminder if it still concerns them.
 - The widget shows unread notices first at the next visit and marks them read (routers/notices.py).
 - Delivery to WeChat (bound students who did not turn WeChat notices off): a worker loop claims each notice
   atomically (UPDATE ... WHERE wechat_claimed_at IS NULL), so several workers never send one twice. Inside the
@@ -179,6 +180,13 @@ def due_computed(s: Session) -> list[tuple[str, str, str, str, str]]:
             out.append((st.id, f"mailing_open:{el['eligible_from']}", "mailing_open", "可以申请档案邮寄了",
                         f"从{cn_date(el['eligible_from'])}起你可以申请档案邮寄了：在“智能咨询”里说“申请档案邮寄”，"
                         "或在学校平台“档案邮寄申请”里提交。"))
+    today = clock.today()
+    soon = select(Deadline).where(Deadline.due_on >= today, Deadline.due_on <= today + REMIND_BEFORE)
+    for d in s.scalars(soon):
+        # who it concerns now: a student who finished in the meantime is not reminded
+        for sid in concerned(s, d.audience, d.college_code):
+            out.append((sid, f"deadline:{d.id}:soon", "deadline", f"即将截止：{d.title}"[:100],
+                        f"{d.title}将于{cn_date(d.due_on)}截止，请尽快完成。"))
     return out
 
 
@@ -187,7 +195,7 @@ def sweep() -> int:
     with read_session() as r:
         due = due_computed(r)
         have = set(r.execute(select(Notice.student_id, Notice.event_key).where(
-            Notice.kind.in_(["synced", "mailing_open"]))).all())
+            Notice.kind.in_(["synced", "mailing_open", "deadline"]))).all())
     new = [d for d in due if (d[0], d[1]) not in have]
     if not new:
         return 0
@@ -198,6 +206,7 @@ def sweep() -> int:
 
 
 # --- deadline reminders --------------------------------------------------------------------------------------
+REMIND_BEFORE = dt.timedelta(days=3)  # a second reminder this many days before the deadline
 AUDIENCES = {
     "destination_open": "毕业去向登记未完成学校审核的学生",
     "archive_open": "户档信息登记未完成学校审核的学生",

@@ -231,3 +231,19 @@ def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
     workers = {w for (w,) in rows(ns, "select distinct wechat_claimed_by from notices where wechat_claimed_by "
                                       "is not null")}
     assert len(workers) >= 1
+
+
+def test_a_deadline_close_by_reminds_the_students_it_still_concerns(ns):
+    school = staff(ns, "school-admin")
+    pinned = dt.date.fromisoformat(ns.today_file.read_text().strip() or dt.date.today().isoformat())
+    r = school.post("/api/staff/notices/deadlines", json={
+        "title": "计算机学院去向登记补交截止", "due_on": (pinned + dt.timedelta(days=2)).isoformat(),
+        "audience": "destination_open", "college_code": "computer"})
+    assert r.status_code == 201 and r.json()["students"] == 1
+    did = r.json()["id"]
+    oid = dict(rows(ns, "select student_id, openid from wechat_bindings"))["2025000002"]
+    got = wait_for(ns, oid, "计算机学院去向登记补交截止将于")
+    assert len(got) == 1  # (outside the 48 h window by now: a template message)
+    time.sleep(1.0)
+    assert rows(ns, "select student_id, event_key from notices where event_key like :k order by event_key",
+                k=f"deadline:{did}%") == [("2025000002", f"deadline:{did}"), ("2025000002", f"deadline:{did}:soon")]
