@@ -410,7 +410,8 @@ class WeChatInput(InputChannel):
             self._bind_failures.pop(openid)
             name = str(data.get("name") or "").strip()
             who = f"{name}同学，" if name else ""
-            return f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。发送“解绑”可解除绑定。"
+            return (f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。办理进度有变化（审核结果、同步、"
+                    "档案寄出等）会在这里通知你，发送“关闭通知”可关闭。发送“解绑”可解除绑定。")
         if status == 0 or status >= 500:
             return "暂时无法完成绑定，请稍后再试。"
         if status == 429:  # the backend's own attempt limits (per openid and overall)
