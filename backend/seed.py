@@ -76,8 +76,10 @@ def _wd_back(day: dt.date, n: int) -> dt.date:
 
 def reset_demo(s: Session) -> None:
     ids = DEMO_IDS
+    from .notices import Notice, NoticeSetting  # notices reference the student (issue 15)
+
     for model in (M.AuditLog, M.MailingRequest, M.ChangeRequest, M.Archive, M.Destination, M.WechatBindCode,
-                  M.WechatBinding):
+                  M.WechatBinding, Notice, NoticeSetting):
         s.execute(delete(model).where(model.student_id.in_(ids)))
     s.execute(delete(M.Student).where(M.Student.id.in_(ids)))
     s.flush()
