@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa must not try to reach the internet (telemetry) on machines without it.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run test test-backend bench train validate chat clean
+.PHONY: setup run run-cluster test test-backend bench bench-cluster train validate chat clean
 
 # --- environments (rebuilt when their requirements change) -----------------
 $(VENV)/.stamp: requirements/app.txt
@@ -40,6 +40,10 @@ validate: setup
 run: setup
 	$(VENV)/bin/python scripts/run_all.py
 
+# N Rasa servers and M action servers behind nginx, Redis, PostgreSQL (Debian packages; scripts/cluster.py)
+run-cluster: setup
+	$(VENV)/bin/python scripts/cluster.py
+
 chat: setup
 	STUDENT=$(STUDENT) $(VENV)/bin/python scripts/chat.py
 
@@ -50,8 +54,13 @@ test: setup train
 test-backend: $(VENV)/.stamp
 	$(VENV)/bin/python -m pytest tests/backend
 
+# make bench CLUSTER=1 adds the cluster step (1 and 2 Rasa servers; about 5 minutes; bench/cluster.py)
 bench: setup train
 	$(VENV)/bin/python scripts/bench.py
+	$(if $(CLUSTER),$(VENV)/bin/python -m bench.cluster)
+
+bench-cluster: setup train
+	$(VENV)/bin/python -m bench.cluster
 
 clean:
 	rm -rf var models results .pytest_cache
