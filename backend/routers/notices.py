@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +25,7 @@ class _In(BaseModel):
 
 
 class ReadIn(_In):
-    ids: list[int] = Field(min_length=1, max_length=200)
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=200)
 
 
 class SettingsIn(_In):
@@ -94,7 +94,9 @@ def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Ses
         raise invalid([FieldError("college_code", "unknown", "没有这个学院代码。")])
     if body.due_on < clock.today():
         raise invalid([FieldError("due_on", "date_in_past", "截止日期不能早于今天。")])
-    title = body.title.strip()
+    title = " ".join(body.title.split())
+    if len(title) < 2:
+        raise invalid([FieldError("title", "too_short", "请填写截止事项（至少2个字），例如“毕业去向修改截止”。")])
     out = N.add_deadline(s, p.id, title, body.due_on, body.audience, college)
     S.audit(s, p, None, "notice_deadline", out["id"], "create", None, out)
     s.commit()

@@ -138,7 +138,8 @@ def test_review_decisions_reach_wechat_once_and_the_widget_api(ns):
     assert other.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 0}
     assert api(ns).post("/api/me/notices/read", json={"ids": ids}).status_code == 401
     assert all(not n["read"] for n in me.get("/api/me/notices").json()["notices"])
-    for bad in ({"ids": []}, {"ids": ["x"]}, {"ids": ids, "student_id": "2025000004"}):
+    for bad in ({"ids": []}, {"ids": ["x"]}, {"ids": ids, "student_id": "2025000004"}, {"ids": [2**40]},
+                {"ids": list(range(1, 202))}, {"ids": [0]}):
         r = me.post("/api/me/notices/read", json=bad)
         assert r.status_code == 422 and r.json()["code"] and r.json()["message"], r.text
     assert me.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 2}
@@ -204,6 +205,8 @@ def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "due_on"
     r = school.post("/api/staff/notices/deadlines", json={"title": "x", "due_on": due, "audience": "everyone"})
     assert r.status_code == 422 and r.json()["code"]
+    r = school.post("/api/staff/notices/deadlines", json={"title": "   ", "due_on": due, "audience": "all"})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "title"
 
     # only the computer college's students whose destination is not through the school review: 2025000002
     r = school.post("/api/staff/notices/deadlines", json={
