@@ -250,3 +250,21 @@ def test_a_deadline_close_by_reminds_the_students_it_still_concerns(ns):
     time.sleep(1.0)
     assert rows(ns, "select student_id, event_key from notices where event_key like :k order by event_key",
                 k=f"deadline:{did}%") == [("2025000002", f"deadline:{did}"), ("2025000002", f"deadline:{did}:soon")]
+
+
+def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(ns):
+    for name in ("notices-a", "notices-b"):
+        ns.system.stop_one(name)
+    school = staff(ns, "school-admin")
+    due = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    r = school.post("/api/staff/notices/deadlines", json={"title": "重启期间的材料截止", "due_on": due, "audience": "all"})
+    assert r.status_code == 201
+    time.sleep(1.0)
+    bound = dict(rows(ns, "select student_id, openid from wechat_bindings"))
+    assert all(not [m for m in messages_to(ns, oid) if "重启期间" in m] for oid in bound.values())
+    assert rows(ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'") == [(7,)]
+    for name in ("notices-a", "notices-b"):
+        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+    for oid in bound.values():
+        assert len(wait_for(ns, oid, "重启期间")) == 1
+    assert rows(ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'") == [(0,)]
