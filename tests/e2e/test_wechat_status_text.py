@@ -10,7 +10,9 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import httpx
+import pytest
 
+pytestmark = pytest.mark.slow
 TOKEN = "demo-wechat-token"  # the demo WECHAT_TOKEN the launcher sets
 
 
