@@ -41,6 +41,9 @@ COMPARE_FROM = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_un
                 "change_personal", "check_status", "apply_mailing", "mailing_when", "fill_profile",
                 "fill_destination", "fill_archive", "greet", "bot_challenge", "compare", None}
 SHORT_MIN_CONFIDENCE = 0.6
+# a signed-in routing needs the FAQ retrieval to be this sure of its answer: a form answer such as "非困难生" is
+# classified faq with some answer at a few per cent, and must reach the form, not the student's status
+ROUTE_MIN_FAQ = 0.5
 UNSURE, FAQ_SURE = 0.5, 0.8  # an unsure intent (< UNSURE, see bot/nlu/response_selector.py) yields to a sure FAQ answer
 # general questions whose answer depends on the student's own state: signed in, they get the general answer
 # (action_check_status repeats it, see ROUTED_FROM) followed by their own case
@@ -147,7 +150,7 @@ class SignedInRouter(SpecRouter):
             # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
             self._set_intent(message, "faq")
             intent = "faq"
-        if intent == "faq" and _signed_in(message):
+        if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ:
             key = _faq_key(message) or ""
             target = SIGNED_IN_ROUTES.get(key)
             if target:

@@ -179,3 +179,29 @@ def test_labelled_value_in_a_form_goes_to_its_field(chat):
     out = chat("统一社会信用代码是91350100M000100Y43", "2025000001")
     assert "统一社会信用代码记下了" in out and "单位所在地是" in out, out
     chat("先不填了", "2025000001")
+
+
+def test_every_choice_answer_moves_the_profile_form_on(system, chat):
+    """Signed in, every 政治面貌 and 困难生类别 choice fills its field and the form asks the next question: no answer
+    is taken for a question (e.g. "非困难生" once went to the student's status through the signed-in routing)."""
+    from backend.categories import HARDSHIP_CATEGORIES, POLITICAL_STATUSES
+
+    token = dev_login(system.backend_url, "2025000001")
+    sender = f"e2e-choices-{uuid.uuid4().hex[:8]}"
+
+    def turn(text):
+        return text_of(say(system.rest_webhook, sender, text, token))
+
+    for choice in POLITICAL_STATUSES:
+        turn("/restart")
+        assert "政治面貌" in turn("帮我填写个人信息")
+        out = turn(choice)
+        assert "生源所在地" in out, (choice, out)
+    for choice in HARDSHIP_CATEGORIES:
+        turn("/restart")
+        turn("帮我填写个人信息")
+        turn("群众")
+        assert "困难生" in turn("河北省 石家庄市")
+        out = turn(choice)
+        assert "手机号" in out, (choice, out)
+    turn("/restart")
