@@ -259,6 +259,14 @@ class Cluster:
                 c.execute('CREATE DATABASE "zhineng"')
         self.sys.database_url = f"postgresql+psycopg://postgres@127.0.0.1:{self.pg_port}/zhineng"
 
+    @property
+    def postgres_pid(self) -> int | None:
+        """The postmaster of the cluster's own PostgreSQL (None with CLUSTER_DATABASE_URL)."""
+        try:
+            return int((self._pg_data / "postmaster.pid").read_text().split()[0]) if self._pg_data else None
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _stop_postgres(self) -> None:
         if self._drop_db is not None:
             try:
