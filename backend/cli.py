@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         with SessionLocal() as s:
             print(export(s))
     elif args.cmd == "seed":
+        if settings.production:
+            print("seed: refused with APP_ENV=production: the demo students and staff (and their demo logins) must "
+                  "never exist in a real deployment; load the real roster with `import-roster`.", file=sys.stderr)
+            return 2
         migrate()
         print(_seed(reset=not args.keep))
     elif args.cmd == "import-roster":

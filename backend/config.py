@@ -25,6 +25,15 @@ def _action_token_ttl() -> int:
         return 300
 
 
+def _allowed_origins() -> tuple[str, ...]:
+    """Browser origins allowed to call the API from another site (the job site's widget): CHAT_ALLOWED_ORIGINS,
+    the same allow-list as Rasa's (bot/channels/common.py); never `*`."""
+    raw = os.environ.get("CHAT_ALLOWED_ORIGINS")
+    if raw is None:
+        raw = "http://127.0.0.1:8000,http://localhost:8000"  # the demo page's own origin
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip() and o.strip() != "*")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", f"sqlite:///{ROOT}/var/app.db"))
@@ -39,6 +48,7 @@ class Settings:
         default_factory=lambda: os.environ.get("ACTIONS_SERVICE_KEY", "demo-actions-service-key"))
     # lifetime of action tokens (aud "actions") minted for the WeChat channel; at most 5 minutes
     action_token_ttl_seconds: int = field(default_factory=_action_token_ttl)
+    allowed_origins: tuple[str, ...] = field(default_factory=_allowed_origins)
     token_ttl_minutes: int = field(default_factory=lambda: int(os.environ.get("TOKEN_TTL_MINUTES", "720")))
     cas_server_url: str = field(default_factory=lambda: os.environ.get("CAS_SERVER_URL", "").rstrip("/"))
     public_url: str = field(default_factory=lambda: os.environ.get("BACKEND_PUBLIC_URL", "").rstrip("/"))

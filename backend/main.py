@@ -85,7 +85,8 @@ def create_app() -> FastAPI:
                               "档案邮寄申请. Error bodies: {code, message, fields}.")
     errors.install(app)
     app.add_middleware(RejectNul)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+    # only the job site's origins (CHAT_ALLOWED_ORIGINS), never `*`: another site's page gets no CORS grant
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
                        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.include_router(public.router)
     app.include_router(student.router)
