@@ -439,7 +439,7 @@ class Cluster:
                  for i, p in enumerate(self.action_ports)]
         rows += [(f"backend ({self.backend_workers} workers)", self.backend_url, pid("backend")),
                  ("Redis (locks db 1, channel state db 2)", self.redis_url, pid("redis")),
-                 ("PostgreSQL (app + conversations)", self.sys.database_url.split("@")[-1], "-")]
+                 ("PostgreSQL (app + conversations)", self.sys.database_url.split("@")[-1], self.postgres_pid or "-")]
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"  {name:<{width}}  {where}  (pid {p})" for name, where, p in rows)
 
