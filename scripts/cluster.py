@@ -18,13 +18,11 @@ in var/cluster/. Ctrl-C stops everything. Used by tests/cluster and bench/cluste
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -509,18 +507,7 @@ Ctrl-C stops everything.""", flush=True)
         starters[cluster.rasa_name(i)] = (lambda i=i: cluster.start_rasa(i))
     now = time.monotonic()
     sup.starters, sup.up_since, sup.failures = starters, {n: now for n in starters}, {n: 0 for n in starters}
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.is_set():
-            sup.tick()
-            stop.wait(0.5)
-    finally:
-        print(f">> {dt.datetime.now():%H:%M:%S} stopping: requests in progress finish first", flush=True)
-        sup.stop()
-        cluster._stop_postgres()
-        print(">> stopped", flush=True)
+    sup.run_until_signal(after_stop=cluster._stop_postgres)
     return 0
 
 

@@ -93,6 +93,22 @@ class Supervisor:
                 self.restarting[name] = t
                 t.start()
 
+    def run_until_signal(self, after_stop=None) -> None:
+        """Watch and restart until Ctrl-C or SIGTERM, then stop everything (requests in progress finish first)."""
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.is_set():
+                self.tick()
+                stop.wait(0.5)
+        finally:
+            print(f">> {dt.datetime.now():%H:%M:%S} stopping: requests in progress finish first", flush=True)
+            self.stop()
+            if after_stop is not None:
+                after_stop()
+            print(">> stopped", flush=True)
+
     def stop(self) -> None:
         self.stopping.set()
         self.system.stop()  # a process being restarted is in procs: its start fails at once and its thread ends
@@ -123,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         database_url=os.environ.get("DATABASE_URL", ""),
         log_dir=a.log_dir,
     )
-    stop = threading.Event()
 
     def interrupt(signum, _frame):
         raise KeyboardInterrupt
@@ -156,17 +171,7 @@ Demo students 2025000001 … 2025000007 (sign in on the demo page); chat in a te
 Processes (pid): {pids}; one that exits is restarted (var/log/supervisor.log).
 Ctrl-C stops everything.""", flush=True)
 
-    sup = Supervisor(system, a.log_dir / "supervisor.log")
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.is_set():
-            sup.tick()
-            stop.wait(0.5)
-    finally:
-        print(">> stopping: requests in progress finish first", flush=True)
-        sup.stop()
-        print(">> stopped", flush=True)
+    Supervisor(system, a.log_dir / "supervisor.log").run_until_signal()
     return 0
 
 
