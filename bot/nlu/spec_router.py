@@ -41,9 +41,26 @@ COMPARE_FROM = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_un
                 "change_personal", "check_status", "apply_mailing", "mailing_when", "fill_profile",
                 "fill_destination", "fill_archive", "greet", "bot_challenge", "compare", None}
 SHORT_MIN_CONFIDENCE = 0.6
-# a signed-in routing needs the FAQ retrieval to be this sure of its answer: a form answer such as "非困难生" is
-# classified faq with some answer at a few per cent, and must reach the form, not the student's status
-ROUTE_MIN_FAQ = 0.5
+# A signed-in routing needs the FAQ retrieval to be this sure of its answer, and never takes a form's choice
+# typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
+# reach the form (the routed intents are not form answers), while general questions get 40-97 %.
+ROUTE_MIN_FAQ = 0.3
+
+
+def _choices() -> frozenset:
+    from backend import categories as C  # plain Python: the platform's own choice lists
+    out = set(C.POLITICAL_STATUSES) | set(C.HARDSHIP_CATEGORIES) | set(C.UNIT_NATURES) | set(C.INDUSTRIES) \
+        | set(C.JOB_CATEGORIES) | set(C.ARCHIVE_TYPES)
+    for table in (C.DESTINATION_TYPES, C.HUKOU_CHOICES):
+        out |= {v for v in table.values() if isinstance(v, str)} | {k for k in table if isinstance(k, str)}
+    return frozenset(_bare(c) for c in out)
+
+
+def _bare(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "。.!！")
+
+
+FORM_CHOICES = _choices()
 UNSURE, FAQ_SURE = 0.5, 0.8  # an unsure intent (< UNSURE, see bot/nlu/response_selector.py) yields to a sure FAQ answer
 # general questions whose answer depends on the student's own state: signed in, they get the general answer
 # (action_check_status repeats it, see ROUTED_FROM) followed by their own case
@@ -150,7 +167,8 @@ class SignedInRouter(SpecRouter):
             # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
             self._set_intent(message, "faq")
             intent = "faq"
-        if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ:
+        if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ \
+                and _bare(message.get(TEXT) or "") not in FORM_CHOICES:
             key = _faq_key(message) or ""
             target = SIGNED_IN_ROUTES.get(key)
             if target:

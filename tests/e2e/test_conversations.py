@@ -205,3 +205,33 @@ def test_every_choice_answer_moves_the_profile_form_on(system, chat):
         out = turn(choice)
         assert "手机号" in out, (choice, out)
     turn("/restart")
+
+
+def test_every_unit_choice_moves_the_destination_form_on(system, chat):
+    """Signed in, every 单位行业 / 单位性质 / 工作职位类别 choice fills its field (industry names such as "农、林、牧、渔业"
+    once went to the student's status through the signed-in routing)."""
+    from backend.categories import INDUSTRIES, JOB_CATEGORIES, UNIT_NATURES
+
+    token = dev_login(system.backend_url, "2025000001")
+    sender = f"e2e-unit-{uuid.uuid4().hex[:8]}"
+
+    def turn(text):
+        return text_of(say(system.rest_webhook, sender, text, token))
+
+    for i in range(max(len(INDUSTRIES), len(UNIT_NATURES), len(JOB_CATEGORIES))):
+        turn("/restart")
+        turn("帮我填毕业去向登记")
+        turn("签就业协议形式就业")
+        turn("北京示例科技有限公司")
+        turn("北京市昌平区")
+        turn("北京市昌平区回龙观东大街1号")
+        assert "行业" in turn("91350100M000100Y43")
+        industry, nature, job = (INDUSTRIES[i % len(INDUSTRIES)], UNIT_NATURES[i % len(UNIT_NATURES)],
+                                 JOB_CATEGORIES[i % len(JOB_CATEGORIES)])
+        out = turn(industry)
+        assert "单位性质" in out, (industry, out)
+        out = turn(nature)
+        assert "职位类别" in out, (nature, out)
+        out = turn(job)
+        assert "联系人" in out, (job, out)
+    turn("/restart")
