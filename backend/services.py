@@ -851,6 +851,14 @@ def status(s: Session, st: M.Student) -> dict:
 
 
 # --- WeChat binding ------------------------------------------------------------------------------------------
+def binding(s: Session, openid: str) -> M.WechatBinding:
+    """The student an OpenID is bound to, or 404 not_bound (for the channel's integration routes)."""
+    b = s.get(M.WechatBinding, openid)
+    if b is None:
+        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    return b
+
+
 # Codes: 8 characters of Crockford's base32 (no I, L, O, U: 32**8 = 2**40), shown as XXXX-XXXX. A student types
 # them in WeChat in any case, with or without the hyphen or spaces; I and L are read as 1, O as 0.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -15,7 +15,7 @@ from .. import notices as N
 from .. import services as S
 from ..auth import Principal, current_staff, current_student, integration_key
 from ..db import get_session
-from ..errors import APIError, FieldError, forbidden, invalid
+from ..errors import FieldError, forbidden, invalid
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
@@ -69,9 +69,7 @@ def put_settings(body: SettingsIn, p: Principal = Depends(current_student),
 @router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[Depends(integration_key)])
 def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> dict:
     """The chat command 关闭通知 / 开启通知 in WeChat (the student from the binding)."""
-    b = s.get(M.WechatBinding, body.openid)
-    if b is None:
-        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    b = S.binding(s, body.openid)
     S.lock_student(s, b.student_id)
     before = N.wechat_setting(s, b.student_id)
     out = N.set_wechat(s, b.student_id, body.enabled)

@@ -161,9 +161,7 @@ def wechat_bind(body: BindIn, s: Session = Depends(get_session)) -> dict:
 
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[Depends(integration_key)])
 def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
-    b = s.get(M.WechatBinding, body.openid)
-    if b is None:
-        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    b = S.binding(s, body.openid)
     N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
@@ -173,9 +171,7 @@ def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
 
 @router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
 def wechat_unbind(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
-    b = s.get(M.WechatBinding, body.openid)
-    if b is None:
-        raise APIError(404, "not_bound", "该微信尚未绑定学生账号。")
+    b = S.binding(s, body.openid)
     S.audit(s, S.SYSTEM, b.student_id, "wechat", b.openid, "unbind", {"openid": b.openid}, None)
     s.delete(b)
     s.commit()

@@ -50,7 +50,8 @@ def site(tmp_path_factory, browser):
 
 
 @pytest.fixture
-def page(browser, site):
+def page(browser):
+    """A fresh page; the test fails on any uncaught script error."""
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     pg = ctx.new_page()
     errors = []

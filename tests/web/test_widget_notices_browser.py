@@ -15,17 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SID = "2025000004"  # physics
 
 
-@pytest.fixture
-def page(browser, system):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, errors
-
-
 def client(system, **login) -> httpx.Client:
     tok = httpx.post(f"{system.backend_url}/api/auth/dev-login", json=login, trust_env=False).json()["access_token"]
     return httpx.Client(base_url=system.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False)

@@ -12,17 +12,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def page(browser, system):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert not errors, errors
-
-
 def sign_in_and_ask(page, system, student_id: str, question: str):
     page.goto(system.backend_url + "/index.html")
     page.get_by_label("学号").select_option(student_id)
