@@ -48,8 +48,8 @@ _LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径�
 
 
 def _label(field: str) -> str:
-    from . import categories as C
-    labels = {**C.PERSONAL_FIELDS, **C.ARCHIVE_FIELDS, **{f"unit.{k}": v for k, v in C.UNIT_FIELDS.items()},
+    from . import vocabulary as V
+    labels = {**V.PERSONAL_FIELDS, **V.ARCHIVE_FIELDS, **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},
               "destination_type": "毕业去向类型", "unit": "单位信息", "ems_no": "EMS单号", "reason": "审核意见",
               "approve": "审核结果", "student_id": "学号", "confirmed_on": "确认日期", "kind": "修改类型",
               "changes": "修改内容", "credit_code": "统一社会信用代码", "openid": "微信OpenID", "code": "绑定码",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import categories as C
+from . import vocabulary as V
 from . import clock, workdays
 from . import models as M
 from . import notices
@@ -18,9 +18,6 @@ from .auth import Principal
 from .errors import APIError, forbidden, invalid, not_found, wrong_state
 from .validators import (FieldError, check_ems, validate_archive, validate_destination, validate_profile)
 
-EDITABLE = {"not_started", "type_chosen", "filled", "submitted", "college_rejected", "school_rejected"}
-SUBMITTABLE = {"filled", "college_rejected", "school_rejected"}
-OPEN_CHANGE = {"submitted", "college_approved"}
 SYSTEM = Principal("system", "system", "系统", None)
 
 
@@ -57,13 +54,13 @@ def audit(s: Session, actor: Principal, student_id: str | None, entity: str, ent
 
 
 def student_ctx(st: M.Student) -> dict:
-    d = {k: getattr(st, k) for k in C.PERSONAL_FIELDS}
+    d = {k: getattr(st, k) for k in V.PERSONAL_FIELDS}
     d.update(name=st.name, home_address=st.home_address, id=st.id)
     return d
 
 
 def personal_of(st: M.Student) -> dict:
-    return {k: getattr(st, k) for k in C.PERSONAL_FIELDS}
+    return {k: getattr(st, k) for k in V.PERSONAL_FIELDS}
 
 
 def profile_view(st: M.Student) -> dict:
@@ -74,7 +71,7 @@ def profile_view(st: M.Student) -> dict:
         "birth_date": ds(st.birth_date), "schooling_years": st.schooling_years, "enrolled_on": st.enrolled_on,
         "training_mode": st.training_mode, "home_address": st.home_address,
     }
-    return {"roster": roster, "personal": personal_of(st), "labels": {**C.ROSTER_FIELDS, **C.PERSONAL_FIELDS},
+    return {"roster": roster, "personal": personal_of(st), "labels": {**V.ROSTER_FIELDS, **V.PERSONAL_FIELDS},
             "missing": [k for k, v in personal_of(st).items() if not v], "updated_at": ts(st.profile_updated_at),
             "locked": profile_locked_reason(st) is not None}
 
@@ -82,8 +79,8 @@ def profile_view(st: M.Student) -> dict:
 def _record_base(rec: Any | None) -> dict:
     state = rec.state if rec else "not_started"
     return {
-        "id": rec.id if rec else None, "state": state, "step": C.STATE_STEPS[state],
-        "state_label": C.STATE_LABELS[state], "rejection_reason": rec.rejection_reason if rec else None,
+        "id": rec.id if rec else None, "state": state, "step": V.STATE_STEPS[state],
+        "state_label": V.STATE_LABELS[state], "rejection_reason": rec.rejection_reason if rec else None,
         "submitted_at": ts(rec.submitted_at) if rec else None,
         "college_reviewed_at": ts(rec.college_reviewed_at) if rec else None,
         "school_reviewed_at": ts(rec.school_reviewed_at) if rec else None,
@@ -95,18 +92,18 @@ def _record_base(rec: Any | None) -> dict:
 def destination_view(rec: M.Destination | None) -> dict:
     d = _record_base(rec)
     t = rec.destination_type if rec else None
-    d.update(destination_type=t, destination_type_label=C.DESTINATION_TYPES.get(t or ""),
-             unit=(rec.unit if rec else None), unit_required=(t in C.UNIT_TYPES) if t else None)
+    d.update(destination_type=t, destination_type_label=V.DESTINATION_TYPES.get(t or ""),
+             unit=(rec.unit if rec else None), unit_required=(t in V.UNIT_TYPES) if t else None)
     return d
 
 
 def archive_view(rec: M.Archive | None) -> dict:
     d = _record_base(rec)
     data = dict(rec.data or {}) if rec else {}
-    for k in C.ARCHIVE_FIELDS:
+    for k in V.ARCHIVE_FIELDS:
         d[k] = data.get(k)
-    d["hukou_choice_label"] = C.HUKOU_CHOICES.get(data.get("hukou_choice") or "")
-    d["evidence_needed"] = C.ARCHIVE_TYPES.get(data.get("transfer_type") or "", {}).get("evidence")
+    d["hukou_choice_label"] = V.HUKOU_CHOICES.get(data.get("hukou_choice") or "")
+    d["evidence_needed"] = V.ARCHIVE_TYPES.get(data.get("transfer_type") or "", {}).get("evidence")
     return d
 
 
@@ -148,7 +145,7 @@ def active_mailing(s: Session, student_id: str) -> M.MailingRequest | None:
 
 def open_changes(s: Session, student_id: str) -> list[M.ChangeRequest]:
     return list(s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == student_id,
-                                                          M.ChangeRequest.state.in_(OPEN_CHANGE))
+                                                          M.ChangeRequest.state.in_(V.OPEN_CHANGE))
                           .order_by(M.ChangeRequest.id)))
 
 
@@ -170,12 +167,12 @@ def put_profile(s: Session, p: Principal, data: dict) -> dict:
     if reason:
         raise wrong_state(reason, right_path="personal_info")
     # PATCH semantics: a field left out keeps its stored value, a field sent as null is cleared
-    data = {**personal_of(st), **{k: v for k, v in data.items() if k in C.PERSONAL_FIELDS}}
+    data = {**personal_of(st), **{k: v for k, v in data.items() if k in V.PERSONAL_FIELDS}}
     errs = validate_profile(data, student_ctx(st))
     if errs:
         raise invalid(errs)
     before = personal_of(st)
-    for k in C.PERSONAL_FIELDS:
+    for k in V.PERSONAL_FIELDS:
         setattr(st, k, data[k].strip())
     st.profile_updated_at = clock.now()
     audit(s, p, st.id, "profile", st.id, "update", before, personal_of(st))
@@ -201,7 +198,7 @@ def _norm_unit(unit: dict | None) -> dict | None:
 def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
     if state == "college_approved":
         return f"{what}已经学院审核通过，正在等待学校审核，此时不能修改。如需修改请联系学院就业工作负责老师。"
-    return (f"{what}已经学校审核通过，不能直接修改。请提交“{C.CHANGE_KINDS[change_kind]}”申请"
+    return (f"{what}已经学校审核通过，不能直接修改。请提交“{V.CHANGE_KINDS[change_kind]}”申请"
             f"（kind={change_kind}），经院校两级审核后生效。")
 
 
@@ -209,7 +206,7 @@ def put_destination(s: Session, p: Principal, data: dict) -> dict:
     st = lock_student(s, p.id)
     rec = get_destination(s, st.id)
     state = rec.state if rec else "not_started"
-    if state not in EDITABLE:
+    if state not in V.EDITABLE:
         raise wrong_state(_not_editable_msg("毕业去向登记", state, "unit_change"))
     # PATCH semantics (the chat form sends only its own fields): a field left out keeps its stored value, a field
     # sent as null or "" is cleared; a type without a unit drops the stored unit
@@ -225,7 +222,7 @@ def put_destination(s: Session, p: Principal, data: dict) -> dict:
         unit = _norm_unit({**stored_unit, **unit_in}) if unit_in is not None else None
     else:
         unit = stored_unit or None
-    if t not in C.UNIT_TYPES:
+    if t not in V.UNIT_TYPES:
         unit = None
     payload = {"destination_type": t, "unit": unit}
     errs = validate_destination(payload, partial=True, override_code=st.credit_code_override)
@@ -238,7 +235,7 @@ def put_destination(s: Session, p: Principal, data: dict) -> dict:
         s.flush()
     before = destination_view(rec)
     rec.destination_type = t
-    rec.unit = unit if t in C.UNIT_TYPES else None
+    rec.unit = unit if t in V.UNIT_TYPES else None
     if state not in ("college_rejected", "school_rejected"):
         rec.state = "filled" if complete else ("type_chosen" if t else "not_started")
     rec.updated_at = clock.now()
@@ -295,14 +292,14 @@ def merge_archive(stored: dict | None, data: dict) -> dict:
     t = merged.get("transfer_type")
     if "transfer_type" in data and t != stored.get("transfer_type"):
         if "evidence" not in data and isinstance(merged.get("evidence"), list):
-            accepted = C.ARCHIVE_TYPES.get(t or "", {}).get("evidence") or []
+            accepted = V.ARCHIVE_TYPES.get(t or "", {}).get("evidence") or []
             kept = [e for e in merged["evidence"] if e in accepted]
             if kept:
                 merged["evidence"] = kept
             else:
                 merged.pop("evidence", None)
-        if t not in C.ARCHIVE_TYPES_NEEDING_ADDRESS:
-            for k in C.ARCHIVE_ADDRESS_FIELDS:
+        if t not in V.ARCHIVE_TYPES_NEEDING_ADDRESS:
+            for k in V.ARCHIVE_ADDRESS_FIELDS:
                 if k not in data:
                     merged.pop(k, None)
     if merged.get("hukou_choice") != "address" and "hukou_address" not in data:
@@ -314,7 +311,7 @@ def put_archive(s: Session, p: Principal, data: dict) -> dict:
     st = lock_student(s, p.id)
     rec = get_archive(s, st.id)
     state = rec.state if rec else "not_started"
-    if state not in EDITABLE:
+    if state not in V.EDITABLE:
         raise wrong_state("辅导员已审核户档信息，不能再直接修改。" + (
             "如需修改请提交“户档信息修改”申请（kind=archive_edit）。" if state == "school_approved"
             else "如需修改请联系辅导员老师。"))
@@ -402,16 +399,6 @@ def confirm_national(s: Session, student_id: str, confirmed_on: dt.date | None, 
 
 
 # --- mailing (档案邮寄申请) -------------------------------------------------------------------------------
-REASON_MESSAGES = {
-    "already_requested": "您已提交过档案邮寄申请，无需重复提交。",
-    "archive_not_approved": "户档信息尚未经院校两级审核通过，暂不能申请档案邮寄。",
-    "not_confirmed": "请先在国家平台确认毕业去向信息，确认一个工作日后可申请档案邮寄。",
-    "needs_reconfirm": "您的信息修改后已重新同步，请在国家平台重新确认，确认一个工作日后可申请档案邮寄。",
-    "change_pending": "您有尚未审核完成的修改申请，请等待审核通过、同步并在国家平台重新确认后再申请档案邮寄。",
-    "too_early": "国家平台确认完成一个工作日后才能申请档案邮寄。",
-}
-
-
 def eligibility(s: Session, st: M.Student) -> dict:
     arch = get_archive(s, st.id)
     req = active_mailing(s, st.id)
@@ -433,9 +420,7 @@ def eligibility(s: Session, st: M.Student) -> dict:
         reason = "change_pending"
     elif clock.today() < dt.date.fromisoformat(eligible_from):
         reason = "too_early"
-    msg = REASON_MESSAGES.get(reason) if reason else "可以申请档案邮寄。"
-    if reason == "too_early":
-        msg = f"国家平台确认完成一个工作日后才能申请档案邮寄，您可以从{eligible_from}起申请。"
+    msg = V.mailing_reason_message(reason, eligible_from)
     return {"eligible": reason is None, "eligible_from": eligible_from, "reason": reason, "reason_message": msg,
             "estimated": estimated}
 
@@ -444,14 +429,14 @@ def archive_details(st: M.Student, arch: M.Archive | None) -> dict | None:
     if not arch or not arch.data:
         return None
     d = dict(arch.data)
-    return {"student_name": st.name, "student_id": st.id, **{k: d.get(k) for k in C.ARCHIVE_FIELDS},
-            "hukou_choice_label": C.HUKOU_CHOICES.get(d.get("hukou_choice") or ""), "labels": C.ARCHIVE_FIELDS}
+    return {"student_name": st.name, "student_id": st.id, **{k: d.get(k) for k in V.ARCHIVE_FIELDS},
+            "hukou_choice_label": V.HUKOU_CHOICES.get(d.get("hukou_choice") or ""), "labels": V.ARCHIVE_FIELDS}
 
 
 def mailing_view(m: M.MailingRequest | None) -> dict | None:
     if m is None:
         return None
-    return {"id": m.id, "student_id": m.student_id, "state": m.state, "state_label": C.MAILING_STATE_LABELS[m.state],
+    return {"id": m.id, "student_id": m.student_id, "state": m.state, "state_label": V.MAILING_STATE_LABELS[m.state],
             "ems_no": m.ems_no, "created_at": ts(m.created_at), "shipped_at": ts(m.shipped_at),
             "delivered_at": ts(m.delivered_at), "cancelled_at": ts(m.cancelled_at), "version": m.version,
             "archive": m.archive_snapshot}
@@ -504,7 +489,7 @@ def cancel_mailing(s: Session, p: Principal) -> dict:
             raise wrong_state("您的档案邮寄申请已取消，无需重复取消。")
         raise not_found("您没有可以取消的档案邮寄申请。")
     if m.state != "submitted":
-        raise wrong_state(f"档案{C.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
+        raise wrong_state(f"档案{V.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
     before = mailing_view(m)
     m.state, m.active_key, m.cancelled_at = "cancelled", None, clock.now()
     audit(s, p, st.id, "mailing", m.id, "cancel", before, mailing_view(m))
@@ -518,7 +503,7 @@ def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> dict:
     if errs:
         raise invalid(errs)
     if m.state != "submitted":
-        raise wrong_state(f"该申请当前状态为“{C.MAILING_STATE_LABELS[m.state]}”，只有已提交的申请可以寄出。")
+        raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已提交的申请可以寄出。")
     before = mailing_view(m)
     m.state, m.ems_no, m.shipped_at = "shipped", ems_no.strip().upper(), clock.now()
     audit(s, p, m.student_id, "mailing", m.id, "ship", before, mailing_view(m))
@@ -530,7 +515,7 @@ def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> dict:
 def deliver_mailing(s: Session, p: Principal, mid: int) -> dict:
     m = _mailing_for_staff(s, p, mid)
     if m.state != "shipped":
-        raise wrong_state(f"该申请当前状态为“{C.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。")
+        raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。")
     before = mailing_view(m)
     m.state, m.delivered_at = "delivered", clock.now()
     audit(s, p, m.student_id, "mailing", m.id, "deliver", before, mailing_view(m))
@@ -542,26 +527,21 @@ def deliver_mailing(s: Session, p: Principal, mid: int) -> dict:
 # --- change requests (the four change paths) ------------------------------------------------------------
 def change_view(cr: M.ChangeRequest) -> dict:
     d = _record_base(cr)
-    d["state_label"] = C.CHANGE_STATE_LABELS.get(cr.state, d["state_label"])
-    d.update(kind=cr.kind, kind_label=C.CHANGE_KINDS[cr.kind], changes=cr.changes, before=cr.before,
+    d["state_label"] = V.CHANGE_STATE_LABELS.get(cr.state, d["state_label"])
+    d.update(kind=cr.kind, kind_label=V.CHANGE_KINDS[cr.kind], changes=cr.changes, before=cr.before,
              created_at=ts(cr.created_at), student_id=cr.student_id)
     return d
 
 
-def _target(kind: str) -> str:
-    return {"unit_change": "destination", "destination_edit": "destination", "archive_edit": "archive",
-            "personal_info": "personal"}[kind]
-
-
 def _wrong_path(kind: str, right: str, why: str) -> APIError:
     return APIError(409, "wrong_change_path",
-                    f"{why}不能通过“{C.CHANGE_KINDS[kind]}”修改，请使用“{C.CHANGE_KINDS[right]}”。",
-                    right_path=right, right_path_label=C.CHANGE_KINDS[right])
+                    f"{why}不能通过“{V.CHANGE_KINDS[kind]}”修改，请使用“{V.CHANGE_KINDS[right]}”。",
+                    right_path=right, right_path_label=V.CHANGE_KINDS[right])
 
 
 def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
     st = lock_student(s, p.id)
-    if kind not in C.CHANGE_KINDS:
+    if kind not in V.CHANGE_KINDS:
         raise invalid([FieldError("kind", "invalid_choice",
                                   "修改类型应为：unit_change（改签申请（单位变更））、destination_edit（毕业去向修改（单位不变））、"
                                   "archive_edit（户档信息修改）、personal_info（个人信息完善）。")])
@@ -569,8 +549,8 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
         raise invalid([FieldError("changes", "required", "请填写要修改的内容。")])
     dest, arch = get_destination(s, st.id), get_archive(s, st.id)
     # classify what is actually being changed
-    unknown = [k for k in changes if k not in ("destination_type", "unit") and k not in C.ARCHIVE_FIELDS
-               and k not in C.PERSONAL_FIELDS]
+    unknown = [k for k in changes if k not in ("destination_type", "unit") and k not in V.ARCHIVE_FIELDS
+               and k not in V.PERSONAL_FIELDS]
     if unknown:
         raise invalid([FieldError(k, "unknown_field", f"没有“{k}”这一项，请检查字段名。") for k in unknown])
     unit_in = changes.get("unit") or {}
@@ -581,8 +561,8 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
     type_changed = "destination_type" in changes and str(changes["destination_type"]) != cur_type
     name_changed = "name" in unit_in and (unit_in.get("name") or "").strip() != cur_unit.get("name")
     other_unit = [k for k in unit_in if k != "name" and unit_in[k] != cur_unit.get(k)]
-    archive_keys = [k for k in changes if k in C.ARCHIVE_FIELDS and k not in ("destination_type", "unit")]
-    personal_keys = [k for k in changes if k in C.PERSONAL_FIELDS]
+    archive_keys = [k for k in changes if k in V.ARCHIVE_FIELDS and k not in ("destination_type", "unit")]
+    personal_keys = [k for k in changes if k in V.PERSONAL_FIELDS]
     if kind != "archive_edit" and archive_keys:
         raise _wrong_path(kind, "archive_edit", "户档信息")
     if kind != "personal_info" and personal_keys:
@@ -598,7 +578,7 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
             raise _wrong_path(kind, "destination_edit", "单位名称不变时，单位的其他信息")
         raise invalid([FieldError("changes", "no_changes", "改签申请需要修改毕业去向类型或单位名称，您填写的内容与现有信息相同。")])
     # the target record must already be reviewed
-    target = _target(kind)
+    target = V.CHANGE_TARGET[kind]
     if target == "destination":
         if not dest or dest.state != "school_approved":
             state = dest.state if dest else "not_started"
@@ -617,8 +597,8 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
     # validate the merged result, and keep only what changes
     if target == "destination":
         new_type = str(changes.get("destination_type", cur_type))
-        merged_unit = {**cur_unit, **_norm_unit(unit_in)} if new_type in C.UNIT_TYPES else None
-        if new_type in C.UNIT_TYPES and type_changed and cur_type not in C.UNIT_TYPES:
+        merged_unit = {**cur_unit, **_norm_unit(unit_in)} if new_type in V.UNIT_TYPES else None
+        if new_type in V.UNIT_TYPES and type_changed and cur_type not in V.UNIT_TYPES:
             merged_unit = _norm_unit(unit_in)
         errs = validate_destination({"destination_type": new_type, "unit": merged_unit}, False,
                                     st.credit_code_override)
@@ -669,8 +649,8 @@ def _apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
         dest = get_destination(s, st.id)
         before = destination_view(dest)
         new_type = cr.changes.get("destination_type", dest.destination_type)
-        if new_type in C.UNIT_TYPES:
-            base = {} if (dest.destination_type not in C.UNIT_TYPES) else dict(dest.unit or {})
+        if new_type in V.UNIT_TYPES:
+            base = {} if (dest.destination_type not in V.UNIT_TYPES) else dict(dest.unit or {})
             dest.unit = {**base, **(cr.changes.get("unit") or {})}
         else:
             dest.unit = None
@@ -742,8 +722,8 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
     expected = "submitted" if p.role == "counselor" else "college_approved"
     if rec.state != expected:
         who = "学院（辅导员）" if p.role == "counselor" else "学校"
-        raise wrong_state(f"该记录当前状态为“{C.STATE_LABELS.get(rec.state, rec.state)}”，"
-                          f"{who}只能审核状态为“{C.STATE_LABELS[expected]}”的记录。")
+        raise wrong_state(f"该记录当前状态为“{V.STATE_LABELS.get(rec.state, rec.state)}”，"
+                          f"{who}只能审核状态为“{V.STATE_LABELS[expected]}”的记录。")
     if rec.version != version:
         raise APIError(409, "stale_version", STALE_MSG, version=rec.version)
     if not approve and not (reason or "").strip():
@@ -845,8 +825,8 @@ def status(s: Session, st: M.Student) -> dict:
         "sync": sync_info(st, dest, arch),
         "national": national_view(st),
         "mailing": {**el, "request": mailing_view(active_mailing(s, st.id))},
-        "pending_changes": [{"id": c.id, "kind": c.kind, "kind_label": C.CHANGE_KINDS[c.kind], "state": c.state,
-                             "state_label": C.CHANGE_STATE_LABELS[c.state]} for c in open_changes(s, st.id)],
+        "pending_changes": [{"id": c.id, "kind": c.kind, "kind_label": V.CHANGE_KINDS[c.kind], "state": c.state,
+                             "state_label": V.CHANGE_STATE_LABELS[c.state]} for c in open_changes(s, st.id)],
     }
 
 

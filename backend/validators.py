@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 
-from . import categories as C
+from . import vocabulary as V
 
 
 @dataclass
@@ -224,7 +224,7 @@ PROFILE_MAX = {"counselor_name": 50, "class_name": 50, "emergency_contact_name":
 # --- forms -------------------------------------------------------------------------------------
 def validate_profile(data: dict, student: dict, partial: bool = False) -> list[FieldError]:
     errs: list[FieldError] = []
-    for key, label in C.PERSONAL_FIELDS.items():
+    for key, label in V.PERSONAL_FIELDS.items():
         if key not in data or data[key] is None:
             if not partial:
                 errs += _required(None, key, label)
@@ -238,9 +238,9 @@ def validate_profile(data: dict, student: dict, partial: bool = False) -> list[F
             continue
         errs += _length(v, key, label, PROFILE_MAX.get(key, 100))
         if key == "political_status":
-            errs += _choice(v, C.POLITICAL_STATUSES, key, label)
+            errs += _choice(v, V.POLITICAL_STATUSES, key, label)
         elif key == "hardship_category":
-            errs += _choice(v, C.HARDSHIP_CATEGORIES, key, label)
+            errs += _choice(v, V.HARDSHIP_CATEGORIES, key, label)
         elif key == "origin_place" and not province_of(v):
             errs.append(FieldError(key, "origin_place_province",
                                    "生源所在地请从省份写起，例如“北京市 东城区”。生源地是高考前的户口所在地。"))
@@ -264,13 +264,13 @@ def validate_unit(unit: dict, partial: bool = False, override_code: str | None =
     if not isinstance(unit, dict):
         return [FieldError("unit", "type", "单位信息格式不正确。")]
     for key in unit:
-        if key not in C.UNIT_FIELDS:
+        if key not in V.UNIT_FIELDS:
             errs.append(FieldError(f"unit.{key}", "unknown_field", f"单位信息中没有“{key}”这一项。"))
-    for key, label in C.UNIT_FIELDS.items():
+    for key, label in V.UNIT_FIELDS.items():
         f = f"unit.{key}"
         v = unit.get(key)
         if v is None or (isinstance(v, str) and not v.strip()):
-            if not partial and key in C.UNIT_REQUIRED:
+            if not partial and key in V.UNIT_REQUIRED:
                 errs += _required(None, f, label)
             continue
         if not isinstance(v, str):
@@ -285,11 +285,11 @@ def validate_unit(unit: dict, partial: bool = False, override_code: str | None =
         elif key == "contact_email":
             errs += check_email(v, f, "单位邮箱")
         elif key == "industry":
-            errs += _choice(v, C.INDUSTRIES, f, label)
+            errs += _choice(v, V.INDUSTRIES, f, label)
         elif key == "nature":
-            errs += _choice(v, C.UNIT_NATURES, f, label)
+            errs += _choice(v, V.UNIT_NATURES, f, label)
         elif key == "job_category":
-            errs += _choice(v, C.JOB_CATEGORIES, f, label)
+            errs += _choice(v, V.JOB_CATEGORIES, f, label)
         elif key == "location" and not province_of(v):
             errs.append(FieldError(f, "address_province", "单位所在地请从省（直辖市）写起，例如“北京市昌平区”。"))
     return errs
@@ -303,14 +303,14 @@ def validate_destination(data: dict, partial: bool = False, override_code: str |
             errs += _required(None, "destination_type", "毕业去向类型")
         return errs + (validate_unit(data["unit"], True, override_code) if data.get("unit") else [])
     t = str(t)
-    if t not in C.DESTINATION_TYPES:
-        codes = "、".join(f"{k} {v}" for k, v in C.DESTINATION_TYPES.items())
+    if t not in V.DESTINATION_TYPES:
+        codes = "、".join(f"{k} {v}" for k, v in V.DESTINATION_TYPES.items())
         return [FieldError("destination_type", "invalid_choice", f"毕业去向类型“{t}”不存在，请从以下选项中选择：{codes}。")]
-    if t in C.UNIT_TYPES:
+    if t in V.UNIT_TYPES:
         errs += validate_unit(data.get("unit") or {}, partial, override_code)
     elif data.get("unit"):
         errs.append(FieldError("unit", "unit_not_applicable",
-                               f"去向类型“{C.DESTINATION_TYPES[t]}”不填写单位信息，请删去单位信息或改选就业类去向。"))
+                               f"去向类型“{V.DESTINATION_TYPES[t]}”不填写单位信息，请删去单位信息或改选就业类去向。"))
     return errs
 
 
@@ -318,9 +318,9 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
     errs: list[FieldError] = []
     t = data.get("transfer_type")
     for key in data:
-        if key not in C.ARCHIVE_FIELDS:
+        if key not in V.ARCHIVE_FIELDS:
             errs.append(FieldError(key, "unknown_field", f"户档信息中没有“{key}”这一项。"))
-    for key, label in C.ARCHIVE_FIELDS.items():
+    for key, label in V.ARCHIVE_FIELDS.items():
         v = data.get(key)
         if key == "evidence":
             continue
@@ -333,13 +333,13 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
     if t is None:
         if not partial:
             errs += _required(None, "transfer_type", "档案转寄类型")
-    elif t not in C.ARCHIVE_TYPES:
-        errs += _choice(t, C.ARCHIVE_TYPES, "transfer_type", "档案转寄类型")
+    elif t not in V.ARCHIVE_TYPES:
+        errs += _choice(t, V.ARCHIVE_TYPES, "transfer_type", "档案转寄类型")
         t = None
-    needs_address = t in C.ARCHIVE_TYPES_NEEDING_ADDRESS
+    needs_address = t in V.ARCHIVE_TYPES_NEEDING_ADDRESS
     # evidence required by the type (the document's table)
     if t:
-        accepted = C.ARCHIVE_TYPES[t]["evidence"]
+        accepted = V.ARCHIVE_TYPES[t]["evidence"]
         ev = data.get("evidence")
         if ev is not None and (not isinstance(ev, list) or not all(isinstance(x, str) for x in ev)):
             errs.append(FieldError("evidence", "type", "审核材料应为材料名称列表，例如[\"录取通知书\"]。"))
@@ -349,9 +349,9 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
         if t == "转回生源地" and not student.get("origin_place"):
             errs.append(FieldError("transfer_type", "origin_place_missing",
                                    "选择“转回生源地”需要先在“个人信息完善”中填写生源所在地（高考前户口所在地）。"))
-    for key in C.ARCHIVE_ADDRESS_FIELDS:
+    for key in V.ARCHIVE_ADDRESS_FIELDS:
         v = data.get(key)
-        label = C.ARCHIVE_FIELDS[key]
+        label = V.ARCHIVE_FIELDS[key]
         if v is None or not str(v).strip():
             if needs_address and not partial:
                 errs += _required(None, key, label)
@@ -370,7 +370,7 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
     if hc is None:
         if not partial:
             errs += _required(None, "hukou_choice", "户口迁移地址")
-    elif hc not in C.HUKOU_CHOICES:
+    elif hc not in V.HUKOU_CHOICES:
         errs.append(FieldError("hukou_choice", "invalid_choice",
                                "户口迁移地址请选择：not_moved_in（户口未迁入学校）、self_move（暂无法提供，申请自迁）"
                                "或 address（自填具体地址）。"))
@@ -387,7 +387,7 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
         if not partial:
             errs += _required(None, "hukou_transfer_type", "户口迁移类型")
     else:
-        errs += _choice(ht, C.ARCHIVE_TYPES, "hukou_transfer_type", "户口迁移类型")
+        errs += _choice(ht, V.ARCHIVE_TYPES, "hukou_transfer_type", "户口迁移类型")
     return errs
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import categories as C
+from .. import vocabulary as V
 from .. import clock, workdays
 from .. import models as M
 from .. import notices as N
@@ -62,11 +62,11 @@ def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD;
 
 @router.get("/categories", tags=["public"])
 def categories() -> dict:
-    return {"destination_types": C.DESTINATION_TYPES, "unit_types": sorted(C.UNIT_TYPES),
-            "archive_types": C.ARCHIVE_TYPES, "hukou_choices": C.HUKOU_CHOICES,
-            "political_statuses": C.POLITICAL_STATUSES, "hardship_categories": C.HARDSHIP_CATEGORIES,
-            "unit_natures": C.UNIT_NATURES, "industries": C.INDUSTRIES, "job_categories": C.JOB_CATEGORIES,
-            "change_kinds": C.CHANGE_KINDS}
+    return {"destination_types": V.DESTINATION_TYPES, "unit_types": sorted(V.UNIT_TYPES),
+            "archive_types": V.ARCHIVE_TYPES, "hukou_choices": V.HUKOU_CHOICES,
+            "political_statuses": V.POLITICAL_STATUSES, "hardship_categories": V.HARDSHIP_CATEGORIES,
+            "unit_natures": V.UNIT_NATURES, "industries": V.INDUSTRIES, "job_categories": V.JOB_CATEGORIES,
+            "change_kinds": V.CHANGE_KINDS}
 
 
 @router.post("/validation/{form}", tags=["public"])
@@ -80,8 +80,8 @@ def validate_form(form: str, body: dict, p: Principal | None = Depends(optional_
         ctx, override = S.student_ctx(st), st.credit_code_override
     if form == "profile":
         unknown = [FieldError(k, "unknown_field", f"个人信息中没有“{k}”这一项。") for k in body
-                   if k not in C.PERSONAL_FIELDS]
-        errs = unknown + validate_profile({k: v for k, v in body.items() if k in C.PERSONAL_FIELDS}, ctx, True)
+                   if k not in V.PERSONAL_FIELDS]
+        errs = unknown + validate_profile({k: v for k, v in body.items() if k in V.PERSONAL_FIELDS}, ctx, True)
     elif form == "destination":
         errs = validate_destination(body, partial=True, override_code=override)
     elif form == "archive":
