@@ -21,14 +21,14 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import clock
 from . import models as M
 from .auth import Principal
-from .errors import invalid
+from .errors import APIError, invalid
 from .services import ts
 from .validators import FieldError
 
@@ -99,6 +99,40 @@ def _answer_key_of(text: str) -> str | None:
     return None
 
 
+FEEDBACK_WINDOW = dt.timedelta(minutes=1)
+
+
+def _limit(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+def _feedback_guard(s: Session, channel: str, conversation: str, anonymous: bool) -> None:
+    """At most FEEDBACK_PER_CONVERSATION (10) new feedback rows per conversation and FEEDBACK_ANONYMOUS (120)
+    anonymous ones overall in any minute, counted in the database so the limit holds across processes: the
+    check and the insert are serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock
+    held to the end of the transaction). A flood gets 429 `too_many_feedback` and stores nothing."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x666565646261})
+    now = clock.now()
+    since = now - FEEDBACK_WINDOW
+    n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
+        M.Feedback.channel == channel, M.Feedback.conversation == conversation, M.Feedback.at > since)).one()
+    if n < _limit("FEEDBACK_PER_CONVERSATION", 10):
+        if not anonymous:
+            return
+        n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
+            M.Feedback.student_id.is_(None), M.Feedback.at > since)).one()
+        if n < _limit("FEEDBACK_ANONYMOUS", 120):
+            return
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.TZ)
+    retry = max(1, int((oldest + FEEDBACK_WINDOW - now).total_seconds()) + 1)
+    s.rollback()
+    raise APIError(429, "too_many_feedback", f"反馈提交太频繁了，请{retry}秒后再试。", retry_after=retry)
+
+
 def add_feedback(s: Session, p: Principal | None, body: dict) -> dict:
     rating, reason = body["rating"], body.get("reason")
     if rating == "down" and reason not in REASONS:
@@ -114,7 +148,8 @@ def add_feedback(s: Session, p: Principal | None, body: dict) -> dict:
              M.Feedback.message_id == body["message_id"])
     for _ in range(2):
         fb = s.scalar(select(M.Feedback).where(*where))
-        if fb is None:
+        if fb is None:  # a new row (changing one's vote on an answer is never refused)
+            _feedback_guard(s, body["channel"], body["conversation"], student_id is None)
             fb = M.Feedback(channel=body["channel"], conversation=body["conversation"],
                             message_id=body["message_id"], **values)
             s.add(fb)

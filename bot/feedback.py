@@ -19,6 +19,7 @@ ASK_REASON = "哪里不好？请回复序号：1 答非所问　2 内容缺失�
 THANKS = "已收到反馈，谢谢！老师会据此改进回答。"
 NOTHING = "请先提问，再对回答回复“👍”或“👎”。"
 FAILED = "反馈暂时没有提交成功，请稍后再试。"
+TOO_MANY = "反馈提交太频繁了，请过一分钟再试。"
 UP_RE = re.compile(r"^\s*(?:👍|赞|有帮助)\s*$")
 DOWN_RE = re.compile(r"^\s*(?:👎|踩|没帮助|没有帮助)\s*(.*)$", re.S)
 REASON_RE = re.compile(r"^\s*(?:([1-4])|(答非所问|内容缺失|没有帮助|事实错误))\s*[、.．:：,，]?\s*(.*)$", re.S)
@@ -75,6 +76,8 @@ class WechatFeedback:
         status, _ = await self.backend("POST", "/api/integration/feedback", {
             "openid": openid, "message_id": last["id"], "question": last["q"], "answer": last["a"],
             "rating": rating, "reason": reason, "comment": comment or None})
+        if status == 429:  # the backend's limit on feedback per conversation / anonymous feedback per minute
+            return TOO_MANY
         if status != 200:
             return FAILED
         self.pending.pop(openid)

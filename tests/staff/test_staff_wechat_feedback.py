@@ -72,3 +72,14 @@ def test_wechat_feedback_of_a_bound_student_carries_the_student_id(stack):
     r = httpx.post(f"{stack.backend_url}/api/integration/feedback", trust_env=False,
                    json={"openid": oid, "message_id": "x", "answer": "a", "rating": "up"})
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
+
+
+def test_a_wechat_feedback_flood_gets_a_chinese_answer(stack):
+    """The backend's limit (10 new rows per conversation a minute) reaches the WeChat user as a Chinese reply."""
+    oid = "o" + uuid.uuid4().hex[:27]
+    replies = []
+    for i in range(11):
+        say(stack, oid, "你好")
+        replies.append(say(stack, oid, "👍"))
+    assert all("谢谢" in r for r in replies[:10]), replies
+    assert "太频繁" in replies[10] and "谢谢" not in replies[10]
