@@ -1,66 +1,91 @@
-"""Settings from the environment (defaults are the demo defaults used by `make run`)."""
+"""Settings from the environment (defaults are the demo defaults used by `make run`): one pydantic-settings class.
+
+`APP_ENV=production` is the deployment switch: demo login and the demo page are then off unless asked for, and
+building the settings refuses (exit status 78, one message naming every problem, before anything listens) while a
+secret is missing or a demo value (deploy/production.py: the same rules for the action server and Rasa).
+"""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from deploy import production
 
 ROOT = Path(__file__).resolve().parent.parent
+TRUE = {"1", "true", "yes", "on"}
 
 
-def _flag(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+def _env_field(name: str, default: Any, **kw: Any) -> Any:
+    return Field(default=default, validation_alias=AliasChoices(name), **kw)
 
 
-def _production() -> bool:
-    return os.environ.get("APP_ENV", "").strip().lower() == "production"
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-
-def _action_token_ttl() -> int:
-    try:
-        return max(1, min(int(os.environ.get("ACTION_TOKEN_TTL_SECONDS") or 300), 300))
-    except ValueError:
-        return 300
-
-
-def _allowed_origins() -> tuple[str, ...]:
-    """Browser origins allowed to call the API from another site (the job site's widget): CHAT_ALLOWED_ORIGINS,
-    the same allow-list as Rasa's (bot/channels/common.py); never `*`."""
-    raw = os.environ.get("CHAT_ALLOWED_ORIGINS")
-    if raw is None:
-        raw = "http://127.0.0.1:8000,http://localhost:8000"  # the demo page's own origin
-    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip() and o.strip() != "*")
-
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", f"sqlite:///{ROOT}/var/app.db"))
-    auth_secret: str = field(default_factory=lambda: os.environ.get("AUTH_SECRET", "demo-secret-change-me"))
-    # APP_ENV=production is the deployment switch: demo login and the demo page are then off unless asked for
-    # (and deploy/production.py refuses to start when they are asked for)
-    production: bool = field(default_factory=_production)
-    demo_mode: bool = field(default_factory=lambda: _flag("DEMO_MODE", "0" if _production() else "1"))
-    integration_key: str = field(default_factory=lambda: os.environ.get("INTEGRATION_KEY", "demo-integration-key"))
+    database_url: str = _env_field("DATABASE_URL", f"sqlite:///{ROOT}/var/app.db")
+    auth_secret: str = _env_field("AUTH_SECRET", "demo-secret-change-me", repr=False)
+    production: bool = _env_field("APP_ENV", False)
+    # demo login and the demo page; default on outside production, off in it
+    demo_mode: bool | None = _env_field("DEMO_MODE", None)  # None: set from `production` below
+    integration_key: str = _env_field("INTEGRATION_KEY", "demo-integration-key", repr=False)
     # the action server's own secret (header X-Actions-Service-Key): the only way an action token is accepted
-    actions_service_key: str = field(
-        default_factory=lambda: os.environ.get("ACTIONS_SERVICE_KEY", "demo-actions-service-key"))
+    actions_service_key: str = _env_field("ACTIONS_SERVICE_KEY", "demo-actions-service-key", repr=False)
     # lifetime of action tokens (aud "actions") minted for the WeChat channel; at most 5 minutes
-    action_token_ttl_seconds: int = field(default_factory=_action_token_ttl)
-    allowed_origins: tuple[str, ...] = field(default_factory=_allowed_origins)
-    token_ttl_minutes: int = field(default_factory=lambda: int(os.environ.get("TOKEN_TTL_MINUTES", "720")))
-    cas_server_url: str = field(default_factory=lambda: os.environ.get("CAS_SERVER_URL", "").rstrip("/"))
-    public_url: str = field(default_factory=lambda: os.environ.get("BACKEND_PUBLIC_URL", "").rstrip("/"))
+    action_token_ttl_seconds: int = _env_field("ACTION_TOKEN_TTL_SECONDS", 300)
+    # browser origins allowed to call the API from another site (the job site's widget): the same allow-list as
+    # Rasa's (bot/channels/common.py); never `*`
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = _env_field(
+        "CHAT_ALLOWED_ORIGINS", ("http://127.0.0.1:8000", "http://localhost:8000"))  # the demo page's own origin
+    token_ttl_minutes: int = _env_field("TOKEN_TTL_MINUTES", 720)
+    cas_server_url: str = _env_field("CAS_SERVER_URL", "")
+    public_url: str = _env_field("BACKEND_PUBLIC_URL", "")
     # where the demo page's chat widget finds Rasa: RASA_PUBLIC_URL if set, else the page's host at RASA_PORT
-    rasa_public_url: str = field(default_factory=lambda: os.environ.get("RASA_PUBLIC_URL", "").rstrip("/"))
-    rasa_port: str = field(default_factory=lambda: os.environ.get("RASA_PORT", "5005"))
-    holidays_file: str = field(
-        default_factory=lambda: os.environ.get("HOLIDAYS_FILE", str(Path(__file__).parent / "data" / "holidays.json"))
-    )
-    # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per call).
-    today: str = field(default_factory=lambda: os.environ.get("TODAY", ""))
-    today_file: str = field(default_factory=lambda: os.environ.get("TODAY_FILE", ""))
+    rasa_public_url: str = _env_field("RASA_PUBLIC_URL", "")
+    rasa_port: str = _env_field("RASA_PORT", "5005")
+    holidays_file: str = _env_field("HOLIDAYS_FILE", str(Path(__file__).parent / "data" / "holidays.json"))
+    # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per call)
+    today: str = _env_field("TODAY", "")
+    today_file: str = _env_field("TODAY_FILE", "")
+
+    @field_validator("production", mode="before")
+    @classmethod
+    def _app_env(cls, v: Any) -> bool:
+        return v is True or str(v or "").strip().lower() == "production"
+
+    @field_validator("demo_mode", mode="before")
+    @classmethod
+    def _flag(cls, v: Any) -> bool | None:
+        return v if v is None or isinstance(v, bool) else str(v).strip().lower() in TRUE
+
+    @field_validator("action_token_ttl_seconds", mode="before")
+    @classmethod
+    def _ttl(cls, v: Any) -> int:
+        try:
+            return max(1, min(int(v or 300), 300))
+        except (TypeError, ValueError):
+            return 300
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, v: Any) -> tuple[str, ...]:
+        items = v.split(",") if isinstance(v, str) else v
+        return tuple(o.strip().rstrip("/") for o in items if o.strip() and o.strip() != "*")
+
+    @field_validator("cas_server_url", "public_url", "rasa_public_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_checks(self) -> Settings:
+        if self.demo_mode is None:
+            object.__setattr__(self, "demo_mode", not self.production)
+        if self.production:
+            production.enforce("backend")  # exits (status 78) naming every missing or demo secret
+        return self
 
 
 def get_settings() -> Settings:
@@ -68,5 +93,4 @@ def get_settings() -> Settings:
 
 
 # Refuse to start (before uvicorn listens, before any CLI command) with demo secrets in production.
-production.enforce("backend")
 settings = get_settings()

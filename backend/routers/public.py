@@ -4,20 +4,18 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import vocabulary as V
 from .. import clock, workdays
 from .. import models as M
 from .. import notices as N
 from .. import services as S
-from ..auth import (NATIONAL_ACTOR, Principal, cas_provider, integration_key, issue_action_token, issue_token,
-                    optional_principal)
+from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
 from ..config import settings
-from ..db import get_session
+from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
 from ..errors import APIError, invalid
 from ..schemas import BindIn, ConfirmIn, DevLoginIn, OpenidIn, TokenOut
 from ..validators import FieldError, validate_archive, validate_destination, validate_profile
@@ -42,7 +40,7 @@ def health() -> dict:
 
 
 @router.get("/contacts", tags=["public"])
-def contacts(s: Session = Depends(get_session)) -> dict:
+def contacts(s: SessionDep) -> dict:
     return {"general": GENERAL_CONTACT,
             "colleges": [contact_view(c) for c in s.scalars(select(M.College).order_by(M.College.code))]}
 
@@ -70,8 +68,8 @@ def categories() -> dict:
 
 
 @router.post("/validation/{form}", tags=["public"])
-def validate_form(form: str, body: dict, p: Principal | None = Depends(optional_principal),
-                  s: Session = Depends(get_session)) -> dict:
+def validate_form(form: str, body: dict, p: OptionalPrincipalDep,
+                  s: SessionDep) -> dict:
     """Validate a partial form without saving. With a student token, rules that need the student apply too."""
     ctx: dict = {}
     override = None
@@ -93,7 +91,7 @@ def validate_form(form: str, body: dict, p: Principal | None = Depends(optional_
 
 # --- identity ----------------------------------------------------------------------------------------------
 @router.post("/auth/dev-login", tags=["identity"], response_model=TokenOut)
-def dev_login(body: DevLoginIn, s: Session = Depends(get_session)) -> dict:
+def dev_login(body: DevLoginIn, s: SessionDep) -> dict:
     if not settings.demo_mode:
         raise APIError(404, "demo_disabled", "演示登录未开启，请使用统一身份认证登录。")
     if bool(body.student_id) == bool(body.staff_id):
@@ -129,8 +127,8 @@ def cas_login(request: Request, next: str | None = None) -> RedirectResponse:  #
 
 
 @router.get("/auth/cas/callback", tags=["identity"])
-def cas_callback(request: Request, ticket: str = Query(min_length=1), next: str | None = None,  # noqa: A002
-                 s: Session = Depends(get_session)) -> RedirectResponse:
+def cas_callback(request: Request, s: SessionDep, ticket: str = Query(min_length=1),
+                 next: str | None = None) -> RedirectResponse:  # noqa: A002
     cas = cas_provider()
     if cas is None:
         raise APIError(404, "sso_not_configured", "统一身份认证未配置（CAS_SERVER_URL）。")
@@ -146,21 +144,21 @@ def cas_callback(request: Request, ticket: str = Query(min_length=1), next: str 
 
 
 # --- integrations ------------------------------------------------------------------------------------------
-@router.post("/integration/national/confirmations", tags=["integration"], dependencies=[Depends(integration_key)])
-def national_confirmation(body: ConfirmIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/national/confirmations", tags=["integration"], dependencies=[IntegrationKey])
+def national_confirmation(body: ConfirmIn, s: SessionDep) -> dict:
     return S.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
 
 
-@router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
-def wechat_bind(body: BindIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
+def wechat_bind(body: BindIn, s: SessionDep) -> dict:
     out = S.bind_wechat(s, body.openid, body.code)
     N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
     return out
 
 
-@router.post("/integration/wechat/token", tags=["wechat"], dependencies=[Depends(integration_key)])
-def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
+def wechat_token(body: OpenidIn, s: SessionDep) -> dict:
     b = S.binding(s, body.openid)
     N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
@@ -169,8 +167,8 @@ def wechat_token(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
             "expires_in": settings.action_token_ttl_seconds, "student_id": b.student_id}
 
 
-@router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[Depends(integration_key)])
-def wechat_unbind(body: OpenidIn, s: Session = Depends(get_session)) -> dict:
+@router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
+def wechat_unbind(body: OpenidIn, s: SessionDep) -> dict:
     b = S.binding(s, body.openid)
     S.audit(s, S.SYSTEM, b.student_id, "wechat", b.openid, "unbind", {"openid": b.openid}, None)
     s.delete(b)

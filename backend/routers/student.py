@@ -1,15 +1,15 @@
 """Student endpoints: the student comes from the token only."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import models as M
 from .. import services as S
-from ..auth import Principal, current_principal, current_student
-from ..db import get_session
+from ..deps import PrincipalDep, SessionDep, StudentDep
 from ..errors import APIError
 from ..schemas import ArchiveIn, ChangeIn, DestinationIn, ProfileIn
 from .public import contact_view
@@ -18,59 +18,59 @@ router = APIRouter(prefix="/api", tags=["student"])
 
 
 @router.get("/me", tags=["identity"])
-def me(p: Principal = Depends(current_principal), s: Session = Depends(get_session)) -> dict:
+def me(p: PrincipalDep, s: SessionDep) -> dict:
     college = s.get(M.College, p.college_code) if p.college_code else None
     return {"role": p.role, "id": p.id, "name": p.name, "college": college.name if college else None}
 
 
 @router.get("/me/profile")
-def get_profile(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def get_profile(p: StudentDep, s: SessionDep) -> dict:
     return S.profile_view(S.get_student(s, p.id))
 
 
 @router.put("/me/profile")
-def put_profile(body: ProfileIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def put_profile(body: ProfileIn, p: StudentDep, s: SessionDep) -> dict:
     return S.put_profile(s, p, body.model_dump(exclude_unset=True))  # left-out fields keep their value
 
 
 @router.get("/me/destination")
-def get_destination(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def get_destination(p: StudentDep, s: SessionDep) -> dict:
     return S.destination_view(S.get_destination(s, p.id))
 
 
 @router.put("/me/destination")
-def put_destination(body: DestinationIn, p: Principal = Depends(current_student),
-                    s: Session = Depends(get_session)) -> dict:
+def put_destination(body: DestinationIn, p: StudentDep,
+                    s: SessionDep) -> dict:
     return S.put_destination(s, p, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/destination/submit")
-def submit_destination(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def submit_destination(p: StudentDep, s: SessionDep) -> dict:
     return S.submit_destination(s, p)
 
 
 @router.get("/me/archive")
-def get_archive(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def get_archive(p: StudentDep, s: SessionDep) -> dict:
     return S.archive_view(S.get_archive(s, p.id))
 
 
 @router.put("/me/archive")
-def put_archive(body: ArchiveIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def put_archive(body: ArchiveIn, p: StudentDep, s: SessionDep) -> dict:
     return S.put_archive(s, p, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/archive/submit")
-def submit_archive(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def submit_archive(p: StudentDep, s: SessionDep) -> dict:
     return S.submit_archive(s, p)
 
 
 @router.get("/me/status")
-def status(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def status(p: StudentDep, s: SessionDep) -> dict:
     return S.status(s, S.get_student(s, p.id))
 
 
 @router.get("/me/mailing")
-def get_mailing(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def get_mailing(p: StudentDep, s: SessionDep) -> dict:
     st = S.get_student(s, p.id)
     return {"request": S.mailing_view(S.active_mailing(s, st.id)), "eligibility": S.eligibility(s, st),
             "archive": S.archive_details(st, S.get_archive(s, st.id))}
@@ -78,47 +78,47 @@ def get_mailing(p: Principal = Depends(current_student), s: Session = Depends(ge
 
 @router.post("/me/mailing", status_code=201, responses={200: {"description": "already submitted"},
                                                          409: {"description": "not_eligible"}})
-def post_mailing(p: Principal = Depends(current_student), s: Session = Depends(get_session),
-                 idempotency_key: str | None = Header(default=None, max_length=100)) -> JSONResponse:
+def post_mailing(p: StudentDep, s: SessionDep,
+                 idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
     code, body = S.create_mailing(s, p, idempotency_key)
     return JSONResponse(body, status_code=code)
 
 
 @router.post("/me/mailing/cancel")
-def cancel_mailing(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def cancel_mailing(p: StudentDep, s: SessionDep) -> dict:
     return S.cancel_mailing(s, p)
 
 
 @router.get("/me/change-requests")
-def list_changes(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def list_changes(p: StudentDep, s: SessionDep) -> dict:
     rows = s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == p.id).order_by(M.ChangeRequest.id))
     return {"items": [S.change_view(c) for c in rows]}
 
 
 @router.post("/me/change-requests", status_code=201)
-def post_change(body: ChangeIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def post_change(body: ChangeIn, p: StudentDep, s: SessionDep) -> dict:
     return S.create_change(s, p, body.kind, body.changes)
 
 
 @router.get("/me/contact")
-def my_contact(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def my_contact(p: StudentDep, s: SessionDep) -> dict:
     st = S.get_student(s, p.id)
     return contact_view(st.college)
 
 
 @router.post("/me/wechat/bind-code", tags=["wechat"])
-def bind_code(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def bind_code(p: StudentDep, s: SessionDep) -> dict:
     return S.new_bind_code(s, p)
 
 
 @router.get("/me/wechat", tags=["wechat"])
-def wechat_state(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def wechat_state(p: StudentDep, s: SessionDep) -> dict:
     b = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == p.id))
     return {"bound": b is not None}
 
 
 @router.delete("/me/wechat", tags=["wechat"])
-def wechat_unbind(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def wechat_unbind(p: StudentDep, s: SessionDep) -> dict:
     b = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == p.id))
     if b is None:
         raise APIError(404, "not_bound", "您尚未绑定微信。")
