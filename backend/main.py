@@ -13,6 +13,8 @@ from . import errors
 from .config import ROOT, settings
 from . import notices
 from .routers import answers, insights, notices as notices_router, public, staff, student
+from .routers import handoff as handoff_router
+from .handoff import delivery as handoff_delivery
 
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
@@ -87,16 +89,20 @@ def create_app() -> FastAPI:
     app.add_middleware(RejectNul)
     # only the job site's origins (CHAT_ALLOWED_ORIGINS), never `*`: another site's page gets no CORS grant
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
-                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Handoff-Secret"])
     app.include_router(public.router)
     app.include_router(student.router)
     app.include_router(staff.router)
     app.include_router(answers.router)
     app.include_router(insights.router)
     app.include_router(notices_router.router)
+    app.include_router(handoff_router.router)
     # the notice delivery worker (issue 15 §1) as a thread of each backend process; NOTICE_WORKER=0: none
     app.router.on_startup.append(notices.start_background)
     app.router.on_shutdown.append(notices.stop_background)
+    # counselors' replies to WeChat conversations (issue 15 §2); HANDOFF_WORKER=0: none
+    app.router.on_startup.append(handoff_delivery.start_background)
+    app.router.on_shutdown.append(handoff_delivery.stop_background)
     web = ROOT / "web"
     if (web / "staff").is_dir():
         # the staff pages (issue 14): static, no data in them; every call they make is checked by the API

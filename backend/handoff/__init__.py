@@ -1,0 +1,356 @@
+"""A person in the chat (issue 15 §2): the backend owns handoff sessions and their messages.
+
+States of a session (models.HandoffSession):
+- chat:   waiting (in the queue) -> active (a counselor holds it) -> closed (by the counselor, or the student
+          says 结束人工); waiting -> closed when staff close it without taking it.
+- ticket: ticket_draft (outside office hours; the student's next message is the ticket) -> ticket_open (in the
+          staff page's ticket list) -> answered (the answer goes out as a notice; a WeChat conversation without a
+          bound student gets it as a customer-service message); ticket_draft -> cancelled (取消留言).
+While a session is waiting, active or ticket_draft its `open_key` is the conversation id (unique): the channel
+layer asks `inbound` before handing a message to Rasa, and while held the message is stored here instead and the
+bot stays silent. The state lives in the database, so every Rasa process agrees and a restart loses nothing.
+
+Scope: a signed-in student's session belongs to the counselors of the student's college (college_code); an
+anonymous one (college_code NULL) to the career center (school staff, who see all). Every step is in the audit
+log (entity "handoff").
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import clock
+from .. import models as M
+from .. import notices as N
+from .. import workdays
+from ..auth import Principal
+from ..errors import APIError, not_found
+
+logger = logging.getLogger("backend.handoff")
+
+HELD = ("waiting", "active", "ticket_draft")
+CLOSED = ("closed", "answered", "cancelled")
+CONVERSATION_RE = re.compile(r"^(anon|student|wechat):[A-Za-z0-9_.\-]{1,64}$")
+# what a student says to leave a person (or drop a message left) and go back to the bot
+CANCEL_RE = re.compile(r"^\s*(结束人工|退出人工|取消人工|结束对话|返回机器人|返回智能助手|取消留言|不留言了)\s*[。.!！]?\s*$")
+
+TEXT_TAKEN = "{name}老师已接入，请直接描述你的问题。"
+TEXT_CLOSED = "老师已结束人工咨询，智能助手继续为你服务。"
+TEXT_STUDENT_CLOSED = "已结束人工咨询，智能助手继续为你服务。"
+TEXT_WAITING = "你的消息已转给老师，请稍候；老师接入后会在这里回复你。说“结束人工”可返回智能助手。"
+TEXT_TICKET_LEFT = ("已收到你的留言，老师会在工作时间回复你：回复会出现在“智能咨询”的消息通知里"
+                    "（已绑定微信的同学也会在微信收到）。")
+TEXT_TICKET_LEFT_WECHAT = "已收到你的留言，老师会在工作时间回复你，回复会发到这个公众号。"
+TEXT_TICKET_CANCELLED = "已取消留言，智能助手继续为你服务。"
+
+
+# --- office hours ------------------------------------------------------------------------------------------
+def hours_setting() -> str:
+    return (os.environ.get("HANDOFF_HOURS") or "08:30-17:30").strip()
+
+
+def _parse_hours(raw: str) -> tuple[dt.time, dt.time] | None:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", raw)
+    if not m:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        return None
+    end = dt.time(23, 59, 59) if h2 == 24 else dt.time(h2, m2)
+    return dt.time(h1, m1), end
+
+
+def office_hours(now: dt.datetime | None = None) -> tuple[bool, str]:
+    """(open now, label for students). HANDOFF_HOURS: "HH:MM-HH:MM" on working days (backend/workdays.py),
+    "always" (every day, all day) or "never" (tickets only)."""
+    raw = hours_setting().lower()
+    if raw == "always":
+        return True, "全天"
+    if raw in ("never", "off", "0"):
+        return False, "暂不提供在线人工服务"
+    rng = _parse_hours(raw)
+    if rng is None:
+        logger.warning("HANDOFF_HOURS=%r is not HH:MM-HH:MM; using 08:30-17:30", raw)
+        rng = (dt.time(8, 30), dt.time(17, 30))
+    now = (now or clock.now()).astimezone(clock.TZ)
+    label = f"工作日 {rng[0].strftime('%H:%M')}-{'24:00' if rng[1] == dt.time(23, 59, 59) else rng[1].strftime('%H:%M')}"
+    return workdays.is_workday(now.date()) and rng[0] <= now.time().replace(tzinfo=None) <= rng[1], label
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _ts(v: dt.datetime | None) -> str | None:
+    if v is None:
+        return None
+    return (v if v.tzinfo else v.replace(tzinfo=clock.TZ)).astimezone(clock.TZ).isoformat(timespec="seconds")
+
+
+def audit(s: Session, actor_role: str, actor_id: str, h: M.HandoffSession, action: str,
+          after: dict | None = None, before: dict | None = None) -> None:
+    s.add(M.AuditLog(at=clock.now(), actor_role=actor_role, actor_id=actor_id, student_id=h.student_id,
+                     entity="handoff", entity_id=str(h.id), action=action, before=before, after=after))
+
+
+def add_message(s: Session, h: M.HandoffSession, sender: str, text: str, staff_id: str | None = None,
+                to_wechat: bool | None = None) -> M.HandoffMessage:
+    """A message of the session; staff and system messages to a WeChat conversation wait for delivery."""
+    if to_wechat is None:
+        to_wechat = sender != "student" and h.channel == "wechat"
+    m = M.HandoffMessage(session_id=h.id, at=clock.now(), sender=sender, staff_id=staff_id, text=text,
+                         wechat_state="pending" if to_wechat else "none", wechat_attempts=0)
+    s.add(m)
+    s.flush()
+    return m
+
+
+def openid_of(h: M.HandoffSession) -> str | None:
+    return h.conversation.split(":", 1)[1] if h.conversation.startswith("wechat:") else None
+
+
+def _open(s: Session, conversation: str, lock: bool = False) -> M.HandoffSession | None:
+    q = select(M.HandoffSession).where(M.HandoffSession.open_key == conversation)
+    if lock:
+        q = q.with_for_update()
+    return s.scalar(q.execution_options(populate_existing=True))
+
+
+def student_view(h: M.HandoffSession) -> dict:
+    return {"id": h.id, "kind": h.kind, "state": h.state, "staff_name": h.staff_name,
+            "created_at": _ts(h.created_at), "closed_at": _ts(h.closed_at)}
+
+
+def message_view(m: M.HandoffMessage) -> dict:
+    return {"id": m.id, "sender": m.sender, "text": m.text, "at": _ts(m.at)}
+
+
+# --- the student's side (through the action server and the channels) ----------------------------------------
+def request(s: Session, conversation: str, channel: str, student: M.Student | None,
+            transcript: list[dict]) -> dict:
+    """The student asked for a person: join the queue (office hours), or start a ticket, or (anonymous web
+    outside office hours) nothing. A second request while one is open returns the open one."""
+    existing = _open(s, conversation)
+    open_now, label = office_hours()
+    if existing is not None:
+        return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
+                "staff_name": existing.staff_name}
+    if not open_now and student is None and channel == "web":
+        return {"state": "closed_hours", "session_id": None, "already": False, "hours": label}
+    secret = secrets.token_urlsafe(24) if (student is None and channel == "web") else None
+    h = M.HandoffSession(conversation=conversation, channel=channel, kind="chat" if open_now else "ticket",
+                         state="waiting" if open_now else "ticket_draft", open_key=conversation,
+                         student_id=student.id if student else None,
+                         college_code=student.college_code if student else None,
+                         secret_hash=_hash(secret) if secret else None, transcript=transcript,
+                         created_at=clock.now())
+    s.add(h)
+    try:
+        s.flush()
+    except IntegrityError:  # another process opened one for this conversation at the same moment
+        s.rollback()
+        existing = _open(s, conversation)
+        if existing is None:
+            raise APIError(409, "conflict", "请稍后再试。")
+        return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
+                "staff_name": existing.staff_name}
+    audit(s, "student" if student else "anonymous", student.id if student else conversation[:60], h,
+          "request" if h.kind == "chat" else "ticket_start", {"channel": channel, "state": h.state})
+    s.commit()
+    out = {"state": h.state, "session_id": h.id, "already": False, "hours": label, "staff_name": None}
+    if secret:
+        out["secret"] = secret
+    return out
+
+
+def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
+    """A student's message, before Rasa sees it: {held: False} lets the bot answer; {held: True, reply} means
+    the message was kept for a person (reply: what the student is told now, may be None)."""
+    h = _open(s, conversation, lock=True)
+    if h is None:
+        return {"held": False}
+    actor = ("student", h.student_id) if h.student_id else ("anonymous", conversation[:60])
+    if CANCEL_RE.match(text):
+        state = "cancelled" if h.state == "ticket_draft" else "closed"
+        h.state, h.open_key, h.closed_at, h.closed_by = state, None, clock.now(), "student"
+        add_message(s, h, "student", text)
+        audit(s, *actor, h, "cancel" if state == "cancelled" else "close", {"by": "student", "state": state})
+        s.commit()
+        return {"held": True, "state": state,
+                "reply": TEXT_TICKET_CANCELLED if state == "cancelled" else TEXT_STUDENT_CLOSED}
+    m = add_message(s, h, "student", text)
+    if h.state == "ticket_draft":
+        h.state, h.open_key = "ticket_open", None
+        audit(s, *actor, h, "ticket_left", {"message_id": m.id, "text": text})
+        s.commit()
+        return {"held": True, "state": "ticket_open",
+                "reply": TEXT_TICKET_LEFT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TICKET_LEFT}
+    audit(s, *actor, h, "student_message", {"message_id": m.id, "text": text})
+    s.commit()
+    return {"held": True, "state": h.state, "reply": TEXT_WAITING if h.state == "waiting" else None}
+
+
+def for_widget(s: Session, conversation: str | None, secret: str | None, after: int) -> dict:
+    """The widget's poll: the conversation's latest chat session and the staff/system messages after `after`."""
+    q = select(M.HandoffSession).where(M.HandoffSession.kind == "chat")
+    if secret:
+        q = q.where(M.HandoffSession.secret_hash == _hash(secret))
+    else:
+        q = q.where(M.HandoffSession.conversation == conversation)
+    h = s.scalar(q.order_by(M.HandoffSession.id.desc()).limit(1))
+    if h is None:
+        if secret:
+            raise APIError(404, "not_found", "人工咨询会话不存在或已过期。")
+        return {"session": None, "messages": []}
+    msgs = s.scalars(select(M.HandoffMessage).where(
+        M.HandoffMessage.session_id == h.id, M.HandoffMessage.id > after,
+        M.HandoffMessage.sender != "student").order_by(M.HandoffMessage.id).limit(100))
+    return {"session": student_view(h), "messages": [message_view(m) for m in msgs]}
+
+
+# --- staff --------------------------------------------------------------------------------------------------
+def _scoped(q, p: Principal):
+    if p.role == "counselor":
+        return q.where(M.HandoffSession.college_code == p.college_code)
+    return q
+
+
+def _get(s: Session, p: Principal, sid: int, lock: bool = False) -> M.HandoffSession:
+    q = _scoped(select(M.HandoffSession).where(M.HandoffSession.id == sid), p)
+    if lock:
+        q = q.with_for_update()
+    h = s.scalar(q.execution_options(populate_existing=True))
+    if h is None:  # another college's session looks like no session
+        raise not_found("没有这个人工咨询会话，或不属于你负责的学院。")
+    return h
+
+
+VIEWS = {"queue": ("waiting", "active"), "tickets": ("ticket_open",), "closed": CLOSED}
+
+
+def staff_list(s: Session, p: Principal, view: str) -> dict:
+    states = VIEWS[view]
+    q = _scoped(select(M.HandoffSession).where(M.HandoffSession.state.in_(states)), p)
+    q = q.order_by(M.HandoffSession.id.desc() if view == "closed" else M.HandoffSession.id).limit(100)
+    rows = list(s.scalars(q))
+    names = _students(s, [h.student_id for h in rows if h.student_id])
+    out = []
+    for h in rows:
+        last = s.scalar(select(M.HandoffMessage).where(M.HandoffMessage.session_id == h.id,
+                                                        M.HandoffMessage.sender == "student")
+                        .order_by(M.HandoffMessage.id.desc()).limit(1))
+        out.append({**_staff_head(h, names), "last_student_text": last.text[:80] if last else None})
+    return {"view": view, "sessions": out}
+
+
+def _students(s: Session, ids: list[str]) -> dict[str, M.Student]:
+    if not ids:
+        return {}
+    return {st.id: st for st in s.scalars(select(M.Student).where(M.Student.id.in_(set(ids))))}
+
+
+def _staff_head(h: M.HandoffSession, students: dict[str, M.Student]) -> dict:
+    st = students.get(h.student_id) if h.student_id else None
+    return {"id": h.id, "kind": h.kind, "state": h.state, "channel": h.channel,
+            "student": {"id": st.id, "name": st.name, "college": st.college.name, "major": st.major} if st else None,
+            "college_code": h.college_code, "staff_id": h.staff_id, "staff_name": h.staff_name,
+            "created_at": _ts(h.created_at), "taken_at": _ts(h.taken_at), "closed_at": _ts(h.closed_at)}
+
+
+def staff_detail(s: Session, p: Principal, sid: int) -> dict:
+    h = _get(s, p, sid)
+    msgs = s.scalars(select(M.HandoffMessage).where(M.HandoffMessage.session_id == h.id)
+                     .order_by(M.HandoffMessage.id))
+    head = _staff_head(h, _students(s, [h.student_id] if h.student_id else []))
+    return {**head, "transcript": h.transcript or [],
+            "messages": [{**message_view(m), "staff_id": m.staff_id, "wechat_state": m.wechat_state}
+                         for m in msgs]}
+
+
+def take(s: Session, p: Principal, sid: int) -> dict:
+    h = _get(s, p, sid)
+    # atomic: exactly one staff member's UPDATE matches the waiting row
+    res = s.execute(update(M.HandoffSession).where(M.HandoffSession.id == h.id, M.HandoffSession.state == "waiting")
+                    .values(state="active", staff_id=p.id, staff_name=p.name, taken_at=clock.now()))
+    if res.rowcount != 1:
+        s.rollback()
+        cur = _get(s, p, sid)
+        who = f"（{cur.staff_name}老师已接入）" if cur.state == "active" and cur.staff_name else ""
+        raise APIError(409, "already_taken" if cur.state == "active" else "wrong_state",
+                       f"这个会话已经不在等待队列中{who}，请刷新列表。")
+    h = _get(s, p, sid)
+    add_message(s, h, "system", TEXT_TAKEN.format(name=p.name))
+    audit(s, p.role, p.id, h, "take", {"staff_id": p.id})
+    s.commit()
+    return staff_detail(s, p, sid)
+
+
+def reply(s: Session, p: Principal, sid: int, text: str) -> dict:
+    h = _get(s, p, sid, lock=True)
+    if h.state == "ticket_open":
+        return _answer_ticket(s, p, h, text)
+    if h.state != "active":
+        raise APIError(409, "wrong_state", "这个会话不在进行中：请先接入（等待中）或刷新（已结束）。")
+    if h.staff_id != p.id:
+        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他'}老师接待，你不能在其中回复。")
+    m = add_message(s, h, "staff", text, staff_id=p.id)
+    audit(s, p.role, p.id, h, "reply", {"message_id": m.id, "text": text})
+    s.commit()
+    return staff_detail(s, p, sid)
+
+
+def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> dict:
+    res = s.execute(update(M.HandoffSession).where(M.HandoffSession.id == h.id,
+                                                   M.HandoffSession.state == "ticket_open")
+                    .values(state="answered", staff_id=p.id, staff_name=p.name, closed_at=clock.now(),
+                            closed_by=p.id))
+    if res.rowcount != 1:
+        s.rollback()
+        raise APIError(409, "already_answered", "这条留言已经有老师回复了，请刷新列表。")
+    h = _get(s, p, h.id)
+    question = s.scalar(select(M.HandoffMessage.text).where(M.HandoffMessage.session_id == h.id,
+                                                            M.HandoffMessage.sender == "student")
+                        .order_by(M.HandoffMessage.id).limit(1)) or ""
+    # a student: a notice (widget at the next visit; WeChat through the notices' delivery when bound);
+    # a WeChat conversation without a student: a customer-service message to the OpenID
+    m = add_message(s, h, "staff", text, staff_id=p.id, to_wechat=h.student_id is None and h.channel == "wechat")
+    if h.student_id:
+        short = question if len(question) <= 60 else question[:60] + "…"
+        N.add(s, h.student_id, f"handoff:{h.id}:answer", "handoff", "老师回复了你的留言",
+              f"你的留言：{short}\n{p.name}老师回复：{text}")
+    audit(s, p.role, p.id, h, "ticket_answer", {"message_id": m.id, "text": text})
+    s.commit()
+    return staff_detail(s, p, h.id)
+
+
+def close(s: Session, p: Principal, sid: int) -> dict:
+    h = _get(s, p, sid, lock=True)
+    if h.state not in ("waiting", "active"):
+        raise APIError(409, "wrong_state", "这个会话已经结束。")
+    if h.state == "active" and h.staff_id != p.id and p.role != "school":
+        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他'}老师接待，只有该老师可以结束。")
+    before = {"state": h.state}
+    h.state, h.open_key, h.closed_at, h.closed_by = "closed", None, clock.now(), p.id
+    add_message(s, h, "system", TEXT_CLOSED)
+    audit(s, p.role, p.id, h, "close", {"state": "closed"}, before)
+    s.commit()
+    return staff_detail(s, p, sid)
+
+
+def counts(s: Session, p: Principal) -> dict[str, int]:
+    from sqlalchemy import func
+
+    q = _scoped(select(M.HandoffSession.state, func.count()).where(
+        M.HandoffSession.state.in_(("waiting", "active", "ticket_open"))), p).group_by(M.HandoffSession.state)
+    return {state: n for state, n in s.execute(q)}
+

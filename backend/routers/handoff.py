@@ -1,0 +1,153 @@
+"""A person in the chat (issue 15 §2): the action server opens a session, the channels ask before each message
+whether the conversation is held, the widget polls for the counselor's replies, staff take / reply / close.
+Logic and states: backend/handoff/; design: docs/handoff.md."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import handoff as H
+from .. import models as M
+from .. import notices as N
+from ..auth import Principal, _bearer, current_staff, integration_key, principal_from_token, service_key_ok
+from ..db import SessionLocal, get_session, read_session
+from ..errors import APIError, FieldError, forbidden, invalid
+
+router = APIRouter(prefix="/api", tags=["handoff"])
+SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=H.CONVERSATION_RE.pattern)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Line(_In):
+    who: Literal["student", "bot"]
+    text: str = Field(max_length=2000)
+
+
+class RequestIn(_In):
+    conversation: Conversation
+    channel: Literal["web", "wechat"]
+    transcript: list[Line] = Field(default_factory=list, max_length=40)
+
+
+class InboundIn(_In):
+    conversation: Conversation
+    channel: Literal["web", "wechat"]
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class ReplyIn(_In):
+    text: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("回复内容不能为空。")
+        return v
+
+
+# --- the action server ------------------------------------------------------------------------------------
+def action_caller(authorization: str | None = Header(default=None),
+                  x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
+                  s: Session = Depends(get_session)) -> Principal | None:
+    """Only the action server (its service key); the student from its action token, when there is one."""
+    if not service_key_ok(x_actions_service_key):
+        raise APIError(401, "service_key_invalid", "服务密钥无效。")
+    token = _bearer(authorization)
+    return principal_from_token(token, s, service=True) if token else None
+
+
+@router.post("/integration/handoff", tags=["integration"])
+def request_person(body: RequestIn, p: Principal | None = Depends(action_caller),
+                   s: Session = Depends(get_session)) -> dict:
+    """转人工: queue (office hours) or ticket (outside; signed-in or WeChat) for the conversation."""
+    kind = body.conversation.split(":", 1)[0]
+    if p is not None and p.role != "student":
+        raise forbidden("人工咨询仅供学生使用。")
+    if kind == "student" and (p is None or body.conversation != f"student:{p.id}"):
+        raise forbidden("只能为本人的会话申请人工咨询。")
+    if kind == "anon" and p is not None:
+        raise forbidden("已登录学生的会话不是匿名会话。")
+    if (kind == "wechat") != (body.channel == "wechat"):
+        raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
+    student = s.get(M.Student, p.id) if p else None
+    if body.channel == "wechat":
+        N.touch_inbound(s, body.conversation.split(":", 1)[1])
+    return H.request(s, body.conversation, body.channel, student,
+                     [line.model_dump() for line in body.transcript])
+
+
+# --- the channels (every student message, before Rasa) -------------------------------------------------------
+@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[Depends(integration_key)])
+def inbound(body: InboundIn) -> dict:
+    """{held: false}: let the bot answer. Checked with a read first: no write transaction for the usual
+    conversation that no person holds."""
+    with read_session() as r:
+        held = r.scalar(select(M.HandoffSession.id).where(M.HandoffSession.open_key == body.conversation))
+    if held is None:
+        return {"held": False}
+    with SessionLocal() as s:
+        if body.channel == "wechat":
+            N.touch_inbound(s, body.conversation.split(":", 1)[1])
+        return H.inbound(s, body.conversation, body.channel, body.text)
+
+
+# --- the widget ---------------------------------------------------------------------------------------------
+@router.get("/handoff/messages")
+def widget_messages(after: int = Query(default=0, ge=0, le=2**31 - 1),
+                    authorization: str | None = Header(default=None),
+                    x_handoff_secret: str | None = Header(default=None, max_length=100),
+                    s: Session = Depends(get_session)) -> dict:
+    """The counselor's replies for the widget: a signed-in student by the web token, an anonymous conversation
+    by the secret it was given when it asked for a person."""
+    token = _bearer(authorization)
+    if token:
+        p = principal_from_token(token, s)
+        if p.role != "student":
+            raise forbidden("此功能仅供毕业生本人使用。")
+        return H.for_widget(s, f"student:{p.id}", None, after)
+    if x_handoff_secret:
+        return H.for_widget(s, None, x_handoff_secret, after)
+    raise APIError(401, "not_authenticated", "请先登录，或在同一个聊天窗口中查看老师的回复。")
+
+
+# --- staff --------------------------------------------------------------------------------------------------
+@router.get("/staff/handoff")
+def staff_list(view: Literal["queue", "tickets", "closed"] = "queue", p: Principal = Depends(current_staff),
+               s: Session = Depends(get_session)) -> dict:
+    """Counselors: their college's conversations; school staff (career center): all, anonymous ones included."""
+    open_now, label = H.office_hours()
+    return {**H.staff_list(s, p, view), "counts": H.counts(s, p), "office_hours": {"open": open_now, "label": label}}
+
+
+@router.get("/staff/handoff/{sid}")
+def staff_detail(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    return H.staff_detail(s, p, sid)
+
+
+@router.post("/staff/handoff/{sid}/take")
+def take(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """One staff member wins a waiting conversation; the others get 409 already_taken."""
+    return H.take(s, p, sid)
+
+
+@router.post("/staff/handoff/{sid}/reply")
+def reply(sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff),
+          s: Session = Depends(get_session)) -> dict:
+    """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
+    return H.reply(s, p, sid, body.text)
+
+
+@router.post("/staff/handoff/{sid}/close")
+def close(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """End the conversation: the bot answers the student again."""
+    return H.close(s, p, sid)
