@@ -1,4 +1,16 @@
-"""action_handoff (转人工/找老师): the student's college employment contact, or the general one."""
+"""action_handoff (转人工/找老师): a person in the chat (issue 15 §2, design in docs/handoff.md).
+
+The backend opens a handoff session for this conversation (POST /api/integration/handoff with this server's
+service key and, for a signed-in student, the action token of the latest message: identity only from the token):
+- office hours: the conversation joins the queue of the student's college counselors (the career center's when
+  not signed in) with the chat so far; from now on the channel keeps the student's messages for the counselor and
+  the bot stays silent until the counselor closes it;
+- outside office hours: a signed-in student (or a WeChat user) leaves a message (the next one) that becomes a
+  ticket; an anonymous web visitor is told the hours and how to reach the career center.
+The widget learns of the session from a custom payload `{"handoff": {...}}` (an anonymous conversation gets its
+secret there to read the counselor's replies); WeChat ignores payloads without text.
+When the backend cannot be reached: the contact details as before (a phone number is better than nothing).
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -6,10 +18,12 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import AuthFailed, BackendError, StudentApi, request
+from actions.backend import AuthFailed, BackendError, StudentApi, get_token, request, service_key
 
 FALLBACK = ("我这里暂时查不到老师的联系方式。紧急情况请联系你所在学院负责就业工作的老师，"
             "或到学校就业指导中心咨询；也可以稍后再对我说“转人工”。")
+TRANSCRIPT_LINES = 20
+TRANSCRIPT_CHARS = 500
 
 
 def contact_text(c: dict, title: str) -> str:
@@ -35,27 +49,84 @@ def pick_contact(body: Any) -> Optional[dict]:
     return body if any(k in body for k in ("phone", "email", "name")) else None
 
 
+def transcript(tracker: Tracker) -> List[Dict[str, str]]:
+    """The chat so far (user and bot texts of this conversation, the last TRANSCRIPT_LINES) for the counselor."""
+    lines: List[Dict[str, str]] = []
+    for e in tracker.events or []:
+        kind, text = e.get("event"), e.get("text")
+        if kind in ("user", "bot") and isinstance(text, str) and text.strip():
+            lines.append({"who": "student" if kind == "user" else "bot", "text": text.strip()[:TRANSCRIPT_CHARS]})
+    return lines[-TRANSCRIPT_LINES:]
+
+
+def channel_of(tracker: Tracker) -> str:
+    meta = (tracker.latest_message or {}).get("metadata") or {}
+    if meta.get("channel") == "wechat" or tracker.sender_id.startswith("wechat:"):
+        return "wechat"
+    return "web"
+
+
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        token = get_token(tracker)
+        channel = channel_of(tracker)
+        try:
+            _, out = await request("POST", "/api/integration/handoff", token=token,
+                                   headers={"x-actions-service-key": service_key()},
+                                   json={"conversation": tracker.sender_id, "channel": channel,
+                                         "transcript": transcript(tracker)})
+        except AuthFailed:
+            dispatcher.utter_message(response="utter_handoff_sign_in_again")
+            return []
+        except BackendError:
+            await self.contacts(dispatcher, tracker)
+            return []
+        state = (out or {}).get("state")
+        who = "你所在学院的辅导员" if token else "学校就业指导中心的老师"
+        hours = (out or {}).get("hours") or ""
+        if out.get("already") and state in ("waiting", "active"):
+            dispatcher.utter_message(response="utter_handoff_already")
+        elif out.get("already") and state == "ticket_draft":
+            dispatcher.utter_message(response="utter_handoff_ticket", hours=hours)
+        elif state == "waiting":
+            dispatcher.utter_message(response="utter_handoff_queued", who=who)
+        elif state == "ticket_draft":
+            dispatcher.utter_message(response="utter_handoff_ticket", hours=hours)
+        elif state == "closed_hours":
+            dispatcher.utter_message(response="utter_handoff_closed_hours", hours=hours)
+            await self.contacts(dispatcher, tracker, general_only=True)
+            return []
+        else:
+            await self.contacts(dispatcher, tracker)
+            return []
+        payload = {"state": state, "session_id": out.get("session_id")}
+        if out.get("secret"):
+            payload["secret"] = out["secret"]
+        if channel == "web":
+            dispatcher.utter_message(json_message={"handoff": payload})
+        return []
+
+    async def contacts(self, dispatcher: CollectingDispatcher, tracker: Tracker, general_only: bool = False) -> None:
+        """The contact details (the backend's queue is unreachable, or no person is on duty)."""
         api = StudentApi(tracker)
         note = ""
-        if api.signed_in:
+        if api.signed_in and not general_only:
             try:
                 contact = pick_contact(await api.get("/api/me/contact"))
                 if contact:
                     dispatcher.utter_message(text=contact_text(
-                        contact, "我这边是智能助手，人工咨询请联系你所在学院负责就业工作的老师：")
+                        contact, "人工咨询也可以联系你所在学院负责就业工作的老师：")
                         + "\n说明你的学号和遇到的问题，老师会帮你处理。")
-                    return []
+                    return
             except AuthFailed:
                 note = "\n（你的登录已过期，重新登录后我可以给你所在学院老师的联系方式。）"
             except BackendError:
                 dispatcher.utter_message(text=FALLBACK)
-                return []
+                return
         try:
             _, body = await request("GET", "/api/contacts")
             general = pick_contact(body)
@@ -63,9 +134,5 @@ class ActionHandoff(Action):
             general = None
         if not general:
             dispatcher.utter_message(text=FALLBACK)
-            return []
-        text = contact_text(general, "人工咨询可以联系学校就业指导中心的老师：")
-        if not note:
-            text += "\n登录后我可以给你所在学院负责就业工作的老师的联系方式。"
-        dispatcher.utter_message(text=text + note)
-        return []
+            return
+        dispatcher.utter_message(text=contact_text(general, "也可以联系学校就业指导中心的老师：") + note)

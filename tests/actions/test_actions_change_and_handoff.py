@@ -2,7 +2,6 @@
 import pytest
 
 from actions.change_advice import ActionChangeAdvice
-from actions.handoff import ActionHandoff
 from tests.actions.conftest import make_tracker, run_action, texts
 
 FORMS = {"change_unit": "改签申请（单位变更）", "change_unit_info": "毕业去向修改（单位不变）",
@@ -50,17 +49,4 @@ def test_personal(backend):
     assert "个人信息完善" in advice("change_personal", backend.token("2025000005"))
 
 
-def test_handoff_signed_in_gets_college_contact(backend):
-    contact = backend.get("/api/me/contact", "2025000002")
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", backend.token("2025000002")))
-    out = texts(msgs)
-    c = contact.get("contact", contact)
-    assert c["phone"] in out and "学院" in out
-
-
-def test_handoff_anonymous_gets_general_contact(backend):
-    import httpx
-    general = httpx.get(backend.url + "/api/contacts").json()["general"]
-    msgs, _ = run_action(ActionHandoff(), make_tracker("找老师", "handoff"))
-    out = texts(msgs)
-    assert general["phone"] in out and "登录后" in out
+# 转人工 (action_handoff: queue, tickets, fallback to the contacts): tests/handoff/test_handoff_action.py
