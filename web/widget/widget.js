@@ -154,9 +154,10 @@
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
   function renderItem(item, live) {
-    var who = item.from === "user" ? "user" : "bot";
-    var bubble = el("div", { className: "zz-msg zz-" + who });
-    bubble.appendChild(el("span", { className: "zz-vh", text: (who === "user" ? TEXT.you : TEXT.bot) + "：" }));
+    var who = item.from === "user" ? "user" : (item.from === "staff" ? "staff" : "bot");
+    var bubble = el("div", { className: "zz-msg zz-" + who + (who === "staff" ? " zz-bot" : "") });
+    bubble.appendChild(el("span", { className: who === "staff" ? "zz-who" : "zz-vh",
+      text: (who === "user" ? TEXT.you : who === "staff" ? (item.name || HO.teacher) : TEXT.bot) + "：" }));
     if (item.text) bubble.appendChild(el("div", { className: "zz-text" }, [richText(String(item.text))]));
     if (item.progress) bubble.appendChild(progressBar(item.progress));
     if (item.image && /^https?:\/\//.test(item.image)) {
@@ -241,10 +242,11 @@
         } else if (isProgress(m.custom)) {
           attachProgress(items, m.custom);
         }
+        if (m.custom && m.custom.handoff) handoffUpdate(m.custom.handoff);
       });
       // 👍/👎 under the turn's answer (its last message), about all of the turn's text
       var answer = items.map(function (i) { return i.text || ""; }).join("\n").trim();
-      if (items.length && answer) {
+      if (items.length && answer && !handoffHeld()) {
         items[items.length - 1].fb = { id: "m" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8),
           q: shown || text, a: answer.slice(0, 4000) };
       }
@@ -490,6 +492,87 @@
     return box;
   }
 
+  // --- a person in the chat (issue 15 §2): while a counselor holds the conversation, their replies are polled
+  // from the backend (signed in: the web token; anonymous: the secret this conversation got) -----------------
+  var HO = { teacher: "老师", waiting: "人工服务：等待老师接入…", active: "人工服务中", every: 2500 };
+  var ho = { timer: null, polling: false };
+  function hoKey() { return "zz.handoff." + historyKey(); }
+  function hoLoad() { try { return JSON.parse(sessionStorage.getItem(hoKey()) || "null"); } catch (e) { return null; } }
+  function hoSave(v) { try { sessionStorage.setItem(hoKey(), JSON.stringify(v)); } catch (e) { /* full */ } }
+  function handoffHeld() { var h = hoLoad(); return !!(h && (h.state === "waiting" || h.state === "active")); }
+  function hoSubtitle(h) {
+    var sub = header.querySelector(".zz-sub");
+    if (!sub) return;
+    var held = h && (h.state === "waiting" || h.state === "active");
+    sub.textContent = !held ? TEXT.subtitle : h.state === "waiting" ? HO.waiting
+      : HO.active + (h.staff_name ? "（" + h.staff_name + "老师）" : "");
+    root.classList.toggle("zz-human", !!held);
+  }
+  function handoffUpdate(p) {
+    // from the bot's answer: {state, session_id, secret?}
+    var h = hoLoad() || { after: 0 };
+    if (p.session_id && h.session_id !== p.session_id) { h = { after: h.after || 0, session_id: p.session_id }; }
+    if (p.secret) h.secret = p.secret;
+    if (p.state) h.state = p.state;
+    hoSave(h);
+    hoSubtitle(h);
+    if (h.state === "waiting" || h.state === "active") hoStart(); else hoStop();
+  }
+  function hoStart() {
+    if (!ho.timer && window.fetch) ho.timer = setInterval(hoPoll, HO.every);
+    hoPoll();
+  }
+  function hoStop() { if (ho.timer) { clearInterval(ho.timer); ho.timer = null; } }
+  function hoPoll() {
+    var h = hoLoad(), token = studentToken();
+    if (ho.polling || (!token && !(h && h.secret))) return Promise.resolve();
+    ho.polling = true;
+    var headers = token ? { Authorization: "Bearer " + token } : { "X-Handoff-Secret": h.secret };
+    var after = (h && h.after) || 0;
+    return fetch(cfg.backendUrl + "/api/handoff/messages?after=" + after, { headers: headers })
+      .then(function (r) {
+        if (!r.ok) { var e = new Error("http " + r.status); e.status = r.status; throw e; }
+        return r.json();
+      })
+      .then(function (body) {
+        var known = hoLoad(), cur = known || {};
+        if (!body.session) { hoStop(); return; }
+        var held = body.session.state === "waiting" || body.session.state === "active";
+        if (!known && !held) {
+          // an earlier, finished conversation with a person: already shown then, not again
+          var ids = (body.messages || []).map(function (m) { return m.id; });
+          hoSave({ session_id: body.session.id, state: body.session.state, after: Math.max.apply(null, [0].concat(ids)) });
+          hoStop();
+          return;
+        }
+        if (cur.session_id && cur.session_id !== body.session.id && body.session.id < cur.session_id) return;
+        cur.session_id = body.session.id;
+        cur.state = body.session.state;
+        cur.staff_name = body.session.staff_name;
+        (body.messages || []).forEach(function (m) {
+          if (m.id <= (cur.after || 0)) return;
+          cur.after = m.id;
+          addItem(m.sender === "staff" ? { from: "staff", text: m.text, name: (cur.staff_name || "") + HO.teacher }
+            : { from: "bot", text: m.text });
+        });
+        hoSave(cur);
+        hoSubtitle(cur);
+        if (cur.state !== "waiting" && cur.state !== "active") hoStop();
+      })
+      .catch(function (e) {
+        // 401/403/404: this conversation has no person (signed out, unknown secret): stop asking.
+        // Otherwise the backend is restarting: the next poll catches up (after = the last message shown).
+        if (e && e.status >= 400 && e.status < 500) hoStop();
+      })
+      .then(function () { ho.polling = false; });
+  }
+  function handoffResume() {
+    var h = hoLoad();
+    hoSubtitle(h);
+    // a signed-in student may have a conversation with a person from before this page (another tab, reload)
+    if ((h && (h.state === "waiting" || h.state === "active")) || studentToken()) hoStart();
+  }
+
   // --- events --------------------------------------------------------------------------------------
   var composing = false;
   input.addEventListener("compositionstart", function () { composing = true; });
@@ -513,6 +596,7 @@
     launcher.setAttribute("aria-expanded", "true");
     redraw();
     showNotices();
+    handoffResume();
     input.focus();
   }
   function close() {
