@@ -10,8 +10,12 @@
   3 days before the date, a reminder if it still concerns them.
 - The widget shows unread notices first at the next visit and marks them read (routers/notices.py).
 - Delivery to WeChat (bound students who did not turn WeChat notices off): a worker loop claims each notice
-  atomically (UPDATE ... WHERE wechat_claimed_at IS NULL), so several workers never send one twice. Inside the
-  48-hour window after the student's last message to the account: a customer-service message; otherwise a
+  atomically with a lease (one conditional UPDATE: unclaimed and due, or claimed longer ago than
+  NOTICE_LEASE_SECONDS), so several workers never send one twice and a worker that died between claim and send
+  leaves nothing behind: its notice goes out once after the lease (see `Worker`). Transient failures (WeChat
+  unreachable, quota, system busy) are retried with back-off; permanent ones (unsubscribed 43004, invalid
+  openid, ...) are recorded as failed. Inside the 48-hour window after the student's last message to the
+  account: a customer-service message; outside it, or when WeChat says the window closed (45015, 45047), a
   template message with WECHAT_NOTICE_TEMPLATE_ID (none set: WeChat is skipped, the widget still has it).
   The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
   `python -m backend.notices`.
@@ -299,7 +303,7 @@ WINDOW = dt.timedelta(hours=48)
 WINDOW_MARGIN = dt.timedelta(minutes=10)  # clocks differ a little: better a template than a refused message
 OUT_OF_WINDOW = {45015, 45047}  # response out of time limit / too many customer-service messages
 TOKEN_EXPIRED = {40001, 40014, 42001}
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 6  # tries of one notice (transient failures, unfinished claims) before it is marked failed
 
 
 def _aware(v: dt.datetime) -> dt.datetime:
@@ -371,71 +375,127 @@ def notice_text(n: Notice) -> str:
     return f"【{n.title}】{n.body}\n（发送“关闭通知”可不再在微信接收办理进度通知。）"
 
 
+# WeChat's answers that no retry can change: record them and stop (anything else is retried with back-off)
+PERMANENT = {40003: "invalid_openid", 43004: "unsubscribed", 43101: "user_refused", 40037: "invalid_template_id",
+             47003: "template_data_invalid", 48001: "api_unauthorized"}
+
+
+def lease() -> dt.timedelta:
+    """How long a claim holds (NOTICE_LEASE_SECONDS, default 120): a claim older than this belongs to a worker
+    that died (or hung) between claiming and recording, and another worker takes the notice over. It must be
+    longer than one delivery can take (two WeChat calls of at most 7 s each, twice with a token refresh)."""
+    return dt.timedelta(seconds=max(1.0, _num("NOTICE_LEASE_SECONDS", 120.0)))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after a transient failure: 2 x, 4 x, 8 x ... NOTICE_RETRY_SECONDS (15), i.e.
+    30 s, 1, 2, 4 ... minutes, at most an hour."""
+    return dt.timedelta(seconds=min(3600.0, _num("NOTICE_RETRY_SECONDS", 15.0) * 2 ** max(1, attempts)))
+
+
 class Worker:
+    """Delivery as a small state machine per notice (columns wechat_*):
+    pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> sent | skipped |
+    failed, or back to pending with a later wechat_next_at after a transient failure. A claim is taken with one
+    conditional UPDATE (unclaimed and due, or its lease expired), so of several workers exactly one gets it; a
+    worker records the result only while its claim is still the current one. A worker that dies after claiming
+    leaves a claim that expires after `lease()`; the notice is then sent by another (or the restarted) worker.
+    The one case WeChat's APIs (no idempotency key) leave open: a crash after WeChat accepted a message and
+    before the result was recorded (milliseconds) sends it again after the lease - a copy rather than a loss."""
+
     def __init__(self, name: str | None = None, api: WechatApi | None = None) -> None:
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.name = (name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
         self.api = api or WechatApi()
+        self._claims = 0
 
-    def claim(self, s: Session, notice_id: int) -> bool:
-        """Atomic: exactly one worker's UPDATE matches the unclaimed row."""
-        res = s.execute(update(Notice).where(Notice.id == notice_id, Notice.wechat_claimed_at.is_(None))
-                        .values(wechat_claimed_at=clock.now(), wechat_claimed_by=self.name))
-        s.commit()
-        return res.rowcount == 1
+    @staticmethod
+    def _due(now: dt.datetime):
+        fresh = (Notice.wechat_claimed_at.is_(None)
+                 & or_(Notice.wechat_next_at.is_(None), Notice.wechat_next_at <= now))
+        return (Notice.wechat_state == "pending") & or_(fresh, Notice.wechat_claimed_at < now - lease())
 
-    def deliver_pending(self, batch: int = 50) -> int:
-        """Send what is due; returns how many notices this worker handled."""
+    def claim(self, s: Session, notice_id: int) -> str | None:
+        """Atomic: of the workers racing for the notice exactly one UPDATE matches; its claim id or None."""
+        self._claims += 1
+        me = f"{self.name}#{self._claims}"
         now = clock.now()
+        res = s.execute(update(Notice).where(Notice.id == notice_id, self._due(now))
+                        .values(wechat_claimed_at=now, wechat_claimed_by=me,
+                                wechat_attempts=Notice.wechat_attempts + 1)
+                        .execution_options(synchronize_session=False))
+        s.commit()
+        return me if res.rowcount == 1 else None
+
+    def deliver_pending(self, batch: int = 50, stop: threading.Event | None = None) -> int:
+        """Send what is due (stale claims included); returns how many notices this worker handled."""
         with read_session() as r:
-            ids = list(r.scalars(select(Notice.id).where(
-                Notice.wechat_state == "pending", Notice.wechat_claimed_at.is_(None),
-                or_(Notice.wechat_next_at.is_(None), Notice.wechat_next_at <= now))
-                .order_by(Notice.id).limit(batch)))
+            ids = list(r.scalars(select(Notice.id).where(self._due(clock.now())).order_by(Notice.id).limit(batch)))
         if not ids:
             return 0
         with SessionLocal() as s:
             done = 0
             for nid in ids:
-                if self.claim(s, nid):
-                    self._deliver(s, nid)
+                if stop is not None and stop.is_set():
+                    break
+                me = self.claim(s, nid)
+                if me:
+                    self._deliver(s, nid, me)
                     done += 1
             return done
 
-    def _finish(self, s: Session, n: Notice, state: str, via: str | None = None, error: str | None = None) -> None:
-        n.wechat_state, n.wechat_via, n.wechat_error = state, via, error
+    def _record(self, s: Session, nid: int, me: str, **values: Any) -> bool:
+        """Write the outcome only if the claim is still ours (its lease was not taken over meanwhile)."""
+        res = s.execute(update(Notice).where(Notice.id == nid, Notice.wechat_claimed_by == me).values(**values)
+                        .execution_options(synchronize_session=False))
         s.commit()
+        if res.rowcount != 1:
+            logger.warning("notices: notice %s outlived its lease (NOTICE_LEASE_SECONDS); another worker took it",
+                           nid)
+        return res.rowcount == 1
 
-    def _deliver(self, s: Session, nid: int) -> None:
+    def _finish(self, s: Session, nid: int, me: str, state: str, via: str | None = None,
+                error: str | None = None) -> None:
+        self._record(s, nid, me, wechat_state=state, wechat_via=via, wechat_error=error)
+
+    def _retry(self, s: Session, nid: int, me: str, attempts: int, error: str) -> None:
+        """A transient failure: back to pending, due again after the back-off; given up after MAX_ATTEMPTS."""
+        if attempts >= MAX_ATTEMPTS:
+            return self._finish(s, nid, me, "failed", error=f"{error}; gave up after {attempts} attempts")
+        self._record(s, nid, me, wechat_claimed_at=None, wechat_claimed_by=None, wechat_error=error,
+                     wechat_next_at=clock.now() + backoff(attempts))
+
+    def _deliver(self, s: Session, nid: int, me: str) -> None:
         n = s.get(Notice, nid, populate_existing=True)
+        if n.wechat_attempts > MAX_ATTEMPTS:  # earlier claims all died (or hung) without recording anything
+            return self._finish(s, nid, me, "failed", error=f"gave up after {MAX_ATTEMPTS} unfinished attempts")
         binding = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == n.student_id))
         if binding is None:
-            return self._finish(s, n, "skipped", error="not_bound")
+            return self._finish(s, nid, me, "skipped", error="not_bound")
         if not wechat_setting(s, n.student_id)["enabled"]:
-            return self._finish(s, n, "skipped", error="turned_off")
+            return self._finish(s, nid, me, "skipped", error="turned_off")
         if not self.api.configured:
-            return self._finish(s, n, "skipped", error="wechat_not_configured")
+            return self._finish(s, nid, me, "skipped", error="wechat_not_configured")
         inbound = s.get(WechatInbound, binding.openid)
         s.commit()  # no transaction (no SQLite write lock) while WeChat is called
         in_window = inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
-        code = None
+        note = None
         if in_window:
             code = self.api.send_text(binding.openid, notice_text(n))
             if code == 0:
-                return self._finish(s, n, "sent", "cs")
-        if code is None or code in OUT_OF_WINDOW:
-            if not self.api.template_id:
-                return self._finish(s, n, "skipped", error="outside_window_no_template")
-            code = self.api.send_template(binding.openid, n)
-            if code == 0:
-                return self._finish(s, n, "sent", "template")
-        # refused or unreachable: release the claim and try again later (at most MAX_ATTEMPTS times)
-        n.wechat_attempts += 1
-        if n.wechat_attempts >= MAX_ATTEMPTS or code in (43004, 40003):  # unsubscribed / invalid openid
-            return self._finish(s, n, "failed", error=f"errcode {code}")
-        n.wechat_claimed_at, n.wechat_claimed_by = None, None
-        n.wechat_next_at = clock.now() + dt.timedelta(seconds=30 * 2 ** n.wechat_attempts)
-        n.wechat_error = f"errcode {code}"
-        s.commit()
+                return self._finish(s, nid, me, "sent", "cs")
+            if code in PERMANENT:
+                return self._finish(s, nid, me, "failed", error=f"errcode {code} {PERMANENT[code]}")
+            if code not in OUT_OF_WINDOW:
+                return self._retry(s, nid, me, n.wechat_attempts, f"errcode {code}")
+            note = f"customer service errcode {code}"  # the window closed after all: a template message
+        if not self.api.template_id:
+            return self._finish(s, nid, me, "skipped", error=note or "outside_window_no_template")
+        code = self.api.send_template(binding.openid, n)
+        if code == 0:
+            return self._finish(s, nid, me, "sent", "template", error=note)
+        if code in PERMANENT:
+            return self._finish(s, nid, me, "failed", error=f"template errcode {code} {PERMANENT[code]}")
+        return self._retry(s, nid, me, n.wechat_attempts, f"template errcode {code}")
 
     def run(self, stop: threading.Event) -> None:
         poll = _num("NOTICE_POLL_SECONDS", 2.0)
@@ -446,7 +506,7 @@ class Worker:
                 if time.monotonic() - last_sweep >= every:
                     last_sweep = time.monotonic()
                     sweep()
-                self.deliver_pending()
+                self.deliver_pending(stop=stop)
             except Exception:  # the database is restarting, ...: log and go on
                 logger.exception("notices: worker round failed")
             stop.wait(poll)

@@ -4,10 +4,14 @@ the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_PO
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import os
+import signal
+import threading
 import time
 import uuid
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +23,7 @@ from tests.channels.channels_harness import ChannelStack, signed_query, text_xml
 
 pytestmark = pytest.mark.slow
 TEMPLATE_ID = "TPL-notice-test"
+LEASE = 8  # seconds a worker's claim holds (production: 120)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -37,6 +42,7 @@ def ns(request, tmp_path_factory):
     s = ChannelStack(tmp, extra_env={
         "NOTICE_WORKER": "0",  # only the two worker processes below deliver
         "NOTICE_POLL_SECONDS": "0.2", "NOTICE_SWEEP_SECONDS": "0.5",
+        "NOTICE_LEASE_SECONDS": str(LEASE), "NOTICE_RETRY_SECONDS": "0.5",
         "WECHAT_NOTICE_TEMPLATE_ID": TEMPLATE_ID, "TODAY_FILE": str(today_file)})
     if request.param == "postgres":
         s.system.database_url = url
@@ -268,3 +274,149 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
     for oid in bound.values():
         assert len(wait_for(ns, oid, "重启期间")) == 1
     assert rows(ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'") == [(0,)]
+
+
+# --- a worker that dies between claim and send; transient and permanent WeChat errors -----------------------
+class HangingWeChat:
+    """A WeChat API that never answers the access-token request: a worker pointed at it has claimed a notice and
+    is stuck before sending it, the moment a crash is worst. Anything it is asked to send is recorded."""
+
+    def __init__(self) -> None:
+        self.asked, self.release, self.sent = threading.Event(), threading.Event(), []
+        hole = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                hole.asked.set()
+                hole.release.wait(60)
+                self.send_response(503)
+                self.end_headers()
+
+            def do_POST(self):
+                hole.sent.append(self.path)
+                self.send_response(503)
+                self.end_headers()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def pinned_today(ns) -> dt.date:
+    return dt.date.fromisoformat(ns.today_file.read_text().strip() or dt.date.today().isoformat())
+
+
+def management_deadline(ns, title: str) -> int:
+    """A deadline that concerns only 2025000006 (the one student of the management college)."""
+    r = staff(ns, "school-admin").post("/api/staff/notices/deadlines", json={
+        "title": title, "due_on": (pinned_today(ns) + dt.timedelta(days=30)).isoformat(), "audience": "all",
+        "college_code": "management"})
+    assert r.status_code == 201 and r.json()["students"] == 1, r.text
+    return rows(ns, "select id from notices where title like :t", t=f"%{title}%")[0][0]
+
+
+def state(ns, nid: int):
+    return rows(ns, "select wechat_state, wechat_via, wechat_attempts, wechat_error, wechat_claimed_by "
+                    "from notices where id=:i", i=nid)[0]
+
+
+def wait_state(ns, nid: int, *states: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while state(ns, nid)[0] not in states and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return state(ns, nid)
+
+
+@pytest.fixture(scope="module")
+def oid6(ns):
+    oid, _ = bind(ns, "2025000006")
+    return oid
+
+
+def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_once(ns, oid6):
+    for name in ("notices-a", "notices-b"):
+        ns.system.stop_one(name)
+    hole = HangingWeChat()
+    try:
+        doomed = ns.system._spawn("notices-doomed", [str(VENV_PY), "-m", "backend.notices"],
+                                  extra_env={"WECHAT_API_BASE": hole.url})
+        nid = management_deadline(ns, "被中断的材料截止")
+        assert hole.asked.wait(30), "the doomed worker never tried to send"
+        st, _, attempts, _, by = state(ns, nid)
+        assert st == "pending" and attempts == 1 and f":{doomed.pid}:" in by  # claimed, not sent
+        os.killpg(doomed.pid, signal.SIGKILL)  # dies between claim and send
+        doomed.wait(10)
+        ns.system.procs.pop("notices-doomed", None)
+        killed_at = time.monotonic()
+        for name in ("notices-a", "notices-b"):
+            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+        got = wait_for(ns, oid6, "被中断的材料截止", timeout=LEASE + 30)
+        assert len(got) == 1, got
+        assert time.monotonic() - killed_at >= LEASE - 2  # not before the dead worker's lease ran out
+        time.sleep(1.5)  # both workers poll several times more: no second copy
+        assert len([m for m in messages_to(ns, oid6) if "被中断的材料截止" in m]) == 1
+        st, via, attempts, error, by = state(ns, nid)
+        assert (st, via, attempts, error) == ("sent", "cs", 2, None) and f":{doomed.pid}:" not in by
+        assert hole.sent == []
+    finally:
+        hole.close()
+
+
+def test_a_transient_wechat_error_is_retried_and_the_notice_arrives_once(ns, oid6):
+    ns.wechat_api.reject_next_send_with = 45009  # "reach max api daily quota limit": try again later
+    nid = management_deadline(ns, "重试后送达的截止")
+    got = wait_for(ns, oid6, "重试后送达的截止")
+    assert len(got) == 1 and ns.wechat_api.reject_next_send_with == 0
+    assert state(ns, nid)[:4] == ("sent", "cs", 2, None)
+
+
+def test_a_permanent_wechat_error_is_recorded_and_not_retried(ns, oid6):
+    ns.wechat_api.reject_next_send_with = 43004  # the student unsubscribed from the account
+    nid = management_deadline(ns, "已取消关注时的截止")
+    st, via, attempts, error, _ = wait_state(ns, nid, "sent", "failed")
+    assert (st, attempts) == ("failed", 1) and "43004" in error and "unsubscribed" in error
+    time.sleep(2.0)  # several polls of both workers: no retry, no template either
+    assert state(ns, nid)[:3] == ("failed", None, 1)
+    assert not [m for m in messages_to(ns, oid6) if "已取消关注时的截止" in m]
+
+
+def test_window_closed_on_wechat_side_falls_back_to_the_template_message(ns, oid6):
+    ns.wechat_api.fail_sends = True  # every customer-service message: 45015 response out of time limit
+    try:
+        nid = management_deadline(ns, "窗口关闭后的截止")
+        got = wait_for(ns, oid6, "窗口关闭后的截止")
+    finally:
+        ns.wechat_api.fail_sends = False
+    assert len(got) == 1 and got[0].startswith(f"template:{TEMPLATE_ID}:")
+    st, via, attempts, error, _ = state(ns, nid)
+    assert (st, via, attempts) == ("sent", "template", 1) and "45015" in error
+
+
+def test_stale_claims_of_dead_workers_go_out_once_with_two_workers_racing(ns, oid6):
+    """Many notices claimed by a worker that died long ago (claims older than the lease) and fresh ones at once."""
+    for name in ("notices-a", "notices-b"):
+        ns.system.stop_one(name)
+    ids = [management_deadline(ns, f"第{i}批遗留通知") for i in range(6)]
+    shanghai = ZoneInfo("Asia/Shanghai")  # the backend's clock: the pinned day, the real time of day
+    at = dt.datetime.combine(pinned_today(ns), dt.datetime.now(shanghai).timetz()) - dt.timedelta(hours=1)
+    if ns.db.dialect.name == "sqlite":
+        at = at.replace(tzinfo=None)  # stored as the wall time
+    with ns.db.begin() as c:
+        c.execute(text("update notices set wechat_claimed_at=:at, wechat_claimed_by='dead-host:1:gone#1', "
+                       "wechat_attempts=1 where id in (" + ",".join(map(str, ids[:4])) + ")"), {"at": at})
+    for name in ("notices-a", "notices-b"):
+        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+    for i in range(6):
+        assert len(wait_for(ns, oid6, f"第{i}批遗留通知")) == 1
+    time.sleep(1.0)
+    assert Counter(m for m in messages_to(ns, oid6) if "遗留通知" in m).most_common(1)[0][1] == 1
+    assert [state(ns, i)[:3] for i in ids] == [("sent", "cs", 2)] * 4 + [("sent", "cs", 1)] * 2
