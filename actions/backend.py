@@ -28,53 +28,53 @@ production.enforce("action server")
 
 logger = logging.getLogger(__name__)
 
-MSG_SIGN_IN = ("这需要先登录：请在就业信息网点击“统一身份认证”登录后再问我，我只能查看和办理你本人的信息。"
-               "常见问题不登录也可以问我。")
-MSG_SIGN_IN_AGAIN = "你的登录已过期或无效，请重新登录（统一身份认证）后再试。"
-MSG_UNAVAILABLE = "个人查询功能暂时不可用，请稍后再试；常见问题仍可以问我。"
-MSG_FORBIDDEN = "这个操作只能由学生本人在登录后办理。"
-
 _MAX_TOKEN_LEN = 4096
 
 
 class BackendError(Exception):
-    """Base class; `message` is what the student reads."""
+    """Base class. The student reads the domain response `response` (bot/domain/backend.yml), or for an ApiError
+    whose body has one, the backend's own `message`."""
 
-    message = MSG_UNAVAILABLE
+    response = "utter_backend_unavailable"
+    message: Optional[str] = None
 
     def __init__(self, message: Optional[str] = None):
         if message:
             self.message = message
-        super().__init__(self.message)
+        super().__init__(self.message or type(self).__name__)
 
 
 class NotSignedIn(BackendError):
     """No token in the latest message."""
 
-    message = MSG_SIGN_IN
+    response = "utter_sign_in"
 
 
 class AuthFailed(BackendError):
     """The backend refused the token (401): expired, forged or unknown."""
 
-    message = MSG_SIGN_IN_AGAIN
+    response = "utter_sign_in_again"
 
 
 class Unavailable(BackendError):
     """Timeout, connection error or a 5xx."""
 
-    message = MSG_UNAVAILABLE
+    response = "utter_backend_unavailable"
 
 
 class ApiError(BackendError):
-    """Any other 4xx: carries the contract's error body."""
+    """Any other 4xx: carries the contract's error body (its `message` is the backend's wording)."""
+
+    response = "utter_request_failed"
 
     def __init__(self, status: int, body: Any):
         self.status = status
         self.body = body if isinstance(body, dict) else {}
         self.code = self.body.get("code") or f"http_{status}"
         self.fields = self.body.get("fields") or []
-        super().__init__(self.body.get("message") or "这个请求没有成功，请稍后再试。")
+        if status == 403 and not self.body.get("message"):
+            self.response = "utter_forbidden"
+        super().__init__(self.body.get("message") or None)
 
 
 def base_url() -> str:
@@ -185,7 +185,7 @@ async def request(method: str, path: str, *, token: Optional[str] = None, json: 
             raise Unavailable()
         raise AuthFailed()
     if resp.status_code == 403:
-        raise ApiError(403, body if isinstance(body, dict) else {"message": MSG_FORBIDDEN})
+        raise ApiError(403, body)
     if resp.status_code >= 400:
         raise ApiError(resp.status_code, body)
     return resp.status_code, body
@@ -211,4 +211,9 @@ class StudentApi:
 
 
 def say(dispatcher: CollectingDispatcher, err: BackendError) -> None:
-    dispatcher.utter_message(text=err.message)
+    """The student's answer to a failed backend call."""
+    if isinstance(err, ApiError) and err.message:
+        # the backend's own error message (API contract `message`, Chinese): its wording lives in the backend
+        dispatcher.utter_message(response="utter_request_refused", message=err.message)
+    else:
+        dispatcher.utter_message(response=err.response)

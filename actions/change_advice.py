@@ -2,39 +2,31 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, NotSignedIn, StudentApi
-from actions.texts import CHANGE_KIND_NAMES, RECORD_NAMES
+from backend import vocabulary as V
 from bot.nlu import spec_terms as S
 
 INTENT_KIND = {
-    "change_unit": "unit_change",
-    "change_unit_info": "destination_edit",
-    "change_archive": "archive_edit",
-    "change_personal": "personal_info",
-}
-KIND_RECORD = {"unit_change": "destination", "destination_edit": "destination", "archive_edit": "archive"}
-
-GENERAL = {
-    "unit_change": ("换了单位（单位名称或毕业去向类型变了），请在学校平台“手续办理”→“改签申请（单位变更）”里提交，"
-                    "经学院、学校两级审核通过后，一个工作日后同步到国家平台，再按最新信息到国家平台确认。"),
-    "destination_edit": ("单位没变、只是单位地址、联系人、联系方式、行业等其他信息有误，请在学校平台“手续办理”→"
-                         "“毕业去向修改（单位不变）”里修改，经院校两级审核通过后，一个工作日后同步到国家平台。"),
-    "archive_edit": ("档案接收单位、档案地址等户档信息要改，请在学校平台“手续办理”→“户档信息修改”里修改，经院校两级审核。"
-                     "注意：档案地址要精确到街道或门牌号，不能是家庭住址，接收人不能是本人或家属。"),
-    "personal_info": ("政治面貌、手机号、邮箱等个人信息，请在学校平台“手续办理”→“个人信息完善”里更新后点“提交”。"
-                      "也可以对我说“填写个人信息”，我在这里帮你改。"),
+    "change_unit": V.ChangeKind.unit_change,
+    "change_unit_info": V.ChangeKind.destination_edit,
+    "change_archive": V.ChangeKind.archive_edit,
+    "change_personal": V.ChangeKind.personal_info,
 }
 NOT_REVIEWED_YET = re.compile(r"(还?没|未|没有)(被)?(辅导员|老师|学院)?(审|看|批|通过)")
-UNREVIEWED_HINT = {
-    "unit_change": "如果你的毕业去向登记还没被辅导员审核，也可以直接在“毕业去向登记”里修改后重新提交。",
-    "destination_edit": "如果你的毕业去向登记还没被辅导员审核，也可以直接在“毕业去向登记”里修改后重新提交。",
-    "archive_edit": "如果户档信息登记还没被辅导员审核，可以直接在“户档信息登记”里修改后重新提交。",
-}
+
+# The wording is in bot/domain/change.yml (utter_change_*); the actions pick the response and fill its variables.
+# Short add-on sentences chosen by the student's situation ({tail}, {prefix}) stay here.
+TAIL_SIGN_IN = "登录后我可以按你的办理进度告诉你具体怎么做。"
+TAIL_EXPIRED = "（你的登录已过期，重新登录后我可以按你的办理进度具体说明。）"
+TAIL_UNAVAILABLE = "（暂时查不到你的办理进度，以上是通用做法。）"
+FIELD_PREFIX = {"工作单位": "", "毕业去向类型": "毕业去向类型（就业形式）要改："}  # else "“<field>”要改："
+
+Reply = Tuple[str, Dict[str, str]]  # (response name, its variables)
 
 
 def field_from_tracker(tracker: Tracker) -> Optional[S.Term]:
@@ -45,63 +37,65 @@ def field_from_tracker(tracker: Tracker) -> Optional[S.Term]:
     return None
 
 
-def roster_advice(field: S.Term) -> str:
-    return (f"“{field.name}”是学校按学籍信息带出的，“个人信息完善”里只需填写带*的字段，这一项不能自己改。"
-            f"如果显示有误，请联系辅导员或学院就业工作负责老师核对更正。")
-
-
 def kind_from_tracker(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-    return INTENT_KIND.get(intent, "unit_change")
+    return INTENT_KIND.get(intent, V.ChangeKind.unit_change)
 
 
-def personal_advice(kind: str, status: dict) -> str:
-    form = CHANGE_KIND_NAMES[kind]
-    text = GENERAL[kind]
-    if (status.get("destination") or {}).get("state") == "school_approved":
-        text = ("你的毕业去向已经审核通过，政治面貌、手机号等个人信息的修改要在学校平台“手续办理”→“个人信息完善”里提交，"
-                "作为变更申请经学院、学校两级审核后生效。也可以对我说“填写个人信息”，我在这里帮你提交。")
-    for c in status.get("pending_changes") or []:
-        if c.get("kind") == kind:
-            text += f"\n你已有一条“{form}”在审核中（{c.get('state_label') or c.get('state')}），请等审核结果。"
-    return text
+def _record(kind: str) -> Optional[str]:
+    target = V.CHANGE_TARGET[kind]
+    return None if target == V.ChangeTarget.personal else str(target)
 
 
-def record_advice(kind: str, status: dict) -> str:
-    form = CHANGE_KIND_NAMES[kind]
-    record = KIND_RECORD[kind]
-    rec_name = RECORD_NAMES[record]
+def personal_advice(status: dict) -> Reply:
+    form = V.CHANGE_KINDS[V.ChangeKind.personal_info]
+    pending = "".join(f"\n你已有一条“{form}”在审核中（{c.get('state_label') or c.get('state')}），请等审核结果。"
+                      for c in status.get("pending_changes") or [] if c.get("kind") == V.ChangeKind.personal_info)
+    approved = (status.get("destination") or {}).get("state") == V.RecordState.school_approved
+    return ("utter_change_personal_info_approved" if approved else "utter_change_personal_info"), {"extra": pending}
+
+
+def record_advice(kind: str, status: dict) -> Reply:
+    form = V.CHANGE_KINDS[kind]
+    record = _record(kind)
+    rec_name = V.RECORD_NAMES[record]
     rec = status.get(record) or {}
-    state = rec.get("state") or "not_started"
+    state = rec.get("state") or V.RecordState.not_started
     nat = status.get("national") or {}
     sync = status.get("sync") or {}
+    names = {"form": form, "record": rec_name}
 
     for c in status.get("pending_changes") or []:
-        if c.get("kind") == kind and c.get("state") in ("submitted", "college_approved"):
-            return (f"你已经提交过一条“{form}”，目前{c.get('state_label') or '在审核中'}，请等待院校两级审核结果；"
-                    f"审核通过后一个工作日同步到国家平台。")
-
-    if state in ("not_started", "type_chosen", "filled"):
-        return (f"你的{rec_name}还没有提交，直接在学校平台“{rec_name}”里填写正确的信息再提交就行，"
-                f"不需要走“{form}”。也可以对我说“填写{rec_name[:-2]}”在这里填。")
-    if state == "submitted":
-        return (f"你的{rec_name}已提交、辅导员还没审核，可以直接在学校平台“{rec_name}”里修改后重新提交，"
-                f"不需要走“{form}”。")
-    if state in ("college_rejected", "school_rejected"):
-        who = "学院" if state == "college_rejected" else "学校"
-        reason = rec.get("rejection_reason") or "未注明"
-        return (f"你的{rec_name}{who}审核未通过（原因：{reason}），直接在学校平台“{rec_name}”里改正后重新提交即可，"
-                f"不需要走“{form}”。")
+        if c.get("kind") == kind and c.get("state") in V.OPEN_CHANGE:
+            return "utter_change_already_pending", {**names, "state": c.get("state_label") or "在审核中"}
+    if state in (V.RecordState.not_started, V.RecordState.type_chosen, V.RecordState.filled):
+        return "utter_change_not_submitted", {**names, "short": rec_name[:-2]}
+    if state == V.RecordState.submitted:
+        return "utter_change_not_reviewed", names
+    if state in V.REJECTED:
+        who = "学院" if state == V.RecordState.college_rejected else "学校"
+        return "utter_change_rejected", {**names, "who": who, "reason": rec.get("rejection_reason") or "未注明"}
     # reviewed: only the change request remains
-    text = (f"你的{rec_name}已经通过审核，不能直接修改了，请在学校平台“手续办理”→“{form}”里提交变更，"
-            f"经学院、学校两级审核通过后，一个工作日后同步到国家平台。")
     if nat.get("confirmed") or nat.get("needs_reconfirm"):
-        text += "你已经在国家平台确认过毕业去向：变更审核通过并同步后，需要再到国家平台确认一次。"
+        response = "utter_change_reviewed_confirmed"
     elif sync.get("synced"):
-        text += "同步后请按最新信息到国家平台确认毕业去向。"
-    if kind == "archive_edit":
-        text += "档案地址要精确到街道或门牌号，不能是家庭住址，接收人不能是本人或家属。"
-    return text
+        response = "utter_change_reviewed_synced"
+    else:
+        response = "utter_change_reviewed"
+    if kind == V.ChangeKind.archive_edit:
+        response += "_archive"
+    return response, names
+
+
+def general_advice(kind: str, said: str, tail: str) -> Reply:
+    """Not signed in, or no status: the general path for `kind`."""
+    if kind == V.ChangeKind.personal_info:
+        return "utter_change_personal_info", {"extra": tail}
+    record = V.RECORD_NAMES[_record(kind)]
+    names = {"form": V.CHANGE_KINDS[kind], "record": record, "tail": tail}
+    if NOT_REVIEWED_YET.search(said):  # "辅导员还没看，我还能自己改吗": that case first
+        return f"utter_change_{kind}_unreviewed", names
+    return f"utter_change_{kind}", names
 
 
 async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -110,38 +104,29 @@ async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) 
     prefix = ""
     if field is not None:
         if field.path == S.ROSTER:
-            dispatcher.utter_message(text=roster_advice(field))
+            dispatcher.utter_message(response="utter_change_roster_field", field=field.name)
             return
         kind = field.path
-        prefix = {"工作单位": "", "毕业去向类型": "毕业去向类型（就业形式）要改："}.get(field.name, f"“{field.name}”要改：")
+        prefix = FIELD_PREFIX.get(field.name, f"“{field.name}”要改：")
     api = StudentApi(tracker)
     status: Optional[dict] = None
-    note = ""
+    tail = TAIL_SIGN_IN
     if api.signed_in:
         try:
             status = await api.get("/api/me/status") or {}
         except AuthFailed:
-            note = "（你的登录已过期，重新登录后我可以按你的办理进度具体说明。）"
+            tail = TAIL_EXPIRED
         except NotSignedIn:
             pass
         except BackendError:
-            note = "（暂时查不到你的办理进度，以上是通用做法。）"
+            tail = TAIL_UNAVAILABLE
     if status is None:
-        text = GENERAL[kind]
-        said = (tracker.latest_message or {}).get("text") or ""
-        if kind in UNREVIEWED_HINT and NOT_REVIEWED_YET.search(said):
-            # "辅导员还没看，我还能自己改吗": that case first
-            record = RECORD_NAMES[KIND_RECORD[kind]]
-            text = (f"辅导员还没审核的话，可以直接在学校平台“{record}”里修改后重新提交，不需要走"
-                    f"“{CHANGE_KIND_NAMES[kind]}”；已经审核了再走变更。") + text
-        elif kind in UNREVIEWED_HINT:
-            text += UNREVIEWED_HINT[kind]
-        text += note or "登录后我可以按你的办理进度告诉你具体怎么做。"
-    elif kind == "personal_info":
-        text = personal_advice(kind, status)
+        response, values = general_advice(kind, (tracker.latest_message or {}).get("text") or "", tail)
+    elif kind == V.ChangeKind.personal_info:
+        response, values = personal_advice(status)
     else:
-        text = record_advice(kind, status)
-    dispatcher.utter_message(text=prefix + text)
+        response, values = record_advice(kind, status)
+    dispatcher.utter_message(response=response, prefix=prefix, **values)
 
 
 class ActionChangeAdvice(Action):

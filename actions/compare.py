@@ -12,16 +12,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.nlu import spec_terms as S
 
-FORMS_HINT = ("怎么选：单位换了（单位名称或毕业去向类型变了）走“改签申请（单位变更）”；单位没换、只是单位其他信息有误走"
-              "“毕业去向修改（单位不变）”；档案和户口信息走“户档信息修改”；政治面貌、手机等本人信息走“个人信息完善”。"
-              "登记还没被辅导员审核时，直接在“毕业去向登记”或“户档信息登记”里改后重新提交即可。")
-TYPES_HINT = ("按你的去向和能提供的审核材料选；选错了，辅导员审核前直接在“户档信息登记”里改，审核后走“户档信息修改”。")
-PLATFORM_HINT = "顺序是先在学校平台登记、经院校两级审核，一个工作日后同步到国家平台，再到国家平台确认；信息有误只在学校平台改。"
 CHANGE_FORMS = ("改签申请（单位变更）", "毕业去向修改（单位不变）", "户档信息修改", "个人信息完善")
-HINTS = {"form": FORMS_HINT, "archive_type": TYPES_HINT, "platform": PLATFORM_HINT, "field_kind": TYPES_HINT}
+# the wording around the compared items is in bot/domain/compare.yml, one response per kind of item
+RESPONSES = {"form": "utter_compare_forms", "archive_type": "utter_compare_archive_types",
+             "field_kind": "utter_compare_archive_types", "platform": "utter_compare_platforms"}
 
 
-def compare_text(text: str, entity_values: List[str]) -> str:
+def compare_reply(text: str, entity_values: List[str]) -> tuple[str, str]:
+    """(response, {items}): the compared names with their one-line descriptions, one per line."""
     terms = S.compared(text)
     if len(terms) < 2:
         terms = []
@@ -34,9 +32,8 @@ def compare_text(text: str, entity_values: List[str]) -> str:
                 "platform" if "平台" in text else "form")
         names = {"form": CHANGE_FORMS}.get(kind)
         terms = [t for t in S.ITEMS if t.group == kind and (names is None or t.name in names)]
-    lines = ["区别如下："] + [f"· {t.name}：{t.about}。" for t in terms]
-    lines.append(HINTS.get(terms[0].group, ""))
-    return "\n".join(line for line in lines if line)
+    items = "\n".join(f"· {t.name}：{t.about}。" for t in terms)
+    return RESPONSES.get(terms[0].group, "utter_compare"), items
 
 
 class ActionCompare(Action):
@@ -47,5 +44,6 @@ class ActionCompare(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         msg = tracker.latest_message or {}
         values = [e.get("value") for e in msg.get("entities") or [] if e.get("entity") == "spec_item"]
-        dispatcher.utter_message(text=compare_text(msg.get("text") or "", values))
+        response, items = compare_reply(msg.get("text") or "", values)
+        dispatcher.utter_message(response=response, items=items)
         return []

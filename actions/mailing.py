@@ -1,14 +1,15 @@
 """Archive-mailing request: check eligibility, show the archive details, submit only after confirmation."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import ApiError, AuthFailed, BackendError, NotSignedIn, StudentApi, say, turn_key
-from actions.texts import MAILING_STATES, cn_date
+from actions.status import cn_date
+from backend import vocabulary as V
 
 PENDING = "mailing_pending"
 
@@ -16,50 +17,48 @@ ARCHIVE_LABELS = [
     ("transfer_type", "档案转寄类型"), ("unit_name", "档案转寄单位名称"), ("address", "档案转寄地址"),
     ("postal_code", "邮政编码"), ("contact_name", "档案转寄联系人"), ("contact_phone", "联系人联系方式"),
 ]
+# The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer follows
+# the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the backend's reason).
+HINT_LEAD = "按你的办理进度："
+NOTE = "\n说明：{}"
+
+Reply = Tuple[str, Dict[str, str]]
 
 
-MAILING_HOWTO = ("档案邮寄申请：完成国家平台毕业去向确认一个工作日后，有档案邮寄需求的同学在学校平台“手续办理”左侧点"
-                 "“档案邮寄申请”→“申请邮寄”，核对档案信息无误后点“确认并提交”。信息有误先到对应的修改菜单改好"
-                 "（户档信息在“户档信息修改”）。用统一身份认证登录后对我说“申请档案邮寄”，我可以帮你查能否申请、核对信息并提交。")
-
-
-def request_text(req: dict) -> str:
-    state = MAILING_STATES.get(req.get("state"), req.get("state") or "已提交")
-    text = f"你已经提交过档案邮寄申请，不需要重复提交。当前状态：{state}"
+def request_reply(req: dict, lead: str = "") -> Reply:
+    values = {"lead": lead, "state": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "已提交")}
     if req.get("ems_no"):
-        text += f"，EMS单号 {req['ems_no']}"
-    return text + "。"
+        return "utter_mailing_requested_ems", {**values, "ems_no": req["ems_no"]}
+    return "utter_mailing_requested", values
 
 
-def ineligible_text(elig: dict) -> str:
+def ineligible_reply(elig: dict, lead: str = "") -> Reply:
     reason = elig.get("reason")
     msg = elig.get("reason_message") or ""
     frm = elig.get("eligible_from")
-    if reason == "too_early" and frm:
-        text = f"现在还不能申请档案邮寄：国家平台确认一个工作日后才能申请，你{cn_date(frm)}起可以申请。"
-    elif reason == "not_confirmed":
-        text = ("现在还不能申请档案邮寄：需要先在国家平台完成毕业去向确认，确认一个工作日后才能在学校平台申请。")
+    note = NOTE.format(msg) if msg else ""
+    if reason == V.MailingReason.too_early and frm:
+        return "utter_mailing_too_early", {"lead": lead, "date": cn_date(frm)}
+    if reason == V.MailingReason.not_confirmed:
         if frm:
-            text += f"（按目前进度最早{cn_date(frm)}起）"
-    elif reason == "archive_not_approved":
-        text = "现在还不能申请档案邮寄：你的户档信息登记还没有通过院校两级审核。"
-    else:
-        text = "现在还不能申请档案邮寄。"
-        if frm:
-            text += f"{cn_date(frm)}起可以申请。"
-    if msg and reason not in ("too_early", "not_confirmed") and msg not in text:
-        text += f"\n说明：{msg}"
-    return text
+            return "utter_mailing_not_confirmed_date", {"lead": lead, "date": cn_date(frm)}
+        return "utter_mailing_not_confirmed", {"lead": lead}
+    if reason == V.MailingReason.archive_not_approved:
+        return "utter_mailing_archive_not_approved", {"lead": lead, "note": note}
+    if reason == V.MailingReason.too_early:
+        note = ""
+    if frm:
+        return "utter_mailing_not_yet_date", {"lead": lead, "date": cn_date(frm), "note": note}
+    return "utter_mailing_not_yet", {"lead": lead, "note": note}
 
 
-def archive_text(archive: dict) -> str:
-    lines = ["请核对档案将寄往的信息："]
-    for key, label in ARCHIVE_LABELS:
-        val = archive.get(key)
-        if val:
-            lines.append(f"· {label}：{val}")
-    lines.append("信息无误请回复“确认提交”；有误请回复“先不提交”，再到学校平台“户档信息修改”里修改。")
-    return "\n".join(lines)
+def archive_lines(archive: dict) -> str:
+    return "\n".join(f"· {label}：{archive[key]}" for key, label in ARCHIVE_LABELS if archive.get(key))
+
+
+def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    response, values = reply
+    dispatcher.utter_message(response=response, **values)
 
 
 class ActionMailingCheck(Action):
@@ -70,7 +69,7 @@ class ActionMailingCheck(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         api = StudentApi(tracker)
         if not api.signed_in:  # "档案邮寄" from someone not signed in: the how-to, then the offer
-            dispatcher.utter_message(text=MAILING_HOWTO)
+            dispatcher.utter_message(response="utter_mailing_howto")
             return [SlotSet(PENDING, False)]
         try:
             data = await api.get("/api/me/mailing") or {}
@@ -79,16 +78,14 @@ class ActionMailingCheck(Action):
             return [SlotSet(PENDING, False)]
         req = data.get("request")
         if req:
-            dispatcher.utter_message(text=request_text(req))
+            utter(dispatcher, request_reply(req))
             return [SlotSet(PENDING, False)]
         elig = data.get("eligibility") or {}
         if not elig.get("eligible"):
-            dispatcher.utter_message(text=ineligible_text(elig))
+            utter(dispatcher, ineligible_reply(elig))
             return [SlotSet(PENDING, False)]
-        dispatcher.utter_message(
-            text=archive_text(data.get("archive") or {}),
-            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "先不提交", "payload": "/deny"}],
-        )
+        # the response carries the buttons 确认提交 (/affirm) and 先不提交 (/deny)
+        dispatcher.utter_message(response="utter_mailing_confirm", lines=archive_lines(data.get("archive") or {}))
         return [SlotSet(PENDING, True)]
 
 
@@ -104,7 +101,7 @@ class ActionMailingSubmit(Action):
                                           headers={"Idempotency-Key": turn_key(tracker, "mailing")})
         except ApiError as e:
             if e.code == "not_eligible":
-                dispatcher.utter_message(text=ineligible_text(e.body.get("eligibility") or {
+                utter(dispatcher, ineligible_reply(e.body.get("eligibility") or {
                     "reason": e.body.get("reason"), "eligible_from": e.body.get("eligible_from"),
                     "reason_message": e.message}))
             else:
@@ -116,9 +113,9 @@ class ActionMailingSubmit(Action):
         body = body or {}
         req = body.get("request") or body
         if body.get("already_submitted"):
-            dispatcher.utter_message(text=request_text(req))
+            utter(dispatcher, request_reply(req))
         else:
-            dispatcher.utter_message(text="已提交档案邮寄申请。学校寄出后会生成EMS单号，之后问我“档案寄出了吗”就能查到。")
+            dispatcher.utter_message(response="utter_mailing_submitted")
         return [SlotSet(PENDING, False)]
 
 
@@ -128,8 +125,7 @@ class ActionMailingCancel(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="好的，先不提交档案邮寄申请。如果档案信息有误，请在学校平台“户档信息修改”里修改，"
-                                      "审核通过后再来申请。")
+        dispatcher.utter_message(response="utter_mailing_cancelled")
         return [SlotSet(PENDING, False)]
 
 
@@ -138,20 +134,19 @@ class ActionMailingCancel(Action):
 # gets exactly the FAQ answer, and that answer has already been sent when this action runs (action server down or
 # slow: the student still has it).
 HINT_TIMEOUT = 1.5  # seconds: an optional extra must not hold the FAQ answer for the full backend timeout
-HINT_UNAVAILABLE = "（暂时查不到你本人的具体日期，稍后问我“我的进度”即可查看。）"
 
 
-def date_hint_text(data: dict) -> str:
+def date_hint_reply(data: dict) -> Reply:
     req = data.get("request")
     if req:
-        return "按你的办理进度：" + request_text(req)
+        return request_reply(req, HINT_LEAD)
     elig = data.get("eligibility") or {}
     if elig.get("eligible"):
-        return "按你的办理进度：你现在就可以申请档案邮寄了，对我说“申请档案邮寄”即可。"
+        return "utter_mailing_hint_eligible", {}
     frm = elig.get("eligible_from")
-    if elig.get("reason") == "too_early" and frm:
-        return f"按你的办理进度：你{cn_date(frm)}起可以申请档案邮寄。"
-    return "按你的办理进度：" + ineligible_text(elig)
+    if elig.get("reason") == V.MailingReason.too_early and frm:
+        return "utter_mailing_hint_date", {"date": cn_date(frm)}
+    return ineligible_reply(elig, HINT_LEAD)
 
 
 class ActionMailingDateHint(Action):
@@ -168,7 +163,7 @@ class ActionMailingDateHint(Action):
         except (AuthFailed, NotSignedIn, ApiError):
             return []  # no verified student (expired token, staff token): the general answer is all they get
         except BackendError:
-            dispatcher.utter_message(text=HINT_UNAVAILABLE)
+            dispatcher.utter_message(response="utter_mailing_hint_unavailable")
             return []
-        dispatcher.utter_message(text=date_hint_text(data or {}))
+        utter(dispatcher, date_hint_reply(data or {}))
         return []

@@ -2,13 +2,47 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import BackendError, StudentApi, say
-from actions.texts import CHANGE_KIND_NAMES, MAILING_STATES, cn_date, record_line
+from backend import vocabulary as V
+
+# The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line per
+# step of the student's progress, built from their records below) and {name} are filled in.
+
+
+def cn_date(d: Optional[str]) -> str:
+    """'2026-11-25' -> '2026年11月25日'; anything else unchanged."""
+    if not d or not isinstance(d, str):
+        return ""
+    parts = d[:10].split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0])}年{int(parts[1])}月{int(parts[2])}日"
+    return d
+
+
+def record_line(kind: str, rec: dict[str, Any]) -> str:
+    name = V.RECORD_NAMES[kind]
+    state = rec.get("state") or V.RecordState.not_started
+    label = rec.get("state_label") or state
+    step = rec.get("step")
+    if state == V.RecordState.not_started:
+        return f"· {name}：还没有开始填写。请在学校平台“手续办理”→“{name}”里填写并提交，也可以让我在这里帮你填。"
+    pos = f"第{step}步/共5步，" if isinstance(step, int) and 1 <= step <= 5 else ""
+    line = f"· {name}：{pos}{label}。"
+    if state in V.REJECTED:
+        who = "学院" if state == V.RecordState.college_rejected else "学校"
+        reason = rec.get("rejection_reason") or "未注明"
+        line += (f"\n  {who}审核未通过，原因：{reason}。请按原因在学校平台“{name}”里修改后再次提交，"
+                 f"再由院校两级审核。")
+    elif state in (V.RecordState.type_chosen, V.RecordState.filled):
+        line += "\n  还没有提交，填完后记得点“提交”。"
+    elif state == V.RecordState.submitted:
+        line += "\n  辅导员审核前你仍可以直接修改后重新提交。"
+    return line
 
 
 def sync_line(status: dict) -> str:
@@ -20,7 +54,7 @@ def sync_line(status: dict) -> str:
         return f"· 国家平台同步：已于{cn_date(sync.get('sync_date'))}同步到国家平台。"
     if sync.get("sync_date"):
         return f"· 国家平台同步：两级审核已通过，将于{cn_date(sync.get('sync_date'))}同步到国家平台{est}。"
-    if dest == "school_approved" and arch == "school_approved":
+    if dest == V.RecordState.school_approved and arch == V.RecordState.school_approved:
         return "· 国家平台同步：两级审核已通过，一个工作日后同步到国家平台。"
     return "· 国家平台同步：毕业去向登记和户档信息登记都通过院校两级审核后，一个工作日后同步到国家平台。"
 
@@ -41,7 +75,7 @@ def mailing_line(status: dict) -> str:
     m = status.get("mailing") or {}
     req = m.get("request")
     if req:
-        state = MAILING_STATES.get(req.get("state"), req.get("state") or "")
+        state = V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "")
         line = f"· 档案邮寄：已申请，{state}"
         if req.get("ems_no"):
             line += f"，EMS单号 {req['ems_no']}（可在中国邮政EMS官网查询物流）"
@@ -51,7 +85,7 @@ def mailing_line(status: dict) -> str:
     frm = m.get("eligible_from")
     reason = m.get("reason_message") or "暂不能申请。"
     line = f"· 档案邮寄：暂不能申请。{reason}"
-    if frm and m.get("reason") == "too_early":
+    if frm and m.get("reason") == V.MailingReason.too_early:
         line = f"· 档案邮寄：暂不能申请，{cn_date(frm)}起可以申请。"
         if reason and cn_date(frm) not in reason and frm not in reason:
             line += reason
@@ -63,7 +97,7 @@ def mailing_line(status: dict) -> str:
 def changes_lines(status: dict) -> list[str]:
     out = []
     for c in status.get("pending_changes") or []:
-        name = CHANGE_KIND_NAMES.get(c.get("kind"), c.get("kind") or "变更申请")
+        name = V.CHANGE_KINDS.get(c.get("kind"), c.get("kind") or "变更申请")
         out.append(f"· {name}：{c.get('state_label') or c.get('state') or ''}")
     return out
 
@@ -83,38 +117,38 @@ def routed_general_answer(tracker: Tracker) -> str:
     return "".join(sentences).strip()
 
 
-def format_status(status: dict) -> str:
-    student = status.get("student") or {}
-    head = f"{student.get('name') or '同学'}，你的办理进度如下（五步：选择去向类型→填写信息→提交→学院审核→学校审核）："
-    lines = [head,
-             record_line("destination", status.get("destination") or {}),
-             record_line("archive", status.get("archive") or {}),
+def status_lines(status: dict) -> str:
+    """The progress lines of utter_status: the two records, sync, national confirmation, mailing, changes."""
+    lines = [record_line(V.RecordKind.destination, status.get("destination") or {}),
+             record_line(V.RecordKind.archive, status.get("archive") or {}),
              sync_line(status), national_line(status), mailing_line(status)]
     lines += changes_lines(status)
     return "\n".join(lines)
 
 
+def student_name(status: dict) -> str:
+    return (status.get("student") or {}).get("name") or "同学"
+
+
 # --- the job site's progress bar in the widget (issue 15 §3): a custom payload beside the unchanged text --------
 PROGRESS_STEPS = ["毕业去向类型", "填写信息", "已提交", "学院审核", "学校审核"]
-RECORD_TITLES = {"destination": "毕业去向登记", "archive": "户档信息登记"}
-# state -> (steps done, the step it stands at or None when all are done, whether that step was a rejection)
-_BAR = {"not_started": (0, 1, False), "type_chosen": (1, 2, False), "filled": (2, 3, False),
-        "submitted": (3, 4, False), "college_approved": (4, 5, False), "school_approved": (5, None, False),
-        "college_rejected": (3, 4, True), "school_rejected": (4, 5, True)}
 
 
 def progress_record(kind: str, rec: dict) -> dict:
-    state = rec.get("state") or "not_started"
-    done, current, rejected = _BAR.get(state, (0, 1, False))
+    state = rec.get("state") or V.RecordState.not_started
+    # steps done; the step it stands at (None when all are done); whether that step was a rejection
+    done = V.STATE_STEPS.get(state, 0)
+    current = None if state == V.RecordState.school_approved else done + 1
+    rejected = state in V.REJECTED
     steps = []
     for n, label in enumerate(PROGRESS_STEPS, start=1):
         st = "done" if n <= done else ("rejected" if rejected and n == current else
                                        "current" if n == current else "todo")
         steps.append({"n": n, "label": label, "status": st})
-    out = {"kind": kind, "title": RECORD_TITLES[kind], "state": state,
+    out = {"kind": kind, "title": V.RECORD_NAMES[kind], "state": state,
            "state_label": rec.get("state_label") or "", "current": current, "steps": steps}
     if rejected:
-        out["rejection"] = {"by": "学院" if state == "college_rejected" else "学校",
+        out["rejection"] = {"by": "学院" if state == V.RecordState.college_rejected else "学校",
                             "reason": rec.get("rejection_reason") or "未注明"}
     return out
 
@@ -124,7 +158,7 @@ def progress_payload(status: dict) -> dict:
     m = status.get("mailing") or {}
     req = m.get("request") or {}
     if req:
-        mailing = {"state": req.get("state"), "label": MAILING_STATES.get(req.get("state"), req.get("state") or ""),
+        mailing = {"state": req.get("state"), "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
                    "ems_no": req.get("ems_no")}
     elif m.get("eligible"):
         mailing = {"state": "eligible", "label": "可以申请档案邮寄"}
@@ -133,7 +167,7 @@ def progress_payload(status: dict) -> dict:
         mailing = {"state": "not_yet", "label": "暂不能申请" + (f"，{cn_date(frm)}起可以申请" if frm else ""),
                    "eligible_from": frm}
     return {"type": "progress",
-            "records": [progress_record(k, status.get(k) or {}) for k in ("destination", "archive")],
+            "records": [progress_record(k, status.get(k) or {}) for k in V.RECORD_NAMES],
             "mailing": mailing}
 
 
@@ -151,7 +185,9 @@ class ActionCheckStatus(Action):
             return []
         general = routed_general_answer(tracker)
         if general:
+            # the FAQ answer the NLU chose (a domain response, minus its sign-in hint): no wording of this action
             dispatcher.utter_message(text=general)
-        dispatcher.utter_message(text=format_status(status or {}))
+        dispatcher.utter_message(response="utter_status", name=student_name(status or {}),
+                                 lines=status_lines(status or {}))
         dispatcher.utter_message(json_message=progress_payload(status or {}))
         return []

@@ -17,7 +17,8 @@ def q(s: str) -> str:
 
 def render() -> str:
     lines = ["# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
-             "# The questions are asked by the validation actions (validate_<form>), so there are no utter_ask_*.",
+             "# The questions are asked by the validation actions (validate_<form>) with the responses utter_form_ask_<slot>",
+             "# (not utter_ask_<slot>, which Rasa's form would send a second time); staff edit them like any answer.",
              'version: "3.1"', "", "intents:",
              "- fill_profile", "- fill_destination", "- fill_archive", "- stop_form", "- correct_field", "",
              "slots:"]
@@ -34,6 +35,14 @@ def render() -> str:
     lines += ["", "forms:"]
     for form in FORMS.values():
         lines += [f"  {form.name}:", "    required_slots:"] + [f"    - {s}" for s in form.slots + [form.confirm_slot]]
+    lines += ["", "responses:"]
+    for form in FORMS.values():
+        for f in form.fields:
+            lines += [f"  utter_form_ask_{f.slot}:", f"    - text: {q(f.question)}"]
+            if f.buttons:
+                lines.append("      buttons:")
+                for b in f.buttons:
+                    lines += [f"        - title: {q(b)}", f"          payload: {q(b)}"]
     lines += ["", "actions:"]
     for form in FORMS.values():
         lines.append(f"- validate_{form.name}")

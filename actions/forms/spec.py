@@ -9,10 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-try:  # the reference lists live with the backend; the action server ships in the same repository
-    from backend import categories as C
-except Exception:  # pragma: no cover - a stand-alone action server without the backend package
-    C = None  # type: ignore[assignment]
+from backend import vocabulary as V  # the reference lists (one vocabulary with the backend; no fallback copies)
 
 NONE_WORDS = {"无", "没有", "暂无", "不填", "跳过", "空", "没", "无备注", "没有备注", "不需要", "none", "无。"}
 
@@ -53,20 +50,16 @@ def pick(text: str, options: list[str], synonyms: Optional[dict[str, str]] = Non
     return t
 
 
-def _opt(name: str, fallback: list[str]) -> list[str]:
-    return list(getattr(C, name, fallback)) if C else fallback
-
-
-POLITICAL = _opt("POLITICAL_STATUSES", ["中共党员", "中共预备党员", "共青团员", "民主党派成员", "无党派人士", "群众"])
-HARDSHIP = _opt("HARDSHIP_CATEGORIES", ["非困难生", "家庭困难", "残疾", "家庭困难和残疾", "低保家庭", "零就业家庭"])
-NATURES = _opt("UNIT_NATURES", [])
-INDUSTRIES = _opt("INDUSTRIES", [])
-JOBS = _opt("JOB_CATEGORIES", [])
-DEST_TYPES: dict[str, str] = dict(getattr(C, "DESTINATION_TYPES", {})) if C else {}
-UNIT_TYPES = set(getattr(C, "UNIT_TYPES", {"10", "11", "12", "27"})) if C else {"10", "11", "12", "27"}
-ARCHIVE_TYPES: dict[str, dict] = dict(getattr(C, "ARCHIVE_TYPES", {})) if C else {}
-ARCHIVE_NEED_ADDRESS = set(getattr(C, "ARCHIVE_TYPES_NEEDING_ADDRESS", set())) if C else set()
-HUKOU = {"not_moved_in": "户口未迁入学校", "self_move": "暂无法提供，申请自迁", "address": "自填具体地址"}
+POLITICAL = list(V.POLITICAL_STATUSES)
+HARDSHIP = list(V.HARDSHIP_CATEGORIES)
+NATURES = list(V.UNIT_NATURES)
+INDUSTRIES = list(V.INDUSTRIES)
+JOBS = list(V.JOB_CATEGORIES)
+DEST_TYPES: dict[str, str] = dict(V.DESTINATION_TYPES)
+UNIT_TYPES = set(V.UNIT_TYPES)
+ARCHIVE_TYPES: dict[str, dict] = dict(V.ARCHIVE_TYPES)
+ARCHIVE_NEED_ADDRESS = set(V.ARCHIVE_TYPES_NEEDING_ADDRESS)
+HUKOU = dict(V.HUKOU_CHOICES)
 
 POLITICAL_SYN = {"预备党员": "中共预备党员", "党员": "中共党员", "团员": "共青团员", "民主党派": "民主党派成员",
                  "无党派": "无党派人士", "普通群众": "群众"}

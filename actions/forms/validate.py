@@ -13,7 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.backend import ApiError, BackendError, StudentApi, say
 from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form, display_from_api, payload
-from actions.texts import REVIEWED
+from backend import vocabulary as V
 
 REQUESTED = "requested_slot"
 TRIGGER = {"profile_form": "fill_profile", "destination_form": "fill_destination", "archive_form": "fill_archive"}
@@ -21,21 +21,17 @@ PASS_THROUGH_INTENTS = {"stop_form", "handoff", "check_status", "fill_profile", 
 # ^ handled by rules: the form rejects the turn
 CORRECTION_MARKERS = ("填错", "写错", "改一下", "改下", "修改", "改成", "改为", "换成", "更正", "错了", "不对", "重新填", "重填")
 INLINE_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|是)[:：]?\s*(.+)$")
-CHANGE_PATH = {
-    "destination_form": "学校平台“改签申请（单位变更）”（单位名称或去向类型变了）或“毕业去向修改（单位不变）”（单位其他信息）",
-    "archive_form": "学校平台“户档信息修改”",
-}
+# The wording is in bot/domain/form_texts.yml (utter_form_*, hand-written) and bot/domain/forms.yml (the questions
+# utter_form_ask_<slot>, generated from actions/forms/spec.py). Variables: {title} the form's name, {label} a field,
+# {value} an answer, {message} the backend's explanation, {lines} the answers one per line.
+PREFILLED = "你在学校平台已有的信息我先带上了。"
+REJECTION = "上次审核未通过，原因：{}，请修改对应的项目后再提交。"
+NO_REASON = "这个请求没有成功，请稍后再试。"  # a refusal without the backend's message (never seen in practice)
 
 
-# how-to for someone not signed in who names a form ("个人信息完善"): the answer, then the offer
-HOWTO = {
-    "profile_form": "“个人信息完善”在学校平台“手续办理”里：只需填写带*的字段（政治面貌、生源所在地、困难生类别、手机、"
-                    "邮箱、微信、辅导员/班主任、班级、紧急联系人姓名和手机号），填好点“提交”。",
-    "destination_form": "“毕业去向登记”在学校平台“手续办理”里：选择毕业去向类型、填写签约（单位）信息后提交，"
-                        "经学院、学校两级审核；辅导员审核前可以直接修改。",
-    "archive_form": "“户档信息登记”在学校平台“手续办理”里：填写档案转寄类型、档案转寄单位和地址、邮政编码、联系人、"
-                    "户口迁移地址和类型后提交，经院校两级审核；辅导员审核前可以直接修改。",
-}
+def ask_response(slot: str) -> str:
+    """The response asking for `slot` (not utter_ask_<slot>: Rasa's form would ask that itself, a second time)."""
+    return f"utter_form_ask_{slot}"
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -86,13 +82,9 @@ def next_missing(form: Form, values: dict) -> Optional[str]:
     return None
 
 
-def summary(form: Form, values: dict) -> str:
-    lines = [f"请核对你的“{form.title}”："]
-    for f in form.fields:
-        if f.required(values) and values.get(f.slot) is not None:
-            lines.append(f"· {f.label}：{values[f.slot]}")
-    lines.append("确认无误请回复“确认提交”；要改某一项直接说，例如“手机号填错了”；暂不提交请回复“先不提交”。")
-    return "\n".join(lines)
+def summary_lines(form: Form, values: dict) -> str:
+    return "\n".join(f"· {f.label}：{values[f.slot]}" for f in form.fields
+                     if f.required(values) and values.get(f.slot) is not None)
 
 
 class BaseFormValidation(FormValidationAction):
@@ -115,18 +107,12 @@ class BaseFormValidation(FormValidationAction):
 
     def _ask(self, dispatcher: CollectingDispatcher, slot: str, values: dict) -> None:
         """Ask for `slot` (the forms have no utter_ask_* responses: every question is asked from here)."""
-        if slot == self.form.confirm_slot:
-            dispatcher.utter_message(text=summary(self.form, values), buttons=[
-                {"title": "确认提交", "payload": "/affirm"}, {"title": "先不提交", "payload": "/deny"}])
+        if slot == self.form.confirm_slot:  # the response has the buttons 确认提交 / 先不提交
+            dispatcher.utter_message(response="utter_form_summary", title=self.form.title,
+                                     lines=summary_lines(self.form, values))
             return
-        f = self.form.field(slot)
-        if f is None:
-            return
-        buttons = [{"title": b, "payload": b} for b in f.buttons]
-        if buttons:
-            dispatcher.utter_message(text=f.question, buttons=buttons)
-        else:
-            dispatcher.utter_message(text=f.question)
+        if self.form.field(slot) is not None:  # the question and its choice buttons are in the response
+            dispatcher.utter_message(response=ask_response(slot))
 
     def _next(self, values: dict, events: list, dispatcher: Optional[CollectingDispatcher] = None
               ) -> List[EventType]:
@@ -152,10 +138,13 @@ class BaseFormValidation(FormValidationAction):
                 continue
             values[f.slot] = None
             events.append(SlotSet(f.slot, None))
-            msg = err.get("message") or f"{f.label}填写有误。"
-            if msg not in said:
-                dispatcher.utter_message(text=f"{f.label}：{msg}")
-                said.add(msg)
+            msg = err.get("message")
+            if (msg or f.label) not in said:
+                if msg:  # the backend's explanation of what is wrong
+                    dispatcher.utter_message(response="utter_form_field_error", label=f.label, message=msg)
+                else:
+                    dispatcher.utter_message(response="utter_form_field_invalid", label=f.label)
+                said.add(msg or f.label)
         return events
 
     def _returned_after_other_action(self, tracker: Tracker) -> bool:
@@ -194,7 +183,7 @@ class BaseFormValidation(FormValidationAction):
             return [SlotSet(REQUESTED, requested)]
         if intent == TRIGGER.get(self.form.name):
             # "继续填写…" while this form is already open: repeat the open question
-            dispatcher.utter_message(text=f"我们正在填写“{self.form.title}”。")
+            dispatcher.utter_message(response="utter_form_already_open", title=self.form.title)
             self._ask(dispatcher, requested, self._values(tracker))
             keep = requested if requested in self.form.slots else self.form.confirm_slot
             return [SlotSet(keep, None), SlotSet(REQUESTED, requested)]
@@ -224,7 +213,7 @@ class BaseFormValidation(FormValidationAction):
                     relabel = [SlotSet(requested, None)]
         api = StudentApi(tracker)
         if not api.signed_in:
-            dispatcher.utter_message(text="这需要先登录：请用统一身份认证登录后再继续，已填的内容我会保留。")
+            dispatcher.utter_message(response="utter_form_sign_in")
             return self._end()
         try:
             if self.form.confirm_slot in candidates:
@@ -236,14 +225,13 @@ class BaseFormValidation(FormValidationAction):
             say(dispatcher, e)
             events = [SlotSet(k, tracker.get_slot(k) if k != self.form.confirm_slot else None)
                       for k in candidates if k in self.form.slots]
-            dispatcher.utter_message(text="已填的内容我会保留，稍后说“继续填写" + self.form.title + "”即可接着填。")
+            dispatcher.utter_message(response="utter_form_kept", title=self.form.title)
             return self._end(events)
 
     async def on_activation(self, dispatcher, tracker) -> List[EventType]:
         api = StudentApi(tracker)
         if not api.signed_in:
-            dispatcher.utter_message(text=HOWTO.get(self.form.name, "") + f"用统一身份认证登录后对我说“填写{self.form.title}”，"
-                                          "我可以在这里帮你填（只能填你本人的）。")
+            dispatcher.utter_message(response=f"utter_form_howto_{self.form.name}")
             return self._end()
         try:
             record = await api.get(self.form.path) or {}
@@ -251,20 +239,17 @@ class BaseFormValidation(FormValidationAction):
             say(dispatcher, e)
             return self._end()
         state = record.get("state")
-        if self.form is ARCHIVE and state in (None, "not_started"):
+        if self.form is ARCHIVE and state in (None, V.RecordState.not_started):
             try:
                 dest = await api.get(DESTINATION.path) or {}
             except BackendError as e:
                 say(dispatcher, e)
                 return self._end()
-            if dest.get("state") in (None, "not_started"):
-                dispatcher.utter_message(text="户档信息登记要在毕业去向登记之后填写：请先完成“毕业去向登记”"
-                                              "（可以对我说“填写毕业去向登记”），再来填户档信息。")
+            if dest.get("state") in (None, V.RecordState.not_started):
+                dispatcher.utter_message(response="utter_form_archive_needs_destination")
                 return self._end()
-        if state in REVIEWED:
-            dispatcher.utter_message(text=(
-                f"你的“{self.form.title}”已经通过辅导员审核，不能再直接修改了。如需修改，请走{CHANGE_PATH.get(self.form.name, '学校平台对应的变更申请')}，"
-                f"经院校两级审核。"))
+        if state in V.REVIEWED:
+            dispatcher.utter_message(response=f"utter_form_reviewed_{self.form.name}")
             return self._end()
         values = self._values(tracker)
         resumed = any(v is not None for v in values.values())
@@ -273,13 +258,11 @@ class BaseFormValidation(FormValidationAction):
             if values.get(slot) is None:
                 values[slot] = val
                 events.append(SlotSet(slot, val))
-        intro = f"好的，{'我们继续填写' if resumed else '我们来填写'}“{self.form.title}”。"
-        if events:
-            intro += "你在学校平台已有的信息我先带上了。"
-        if state in ("college_rejected", "school_rejected") and record.get("rejection_reason"):
-            intro += f"上次审核未通过，原因：{record['rejection_reason']}，请修改对应的项目后再提交。"
-        intro += "随时可以说“先不填了”暂停（已填的会保留），或说“某某填错了”修改某一项。"
-        dispatcher.utter_message(text=intro)
+        rejection = ""
+        if state in V.REJECTED and record.get("rejection_reason"):
+            rejection = REJECTION.format(record["rejection_reason"])
+        dispatcher.utter_message(response="utter_form_resume" if resumed else "utter_form_start",
+                                 title=self.form.title, prefilled=PREFILLED if events else "", rejection=rejection)
         events.append(SlotSet(self.form.confirm_slot, None))
         return self._next(values, events, dispatcher)
 
@@ -287,7 +270,7 @@ class BaseFormValidation(FormValidationAction):
         values = self._values(tracker)
         f = find_field(self.form, text, values) or find_field(self.form, text)
         if f is None:
-            dispatcher.utter_message(text="想修改哪一项？请直接说，例如“手机号填错了”或“改一下邮箱”。")
+            dispatcher.utter_message(response="utter_form_which_field")
             self._ask(dispatcher, requested, values)
             # re-ask the current question (a SlotSet keeps the form from being rejected)
             keep = requested if requested in self.form.slots else None
@@ -305,11 +288,11 @@ class BaseFormValidation(FormValidationAction):
                     values[f.slot] = None
                 else:
                     events[0] = SlotSet(f.slot, values[f.slot])
-                    dispatcher.utter_message(text=f"好的，{f.label}已改为：{values[f.slot]}。")
+                    dispatcher.utter_message(response="utter_form_field_changed", label=f.label, value=values[f.slot])
                     return self._next(values, events, dispatcher)
             except BackendError:
                 values[f.slot] = None
-        dispatcher.utter_message(text=f"好的，我们重新填写{f.label}。")
+        dispatcher.utter_message(response="utter_form_refill", label=f.label)
         self._ask(dispatcher, f.slot, values)
         return events + [SlotSet(REQUESTED, f.slot)]
 
@@ -320,7 +303,7 @@ class BaseFormValidation(FormValidationAction):
             values[clear] = None
             f = self.form.field(next(iter(candidates)))
             if f is not None:
-                dispatcher.utter_message(text=f"好的，{f.label}记下了。")
+                dispatcher.utter_message(response="utter_form_noted", label=f.label)
         events: list = []
         for slot, raw in candidates.items():
             f = self.form.field(slot)
@@ -337,8 +320,7 @@ class BaseFormValidation(FormValidationAction):
     async def on_confirm(self, dispatcher, tracker, api: StudentApi, confirmed: bool) -> List[EventType]:
         values = self._values(tracker)
         if not confirmed:
-            dispatcher.utter_message(text=(f"好的，先不提交。已填写的内容我会保留，想提交时说“继续填写{self.form.title}”；"
-                                           f"要改某一项可以说“某某填错了”。"))
+            dispatcher.utter_message(response="utter_form_not_submitted", title=self.form.title)
             return self._end()
         missing = next_missing(self.form, values)
         if missing:
@@ -355,27 +337,23 @@ class BaseFormValidation(FormValidationAction):
                 # already reviewed: the same answers go in as a 个人信息完善 change request (two-level review)
                 return await self._change_request(dispatcher, api, right, body)
             if e.status == 422 and e.fields:
-                dispatcher.utter_message(text="提交前的检查没有通过，需要改一下：")
+                dispatcher.utter_message(response="utter_form_check_failed")
                 events = self._apply_errors(e.fields, values, dispatcher, [SlotSet(self.form.confirm_slot, None)])
                 if next_missing(self.form, values):
                     return self._next(values, events, dispatcher)
-            dispatcher.utter_message(text=f"没能提交：{e.message}")
+            dispatcher.utter_message(response="utter_form_submit_failed", message=e.message or NO_REASON)
             return self._end(events)
-        if self.form.submit_path:
-            dispatcher.utter_message(text=(f"已提交“{self.form.title}”，接下来由学院辅导员审核，再由学校审核。"
-                                           f"辅导员审核前你还可以修改后重新提交；想查进度可以问我“我的审核进度”。"))
-        else:
-            dispatcher.utter_message(text=f"“{self.form.title}”已保存提交。以后政治面貌、手机号等有变化，说“填写个人信息”就能更新。")
+        dispatcher.utter_message(response="utter_form_submitted" if self.form.submit_path else "utter_form_saved",
+                                 title=self.form.title)
         return self._end()
 
     async def _change_request(self, dispatcher, api: StudentApi, kind: str, changes: dict) -> List[EventType]:
         try:
             await api.call("POST", "/api/me/change-requests", json={"kind": kind, "changes": changes})
         except ApiError as e:
-            dispatcher.utter_message(text=f"没能提交变更申请：{e.message}")
+            dispatcher.utter_message(response="utter_form_change_failed", message=e.message or NO_REASON)
             return self._end()
-        dispatcher.utter_message(text=(f"你的毕业去向已审核通过，所以这次修改作为“{self.form.title}”变更申请提交了，"
-                                       f"经学院、学校两级审核通过后生效；可以随时问我“我的审核进度”。"))
+        dispatcher.utter_message(response="utter_form_change_submitted", title=self.form.title)
         return self._end()
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
@@ -406,17 +384,16 @@ class ActionFormFinished(Action):
 
 
 class ActionFormPaused(Action):
+    """"先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of its own,
+    data/rules/mailing.yml, to action_mailing_cancel.)"""
+
     def name(self) -> Text:
         return "action_form_paused"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("mailing_pending"):
-            # "先不提交" while the mailing details are on screen: that is a cancel of the mailing request
-            from actions.mailing import ActionMailingCancel
-            return await ActionMailingCancel().run(dispatcher, tracker, domain)
-        what = "先不提交" if "提交" in latest_text(tracker) else "先不填了"  # echo the student's own words
-        dispatcher.utter_message(text=f"好的，{what}。已经填写的内容我会保留，想继续时说“继续填写”加表名即可，"
-                                      "例如“继续填写毕业去向登记”。")
+        # echo the student's own words: 先不提交 / 先不填了
+        paused = "utter_form_paused_submit" if "提交" in latest_text(tracker) else "utter_form_paused"
+        dispatcher.utter_message(response=paused)
         return []
 
 

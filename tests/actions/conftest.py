@@ -3,6 +3,7 @@ and helpers that run an action the way the action server does (Tracker.from_dict
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import subprocess
@@ -14,8 +15,11 @@ from typing import Any, Optional
 
 import httpx
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from backend import nlg
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-30"  # a Monday; the demo data is seeded relative to "today"
@@ -161,9 +165,36 @@ def run_action(action, tracker: Tracker, domain: Optional[dict] = None) -> tuple
     return dispatcher.messages, events
 
 
+# the keys of rasa_sdk's utter_message; every other key of a message is a variable of its response
+MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
+
+
+@functools.lru_cache(maxsize=1)
+def domain_responses() -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for f in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        out.update((yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("responses") or {})
+    return out
+
+
+def render(m: dict) -> dict:
+    """What the student gets for one message of an action: a `response=` message filled from the domain the way
+    Rasa does (backend/nlg.generate is the port of Rasa's templated generator), its own buttons added."""
+    if not m.get("response"):
+        return m
+    variations = domain_responses().get(m["response"])
+    assert variations, f"the action sent {m['response']}, which no file in bot/domain defines"
+    args = {k: v for k, v in m.items() if k not in MESSAGE_KEYS}
+    out = nlg.generate(variations, "rest", {}, args)
+    assert out is not None, m
+    assert not nlg.placeholders(out.get("text") or ""), f"unfilled variable in {m['response']}: {out.get('text')}"
+    out["buttons"] = list(out.get("buttons") or []) + list(m.get("buttons") or [])
+    return out
+
+
 def texts(messages: list[dict]) -> str:
     out = []
-    for m in messages:
+    for m in map(render, messages):
         if m.get("text"):
             out.append(m["text"])
         for b in m.get("buttons") or []:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from actions.change_advice import ActionChangeAdvice
-from actions.compare import ActionCompare, compare_text
+from actions.compare import ActionCompare, compare_reply
 from actions.mailing import ActionMailingCheck
 from actions.forms.spec import DESTINATION, PROFILE
 from actions.forms.validate import ValidateDestinationForm, ValidateProfileForm
@@ -61,7 +61,8 @@ def test_every_pair_of_a_kind_is_compared(group):
     for a, b in itertools.combinations(names, 2):
         text = f"{a}和{b}有什么区别"
         assert [t.name for t in S.compared(text)] == [a, b], text
-        out = compare_text(text, [])
+        response, items = compare_reply(text, [])
+        out = texts([{"response": response, "items": items}])
         assert a in out and b in out
 
 

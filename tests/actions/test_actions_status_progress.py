@@ -1,12 +1,12 @@
 """action_check_status's progress payload (issue 15 §3) against the real backend: the text stays as it was, a
 custom message without a `text` key (WeChat shows only the text) carries the five steps and the mailing state."""
 from actions.status import ActionCheckStatus
-from tests.actions.conftest import make_tracker, run_action
+from tests.actions.conftest import make_tracker, render, run_action
 
 
 def payload(backend, sid):
     msgs, _ = run_action(ActionCheckStatus(), make_tracker("我的进度", "check_status", token=backend.token(sid)))
-    assert msgs[0]["text"] and not msgs[0].get("custom")
+    assert render(msgs[0])["text"] and not msgs[0].get("custom")
     custom = [m["custom"] for m in msgs if m.get("custom")]
     assert len(custom) == 1 and "text" not in custom[0]
     return custom[0]
