@@ -3,6 +3,8 @@
 - The management HTTP API (`--enable-api`) is never open: its `--auth-token` comes from RASA_API_TOKEN in the
   environment (not from the command line, where `ps` would show it); without it the process refuses to start.
 - With APP_ENV=production the production check (deploy/production.py) runs before anything is loaded.
+- `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list, action
+  timeout, bot/perf.py), runs here, before Rasa starts.
 """
 from __future__ import annotations
 
@@ -22,11 +24,14 @@ def main() -> None:
                   file=sys.stderr, flush=True)
             raise SystemExit(production.EXIT_CODE)
         argv += ["--auth-token", token]
-    production.enforce("rasa", api_enabled=api)
     # Sanic reads SANIC_* when Rasa creates its app: bodies over 64 KiB get 413 before they are read
     # (Sanic's default is 100 MB; the action server, which receives whole trackers, keeps its own).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(64 * 1024))
     sys.argv = ["rasa"] + argv
+    from bot.startup import apply_rasa_patches
+
+    applied = apply_rasa_patches()  # the production check, then every change to Rasa, before it loads
+    print("rasa start-up: " + ", ".join(f"{k}={v}" for k, v in applied.items()), file=sys.stderr, flush=True)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -1,6 +1,4 @@
-"""Custom Rasa 3.6 input channels: the authenticated web REST channel and the WeChat Official Account."""
+"""Custom Rasa 3.6 input channels: the authenticated web REST channel and the WeChat Official Account.
 
-# Rasa imports this package at start (bot/credentials.yml): apply the start-up performance patches here.
-from bot import perf as _perf
-
-_perf.apply()
+Importing them changes nothing in Rasa: the start-up patches are applied by `bot.startup.apply_rasa_patches()`
+(deploy/rasa_run.py, or the channels' `from_credentials` under a plain `rasa run`)."""

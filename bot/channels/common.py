@@ -1,19 +1,16 @@
 """Helpers shared by the custom channels: token verification, short-lived action tokens, CORS allow-list,
-bounded TTL caches and the channel state interface; the production start-up check of the Rasa process."""
+bounded TTL caches and the channel state interface."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
 import os
-import sys
 import time
 from collections import OrderedDict
 from typing import Any, Dict, Hashable, List, Optional
 
 import jwt
-
-from deploy import production
 
 logger = logging.getLogger(__name__)
 
@@ -23,23 +20,6 @@ ROLES = ("student", "counselor", "school")
 ACTIONS_AUDIENCE = "actions"
 MAX_ACTION_TOKEN_TTL = 300
 DEFAULT_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
-
-
-def cap_action_timeout() -> float:
-    """Bound how long Rasa waits for the action server (Rasa 3.6 hard-codes 300 s for custom actions).
-
-    A hung action server would otherwise hold a student's turn, and every later turn of that conversation,
-    for five minutes. On timeout Rasa logs the failed action and goes on; the channel then answers with
-    UNAVAILABLE_TEXT. `ACTION_TIMEOUT` (seconds, default 8: the backend timeout of the actions plus margin).
-    """
-    import rasa.core.actions.action as rasa_action
-
-    try:
-        seconds = float(os.environ.get("ACTION_TIMEOUT") or 8)
-    except ValueError:
-        seconds = 8.0
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
-    return seconds
 
 
 def auth_secret() -> str:
@@ -277,41 +257,3 @@ def allowed_origins(raw: Optional[str] = None) -> List[str]:
     if "*" in origins:
         logger.warning("CHAT_ALLOWED_ORIGINS: '*' ignored; list the job site's origins")
     return [o for o in origins if o != "*"]
-
-
-def restrict_rasa_cors() -> None:
-    """Make Rasa's own CORS set-up (every route: /, /status, /conversations/..., webhooks) use the allow-list.
-
-    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let any
-    web page read the API. The allow-list replaces whatever `--cors` says.
-    """
-    import rasa.server as rasa_server
-
-    original = rasa_server.configure_cors
-    if getattr(original, "_allow_list", False):
-        return
-
-    def configure_cors(app: Any, cors_origins: Any = "") -> None:
-        origins = allowed_origins()
-        if cors_origins and cors_origins != origins:
-            logger.warning("rasa --cors %r replaced by CHAT_ALLOWED_ORIGINS %r", cors_origins, origins)
-        return original(app, origins)
-
-    configure_cors._allow_list = True  # type: ignore[attr-defined]
-    rasa_server.configure_cors = configure_cors
-
-
-def check_rasa_process() -> None:
-    """Refuse to start Rasa with an unauthenticated management API, or with demo settings in production."""
-    if production.rasa_api_enabled() and not production.rasa_api_authenticated():
-        print("rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
-              "API (trackers, actions) to anyone. Start it without --enable-api, or through "
-              "`python -m deploy.rasa_run` with RASA_API_TOKEN set.", file=sys.stderr, flush=True)
-        raise SystemExit(production.EXIT_CODE)
-    production.enforce("rasa", api_enabled=production.rasa_api_enabled())
-
-
-# Applied once, when Rasa imports the channels listed in bot/credentials.yml (before it listens).
-check_rasa_process()
-restrict_rasa_cors()
-cap_action_timeout()
