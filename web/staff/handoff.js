@@ -162,6 +162,7 @@
     $("hq-reply-form").hidden = !(mine || d.state === "ticket_open");
     $("hq-reply-label").textContent = d.state === "ticket_open" ? "回复这条留言（只能回复一次，学生会在消息通知里收到）" : "回复学生";
     $("hq-held-note").textContent = d.state === "active" && !mine ? "这个会话由" + (d.staff_name || "其他") + "老师接待。" : "";
+    $("hq-held-note").hidden = !$("hq-held-note").textContent;
     if (focus) $("hq-title").focus();
   }
   function act(path, body, okMsg) {
