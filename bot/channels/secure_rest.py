@@ -34,6 +34,8 @@ from bot.channels.common import (
     mint_action_token,
     verify_token,
 )
+from bot.channels.handoff import HandoffGate
+from bot.startup import apply_rasa_patches
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +63,11 @@ class SecureRestInput(InputChannel):
         self.auth_secret = auth_secret
         # anonymous senders already told that their token was rejected
         self._told_expired = channel_state("rest:told_expired", 12 * 3600)  # shared with CHANNEL_STATE_URL
+        self.handoff = HandoffGate()  # a person holds the conversation: the bot stays silent (issue 15 §2)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SecureRestInput":
+        apply_rasa_patches()  # no-op when deploy/rasa_run.py did it; a plain `rasa run` gets the same checks
         credentials = credentials or {}
         origins = credentials.get("cors_origins")
         if isinstance(origins, str):
@@ -139,6 +143,13 @@ class SecureRestInput(InputChannel):
             if rejected and sender_id not in self._told_expired:
                 self._told_expired.set(sender_id, True)
                 messages.append({"recipient_id": sender_id, "text": EXPIRED_NOTICE})
+
+            held = await self.handoff.check(sender_id, "web", text)
+            if held:  # kept for the counselor; the widget polls the backend for the replies
+                if held["reply"]:
+                    messages.append({"recipient_id": sender_id, "text": held["reply"]})
+                messages.append({"recipient_id": sender_id, "custom": {"handoff": {"state": held["state"]}}})
+                return response.json(messages)
 
             collector = CollectingOutputChannel()
             try:

@@ -1,0 +1,223 @@
+"""A person in the chat end to end (issue 15 §2): the real backend, action server and Rasa server (trained model),
+the student in a real browser (the demo page's widget) and the counselor in another browser page (the staff page);
+the WeChat path against the fake WeChat API; a ticket left outside office hours. Office hours are all day on
+working days: "today" is pinned to a working day or a Saturday."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+from scripts.system import System
+from tests.backend.helpers import BASE_TODAY
+from tests.channels.channels_harness import (WECHAT_APPID, WECHAT_APPSECRET, WECHAT_TOKEN, FakeWeChatAPI,
+                                             signed_query, text_xml)
+from tests.handoff.conftest import SATURDAY
+from tests.web.conftest import browser  # noqa: F401  (the Chromium fixture)
+
+pytestmark = pytest.mark.slow
+STUDENT = "2025000004"  # physics
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("handoff-e2e")
+    wx = FakeWeChatAPI().start()
+    today = tmp / "today.txt"
+    today.write_text(BASE_TODAY.isoformat())
+    system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", rasa_api=True, env={
+        "HANDOFF_HOURS": "00:00-24:00", "TODAY_FILE": str(today), "WECHAT_TOKEN": WECHAT_TOKEN,
+        "WECHAT_APPID": WECHAT_APPID, "WECHAT_APPSECRET": WECHAT_APPSECRET, "WECHAT_API_BASE": wx.server.url,
+        "HANDOFF_POLL_SECONDS": "0.3", "NOTICE_POLL_SECONDS": "0.5"})
+    system.start()
+    system.today_file, system.wx = today, wx
+    yield system
+    system.stop()
+    wx.close()
+
+
+@pytest.fixture
+def today(stack):
+    yield lambda d: stack.today_file.write_text(d.isoformat())
+    stack.today_file.write_text(BASE_TODAY.isoformat())
+
+
+def api(stack, **login) -> httpx.Client:
+    tok = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json=login, trust_env=False).json()["access_token"]
+    return httpx.Client(base_url=stack.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False,
+                        timeout=30)
+
+
+def rest(stack, sender: str, text: str, token: str | None = None) -> list[dict]:
+    r = httpx.post(stack.rest_webhook, json={"sender": sender, "message": text,
+                                             "metadata": {"token": token} if token else {}},
+                   timeout=60, trust_env=False)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def user_texts(stack, conversation: str) -> list[str]:
+    url = stack.rasa_api_url(f"/conversations/{conversation}/tracker")
+    events = httpx.get(url, timeout=30, trust_env=False).json()["events"]
+    return [e.get("text") for e in events if e.get("event") == "user"]
+
+
+def session_of(staff: httpx.Client, view: str = "queue", **match) -> dict:
+    deadline = time.monotonic() + 10
+    while True:
+        for s in staff.get("/api/staff/handoff", params={"view": view}).json()["sessions"]:
+            if all((s.get(k) == v) for k, v in match.items()):
+                return s
+        assert time.monotonic() < deadline, f"no session {match} in {view}"
+        time.sleep(0.2)
+
+
+# --- the browser: student widget + counselor staff page --------------------------------------------------------
+@pytest.mark.browser
+def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
+    from playwright.sync_api import expect
+
+    ctx_s = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    ctx_t = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    errors: list = []
+    try:
+        st = ctx_s.new_page()
+        st.on("pageerror", lambda e: errors.append(str(e)))
+        st.goto(stack.backend_url + "/index.html")
+        st.get_by_label("学号").select_option(STUDENT)
+        st.get_by_role("button", name=re.compile("登录")).click()
+        expect(st.locator("#who")).to_contain_text(STUDENT)
+        st.locator("#consult-btn").click()
+        dialog = st.get_by_role("dialog", name="智能咨询对话")
+        box = st.locator(".zz-input")
+
+        def say(text: str) -> None:
+            box.fill(text)
+            box.press("Enter")
+            expect(st.locator(".zz-send")).to_be_enabled(timeout=30000)
+
+        say("转人工")
+        expect(dialog).to_contain_text("已为你转接人工服务（你所在学院的辅导员）")
+        expect(st.locator(".zz-sub")).to_have_text("人工服务：等待老师接入…")
+        say("我的档案寄到哪里了？一直没收到")
+        expect(dialog).to_contain_text("你的消息已转给老师")
+
+        # the counselor, in another browser page
+        tp = ctx_t.new_page()
+        tp.on("pageerror", lambda e: errors.append(str(e)))
+        tp.goto(stack.backend_url + "/staff/")
+        tp.locator("#staff-id").select_option("counselor-physics")
+        tp.locator("#login-btn").click()
+        expect(tp.locator("#who")).to_contain_text("辅导员")
+        tp.locator("#tab-handoff").click()
+        item = tp.locator("#hq-list button", has_text=STUDENT)
+        expect(item).to_contain_text("等待接入")
+        expect(item).to_contain_text("我的档案寄到哪里了")
+        item.click()
+        expect(tp.locator("#hq-transcript")).to_contain_text("转人工")  # the chat so far
+        expect(tp.locator("#hq-messages")).to_contain_text("我的档案寄到哪里了？一直没收到")
+        tp.locator("#hq-take").click()
+        expect(tp.locator("#hq-reply-form")).to_be_visible()
+        tp.locator("#hq-text").fill("你好，我查了一下：你的档案昨天已经由学院寄出，请留意EMS。")
+        tp.locator("#hq-send").click()
+        expect(tp.locator("#hq-status")).to_have_text("已发送。")
+
+        # the student sees the counselor join and reply in the same window
+        expect(dialog).to_contain_text("老师已接入")
+        staff_msg = st.locator(".zz-staff", has_text="你的档案昨天已经由学院寄出")
+        expect(staff_msg).to_be_visible(timeout=15000)
+        expect(st.locator(".zz-sub")).to_contain_text("人工服务中")
+        say("好的，谢谢老师")
+        expect(tp.locator("#hq-messages")).to_contain_text("好的，谢谢老师", timeout=15000)
+
+        tp.locator("#hq-close").click()
+        expect(dialog).to_contain_text("老师已结束人工咨询，智能助手继续为你服务。", timeout=15000)
+        expect(st.locator(".zz-sub")).to_have_text("毕业生手续助手")
+        # the bot answers again
+        n_before = st.locator(".zz-msg.zz-bot").count()
+        say("档案邮寄怎么申请")
+        expect(st.locator(".zz-msg.zz-bot")).to_have_count(n_before + 1)
+        expect(st.locator(".zz-msg.zz-bot").last).to_contain_text("邮寄")
+        st.screenshot(path=str(stack.log_dir / "handoff_student.png"))
+        tp.screenshot(path=str(stack.log_dir / "handoff_counselor.png"))
+    finally:
+        ctx_s.close()
+        ctx_t.close()
+    assert not errors, errors
+    # the bot never saw what was said to the person
+    said = user_texts(stack, f"student:{STUDENT}")
+    assert "转人工" in said and "档案邮寄怎么申请" in said
+    assert "我的档案寄到哪里了？一直没收到" not in said and "好的，谢谢老师" not in said
+    # and everything is in the audit log
+    with api(stack, staff_id="counselor-physics") as c:
+        items = c.get("/api/staff/audit", params={"student_id": STUDENT, "limit": 1000}).json()["items"]
+    actions = [a["action"] for a in items if a["entity"] == "handoff"]
+    assert actions == ["request", "student_message", "take", "reply", "student_message", "close"], actions
+
+
+# --- WeChat against the fake WeChat API ------------------------------------------------------------------------
+def wechat(stack, openid: str, text: str) -> str | None:
+    r = httpx.post(stack.rasa_url + "/webhooks/wechat/webhook", params=signed_query(),
+                   content=text_xml(openid, text).encode(), timeout=30, trust_env=False)
+    assert r.status_code == 200, r.text
+    return None if r.text == "success" else ET.fromstring(r.text).findtext("Content")
+
+
+def test_wechat_student_counselor_reply_once_bot_silent_then_back(stack):
+    wx, openid = stack.wx, "o" + uuid.uuid4().hex[:27]
+    assert "转接人工服务（学校就业指导中心的老师）" in wechat(stack, openid, "转人工")
+    assert "你的消息已转给老师" in wechat(stack, openid, "我想问一下档案托管的事")
+    with api(stack, staff_id="school-admin") as c:  # not bound: the career center's queue
+        s = session_of(c, channel="wechat", last_student_text="我想问一下档案托管的事")
+        assert c.post(f"/api/staff/handoff/{s['id']}/take").status_code == 200
+        got = wx.wait_sent(openid, 1)
+        assert "老师已接入" in got[0]["text"]["content"]
+        assert wechat(stack, openid, "是托管到人才中心吗") is None  # held: no answer from the bot
+        r = c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "是的，托管到生源地人才服务机构。"})
+        assert r.status_code == 200, r.text
+        got = wx.wait_sent(openid, 2)
+        assert got[1]["msgtype"] == "text" and got[1]["text"]["content"].endswith("是的，托管到生源地人才服务机构。")
+        detail = c.get(f"/api/staff/handoff/{s['id']}").json()
+        assert [m["text"] for m in detail["messages"] if m["sender"] == "student"] == [
+            "我想问一下档案托管的事", "是托管到人才中心吗"]
+        assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
+        got = wx.wait_sent(openid, 3)
+        assert got[2]["text"]["content"] == "老师已结束人工咨询，智能助手继续为你服务。"
+    time.sleep(1.5)  # several delivery rounds later: each reply went out once
+    assert len([m for m in wx.sent if m.get("touser") == openid]) == 3
+    reply = wechat(stack, openid, "档案邮寄怎么申请")
+    assert reply and "邮寄" in reply
+    said = user_texts(stack, f"wechat:{openid}")
+    assert "转人工" in said and "档案邮寄怎么申请" in said and "是托管到人才中心吗" not in said
+
+
+# --- outside office hours: a ticket -------------------------------------------------------------------------
+def test_outside_office_hours_the_student_leaves_a_message_answered_later(stack, today):
+    token = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"student_id": "2025000002"},
+                       trust_env=False).json()["access_token"]
+    today(SATURDAY)
+    out = rest(stack, "x", "转人工", token)
+    text = " ".join(m.get("text") or "" for m in out)
+    assert "现在不是人工服务时间（工作日 00:00-24:00）" in text and "下一条消息" in text
+    out = rest(stack, "x", "我的毕业去向登记一直没有审核，能帮我催一下吗", token)
+    assert "已收到你的留言" in out[0]["text"]
+    out = rest(stack, "x", "档案邮寄怎么申请", token)  # the bot answers again at once
+    assert out and "邮寄" in out[0].get("text", "") and "留言" not in out[0].get("text", "")
+    today(dt.date(2026, 12, 7))
+    with api(stack, staff_id="counselor-physics") as c:  # 2025000002 is a computer science student
+        assert all(s["student"] is None or s["student"]["id"] != "2025000002"
+                   for s in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"])
+    with api(stack, staff_id="counselor-computer") as c:
+        s = next(x for x in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"]
+                 if x["student"] and x["student"]["id"] == "2025000002")
+        r = c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "已联系学院，本周内审核。"})
+        assert r.status_code == 200 and r.json()["state"] == "answered"
+    notices = httpx.get(f"{stack.backend_url}/api/me/notices", headers={"Authorization": f"Bearer {token}"},
+                        trust_env=False).json()["notices"]
+    n = next(x for x in notices if x["kind"] == "handoff")
+    assert "已联系学院，本周内审核。" in n["body"] and "能帮我催一下吗" in n["body"]
