@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -15,7 +15,7 @@ from .. import notices as N
 from .. import services as S
 from ..auth import Principal, current_staff, current_student, integration_key
 from ..db import get_session
-from ..errors import FieldError, forbidden, invalid
+from ..errors import FieldError, forbidden, invalid, not_found
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
@@ -80,16 +80,43 @@ def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> 
     return out
 
 
+AUDIENCE = Literal["destination_open", "archive_open", "mailing_not_requested", "all"]
+
+
+def _career_center(p: Principal) -> None:
+    if p.role != "school":
+        raise forbidden("截止提醒由学校就业指导中心设置；学院老师如需提醒学生，请联系学校就业指导中心。")
+
+
+def _college(s: Session, code: str | None) -> str | None:
+    code = (code or "").strip() or None
+    if code and s.get(M.College, code) is None:
+        raise invalid([FieldError("college_code", "unknown", "没有这个学院代码。")])
+    return code
+
+
+def _students(s: Session, ids: list[str]) -> list[dict]:
+    colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
+    rows = s.execute(select(M.Student.id, M.Student.name, M.Student.college_code).where(M.Student.id.in_(ids))
+                     .order_by(M.Student.id)).all() if ids else []
+    return [{"id": i, "name": n, "college_code": c, "college": colleges.get(c, c)} for i, n, c in rows]
+
+
+@router.get("/staff/notices/deadlines/preview")
+def preview_deadline(audience: AUDIENCE, college_code: str | None = Query(default=None, max_length=40),
+                     p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """Who a deadline with this audience would concern now (career center only), at most 200 listed."""
+    _career_center(p)
+    ids = N.concerned(s, audience, _college(s, college_code))
+    return {"audience": audience, "audience_label": N.AUDIENCES[audience], "count": len(ids),
+            "students": _students(s, ids[:200])}
+
+
 @router.post("/staff/notices/deadlines", status_code=201)
 def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
-    """A deadline reminder to the students it concerns: counselors for their own college only."""
-    college = body.college_code
-    if p.role == "counselor":
-        if college and college != p.college_code:
-            raise forbidden("辅导员只能给本学院学生发送截止提醒。")
-        college = p.college_code
-    elif college and s.get(M.College, college) is None:
-        raise invalid([FieldError("college_code", "unknown", "没有这个学院代码。")])
+    """A deadline reminder to the students it concerns: the career center (school staff) only."""
+    _career_center(p)
+    college = _college(s, body.college_code)
     if body.due_on < clock.today():
         raise invalid([FieldError("due_on", "date_in_past", "截止日期不能早于今天。")])
     title = " ".join(body.title.split())
@@ -101,11 +128,41 @@ def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Ses
     return out
 
 
+def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
+    return {"id": d.id, "title": d.title, "due_on": d.due_on.isoformat(), "audience": d.audience,
+            "audience_label": N.AUDIENCES[d.audience], "college_code": d.college_code,
+            "college": colleges.get(d.college_code) if d.college_code else None,
+            "created_at": d.created_at.isoformat() if d.created_at else None, "created_by": d.created_by,
+            "students": students}
+
+
 @router.get("/staff/notices/deadlines")
 def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the form."""
     q = select(N.Deadline).order_by(N.Deadline.id.desc()).limit(100)
     if p.role == "counselor":
         q = q.where(N.Deadline.college_code == p.college_code)
-    return {"deadlines": [{"id": d.id, "title": d.title, "due_on": d.due_on.isoformat(), "audience": d.audience,
-                           "audience_label": N.AUDIENCES[d.audience], "college_code": d.college_code}
-                          for d in s.scalars(q)]}
+    deadlines = list(s.scalars(q))
+    keys = [f"deadline:{d.id}" for d in deadlines]
+    counts = dict(s.execute(select(N.Notice.event_key, func.count()).where(N.Notice.event_key.in_(keys))
+                            .group_by(N.Notice.event_key)).all()) if keys else {}
+    colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).all())
+    return {"deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
+            "audiences": N.AUDIENCES, "colleges": [{"code": c, "name": n} for c, n in colleges.items()],
+            "can_create": p.role == "school", "remind_days_before": N.REMIND_BEFORE.days}
+
+
+@router.get("/staff/notices/deadlines/{deadline_id}")
+def deadline_detail(deadline_id: int = Path(ge=1, le=2**31 - 1), p: Principal = Depends(current_staff),
+                    s: Session = Depends(get_session)) -> dict:
+    """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
+    d = s.get(N.Deadline, deadline_id)
+    if d is None or (p.role == "counselor" and d.college_code != p.college_code):
+        raise not_found("没有这个截止提醒。")
+    notes = {n.student_id: n for n in s.scalars(select(N.Notice).where(N.Notice.event_key == f"deadline:{d.id}"))}
+    colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
+    students = _students(s, list(notes))
+    for st in students:
+        n = notes[st["id"]]
+        st.update(read=n.read_at is not None, wechat=n.wechat_state)
+    return {**_deadline_view(d, len(students), colleges), "recipients": students}
