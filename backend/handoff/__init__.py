@@ -43,7 +43,7 @@ CONVERSATION_RE = re.compile(r"^(anon|student|wechat):[A-Za-z0-9_.\-]{1,64}$")
 # what a student says to leave a person (or drop a message left) and go back to the bot
 CANCEL_RE = re.compile(r"^\s*(结束人工|退出人工|取消人工|结束对话|返回机器人|返回智能助手|取消留言|不留言了)\s*[。.!！]?\s*$")
 
-TEXT_TAKEN = "{name}老师已接入，请直接描述你的问题。"
+TEXT_TAKEN = "{name}已接入，请直接描述你的问题。"
 TEXT_CLOSED = "老师已结束人工咨询，智能助手继续为你服务。"
 TEXT_STUDENT_CLOSED = "已结束人工咨询，智能助手继续为你服务。"
 TEXT_WAITING = "你的消息已转给老师，请稍候；老师接入后会在这里回复你。说“结束人工”可返回智能助手。"
@@ -87,6 +87,12 @@ def office_hours(now: dt.datetime | None = None) -> tuple[bool, str]:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+def teacher(name: str | None) -> str:
+    """How students see a staff member: 物理学院辅导员王芳老师, 学校就业指导中心孙老师 (stored as staff_name)."""
+    name = (name or "").strip()
+    return name if name.endswith("老师") else name + "老师"
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -281,15 +287,15 @@ def take(s: Session, p: Principal, sid: int) -> dict:
     h = _get(s, p, sid)
     # atomic: exactly one staff member's UPDATE matches the waiting row
     res = s.execute(update(M.HandoffSession).where(M.HandoffSession.id == h.id, M.HandoffSession.state == "waiting")
-                    .values(state="active", staff_id=p.id, staff_name=p.name, taken_at=clock.now()))
+                    .values(state="active", staff_id=p.id, staff_name=teacher(p.name), taken_at=clock.now()))
     if res.rowcount != 1:
         s.rollback()
         cur = _get(s, p, sid)
-        who = f"（{cur.staff_name}老师已接入）" if cur.state == "active" and cur.staff_name else ""
+        who = f"（{cur.staff_name}已接入）" if cur.state == "active" and cur.staff_name else ""
         raise APIError(409, "already_taken" if cur.state == "active" else "wrong_state",
                        f"这个会话已经不在等待队列中{who}，请刷新列表。")
     h = _get(s, p, sid)
-    add_message(s, h, "system", TEXT_TAKEN.format(name=p.name))
+    add_message(s, h, "system", TEXT_TAKEN.format(name=teacher(p.name)))
     audit(s, p.role, p.id, h, "take", {"staff_id": p.id})
     s.commit()
     return staff_detail(s, p, sid)
@@ -302,7 +308,7 @@ def reply(s: Session, p: Principal, sid: int, text: str) -> dict:
     if h.state != "active":
         raise APIError(409, "wrong_state", "这个会话不在进行中：请先接入（等待中）或刷新（已结束）。")
     if h.staff_id != p.id:
-        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他'}老师接待，你不能在其中回复。")
+        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他老师'}接待，你不能在其中回复。")
     m = add_message(s, h, "staff", text, staff_id=p.id)
     audit(s, p.role, p.id, h, "reply", {"message_id": m.id, "text": text})
     s.commit()
@@ -312,7 +318,7 @@ def reply(s: Session, p: Principal, sid: int, text: str) -> dict:
 def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> dict:
     res = s.execute(update(M.HandoffSession).where(M.HandoffSession.id == h.id,
                                                    M.HandoffSession.state == "ticket_open")
-                    .values(state="answered", staff_id=p.id, staff_name=p.name, closed_at=clock.now(),
+                    .values(state="answered", staff_id=p.id, staff_name=teacher(p.name), closed_at=clock.now(),
                             closed_by=p.id))
     if res.rowcount != 1:
         s.rollback()
@@ -327,7 +333,7 @@ def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> 
     if h.student_id:
         short = question if len(question) <= 60 else question[:60] + "…"
         N.add(s, h.student_id, f"handoff:{h.id}:answer", "handoff", "老师回复了你的留言",
-              f"你的留言：{short}\n{p.name}老师回复：{text}")
+              f"你的留言：{short}\n{teacher(p.name)}回复：{text}")
     audit(s, p.role, p.id, h, "ticket_answer", {"message_id": m.id, "text": text})
     s.commit()
     return staff_detail(s, p, h.id)
@@ -338,7 +344,7 @@ def close(s: Session, p: Principal, sid: int) -> dict:
     if h.state not in ("waiting", "active"):
         raise APIError(409, "wrong_state", "这个会话已经结束。")
     if h.state == "active" and h.staff_id != p.id and p.role != "school":
-        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他'}老师接待，只有该老师可以结束。")
+        raise APIError(409, "not_holder", f"这个会话由{h.staff_name or '其他老师'}接待，只有该老师可以结束。")
     before = {"state": h.state}
     h.state, h.open_key, h.closed_at, h.closed_by = "closed", None, clock.now(), p.id
     add_message(s, h, "system", TEXT_CLOSED)

@@ -98,7 +98,7 @@
         var b = el("button", { type: "button", "data-id": String(s.id), className: "hq-item" });
         b.appendChild(el("span", { className: "badge hq-" + s.state }, STATES[s.state] || s.state));
         b.appendChild(el("strong", {}, " " + who(s)));
-        b.appendChild(el("span", { className: "key" }, fmt(s.created_at) + (s.staff_name ? " · " + s.staff_name + "老师" : "")
+        b.appendChild(el("span", { className: "key" }, fmt(s.created_at) + (s.staff_name ? " · " + s.staff_name : "")
           + (s.last_student_text ? " · " + s.last_student_text : "")));
         if (st.current === s.id) b.setAttribute("aria-current", "true");
         b.addEventListener("click", function () { loadDetail(s.id, true); });
@@ -139,7 +139,7 @@
     $("hq-detail").hidden = false;
     $("hq-title").textContent = who(d) + " · " + (STATES[d.state] || d.state);
     $("hq-meta").textContent = (d.kind === "ticket" ? "留言" : "人工对话") + " · " + (d.channel === "wechat" ? "微信" : "网页") +
-      " · 发起于 " + fmt(d.created_at) + (d.staff_name ? " · 接待：" + d.staff_name + "老师" : "");
+      " · 发起于 " + fmt(d.created_at) + (d.staff_name ? " · 接待：" + d.staff_name : "");
     var tr = $("hq-transcript");
     tr.textContent = "";
     (d.transcript || []).forEach(function (x) { tr.appendChild(line("hq-" + x.who, x.who === "bot" ? "智能助手" : "学生", x.text)); });
@@ -161,7 +161,7 @@
     $("hq-close").hidden = !(d.state === "waiting" || mine || (d.state === "active" && st.me && st.me.role === "school"));
     $("hq-reply-form").hidden = !(mine || d.state === "ticket_open");
     $("hq-reply-label").textContent = d.state === "ticket_open" ? "回复这条留言（只能回复一次，学生会在消息通知里收到）" : "回复学生";
-    $("hq-held-note").textContent = d.state === "active" && !mine ? "这个会话由" + (d.staff_name || "其他") + "老师接待。" : "";
+    $("hq-held-note").textContent = d.state === "active" && !mine ? "这个会话由" + (d.staff_name || "其他老师") + "接待。" : "";
     $("hq-held-note").hidden = !$("hq-held-note").textContent;
     if (focus) $("hq-title").focus();
   }

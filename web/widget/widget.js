@@ -505,7 +505,7 @@
     if (!sub) return;
     var held = h && (h.state === "waiting" || h.state === "active");
     sub.textContent = !held ? TEXT.subtitle : h.state === "waiting" ? HO.waiting
-      : HO.active + (h.staff_name ? "（" + h.staff_name + "老师）" : "");
+      : HO.active + (h.staff_name ? "（" + h.staff_name + "）" : "");
     root.classList.toggle("zz-human", !!held);
   }
   function handoffUpdate(p) {
@@ -552,7 +552,7 @@
         (body.messages || []).forEach(function (m) {
           if (m.id <= (cur.after || 0)) return;
           cur.after = m.id;
-          addItem(m.sender === "staff" ? { from: "staff", text: m.text, name: (cur.staff_name || "") + HO.teacher }
+          addItem(m.sender === "staff" ? { from: "staff", text: m.text, name: cur.staff_name || HO.teacher }
             : { from: "bot", text: m.text });
         });
         hoSave(cur);
