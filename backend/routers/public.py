@@ -12,7 +12,8 @@ from .. import vocabulary as V
 from .. import clock, workdays
 from .. import models as M
 from .. import notices as N
-from .. import services as S
+from ..services import status as status_service, wechat
+from ..services.common import SYSTEM, get_student, student_ctx
 from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
 from ..config import settings
 from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
@@ -74,8 +75,8 @@ def validate_form(form: str, body: dict, p: OptionalPrincipalDep,
     ctx: dict = {}
     override = None
     if p and p.role == "student":
-        st = S.get_student(s, p.id)
-        ctx, override = S.student_ctx(st), st.credit_code_override
+        st = get_student(s, p.id)
+        ctx, override = student_ctx(st), st.credit_code_override
     if form == "profile":
         unknown = [FieldError(k, "unknown_field", f"个人信息中没有“{k}”这一项。") for k in body
                    if k not in V.PERSONAL_FIELDS]
@@ -146,12 +147,12 @@ def cas_callback(request: Request, s: SessionDep, ticket: str = Query(min_length
 # --- integrations ------------------------------------------------------------------------------------------
 @router.post("/integration/national/confirmations", tags=["integration"], dependencies=[IntegrationKey])
 def national_confirmation(body: ConfirmIn, s: SessionDep) -> dict:
-    return S.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
+    return status_service.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
 
 
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_bind(body: BindIn, s: SessionDep) -> dict:
-    out = S.bind_wechat(s, body.openid, body.code)
+    out = wechat.bind_wechat(s, body.openid, body.code)
     N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
     return out
@@ -159,7 +160,7 @@ def wechat_bind(body: BindIn, s: SessionDep) -> dict:
 
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_token(body: OpenidIn, s: SessionDep) -> dict:
-    b = S.binding(s, body.openid)
+    b = wechat.binding(s, body.openid)
     N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
@@ -169,8 +170,5 @@ def wechat_token(body: OpenidIn, s: SessionDep) -> dict:
 
 @router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_unbind(body: OpenidIn, s: SessionDep) -> dict:
-    b = S.binding(s, body.openid)
-    S.audit(s, S.SYSTEM, b.student_id, "wechat", b.openid, "unbind", {"openid": b.openid}, None)
-    s.delete(b)
-    s.commit()
-    return {"bound": False}
+    b = wechat.binding(s, body.openid)
+    return wechat.unbind(s, SYSTEM, b)

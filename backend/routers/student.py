@@ -5,13 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from .. import models as M
-from .. import services as S
 from ..deps import PrincipalDep, SessionDep, StudentDep
 from ..errors import APIError
 from ..schemas import ArchiveIn, ChangeIn, DestinationIn, ProfileIn
+from ..services import changes, mailing, records, status as status_service, wechat
+from ..services.common import get_student
+from ..services.records import ARCHIVE, DESTINATION
 from .public import contact_view
 
 router = APIRouter(prefix="/api", tags=["student"])
@@ -25,104 +26,95 @@ def me(p: PrincipalDep, s: SessionDep) -> dict:
 
 @router.get("/me/profile")
 def get_profile(p: StudentDep, s: SessionDep) -> dict:
-    return S.profile_view(S.get_student(s, p.id))
+    return records.profile_view(get_student(s, p.id))
 
 
 @router.put("/me/profile")
 def put_profile(body: ProfileIn, p: StudentDep, s: SessionDep) -> dict:
-    return S.put_profile(s, p, body.model_dump(exclude_unset=True))  # left-out fields keep their value
+    return records.put_profile(s, p, body.model_dump(exclude_unset=True))  # left-out fields keep their value
 
 
 @router.get("/me/destination")
 def get_destination(p: StudentDep, s: SessionDep) -> dict:
-    return S.destination_view(S.get_destination(s, p.id))
+    return records.destination_view(records.get_destination(s, p.id))
 
 
 @router.put("/me/destination")
-def put_destination(body: DestinationIn, p: StudentDep,
-                    s: SessionDep) -> dict:
-    return S.put_destination(s, p, body.model_dump(exclude_unset=True))
+def put_destination(body: DestinationIn, p: StudentDep, s: SessionDep) -> dict:
+    return records.save_record(s, p, DESTINATION, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/destination/submit")
 def submit_destination(p: StudentDep, s: SessionDep) -> dict:
-    return S.submit_destination(s, p)
+    return records.submit_record(s, p, DESTINATION)
 
 
 @router.get("/me/archive")
 def get_archive(p: StudentDep, s: SessionDep) -> dict:
-    return S.archive_view(S.get_archive(s, p.id))
+    return records.archive_view(records.get_archive(s, p.id))
 
 
 @router.put("/me/archive")
 def put_archive(body: ArchiveIn, p: StudentDep, s: SessionDep) -> dict:
-    return S.put_archive(s, p, body.model_dump(exclude_unset=True))
+    return records.save_record(s, p, ARCHIVE, body.model_dump(exclude_unset=True))
 
 
 @router.post("/me/archive/submit")
 def submit_archive(p: StudentDep, s: SessionDep) -> dict:
-    return S.submit_archive(s, p)
+    return records.submit_record(s, p, ARCHIVE)
 
 
 @router.get("/me/status")
 def status(p: StudentDep, s: SessionDep) -> dict:
-    return S.status(s, S.get_student(s, p.id))
+    return status_service.status(s, get_student(s, p.id))
 
 
 @router.get("/me/mailing")
 def get_mailing(p: StudentDep, s: SessionDep) -> dict:
-    st = S.get_student(s, p.id)
-    return {"request": S.mailing_view(S.active_mailing(s, st.id)), "eligibility": S.eligibility(s, st),
-            "archive": S.archive_details(st, S.get_archive(s, st.id))}
+    return mailing.my_mailing(s, get_student(s, p.id))
 
 
 @router.post("/me/mailing", status_code=201, responses={200: {"description": "already submitted"},
                                                          409: {"description": "not_eligible"}})
 def post_mailing(p: StudentDep, s: SessionDep,
                  idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
-    code, body = S.create_mailing(s, p, idempotency_key)
+    code, body = mailing.create_mailing(s, p, idempotency_key)
     return JSONResponse(body, status_code=code)
 
 
 @router.post("/me/mailing/cancel")
 def cancel_mailing(p: StudentDep, s: SessionDep) -> dict:
-    return S.cancel_mailing(s, p)
+    return mailing.cancel_mailing(s, p)
 
 
 @router.get("/me/change-requests")
 def list_changes(p: StudentDep, s: SessionDep) -> dict:
-    rows = s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == p.id).order_by(M.ChangeRequest.id))
-    return {"items": [S.change_view(c) for c in rows]}
+    return {"items": changes.my_changes(s, p.id)}
 
 
 @router.post("/me/change-requests", status_code=201)
 def post_change(body: ChangeIn, p: StudentDep, s: SessionDep) -> dict:
-    return S.create_change(s, p, body.kind, body.changes)
+    return changes.create_change(s, p, body.kind, body.changes)
 
 
 @router.get("/me/contact")
 def my_contact(p: StudentDep, s: SessionDep) -> dict:
-    st = S.get_student(s, p.id)
-    return contact_view(st.college)
+    return contact_view(get_student(s, p.id).college)
 
 
 @router.post("/me/wechat/bind-code", tags=["wechat"])
 def bind_code(p: StudentDep, s: SessionDep) -> dict:
-    return S.new_bind_code(s, p)
+    return wechat.new_bind_code(s, p)
 
 
 @router.get("/me/wechat", tags=["wechat"])
 def wechat_state(p: StudentDep, s: SessionDep) -> dict:
-    b = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == p.id))
-    return {"bound": b is not None}
+    return {"bound": wechat.binding_of_student(s, p.id) is not None}
 
 
 @router.delete("/me/wechat", tags=["wechat"])
 def wechat_unbind(p: StudentDep, s: SessionDep) -> dict:
-    b = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == p.id))
+    b = wechat.binding_of_student(s, p.id)
     if b is None:
         raise APIError(404, "not_bound", "您尚未绑定微信。")
-    S.audit(s, p, p.id, "wechat", b.openid, "unbind", {"openid": b.openid}, None)
-    s.delete(b)
-    s.commit()
-    return {"bound": False}
+    return wechat.unbind(s, p, b)

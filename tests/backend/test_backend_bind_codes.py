@@ -96,7 +96,7 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind):
     from sqlalchemy.orm import Session
 
     from backend import models as M
-    from backend import services as S
+    from backend.services import wechat as S
     from backend.auth import Principal
     from backend.db import make_engine
     engine = make_engine(srv.db_url)
