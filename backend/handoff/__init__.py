@@ -2,7 +2,8 @@
 
 States of a session (models.HandoffSession):
 - chat:   waiting (in the queue) -> active (a counselor holds it) -> closed (by the counselor, or the student
-          says 结束人工); waiting -> closed when staff close it without taking it.
+          says 结束人工); waiting -> closed when staff close it without taking it; waiting longer than
+          HANDOFF_WAIT_MINUTES -> ticket_open at the student's next message (anonymous: closed, the bot answers).
 - ticket: ticket_draft (outside office hours; the student's next message is the ticket) -> ticket_open (in the
           staff page's ticket list) -> answered (the answer goes out as a notice; a WeChat conversation without a
           bound student gets it as a customer-service message); ticket_draft -> cancelled (取消留言).
@@ -22,7 +23,6 @@ import logging
 import os
 import re
 import secrets
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +51,10 @@ TEXT_TICKET_LEFT = ("已收到你的留言，老师会在工作时间回复你�
                     "（已绑定微信的同学也会在微信收到）。")
 TEXT_TICKET_LEFT_WECHAT = "已收到你的留言，老师会在工作时间回复你，回复会发到这个公众号。"
 TEXT_TICKET_CANCELLED = "已取消留言，智能助手继续为你服务。"
+TEXT_TIMEOUT_TICKET = ("老师暂时没有接入，你的消息已作为留言转给老师，老师会尽快回复你（回复会出现在消息通知里）。"
+                       "智能助手继续为你服务。")
+TEXT_TIMEOUT_WECHAT = "老师暂时没有接入，你的消息已作为留言转给老师，老师会尽快在这里回复你。智能助手继续为你服务。"
+TEXT_TIMEOUT_ANON = "老师暂时没有接入，人工服务已结束，智能助手继续为你服务；你也可以稍后再说“转人工”，或登录后给老师留言。"
 
 
 # --- office hours ------------------------------------------------------------------------------------------
@@ -91,6 +95,19 @@ def teacher(name: str | None) -> str:
     """How students see a staff member: 物理学院辅导员王芳老师, 学校就业指导中心孙老师 (stored as staff_name)."""
     name = (name or "").strip()
     return name if name.endswith("老师") else name + "老师"
+
+
+def wait_limit() -> dt.timedelta:
+    """How long a conversation waits in the queue for a person (HANDOFF_WAIT_MINUTES, default 30) before the
+    student's next message turns it into a ticket (anonymous: the bot takes over again)."""
+    try:
+        return dt.timedelta(minutes=max(1.0, float(os.environ.get("HANDOFF_WAIT_MINUTES") or 30)))
+    except ValueError:
+        return dt.timedelta(minutes=30)
+
+
+def _aware(v: dt.datetime) -> dt.datetime:
+    return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
 
 
 def _hash(secret: str) -> str:
@@ -194,6 +211,8 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
         s.commit()
         return {"held": True, "state": state,
                 "reply": TEXT_TICKET_CANCELLED if state == "cancelled" else TEXT_STUDENT_CLOSED}
+    if h.state == "waiting" and clock.now() - _aware(h.created_at) > wait_limit():
+        return _timed_out(s, h, actor, text)
     m = add_message(s, h, "student", text)
     if h.state == "ticket_draft":
         h.state, h.open_key = "ticket_open", None
@@ -204,6 +223,23 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
     audit(s, *actor, h, "student_message", {"message_id": m.id, "text": text})
     s.commit()
     return {"held": True, "state": h.state, "reply": TEXT_WAITING if h.state == "waiting" else None}
+
+
+def _timed_out(s: Session, h: M.HandoffSession, actor: tuple, text: str) -> dict:
+    """Nobody took the conversation in time: a student's message becomes a ticket (answered later, like one left
+    outside office hours); an anonymous visitor's conversation goes back to the bot, which answers this message."""
+    if h.student_id or h.channel == "wechat":
+        m = add_message(s, h, "student", text)
+        h.state, h.open_key = "ticket_open", None
+        audit(s, *actor, h, "timeout_ticket", {"message_id": m.id, "text": text})
+        s.commit()
+        return {"held": True, "state": "ticket_open",
+                "reply": TEXT_TIMEOUT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TIMEOUT_TICKET}
+    h.state, h.open_key, h.closed_at, h.closed_by = "closed", None, clock.now(), "timeout"
+    add_message(s, h, "system", TEXT_TIMEOUT_ANON)
+    audit(s, *actor, h, "timeout_close", {"state": "closed"})
+    s.commit()
+    return {"held": False}
 
 
 def for_widget(s: Session, conversation: str | None, secret: str | None, after: int) -> dict:

@@ -246,3 +246,26 @@ def test_a_ticket_can_be_dropped(srv):
     assert ok(ask_person(srv, conv, sid))["state"] == "ticket_draft"
     assert say(srv, conv, "取消留言")["state"] == "cancelled"
     assert say(srv, conv, "你好") == {"held": False}
+
+
+def test_nobody_takes_it_in_time_the_message_becomes_a_ticket(srv):
+    sid = new_student(srv, college="physics")
+    conv = f"student:{sid}"
+    hid = ok(ask_person(srv, conv, sid))["session_id"]
+    srv.set_today(dt.date(2026, 12, 1))  # a day later: far past HANDOFF_WAIT_MINUTES
+    out = say(srv, conv, "还在吗？我的问题是档案转递")
+    assert out["held"] and out["state"] == "ticket_open" and "作为留言转给老师" in out["reply"]
+    assert say(srv, conv, "你好") == {"held": False}
+    with srv.staff("counselor-physics") as c:
+        row = next(x for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
+                   if x["id"] == hid)
+        assert row["last_student_text"] == "还在吗？我的问题是档案转递"
+        assert ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "档案会转到单位。"}))["state"] == "answered"
+    # an anonymous visitor: back to the bot, which answers this message; the widget sees why
+    conv, srv_today = anon(), dt.date(2026, 12, 1)
+    secret = ok(ask_person(srv, conv))["secret"]
+    srv.set_today(srv_today + dt.timedelta(days=1))
+    assert say(srv, conv, "有人吗") == {"held": False}
+    got = ok(srv.http.get("/api/handoff/messages", headers={"X-Handoff-Secret": secret}))
+    assert got["session"]["state"] == "closed" and "老师暂时没有接入" in got["messages"][-1]["text"]
+    assert "timeout_ticket" in audit_actions(srv, sid)

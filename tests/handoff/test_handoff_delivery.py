@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.backend.helpers import _engine, database_urls, ok, start_backend, stop_backend
+from tests.backend.helpers import BASE_TODAY, INTEGRATION_KEY, _engine, database_urls, ok, start_backend, stop_backend
 from tests.channels.channels_harness import WECHAT_APPID, WECHAT_APPSECRET, FakeWeChatAPI
 
 SERVICE = {"X-Actions-Service-Key": "demo-actions-service-key"}
@@ -98,3 +98,25 @@ def test_a_reply_claimed_by_a_dead_worker_goes_out_once_after_the_lease(two):
     time.sleep(1.5)
     got = sent_to(wx, oid)
     assert len(got) == 2 and got[1].endswith("这条由已退出的进程认领过"), got
+
+
+def test_a_ticket_from_an_unbound_wechat_user_is_answered_by_a_customer_service_message(two):
+    from tests.handoff.conftest import SATURDAY
+
+    a, b, wx = two
+    oid = "o" + uuid.uuid4().hex[:27]
+    try:
+        a.set_today(SATURDAY)
+        b.set_today(SATURDAY)
+        hid = open_session(a, oid)
+        out = ok(a.http.post("/api/integration/handoff/inbound", headers={"X-Integration-Key": INTEGRATION_KEY},
+                             json={"conversation": f"wechat:{oid}", "channel": "wechat", "text": "周末能办档案吗"}))
+        assert out["state"] == "ticket_open" and "回复会发到这个公众号" in out["reply"]
+    finally:
+        a.set_today(BASE_TODAY)
+        b.set_today(BASE_TODAY)
+    with b.staff("school-admin") as c:
+        assert ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "周末不办理，周一来。"}))["state"] == "answered"
+    wait_for(lambda: len(sent_to(wx, oid)) == 1)
+    time.sleep(1.0)
+    assert sent_to(wx, oid) == ["【学校就业指导中心孙老师】周末不办理，周一来。"]

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from scripts.system import System
+from system import System
 from tests.backend.helpers import BASE_TODAY
 from tests.channels.channels_harness import (WECHAT_APPID, WECHAT_APPSECRET, WECHAT_TOKEN, FakeWeChatAPI,
                                              signed_query, text_xml)
@@ -221,3 +221,25 @@ def test_outside_office_hours_the_student_leaves_a_message_answered_later(stack,
                         trust_env=False).json()["notices"]
     n = next(x for x in notices if x["kind"] == "handoff")
     assert "已联系学院，本周内审核。" in n["body"] and "能帮我催一下吗" in n["body"]
+
+
+# --- a restart of Rasa while a person holds the conversation (issue 15 §5) ----------------------------------
+def test_a_held_conversation_stays_held_across_a_rasa_restart(stack):
+    sender = "web-" + uuid.uuid4().hex[:12]
+    out = rest(stack, sender, "转人工")
+    secret = next(m["custom"]["handoff"]["secret"] for m in out if "handoff" in (m.get("custom") or {}))
+    stack.stop_one("rasa")
+    stack.start_rasa()
+    out = rest(stack, sender, "我是匿名访客，想问档案托管")
+    assert "你的消息已转给老师" in out[0]["text"]  # still held: this Rasa process asks the backend too
+    assert "我是匿名访客，想问档案托管" not in user_texts(stack, f"anon:{sender}")
+    with api(stack, staff_id="school-admin") as c:
+        s = session_of(c, last_student_text="我是匿名访客，想问档案托管")
+        assert c.post(f"/api/staff/handoff/{s['id']}/take").status_code == 200
+        assert c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "请问你是哪个学院的？"}).status_code == 200
+    polled = httpx.get(f"{stack.backend_url}/api/handoff/messages", headers={"X-Handoff-Secret": secret},
+                       trust_env=False).json()
+    assert [m["text"] for m in polled["messages"]][-1] == "请问你是哪个学院的？"
+    assert rest(stack, sender, "结束人工")[0]["text"].startswith("已结束人工咨询")
+    out = rest(stack, sender, "档案邮寄怎么申请")
+    assert "邮寄" in out[0]["text"]

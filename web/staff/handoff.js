@@ -74,6 +74,17 @@
   new MutationObserver(function () { setTimeout(route, 0); })
     .observe($("signed-in"), { attributes: true, attributeFilter: ["hidden"] });
 
+  // the tab shows how many wait, on every tab (checked every 10 s while signed in)
+  function badge(c) {
+    var n = (c && c.waiting) || 0;
+    $("tab-handoff").textContent = "人工咨询" + (n ? "（" + n + "人等待）" : "");
+  }
+  setInterval(function () {
+    if (signedIn() && location.hash !== "#handoff") {
+      api("GET", "/api/staff/handoff?view=queue").then(function (out) { badge(out.counts); }).catch(function () {});
+    }
+  }, 10000);
+
   // --- the list ---------------------------------------------------------------------------------------------
   function refresh() {
     if (!signedIn()) return stop();
@@ -84,6 +95,7 @@
   function loadList() {
     return api("GET", "/api/staff/handoff?view=" + st.view).then(function (out) {
       var c = out.counts || {};
+      badge(c);
       $("hq-hours").textContent = "在线人工服务时间：" + out.office_hours.label + "（现在" +
         (out.office_hours.open ? "在服务时间内" : "不在服务时间，学生可以留言") + "）";
       $("hq-count-queue").textContent = String((c.waiting || 0) + (c.active || 0));
