@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa must not try to reach the internet (telemetry) on machines without it.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run run-cluster test test-backend bench bench-cluster train validate chat clean
+.PHONY: setup run run-cluster test test-backend bench bench-cluster bench-nlg train validate chat clean
 
 # --- environments (rebuilt when their requirements change) -----------------
 $(VENV)/.stamp: requirements/app.txt
@@ -56,11 +56,15 @@ test-backend: $(VENV)/.stamp
 
 # make bench CLUSTER=1 adds the cluster step (1 and 2 Rasa servers; about 5 minutes; bench/cluster.py)
 bench: setup train
-	$(VENV)/bin/python scripts/bench.py
+	$(VENV)/bin/python -m bench.run
 	$(if $(CLUSTER),$(VENV)/bin/python -m bench.cluster)
 
 bench-cluster: setup train
 	$(VENV)/bin/python -m bench.cluster
+
+# the NLG endpoint / turn log cost step alone: its row of docs/benchmarks.md (about 3 minutes)
+bench-nlg: setup train
+	$(VENV)/bin/python -m bench.run --only nlg
 
 clean:
 	rm -rf var models results .pytest_cache

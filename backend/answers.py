@@ -8,7 +8,7 @@ counselors read. The NLG endpoint answers from a copy of the table in the proces
 reloaded every ANSWERS_CACHE_SECONDS, default 2) that an edit or rollback through this process clears, so the edit
 is live on the next turn; with several backend processes, the others follow within ANSWERS_CACHE_SECONDS.
 Measured: the NLG call with a database read per call cost a FAQ turn more than the 20 ms budget on a busy 2-core
-machine (tests/staff/nlg_cost.py).
+machine (bench/nlg_cost.py).
 """
 from __future__ import annotations
 

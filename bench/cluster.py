@@ -2,7 +2,7 @@
 
 Three configurations on this machine, same load (bench/load.py, closed loop):
 - `embedded`: `make run`'s single process (SQLite tracker with the in-memory hot tier, in-process lock);
-- `cluster, 1 Rasa`: the cluster (scripts/cluster.py: PostgreSQL tracker store with the hot tier off, Redis lock
+- `cluster, 1 Rasa`: the cluster (system/cluster.py: PostgreSQL tracker store with the hot tier off, Redis lock
   store and channel state, 2 action servers, backend with 2 workers), load sent to one Rasa server;
 - `cluster, 2 Rasa`: the same cluster, load through nginx (round robin over both servers).
 For each: FAQ turns from 20 anonymous conversations, and signed-in action turns from 4 conversations at once
@@ -33,8 +33,8 @@ import psutil
 from bench.load import Scenario, run_load
 from bench.profile import tree_cpu
 from bench.resources import machine
-from scripts.cluster import Cluster
-from scripts.system import ROOT, System, dev_login
+from system import ROOT, System, dev_login
+from system.cluster import Cluster
 
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "两级审核通过后多久同步到国家平台", "公司没换，就是单位详细地址填错了"]
 ACTION = ["我的审核进度到哪了", "查一下我的办理进度", "学校审核完了没"]
@@ -47,8 +47,8 @@ def _postgres_pids() -> list[int]:
 
 
 def students(system: System, tmp: Path) -> list[str]:
-    """Tokens of N_STUDENTS roster students imported through the backend (as scripts/bench.py does)."""
-    from scripts.bench import add_students
+    """Tokens of N_STUDENTS roster students imported through the backend (as bench/run.py does)."""
+    from bench.run import add_students
 
     return [dev_login(system.backend_url, s) for s in add_students(system, N_STUDENTS, tmp)]
 

@@ -6,7 +6,7 @@ patches a library), replace bot/endpoints.yml, set environment variables, or use
     .venv/bin/python -m bench.experiment --model models/x.tar.gz \
         --variant base --variant "keepalive:pythonpath=/tmp/patch" --variant "selective:endpoints=/tmp/ep.yml"
 
-Each variant: fresh system (scripts/system.py), then FAQ 1 conversation, action 1 conversation, mixed
+Each variant: fresh system (system/), then FAQ 1 conversation, action 1 conversation, mixed
 20 conversations for a fixed time. Prints a table and writes results/experiment-*.json.
 """
 from __future__ import annotations
@@ -15,13 +15,12 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import Scenario, run_load
-from scripts.system import ROOT, System, dev_login, http_post, latest_model
+from system import ROOT, System, dev_login, http_post, latest_model
 
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
        "户口迁移地址有哪几种填法"]
@@ -61,7 +60,7 @@ def parse_variant(spec: str) -> dict:
 
 def start_with_students(s: VariantSystem, model: Path, students: int, tmp: Path) -> list[str]:
     """Seeded database plus `students` roster-imported students, then the three servers; -> one token each."""
-    from scripts.bench import SEEDED, add_students  # the same extra students as make bench
+    from bench.run import SEEDED, add_students  # the same extra students as make bench
 
     s.prepare_database(seed=True)
     ids = SEEDED + add_students(s, students, tmp)
@@ -122,5 +121,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Where the CPU of a turn goes: CPU time per process per turn under load, and a py-spy profile of Rasa.
 
-Starts the system (scripts/system.py, fresh seeded database), runs a closed-loop load (default: mixed FAQ +
+Starts the system (system/, fresh seeded database), runs a closed-loop load (default: mixed FAQ +
 signed-in action turns, 20 conversations) while py-spy samples the Rasa process, then prints
 - CPU ms per turn of each process (backend, action server, Rasa, the load generator itself) from /proc,
 - the Rasa functions with the largest inclusive and self share of the samples.
@@ -15,13 +15,12 @@ import collections
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, start_with_students
 from bench.load import Scenario, run_load
-from scripts.system import ROOT, latest_model
+from system import ROOT, latest_model
 
 PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -137,5 +136,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     raise SystemExit(main())

@@ -14,6 +14,7 @@ TARGETS = {
     "faq_p95_c1": 120.0,
     "action_p95": 200.0,
     "throughput_c20": 30.0,
+    "nlg_extra_p50": 10.0,  # answers from the backend's copy + the turn log vs. answers from the domain
 }
 
 
@@ -65,7 +66,31 @@ def target_rows(res: dict) -> list[tuple[str, str, str, bool | None]]:
                      "<= +10 %, 0 errors", f"{soak['rss_before_mib']:.0f} -> {soak['rss_after_mib']:.0f} MiB "
                      f"({soak['rss_growth_pct']:+.1f} %), {soak['errors']} errors",
                      soak["rss_growth_pct"] is not None and soak["rss_growth_pct"] <= 10 and not soak["errors"]))
+    nlg = res.get("nlg_cost")
+    if nlg:
+        on, off = nlg["on"], nlg["off"]
+        rows.append((f"NLG endpoint + turn log, extra FAQ p50 per turn, 1 client ({on['turns']} turns each, "
+                     "vs. answers from the domain)", "<= 10 ms",
+                     f"{on['extra_p50_ms']:+.1f} ms (p50 {off['p50_ms']:.0f} -> {on['p50_ms']:.0f} ms; NLG alone "
+                     f"{nlg['nlg only']['extra_p50_ms']:+.1f} ms)", on["extra_p50_ms"] <= TARGETS["nlg_extra_p50"]))
     return rows
+
+
+def put_target_row(path: Path, row: tuple[str, str, str, bool | None], prefix: str) -> None:
+    """Replace the Targets row starting with `prefix` in an existing docs/benchmarks.md (or append it to the
+    table): one step measured alone updates its row and leaves the rest of the page as it was."""
+    what, target, got, ok = row
+    line = f"| {what} | {target} | {got} | {'yes' if ok else 'NO'} |"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    start = lines.index("## Targets")
+    first = next(i for i in range(start, len(lines)) if lines[i].startswith("| ---"))
+    end = next(i for i in range(first + 1, len(lines) + 1) if i == len(lines) or not lines[i].startswith("|"))
+    same = [i for i in range(first + 1, end) if lines[i].startswith(f"| {prefix}")]
+    if same:
+        lines[same[0]] = line
+    else:
+        lines.insert(end, line)
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def write_markdown(res: dict, path: Path) -> None:
@@ -184,11 +209,12 @@ def write_markdown(res: dict, path: Path) -> None:
     if FINDINGS.exists():
         L += [FINDINGS.read_text(encoding="utf-8").rstrip(), ""]
     L += ["## Reproduce", "", "```", res["command"], "```", "",
-          "`make bench` trains the model if needed (`make train`), then `scripts/bench.py` trains once more into a "
-          "temporary directory to time it, starts backend, action server and Rasa with `scripts/system.py` on free "
-          "loopback ports with a freshly seeded temporary database, starts the baseline, runs the evaluation set "
-          "against both, runs the load, stops everything and runs the cross-validation. "
-          "`scripts/bench.py --help` lists options to skip steps or shorten the run.", ""]
+          "`make bench` trains the model if needed (`make train`), then `bench/run.py` trains once more into a "
+          "temporary directory to time it, starts backend, action server and Rasa with the launcher library "
+          "(`system/`) on free loopback ports with a freshly seeded temporary database, starts the baseline, runs "
+          "the evaluation set against both, runs the load, stops everything, runs the cross-validation and the NLG "
+          "cost step (`bench/nlg_cost.py`; alone: `make bench-nlg`). "
+          "`python -m bench.run --help` lists options to skip steps or shorten the run.", ""]
     path.write_text("\n".join(L), encoding="utf-8")
 
 

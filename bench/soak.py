@@ -5,7 +5,7 @@ TRACKER_HOT_CONVERSATIONS conversations in memory and the rest on disk (bot/trac
 `turns` FAQ turns from `senders` distinct senders (each sender's turns back to back, 20 conversations at once)
 and reads Rasa's RSS after a warm-up (before) and at the end (after), plus samples in between.
 
-`make bench` runs it as its last load step (scripts/bench.py --soak-turns/--soak-senders). On its own, against
+`make bench` runs it as its last load step (bench/run.py --soak-turns/--soak-senders). On its own, against
 a fresh system (smaller sizes while developing):
 
     .venv/bin/python -m bench.soak --turns 5000 --senders 2000
@@ -96,7 +96,7 @@ async def soak(url: str, messages: list[str], turns: int, senders: int, rss: Cal
 
 def main(argv=None) -> int:
     from bench.resources import tree_rss
-    from scripts.system import System, latest_model
+    from system import System, latest_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--turns", type=int, default=50000)
@@ -127,5 +127,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     raise SystemExit(main())

@@ -20,6 +20,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.common import conversation_id
 from bot.tracker_store import InProcessTrackerStore
 
 PARSE = {"intent": {"name": "faq", "confidence": 0.9}, "entities": [], "text": "档案能寄到家里吗",
@@ -48,7 +49,7 @@ def conversation(domain: Domain, sender: str, turns: int = 10) -> DialogueStateT
 def measure(store, domain: Domain, n: int) -> float:
     async def fill():
         for i in range(n):
-            await store.save(conversation(domain, f"student:{i}"))
+            await store.save(conversation(domain, conversation_id({"role": "student", "sub": str(i)})))
 
     gc.collect()
     tracemalloc.start()

@@ -15,14 +15,13 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, run_plan, start_with_students
 from bench.load import Scenario, percentile
-from scripts.system import ROOT, http_post, latest_model
+from system import ROOT, http_post, latest_model
 
 # "memory": Rasa's stock InMemoryTrackerStore (no tracker_store entry); "inprocess": bot/endpoints.yml as shipped
 STOCK_ENDPOINTS = """action_endpoint:
@@ -115,5 +114,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     raise SystemExit(main())

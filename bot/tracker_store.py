@@ -10,7 +10,7 @@ Two tiers:
   hands out a new tracker replayed from the stored event objects (what the stock store does after parsing),
   so what a caller does with a retrieved tracker never changes the stored one until it is saved.
 - durable: Rasa's own `SQLTrackerStore` (table `events`, one row per event) at TRACKER_DB_URL (default: the
-  SQLite file var/tracker.db; scripts/system.py passes the project database's URL for PostgreSQL). Every save
+  SQLite file var/tracker.db; system/processes.py passes the project database's URL for PostgreSQL). Every save
   writes the turn's new events before the reply goes out (write-through: a few rows in one transaction, about
   0.3 ms on SQLite); a conversation not in memory (after a restart, or evicted) is read from SQL the stock way.
   So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped. `bot/perf.py` gives

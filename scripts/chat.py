@@ -6,7 +6,7 @@ import os
 import sys
 import uuid
 
-from scripts.system import dev_login, say
+from system import dev_login, say
 
 
 def main() -> int:

@@ -7,10 +7,8 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+from system import RASA, ROOT
 
 
 def main() -> int:

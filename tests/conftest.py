@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.system import System, dev_login  # noqa: E402
+from system import System, dev_login  # noqa: E402
 
 
 @pytest.fixture(scope="session")

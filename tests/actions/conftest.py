@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,64 +16,30 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from backend import nlg
+from system import ROOT, System, free_port  # noqa: F401 - ROOT, free_port: for the tests
 
-ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-30"  # a Monday; the demo data is seeded relative to "today"
-PY = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Backend:
+    """A backend process (the launcher library's, system/) on its own SQLite database and "today"."""
+
     def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.today_file = tmp / "today.txt"
         self.today_file.write_text(TODAY)
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp}/actions.db",
-                    "DEMO_MODE": "1", "TODAY_FILE": str(self.today_file), "AUTH_SECRET": "actions-test-secret",
-                    "INTEGRATION_KEY": "actions-test-key"}
-        self.env.pop("TODAY", None)
-        self.proc: Optional[subprocess.Popen] = None
+        self.system = System(database_url=f"sqlite:///{tmp}/actions.db", log_dir=tmp / "log", env={
+            "DEMO_MODE": "1", "TODAY_FILE": str(self.today_file), "TODAY": None, "AUTH_SECRET": "actions-test-secret",
+            "INTEGRATION_KEY": "actions-test-key"})
+        self.url = self.system.backend_url
         self._tokens: dict[str, str] = {}
 
-    def cli(self, *args: str) -> None:
-        r = subprocess.run([PY, "-m", "backend.cli", *args], cwd=ROOT, env=self.env, capture_output=True,
-                           text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-
     def start(self) -> "Backend":
-        self.cli("migrate")
-        self.cli("seed")
-        log = open(self.tmp / "backend.log", "w")
-        self.proc = subprocess.Popen([PY, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port",
-                                      str(self.port), "--log-level", "warning"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 40
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("backend did not start:\n" + (self.tmp / "backend.log").read_text())
+        self.system.prepare_database(seed=True)
+        self.system.start_backend(timeout=40)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        self.system.stop()
 
     def token(self, student_id: str) -> str:
         if student_id not in self._tokens:

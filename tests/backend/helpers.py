@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,17 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from system import System, free_port  # noqa: F401 - free_port: for the tests
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE_TODAY = dt.date(2026, 11, 30)  # a Monday; the demo data is seeded relative to it
 INTEGRATION_KEY = "test-integration-key"
 AUTH_SECRET = "test-secret"
-
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _postgres_db(base_url: str) -> tuple[str, callable]:
@@ -81,7 +74,7 @@ class Server:
     db_url: str
     today_file: Path
     env: dict
-    proc: subprocess.Popen
+    system: System  # its "backend" process
 
     def set_today(self, day: dt.date | str) -> None:
         self.today_file.write_text(str(day))
@@ -114,42 +107,20 @@ class Server:
 
 
 def start_backend(db_url: str, tmp: Path, extra_env: dict | None = None, seed: bool = True) -> Server:
+    """A backend process (the launcher library's, system/) on its own database and "today" (TODAY_FILE)."""
     today_file = tmp / "today.txt"
     today_file.write_text(BASE_TODAY.isoformat())
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url, "TODAY_FILE": str(today_file),
-           "DEMO_MODE": "1", "INTEGRATION_KEY": INTEGRATION_KEY, "AUTH_SECRET": AUTH_SECRET}
-    env.pop("TODAY", None)
-    env.update(extra_env or {})
-    port = free_port()
-    srv = Server(f"http://127.0.0.1:{port}", db_url, today_file, env, None)  # type: ignore[arg-type]
-    for cmd in (["migrate"], ["seed"]) if seed else (["migrate"],):
-        r = srv.cli(*cmd)
-        assert r.returncode == 0, r.stderr
-    log = open(tmp / f"backend-{port}.log", "w")
-    srv.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{srv.base}/api/health", timeout=1).status_code == 200:
-                return srv
-        except httpx.HTTPError:
-            pass
-        if srv.proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    srv.proc.kill()
-    raise RuntimeError("backend did not start: " + (tmp / f"backend-{port}.log").read_text())
+    system = System(database_url=db_url, log_dir=tmp / "log", env={
+        "TODAY_FILE": str(today_file), "TODAY": None, "DEMO_MODE": "1", "INTEGRATION_KEY": INTEGRATION_KEY,
+        "AUTH_SECRET": AUTH_SECRET, **(extra_env or {})})
+    system.prepare_database(seed=seed)
+    system.start_backend(timeout=30)
+    return Server(system.backend_url, db_url, today_file, system.child_env(), system)
 
 
 def stop_backend(srv: Server) -> None:
     srv.http.close()
-    srv.proc.terminate()
-    try:
-        srv.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        srv.proc.kill()
+    srv.system.stop()
 
 
 def database_urls(tmp: Path, kind: str):

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.system import RASA, ROOT, System, free_port
+from system import RASA, ROOT, System, free_port
 from tests.channels.channels_harness import train_tiny_model
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from scripts.system import RASA, ROOT, latest_model
+from system import RASA, ROOT, latest_model
 
 pytestmark = pytest.mark.slow
 

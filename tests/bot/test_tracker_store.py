@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from scripts.system import ROOT
+from system import ROOT
 
 SCRIPT = r"""
 import asyncio, json, sys

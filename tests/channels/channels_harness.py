@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.system import RASA, ROOT, System, free_port, http_post
+from system import RASA, ROOT, System, http_post
 
 TINYBOT = Path(__file__).resolve().parent / "tinybot"
 WECHAT_TOKEN = "test-wechat-token"

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from scripts.system import MODELS
+from system import MODELS
 from tests.channels.channels_harness import sign, text_xml
 
 pytestmark = [

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from scripts.system import VENV_PY
+from system import VENV_PY
 from tests.backend.helpers import _postgres_db
 from tests.channels.channels_harness import ChannelStack, signed_query, text_xml
 

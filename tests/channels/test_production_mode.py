@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.system import RASA, RASA_PY, ROOT, VENV_PY, free_port
+from system import RASA, RASA_PY, ROOT, VENV_PY, free_port
 from tests.channels.conftest import PRODUCTION_ENV
 
 pytestmark = pytest.mark.slow
@@ -145,7 +145,7 @@ def _listening(port: int) -> list[str]:
 
 
 def test_real_action_server_starts_in_production_on_loopback_only(tmp_path):
-    from scripts.system import System
+    from system import System
 
     s = System(log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}", env=dict(PRODUCTION_ENV))
     try:

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from scripts.system import System
+from system import System
 from tests.channels.channels_harness import signed_query, text_xml
 from tests.channels.conftest import ACTION_TOKEN_TTL
 
@@ -75,7 +75,7 @@ def test_management_api_works_with_its_token(stack):
 def test_rasa_refuses_to_start_with_an_open_api(stack, tmp_path):
     """Even outside production, `rasa run --enable-api` without a token never starts (the channels refuse)."""
     s = System(log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")
-    from scripts.system import RASA, ROOT
+    from system import RASA, ROOT
 
     proc = s._spawn("rasa", [str(RASA), "run", "--model", str(stack.tmp / "tiny.tar.gz"), "--port",
                              str(s.rasa_port), "--interface", "127.0.0.1", "--enable-api",

@@ -20,14 +20,14 @@ import httpx
 import pytest
 import yaml
 
-from scripts.cluster import Cluster, missing_binaries
-from scripts.system import RASA_PY, ROOT, dev_login
+from system.cluster import Cluster, missing_binaries
+from system import RASA_PY, ROOT, dev_login
 from tests.channels.channels_harness import signed_query, text_xml
 
 pytestmark = pytest.mark.slow
 
 PG = os.environ.get("TEST_POSTGRES_URL", "")
-WECHAT_TOKEN = "demo-wechat-token"  # the demo default the cluster's Rasa servers get from scripts/system.py
+WECHAT_TOKEN = "demo-wechat-token"  # the demo default the cluster's Rasa servers get from system/processes.py
 
 
 def _why_not() -> str:
@@ -87,7 +87,7 @@ def port_of(cluster: Cluster, i: int) -> str:
 
 # --- configuration --------------------------------------------------------------------------------------------
 def test_cluster_endpoints_are_the_single_process_ones_with_a_shared_lock_and_tracker_store():
-    from scripts.cluster import cluster_endpoints
+    from system.cluster import cluster_endpoints
 
     single = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8"))
     clustered = yaml.safe_load(cluster_endpoints())

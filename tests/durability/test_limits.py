@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from scripts.system import System, dev_login, say
+from system import System, dev_login, say
 
 pytestmark = pytest.mark.slow
 TTL_S = 3

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from scripts.system import System, dev_login, say
+from system import System, dev_login, say
 
 pytestmark = pytest.mark.slow
 

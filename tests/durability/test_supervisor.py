@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.system import ROOT, VENV_PY, free_port, http_get, say
+from system import ROOT, VENV_PY, free_port, http_get, say
 
 pytestmark = pytest.mark.slow
 FAQ = "两级审核通过后多久同步到国家平台"

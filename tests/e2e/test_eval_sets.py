@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.system import ROOT, VENV_PY
+from system import ROOT, VENV_PY
 
 pytestmark = pytest.mark.slow
 

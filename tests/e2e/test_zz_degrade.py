@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from scripts.system import dev_login, say
+from system import dev_login, say
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from scripts.system import say
+from system import say
 
 pytestmark = pytest.mark.slow
 

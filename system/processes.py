@@ -1,8 +1,5 @@
-"""Start and stop the whole system: backend, action server, Rasa server.
-
-One launcher for `make run` (scripts/run_all.py), the end-to-end tests (tests/conftest.py) and the benchmarks,
-so they all run the same processes the same way.
-"""
+"""The processes of the system on loopback: backend (uvicorn), action server (rasa_sdk), Rasa server; start,
+wait until ready, stop; and the small HTTP clients the launchers and tests use (say, dev_login)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +8,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -140,6 +136,8 @@ class System:
         env.setdefault("TRACKER_DB_URL", f"sqlite:///{Path(db[len('sqlite:///'):]).parent / 'tracker.db'}"
                        if db.startswith("sqlite:///") else db)
         env.update(self.env)
+        for k in [k for k, v in env.items() if v is None]:  # `env={"TODAY": None}` removes a variable
+            del env[k]
         env.update({
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": self.database_url,
@@ -184,15 +182,19 @@ class System:
         if seed:
             subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=env, check=True)
 
-    def start_backend(self) -> None:
+    def start_backend(self, workers: int = 1, timeout: float = 60) -> None:
         self._spawn("backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", self.host("BACKEND"),
-                                "--port", str(self.backend_port), "--no-access-log"])
-        self._wait("backend", f"{self.backend_url}/api/health", 60)
+                                "--port", str(self.backend_port), "--no-access-log"]
+                    + (["--workers", str(workers)] if workers > 1 else []))
+        self._wait("backend", f"{self.backend_url}/api/health", timeout)
+
+    def spawn_actions(self, name: str = "actions", port: int = 0) -> None:
+        # rasa_sdk has no --host: it listens on SANIC_HOST (its default is 0.0.0.0, all interfaces)
+        self._spawn(name, [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions",
+                           "--port", str(port or self.actions_port)], {"SANIC_HOST": self.host("ACTIONS")})
 
     def start_actions(self) -> None:
-        # rasa_sdk has no --host: it listens on SANIC_HOST (its default is 0.0.0.0, all interfaces)
-        self._spawn("actions", [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)], {"SANIC_HOST": self.host("ACTIONS")})
+        self.spawn_actions()
         self._wait("actions", f"{self.actions_url}/health", 60)
 
     def rasa_args(self, model: Path, credentials: str = "bot/credentials.yml",
@@ -263,8 +265,3 @@ def dev_login(backend_url: str, student_id: str) -> str:
         raise RuntimeError(f"dev-login {student_id}: {status} {body}")
     return body["access_token"]
 
-
-if __name__ == "__main__":  # pragma: no cover - manual smoke run
-    with System(quiet=False) as s:
-        print(s.rest_webhook)
-        print(say(s.rest_webhook, "smoke", sys.argv[1] if len(sys.argv) > 1 else "你好"))
