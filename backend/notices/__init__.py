@@ -501,15 +501,18 @@ class Worker:
         poll = _num("NOTICE_POLL_SECONDS", 2.0)
         every = _num("NOTICE_SWEEP_SECONDS", 60.0)
         last_sweep = 0.0
+        batch = 50
         while not stop.is_set():
+            busy = False
             try:
                 if time.monotonic() - last_sweep >= every:
                     last_sweep = time.monotonic()
                     sweep()
-                self.deliver_pending(stop=stop)
+                busy = self.deliver_pending(batch, stop=stop) >= batch  # a full batch: more are waiting
             except Exception:  # the database is restarting, ...: log and go on
                 logger.exception("notices: worker round failed")
-            stop.wait(poll)
+            if not busy:
+                stop.wait(poll)
 
 
 _thread: tuple[threading.Thread, threading.Event] | None = None
