@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.backend.helpers import start_backend, stop_backend
+from tests.web.test_staff_browser import make_page, sign_in  # noqa: F401 (make_page is a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,29 +23,6 @@ def backend(tmp_path_factory, browser):
                         tmp_path_factory.mktemp("dw"), extra_env={"NOTICE_WORKER": "0"})
     yield srv
     stop_backend(srv)
-
-
-@pytest.fixture
-def make_page(browser):
-    contexts, errors = [], []
-
-    def _make(width=1280, height=800):
-        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-        contexts.append(ctx)
-        pg = ctx.new_page()
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        return pg
-    yield _make
-    for c in contexts:
-        c.close()
-    assert not errors, errors
-
-
-def sign_in(page, srv, staff_id="school-admin"):
-    page.goto(f"{srv.base}/staff/")
-    page.get_by_label("工作人员账号（演示）").select_option(staff_id)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
 
 
 def due(srv, days: int) -> str:
