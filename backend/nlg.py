@@ -48,13 +48,15 @@ def eligible_variations(variations: list[dict[str, Any]], output_channel: str,
 
 
 def interpolate_text(response: str, values: dict[str, Any]) -> str:
-    """rasa.core.nlg.interpolator.interpolate_text; a stray brace leaves the text as it is (Rasa would raise)."""
+    """rasa.core.nlg.interpolator.interpolate_text, with two differences: a stray brace leaves the text as it is
+    (Rasa would raise), and a VALUE containing "0[" is filled in. Rasa looks for "0[" in the filled text to catch a
+    {{escaped}} placeholder and then returns the response unfilled, so an answer such as an address "A栋10[2]号"
+    put the raw "{lines}" in front of the student; here only the template's own text is checked."""
     try:
         text = PLACEHOLDER.sub(r"{0[\1]}", response)
-        text = text.format(values)
-        if "0[" in text:
+        if "0[" in text.format({k: "" for k in values}):  # an escaped {{placeholder}}: Rasa's result
             return response.format({})
-        return text
+        return text.format(values)
     except (KeyError, ValueError, IndexError, AttributeError):
         return response
 

@@ -14,9 +14,11 @@ How an answer is made, first that applies:
 1. From this process's copy of the backend's answers: a task polls `GET {url}/responses?since=<revision>` every
    `poll_seconds`, off the students' turns (`changed: false` while nothing changed; all answers when something
    did). The copy is rendered by Rasa's own TemplatedNaturalLanguageGenerator (variations, conditions, channels,
-   `{slot}` variables exactly as Rasa does), plus the `依据：` source line. An edit reaches students within
+   `{variables}` from the slots and from the arguments of a custom action's `utter_message(response=..., **args)`,
+   as Rasa does; FilledNLG only fixes Rasa's unfilled template for a value containing "0["), plus the `依据：`
+   source line. An edit reaches students within
    `poll_seconds`, i.e. on their next turn, with no backend call on the turn (a call per turn cost up to 18 ms
-   p50 on a busy 2-core machine: tests/staff/nlg_cost.py). A response the backend does not have: the domain's.
+   p50 on a busy 2-core machine: bench/nlg_cost.py). A response the backend does not have: the domain's.
 2. When there is no fresh copy (the backend is down or not reached yet): Rasa's NLG request (`response`, `id`,
    `arguments`, `channel`, a slim tracker with the slots; no events, no metadata, so no token) posted to `url`,
    with `timeout`, over one kept-alive session.
@@ -47,6 +49,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from backend import nlg as filling  # Rasa's {variable} filling, without its "0[" flaw (plain Python, no deps)
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 0.5
@@ -58,7 +62,22 @@ def _default_url() -> str:
     return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/nlg"
 
 
-class BackendNLG(TemplatedNaturalLanguageGenerator):
+class FilledNLG(TemplatedNaturalLanguageGenerator):
+    """Rasa's templated generator whose {variables} are filled by backend.nlg.interpolate: a value with "0[" in it
+    (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
+    Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
+
+    def _fill_response(self, response: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
+                       **kwargs: Any) -> Dict[Text, Any]:
+        values = self._response_variables(filled_slots, kwargs)
+        if values:
+            for key in filling.KEYS_TO_INTERPOLATE:
+                if key in response:
+                    response[key] = filling.interpolate(response[key], values)
+        return response
+
+
+class BackendNLG(FilledNLG):
     """The backend's answer for every response; the domain's when the backend cannot give one."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
@@ -73,7 +92,7 @@ class BackendNLG(TemplatedNaturalLanguageGenerator):
         self._down_until = 0.0
         self.poll_seconds = float(cfg.kwargs.get("poll_seconds", DEFAULT_POLL))
         self.responses_url = cfg.kwargs.get("responses_url") or self.url.rstrip("/") + "/responses"
-        self.copy: Optional[TemplatedNaturalLanguageGenerator] = None  # the backend's answers, when fresh
+        self.copy: Optional[FilledNLG] = None  # the backend's answers, when fresh
         self.sources: Dict[Text, Text] = {}
         self.source_prefix = "依据："
         self.revision: Optional[int] = None
@@ -120,17 +139,17 @@ class BackendNLG(TemplatedNaturalLanguageGenerator):
                 raise RuntimeError(f"answers endpoint answered {resp.status}")
             data = await resp.json(content_type=None)
         if data.get("changed"):
-            self.copy = TemplatedNaturalLanguageGenerator(dict(data.get("responses") or {}))
+            self.copy = FilledNLG(dict(data.get("responses") or {}))
             self.sources = dict(data.get("sources") or {})
             self.source_prefix = str(data.get("source_prefix") or self.source_prefix)
         self.revision = int(data["revision"])
         self.synced_at = time.monotonic()
 
-    def _fresh_copy(self) -> Optional[TemplatedNaturalLanguageGenerator]:
+    def _fresh_copy(self) -> Optional[FilledNLG]:
         stale_after = max(2.0, 4 * self.poll_seconds)
         return self.copy if time.monotonic() - self.synced_at <= stale_after else None
 
-    async def _from_copy(self, copy: TemplatedNaturalLanguageGenerator, utter_action: Text,
+    async def _from_copy(self, copy: FilledNLG, utter_action: Text,
                          tracker: DialogueStateTracker, output_channel: Text,
                          kwargs: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
         message = await copy.generate(utter_action, tracker, output_channel, **kwargs)
