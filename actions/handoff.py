@@ -8,7 +8,8 @@ service key and, for a signed-in student, the action token of the latest message
 - outside office hours: a signed-in student (or a WeChat user) leaves a message (the next one) that becomes a
   ticket; an anonymous web visitor is told the hours and how to reach the career center.
 The widget learns of the session from a custom payload `{"handoff": {...}}` (an anonymous conversation gets its
-secret there to read the counselor's replies); WeChat ignores payloads without text.
+secret there to read the counselor's replies); the channels see it too (bot/channels/handoff.py: the conversation
+is held from the next message on); WeChat shows no payload without text.
 When the backend cannot be reached: the contact details as before (a phone number is better than nothing).
 """
 from __future__ import annotations
@@ -106,8 +107,9 @@ class ActionHandoff(Action):
         payload = {"state": state, "session_id": out.get("session_id")}
         if out.get("secret"):
             payload["secret"] = out["secret"]
-        if channel == "web":
-            dispatcher.utter_message(json_message={"handoff": payload})
+        # the widget starts polling the counselor's replies; both channels note that a person holds the chat
+        # (WeChat shows no payload without text)
+        dispatcher.utter_message(json_message={"handoff": payload})
         return []
 
     async def contacts(self, dispatcher: CollectingDispatcher, tracker: Tracker, general_only: bool = False) -> None:

@@ -38,6 +38,7 @@ from ..errors import APIError, not_found
 logger = logging.getLogger("backend.handoff")
 
 HELD = ("waiting", "active", "ticket_draft")
+HELD_LIST_MAX = 50000  # the held list the channels poll (more than that: they ask per message, see bot/channels)
 CLOSED = ("closed", "answered", "cancelled")
 CONVERSATION_RE = re.compile(r"^(anon|student|wechat):[A-Za-z0-9_.\-]{1,64}$")
 # what a student says to leave a person (or drop a message left) and go back to the bot

@@ -101,6 +101,16 @@ def inbound(body: InboundIn) -> dict:
         return H.inbound(s, body.conversation, body.channel, body.text)
 
 
+@router.get("/integration/handoff/held", tags=["integration"], dependencies=[Depends(integration_key)])
+def held() -> dict:
+    """The conversations a person holds now (the channels poll this, so a turn of a conversation nobody holds
+    needs no call to the backend)."""
+    with read_session() as r:
+        keys = list(r.scalars(select(M.HandoffSession.open_key).where(M.HandoffSession.open_key.is_not(None))
+                              .limit(H.HELD_LIST_MAX)))
+    return {"conversations": keys, "complete": len(keys) < H.HELD_LIST_MAX}
+
+
 # --- the widget ---------------------------------------------------------------------------------------------
 @router.get("/handoff/messages")
 def widget_messages(after: int = Query(default=0, ge=0, le=2**31 - 1),

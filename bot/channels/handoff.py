@@ -1,11 +1,19 @@
 """The handoff gate (issue 15 §2), shared by the REST and WeChat channels: before a student's message goes to
-Rasa, ask the backend whether a person holds the conversation (POST /api/integration/handoff/inbound with the
-integration key). While held, the backend keeps the message for the counselor and Rasa is not called: the bot
-stays silent. The state is in the backend's database, so every Rasa process agrees and a restart loses nothing.
+Rasa, is a person holding the conversation? While held, the backend keeps the message for the counselor and Rasa
+is not called: the bot stays silent. The state is in the backend's database, so every Rasa process agrees and a
+restart loses nothing.
+
+Cost per turn: none for a conversation nobody holds. A task polls the list of held conversations
+(`GET /api/integration/handoff/held`) every HANDOFF_GATE_POLL seconds (0.5), off the students' turns; only a
+message of a listed conversation is posted to the backend (`POST /api/integration/handoff/inbound`), which stores
+it (or says it is no longer held). A conversation whose own turn just asked for a person is listed at once in this
+process (`mark`); another process learns of it at its next poll. Without a fresh list (start-up, the backend
+unreachable for a while, HANDOFF_GATE_POLL=0, or more held conversations than the list holds) every message is
+posted, as before.
 
 `check` returns None (let the bot answer) or {"held": True, "state": ..., "reply": text or None}. When the
 backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) the bot answers (a student is never left
-without any answer; the counselor's page shows the conversation as it was). HANDOFF_GATE=0 turns the gate off.
+without any answer). HANDOFF_GATE=0 turns the gate off.
 """
 from __future__ import annotations
 
@@ -13,40 +21,113 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 
 logger = logging.getLogger(__name__)
 
 
-def _timeout() -> float:
+def _num(name: str, default: float) -> float:
     try:
-        return max(0.2, float(os.environ.get("HANDOFF_GATE_TIMEOUT") or 2.0))
+        return float(os.environ.get(name) or default)
     except ValueError:
-        return 2.0
+        return default
 
 
 class HandoffGate:
     def __init__(self, backend_url: Optional[str] = None, integration_key: Optional[str] = None) -> None:
-        self.url = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") \
-            + "/api/integration/handoff/inbound"
+        base = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
+        self.url = base + "/api/integration/handoff/inbound"
+        self.held_url = base + "/api/integration/handoff/held"
         self.key = integration_key or os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
         self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {"0", "false", "no", "off"}
+        self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
+        self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
+        self._held: Optional[Set[str]] = None  # the last complete list, with this process's own marks
+        self._fresh_at = 0.0
+        self._poller: Optional[asyncio.Task] = None
         self._session: Optional[aiohttp.ClientSession] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._warned_at = 0.0
+        self._marks: Dict[str, float] = {}  # conversation -> when this process opened a session for it
+        self.asked = 0  # messages posted to the backend (tests, diagnostics)
 
+    # --- the held list ------------------------------------------------------------------------------------
     def _http(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_timeout()))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self._loop = loop
+            self._poller = None  # a new loop (tests): the old task is gone with the old loop
         return self._session
 
+    def _ensure_poller(self) -> None:
+        if self.poll_seconds <= 0 or (self._poller is not None and not self._poller.done()):
+            return
+        self._http()
+        self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - never let the poller die
+                logger.exception("handoff gate: poll failed")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def refresh(self) -> bool:
+        """Fetch the held list; False (and the list stays stale) when the backend did not answer."""
+        started = time.monotonic()
+        try:
+            async with self._http().get(self.held_url, headers={"X-Integration-Key": self.key}) as r:
+                data = await r.json(content_type=None) if r.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            self._warn("poll")
+            return False
+        convs = data.get("conversations") if isinstance(data, dict) else None
+        if not isinstance(convs, list) or not data.get("complete", False):
+            self._held = None
+            return False
+        # marks made while this request was out stay (the list may predate them)
+        self._held = {c for c in convs if isinstance(c, str)} | self._marked_since(started)
+        self._fresh_at = time.monotonic()
+        return True
+
+    def _marked_since(self, t: float) -> Set[str]:
+        return {c for c, at in self._marks.items() if at >= t}
+
+    def mark(self, conversation: str) -> None:
+        """This process just opened a session for the conversation (its turn's answer carried the payload)."""
+        now = time.monotonic()
+        self._marks = {c: at for c, at in self._marks.items() if now - at < 60}
+        self._marks[conversation] = now
+        if self._held is not None:
+            self._held.add(conversation)
+
+    def mark_from(self, conversation: str, messages: List[Dict[str, Any]]) -> None:
+        if any(isinstance(m.get("custom"), dict) and "handoff" in m["custom"] for m in messages or []):
+            self.mark(conversation)
+
+    def _fresh(self) -> bool:
+        return self._held is not None and time.monotonic() - self._fresh_at < max(2.0, 4 * self.poll_seconds)
+
+    def _warn(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 60:
+            self._warned_at = now
+            logger.warning("handoff gate: backend unreachable (%s): the bot answers", what)
+
+    # --- one message --------------------------------------------------------------------------------------
     async def check(self, conversation: str, channel: str, text: str) -> Optional[Dict[str, Any]]:
         if not self.enabled:
             return None
+        self._ensure_poller()
+        if self._fresh() and conversation not in self._held:  # type: ignore[operator]
+            return None
+        self.asked += 1
         try:
             async with self._http().post(self.url, json={"conversation": conversation, "channel": channel,
                                                          "text": text[:1000]},
@@ -55,12 +136,11 @@ class HandoffGate:
                 if r.status != 200:
                     logger.warning("handoff gate: backend answered %s for %s", r.status, conversation)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            now = time.monotonic()
-            if now - self._warned_at > 60:
-                self._warned_at = now
-                logger.warning("handoff gate: backend unreachable: the bot answers", exc_info=True)
+            self._warn("inbound")
             return None
         if isinstance(data, dict) and data.get("held"):
             reply = data.get("reply")
             return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
+        if self._held is not None:
+            self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         return None

@@ -160,6 +160,7 @@ class SecureRestInput(InputChannel):
                 logger.error("secure_rest: turn cancelled for %s", sender_id)
             except Exception:  # the bot must still answer the person
                 logger.exception("secure_rest: turn failed for %s", sender_id)
+            self.handoff.mark_from(sender_id, collector.messages)  # this turn asked for a person
             messages.extend(collector.messages)
             if not collector.messages:
                 messages.append({"recipient_id": sender_id, "text": UNAVAILABLE_TEXT})

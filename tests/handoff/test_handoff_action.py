@@ -74,11 +74,12 @@ def test_outside_office_hours_a_ticket_or_the_contacts(srv):
     assert payload(msgs) is None
 
 
-def test_wechat_gets_no_widget_payload(srv):
+def test_wechat_payload_has_no_secret(srv):
     openid = "o" + uuid.uuid4().hex[:27]
     msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender=f"wechat:{openid}",
                                                        metadata={"channel": "wechat"}))
-    assert responses(msgs) == ["utter_handoff_queued"] and payload(msgs) is None
+    assert responses(msgs) == ["utter_handoff_queued"] and payload(msgs)["state"] == "waiting"
+    assert "secret" not in payload(msgs)  # WeChat shows no text-less payload; the channel notes the session
 
 
 def test_backend_down_gives_the_contact_fallback(srv, monkeypatch):

@@ -185,6 +185,7 @@ class WeChatInput(InputChannel):
             )
         except Exception:
             logger.exception("wechat: bot turn failed")
+        self.handoff.mark_from(f"wechat:{openid}", collector.messages)  # this turn asked for a person
         reply, new_payloads = protocol.render_bot_messages(collector.messages)
         if new_payloads:
             self._buttons.set(openid, new_payloads)

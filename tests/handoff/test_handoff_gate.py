@@ -1,0 +1,27 @@
+"""The channels' handoff gate (bot/channels/handoff.py) against the real backend, in the Rasa environment: a
+conversation nobody holds costs no backend call once the held list is fresh; a session this process opened is held
+at once, one another process opened after the next poll; a closed one is let through; a down backend lets the bot
+answer quickly."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+from system import RASA_PY, ROOT
+from tests.backend.helpers import INTEGRATION_KEY
+from system import free_port
+
+
+def test_gate_asks_the_backend_only_for_held_conversations(srv):
+    r = subprocess.run([str(RASA_PY), "-m", "tests.handoff.gate_probe", srv.base, INTEGRATION_KEY,
+                        f"http://127.0.0.1:{free_port()}"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env={"PYTHONPATH": str(ROOT), "HANDOFF_GATE_POLL": "0.3", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["first"] is None and out["asked_before_list"] == 1
+    assert out["asked_free_with_list"] == 0
+    assert out["mine"]["held"] and out["mine"]["state"] == "waiting" and "已转给老师" in out["mine"]["reply"]
+    assert out["other"]["held"] and out["other"]["state"] == "waiting"
+    assert out["other_end"]["state"] == "closed"
+    assert out["after_end"] is None and out["after_end_again"] is None and out["asked_after_end"] == 1
+    assert out["down"] is None and out["down_seconds"] < 3
