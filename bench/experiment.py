@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import Scenario, run_load
-from system import ROOT, System, dev_login, http_post, latest_model
+from system import ROOT, System, dev_login, latest_model
 
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
        "户口迁移地址有哪几种填法"]
@@ -39,11 +39,6 @@ class VariantSystem(System):
         if self.pythonpath:
             env["PYTHONPATH"] = f"{self.pythonpath}:{env['PYTHONPATH']}"
         return env
-
-    def start_rasa(self, model: Path | None = None) -> None:  # same as System's, endpoints file swappable
-        self._spawn("rasa", self.rasa_args(model or latest_model(), endpoints=self.endpoints))
-        self.wait_rasa()
-        http_post(self.rasa_api_url("/model/parse"), {"text": "你好"}, timeout=60)
 
 
 def parse_variant(spec: str) -> dict:
@@ -66,7 +61,7 @@ def start_with_students(s: VariantSystem, model: Path, students: int, tmp: Path)
     ids = SEEDED + add_students(s, students, tmp)
     s.start_backend()
     s.start_actions()
-    s.start_rasa(model)
+    s.start_rasa(model, endpoints=s.endpoints)
     return [dev_login(s.backend_url, i) for i in ids]
 
 

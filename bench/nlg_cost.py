@@ -26,12 +26,7 @@ FAQ = ["学校平台怎么登录", "两级审核通过后多久同步到国家�
 
 def _start(endpoints: Path, tmp: Path, model: Path) -> System:
     s = System(database_url=f"sqlite:///{tmp / ('app-' + endpoints.stem + '.db')}",
-               log_dir=tmp / ("log-" + endpoints.stem))
-    s.prepare_database()
-    s.start_backend()
-    s.start_actions()
-    s._spawn("rasa", s.rasa_args(model, endpoints=str(endpoints)))
-    s.wait_rasa()
+               log_dir=tmp / ("log-" + endpoints.stem)).start(model=model, endpoints=str(endpoints))
     for i in range(20):  # warm-up
         say(s.rest_webhook, "warm", FAQ[i % len(FAQ)])
     return s

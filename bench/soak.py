@@ -96,7 +96,7 @@ async def soak(url: str, messages: list[str], turns: int, senders: int, rss: Cal
 
 def main(argv=None) -> int:
     from bench.resources import tree_rss
-    from system import System, latest_model
+    from system import System
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--turns", type=int, default=50000)
@@ -110,10 +110,7 @@ def main(argv=None) -> int:
     env = dict(kv.split("=", 1) for kv in a.env)
     s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env)
     try:
-        s.prepare_database(seed=True)
-        s.start_backend()
-        s.start_actions()
-        s.start_rasa(a.model or latest_model())
+        s.start(model=a.model)
         pid = s.procs["rasa"].pid
         res = asyncio.run(soak(s.rest_webhook, FAQ, a.turns, a.senders, lambda: tree_rss(pid),
                                concurrency=a.concurrency, warmup=a.warmup))

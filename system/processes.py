@@ -135,9 +135,6 @@ class System:
         db = self.database_url
         env.setdefault("TRACKER_DB_URL", f"sqlite:///{Path(db[len('sqlite:///'):]).parent / 'tracker.db'}"
                        if db.startswith("sqlite:///") else db)
-        env.update(self.env)
-        for k in [k for k, v in env.items() if v is None]:  # `env={"TODAY": None}` removes a variable
-            del env[k]
         env.update({
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": self.database_url,
@@ -146,6 +143,9 @@ class System:
             "RASA_PORT": str(self.rasa_port),
             "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.env)  # the caller's settings win (a test may give the backend another RASA_PORT)
+        for k in [k for k, v in env.items() if v is None]:  # `env={"TODAY": None}` removes a variable
+            del env[k]
         if self.rasa_api:
             env["RASA_API_TOKEN"] = self.rasa_api_token
         return env
@@ -208,19 +208,20 @@ class System:
         # the channel answers only once the model is loaded (Rasa loads it before it listens)
         self._wait("rasa", f"{self.rasa_url}/webhooks/rest/", timeout)
 
-    def start_rasa(self, model: Path | None = None) -> None:
-        model = model or latest_model()
-        self._spawn("rasa", self.rasa_args(model))
+    def start_rasa(self, model: Path | None = None, endpoints: str = "bot/endpoints.yml",
+                   credentials: str = "bot/credentials.yml", extra_args: list | tuple = (),
+                   warm_up: bool = True) -> None:
+        self._spawn("rasa", self.rasa_args(model or latest_model(), credentials, endpoints) + list(extra_args))
         self.wait_rasa()
-        # The first turn traces the TensorFlow graph (about a second): pay it here, not on a student's turn.
-        http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)
+        if warm_up:  # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's
+            http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)
 
-    def start(self, seed: bool = True) -> "System":
+    def start(self, seed: bool = True, model: Path | None = None, endpoints: str = "bot/endpoints.yml") -> "System":
         try:
             self.prepare_database(seed=seed)
             self.start_backend()
             self.start_actions()
-            self.start_rasa()
+            self.start_rasa(model, endpoints)
         except BaseException:
             self.stop()
             raise

@@ -268,10 +268,8 @@ class ChannelStack:
             model = model or train_tiny_model(self.tmp)
             endpoints = self.tmp / "endpoints.yml"
             endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.server.url}/webhook\"\n")
-            self.system._spawn("rasa", self.system.rasa_args(
-                model, credentials=str(ROOT / "bot" / "credentials.yml"), endpoints=str(endpoints))
-                + self.rasa_extra_args)
-            self.system.wait_rasa()
+            self.system.start_rasa(model, str(endpoints), str(ROOT / "bot" / "credentials.yml"),
+                                   self.rasa_extra_args, warm_up=False)
         except BaseException:
             self.stop()
             raise
