@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 from system import VENV_PY
 from tests.backend.helpers import _postgres_db
-from tests.channels.channels_harness import ChannelStack, signed_query, text_xml
+from tests.channels.channels_harness import WECHAT_APPSECRET, ChannelStack, signed_query, text_xml
 
 pytestmark = pytest.mark.slow
 TEMPLATE_ID = "TPL-notice-test"
@@ -278,8 +278,9 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
 
 # --- a worker that dies between claim and send; transient and permanent WeChat errors -----------------------
 class HangingWeChat:
-    """A WeChat API that never answers the access-token request: a worker pointed at it has claimed a notice and
-    is stuck before sending it, the moment a crash is worst. Anything it is asked to send is recorded."""
+    """A WeChat API whose access-token answer never ends (a byte a second, so no read timeout fires, until
+    `release`): a worker pointed at it has claimed a notice and is stuck before sending it, the moment a crash is
+    worst. Anything it is asked to send is recorded."""
 
     def __init__(self) -> None:
         self.asked, self.release, self.sent = threading.Event(), threading.Event(), []
@@ -291,9 +292,17 @@ class HangingWeChat:
 
             def do_GET(self):
                 hole.asked.set()
-                hole.release.wait(60)
-                self.send_response(503)
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", "100000")
                 self.end_headers()
+                try:
+                    while not hole.release.wait(1.0):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:  # the worker was killed
+                    pass
+                self.close_connection = True  # the body ends short: the worker's call fails
 
             def do_POST(self):
                 hole.sent.append(self.path)
@@ -371,6 +380,36 @@ def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_onc
         hole.close()
 
 
+def test_a_worker_stuck_past_its_lease_does_not_overwrite_the_result_when_it_wakes_up(ns, oid6):
+    """Not dead, only stuck (a WeChat call that hangs): another worker takes the notice over after the lease and
+    sends it; the stuck one, when it wakes up, records nothing over it."""
+    for name in ("notices-a", "notices-b"):
+        ns.system.stop_one(name)
+    hole = HangingWeChat()
+    try:
+        ns.system._spawn("notices-stuck", [str(VENV_PY), "-m", "backend.notices"],
+                         extra_env={"WECHAT_API_BASE": hole.url})
+        nid = management_deadline(ns, "卡住的发送截止")
+        assert hole.asked.wait(30), "the stuck worker never tried to send"
+        stuck_claim = state(ns, nid)[4]
+        for name in ("notices-a", "notices-b"):
+            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+        assert len(wait_for(ns, oid6, "卡住的发送截止", timeout=LEASE + 30)) == 1
+        assert state(ns, nid)[:3] == ("sent", "cs", 2)
+        hole.release.set()  # the stuck worker's call fails now: it would schedule a retry if the claim were its own
+        log = ns.system.log_dir / "notices-stuck.log"
+        deadline = time.monotonic() + 15
+        while "outlived its lease" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"notice {nid} outlived its lease" in log.read_text()
+        st, via, attempts, error, by = state(ns, nid)
+        assert (st, via, attempts, error) == ("sent", "cs", 2, None) and by != stuck_claim
+        assert len([m for m in messages_to(ns, oid6) if "卡住的发送截止" in m]) == 1
+    finally:
+        ns.system.stop_one("notices-stuck")
+        hole.close()
+
+
 def test_a_transient_wechat_error_is_retried_and_the_notice_arrives_once(ns, oid6):
     ns.wechat_api.reject_next_send_with = 45009  # "reach max api daily quota limit": try again later
     nid = management_deadline(ns, "重试后送达的截止")
@@ -420,3 +459,11 @@ def test_stale_claims_of_dead_workers_go_out_once_with_two_workers_racing(ns, oi
     time.sleep(1.0)
     assert Counter(m for m in messages_to(ns, oid6) if "遗留通知" in m).most_common(1)[0][1] == 1
     assert [state(ns, i)[:3] for i in ids] == [("sent", "cs", 2)] * 4 + [("sent", "cs", 1)] * 2
+
+
+def test_the_worker_logs_hold_neither_the_app_secret_nor_access_tokens(ns):
+    logs = sorted(ns.system.log_dir.glob("notices-*.log"))
+    assert logs and any("outlived its lease" in p.read_text() for p in logs)  # the workers did log
+    for p in logs:
+        text_ = p.read_text()
+        assert WECHAT_APPSECRET not in text_ and "access_token=" not in text_, p.name
