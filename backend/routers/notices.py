@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -15,7 +15,7 @@ from .. import notices as N
 from .. import services as S
 from ..auth import Principal, current_staff, current_student, integration_key
 from ..db import get_session
-from ..errors import FieldError, forbidden, invalid, not_found
+from ..errors import APIError, FieldError, forbidden, invalid, not_found
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
@@ -122,6 +122,15 @@ def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Ses
     title = " ".join(body.title.split())
     if len(title) < 2:
         raise invalid([FieldError("title", "too_short", "请填写截止事项（至少2个字），例如“毕业去向修改截止”。")])
+    if s.get_bind().dialect.name == "postgresql":  # the check below and the insert, one at a time (SQLite: BEGIN)
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x646561646C6E})
+    same = s.scalar(select(N.Deadline.id).where(N.Deadline.title == title, N.Deadline.due_on == body.due_on,
+                                                N.Deadline.audience == body.audience,
+                                                N.Deadline.college_code.is_(None) if college is None
+                                                else N.Deadline.college_code == college).limit(1))
+    if same is not None:  # a second click or a second tab: the students were reminded already
+        raise APIError(409, "duplicate_deadline", "已经设置过完全相同的截止提醒（事项、日期、对象和学院都相同），"
+                       "学生已收到提醒，不会重复发送。", deadline_id=same)
     out = N.add_deadline(s, p.id, title, body.due_on, body.audience, college)
     S.audit(s, p, None, "notice_deadline", out["id"], "create", None, out)
     s.commit()
