@@ -13,10 +13,8 @@ from backend import vocabulary as V
 
 PENDING = "mailing_pending"
 
-ARCHIVE_LABELS = [
-    ("transfer_type", "档案转寄类型"), ("unit_name", "档案转寄单位名称"), ("address", "档案转寄地址"),
-    ("postal_code", "邮政编码"), ("contact_name", "档案转寄联系人"), ("contact_phone", "联系人联系方式"),
-]
+# the archive details a student checks before the request: the type, then where it goes
+ARCHIVE_LABELS = [(k, V.ARCHIVE_FIELDS[k]) for k in ("transfer_type", *V.ARCHIVE_ADDRESS_FIELDS)]
 # The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer follows
 # the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the backend's reason).
 HINT_LEAD = "按你的办理进度："

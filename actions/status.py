@@ -158,7 +158,8 @@ def progress_payload(status: dict) -> dict:
     m = status.get("mailing") or {}
     req = m.get("request") or {}
     if req:
-        mailing = {"state": req.get("state"), "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
+        mailing = {"state": req.get("state"),
+                   "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
                    "ems_no": req.get("ems_no")}
     elif m.get("eligible"):
         mailing = {"state": "eligible", "label": "可以申请档案邮寄"}

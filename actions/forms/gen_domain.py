@@ -17,8 +17,9 @@ def q(s: str) -> str:
 
 def render() -> str:
     lines = ["# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
-             "# The questions are asked by the validation actions (validate_<form>) with the responses utter_form_ask_<slot>",
-             "# (not utter_ask_<slot>, which Rasa's form would send a second time); staff edit them like any answer.",
+             "# The validation actions (validate_<form>) ask the questions with the responses",
+             "# utter_form_ask_<slot> (not utter_ask_<slot>: Rasa's form would send that a second time);",
+             "# staff edit them like any answer.",
              'version: "3.1"', "", "intents:",
              "- fill_profile", "- fill_destination", "- fill_archive", "- stop_form", "- correct_field", "",
              "slots:"]
