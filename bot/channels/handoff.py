@@ -7,9 +7,10 @@ Cost per turn: none for a conversation nobody holds. A task polls the list of he
 (`GET /api/integration/handoff/held`) every HANDOFF_GATE_POLL seconds (0.5), off the students' turns; only a
 message of a listed conversation is posted to the backend (`POST /api/integration/handoff/inbound`), which stores
 it (or says it is no longer held). A conversation whose own turn just asked for a person is listed at once in this
-process (`mark`); another process learns of it at its next poll. Without a fresh list (start-up, the backend
-unreachable for a while, HANDOFF_GATE_POLL=0, or more held conversations than the list holds) every message is
-posted, as before.
+process (`mark`) and announced to the other Rasa servers through the channel state (Redis with
+CHANNEL_STATE_URL; one GET per turn, like the channels' other shared state), so the next message is held whichever
+server it reaches. Without a fresh list (start-up, the backend unreachable for a while, HANDOFF_GATE_POLL=0, or
+more held conversations than the list holds) every message is posted.
 
 `check` returns None (let the bot answer) or {"held": True, "state": ..., "reply": text or None}. When the
 backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) the bot answers (a student is never left
@@ -25,7 +26,12 @@ from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 
+from bot.channels.common import channel_state
+
 logger = logging.getLogger(__name__)
+
+
+MARK_SECONDS = 120  # how long a fresh session is announced to the other servers (far longer than one poll)
 
 
 def _num(name: str, default: float) -> float:
@@ -51,6 +57,9 @@ class HandoffGate:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._warned_at = 0.0
         self._marks: Dict[str, float] = {}  # conversation -> when this process opened a session for it
+        # the same marks for every Rasa server (CHANNEL_STATE_URL: Redis), so the next message is held whichever
+        # server it reaches before that server's next poll
+        self._shared = channel_state("handoff:marked", MARK_SECONDS)
         self.asked = 0  # messages posted to the backend (tests, diagnostics)
 
     # --- the held list ------------------------------------------------------------------------------------
@@ -104,6 +113,7 @@ class HandoffGate:
         now = time.monotonic()
         self._marks = {c: at for c, at in self._marks.items() if now - at < 60}
         self._marks[conversation] = now
+        self._shared.set(conversation, True)
         if self._held is not None:
             self._held.add(conversation)
 
@@ -125,7 +135,7 @@ class HandoffGate:
         if not self.enabled:
             return None
         self._ensure_poller()
-        if self._fresh() and conversation not in self._held:  # type: ignore[operator]
+        if self._fresh() and conversation not in self._held and conversation not in self._shared:  # type: ignore
             return None
         self.asked += 1
         try:
@@ -143,4 +153,5 @@ class HandoffGate:
             return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
         if self._held is not None:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
+        self._shared.pop(conversation)
         return None

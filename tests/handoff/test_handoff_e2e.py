@@ -160,6 +160,43 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
     assert actions == ["request", "student_message", "take", "reply", "student_message", "close"], actions
 
 
+@pytest.mark.browser
+def test_anonymous_visitor_gets_the_career_centers_reply_once_even_after_a_reload(stack, browser):
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    errors: list = []
+    try:
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(stack.backend_url + "/index.html")
+        pg.locator("#consult-btn").click()
+        dialog = pg.get_by_role("dialog", name="智能咨询对话")
+        pg.locator(".zz-input").fill("我想找老师")
+        pg.locator(".zz-input").press("Enter")
+        expect(dialog).to_contain_text("已为你转接人工服务（学校就业指导中心的老师）")
+        pg.locator(".zz-input").fill("没登录也能问吗")
+        pg.locator(".zz-input").press("Enter")
+        expect(dialog).to_contain_text("你的消息已转给老师")
+        with api(stack, staff_id="school-admin") as c:
+            s = session_of(c, last_student_text="没登录也能问吗")
+            assert s["student"] is None
+            assert c.post(f"/api/staff/handoff/{s['id']}/take").status_code == 200
+            assert c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "可以，请说说你的问题。"}).status_code == 200
+        expect(pg.locator(".zz-staff", has_text="可以，请说说你的问题。")).to_have_count(1, timeout=15000)
+        pg.reload()  # the same tab: the conversation and its cursor are kept; the reply is not shown twice
+        expect(pg.get_by_role("dialog", name="智能咨询对话")).to_be_visible()
+        expect(pg.locator(".zz-sub")).to_contain_text("人工服务中")
+        pg.wait_for_timeout(3500)  # a poll or two later
+        expect(pg.locator(".zz-staff", has_text="可以，请说说你的问题。")).to_have_count(1)
+        with api(stack, staff_id="school-admin") as c:
+            assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
+        expect(pg.get_by_role("dialog", name="智能咨询对话")).to_contain_text("老师已结束人工咨询", timeout=15000)
+    finally:
+        ctx.close()
+    assert not errors, errors
+
+
 # --- WeChat against the fake WeChat API ------------------------------------------------------------------------
 def wechat(stack, openid: str, text: str) -> str | None:
     r = httpx.post(stack.rasa_url + "/webhooks/wechat/webhook", params=signed_query(),
