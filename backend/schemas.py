@@ -1,9 +1,14 @@
-"""Request bodies (pydantic v2). Content rules live in validators.py so messages stay in Chinese."""
+"""Request bodies and responses (pydantic v2). Content rules live in validators.py so messages stay in Chinese;
+responses are the `*Out` models the routes declare (and docs/api.md lists, `python -m backend.apidoc`)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, computed_field, model_validator
+
+from . import clock
+from . import vocabulary as V
 
 
 class _In(BaseModel):
@@ -98,3 +103,389 @@ class BindIn(_In):
 
 class OpenidIn(_In):
     openid: str = Field(min_length=1, max_length=64)
+
+
+# --- responses ---------------------------------------------------------------------------------------------
+def ts(value: dt.datetime | None) -> str | None:
+    """A timestamp as the API shows it: Asia/Shanghai, seconds, with the offset."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.TZ)
+    return value.astimezone(clock.TZ).isoformat(timespec="seconds")
+
+
+def ds(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+Stamp = Annotated[dt.datetime | None, PlainSerializer(ts, return_type=str | None)]
+Day = Annotated[dt.date | None, PlainSerializer(ds, return_type=str | None)]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SummaryOut(_Out):
+    state: V.RecordState = V.RecordState.not_started
+    rejection_reason: str | None = None
+
+    @computed_field
+    def step(self) -> int:
+        return V.STATE_STEPS[self.state]
+
+    @computed_field
+    def state_label(self) -> str:
+        return V.STATE_LABELS[self.state]
+
+    @classmethod
+    def of(cls, rec: Any | None) -> Self:
+        return cls() if rec is None else cls.model_validate(rec)
+
+
+class RecordOut(SummaryOut):
+    """What both records and change requests share: state, review times, the version a review carries back."""
+    id: int | None = None
+    submitted_at: Stamp = None
+    college_reviewed_at: Stamp = None
+    school_reviewed_at: Stamp = None
+    approved_on: Day = None
+    updated_at: Stamp = None
+    version: int | None = None
+
+
+class DestinationOut(RecordOut):
+    destination_type: str | None = None
+    unit: dict[str, Any] | None = None
+
+    @computed_field
+    def destination_type_label(self) -> str | None:
+        return V.DESTINATION_TYPES.get(self.destination_type or "")
+
+    @computed_field
+    def unit_required(self) -> bool | None:
+        return (self.destination_type in V.UNIT_TYPES) if self.destination_type else None
+
+
+class ArchiveFields(_Out):
+    transfer_type: str | None = None
+    evidence: list[str] | None = None
+    unit_name: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    hukou_choice: str | None = None
+    hukou_address: str | None = None
+    hukou_transfer_type: str | None = None
+
+    @computed_field
+    def hukou_choice_label(self) -> str | None:
+        return V.HUKOU_CHOICES.get(self.hukou_choice or "")
+
+
+class ArchiveOut(RecordOut, ArchiveFields):
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, rec: Any) -> Any:  # the record's columns and its `data`
+        if isinstance(rec, dict):
+            return rec
+        return {**{k: getattr(rec, k) for k in RecordOut.model_fields}, **(rec.data or {})}
+
+    @computed_field
+    def evidence_needed(self) -> list[str] | None:
+        return V.ARCHIVE_TYPES.get(self.transfer_type or "", {}).get("evidence")
+
+
+class ArchiveDetailsOut(ArchiveFields):
+    """The archive as a mailing request shows it (and keeps a copy of it)."""
+    student_name: str
+    student_id: str
+    labels: dict[str, str] = V.ARCHIVE_FIELDS
+
+
+class ChangeOut(RecordOut):
+    kind: V.ChangeKind
+    changes: dict[str, Any]
+    before: dict[str, Any]
+    created_at: Stamp = None
+    student_id: str
+
+    @computed_field
+    def state_label(self) -> str:
+        return V.CHANGE_STATE_LABELS.get(self.state) or V.STATE_LABELS[self.state]
+
+    @computed_field
+    def kind_label(self) -> str:
+        return V.CHANGE_KINDS[self.kind]
+
+
+class ChangesOut(BaseModel):
+    items: list[ChangeOut]
+
+
+class _Staff(BaseModel):
+    """A record as staff see it: whose it is."""
+    student_id: str
+    student_name: str
+    college: str
+
+    @classmethod
+    def of(cls, rec: Any) -> Self:
+        base = STAFF_BASES[cls].of(rec).model_dump()
+        return cls.model_validate({**base, "student_id": rec.student_id, "student_name": rec.student.name,
+                                   "college": rec.student.college.name})
+
+
+class StaffDestinationOut(_Staff, DestinationOut):
+    kind_of_record: Literal["destination"] = "destination"
+
+
+class StaffArchiveOut(_Staff, ArchiveOut):
+    kind_of_record: Literal["archive"] = "archive"
+
+
+class StaffChangeOut(_Staff, ChangeOut):
+    kind_of_record: Literal["change"] = "change"
+
+
+STAFF_BASES: dict[type, type[RecordOut]] = {StaffDestinationOut: DestinationOut, StaffArchiveOut: ArchiveOut,
+                                            StaffChangeOut: ChangeOut}
+StaffRecordOut = Annotated[StaffDestinationOut | StaffArchiveOut | StaffChangeOut,
+                           Field(discriminator="kind_of_record")]
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class RecordsPage(Page):
+    items: list[StaffRecordOut]
+
+
+class RosterOut(_Out):
+    id: str
+    name: str
+    exam_no: str
+    gender: str
+    college: str
+    college_code: str
+    major: str
+    degree: str
+    level: str
+    graduation_date: Day
+    ethnicity: str
+    id_number: str
+    birth_date: Day = None
+    schooling_years: str
+    enrolled_on: str
+    training_mode: str
+    home_address: str
+
+
+class ProfileOut(BaseModel):
+    roster: RosterOut
+    personal: dict[str, str | None] = Field(description="个人信息完善: the fields in `labels` a student fills")
+    labels: dict[str, str] = {**V.ROSTER_FIELDS, **V.PERSONAL_FIELDS}
+    missing: list[str]
+    updated_at: Stamp = None
+    locked: bool = Field(description="after the school approved the destination: changes go by change request")
+
+
+class MailingOut(_Out):
+    id: int
+    student_id: str
+    state: V.MailingState
+    ems_no: str | None = None
+    created_at: Stamp = None
+    shipped_at: Stamp = None
+    delivered_at: Stamp = None
+    cancelled_at: Stamp = None
+    version: int
+    archive: dict[str, Any] = Field(validation_alias=AliasChoices("archive", "archive_snapshot"),
+                                    description="the archive details as submitted (ArchiveDetailsOut)")
+
+    @computed_field
+    def state_label(self) -> str:
+        return V.MAILING_STATE_LABELS[self.state]
+
+
+class MailingPage(Page):
+    items: list[MailingOut]
+
+
+class EligibilityOut(BaseModel):
+    eligible: bool
+    eligible_from: str | None = Field(description="YYYY-MM-DD: one working day after the national confirmation")
+    reason: V.MailingReason | None
+    reason_message: str
+    estimated: bool = Field(description="the date rests on estimated holidays")
+
+
+class MyMailingOut(BaseModel):
+    request: MailingOut | None
+    eligibility: EligibilityOut
+    archive: ArchiveDetailsOut | None
+
+
+class MailingCreatedOut(BaseModel):
+    already_submitted: bool
+    request: MailingOut
+
+
+class SyncOut(BaseModel):
+    both_approved_on: str | None
+    sync_date: str | None
+    synced: bool
+    estimated: bool
+
+
+class NationalOut(BaseModel):
+    confirmed: bool
+    confirmed_on: str | None
+    needs_reconfirm: bool
+
+
+class ConfirmOut(NationalOut):
+    student_id: str
+
+
+class StudentBriefOut(BaseModel):
+    id: str
+    name: str
+    college: str
+
+
+class PendingChangeOut(BaseModel):
+    id: int
+    kind: V.ChangeKind
+    kind_label: str
+    state: V.RecordState
+    state_label: str
+
+
+class StatusMailingOut(EligibilityOut):
+    request: MailingOut | None
+
+
+class StatusOut(BaseModel):
+    student: StudentBriefOut
+    today: str
+    destination: SummaryOut
+    archive: SummaryOut
+    sync: SyncOut
+    national: NationalOut
+    mailing: StatusMailingOut
+    pending_changes: list[PendingChangeOut]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str
+    actor_role: str
+    actor_id: str
+    student_id: str | None
+    entity: str
+    entity_id: str
+    action: str
+    before: Any
+    after: Any
+
+
+class AuditPage(BaseModel):
+    total: int
+    items: list[AuditOut]
+
+
+class CreditOverrideOut(BaseModel):
+    student_id: str
+    credit_code_override: str
+
+
+class MeOut(BaseModel):
+    role: V.Role
+    id: str
+    name: str
+    college: str | None
+
+
+class ContactOut(BaseModel):
+    college: str
+    college_code: str
+    name: str
+    phone: str
+    email: str
+    office_hours: str
+    office_location: str
+
+
+class GeneralContactOut(BaseModel):
+    name: str
+    phone: str
+    email: str
+    office_hours: str
+    office_location: str
+    website: str
+
+
+class ContactsOut(BaseModel):
+    general: GeneralContactOut
+    colleges: list[ContactOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class NextWorkdayOut(BaseModel):
+    date: str
+    is_workday: bool
+    next_workday: str
+    estimated: bool
+    note: str | None
+
+
+class CategoriesOut(BaseModel):
+    destination_types: dict[str, str]
+    unit_types: list[str]
+    archive_types: dict[str, dict[str, Any]]
+    hukou_choices: dict[str, str]
+    political_statuses: list[str]
+    hardship_categories: list[str]
+    unit_natures: list[str]
+    industries: list[str]
+    job_categories: list[str]
+    change_kinds: dict[str, str]
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ValidationOut(BaseModel):
+    ok: bool
+    fields: list[FieldErrorOut]
+
+
+class BoundOut(BaseModel):
+    bound: bool
+
+
+class BindCodeOut(BaseModel):
+    code: str = Field(examples=["7KQ3-M9XZ"])
+    expires_at: str
+
+
+class BindOut(BaseModel):
+    student_id: str
+    name: str
+
+
+class WechatTokenOut(TokenOut):
+    expires_in: int
+    student_id: str

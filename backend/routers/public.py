@@ -18,7 +18,8 @@ from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
 from ..config import settings
 from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
 from ..errors import APIError, invalid
-from ..schemas import BindIn, ConfirmIn, DevLoginIn, OpenidIn, TokenOut
+from ..schemas import (BindIn, BindOut, BoundOut, CategoriesOut, ConfirmIn, ConfirmOut, ContactsOut, DevLoginIn,
+                       HealthOut, NextWorkdayOut, OpenidIn, TokenOut, ValidationOut, WechatTokenOut)
 from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 
 router = APIRouter(prefix="/api")
@@ -36,18 +37,18 @@ def contact_view(c: M.College) -> dict:
 
 
 @router.get("/health", tags=["public"])
-def health() -> dict:
+def health() -> HealthOut:
     return {"status": "ok"}
 
 
 @router.get("/contacts", tags=["public"])
-def contacts(s: SessionDep) -> dict:
+def contacts(s: SessionDep) -> ContactsOut:
     return {"general": GENERAL_CONTACT,
             "colleges": [contact_view(c) for c in s.scalars(select(M.College).order_by(M.College.code))]}
 
 
 @router.get("/calendar/next-workday", tags=["public"])
-def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD; default today")) -> dict:
+def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD; default today")) -> NextWorkdayOut:
     try:
         day = dt.date.fromisoformat(date) if date else clock.today()
         if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
@@ -60,7 +61,7 @@ def next_workday(date: str | None = Query(default=None, description="YYYY-MM-DD;
 
 
 @router.get("/categories", tags=["public"])
-def categories() -> dict:
+def categories() -> CategoriesOut:
     return {"destination_types": V.DESTINATION_TYPES, "unit_types": sorted(V.UNIT_TYPES),
             "archive_types": V.ARCHIVE_TYPES, "hukou_choices": V.HUKOU_CHOICES,
             "political_statuses": V.POLITICAL_STATUSES, "hardship_categories": V.HARDSHIP_CATEGORIES,
@@ -70,7 +71,7 @@ def categories() -> dict:
 
 @router.post("/validation/{form}", tags=["public"])
 def validate_form(form: str, body: dict, p: OptionalPrincipalDep,
-                  s: SessionDep) -> dict:
+                  s: SessionDep) -> ValidationOut:
     """Validate a partial form without saving. With a student token, rules that need the student apply too."""
     ctx: dict = {}
     override = None
@@ -91,8 +92,8 @@ def validate_form(form: str, body: dict, p: OptionalPrincipalDep,
 
 
 # --- identity ----------------------------------------------------------------------------------------------
-@router.post("/auth/dev-login", tags=["identity"], response_model=TokenOut)
-def dev_login(body: DevLoginIn, s: SessionDep) -> dict:
+@router.post("/auth/dev-login", tags=["identity"])
+def dev_login(body: DevLoginIn, s: SessionDep) -> TokenOut:
     if not settings.demo_mode:
         raise APIError(404, "demo_disabled", "演示登录未开启，请使用统一身份认证登录。")
     if bool(body.student_id) == bool(body.staff_id):
@@ -146,12 +147,12 @@ def cas_callback(request: Request, s: SessionDep, ticket: str = Query(min_length
 
 # --- integrations ------------------------------------------------------------------------------------------
 @router.post("/integration/national/confirmations", tags=["integration"], dependencies=[IntegrationKey])
-def national_confirmation(body: ConfirmIn, s: SessionDep) -> dict:
+def national_confirmation(body: ConfirmIn, s: SessionDep) -> ConfirmOut:
     return status_service.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
 
 
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
-def wechat_bind(body: BindIn, s: SessionDep) -> dict:
+def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
     out = wechat.bind_wechat(s, body.openid, body.code)
     N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
@@ -159,7 +160,7 @@ def wechat_bind(body: BindIn, s: SessionDep) -> dict:
 
 
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
-def wechat_token(body: OpenidIn, s: SessionDep) -> dict:
+def wechat_token(body: OpenidIn, s: SessionDep) -> WechatTokenOut:
     b = wechat.binding(s, body.openid)
     N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
@@ -169,6 +170,6 @@ def wechat_token(body: OpenidIn, s: SessionDep) -> dict:
 
 
 @router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
-def wechat_unbind(body: OpenidIn, s: SessionDep) -> dict:
+def wechat_unbind(body: OpenidIn, s: SessionDep) -> BoundOut:
     b = wechat.binding(s, body.openid)
     return wechat.unbind(s, SYSTEM, b)

@@ -17,19 +17,11 @@ from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, invalid, wrong_state
 from ..validators import FieldError, validate_archive, validate_destination, validate_profile
-from .common import audit, lock_student, personal_of, student_ctx, ts
-from .records import (archive_view, destination_view, get_archive, get_destination, norm_archive, norm_unit,
-                      profile_locked_reason, record_base)
+from ..schemas import ArchiveOut, ChangeOut, ChangesOut, DestinationOut
+from .common import audit, lock_student, personal_of, student_ctx
+from .records import get_archive, get_destination, norm_archive, norm_unit, profile_locked_reason
 
 K, T = V.ChangeKind, V.ChangeTarget
-
-
-def change_view(cr: M.ChangeRequest) -> dict:
-    d = record_base(cr)
-    d["state_label"] = V.CHANGE_STATE_LABELS.get(cr.state, d["state_label"])
-    d.update(kind=cr.kind, kind_label=V.CHANGE_KINDS[cr.kind], changes=cr.changes, before=cr.before,
-             created_at=ts(cr.created_at), student_id=cr.student_id)
-    return d
 
 
 def open_changes(s: Session, student_id: str) -> list[M.ChangeRequest]:
@@ -38,10 +30,10 @@ def open_changes(s: Session, student_id: str) -> list[M.ChangeRequest]:
                           .order_by(M.ChangeRequest.id)))
 
 
-def my_changes(s: Session, student_id: str) -> list[dict]:
+def my_changes(s: Session, student_id: str) -> ChangesOut:
     rows = s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == student_id)
                      .order_by(M.ChangeRequest.id))
-    return [change_view(c) for c in rows]
+    return ChangesOut(items=[ChangeOut.of(c) for c in rows])
 
 
 @dataclass(frozen=True)
@@ -146,7 +138,7 @@ def _diff(kind: str, target: str, changes: dict, w: _What, st: M.Student, dest: 
     return validate_profile(merged, student_ctx(st)), clean, {k: getattr(st, k) for k in clean}
 
 
-def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
+def create_change(s: Session, p: Principal, kind: str, changes: dict) -> ChangeOut:
     st = lock_student(s, p.id)
     if kind not in V.CHANGE_KINDS:
         raise invalid([FieldError("kind", "invalid_choice", "修改类型应为：" + "、".join(
@@ -172,9 +164,9 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> dict:
     except IntegrityError:
         s.rollback()
         raise wrong_state("您已有一条针对同一信息、尚未审核完成的修改申请，请等待审核结果后再提交新的申请。")
-    audit(s, p, st.id, "change_request", cr.id, "create", None, change_view(cr))
+    audit(s, p, st.id, "change_request", cr.id, "create", None, ChangeOut.of(cr))
     s.commit()
-    return change_view(cr)
+    return ChangeOut.of(cr)
 
 
 def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
@@ -184,7 +176,7 @@ def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
     target = V.CHANGE_TARGET[cr.kind]
     if target == T.destination:
         dest = get_destination(s, st.id)
-        before = destination_view(dest)
+        before = DestinationOut.of(dest)
         new_type = cr.changes.get("destination_type", dest.destination_type)
         if new_type in V.UNIT_TYPES:
             base = {} if (dest.destination_type not in V.UNIT_TYPES) else dict(dest.unit or {})
@@ -193,14 +185,14 @@ def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
             dest.unit = None
         dest.destination_type = new_type
         dest.approved_on, dest.updated_at = today, clock.now()
-        audit(s, actor, st.id, "destination", dest.id, "apply_change", before, destination_view(dest))
+        audit(s, actor, st.id, "destination", dest.id, "apply_change", before, DestinationOut.of(dest))
     elif target == T.archive:
         arch = get_archive(s, st.id)
-        before = archive_view(arch)
+        before = ArchiveOut.of(arch)
         merged = {**(arch.data or {}), **cr.changes}
         arch.data = {k: v for k, v in merged.items() if v not in (None, "", [])}
         arch.approved_on, arch.updated_at = today, clock.now()
-        audit(s, actor, st.id, "archive", arch.id, "apply_change", before, archive_view(arch))
+        audit(s, actor, st.id, "archive", arch.id, "apply_change", before, ArchiveOut.of(arch))
     else:
         before = personal_of(st)
         for k, v in cr.changes.items():

@@ -12,20 +12,9 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import forbidden, not_found
+from ..schemas import ts
 
 SYSTEM = Principal("system", "system", "系统", None)
-
-
-def ts(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=clock.TZ)
-    return value.astimezone(clock.TZ).isoformat(timespec="seconds")
-
-
-def ds(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def aware(v: dt.datetime) -> dt.datetime:

@@ -14,7 +14,8 @@ from ..auth import Principal
 from ..errors import APIError, invalid, not_found, wrong_state
 from ..validators import check_ems
 from .changes import open_changes
-from .common import audit, check_scope, lock_student, page, ts
+from ..schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
+from .common import audit, check_scope, lock_student, page
 from .records import get_archive
 
 MS, R = V.MailingState, V.MailingReason
@@ -56,28 +57,23 @@ def archive_details(st: M.Student, arch: M.Archive | None) -> dict | None:
             "hukou_choice_label": V.HUKOU_CHOICES.get(d.get("hukou_choice") or ""), "labels": V.ARCHIVE_FIELDS}
 
 
-def mailing_view(m: M.MailingRequest | None) -> dict | None:
-    if m is None:
-        return None
-    return {"id": m.id, "student_id": m.student_id, "state": m.state, "state_label": V.MAILING_STATE_LABELS[m.state],
-            "ems_no": m.ems_no, "created_at": ts(m.created_at), "shipped_at": ts(m.shipped_at),
-            "delivered_at": ts(m.delivered_at), "cancelled_at": ts(m.cancelled_at), "version": m.version,
-            "archive": m.archive_snapshot}
+def mailing_out(m: M.MailingRequest | None) -> MailingOut | None:
+    return MailingOut.model_validate(m) if m else None
 
 
-def my_mailing(s: Session, st: M.Student) -> dict:
-    return {"request": mailing_view(active_mailing(s, st.id)), "eligibility": eligibility(s, st),
-            "archive": archive_details(st, get_archive(s, st.id))}
+def my_mailing(s: Session, st: M.Student) -> MyMailingOut:
+    return MyMailingOut(request=mailing_out(active_mailing(s, st.id)), eligibility=eligibility(s, st),
+                        archive=archive_details(st, get_archive(s, st.id)))
 
 
-def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int, dict]:
+def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int, MailingCreatedOut]:
     st = lock_student(s, p.id)
     existing = active_mailing(s, st.id)
     if existing:
-        return 200, {"already_submitted": True, "request": mailing_view(existing)}
+        return 200, MailingCreatedOut(already_submitted=True, request=mailing_out(existing))
     el = eligibility(s, st)
     if el["reason"] == R.already_requested:  # another request committed in between
-        return 200, {"already_submitted": True, "request": mailing_view(active_mailing(s, st.id))}
+        return 200, MailingCreatedOut(already_submitted=True, request=mailing_out(active_mailing(s, st.id)))
     if not el["eligible"]:
         raise APIError(409, "not_eligible", el["reason_message"], reason=el["reason"],
                        eligible_from=el["eligible_from"])
@@ -87,18 +83,18 @@ def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int,
     s.add(m)
     try:
         s.flush()
-        audit(s, p, st.id, "mailing", m.id, "create", None, mailing_view(m))
+        audit(s, p, st.id, "mailing", m.id, "create", None, mailing_out(m))
         s.commit()
     except IntegrityError:
         s.rollback()
         existing = active_mailing(s, st.id)
         if existing is None:  # pragma: no cover - would mean the constraint fired for another reason
             raise
-        return 200, {"already_submitted": True, "request": mailing_view(existing)}
-    return 201, {"already_submitted": False, "request": mailing_view(m)}
+        return 200, MailingCreatedOut(already_submitted=True, request=mailing_out(existing))
+    return 201, MailingCreatedOut(already_submitted=False, request=mailing_out(m))
 
 
-def cancel_mailing(s: Session, p: Principal) -> dict:
+def cancel_mailing(s: Session, p: Principal) -> MailingOut:
     """The student withdraws a request that has not been shipped yet (races with ship: one of them wins)."""
     st = lock_student(s, p.id)
     m = active_mailing(s, st.id)
@@ -110,11 +106,11 @@ def cancel_mailing(s: Session, p: Principal) -> dict:
         raise not_found("您没有可以取消的档案邮寄申请。")
     if m.state != MS.submitted:
         raise wrong_state(f"档案{V.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
-    before = mailing_view(m)
+    before = mailing_out(m)
     m.state, m.active_key, m.cancelled_at = MS.cancelled.value, None, clock.now()
-    audit(s, p, st.id, "mailing", m.id, "cancel", before, mailing_view(m))
+    audit(s, p, st.id, "mailing", m.id, "cancel", before, mailing_out(m))
     s.commit()
-    return mailing_view(m)
+    return mailing_out(m)
 
 
 def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
@@ -125,38 +121,38 @@ def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
     return s.get(M.MailingRequest, mid, populate_existing=True)
 
 
-def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> dict:
+def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> MailingOut:
     m = _mailing_for_staff(s, p, mid)
     errs = check_ems(ems_no)
     if errs:
         raise invalid(errs)
     if m.state != MS.submitted:
         raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已提交的申请可以寄出。")
-    before = mailing_view(m)
+    before = mailing_out(m)
     m.state, m.ems_no, m.shipped_at = MS.shipped.value, ems_no.strip().upper(), clock.now()
-    audit(s, p, m.student_id, "mailing", m.id, "ship", before, mailing_view(m))
+    audit(s, p, m.student_id, "mailing", m.id, "ship", before, mailing_out(m))
     notices.on_shipped(s, m)  # same transaction
     s.commit()
-    return mailing_view(m)
+    return mailing_out(m)
 
 
-def deliver_mailing(s: Session, p: Principal, mid: int) -> dict:
+def deliver_mailing(s: Session, p: Principal, mid: int) -> MailingOut:
     m = _mailing_for_staff(s, p, mid)
     if m.state != MS.shipped:
         raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。")
-    before = mailing_view(m)
+    before = mailing_out(m)
     m.state, m.delivered_at = MS.delivered.value, clock.now()
-    audit(s, p, m.student_id, "mailing", m.id, "deliver", before, mailing_view(m))
+    audit(s, p, m.student_id, "mailing", m.id, "deliver", before, mailing_out(m))
     notices.on_delivered(s, m)  # same transaction
     s.commit()
-    return mailing_view(m)
+    return mailing_out(m)
 
 
-def list_mailing(s: Session, p: Principal, state: str | None, limit: int, offset: int) -> dict:
+def list_mailing(s: Session, p: Principal, state: str | None, limit: int, offset: int) -> MailingPage:
     q = select(M.MailingRequest).join(M.Student, M.MailingRequest.student_id == M.Student.id)
     if p.role == V.Role.counselor:
         q = q.where(M.Student.college_code == p.college_code)
     if state:
         q = q.where(M.MailingRequest.state == state)
     total, rows = page(s, q, M.MailingRequest.id, limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [mailing_view(m) for m in rows]}
+    return MailingPage(total=total, limit=limit, offset=offset, items=[mailing_out(m) for m in rows])

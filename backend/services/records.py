@@ -17,58 +17,18 @@ from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import invalid, wrong_state
 from ..validators import FieldError, validate_archive, validate_destination, validate_profile
-from .common import audit, ds, lock_student, personal_of, student_ctx, ts
+from ..schemas import ArchiveOut, DestinationOut, ProfileOut, RecordOut, RosterOut
+from .common import audit, lock_student, personal_of, student_ctx
 
 RS = V.RecordState
 
 
 # --- views -------------------------------------------------------------------------------------------------
-def profile_view(st: M.Student) -> dict:
-    roster = {
-        "id": st.id, "name": st.name, "exam_no": st.exam_no, "gender": st.gender, "college": st.college.name,
-        "college_code": st.college_code, "major": st.major, "degree": st.degree, "level": st.level,
-        "graduation_date": ds(st.graduation_date), "ethnicity": st.ethnicity, "id_number": st.id_number,
-        "birth_date": ds(st.birth_date), "schooling_years": st.schooling_years, "enrolled_on": st.enrolled_on,
-        "training_mode": st.training_mode, "home_address": st.home_address,
-    }
-    return {"roster": roster, "personal": personal_of(st), "labels": {**V.ROSTER_FIELDS, **V.PERSONAL_FIELDS},
-            "missing": [k for k, v in personal_of(st).items() if not v], "updated_at": ts(st.profile_updated_at),
-            "locked": profile_locked_reason(st) is not None}
-
-
-def record_base(rec: Any | None) -> dict:
-    state = rec.state if rec else RS.not_started
-    return {
-        "id": rec.id if rec else None, "state": state, "step": V.STATE_STEPS[state],
-        "state_label": V.STATE_LABELS[state], "rejection_reason": rec.rejection_reason if rec else None,
-        "submitted_at": ts(rec.submitted_at) if rec else None,
-        "college_reviewed_at": ts(rec.college_reviewed_at) if rec else None,
-        "school_reviewed_at": ts(rec.school_reviewed_at) if rec else None,
-        "approved_on": ds(rec.approved_on) if rec else None, "updated_at": ts(rec.updated_at) if rec else None,
-        "version": rec.version if rec else None,
-    }
-
-
-def destination_view(rec: M.Destination | None) -> dict:
-    d = record_base(rec)
-    t = rec.destination_type if rec else None
-    d.update(destination_type=t, destination_type_label=V.DESTINATION_TYPES.get(t or ""),
-             unit=(rec.unit if rec else None), unit_required=(t in V.UNIT_TYPES) if t else None)
-    return d
-
-
-def archive_view(rec: M.Archive | None) -> dict:
-    d = record_base(rec)
-    data = dict(rec.data or {}) if rec else {}
-    for k in V.ARCHIVE_FIELDS:
-        d[k] = data.get(k)
-    d["hukou_choice_label"] = V.HUKOU_CHOICES.get(data.get("hukou_choice") or "")
-    d["evidence_needed"] = V.ARCHIVE_TYPES.get(data.get("transfer_type") or "", {}).get("evidence")
-    return d
-
-
-def summary(d: dict) -> dict:
-    return {k: d[k] for k in ("state", "step", "state_label", "rejection_reason")}
+def profile_view(st: M.Student) -> ProfileOut:
+    roster = RosterOut.model_validate({**{k: getattr(st, k) for k in RosterOut.model_fields if k != "college"},
+                                       "college": st.college.name})
+    return ProfileOut(roster=roster, personal=personal_of(st), missing=[k for k, v in personal_of(st).items() if not v],
+                      updated_at=st.profile_updated_at, locked=profile_locked_reason(st) is not None)
 
 
 # --- loading -----------------------------------------------------------------------------------------------
@@ -91,7 +51,7 @@ def profile_locked_reason(st: M.Student, dest: M.Destination | None = None) -> s
     return None
 
 
-def put_profile(s: Session, p: Principal, data: dict) -> dict:
+def put_profile(s: Session, p: Principal, data: dict) -> ProfileOut:
     st = lock_student(s, p.id)
     reason = profile_locked_reason(st)
     if reason:
@@ -211,7 +171,7 @@ def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
 class RecordSpec:
     kind: V.RecordKind
     model: type
-    view: Callable[[Any], dict]
+    out: type[RecordOut]  # DestinationOut | ArchiveOut
     load: Callable[[Session, str], Any]
     merge: Callable[[M.Student, Any, dict], tuple[dict, str | None, bool]]  # -> (columns, chosen type, complete)
     errors: Callable[[M.Student, Any], list[FieldError]]  # of the stored record, for a submission
@@ -225,7 +185,7 @@ class RecordSpec:
 
 
 DESTINATION = RecordSpec(
-    kind=V.RecordKind.destination, model=M.Destination, view=destination_view, load=get_destination,
+    kind=V.RecordKind.destination, model=M.Destination, out=DestinationOut, load=get_destination,
     merge=merge_destination,
     errors=lambda st, rec: validate_destination({"destination_type": rec.destination_type, "unit": rec.unit}, False,
                                                 st.credit_code_override),
@@ -246,7 +206,7 @@ def _destination_first(s: Session, st: M.Student) -> str | None:
 
 
 ARCHIVE = RecordSpec(
-    kind=V.RecordKind.archive, model=M.Archive, view=archive_view, load=get_archive, merge=_merge_archive_record,
+    kind=V.RecordKind.archive, model=M.Archive, out=ArchiveOut, load=get_archive, merge=_merge_archive_record,
     errors=lambda st, rec: validate_archive(rec.data, student_ctx(st), partial=False),
     locked=lambda state: "辅导员已审核户档信息，不能再直接修改。" + (
         "如需修改请提交“户档信息修改”申请（kind=archive_edit）。" if state == RS.school_approved
@@ -260,7 +220,7 @@ ARCHIVE = RecordSpec(
 )
 
 
-def save_record(s: Session, p: Principal, spec: RecordSpec, data: dict) -> dict:
+def save_record(s: Session, p: Principal, spec: RecordSpec, data: dict) -> RecordOut:
     """A partial save by the student (web form or chat): editable until the counselor's review."""
     st = lock_student(s, p.id)
     rec = spec.load(s, st.id)
@@ -272,18 +232,18 @@ def save_record(s: Session, p: Principal, spec: RecordSpec, data: dict) -> dict:
         rec = spec.model(student_id=st.id, state=RS.not_started.value)
         s.add(rec)
         s.flush()
-    before = spec.view(rec)
+    before = spec.out.of(rec)
     for k, v in columns.items():
         setattr(rec, k, v)
     if state not in V.REJECTED:  # a rejected record stays rejected (with its reason) until it is resubmitted
         rec.state = (RS.filled if complete else RS.type_chosen if chosen else RS.not_started).value
     rec.updated_at = clock.now()
-    audit(s, p, st.id, spec.kind.value, rec.id, "save", before, spec.view(rec))
+    audit(s, p, st.id, spec.kind.value, rec.id, "save", before, spec.out.of(rec))
     s.commit()
-    return spec.view(rec)
+    return spec.out.of(rec)
 
 
-def submit_record(s: Session, p: Principal, spec: RecordSpec) -> dict:
+def submit_record(s: Session, p: Principal, spec: RecordSpec) -> RecordOut:
     st = lock_student(s, p.id)
     rec = spec.load(s, st.id)
     state = rec.state if rec else RS.not_started
@@ -297,9 +257,9 @@ def submit_record(s: Session, p: Principal, spec: RecordSpec) -> dict:
     errs = spec.errors(st, rec)
     if errs:
         raise invalid(errs, spec.incomplete + "；".join(e.message for e in errs[:3]))
-    before = spec.view(rec)
+    before = spec.out.of(rec)
     rec.state, rec.rejection_reason, rec.submitted_at = RS.submitted.value, None, clock.now()
     rec.updated_at = rec.submitted_at
-    audit(s, p, st.id, spec.kind.value, rec.id, "submit", before, spec.view(rec))
+    audit(s, p, st.id, spec.kind.value, rec.id, "submit", before, spec.out.of(rec))
     s.commit()
-    return spec.view(rec)
+    return spec.out.of(rec)

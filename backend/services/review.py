@@ -12,22 +12,20 @@ from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, forbidden, invalid, not_found, wrong_state
 from ..validators import FieldError, check_credit_code
-from .changes import apply_change, change_view
-from .common import audit, check_scope, get_student, lock_student, page, ts
-from .records import archive_view, destination_view
+from .changes import apply_change
+from ..schemas import (AuditOut, AuditPage, CreditOverrideOut, RecordsPage, StaffArchiveOut, StaffChangeOut,
+                       StaffDestinationOut, ts)
+from .common import audit, check_scope, get_student, lock_student, page
 
 RK, RS = V.RecordKind, V.RecordState
 KIND_MODELS = {RK.destination: M.Destination, RK.archive: M.Archive, RK.change: M.ChangeRequest}
-VIEWS = {RK.destination: destination_view, RK.archive: archive_view, RK.change: change_view}
+STAFF_OUT = {RK.destination: StaffDestinationOut, RK.archive: StaffArchiveOut, RK.change: StaffChangeOut}
 KIND_MSG = "记录类型应为 destination、archive 或 change。"
 STALE_MSG = "记录已更新，请刷新后再审核"
 
 
-def _view(kind: str, rec: Any) -> dict:
-    v = VIEWS[kind](rec)
-    v.update(student_id=rec.student_id, student_name=rec.student.name, college=rec.student.college.name,
-             kind_of_record=kind)
-    return v
+def _view(kind: str, rec: Any) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
+    return STAFF_OUT[kind].of(rec)
 
 
 def _model(kind: str) -> Any:
@@ -37,7 +35,7 @@ def _model(kind: str) -> Any:
     return model
 
 
-def staff_record(s: Session, p: Principal, kind: str, rid: int) -> dict:
+def staff_record(s: Session, p: Principal, kind: str, rid: int) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
     """One record as a reviewer opens it; its `version` goes back with the review."""
     rec = s.get(_model(kind), rid)
     if rec is None:
@@ -47,7 +45,7 @@ def staff_record(s: Session, p: Principal, kind: str, rid: int) -> dict:
 
 
 def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason: str | None,
-           version: int) -> dict:
+           version: int) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
     model = _model(kind)
     sid = s.scalar(select(model.student_id).where(model.id == rid))
     if sid is None:
@@ -88,7 +86,7 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
 
 
 def list_records(s: Session, p: Principal, kind: str, state: str | None, college: str | None, limit: int,
-                 offset: int) -> dict:
+                 offset: int) -> RecordsPage:
     model = KIND_MODELS.get(kind)
     if model is None:
         raise invalid([FieldError("kind", "invalid_choice", KIND_MSG)])
@@ -103,10 +101,10 @@ def list_records(s: Session, p: Principal, kind: str, state: str | None, college
     if state:
         q = q.where(model.state == state)
     total, rows = page(s, q, model.id, limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_view(kind, r) for r in rows]}
+    return RecordsPage(total=total, limit=limit, offset=offset, items=[_view(kind, r) for r in rows])
 
 
-def audit_entries(s: Session, p: Principal, student_id: str | None, limit: int, offset: int) -> dict:
+def audit_entries(s: Session, p: Principal, student_id: str | None, limit: int, offset: int) -> AuditPage:
     q = select(M.AuditLog)
     if student_id:
         check_scope(p, get_student(s, student_id))
@@ -114,12 +112,11 @@ def audit_entries(s: Session, p: Principal, student_id: str | None, limit: int, 
     elif p.role == V.Role.counselor:
         q = q.join(M.Student, M.AuditLog.student_id == M.Student.id).where(M.Student.college_code == p.college_code)
     total, rows = page(s, q, M.AuditLog.id, limit, offset)
-    return {"total": total, "items": [{"id": a.id, "at": ts(a.at), "actor_role": a.actor_role, "actor_id": a.actor_id,
-                                       "student_id": a.student_id, "entity": a.entity, "entity_id": a.entity_id,
-                                       "action": a.action, "before": a.before, "after": a.after} for a in rows]}
+    return AuditPage(total=total, items=[AuditOut.model_validate({**{k: getattr(a, k) for k in AuditOut.model_fields},
+                                                                  "at": ts(a.at)}) for a in rows])
 
 
-def set_credit_override(s: Session, p: Principal, student_id: str, code: str) -> dict:
+def set_credit_override(s: Session, p: Principal, student_id: str, code: str) -> CreditOverrideOut:
     if p.role != V.Role.school:
         raise forbidden("只有学校就业工作老师可以人工放行统一社会信用代码。")
     st = get_student(s, student_id)
@@ -131,4 +128,4 @@ def set_credit_override(s: Session, p: Principal, student_id: str, code: str) ->
     st.credit_code_override = code
     audit(s, p, st.id, "student", st.id, "credit_code_override", before, {"credit_code_override": code})
     s.commit()
-    return {"student_id": st.id, "credit_code_override": code}
+    return CreditOverrideOut(student_id=st.id, credit_code_override=code)

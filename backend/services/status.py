@@ -12,9 +12,10 @@ from ..auth import Principal
 from ..errors import invalid, wrong_state
 from ..validators import FieldError
 from .changes import open_changes
-from .common import audit, ds, lock_student
-from .mailing import active_mailing, eligibility, mailing_view
-from .records import archive_view, destination_view, get_archive, get_destination, summary
+from ..schemas import StatusOut, SummaryOut, ds
+from .common import audit, lock_student
+from .mailing import active_mailing, eligibility, mailing_out
+from .records import get_archive, get_destination
 
 
 def sync_info(st: M.Student, dest: M.Destination | None, arch: M.Archive | None) -> dict:
@@ -57,16 +58,16 @@ def confirm_national(s: Session, student_id: str, confirmed_on: dt.date | None, 
     return {"student_id": st.id, **national_view(st)}
 
 
-def status(s: Session, st: M.Student) -> dict:
+def status(s: Session, st: M.Student) -> StatusOut:
     dest, arch = get_destination(s, st.id), get_archive(s, st.id)
-    return {
+    return StatusOut.model_validate({
         "student": {"id": st.id, "name": st.name, "college": st.college.name},
         "today": clock.today().isoformat(),
-        "destination": summary(destination_view(dest)),
-        "archive": summary(archive_view(arch)),
+        "destination": SummaryOut.of(dest),
+        "archive": SummaryOut.of(arch),
         "sync": sync_info(st, dest, arch),
         "national": national_view(st),
-        "mailing": {**eligibility(s, st), "request": mailing_view(active_mailing(s, st.id))},
+        "mailing": {**eligibility(s, st), "request": mailing_out(active_mailing(s, st.id))},
         "pending_changes": [{"id": c.id, "kind": c.kind, "kind_label": V.CHANGE_KINDS[c.kind], "state": c.state,
                              "state_label": V.CHANGE_STATE_LABELS[c.state]} for c in open_changes(s, st.id)],
-    }
+    })
