@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from system import say
+from system import ROOT, System, say
 
 pytestmark = pytest.mark.slow
 
@@ -112,3 +112,25 @@ def test_a_students_answer_with_brackets_is_filled_into_the_response(system, log
     out = turn("班级改成10[2]班")
     assert "好的，班级已改为：10[2]班。" in out and "{" not in out, out
     turn("先不填了")
+
+
+def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system, tmp_path):
+    """A second `rasa run` (same backend and action server) that keeps no copy of the answers (poll_seconds: 0):
+    every response is Rasa's NLG request to POST /api/nlg, whose `arguments` carry the action's variables."""
+    endpoints = (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8").replace("poll_seconds: 0.5",
+                                                                                     "poll_seconds: 0")
+    assert "poll_seconds: 0\n" in endpoints
+    (tmp_path / "endpoints.yml").write_text(endpoints, encoding="utf-8")
+    second = System(backend_port=system.backend_port, actions_port=system.actions_port,
+                    database_url=system.database_url, log_dir=tmp_path,
+                    env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
+    tag = f"【远程{uuid.uuid4().hex[:6]}】"
+    with staff(system) as c:
+        version = edit(c, COMPARE, tag + "{items}")
+        try:
+            second.start_rasa(endpoints=str(tmp_path / "endpoints.yml"))
+            out = "\n".join(m.get("text") or "" for m in say(second.rest_webhook, "remote-nlg", ASK_COMPARE))
+            assert out.startswith(tag + "· 改签申请（单位变更）：") and "{" not in out, out
+        finally:
+            second.stop()
+            roll_back(c, COMPARE, version)
