@@ -260,11 +260,12 @@ def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict)
     print(f"   {secs:.0f}s: {json.dumps(res['cv']['reports'], ensure_ascii=False)}", flush=True)
 
 
-def nlg_step(res: dict, turns: int, model: Path | None) -> None:
+def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = None) -> None:
     step(f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each (bench/nlg_cost.py)")
     res["nlg_cost"] = r = nlg_cost.measure(turns, model)
     res["nlg_cost"]["measured"] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                                   "commit": git_commit(), "cpu_busy_before": res.get("cpu_busy_before")}
+                                   "commit": git_commit(),
+                                   "cpu_busy_before": res.get("cpu_busy_before") if busy is None else busy}
     for name in ("off", "nlg only", "on"):
         print(f"   {name:8}: p50 {r[name]['p50_ms']} ms, p95 {r[name]['p95_ms']} ms"
               + (f" ({r[name]['extra_p50_ms']:+} ms p50)" if "extra_p50_ms" in r[name] else ""), flush=True)
@@ -275,8 +276,7 @@ def nlg_alone(a) -> int:
     latest = ROOT / "results" / "latest.json"
     res = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else {
         "command": "python -m bench.run --only nlg", "date": "", "commit": git_commit(), "machine": machine()}
-    res["cpu_busy_before"] = cpu_busy_percent(2.0)
-    nlg_step(res, a.nlg_turns, a.model)
+    nlg_step(res, a.nlg_turns, a.model, busy=cpu_busy_percent(2.0))
     latest.parent.mkdir(exist_ok=True)
     latest.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     rows = [r for r in report.target_rows(res) if r[0].startswith("NLG")]
@@ -284,7 +284,8 @@ def nlg_alone(a) -> int:
         m = res["nlg_cost"]["measured"]
         what, target, got, ok = rows[0]
         report.put_target_row(ROOT / "docs" / "benchmarks.md",
-                              (what, target, f"{got}; measured alone at `{m['commit']}`, {m['date']}", ok), "NLG")
+                              (what, target, f"{got}; measured alone at `{m['commit']}`, {m['date']}, "
+                                                    f"machine {m['cpu_busy_before']:.0f} % busy before", ok), "NLG")
         print(">> updated results/latest.json and the NLG row of docs/benchmarks.md", flush=True)
     for what, target, got, ok in rows:
         print(f"   {'ok  ' if ok else 'MISS'} {what}: {got} (target {target})")
