@@ -7,8 +7,10 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import BackendError, StudentApi, say
+from actions.backend import BackendError, StudentApi, request, say
 from backend import vocabulary as V
+
+SOURCE_LINE = "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
 
 # The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line per
 # step of the student's progress, built from their records below) and {name} are filled in.
@@ -102,17 +104,37 @@ def changes_lines(status: dict) -> list[str]:
     return out
 
 
-def routed_general_answer(tracker: Tracker) -> str:
+ANSWER_TIMEOUT = 1.0  # seconds for the current wording of a routed FAQ answer; else the model's wording
+
+
+async def current_answer(key: str, tracker: Tracker) -> Optional[str]:
+    """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
+    protocol), without its source line; None when the backend cannot say."""
+    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {}},
+            "channel": {"name": tracker.get_latest_input_channel() or ""}}
+    try:
+        _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT)
+    except BackendError:
+        return None
+    text = (message or {}).get("text") if isinstance(message, dict) else None
+    return text.split(SOURCE_LINE, 1)[0] if isinstance(text, str) else None
+
+
+async def routed_general_answer(tracker: Tracker) -> str:
     """The FAQ answer a signed-in question was routed away from (bot/nlu/spec_router.py), minus its sign-in hint.
 
-    "被驳回了怎么改" from a signed-in student: the general answer first, then their own progress."""
+    "被驳回了怎么改" from a signed-in student: the general answer first, then their own progress. The wording is
+    the answer's current one (a staff edit shows here too), else the one the model's response selector carries."""
     msg = tracker.latest_message or {}
-    if not msg.get("routed_from"):
+    routed = msg.get("routed_from")
+    if not routed or not isinstance(routed, str):
         return ""
-    selector = msg.get("response_selector") or {}
-    sel = selector.get("faq") or selector.get("default") or {}
-    responses = (sel.get("response") or {}).get("responses") or []
-    text = (responses[0].get("text") if responses and isinstance(responses[0], dict) else "") or ""
+    text = await current_answer(f"utter_{routed}", tracker)
+    if text is None:
+        selector = msg.get("response_selector") or {}
+        sel = selector.get("faq") or selector.get("default") or {}
+        responses = (sel.get("response") or {}).get("responses") or []
+        text = (responses[0].get("text") if responses and isinstance(responses[0], dict) else "") or ""
     sentences = [x for x in re.split(r"(?<=[。！？])", text) if x and "登录" not in x]
     return "".join(sentences).strip()
 
@@ -184,9 +206,9 @@ class ActionCheckStatus(Action):
         except BackendError as e:
             say(dispatcher, e)
             return []
-        general = routed_general_answer(tracker)
+        general = await routed_general_answer(tracker)
         if general:
-            # the FAQ answer the NLU chose (a domain response, minus its sign-in hint): no wording of this action
+            # an FAQ answer's own current text (minus its sign-in hint): no wording of this action
             dispatcher.utter_message(text=general)
         dispatcher.utter_message(response="utter_status", name=student_name(status or {}),
                                  lines=status_lines(status or {}))

@@ -133,3 +133,17 @@ def test_signed_in_general_question_gets_general_answer_then_own_case(backend):
     plain = texts(run_action(ActionCheckStatus(), make_tracker("查进度", "check_status",
                                                                backend.token("2025000003")))[0])
     assert not plain.startswith("审核未通过时") and "组织机构代码与单位名称不一致" in plain
+
+
+def test_routed_general_answer_is_the_current_one_else_the_models(backend):
+    """The repeated FAQ answer is the backend's current text (staff edits included, no source line); an answer the
+    backend does not know (404) falls back to the text the model's response selector carries."""
+    from actions.status import ActionCheckStatus
+    model_text = "模型里的回答。登录后问我。"
+    for routed, expected in (("faq/rejected", "审核未通过时，页面会显示学院或学校给出的未通过原因。"),
+                             ("faq/no_such_topic", "模型里的回答。")):
+        t = make_tracker("被驳回了怎么改", "check_status", backend.token("2025000003"))
+        t.latest_message["routed_from"] = routed
+        t.latest_message["response_selector"] = {"default": {"response": {"responses": [{"text": model_text}]}}}
+        out = texts(run_action(ActionCheckStatus(), t)[0])
+        assert out.startswith(expected) and "依据" not in out and "登录" not in out, out

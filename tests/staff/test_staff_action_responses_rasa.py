@@ -134,3 +134,18 @@ def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system,
         finally:
             second.stop()
             roll_back(c, COMPARE, version)
+
+
+def test_a_signed_in_general_question_gets_the_edited_faq_answer_then_the_own_case(system, login):
+    """"被驳回了怎么改" signed in: action_check_status repeats the FAQ answer (faq/rejected) before the student's own
+    progress; a staff edit of that answer shows there too (it used to repeat the model's text)."""
+    key, tag = "utter_faq/rejected", f"【测试{uuid.uuid4().hex[:6]}】"
+    with staff(system) as c:
+        version = edit(c, key, tag + "按驳回原因改好后重新提交。登录后问我“我的进度”可以看到原因。")
+        try:
+            out = until(lambda: (lambda t: t if tag in t else None)(
+                reply(system, "被驳回了怎么改", login("2025000003"))), 3)
+            assert out.startswith(tag + "按驳回原因改好后重新提交。\n王强，你的办理进度如下"), out
+            assert "登录" not in out and "依据" not in out and "组织机构代码与单位名称不一致" in out
+        finally:
+            roll_back(c, key, version)
