@@ -9,6 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from deploy import logs
+
 from . import errors
 from .config import ROOT, settings
 from . import notices
@@ -81,6 +83,7 @@ def demo_page(index: Path):
 
 
 def create_app() -> FastAPI:
+    logs.setup("backend")  # INFO to stderr (uvicorn sets up only its own loggers), secrets masked
     app = FastAPI(title="学校平台（毕业去向登记）后端", version="1.0.0",
                   description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
                               "two-level review, national-platform sync and confirmation, change requests, "

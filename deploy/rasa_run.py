@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from deploy import production
+from deploy import logs, production
 
 
 def main() -> None:
@@ -28,6 +28,7 @@ def main() -> None:
     # (Sanic's default is 100 MB; the action server, which receives whole trackers, keeps its own).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(64 * 1024))
     sys.argv = ["rasa"] + argv
+    logs.setup(configure=False)  # Rasa sets up its own logging; every record's secrets are masked
     from bot.startup import apply_rasa_patches
 
     applied = apply_rasa_patches()  # the production check, then every change to Rasa, before it loads

@@ -539,9 +539,9 @@ def stop_background() -> None:
 
 def main() -> None:
     """`python -m backend.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s notices %(levelname)s %(message)s")
-    for noisy in ("httpx", "httpcore"):  # they log every URL at INFO: the app secret and access token are in it
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from deploy import logs
+
+    logs.setup("notices")  # httpx logs every URL at INFO: the app secret and access tokens are masked
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
