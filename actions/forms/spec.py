@@ -294,7 +294,7 @@ def _hukou_address(values: dict) -> bool:
     return bool(v) and conv_hukou_choice(v)[0] == "address"
 
 
-PROFILE = Form("profile_form", "profile", "个人信息完善", "profile", "/api/me/profile", None, [
+PROFILE = Form("profile_form", "profile", V.CHANGE_KINDS[V.ChangeKind.personal_info], "profile", "/api/me/profile", None, [
     Field("profile_political_status", "political_status", "你的政治面貌是？", conv_political,
           POLITICAL, keywords=["政治面貌", "党员", "团员", "入党"]),
     Field("profile_origin_place", "origin_place", "你的生源所在地是？（高考前的户口所在地，从省份写起，例如“北京市 东城区”）", conv_origin,
@@ -314,8 +314,8 @@ PROFILE = Form("profile_form", "profile", "个人信息完善", "profile", "/api
           keywords=["紧急联系人手机", "紧急联系人电话", "紧急联系人的手机"]),
 ])
 
-DESTINATION = Form("destination_form", "dest", "毕业去向登记", "destination", "/api/me/destination",
-                   "/api/me/destination/submit", [
+DESTINATION = Form("destination_form", "dest", V.RECORD_NAMES[V.RecordKind.destination], V.RecordKind.destination,
+                   "/api/me/destination", "/api/me/destination/submit", [
     Field("dest_type", "destination_type", "你的毕业去向类型是？例如：签就业协议形式就业、签劳动合同形式就业、境内升学（研究生）、出国、出境、自主创业、待就业。",
           conv_dest_type, ["签就业协议形式就业", "签劳动合同形式就业", "境内升学（研究生）", "出国、出境", "待就业"],
           keywords=["去向类型", "就业类型", "毕业去向", "去向"]),
@@ -341,7 +341,8 @@ DESTINATION = Form("destination_form", "dest", "毕业去向登记", "destinatio
           conv_optional_email, optional=True, when=_dest_unit, keywords=["邮箱"], label="单位邮箱"),
 ])
 
-ARCHIVE = Form("archive_form", "archive", "户档信息登记", "archive", "/api/me/archive", "/api/me/archive/submit", [
+ARCHIVE = Form("archive_form", "archive", V.RECORD_NAMES[V.RecordKind.archive], V.RecordKind.archive, "/api/me/archive",
+               "/api/me/archive/submit", [
     Field("archive_transfer_type", "transfer_type", "你的档案转寄类型是？可选：转回生源地、签约单位接收、托管单位接收、上级主管单位接收、升学本单位接收、升学外单位接收、暂不确定。",
           conv_archive_type, ["转回生源地", "签约单位接收", "托管单位接收", "升学本单位接收", "暂不确定"],
           keywords=["转寄类型", "档案类型", "档案转寄类型", "转递类型"]),

@@ -333,7 +333,7 @@ class BaseFormValidation(FormValidationAction):
                 await api.call("POST", self.form.submit_path, json={})
         except ApiError as e:
             right = e.body.get("right_path")
-            if e.status == 409 and right == "personal_info":
+            if e.status == 409 and right == V.ChangeKind.personal_info:
                 # already reviewed: the same answers go in as a 个人信息完善 change request (two-level review)
                 return await self._change_request(dispatcher, api, right, body)
             if e.status == 422 and e.fields:
@@ -419,10 +419,11 @@ class ActionCorrectField(Action):
                 n = max(len(k) for k in f.keywords + [f.label] if k and k.lower() in text.lower())
                 if best is None or n > best[0]:
                     best = (n, form, f)
-        kind = "personal_info"
+        kind = V.ChangeKind.personal_info
         if best and best[1] is ARCHIVE:
-            kind = "archive_edit"
+            kind = V.ChangeKind.archive_edit
         elif best and best[1] is DESTINATION:
-            kind = "unit_change" if best[2].slot in ("dest_type", "dest_unit_name") else "destination_edit"
+            kind = (V.ChangeKind.unit_change if best[2].slot in ("dest_type", "dest_unit_name")
+                    else V.ChangeKind.destination_edit)
         await advise(kind, dispatcher, tracker)
         return []
