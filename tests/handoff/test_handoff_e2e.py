@@ -5,6 +5,7 @@ working days: "today" is pinned to a working day or a Saturday."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 import uuid
@@ -13,12 +14,12 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
-from system import System
+from system import System, latest_model
 from tests.backend.helpers import BASE_TODAY
 from tests.channels.channels_harness import (WECHAT_APPID, WECHAT_APPSECRET, WECHAT_TOKEN, FakeWeChatAPI,
                                              signed_query, text_xml)
 from tests.handoff.conftest import SATURDAY
-from tests.web.conftest import browser  # noqa: F401  (the Chromium fixture)
+from tests.web.conftest import LAUNCH_ARGS, chromium_path
 
 pytestmark = pytest.mark.slow
 STUDENT = "2025000004"  # physics
@@ -34,11 +35,29 @@ def stack(tmp_path_factory):
         "HANDOFF_HOURS": "00:00-24:00", "TODAY_FILE": str(today), "WECHAT_TOKEN": WECHAT_TOKEN,
         "WECHAT_APPID": WECHAT_APPID, "WECHAT_APPSECRET": WECHAT_APPSECRET, "WECHAT_API_BASE": wx.server.url,
         "HANDOFF_POLL_SECONDS": "0.3", "NOTICE_POLL_SECONDS": "0.5"})
-    system.start()
+    system.model = latest_model()  # the restart test starts Rasa again with the same model
+    system.start(model=system.model)
     system.today_file, system.wx = today, wx
     yield system
     system.stop()
     wx.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for this module only (tests/web's is session-wide: its event loop would stay up for every later
+    test of the session)."""
+    exe = chromium_path()
+    if not exe:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("REQUIRE_BROWSER is set but chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to make this fail")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture
@@ -266,7 +285,7 @@ def test_a_held_conversation_stays_held_across_a_rasa_restart(stack):
     out = rest(stack, sender, "转人工")
     secret = next(m["custom"]["handoff"]["secret"] for m in out if "handoff" in (m.get("custom") or {}))
     stack.stop_one("rasa")
-    stack.start_rasa()
+    stack.start_rasa(stack.model if stack.model.exists() else None)
     out = rest(stack, sender, "我是匿名访客，想问档案托管")
     assert "你的消息已转给老师" in out[0]["text"]  # still held: this Rasa process asks the backend too
     assert "我是匿名访客，想问档案托管" not in user_texts(stack, f"anon:{sender}")
