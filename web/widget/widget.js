@@ -416,7 +416,14 @@
       return fetch(cfg.backendUrl + "/api/feedback", { method: "POST", headers: headers, body: body })
         .then(function (r) {
           if (r.status === 401 && token) return go("");  // sign-in no longer valid: send it anonymously
-          if (!r.ok) throw new Error("http " + r.status);
+          if (!r.ok) {
+            return r.json().catch(function () { return null; }).then(function (b) {
+              var e = new Error("http " + r.status);
+              // a refusal the backend explains (429 too_many_feedback: how long to wait): its own words
+              if (r.status < 500 && b && typeof b.message === "string") e.userMessage = b.message;
+              throw e;
+            });
+          }
           return true;
         });
     }
@@ -466,8 +473,8 @@
     box.appendChild(status);
     function sendFb(rating, reason, text) {
       status.textContent = "";
-      return postFeedback(fb, rating, reason, text).then(function () { done(rating); }, function () {
-        status.textContent = FB.failed;
+      return postFeedback(fb, rating, reason, text).then(function () { done(rating); }, function (e) {
+        status.textContent = (e && e.userMessage) || FB.failed;
       });
     }
     upBtn.addEventListener("click", function () { sendFb("up"); });
