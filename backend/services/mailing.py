@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -106,9 +107,18 @@ def cancel_mailing(s: Session, p: Principal) -> MailingOut:
         raise not_found("您没有可以取消的档案邮寄申请。")
     if m.state != MS.submitted:
         raise wrong_state(f"档案{V.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
+    return _move(s, p, m, "cancel", None, state=MS.cancelled.value, active_key=None, cancelled_at=clock.now())
+
+
+def _move(s: Session, p: Principal, m: M.MailingRequest, action: str, notify: Callable | None,
+          **values: Any) -> MailingOut:
+    """One transition of a request: its new values, the audit row and the student's notice, one transaction."""
     before = mailing_out(m)
-    m.state, m.active_key, m.cancelled_at = MS.cancelled.value, None, clock.now()
-    audit(s, p, st.id, "mailing", m.id, "cancel", before, mailing_out(m))
+    for k, v in values.items():
+        setattr(m, k, v)
+    audit(s, p, m.student_id, "mailing", m.id, action, before, mailing_out(m))
+    if notify:
+        notify(s, m)
     s.commit()
     return mailing_out(m)
 
@@ -128,24 +138,15 @@ def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> MailingOut:
         raise invalid(errs)
     if m.state != MS.submitted:
         raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已提交的申请可以寄出。")
-    before = mailing_out(m)
-    m.state, m.ems_no, m.shipped_at = MS.shipped.value, ems_no.strip().upper(), clock.now()
-    audit(s, p, m.student_id, "mailing", m.id, "ship", before, mailing_out(m))
-    notices.on_shipped(s, m)  # same transaction
-    s.commit()
-    return mailing_out(m)
+    return _move(s, p, m, "ship", notices.on_shipped, state=MS.shipped.value, ems_no=ems_no.strip().upper(),
+                 shipped_at=clock.now())
 
 
 def deliver_mailing(s: Session, p: Principal, mid: int) -> MailingOut:
     m = _mailing_for_staff(s, p, mid)
     if m.state != MS.shipped:
         raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。")
-    before = mailing_out(m)
-    m.state, m.delivered_at = MS.delivered.value, clock.now()
-    audit(s, p, m.student_id, "mailing", m.id, "deliver", before, mailing_out(m))
-    notices.on_delivered(s, m)  # same transaction
-    s.commit()
-    return mailing_out(m)
+    return _move(s, p, m, "deliver", notices.on_delivered, state=MS.delivered.value, delivered_at=clock.now())
 
 
 def list_mailing(s: Session, p: Principal, state: str | None, limit: int, offset: int) -> MailingPage:

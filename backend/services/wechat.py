@@ -34,6 +34,7 @@ FAILS_PER_OPENID = 5                # failed guesses per openid in the window
 FAILS_TOTAL = 200                   # failed guesses from all openids together in the window
 _CODE_TYPOS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _CODE_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－_·.。]+")
+USED_CODE_MSG = "该绑定码已使用过，每个绑定码只能用一次；如需重新绑定请在网页上重新获取。"
 BAD_CODE_MSG = "绑定码应为8位字母和数字（网页上显示为“XXXX-XXXX”），请核对后重新发送；也可以在网页上重新获取。"
 
 
@@ -128,8 +129,7 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
     bc = s.scalar(select(M.WechatBindCode).where(M.WechatBindCode.code == norm).with_for_update(of=M.WechatBindCode)
                   .execution_options(populate_existing=True))
     if bc.used_at is not None:
-        raise APIError(422, "bind_code_used", "该绑定码已使用过，每个绑定码只能用一次；如需重新绑定请在网页上重新获取。",
-                       fields=[])
+        raise APIError(422, "bind_code_used", USED_CODE_MSG, fields=[])
     if bc.voided_at is not None:
         raise APIError(422, "bind_code_voided", "该绑定码已失效：你之后又获取了新的绑定码，请发送网页上显示的最新绑定码。",
                        fields=[])
@@ -141,8 +141,7 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
                      .values(used_at=now, used_by=openid).execution_options(synchronize_session=False))
     if used.rowcount != 1:  # pragma: no cover - the lock above already serialises
         s.rollback()
-        raise APIError(422, "bind_code_used", "该绑定码已使用过，每个绑定码只能用一次；如需重新绑定请在网页上重新获取。",
-                       fields=[])
+        raise APIError(422, "bind_code_used", USED_CODE_MSG, fields=[])
     # one binding per openid and per student: replace what was there (a bulk delete: a concurrent unbind of the
     # same row is not an error)
     s.execute(delete(M.WechatBinding).where((M.WechatBinding.openid == openid) | (M.WechatBinding.student_id == st.id))
