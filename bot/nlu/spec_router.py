@@ -16,10 +16,17 @@ SignedInRouter after the ResponseSelector, before the FallbackClassifier (rule 3
    rule, then their date).
 4. An archive-type or menu name alone ("那签约单位接收呢") that DIET is unsure about is a question about it: faq
    (the ResponseSelector then picks the answer).
+5. apply_mailing (a request to submit the mailing) without a mailing word (寄/邮/档案/EMS/快递) is not one: every
+   training example names the mailing, and DIET reads a bare "我要…" ("我要从哪开始办") as it; the next intent of the
+   ranking is taken (the FallbackClassifier then asks back when that one is unsure).
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
+While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
+whatever the student types is the form's to take (a choice such as "非困难生", or a question the form handles);
+only the entities are added.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -30,6 +37,7 @@ from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT
                                        PREDICTED_CONFIDENCE_KEY, TEXT)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu import spec_terms as S
 
@@ -45,6 +53,7 @@ SHORT_MIN_CONFIDENCE = 0.6
 # typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
 # reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
+MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
 
 
 def _choices() -> frozenset:
@@ -74,6 +83,15 @@ ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routin
 def _signed_in(message: Message) -> bool:
     meta = message.get("metadata")
     return isinstance(meta, dict) and bool(meta.get("token")) and meta.get("role", "student") == "student"
+
+
+def _asks_form_slot(tracker: Optional[DialogueStateTracker]) -> bool:
+    if tracker is None:
+        return False
+    try:
+        return bool(tracker.active_loop_name) and bool(tracker.get_slot("requested_slot"))
+    except Exception:  # a tracker without the slot (no forms in the domain)
+        return False
 
 
 def _faq_confidence(message: Message) -> float:
@@ -110,12 +128,15 @@ class SpecRouter(GraphComponent):
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+        # the graph passes the conversation's tracker (rasa.engine.recipes.default_recipe: a `tracker` argument
+        # of process); None in `rasa test nlu` and /model/parse
+        in_form = _asks_form_slot(tracker)
         for m in messages:
-            self._process(m)
+            self._process(m, in_form)
         return messages
 
-    def _process(self, message: Message) -> None:
+    def _process(self, message: Message, in_form: bool = False) -> None:
         text = message.get(TEXT) or ""
         if not text:
             return
@@ -131,6 +152,19 @@ class SpecRouter(GraphComponent):
                          "extractor": "SpecRouter"})
         if fields or items:
             message.set(ENTITIES, ents, add_to_output=True)
+        if in_form:
+            return
+        if intent == "apply_mailing" and not MAILING_WORD.search(text):
+            # "我要从哪开始办": DIET reads "我要…" as the mailing request; every apply_mailing example names the
+            # mailing, so without a mailing word the next intent of the ranking is taken
+            nxt = next((r for r in (message.get(INTENT_RANKING_KEY) or [])
+                        if r.get(INTENT_NAME_KEY) not in ("apply_mailing", None)), None)
+            if nxt is not None:
+                message.set(INTENT, {INTENT_NAME_KEY: nxt[INTENT_NAME_KEY],
+                                     PREDICTED_CONFIDENCE_KEY: nxt.get(PREDICTED_CONFIDENCE_KEY)}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY)
+                                                 if r.get(INTENT_NAME_KEY) != "apply_mailing"], add_to_output=True)
+                intent = nxt[INTENT_NAME_KEY]
 
         field = S.change_field(text, items) if intent in REROUTABLE else None
         if field is not None:
@@ -159,7 +193,9 @@ class SignedInRouter(SpecRouter):
     """After the ResponseSelector: an unsure intent yields to a sure FAQ answer; a signed-in student's general
     question about their own state -> their case."""
 
-    def _process(self, message: Message) -> None:
+    def _process(self, message: Message, in_form: bool = False) -> None:
+        if in_form:
+            return
         top = message.get(INTENT) or {}
         intent = top.get(INTENT_NAME_KEY)
         if intent != "faq" and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE \
