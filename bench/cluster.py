@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import re
 import sys
@@ -32,6 +31,7 @@ import psutil
 
 from bench.load import Scenario, run_load
 from bench.profile import tree_cpu
+from bench.report import save_results
 from bench.resources import machine
 from system import ROOT, System, dev_login
 from system.cluster import Cluster
@@ -158,8 +158,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     t0 = time.monotonic()
     res = run(a.seconds, a.tf_threads)
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "cluster.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_results(res, "cluster.json")
     if not a.no_docs:
         write_docs(res, ROOT / "docs" / "scaling.md")
     print(f">> cluster bench done in {time.monotonic() - t0:.0f}s: results/cluster.json"

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import Scenario, run_load
-from system import ROOT, System, dev_login, latest_model
+from bench.report import save_results
+from system import System, dev_login, latest_model
 
 FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
        "户口迁移地址有哪几种填法"]
@@ -108,10 +107,7 @@ def main(argv=None) -> int:
             v = parse_variant(spec)
             print(f">> round {rnd + 1}, variant {v['name']}", flush=True)
             results.append(run_variant(v, model, a.seconds, a.students))
-    (ROOT / "results").mkdir(exist_ok=True)
-    path = ROOT / "results" / f"experiment-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f">> {path}")
+    print(f">> results/{save_results(results, 'experiment-{stamp}.json')}")
     return 0
 
 

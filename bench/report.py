@@ -1,12 +1,16 @@
 """docs/benchmarks.md and docs/latency.png from one bench run's results (a dict, also saved as JSON)."""
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from pathlib import Path
 
 from bench.load import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
+RESULTS = ROOT / "results"
 
 TARGETS = {
     "pass_rate": 0.95,
@@ -16,6 +20,16 @@ TARGETS = {
     "throughput_c20": 30.0,
     "nlg_extra_p50": 10.0,  # answers from the backend's copy + the turn log vs. answers from the domain
 }
+
+
+def save_results(data, *names: str) -> str:
+    """Write `data` as JSON to results/<name> for each name ("{stamp}" becomes the time); -> the first name."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    names = tuple(n.format(stamp=stamp) for n in names)
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        (RESULTS / name).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return names[0]
 
 
 def _fmt(x, unit="", nd=0):

@@ -277,8 +277,7 @@ def nlg_alone(a) -> int:
     res = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else {
         "command": "python -m bench.run --only nlg", "date": "", "commit": git_commit(), "machine": machine()}
     nlg_step(res, a.nlg_turns, a.model, busy=cpu_busy_percent(2.0))
-    latest.parent.mkdir(exist_ok=True)
-    latest.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    report.save_results(res, "latest.json")
     rows = [r for r in report.target_rows(res) if r[0].startswith("NLG")]
     if not a.no_docs:
         m = res["nlg_cost"]["measured"]
@@ -384,10 +383,8 @@ def main(argv=None) -> int:
     for big in ("models", "cv", "rasa-cache"):  # keep the logs and the database, not the model copies
         shutil.rmtree(tmp / big, ignore_errors=True)
     res["duration_s"] = round(time.monotonic() - t_all, 1)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    res["results_file"] = f"bench-{stamp}.json"
-    for name in (res["results_file"], "latest.json"):
-        (ROOT / "results" / name).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    res["results_file"] = f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    report.save_results(res, res["results_file"], "latest.json")
     if not a.no_docs:
         report.write_markdown(res, ROOT / "docs" / "benchmarks.md")
         report.plot(res, ROOT / "docs" / "latency.png")

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import tempfile
 import time
 from pathlib import Path
 
 from bench.experiment import ACTION, FAQ, MIXED, VariantSystem, run_plan, start_with_students
 from bench.load import Scenario, percentile
-from system import ROOT, http_post, latest_model
+from bench.report import save_results
+from system import http_post, latest_model
 
 # "memory": Rasa's stock InMemoryTrackerStore (no tracker_store entry); "inprocess": bot/endpoints.yml as shipped
 STOCK_ENDPOINTS = """action_endpoint:
@@ -106,10 +105,7 @@ def main(argv=None) -> int:
         for v in a.variant:
             print(f">> round {rnd + 1}, tracker store {v}", flush=True)
             results.append(run_variant(v, model, a.seconds, a.history, a.growth_only))
-    (ROOT / "results").mkdir(exist_ok=True)
-    path = ROOT / "results" / f"tracker-store-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f">> {path}")
+    print(f">> results/{save_results(results, 'tracker-store-{stamp}.json')}")
     return 0
 
 

@@ -41,3 +41,11 @@ def test_put_target_row_appends_then_replaces_leaving_the_page_alone(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert text.count("| NLG cost") == 1 and "| NLG cost | <= 10 ms | +2.0 ms | yes |" in text
     assert "Hand-written note that must survive." in text and text.endswith("## Accuracy\n")
+
+
+def test_save_results_writes_each_name_with_the_time_stamp(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "results")
+    first = report.save_results({"x": "中文"}, "run-{stamp}.json", "latest.json")
+    assert first.startswith("run-2") and first.endswith(".json") and "{" not in first
+    assert (tmp_path / "results" / first).read_text(encoding="utf-8") == \
+        (tmp_path / "results" / "latest.json").read_text(encoding="utf-8") == '{\n "x": "中文"\n}'
