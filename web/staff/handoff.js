@@ -1,40 +1,16 @@
 // Staff page, 人工咨询 (issue 15 §2): the queue of conversations handed to a person, take / reply / close, and
-// the messages students left outside office hours. Self-contained: its own tab (#handoff) and section; the
-// sign-in and the token are staff.js's (sessionStorage "zz.staff.token"). The backend decides the scope
+// the messages students left outside office hours. Its own tab (#handoff) and section; the sign-in, the token
+// and the API client are staff.js's (window.ZZStaff). The backend decides the scope
 // (counselors: their college; the career center: all, anonymous visitors included).
 (function () {
   "use strict";
-  var TOKEN_KEY = "zz.staff.token";
-  var LIST_EVERY = 3000, DETAIL_EVERY = 2000;
+  var LIST_EVERY = 3000;  // the list and the open conversation are refreshed this often
   var $ = function (id) { return document.getElementById(id); };
   var st = { view: "queue", current: null, shownMsgs: "", timer: null, busy: false, me: null };
   var STATES = { waiting: "等待接入", active: "进行中", closed: "已结束", ticket_open: "待回复留言",
                  answered: "已回复", cancelled: "已取消", ticket_draft: "留言中" };
 
-  function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
-  function api(method, path, body) {
-    var headers = { "Content-Type": "application/json" };
-    if (token()) headers.Authorization = "Bearer " + token();
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
-      .catch(function () { var e = new Error("暂时无法连接服务器，请检查网络后重试。"); e.status = 0; throw e; })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) {
-          if (!r.ok) {
-            var e = new Error(data.message || ("请求失败（" + r.status + "）"));
-            e.status = r.status; e.code = data.code; throw e;
-          }
-          return data;
-        });
-      });
-  }
-  function el(tag, attrs, text) {
-    var n = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "className") n.className = attrs[k]; else n.setAttribute(k, attrs[k]);
-    });
-    if (text !== undefined && text !== null) n.textContent = text;
-    return n;
-  }
+  var token = window.ZZStaff.token, api = window.ZZStaff.api, el = window.ZZStaff.el;  // staff.js
   function fmt(iso) { return iso ? iso.replace("T", " ").slice(5, 16) : ""; }
   function who(s) {
     return s.student ? s.student.name + "（" + s.student.id + "，" + s.student.college + "）"

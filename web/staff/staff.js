@@ -37,6 +37,8 @@
     if (text !== undefined && text !== null) n.textContent = text;
     return n;
   }
+  // for the page's other sections (handoff.js, ...): one API client (401 signs out) and one element helper
+  window.ZZStaff = { api: api, el: el, token: token };
   function flash(msg) { $("flash").textContent = msg || ""; }
   function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
   function roleLabel(me) {
