@@ -13,6 +13,7 @@ from fastapi import Depends, Header
 from sqlalchemy.orm import Session
 
 from . import models as M
+from . import vocabulary as V
 from .config import settings
 from .db import get_session
 from .errors import APIError, forbidden
@@ -82,7 +83,7 @@ def principal_from_token(token: str, session: Session, service: bool = False) ->
         st = session.get(M.Student, sub)
         if st:
             return Principal("student", st.id, st.name, st.college_code)
-    elif role in ("counselor", "school"):
+    elif role in V.STAFF_ROLES:
         sf = session.get(M.Staff, sub)
         if sf and sf.role == role:
             return Principal(role, sf.id, sf.name, sf.college_code)
@@ -119,7 +120,7 @@ def current_student(p: Principal = Depends(current_principal)) -> Principal:
 
 
 def current_staff(p: Principal = Depends(current_principal)) -> Principal:
-    if p.role not in ("counselor", "school"):
+    if p.role not in V.STAFF_ROLES:
         raise forbidden("此功能仅供学院或学校就业工作老师使用。")
     return p
 

@@ -168,17 +168,9 @@ class DestinationOut(RecordOut):
         return (self.destination_type in V.UNIT_TYPES) if self.destination_type else None
 
 
-class ArchiveFields(_Out):
-    transfer_type: str | None = None
-    evidence: list[str] | None = None
-    unit_name: str | None = None
-    address: str | None = None
-    postal_code: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    hukou_choice: str | None = None
-    hukou_address: str | None = None
-    hukou_transfer_type: str | None = None
+class ArchiveFields(ArchiveIn):
+    """The 户档信息 fields as responses show them."""
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
 
     @computed_field
     def hukou_choice_label(self) -> str | None:
