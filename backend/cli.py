@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.cli", description="School-platform backend commands")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate", help="build/upgrade the schema (Alembic)")
-    sub.add_parser("purge", help="delete logged turns and feedback older than TURN_LOG_RETENTION_DAYS (180)")
+    sub.add_parser("purge", help="delete logged turns, feedback and closed handoff sessions older than "
+                                "TURN_LOG_RETENTION_DAYS (180)")
     sub.add_parser("export-training", help="write staff-attached questions and answers where `make train` reads them")
     sp = sub.add_parser("seed", help="(re)create the demo students 2025000001-7, staff and contacts")
     sp.add_argument("--keep", action="store_true", help="do nothing if the demo students exist")

@@ -7,8 +7,9 @@
   student id only for signed-in students (from the verified token).
 - Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their reasons
   and requests for a person; a counselor only turns and feedback of their college's students; CSV export.
-- Retention: TURN_LOG_RETENTION_DAYS (default 180) days for turns and feedback; `python -m backend.cli purge`
-  deletes older rows, and the turn ingestion does it at most once an hour.
+- Retention: TURN_LOG_RETENTION_DAYS (default 180) days for turns, feedback and closed handoff sessions with
+  their messages (backend/handoff `purge`); `python -m backend.cli purge` deletes older rows, and the turn
+  ingestion does it at most once an hour.
 """
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def purge(s: Session, now: dt.datetime | None = None) -> dict:
     cutoff = (now or clock.now()) - dt.timedelta(days=retention_days())
     turns = s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)).rowcount
     fb = s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)).rowcount
+    from . import handoff  # closed handoff sessions keep student text too: the same retention
+    gone = handoff.purge(s, cutoff)
     s.commit()
-    return {"turns_deleted": turns or 0, "feedback_deleted": fb or 0, "retention_days": retention_days()}
+    return {"turns_deleted": turns or 0, "feedback_deleted": fb or 0, **gone, "retention_days": retention_days()}
 
 
 # --- ingestion ---------------------------------------------------------------------------------------------

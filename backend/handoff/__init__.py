@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -397,3 +397,26 @@ def counts(s: Session, p: Principal) -> dict[str, int]:
         M.HandoffSession.state.in_(("waiting", "active", "ticket_open"))), p).group_by(M.HandoffSession.state)
     return {state: n for state, n in s.execute(q)}
 
+
+
+# --- retention ---------------------------------------------------------------------------------------------
+REDACTED = "（已超过保留期限，内容已删除）"
+
+
+def purge(s: Session, cutoff: dt.datetime) -> dict:
+    """Closed sessions (closed, answered, cancelled) closed before `cutoff` (the turn log's retention,
+    backend/insights.py): their messages and the session (with the chat before the request) are deleted; their
+    audit entries stay (who did what, when) with the message text replaced. Held sessions are never touched.
+    The caller commits."""
+    ids = list(s.scalars(select(M.HandoffSession.id).where(M.HandoffSession.state.in_(CLOSED),
+                                                           M.HandoffSession.closed_at < cutoff)))
+    msgs = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for a in s.scalars(select(M.AuditLog).where(M.AuditLog.entity == "handoff",
+                                                    M.AuditLog.entity_id.in_([str(x) for x in chunk]))):
+            if isinstance(a.after, dict) and "text" in a.after:
+                a.after = {**a.after, "text": REDACTED}
+        msgs += s.execute(delete(M.HandoffMessage).where(M.HandoffMessage.session_id.in_(chunk))).rowcount or 0
+        s.execute(delete(M.HandoffSession).where(M.HandoffSession.id.in_(chunk)))
+    return {"handoff_sessions_deleted": len(ids), "handoff_messages_deleted": msgs}
