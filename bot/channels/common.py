@@ -82,6 +82,11 @@ def conversation_id(claims: Optional[Dict[str, Any]], sender: str = "") -> str:
     return f"{claims.get('role') or 'student'}:{claims['sub']}"
 
 
+def wechat_conversation_id(openid: str) -> str:
+    """The Rasa conversation of a WeChat user, bound or not: `wechat:<openid>`."""
+    return f"wechat:{openid}"
+
+
 class TTLCache:
     """A small bounded mapping whose entries expire; oldest entries go first when full."""
 

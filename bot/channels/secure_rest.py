@@ -83,7 +83,7 @@ class SecureRestInput(InputChannel):
             action_token = mint_action_token(claims, self.auth_secret)
             meta = {"token": action_token, "channel": "web", "role": claims["role"], "user_id": claims["sub"]}
             return conversation_id(claims), meta, False
-        return f"anon:{sender}", {"channel": "web"}, bool(token)
+        return conversation_id(None, sender), {"channel": "web"}, bool(token)
 
     # --- CORS ------------------------------------------------------------------------------------------
     def _allowed_origin(self, origin: Optional[str]) -> Optional[str]:

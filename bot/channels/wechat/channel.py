@@ -19,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.common import UNAVAILABLE_TEXT, channel_state
+from bot.channels.common import UNAVAILABLE_TEXT, channel_state, wechat_conversation_id
 from bot.channels.handoff import HandoffGate
 from bot.channels.wechat import protocol
 from bot.channels.wechat.api import HTTP, WeChatAPI
@@ -160,7 +160,7 @@ class WeChatInput(InputChannel):
         """The full answer to one user text: an account command, feedback, or the bot's answer."""
         reply = await self.commands.reply(openid, text)
         if reply is None:
-            held = await self.handoff.check(f"wechat:{openid}", "wechat", text)
+            held = await self.handoff.check(wechat_conversation_id(openid), "wechat", text)
             if held:
                 return held["reply"] or ""
         if reply is None:
@@ -178,14 +178,13 @@ class WeChatInput(InputChannel):
         metadata: Dict[str, Any] = {"channel": "wechat"}
         if claims:
             metadata.update(token=token, role=claims["role"], user_id=claims["sub"])
-        collector = CollectingOutputChannel()
+        collector, conversation = CollectingOutputChannel(), wechat_conversation_id(openid)
         try:
             await on_new_message(
-                UserMessage(text, collector, f"wechat:{openid}", input_channel=self.name(), metadata=metadata)
-            )
+                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata))
         except Exception:
             logger.exception("wechat: bot turn failed")
-        self.handoff.mark_from(f"wechat:{openid}", collector.messages)  # this turn asked for a person
+        self.handoff.mark_from(conversation, collector.messages)  # this turn asked for a person
         reply, new_payloads = protocol.render_bot_messages(collector.messages)
         if new_payloads:
             self._buttons.set(openid, new_payloads)
