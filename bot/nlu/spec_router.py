@@ -19,6 +19,10 @@ SignedInRouter after the ResponseSelector, before the FallbackClassifier (rule 3
 5. apply_mailing (a request to submit the mailing) without a mailing word (寄/邮/档案/EMS/快递) is not one: every
    training example names the mailing, and DIET reads a bare "我要…" ("我要从哪开始办") as it; the next intent of the
    ranking is taken (the FallbackClassifier then asks back when that one is unsure).
+6. check_status asking what to do ("审核被退回了我该做什么", "…怎么办") is a question with a general answer: faq
+   (no check_status example asks it). The ResponseSelector picks the topic; signed in, rule 3 still brings the
+   student's own case (faq/rejected -> check_status after the general answer); not signed in, the general answer
+   (which says what signing in adds) instead of only "please sign in".
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
 whatever the student types is the form's to take (a choice such as "非困难生", or a question the form handles);
@@ -53,6 +57,7 @@ SHORT_MIN_CONFIDENCE = 0.6
 # typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
 # reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
+HOW_CUE = re.compile(r"怎么办|咋办|怎么处理|如何处理|怎么弄|怎么改|该做什么|要做什么|该干嘛|该怎么|怎么整")
 MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
 
 
@@ -172,6 +177,9 @@ class SpecRouter(GraphComponent):
             return
         if intent in COMPARE_FROM and S.compared(text):
             self._set_intent(message, "compare")
+            return
+        if intent == "check_status" and HOW_CUE.search(text):  # after rules 1-2: "单位名称错了怎么改" is a change
+            self._set_intent(message, "faq")
             return
         conf = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         named = S.find_fields(text, items)

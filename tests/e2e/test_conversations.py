@@ -235,3 +235,26 @@ def test_every_unit_choice_moves_the_destination_form_on(system, chat):
         out = turn(job)
         assert "联系人" in out, (job, out)
     turn("/restart")
+
+
+def test_routing_leaves_a_form_slot_answer_to_the_form(system, chat):
+    """Outside a form a signed-in general question is routed to the student's case (bot/nlu/spec_router.py); at a
+    form's open question the same text stays with the form (the routers get the tracker): it is not taken for a
+    status check, and 政治面貌 (a closed choice list) refuses it instead of saving it."""
+    student = "2025000001"
+
+    def latest():
+        code, body = http_get(system.rasa_api_url(f"/conversations/student:{student}/tracker"), timeout=10)
+        assert code == 200, body[:300]
+        return json.loads(body)["latest_message"]
+
+    question = "审核不通过该怎么处理"
+    chat(question, student)
+    msg = latest()
+    assert msg["intent"]["name"] == "check_status" and msg.get("routed_from") == "faq/rejected", msg["intent"]
+    assert "政治面貌" in chat("帮我填写个人信息", student)
+    out = chat(question, student)
+    msg = latest()
+    assert msg["intent"]["name"] != "check_status" and not msg.get("routed_from"), msg["intent"]
+    assert "政治面貌" in out, out
+    chat("先不填了", student)
