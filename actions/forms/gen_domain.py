@@ -33,6 +33,10 @@ def render() -> str:
         for intent, val in (("affirm", "true"), ("deny", "false")):
             lines += ["    - type: from_intent", f"      intent: {intent}", f"      value: {val}", "      conditions:",
                       f"      - active_loop: {form.name}", f"        requested_slot: {c}"]
+    # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the rules
+    # in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave advice)
+    lines += ["  reopen_form:", "    type: categorical", "    values:"] + [f"    - {f}" for f in FORMS]
+    lines += ["    influence_conversation: true", "    mappings:", "    - type: custom"]
     lines += ["", "forms:"]
     for form in FORMS.values():
         lines += [f"  {form.name}:", "    required_slots:"] + [f"    - {s}" for s in form.slots + [form.confirm_slot]]

@@ -7,7 +7,7 @@ from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -16,6 +16,7 @@ from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form
 from backend import vocabulary as V
 
 REQUESTED = "requested_slot"
+REOPEN = "reopen_form"  # action_correct_field: the form the rules reopen (None: advice given, nothing reopened)
 TRIGGER = {"profile_form": "fill_profile", "destination_form": "fill_destination", "archive_form": "fill_archive"}
 PASS_THROUGH_INTENTS = {"stop_form", "handoff", "check_status", "fill_profile", "fill_destination", "fill_archive"}
 # ^ handled by rules: the form rejects the turn
@@ -410,7 +411,8 @@ class ActionCorrectField(Action):
             values = {s: tracker.get_slot(s) for s in form.slots}
             f = find_field(form, text, values)
             if f is not None and values.get(f.slot) is not None:
-                return [SlotSet(f.slot, None), SlotSet(form.confirm_slot, None), FollowupAction(form.name)]
+                # the rules (data/rules/forms.yml) reopen the form: it asks for that answer again
+                return [SlotSet(f.slot, None), SlotSet(form.confirm_slot, None), SlotSet(REOPEN, form.name)]
         from actions.change_advice import advise  # local import: avoid a cycle at module load
         best = None  # (keyword length, form, field) over all three forms: "单位详细地址" beats "地址"
         for form in FORMS.values():
@@ -426,4 +428,4 @@ class ActionCorrectField(Action):
             kind = (V.ChangeKind.unit_change if best[2].slot in ("dest_type", "dest_unit_name")
                     else V.ChangeKind.destination_edit)
         await advise(kind, dispatcher, tracker)
-        return []
+        return [SlotSet(REOPEN, None)]
