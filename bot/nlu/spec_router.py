@@ -25,8 +25,9 @@ SignedInRouter after the ResponseSelector, before the FallbackClassifier (rule 3
    (which says what signing in adds) instead of only "please sign in".
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
-whatever the student types is the form's to take (a choice such as "非困难生", or a question the form handles);
-only the entities are added.
+whatever the student types is the form's to take (a question the form handles, or an answer); only a choice of
+the platform's lists typed alone ("商业和服务业人员") that DIET took for an intent the form refuses becomes `faq`, an
+intent the form's from_text mapping accepts. Otherwise only the entities are added.
 """
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ SHORT_MIN_CONFIDENCE = 0.6
 # typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
 # reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
+# the intents a form's from_text mapping refuses (not_intent in bot/domain/forms.yml)
+FORM_BLOCKING = {"stop_form", "correct_field", "handoff", "check_status", "fill_profile", "fill_destination",
+                 "fill_archive"}
 HOW_CUE = re.compile(r"怎么办|咋办|怎么处理|如何处理|怎么弄|怎么改|该做什么|要做什么|该干嘛|该怎么|怎么整")
 MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
 
@@ -158,6 +162,10 @@ class SpecRouter(GraphComponent):
         if fields or items:
             message.set(ENTITIES, ents, add_to_output=True)
         if in_form:
+            if intent in FORM_BLOCKING and _bare(text) in FORM_CHOICES:
+                # one of the platform's choices typed alone answers the open question ("商业和服务业人员" is not
+                # a handoff): `faq` is an intent the forms' from_text mappings accept
+                self._set_intent(message, "faq")
             return
         if intent == "apply_mailing" and not MAILING_WORD.search(text):
             # "我要从哪开始办": DIET reads "我要…" as the mailing request; every apply_mailing example names the
