@@ -12,9 +12,9 @@
 - Delivery to WeChat (bound students who did not turn WeChat notices off): a worker loop claims each notice
   atomically with a lease (one conditional UPDATE: unclaimed and due, or claimed longer ago than
   NOTICE_LEASE_SECONDS), so several workers never send one twice and a worker that died between claim and send
-  leaves nothing behind: its notice goes out once after the lease (see `Worker`). Transient failures (WeChat
-  unreachable, quota, system busy) are retried with back-off; permanent ones (unsubscribed 43004, invalid
-  openid, ...) are recorded as failed. Inside the 48-hour window after the student's last message to the
+  leaves nothing behind: its notice goes out once after the lease (`Worker`, on the shared outbox
+  backend/wechat_outbox.py). Transient failures (WeChat unreachable, quota, system busy) are retried with
+  back-off; permanent ones (unsubscribed 43004, invalid openid, ...) are recorded as failed. Inside the 48-hour window after the student's last message to the
   account: a customer-service message; outside it, or when WeChat says the window closed (45015, 45047), a
   template message with WECHAT_NOTICE_TEMPLATE_ID (none set: WeChat is skipped, the widget still has it).
   The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
@@ -26,15 +26,13 @@ import datetime as dt
 import logging
 import os
 import signal
-import socket
 import threading
 import time
-import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
-                        or_, select, update)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -42,6 +40,7 @@ from .. import categories as C
 from .. import clock
 from .. import models as M
 from ..db import Base, SessionLocal, read_session
+from ..wechat_outbox import Background, Outbox
 
 logger = logging.getLogger("backend.notices")
 
@@ -311,6 +310,11 @@ def _aware(v: dt.datetime) -> dt.datetime:
     return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
 
 
+def in_window(inbound: WechatInbound | None) -> bool:
+    """Inside WeChat's 48-hour customer-service window of the openid's last message (with a margin)."""
+    return inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
+
+
 class WechatApi:
     """The two send APIs (customer-service and template messages) with an access token of the account."""
 
@@ -380,91 +384,44 @@ PERMANENT = {40003: "invalid_openid", 43004: "unsubscribed", 43101: "user_refuse
              47003: "template_data_invalid", 48001: "api_unauthorized"}
 
 
-def lease() -> dt.timedelta:
-    """How long a claim holds (NOTICE_LEASE_SECONDS, default 120): a claim older than this belongs to a worker
-    that died (or hung) between claiming and recording, and another worker takes the notice over. It must be
-    longer than one delivery can take (two WeChat calls of at most 7 s each, twice with a token refresh)."""
-    return dt.timedelta(seconds=max(1.0, _num("NOTICE_LEASE_SECONDS", 120.0)))
-
-
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before the next try after a transient failure: 2 x, 4 x, 8 x ... NOTICE_RETRY_SECONDS (15), i.e.
     30 s, 1, 2, 4 ... minutes, at most an hour."""
     return dt.timedelta(seconds=min(3600.0, _num("NOTICE_RETRY_SECONDS", 15.0) * 2 ** max(1, attempts)))
 
 
-class Worker:
-    """Delivery as a small state machine per notice (columns wechat_*):
-    pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> sent | skipped |
-    failed, or back to pending with a later wechat_next_at after a transient failure. A claim is taken with one
-    conditional UPDATE (unclaimed and due, or its lease expired), so of several workers exactly one gets it; a
-    worker records the result only while its claim is still the current one. A worker that dies after claiming
-    leaves a claim that expires after `lease()`; the notice is then sent by another (or the restarted) worker.
-    The one case WeChat's APIs (no idempotency key) leave open: a crash after WeChat accepted a message and
-    before the result was recorded (milliseconds) sends it again after the lease - a copy rather than a loss."""
+class Worker(Outbox):
+    """Delivery of notices through the WeChat outbox (backend/wechat_outbox.py: claim with a lease, outcome
+    recorded only by the claim's owner, back-off): sent (customer-service message in the window, else a
+    template message) | skipped (not bound, turned off, not configured, no template) | failed (permanent
+    WeChat error, or MAX_ATTEMPTS used up). The loop also runs `sweep` every NOTICE_SWEEP_SECONDS."""
+
+    model = Notice
+    what = "notice"
+    # a claim older than NOTICE_LEASE_SECONDS (120) belongs to a worker that died (or hung) between claiming and
+    # recording: another worker takes the notice over. Longer than one delivery can take (two WeChat calls of at
+    # most 7 s each, twice with a token refresh).
+    lease_env, lease_default = "NOTICE_LEASE_SECONDS", 120.0
+    poll_env, poll_default = "NOTICE_POLL_SECONDS", 2.0
+    max_attempts = MAX_ATTEMPTS
+    logger = logger
 
     def __init__(self, name: str | None = None, api: WechatApi | None = None) -> None:
-        self.name = (name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
+        super().__init__(name)
         self.api = api or WechatApi()
-        self._claims = 0
-
-    @staticmethod
-    def _due(now: dt.datetime):
-        fresh = (Notice.wechat_claimed_at.is_(None)
-                 & or_(Notice.wechat_next_at.is_(None), Notice.wechat_next_at <= now))
-        return (Notice.wechat_state == "pending") & or_(fresh, Notice.wechat_claimed_at < now - lease())
-
-    def claim(self, s: Session, notice_id: int) -> str | None:
-        """Atomic: of the workers racing for the notice exactly one UPDATE matches; its claim id or None."""
-        self._claims += 1
-        me = f"{self.name}#{self._claims}"
-        now = clock.now()
-        res = s.execute(update(Notice).where(Notice.id == notice_id, self._due(now))
-                        .values(wechat_claimed_at=now, wechat_claimed_by=me,
-                                wechat_attempts=Notice.wechat_attempts + 1)
-                        .execution_options(synchronize_session=False))
-        s.commit()
-        return me if res.rowcount == 1 else None
-
-    def deliver_pending(self, batch: int = 50, stop: threading.Event | None = None) -> int:
-        """Send what is due (stale claims included); returns how many notices this worker handled."""
-        with read_session() as r:
-            ids = list(r.scalars(select(Notice.id).where(self._due(clock.now())).order_by(Notice.id).limit(batch)))
-        if not ids:
-            return 0
-        with SessionLocal() as s:
-            done = 0
-            for nid in ids:
-                if stop is not None and stop.is_set():
-                    break
-                me = self.claim(s, nid)
-                if me:
-                    self._deliver(s, nid, me)
-                    done += 1
-            return done
-
-    def _record(self, s: Session, nid: int, me: str, **values: Any) -> bool:
-        """Write the outcome only if the claim is still ours (its lease was not taken over meanwhile)."""
-        res = s.execute(update(Notice).where(Notice.id == nid, Notice.wechat_claimed_by == me).values(**values)
-                        .execution_options(synchronize_session=False))
-        s.commit()
-        if res.rowcount != 1:
-            logger.warning("notices: notice %s outlived its lease (NOTICE_LEASE_SECONDS); another worker took it",
-                           nid)
-        return res.rowcount == 1
+        self._last_sweep = float("-inf")
 
     def _finish(self, s: Session, nid: int, me: str, state: str, via: str | None = None,
                 error: str | None = None) -> None:
-        self._record(s, nid, me, wechat_state=state, wechat_via=via, wechat_error=error)
+        self.record(s, nid, me, wechat_state=state, wechat_via=via, wechat_error=error)
 
     def _retry(self, s: Session, nid: int, me: str, attempts: int, error: str) -> None:
         """A transient failure: back to pending, due again after the back-off; given up after MAX_ATTEMPTS."""
         if attempts >= MAX_ATTEMPTS:
             return self._finish(s, nid, me, "failed", error=f"{error}; gave up after {attempts} attempts")
-        self._record(s, nid, me, wechat_claimed_at=None, wechat_claimed_by=None, wechat_error=error,
-                     wechat_next_at=clock.now() + backoff(attempts))
+        self.retry(s, nid, me, backoff(attempts), error)
 
-    def _deliver(self, s: Session, nid: int, me: str) -> None:
+    def deliver(self, s: Session, nid: int, me: str) -> None:
         n = s.get(Notice, nid, populate_existing=True)
         if n.wechat_attempts > MAX_ATTEMPTS:  # earlier claims all died (or hung) without recording anything
             return self._finish(s, nid, me, "failed", error=f"gave up after {MAX_ATTEMPTS} unfinished attempts")
@@ -477,9 +434,8 @@ class Worker:
             return self._finish(s, nid, me, "skipped", error="wechat_not_configured")
         inbound = s.get(WechatInbound, binding.openid)
         s.commit()  # no transaction (no SQLite write lock) while WeChat is called
-        in_window = inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
         note = None
-        if in_window:
+        if in_window(inbound):
             code = self.api.send_text(binding.openid, notice_text(n))
             if code == 0:
                 return self._finish(s, nid, me, "sent", "cs")
@@ -497,44 +453,23 @@ class Worker:
             return self._finish(s, nid, me, "failed", error=f"template errcode {code} {PERMANENT[code]}")
         return self._retry(s, nid, me, n.wechat_attempts, f"template errcode {code}")
 
-    def run(self, stop: threading.Event) -> None:
-        poll = _num("NOTICE_POLL_SECONDS", 2.0)
-        every = _num("NOTICE_SWEEP_SECONDS", 60.0)
-        last_sweep = 0.0
-        batch = 50
-        while not stop.is_set():
-            busy = False
-            try:
-                if time.monotonic() - last_sweep >= every:
-                    last_sweep = time.monotonic()
-                    sweep()
-                busy = self.deliver_pending(batch, stop=stop) >= batch  # a full batch: more are waiting
-            except Exception:  # the database is restarting, ...: log and go on
-                logger.exception("notices: worker round failed")
-            if not busy:
-                stop.wait(poll)
+    def round(self, stop: threading.Event) -> bool:
+        if time.monotonic() - self._last_sweep >= _num("NOTICE_SWEEP_SECONDS", 60.0):
+            self._last_sweep = time.monotonic()
+            sweep()
+        return super().round(stop)
 
 
-_thread: tuple[threading.Thread, threading.Event] | None = None
+_background = Background("notices", "NOTICE_WORKER", Worker)
 
 
 def start_background() -> None:
     """Start the worker thread in this process unless NOTICE_WORKER=0."""
-    global _thread
-    if _env("NOTICE_WORKER", "1").lower() in {"0", "false", "no", "off"} or _thread is not None:
-        return
-    stop = threading.Event()
-    t = threading.Thread(target=Worker().run, args=(stop,), name="notices", daemon=True)
-    t.start()
-    _thread = (t, stop)
+    _background.start()
 
 
 def stop_background() -> None:
-    global _thread
-    if _thread is not None:
-        _thread[1].set()
-        _thread[0].join(timeout=10)
-        _thread = None
+    _background.stop()
 
 
 def main() -> None:
