@@ -3,10 +3,12 @@
 The backend opens a handoff session for this conversation (POST /api/integration/handoff with this server's
 service key and, for a signed-in student, the action token of the latest message: identity only from the token):
 - office hours: the conversation joins the queue of the student's college counselors (the career center's when
-  not signed in) with the chat so far; from now on the channel keeps the student's messages for the counselor and
-  the bot stays silent until the counselor closes it;
-- outside office hours: a signed-in student (or a WeChat user) leaves a message (the next one) that becomes a
-  ticket; an anonymous web visitor is told the hours and how to reach the career center.
+  not signed in) with the chat so far; while queued the channel stores the student's messages for the counselor
+  and the bot keeps answering them; once a counselor takes it the bot is silent until it is closed;
+- outside office hours: a signed-in student (or a WeChat user) leaves a message (the next one, within
+  HANDOFF_DRAFT_MINUTES) that becomes a ticket; an anonymous web visitor is told the hours.
+Every answer ends with a way to reach a person now: the student's college contact (signed in) or the career
+center's (anonymous), whatever the hours.
 The widget learns of the session from a custom payload `{"handoff": {...}}` (an anonymous conversation gets its
 secret there to read the counselor's replies); the channels see it too (bot/channels/handoff.py: the conversation
 is held from the next message on); WeChat shows no payload without text.
@@ -86,17 +88,19 @@ class ActionHandoff(Action):
         except BackendError:
             await self.contacts(dispatcher, tracker)
             return []
-        state = (out or {}).get("state")
+        out = out if isinstance(out, dict) else {}
+        state = out.get("state")
         who = "你所在学院的辅导员" if token else "学校就业指导中心的老师"
-        hours = (out or {}).get("hours") or ""
-        if out.get("already") and state in ("waiting", "active"):
+        hours = out.get("hours") or ""
+        minutes = out.get("draft_minutes") or 10
+        if out.get("already") and state == "waiting":
             dispatcher.utter_message(response="utter_handoff_already")
-        elif out.get("already") and state == "ticket_draft":
-            dispatcher.utter_message(response="utter_handoff_ticket", hours=hours)
+        elif out.get("already") and state == "active":
+            dispatcher.utter_message(response="utter_handoff_already_active")
         elif state == "waiting":
             dispatcher.utter_message(response="utter_handoff_queued", who=who)
         elif state == "ticket_draft":
-            dispatcher.utter_message(response="utter_handoff_ticket", hours=hours)
+            dispatcher.utter_message(response="utter_handoff_ticket", hours=hours, minutes=minutes)
         elif state == "closed_hours":
             dispatcher.utter_message(response="utter_handoff_closed_hours", hours=hours)
             await self.contacts(dispatcher, tracker, general_only=True)
@@ -104,6 +108,8 @@ class ActionHandoff(Action):
         else:
             await self.contacts(dispatcher, tracker)
             return []
+        # a way to reach a person now, whatever the queue does (in and out of office hours)
+        await self.contacts(dispatcher, tracker)
         payload = {"state": state, "session_id": out.get("session_id")}
         if out.get("secret"):
             payload["secret"] = out["secret"]
@@ -121,7 +127,7 @@ class ActionHandoff(Action):
                 contact = pick_contact(await api.get("/api/me/contact"))
                 if contact:
                     dispatcher.utter_message(text=contact_text(
-                        contact, "人工咨询也可以联系你所在学院负责就业工作的老师：")
+                        contact, "现在就想找人，也可以直接联系你所在学院负责就业工作的老师：")
                         + "\n说明你的学号和遇到的问题，老师会帮你处理。")
                     return
             except AuthFailed:
@@ -137,4 +143,5 @@ class ActionHandoff(Action):
         if not general:
             dispatcher.utter_message(text=FALLBACK)
             return
-        dispatcher.utter_message(text=contact_text(general, "也可以联系学校就业指导中心的老师：") + note)
+        dispatcher.utter_message(text=contact_text(general, "现在就想找人，也可以直接联系学校就业指导中心的老师：")
+                                 + note)

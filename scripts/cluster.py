@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                       lb_port=int(os.environ.get("RASA_PORT", 5005)),
                       actions_lb_port=int(os.environ.get("ACTIONS_PORT", 5055)),
                       backend_port=int(os.environ.get("BACKEND_PORT", 8000)),
-                      redis_port=int(os.environ.get("REDIS_PORT", 6380)))
+                      redis_port=int(os.environ.get("REDIS_PORT", 6380)),
+                      handoff_hours=None)  # the real office hours (tests default to "always")
 
     def interrupt(signum, _frame):
         raise KeyboardInterrupt

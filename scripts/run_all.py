@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         rasa_port=int(os.environ.get("RASA_PORT", 5005)),
         database_url=os.environ.get("DATABASE_URL", ""),
         log_dir=a.log_dir,
+        handoff_hours=None,  # the real office hours (HANDOFF_HOURS, else 08:30-17:30); tests default to "always"
     )
 
     def interrupt(signum, _frame):

@@ -158,6 +158,7 @@ class Cluster:
     env: dict = field(default_factory=dict)
     rasa_api: bool = False
     quiet: bool = True
+    handoff_hours: str | None = "always"  # as System's: None (make run-cluster) keeps the real office hours
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -175,7 +176,7 @@ class Cluster:
         # out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
         self.sys = System(backend_port=self.backend_port, actions_port=self.actions_lb_port, rasa_port=self.lb_port,
                           database_url="postgresql+psycopg://pending", env=dict(self.env), log_dir=self.log_dir,
-                          quiet=self.quiet, rasa_api=self.rasa_api)
+                          quiet=self.quiet, rasa_api=self.rasa_api, handoff_hours=self.handoff_hours)
         self.backend_port = self.sys.backend_port
 
     # URLs ---------------------------------------------------------------------------------------------------

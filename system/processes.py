@@ -70,6 +70,9 @@ class System:
     Rasa's management HTTP API (/status, /model/parse, /conversations/...) is off unless `rasa_api=True`; then
     it needs `?token=<rasa_api_token>` (RASA_API_TOKEN from the environment, else a random one per run).
     Hosts: BACKEND_HOST, ACTIONS_HOST, RASA_HOST (default 127.0.0.1: loopback only).
+    `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark depends on the
+    time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None (make run): the
+    process environment's, else the backend's default (08:30-17:30 on working days).
     """
 
     backend_port: int = 0
@@ -81,6 +84,7 @@ class System:
     quiet: bool = True
     rasa_api: bool = False
     rasa_api_token: str = ""
+    handoff_hours: str | None = "always"
     procs: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -143,6 +147,8 @@ class System:
             "RASA_PORT": str(self.rasa_port),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.handoff_hours is not None:
+            env["HANDOFF_HOURS"] = self.handoff_hours
         env.update(self.env)  # the caller's settings win (a test may give the backend another RASA_PORT)
         for k in [k for k, v in env.items() if v is None]:  # `env={"TODAY": None}` removes a variable
             del env[k]

@@ -2,14 +2,17 @@
 
 States of a session (models.HandoffSession):
 - chat:   waiting (in the queue) -> active (a counselor holds it) -> closed (by the counselor, or the student
-          says 结束人工); waiting -> closed when staff close it without taking it; waiting longer than
-          HANDOFF_WAIT_MINUTES -> ticket_open at the student's next message (anonymous: closed, the bot answers).
-- ticket: ticket_draft (outside office hours; the student's next message is the ticket) -> ticket_open (in the
-          staff page's ticket list) -> answered (the answer goes out as a notice; a WeChat conversation without a
-          bound student gets it as a customer-service message); ticket_draft -> cancelled (取消留言).
+          says 结束人工/取消排队); waiting -> closed when staff close it without taking it; waiting longer than
+          HANDOFF_WAIT_MINUTES -> ticket_open at the student's next message (anonymous: closed).
+- ticket: ticket_draft (outside office hours; the student's next message, within HANDOFF_DRAFT_MINUTES, is the
+          ticket) -> ticket_open (in the staff page's ticket list) -> answered (the answer goes out as a notice; a
+          WeChat conversation without a bound student gets it as a customer-service message); ticket_draft ->
+          cancelled (取消留言, or no message within HANDOFF_DRAFT_MINUTES: then that message goes to the bot).
 While a session is waiting, active or ticket_draft its `open_key` is the conversation id (unique): the channel
-layer asks `inbound` before handing a message to Rasa, and while held the message is stored here instead and the
-bot stays silent. The state lives in the database, so every Rasa process agrees and a restart loses nothing.
+layer asks `inbound` before handing a message to Rasa. Waiting: the message is stored for the counselor AND the
+bot answers it (a queued student is never left with a silent assistant). Active: stored, the bot stays silent.
+Ticket draft: the message is the ticket. The state lives in the database, so every Rasa process agrees and a
+restart loses nothing.
 
 Scope: a signed-in student's session belongs to the counselors of the student's college (college_code); an
 anonymous one (college_code NULL) to the career center (school staff, who see all). Every step is in the audit
@@ -42,20 +45,23 @@ HELD_LIST_MAX = 50000  # the held list the channels poll (more than that: they a
 CLOSED = ("closed", "answered", "cancelled")
 CONVERSATION_RE = re.compile(r"^(anon|student|wechat):[A-Za-z0-9_.\-]{1,64}$")
 # what a student says to leave a person (or drop a message left) and go back to the bot
-CANCEL_RE = re.compile(r"^\s*(结束人工|退出人工|取消人工|结束对话|返回机器人|返回智能助手|取消留言|不留言了)\s*[。.!！]?\s*$")
+CANCEL_RE = re.compile(r"^\s*(结束人工|退出人工|取消人工|结束对话|返回机器人|返回智能助手|取消留言|不留言了|取消排队|退出排队|不排队了)"
+                       r"\s*[。.!！]?\s*$")
 
 TEXT_TAKEN = "{name}已接入，请直接描述你的问题。"
 TEXT_CLOSED = "老师已结束人工咨询，智能助手继续为你服务。"
 TEXT_STUDENT_CLOSED = "已结束人工咨询，智能助手继续为你服务。"
-TEXT_WAITING = "你的消息已转给老师，请稍候；老师接入后会在这里回复你。说“结束人工”可返回智能助手。"
 TEXT_TICKET_LEFT = ("已收到你的留言，老师会在工作时间回复你：回复会出现在“智能咨询”的消息通知里"
                     "（已绑定微信的同学也会在微信收到）。")
 TEXT_TICKET_LEFT_WECHAT = "已收到你的留言，老师会在工作时间回复你，回复会发到这个公众号。"
 TEXT_TICKET_CANCELLED = "已取消留言，智能助手继续为你服务。"
-TEXT_TIMEOUT_TICKET = ("老师暂时没有接入，你的消息已作为留言转给老师，老师会尽快回复你（回复会出现在消息通知里）。"
-                       "智能助手继续为你服务。")
-TEXT_TIMEOUT_WECHAT = "老师暂时没有接入，你的消息已作为留言转给老师，老师会尽快在这里回复你。智能助手继续为你服务。"
+TEXT_TIMEOUT_TICKET = ("（老师暂时没有接入，排队已结束：你排队时发的消息已作为留言转给老师，老师会尽快回复你，"
+                       "回复会出现在消息通知里。）")
+TEXT_TIMEOUT_WECHAT = "（老师暂时没有接入，排队已结束：你排队时发的消息已作为留言转给老师，老师会尽快在这里回复你。）"
 TEXT_TIMEOUT_ANON = "老师暂时没有接入，人工服务已结束，智能助手继续为你服务；你也可以稍后再说“转人工”，或登录后给老师留言。"
+TEXT_TIMEOUT_CLOSED = "（老师暂时没有接入，排队已结束；需要时可以再说“转人工”。）"
+TEXT_DRAFT_EXPIRED = ("（留言已超时取消：说“转人工”后{minutes}分钟内没有写留言，这条消息由智能助手回答；"
+                      "需要给老师留言请再说“转人工”。）")
 
 
 # --- office hours ------------------------------------------------------------------------------------------
@@ -105,6 +111,19 @@ def wait_limit() -> dt.timedelta:
         return dt.timedelta(minutes=max(1.0, float(os.environ.get("HANDOFF_WAIT_MINUTES") or 30)))
     except ValueError:
         return dt.timedelta(minutes=30)
+
+
+def draft_minutes() -> int:
+    """How long "your next message is your message to the teacher" lasts after 转人工 outside office hours
+    (HANDOFF_DRAFT_MINUTES, default 10); after that the next message goes to the bot again."""
+    try:
+        return max(1, int(float(os.environ.get("HANDOFF_DRAFT_MINUTES") or 10)))
+    except ValueError:
+        return 10
+
+
+def _expired_draft(h: M.HandoffSession) -> bool:
+    return h.state == "ticket_draft" and clock.now() - _aware(h.created_at) > dt.timedelta(minutes=draft_minutes())
 
 
 def _aware(v: dt.datetime) -> dt.datetime:
@@ -164,11 +183,14 @@ def request(s: Session, conversation: str, channel: str, student: M.Student | No
             transcript: list[dict]) -> dict:
     """The student asked for a person: join the queue (office hours), or start a ticket, or (anonymous web
     outside office hours) nothing. A second request while one is open returns the open one."""
-    existing = _open(s, conversation)
+    existing = _open(s, conversation, lock=True)
     open_now, label = office_hours()
+    if existing is not None and _expired_draft(existing):  # a stale draft: a new request starts afresh
+        _expire_draft(s, existing)
+        existing = None
     if existing is not None:
         return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
-                "staff_name": existing.staff_name}
+                "staff_name": existing.staff_name, "draft_minutes": draft_minutes()}
     if not open_now and student is None and channel == "web":
         return {"state": "closed_hours", "session_id": None, "already": False, "hours": label}
     secret = secrets.token_urlsafe(24) if (student is None and channel == "web") else None
@@ -187,19 +209,29 @@ def request(s: Session, conversation: str, channel: str, student: M.Student | No
         if existing is None:
             raise APIError(409, "conflict", "请稍后再试。")
         return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
-                "staff_name": existing.staff_name}
+                "staff_name": existing.staff_name, "draft_minutes": draft_minutes()}
     audit(s, "student" if student else "anonymous", student.id if student else conversation[:60], h,
           "request" if h.kind == "chat" else "ticket_start", {"channel": channel, "state": h.state})
     s.commit()
-    out = {"state": h.state, "session_id": h.id, "already": False, "hours": label, "staff_name": None}
+    out = {"state": h.state, "session_id": h.id, "already": False, "hours": label, "staff_name": None,
+           "draft_minutes": draft_minutes()}
     if secret:
         out["secret"] = secret
     return out
 
 
+def _expire_draft(s: Session, h: M.HandoffSession) -> None:
+    h.state, h.open_key, h.closed_at, h.closed_by = "cancelled", None, clock.now(), "timeout"
+    audit(s, "student" if h.student_id else "anonymous", h.student_id or h.conversation[:60], h, "ticket_expired",
+          {"state": "cancelled"})
+    s.flush()
+
+
 def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
-    """A student's message, before Rasa sees it: {held: False} lets the bot answer; {held: True, reply} means
-    the message was kept for a person (reply: what the student is told now, may be None)."""
+    """A student's message, before Rasa sees it. {held: False} lets the bot answer; {held: False, stored: True}
+    too, the message is also kept for the counselor (in the queue); {held: True, reply} means the message was
+    kept for a person and the bot is not asked (reply: what the student is told now, may be None). `note`: a
+    line the channel shows before the bot's answer."""
     h = _open(s, conversation, lock=True)
     if h is None:
         return {"held": False}
@@ -214,6 +246,10 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
                 "reply": TEXT_TICKET_CANCELLED if state == "cancelled" else TEXT_STUDENT_CLOSED}
     if h.state == "waiting" and clock.now() - _aware(h.created_at) > wait_limit():
         return _timed_out(s, h, actor, text)
+    if _expired_draft(h):  # nothing written in time: this message is for the bot
+        _expire_draft(s, h)
+        s.commit()
+        return {"held": False, "state": "cancelled", "note": TEXT_DRAFT_EXPIRED.format(minutes=draft_minutes())}
     m = add_message(s, h, "student", text)
     if h.state == "ticket_draft":
         h.state, h.open_key = "ticket_open", None
@@ -223,24 +259,29 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
                 "reply": TEXT_TICKET_LEFT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TICKET_LEFT}
     audit(s, *actor, h, "student_message", {"message_id": m.id, "text": text})
     s.commit()
-    return {"held": True, "state": h.state, "reply": TEXT_WAITING if h.state == "waiting" else None}
+    if h.state == "waiting":  # in the queue: the counselor will see it, and the bot answers it now
+        return {"held": False, "stored": True, "state": "waiting"}
+    return {"held": True, "state": h.state, "reply": None}
 
 
 def _timed_out(s: Session, h: M.HandoffSession, actor: tuple, text: str) -> dict:
-    """Nobody took the conversation in time: a student's message becomes a ticket (answered later, like one left
-    outside office hours); an anonymous visitor's conversation goes back to the bot, which answers this message."""
-    if h.student_id or h.channel == "wechat":
-        m = add_message(s, h, "student", text)
+    """Nobody took the conversation in time: a student's queued conversation becomes a ticket (answered later,
+    like one left outside office hours); an anonymous visitor's is closed. The bot answers this message either
+    way (a student is told about the ticket first)."""
+    said = s.scalar(select(M.HandoffMessage.id).where(M.HandoffMessage.session_id == h.id,
+                                                      M.HandoffMessage.sender == "student").limit(1))
+    if said and (h.student_id or h.channel == "wechat"):  # what they wrote while queued: a ticket
         h.state, h.open_key = "ticket_open", None
-        audit(s, *actor, h, "timeout_ticket", {"message_id": m.id, "text": text})
+        audit(s, *actor, h, "timeout_ticket", {"state": "ticket_open"})
         s.commit()
-        return {"held": True, "state": "ticket_open",
-                "reply": TEXT_TIMEOUT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TIMEOUT_TICKET}
+        return {"held": False, "state": "ticket_open",
+                "note": TEXT_TIMEOUT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TIMEOUT_TICKET}
     h.state, h.open_key, h.closed_at, h.closed_by = "closed", None, clock.now(), "timeout"
-    add_message(s, h, "system", TEXT_TIMEOUT_ANON)
+    # the widget shows the system message (it polls while queued); WeChat gets the note with the bot's answer
+    add_message(s, h, "system", TEXT_TIMEOUT_ANON if not h.student_id else TEXT_TIMEOUT_CLOSED, to_wechat=False)
     audit(s, *actor, h, "timeout_close", {"state": "closed"})
     s.commit()
-    return {"held": False}
+    return {"held": False, "state": "closed", "note": TEXT_TIMEOUT_CLOSED if h.channel == "wechat" else None}
 
 
 def for_widget(s: Session, conversation: str | None, secret: str | None, after: int) -> dict:

@@ -1,6 +1,7 @@
 """The handoff gate (issue 15 §2), shared by the REST and WeChat channels: before a student's message goes to
-Rasa, is a person holding the conversation? While held, the backend keeps the message for the counselor and Rasa
-is not called: the bot stays silent. The state is in the backend's database, so every Rasa process agrees and a
+Rasa, is the conversation with a person? In the queue (waiting) the backend keeps the message for the counselor and
+the bot answers it as usual; while a person holds it (active) Rasa is not called: the bot stays silent; in a
+ticket draft the message is the ticket. The state is in the backend's database, so every Rasa process agrees and a
 restart loses nothing.
 
 Cost per turn: none for a conversation nobody holds. A task polls the list of held conversations
@@ -12,7 +13,8 @@ CHANNEL_STATE_URL; one GET per turn, like the channels' other shared state), so 
 server it reaches. Without a fresh list (start-up, the backend unreachable for a while, HANDOFF_GATE_POLL=0, or
 more held conversations than the list holds) every message is posted.
 
-`check` returns None (let the bot answer) or {"held": True, "state": ..., "reply": text or None}. When the
+`check` returns None (let the bot answer), {"held": False, "state": ..., "note": text or None} (let the bot answer;
+the note, when there is one, goes before its answer) or {"held": True, "state": ..., "reply": text or None}. When the
 backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) the bot answers (a student is never left
 without any answer). HANDOFF_GATE=0 turns the gate off.
 """
@@ -151,7 +153,12 @@ class HandoffGate:
         if isinstance(data, dict) and data.get("held"):
             reply = data.get("reply")
             return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
+        note = data.get("note") if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("stored"):  # in the queue: still listed, the bot answers
+            return {"held": False, "state": data.get("state"), "note": None}
         if self._held is not None:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         self._shared.pop(conversation)
+        if isinstance(note, str) and note:
+            return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
         return None

@@ -145,7 +145,9 @@ class SecureRestInput(InputChannel):
                 messages.append({"recipient_id": sender_id, "text": EXPIRED_NOTICE})
 
             held = await self.handoff.check(sender_id, "web", text)
-            if held:  # kept for the counselor; the widget polls the backend for the replies
+            if held and not held["held"] and held.get("note"):  # e.g. the queue ended: said before the answer
+                messages.append({"recipient_id": sender_id, "text": held["note"]})
+            if held and held["held"]:  # kept for the counselor; the widget polls the backend for the replies
                 if held["reply"]:
                     messages.append({"recipient_id": sender_id, "text": held["reply"]})
                 messages.append({"recipient_id": sender_id, "custom": {"handoff": {"state": held["state"]}}})

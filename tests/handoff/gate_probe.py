@@ -33,6 +33,9 @@ async def main(base: str, key: str, dead: str) -> dict:
         await ask_person("anon:gp-mine")
         gate.mark("anon:gp-mine")  # this process's own turn asked for a person
         out["mine"] = await gate.check("anon:gp-mine", "web", "刚转人工")
+        n = gate.asked
+        await gate.check("anon:gp-mine", "web", "排队时再问一句")
+        out["mine_still_asked"] = gate.asked - n  # queued: stored and answered by the bot, still listed
 
         await ask_person("anon:gp-other")  # another Rasa process's turn did
         await asyncio.sleep(1.0)

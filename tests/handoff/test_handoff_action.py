@@ -32,6 +32,12 @@ def payload(msgs: list[dict]) -> dict | None:
                  and "handoff" in m["custom"]), None)
 
 
+def college_contact(srv, sid: str) -> dict:
+    with srv.student(sid) as c:
+        body = ok(c.get("/api/me/contact"))
+    return body.get("contact") or body
+
+
 def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
     sid = new_student(srv, college="physics")
     tracker = make_tracker("转人工", "handoff", srv.token(student_id=sid), events=HISTORY, sender=f"student:{sid}",
@@ -39,6 +45,9 @@ def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
     msgs, events = run_action(ActionHandoff(), tracker)
     assert events == [] and responses(msgs) == ["utter_handoff_queued"]
     assert msgs[0]["who"] == "你所在学院的辅导员"
+    # a way to reach a person now, beside the queue: their college's contact
+    contact = college_contact(srv, sid)
+    assert contact["phone"] in texts(msgs) and "学院" in texts(msgs)
     p = payload(msgs)
     assert p["state"] == "waiting" and "secret" not in p
     with srv.staff("counselor-physics") as c:
@@ -50,12 +59,14 @@ def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
     msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
                                                        sender=f"student:{sid}"))
     assert responses(msgs) == ["utter_handoff_already"] and payload(msgs)["session_id"] == p["session_id"]
+    assert contact["phone"] in texts(msgs)
 
 
 def test_anonymous_visitor_gets_the_career_center_and_a_secret(srv):
     sender = "anon:" + uuid.uuid4().hex[:12]
     msgs, _ = run_action(ActionHandoff(), make_tracker("找老师", "handoff", sender=sender))
     assert responses(msgs) == ["utter_handoff_queued"] and msgs[0]["who"] == "学校就业指导中心的老师"
+    assert httpx.get(srv.base + "/api/contacts").json()["general"]["phone"] in texts(msgs)
     p = payload(msgs)
     got = ok(srv.http.get("/api/handoff/messages", headers={"X-Handoff-Secret": p["secret"]}))
     assert got["session"]["id"] == p["session_id"] and got["session"]["state"] == "waiting"
@@ -67,6 +78,7 @@ def test_outside_office_hours_a_ticket_or_the_contacts(srv):
     msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
                                                        sender=f"student:{sid}"))
     assert responses(msgs) == ["utter_handoff_ticket"] and "工作日" in msgs[0]["hours"]
+    assert msgs[0]["minutes"] == 10 and college_contact(srv, sid)["phone"] in texts(msgs)
     assert payload(msgs)["state"] == "ticket_draft"
     general = httpx.get(srv.base + "/api/contacts").json()["general"]
     msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender="anon:" + uuid.uuid4().hex[:8]))
@@ -79,6 +91,7 @@ def test_wechat_payload_has_no_secret(srv):
     msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender=f"wechat:{openid}",
                                                        metadata={"channel": "wechat"}))
     assert responses(msgs) == ["utter_handoff_queued"] and payload(msgs)["state"] == "waiting"
+    assert httpx.get(srv.base + "/api/contacts").json()["general"]["phone"] in texts(msgs)  # not bound
     assert "secret" not in payload(msgs)  # WeChat shows no text-less payload; the channel notes the session
 
 

@@ -57,9 +57,9 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
     assert again["already"] and again["session_id"] == out["session_id"]
     hid = out["session_id"]
 
-    # held: the student's messages are kept for the counselor, the bot is not asked
-    held = say(srv, conv, "我的档案到底寄到哪里了？")
-    assert held["held"] and held["state"] == "waiting" and "老师" in held["reply"]
+    # in the queue: the student's messages are kept for the counselor AND the bot answers them
+    queued = say(srv, conv, "我的档案到底寄到哪里了？")
+    assert queued == {"held": False, "stored": True, "state": "waiting"}
 
     with srv.staff("counselor-physics") as c:
         queue = ok(c.get("/api/staff/handoff"))
@@ -83,6 +83,9 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
         taken = ok(c.post(f"/api/staff/handoff/{hid}/take"))
         assert taken["state"] == "active" and taken["staff_id"] == "counselor-physics"
         ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "  已帮你查到，档案昨天寄出。 "}))
+    # a person holds it now: the message is kept for them and the bot is not asked
+    held = say(srv, conv, "好的，谢谢老师")
+    assert held["held"] and held["state"] == "active" and held["reply"] is None
 
     # the widget (signed in: its web token) gets the counselor's messages, not the student's own
     with srv.student(sid) as c:
@@ -109,7 +112,7 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
         assert ok(c.get("/api/handoff/messages"))["messages"][-1]["text"].startswith("老师已结束人工咨询")
 
     actions = audit_actions(srv, sid)
-    assert actions == ["request", "student_message", "take", "reply", "close"], actions
+    assert actions == ["request", "student_message", "take", "reply", "student_message", "close"], actions
 
 
 def test_two_counselors_take_the_same_conversation_one_wins(srv):
@@ -248,24 +251,73 @@ def test_a_ticket_can_be_dropped(srv):
     assert say(srv, conv, "你好") == {"held": False}
 
 
-def test_nobody_takes_it_in_time_the_message_becomes_a_ticket(srv):
+def test_nobody_takes_it_in_time_what_the_student_wrote_becomes_a_ticket(srv):
     sid = new_student(srv, college="physics")
     conv = f"student:{sid}"
     hid = ok(ask_person(srv, conv, sid))["session_id"]
+    assert say(srv, conv, "我的问题是档案转递")["stored"]  # queued: kept for the counselor, the bot answers
     srv.set_today(dt.date(2026, 12, 1))  # a day later: far past HANDOFF_WAIT_MINUTES
-    out = say(srv, conv, "还在吗？我的问题是档案转递")
-    assert out["held"] and out["state"] == "ticket_open" and "作为留言转给老师" in out["reply"]
+    out = say(srv, conv, "还在吗？")
+    # the bot answers this message; the channel shows the note first
+    assert not out["held"] and out["state"] == "ticket_open" and "作为留言转给老师" in out["note"]
     assert say(srv, conv, "你好") == {"held": False}
     with srv.staff("counselor-physics") as c:
         row = next(x for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
                    if x["id"] == hid)
-        assert row["last_student_text"] == "还在吗？我的问题是档案转递"
+        assert row["last_student_text"] == "我的问题是档案转递"
         assert ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "档案会转到单位。"}))["state"] == "answered"
+    assert "timeout_ticket" in audit_actions(srv, sid)
+    # a student who wrote nothing while queued: no empty ticket, the queue just ends
+    quiet = new_student(srv, college="physics")
+    srv.set_today(dt.date(2026, 12, 1))
+    ok(ask_person(srv, f"student:{quiet}", quiet))
+    srv.set_today(dt.date(2026, 12, 2))
+    out = say(srv, f"student:{quiet}", "你好")
+    assert not out["held"] and out["state"] == "closed" and out["note"] is None  # the widget shows why
+    with srv.student(quiet) as c:
+        got = ok(c.get("/api/handoff/messages"))
+    assert got["session"]["state"] == "closed" and "老师暂时没有接入" in got["messages"][-1]["text"]
     # an anonymous visitor: back to the bot, which answers this message; the widget sees why
     conv, srv_today = anon(), dt.date(2026, 12, 1)
+    srv.set_today(srv_today)
     secret = ok(ask_person(srv, conv))["secret"]
     srv.set_today(srv_today + dt.timedelta(days=1))
-    assert say(srv, conv, "有人吗") == {"held": False}
+    out = say(srv, conv, "有人吗")
+    assert not out["held"] and out["state"] == "closed"
     got = ok(srv.http.get("/api/handoff/messages", headers={"X-Handoff-Secret": secret}))
     assert got["session"]["state"] == "closed" and "老师暂时没有接入" in got["messages"][-1]["text"]
-    assert "timeout_ticket" in audit_actions(srv, sid)
+
+
+def test_the_student_leaves_the_queue(srv):
+    sid = new_student(srv, college="physics")
+    conv = f"student:{sid}"
+    hid = ok(ask_person(srv, conv, sid))["session_id"]
+    out = say(srv, conv, "取消排队")
+    assert out["held"] and out["state"] == "closed" and out["reply"].startswith("已结束人工咨询")
+    assert say(srv, conv, "你好") == {"held": False}
+    with srv.staff("counselor-physics") as c:
+        assert hid not in [x["id"] for x in ok(c.get("/api/staff/handoff"))["sessions"]]
+
+
+def test_a_ticket_draft_expires_and_the_next_message_goes_to_the_bot(srv):
+    """HANDOFF_DRAFT_MINUTES (10): "your next message is your message to the teacher" does not last forever."""
+    srv.set_today(SATURDAY)
+    sid = new_student(srv, college="physics")
+    conv = f"student:{sid}"
+    first = ok(ask_person(srv, conv, sid))
+    assert first["state"] == "ticket_draft" and first["draft_minutes"] == 10
+    srv.set_today(SATURDAY + dt.timedelta(days=1))  # Sunday: still closed, the draft long expired
+    out = say(srv, conv, "档案邮寄怎么申请")
+    assert not out["held"] and out["state"] == "cancelled" and "10分钟内没有写留言" in out["note"]
+    assert say(srv, conv, "你好") == {"held": False}
+    # asking again starts a new draft (the old one is not "already" open)
+    again = ok(ask_person(srv, conv, sid))
+    assert again["state"] == "ticket_draft" and not again["already"] and again["session_id"] != first["session_id"]
+    # a stale draft nobody wrote to is replaced by a new request too
+    srv.set_today(SATURDAY + dt.timedelta(days=2))
+    third = ok(ask_person(srv, conv, sid))
+    assert not third["already"] and third["session_id"] != again["session_id"]
+    with srv.staff("counselor-physics") as c:
+        tickets = ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
+        assert first["session_id"] not in [x["id"] for x in tickets]
+    assert audit_actions(srv, sid).count("ticket_expired") == 2

@@ -246,7 +246,7 @@
       });
       // 👍/👎 under the turn's answer (its last message), about all of the turn's text
       var answer = items.map(function (i) { return i.text || ""; }).join("\n").trim();
-      if (items.length && answer && !handoffHeld()) {
+      if (items.length && answer && !handoffActive()) {
         items[items.length - 1].fb = { id: "m" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8),
           q: shown || text, a: answer.slice(0, 4000) };
       }
@@ -501,12 +501,14 @@
 
   // --- a person in the chat (issue 15 §2): while a counselor holds the conversation, their replies are polled
   // from the backend (signed in: the web token; anonymous: the secret this conversation got) -----------------
-  var HO = { teacher: "老师", waiting: "人工服务：等待老师接入…", active: "人工服务中", every: 2500 };
+  var HO = { teacher: "老师", waiting: "排队等待老师接入…（可以继续问我）", active: "人工服务中", every: 2500 };
   var ho = { timer: null, polling: false };
   function hoKey() { return "zz.handoff." + historyKey(); }
   function hoLoad() { try { return JSON.parse(sessionStorage.getItem(hoKey()) || "null"); } catch (e) { return null; } }
   function hoSave(v) { try { sessionStorage.setItem(hoKey(), JSON.stringify(v)); } catch (e) { /* full */ } }
   function handoffHeld() { var h = hoLoad(); return !!(h && (h.state === "waiting" || h.state === "active")); }
+  // a person holds the chat (the answers are theirs, not the bot's: no 👍/👎); in the queue the bot still answers
+  function handoffActive() { var h = hoLoad(); return !!(h && h.state === "active"); }
   function hoSubtitle(h) {
     var sub = header.querySelector(".zz-sub");
     if (!sub) return;

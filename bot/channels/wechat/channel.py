@@ -159,10 +159,17 @@ class WeChatInput(InputChannel):
     async def answer_text(self, on_new_message: OnNewMessage, openid: str, text: str) -> str:
         """The full answer to one user text: an account command, feedback, or the bot's answer."""
         reply = await self.commands.reply(openid, text)
+        note = None
         if reply is None:
             held = await self.handoff.check(wechat_conversation_id(openid), "wechat", text)
-            if held:
+            if held and held["held"]:
                 return held["reply"] or ""
+            note = held.get("note") if held else None  # e.g. the queue ended: said before the bot's answer
+        answer = await self._answer_after_gate(on_new_message, openid, text, reply)
+        return note + "\n" + answer if note else answer
+
+    async def _answer_after_gate(self, on_new_message: OnNewMessage, openid: str, text: str,
+                                 reply: Optional[str]) -> str:
         if reply is None:
             reply = await self.feedback.reply(openid, text)
         if reply is not None:
