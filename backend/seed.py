@@ -74,12 +74,20 @@ def _wd_back(day: dt.date, n: int) -> dt.date:
     return day
 
 
+# every table whose rows belong to a student (a foreign key to students.id), children before parents;
+# tests/backend/test_notices_seed.py checks that no such table is missing
+STUDENT_TABLES = (M.AuditLog, M.MailingRequest, M.ChangeRequest, M.Archive, M.Destination, M.WechatBindCode,
+                  M.WechatBinding, M.HandoffSession)
+
+
 def reset_demo(s: Session) -> None:
     ids = DEMO_IDS
     from .notices import Notice, NoticeSetting  # notices reference the student (issue 15)
 
-    for model in (M.AuditLog, M.MailingRequest, M.ChangeRequest, M.Archive, M.Destination, M.WechatBindCode,
-                  M.WechatBinding, Notice, NoticeSetting):
+    # handoff messages hang off the demo students' handoff sessions (issue 15 §2)
+    s.execute(delete(M.HandoffMessage).where(M.HandoffMessage.session_id.in_(
+        select(M.HandoffSession.id).where(M.HandoffSession.student_id.in_(ids)))))
+    for model in STUDENT_TABLES + (Notice, NoticeSetting):
         s.execute(delete(model).where(model.student_id.in_(ids)))
     s.execute(delete(M.Student).where(M.Student.id.in_(ids)))
     s.flush()
