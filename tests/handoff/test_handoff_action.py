@@ -60,6 +60,12 @@ def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
                                                        sender=f"student:{sid}"))
     assert responses(msgs) == ["utter_handoff_already"] and payload(msgs)["session_id"] == p["session_id"]
     assert contact["phone"] in texts(msgs)
+    # a counselor holds it now: told to write to them
+    with srv.staff("counselor-physics") as c:
+        ok(c.post(f"/api/staff/handoff/{p['session_id']}/take"))
+    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
+                                                       sender=f"student:{sid}"))
+    assert responses(msgs) == ["utter_handoff_already_active"] and payload(msgs)["state"] == "active"
 
 
 def test_anonymous_visitor_gets_the_career_center_and_a_secret(srv):
