@@ -40,3 +40,27 @@ def pytest_collection_modifyitems(config, items):
     # CI must not silently skip the PostgreSQL or browser tests.
     if os.environ.get("REQUIRE_POSTGRES") and not os.environ.get("TEST_POSTGRES_URL"):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
+
+
+# --- one Chromium for the browser tests (tests/browser.py) ---------------------------------------------------
+from tests.browser import BrowserProxy, Chromium, require_chromium  # noqa: E402
+
+_chromium = Chromium()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium (Playwright's Browser API): shared by consecutive browser tests, stopped before any other test."""
+    require_chromium()
+    return BrowserProxy(_chromium)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Playwright's event loop must not be running in a test that does not use the browser (asyncio.run fails)
+    if _chromium.running and "browser" not in item.fixturenames:
+        _chromium.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _chromium.close()

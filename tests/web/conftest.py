@@ -1,30 +1,12 @@
 """Fixtures for the browser tests: web/ served statically (a copy whose widget tag points at the test servers),
-a real Rasa server with our channels (tiny bot), the real backend, and Debian's chromium driven by Playwright."""
-import os
+a real Rasa server with our channels (tiny bot), the real backend, and Debian's chromium driven by Playwright
+(`browser`: tests/conftest.py, one launch shared by consecutive browser tests)."""
 import re
 import shutil
 
 import pytest
 
-from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb, chromium_path
-
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    exe = chromium_path()
-    if not exe:
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("REQUIRE_BROWSER is set but chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to make this fail")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb
 
 
 @pytest.fixture(scope="session")

@@ -1,38 +1,14 @@
 // Staff page, 截止提醒 (issue 15 §1): the career center sets a deadline (e.g. destination changes close on a date)
 // and an audience; the students it concerns get a reminder at once in the widget and in WeChat, and again
 // shortly before the date if it still concerns them. Self-contained: it adds its own tab (#deadlines) and
-// section for school staff only; sign-in and token are staff.js's (sessionStorage "zz.staff.token"). The
+// section for school staff only; the sign-in, the token and the API client are staff.js's (window.ZZStaff). The
 // backend refuses everyone else (403).
 (function () {
   "use strict";
-  var TOKEN_KEY = "zz.staff.token";
   var $ = function (id) { return document.getElementById(id); };
   var st = { me: null, meta: null, built: false, shown: null };
 
-  function token() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
-  function api(method, path, body) {
-    var headers = { "Content-Type": "application/json" };
-    if (token()) headers.Authorization = "Bearer " + token();
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
-      .catch(function () { var e = new Error("暂时无法连接服务器，请检查网络后重试。"); e.status = 0; throw e; })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) {
-          if (!r.ok) {
-            var e = new Error(data.message || ("请求失败（" + r.status + "）"));
-            e.status = r.status; e.code = data.code; e.fields = data.fields || []; throw e;
-          }
-          return data;
-        });
-      });
-  }
-  function el(tag, attrs, text) {
-    var n = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "className") n.className = attrs[k]; else n.setAttribute(k, attrs[k]);
-    });
-    if (text !== undefined && text !== null) n.textContent = text;
-    return n;
-  }
+  var token = window.ZZStaff.token, api = window.ZZStaff.api, el = window.ZZStaff.el;  // staff.js
   function cnDate(iso) {
     var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
     return m ? m[1] + "年" + parseInt(m[2], 10) + "月" + parseInt(m[3], 10) + "日" : "";
