@@ -36,9 +36,9 @@ from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Te
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import categories as C
 from .. import clock
 from .. import models as M
+from .. import vocabulary as V
 from ..db import Base, SessionLocal, read_session
 from ..wechat_outbox import Background, Outbox
 
@@ -127,12 +127,9 @@ def cn_date(d: dt.date | str | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-RECORD_NAMES = {"destination": "毕业去向登记", "archive": "户档信息登记"}
-
-
 def on_review(s: Session, kind: str, rec: Any) -> None:
     """A counselor's or the school's decision on a record or change request (called before the commit)."""
-    name = C.CHANGE_KINDS.get(rec.kind, "变更申请") if kind == "change" else RECORD_NAMES.get(kind, kind)
+    name = V.CHANGE_KINDS.get(rec.kind, "变更申请") if kind == "change" else V.RECORD_NAMES.get(kind, kind)
     state = rec.state
     who = "学院" if state.startswith("college") else "学校"
     if state.endswith("approved"):
