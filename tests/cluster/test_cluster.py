@@ -1,8 +1,9 @@
 """Issue 13: the cluster (scripts/cluster.py) with real processes: nginx round robin over two `rasa run` servers,
 two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL.
 
-One cluster for the module (startup ~1 min). Needs redis-server, nginx and TEST_POSTGRES_URL: skipped without
-them locally, required in CI (REQUIRE_CLUSTER=1 in .ci/run).
+One cluster for the package (conftest.py, startup ~1 min; test_handoff_cluster.py runs on it too). Needs
+redis-server, nginx and TEST_POSTGRES_URL: skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in
+.ci/run).
 """
 from __future__ import annotations
 
@@ -14,43 +15,18 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from system.cluster import Cluster, missing_binaries
+from system.cluster import Cluster
 from system import RASA_PY, ROOT, dev_login
 from tests.channels.channels_harness import signed_query, text_xml
 
 pytestmark = pytest.mark.slow
 
-PG = os.environ.get("TEST_POSTGRES_URL", "")
 WECHAT_TOKEN = "demo-wechat-token"  # the demo default the cluster's Rasa servers get from system/processes.py
-
-
-def _why_not() -> str:
-    missing = missing_binaries(need_postgres=False)
-    if missing:
-        return "apt-get install " + " ".join(missing)
-    if not PG:
-        return "TEST_POSTGRES_URL is not set"
-    return ""
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    why = _why_not()
-    if why:
-        if os.environ.get("REQUIRE_CLUSTER"):
-            pytest.fail(f"REQUIRE_CLUSTER is set but the cluster cannot start: {why}")
-        pytest.skip(f"cluster tests need redis-server, nginx and PostgreSQL: {why}")
-    c = Cluster(rasa_instances=2, action_servers=2, backend_workers=2, database_url=PG, fresh_database=True,
-                state_dir=tmp_path_factory.mktemp("cluster"))
-    c.start()
-    yield c
-    c.stop()
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
