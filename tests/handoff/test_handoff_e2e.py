@@ -108,9 +108,10 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
         expect(dialog).to_contain_text("电话")  # a way to reach a person now: the college's contact
         expect(st.locator(".zz-sub")).to_have_text("排队等待老师接入…（可以继续问我）")
         # in the queue the bot keeps answering; the message also goes to the counselor
-        n_before = st.locator(".zz-msg.zz-bot").count()
+        n_before, n_fb = st.locator(".zz-msg.zz-bot").count(), st.locator(".zz-log .zz-fb").count()
         say("我的档案寄到哪里了？一直没收到")
         expect(st.locator(".zz-msg.zz-bot")).not_to_have_count(n_before)
+        expect(st.locator(".zz-log .zz-fb")).not_to_have_count(n_fb)  # the bot's answer: 👍/👎 as usual
         assert "你的消息已转给老师" not in (st.locator(".zz-msg.zz-bot").last.text_content() or "")
 
         # the counselor, in another browser page
