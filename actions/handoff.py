@@ -23,14 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, StudentApi, get_token, request, service_key
 
-FALLBACK = ("我这里暂时查不到老师的联系方式。紧急情况请联系你所在学院负责就业工作的老师，"
-            "或到学校就业指导中心咨询；也可以稍后再对我说“转人工”。")
 TRANSCRIPT_LINES = 20
 TRANSCRIPT_CHARS = 500
 
 
-def contact_text(c: dict, title: str) -> str:
-    parts = [title]
+def contact_text(c: dict) -> str:
+    """The contact's details, one "· label：value" line each (the fixed wording around them is a response)."""
+    parts = []
     name = c.get("name") or c.get("office") or ""
     college = c.get("college") or c.get("college_name") or ""
     who = "".join(x for x in (college, name) if x)
@@ -121,19 +120,17 @@ class ActionHandoff(Action):
     async def contacts(self, dispatcher: CollectingDispatcher, tracker: Tracker, general_only: bool = False) -> None:
         """The contact details (the backend's queue is unreachable, or no person is on duty)."""
         api = StudentApi(tracker)
-        note = ""
+        expired = False
         if api.signed_in and not general_only:
             try:
                 contact = pick_contact(await api.get("/api/me/contact"))
                 if contact:
-                    dispatcher.utter_message(text=contact_text(
-                        contact, "现在就想找人，也可以直接联系你所在学院负责就业工作的老师：")
-                        + "\n说明你的学号和遇到的问题，老师会帮你处理。")
+                    dispatcher.utter_message(response="utter_handoff_college_contact", details=contact_text(contact))
                     return
             except AuthFailed:
-                note = "\n（你的登录已过期，重新登录后我可以给你所在学院老师的联系方式。）"
+                expired = True
             except BackendError:
-                dispatcher.utter_message(text=FALLBACK)
+                dispatcher.utter_message(response="utter_handoff_no_contact")
                 return
         try:
             _, body = await request("GET", "/api/contacts")
@@ -141,7 +138,8 @@ class ActionHandoff(Action):
         except BackendError:
             general = None
         if not general:
-            dispatcher.utter_message(text=FALLBACK)
+            dispatcher.utter_message(response="utter_handoff_no_contact")
             return
-        dispatcher.utter_message(text=contact_text(general, "现在就想找人，也可以直接联系学校就业指导中心的老师：")
-                                 + note)
+        dispatcher.utter_message(response="utter_handoff_center_contact", details=contact_text(general))
+        if expired:
+            dispatcher.utter_message(response="utter_handoff_contact_sign_in")
