@@ -9,6 +9,7 @@
   var st = { me: null, meta: null, built: false, shown: null };
 
   var token = window.ZZStaff.token, api = window.ZZStaff.api, el = window.ZZStaff.el;  // staff.js
+  var table = window.ZZStaff.table;
   function cnDate(iso) {
     var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
     return m ? m[1] + "年" + parseInt(m[2], 10) + "月" + parseInt(m[3], 10) + "日" : "";
@@ -130,27 +131,6 @@
   setTimeout(route, 0);
 
   // --- list, preview, create, who got it ------------------------------------------------------------------------
-  function table(box, captionText, cols, rows, empty) {
-    box.textContent = "";
-    if (!rows.length) { box.appendChild(el("p", { className: "empty" }, empty)); return; }
-    var t = el("table");
-    t.appendChild(el("caption", {}, captionText));
-    var tr = el("tr");
-    cols.forEach(function (c) { tr.appendChild(el("th", { scope: "col" }, c[0])); });
-    var thead = el("thead"); thead.appendChild(tr); t.appendChild(thead);
-    var tb = el("tbody");
-    rows.forEach(function (r) {
-      var row = el("tr");
-      cols.forEach(function (c) {
-        var v = c[1](r), td = el("td");
-        if (v && typeof v === "object") td.appendChild(v); else td.textContent = v === undefined ? "" : String(v);
-        row.appendChild(td);
-      });
-      tb.appendChild(row);
-    });
-    t.appendChild(tb);
-    box.appendChild(t);
-  }
   var STUDENT_COLS = [["学号", function (s) { return s.id; }], ["姓名", function (s) { return s.name; }],
     ["学院", function (s) { return s.college; }]];
   var WECHAT = { pending: "待发送", sent: "已发送", skipped: "未发送（未绑定或已关闭）", failed: "发送失败" };

@@ -37,8 +37,8 @@
     if (text !== undefined && text !== null) n.textContent = text;
     return n;
   }
-  // for the page's other sections (handoff.js, ...): one API client (401 signs out) and one element helper
-  window.ZZStaff = { api: api, el: el, token: token };
+  // for the page's other sections (handoff.js, ...): one API client (401 signs out), one element helper, one table
+  window.ZZStaff = { api: api, el: el, token: token, table: renderTable };
   function flash(msg) { $("flash").textContent = msg || ""; }
   function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
   function roleLabel(me) {
@@ -280,12 +280,12 @@
       action_compare: "对比说明", action_deactivate_loop: "停止填表" };
     return actions[key] || key;
   }
-  function table(id, captionText, cols, rows) {
-    var box = $(id);
+  // a table with a caption and one column per [header, value(row), td class]; the page's sections share it
+  function renderTable(box, captionText, cols, rows, empty) {
     box.textContent = "";
-    if (!rows.length) { box.appendChild(el("p", { className: "empty" }, "暂无。")); return; }
+    if (!rows.length) { box.appendChild(el("p", { className: "empty" }, empty)); return; }
     var t = el("table");
-    t.appendChild(el("caption", {}, captionText + "（" + rows.length + "条）"));
+    t.appendChild(el("caption", {}, captionText));
     var tr = el("tr");
     cols.forEach(function (c) { tr.appendChild(el("th", { scope: "col" }, c[0])); });
     var thead = el("thead"); thead.appendChild(tr); t.appendChild(thead);
@@ -301,6 +301,9 @@
     });
     t.appendChild(tb);
     box.appendChild(t);
+  }
+  function table(id, captionText, cols, rows) {
+    renderTable($(id), captionText + "（" + rows.length + "条）", cols, rows, "暂无。");
   }
   function who(r) { return r.student_id || "未登录"; }
   function conf(r) { return r.confidence === null || r.confidence === undefined ? "" : r.confidence.toFixed(2); }
