@@ -5,12 +5,20 @@ import sys
 from tests.backend.helpers import ROOT
 
 
-def test_reseed_with_notices(tmp_path):
+def seeded_cli(tmp_path):
+    """`python <args>` against a fresh SQLite database that is migrated and seeded (as make run does)."""
     env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
+
+    def run(*args):
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
     assert run("-m", "backend.cli", "migrate").returncode == 0
     assert run("-m", "backend.cli", "seed").returncode == 0
+    return run
+
+
+def test_reseed_with_notices(tmp_path):
+    run = seeded_cli(tmp_path)
     r = run("-c", "from backend.db import SessionLocal\n"
                   "from backend import notices as N\n"
                   "with SessionLocal() as s:\n"
@@ -25,11 +33,7 @@ def test_reseed_with_notices(tmp_path):
 
 def test_reseed_with_a_handoff_session(tmp_path):
     """A demo student asked for a person (handoff session + messages): make run / the eval re-seed still works."""
-    env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
-    assert run("-m", "backend.cli", "migrate").returncode == 0
-    assert run("-m", "backend.cli", "seed").returncode == 0
+    run = seeded_cli(tmp_path)
     r = run("-c", "from backend.db import SessionLocal\n"
                   "import datetime as dt\n"
                   "from backend import models as M\n"
