@@ -165,6 +165,11 @@ class SpecRouter(GraphComponent):
         if fields or items:
             message.set(ENTITIES, ents, add_to_output=True)
         if in_form:
+            if intent in CHANGE_INTENTS and fields and S.CHANGE_CUE.search(text) and not S.ABOUT_CUE.search(text):
+                # "班级改成10[2]班" while a form asks: a correction of the answers given in this chat (the
+                # forms' correct_field handling), not a question about the platform's change forms
+                self._set_intent(message, "correct_field")
+                return
             if intent in FORM_BLOCKING and _bare(text) in FORM_CHOICES:
                 # one of the platform's choices typed alone answers the open question ("商业和服务业人员" is not
                 # a handoff): `faq` is an intent the forms' from_text mappings accept
@@ -200,11 +205,31 @@ class SpecRouter(GraphComponent):
             # a field name alone ("生源地") asks what it is, it does not report a mistake
             self._set_intent(message, "faq")
             return
-        if len(items) == 1 and items[0].term.group in S.FAQ_GROUPS and (intent in ("out_of_scope", None)
-                                                                        or conf < SHORT_MIN_CONFIDENCE):
+        if len(items) == 1 and items[0].term.group in S.FAQ_GROUPS:
             rest = S.FILLERS.sub("", text[:items[0].start] + text[items[0].end:])
-            if len(rest) <= 2:  # "那签约单位接收呢", "托管单位接收？": the name alone is a question about it
-                self._set_intent(message, "faq")
+            if len(rest) <= 2:  # "那签约单位接收呢", "托管单位接收？", "档案邮寄": the name alone
+                self._name_alone(message, items[0].term.name, intent, conf, exact=not rest)
+
+    def _name_alone(self, message: Message, name: str, intent: Optional[str], conf: float, exact: bool) -> None:
+        """A menu, archive type or platform named alone: the request to do it when the assistant does it for the
+        student (and can answer the student, signed in or not), else the question about it, answered with its
+        own FAQ answer (bot/nlu/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
+        action = S.ALONE_ACTION.get(name)
+        if action is not None and intent == action and (_signed_in(message) or action in S.HOWTO_WITHOUT_SIGN_IN):
+            return
+        if not (intent in ("out_of_scope", None) or conf < SHORT_MIN_CONFIDENCE or intent == action
+                or (intent == "faq" and exact)):
+            return
+        self._set_intent(message, "faq")
+        # the name's own answer only when nothing but the name (and fillers) is there: "学校平台怎么登录" keeps
+        # the topic the classifier found for 登录
+        key = S.ALONE_ANSWER.get(name) if exact else None
+        selector = message.get("response_selector") or {}
+        answer = (selector.get("faq") or {}).get("response")
+        if key and isinstance(answer, dict) and answer.get("intent_response_key") != key:
+            answer.update({"intent_response_key": key, "utter_action": f"utter_{key}", "responses": [],
+                           PREDICTED_CONFIDENCE_KEY: 1.0})
+            message.set("response_selector", selector, add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -174,6 +174,24 @@ MANY_CUE = re.compile(r"各在|各自|分别|都在哪|哪些")
 ABOUT_CUE = re.compile(r"格式|提示|校验|报错|通不过|验证不|会怎样|会怎么样|影响|几位|多少位|位数|填什么|怎么填|怎么写|是什么|什么意思|在哪查|哪里查|查不到")
 # names that have their own FAQ answer when asked alone; filler words around a name asked alone
 FAQ_GROUPS = ("archive_type", "platform", "form")
+# a name asked alone ("档案邮寄", "那托管单位接收呢") -> the FAQ answer about it (its how-to / what it is)
+ALONE_ANSWER = {
+    "改签申请（单位变更）": "faq/gaiqian", "毕业去向修改（单位不变）": "faq/quxiang_xiugai",
+    "户档信息修改": "faq/hudang_xiugai", "个人信息完善": "faq/personal_info", "毕业去向登记": "faq/destination_steps",
+    "户档信息登记": "faq/archive_registration_fields", "档案邮寄申请": "faq/mailing_steps",
+    "三方/推荐表遗失补办": "faq/lost_tripartite", "档案封存申请": "faq/archive_seal",
+    "选调生报名推荐": "faq/xuandiaosheng", "发薪存折申请": "faq/salary_passbook",
+    "转回生源地": "faq/type_hometown", "签约单位接收": "faq/type_signed_unit", "托管单位接收": "faq/type_custody",
+    "上级主管单位接收": "faq/type_superior", "升学本单位接收": "faq/type_further_same",
+    "升学外单位接收": "faq/type_further_other", "暂不确定": "faq/type_uncertain",
+    "学校平台": "faq/principle", "国家平台": "faq/national_confirm",
+}
+# a menu the assistant does for the student: its name alone is that request (the action answers a student who is
+# not signed in with the how-to and the offer to do it after sign-in: only the mailing action does, the forms ask
+# to sign in first, so for them the name alone from such a student gets the FAQ answer)
+ALONE_ACTION = {"档案邮寄申请": "apply_mailing", "毕业去向登记": "fill_destination", "户档信息登记": "fill_archive",
+                "个人信息完善": "fill_profile"}
+HOWTO_WITHOUT_SIGN_IN = {"apply_mailing"}
 FILLERS = re.compile(r"[那呢吗嘛啊呀吧的是请问选什么啥怎么样要材料？?！!。，,\s]")
 DIFF_CUE = re.compile(r"区别|区分|不同|不一样|差别|差异|一回事|关系|对比|比较")
 # a compare needs two names from one of these groups
