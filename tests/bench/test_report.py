@@ -49,3 +49,12 @@ def test_save_results_writes_each_name_with_the_time_stamp(tmp_path, monkeypatch
     assert first.startswith("run-2") and first.endswith(".json") and "{" not in first
     assert (tmp_path / "results" / first).read_text(encoding="utf-8") == \
         (tmp_path / "results" / "latest.json").read_text(encoding="utf-8") == '{\n "x": "中文"\n}'
+
+
+def test_issue_12_targets_are_rows_of_the_table():
+    res = {"resources": {"train_s": 200.0},
+           "cv": {"reports": {"intent": {"weighted": 0.931}, "response_selection": {"weighted": 0.89}}}}
+    rows = {r[0]: r for r in report.target_rows(res)}
+    assert rows["training the whole bot (`rasa train --force`), 2 cores"][3] is False
+    assert rows["NLU cross-validation, intent weighted F1"][2:] == ("0.931", True)
+    assert rows["NLU cross-validation, FAQ answer weighted F1"][2:] == ("0.890", False)
