@@ -307,7 +307,7 @@ class HandoffMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("handoff_sessions.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    sender: Mapped[str] = mapped_column(String(10))  # student | staff | system
+    sender: Mapped[str] = mapped_column(String(10))  # student | staff | system | bot (answers while queued)
     staff_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     wechat_state: Mapped[str] = mapped_column(String(20), default="none", index=True)  # none|pending|sent|failed

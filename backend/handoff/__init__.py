@@ -259,9 +259,30 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
                 "reply": TEXT_TICKET_LEFT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TICKET_LEFT}
     audit(s, *actor, h, "student_message", {"message_id": m.id, "text": text})
     s.commit()
-    if h.state == "waiting":  # in the queue: the counselor will see it, and the bot answers it now
-        return {"held": False, "stored": True, "state": "waiting"}
+    if h.state == "waiting":  # in the queue: the counselor will see it, and the bot answers it now (the channel
+        # then stores that answer for the counselor too: bot_answer with this session_id)
+        return {"held": False, "stored": True, "state": "waiting", "session_id": h.id}
     return {"held": True, "state": h.state, "reply": None}
+
+
+BOT_TEXT_MAX = 4000
+
+
+def bot_answer(s: Session, conversation: str, session_id: int, texts: list[str]) -> dict:
+    """What the bot answered a message stored while queued (the channel posts it after the turn): kept as
+    sender "bot" so the counselor sees the assistant's answers in order with the student's messages. Shown on the
+    staff page only: never in the widget's poll, never sent to WeChat (the student already got it from the bot).
+    The session must be this conversation's and still waiting (or just taken: the answer was given before)."""
+    h = s.scalar(select(M.HandoffSession).where(M.HandoffSession.id == session_id,
+                                                M.HandoffSession.conversation == conversation)
+                 .with_for_update().execution_options(populate_existing=True))
+    if h is None:
+        raise not_found("没有这个人工咨询会话。")
+    if h.state not in ("waiting", "active"):
+        raise APIError(409, "wrong_state", "这个会话已经结束，不再保存智能助手的回答。")
+    ids = [add_message(s, h, "bot", t[:BOT_TEXT_MAX], to_wechat=False).id for t in texts]
+    s.commit()
+    return {"stored": len(ids), "message_ids": ids}
 
 
 def _timed_out(s: Session, h: M.HandoffSession, actor: tuple, text: str) -> dict:
@@ -296,9 +317,11 @@ def for_widget(s: Session, conversation: str | None, secret: str | None, after: 
         if secret:
             raise APIError(404, "not_found", "人工咨询会话不存在或已过期。")
         return {"session": None, "messages": []}
+    # the counselor's and the system's messages only: the student's own and the bot's answers (stored for the
+    # counselor) were already shown to the student by the chat itself
     msgs = s.scalars(select(M.HandoffMessage).where(
         M.HandoffMessage.session_id == h.id, M.HandoffMessage.id > after,
-        M.HandoffMessage.sender != "student").order_by(M.HandoffMessage.id).limit(100))
+        M.HandoffMessage.sender.in_(("staff", "system"))).order_by(M.HandoffMessage.id).limit(100))
     return {"session": student_view(h), "messages": [message_view(m) for m in msgs]}
 
 

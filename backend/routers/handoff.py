@@ -43,6 +43,13 @@ class InboundIn(_In):
     text: str = Field(min_length=1, max_length=1000)
 
 
+class BotAnswerIn(_In):
+    conversation: Conversation
+    channel: Literal["web", "wechat"]
+    session_id: int = Field(ge=1, le=2**31 - 1)
+    texts: list[Annotated[str, Field(min_length=1, max_length=H.BOT_TEXT_MAX)]] = Field(min_length=1, max_length=10)
+
+
 class ReplyIn(_In):
     text: str = Field(min_length=1, max_length=1000)
 
@@ -99,6 +106,16 @@ def inbound(body: InboundIn) -> dict:
         if body.channel == "wechat":
             N.touch_inbound(s, body.conversation.split(":", 1)[1])
         return H.inbound(s, body.conversation, body.channel, body.text)
+
+
+@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[Depends(integration_key)])
+def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
+    """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with `session_id`):
+    kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
+    another conversation's session; 409 `wrong_state` once the session has ended."""
+    if (body.conversation.split(":", 1)[0] == "wechat") != (body.channel == "wechat"):
+        raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
+    return H.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
 @router.get("/integration/handoff/held", tags=["integration"], dependencies=[Depends(integration_key)])

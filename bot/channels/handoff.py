@@ -14,7 +14,8 @@ server it reaches. Without a fresh list (start-up, the backend unreachable for a
 more held conversations than the list holds) every message is posted.
 
 `check` returns None (let the bot answer), {"held": False, "state": ..., "note": text or None} (let the bot answer;
-the note, when there is one, goes before its answer) or {"held": True, "state": ..., "reply": text or None}. When the
+the note, when there is one, goes before its answer; in the queue also "session_id": the channel then hands the
+bot's answer to `store_answer`, so the counselor sees it after the student's message) or {"held": True, "state": ..., "reply": text or None}. When the
 backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) the bot answers (a student is never left
 without any answer). HANDOFF_GATE=0 turns the gate off.
 """
@@ -43,11 +44,25 @@ def _num(name: str, default: float) -> float:
         return default
 
 
+def bot_texts(messages: List[Dict[str, Any]]) -> List[str]:
+    """The texts of one turn's bot messages as the counselor reads them (buttons as 选项：a / b)."""
+    out = []
+    for m in messages or []:
+        text = m.get("text") if isinstance(m.get("text"), str) else ""
+        titles = [b.get("title") for b in m.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
+        if titles:
+            text = (text + "\n" if text else "") + "选项：" + " / ".join(str(t) for t in titles)
+        if text.strip():
+            out.append(text)
+    return out
+
+
 class HandoffGate:
     def __init__(self, backend_url: Optional[str] = None, integration_key: Optional[str] = None) -> None:
         base = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.url = base + "/api/integration/handoff/inbound"
         self.held_url = base + "/api/integration/handoff/held"
+        self.bot_url = base + "/api/integration/handoff/bot"
         self.key = integration_key or os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
         self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {"0", "false", "no", "off"}
         self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
@@ -155,10 +170,30 @@ class HandoffGate:
             return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
         note = data.get("note") if isinstance(data, dict) else None
         if isinstance(data, dict) and data.get("stored"):  # in the queue: still listed, the bot answers
-            return {"held": False, "state": data.get("state"), "note": None}
+            sid = data.get("session_id")
+            return {"held": False, "state": data.get("state"), "note": None,
+                    "session_id": sid if isinstance(sid, int) else None}
         if self._held is not None:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         self._shared.pop(conversation)
         if isinstance(note, str) and note:
             return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
         return None
+
+    async def store_answer(self, conversation: str, channel: str, held: Optional[Dict[str, Any]],
+                           texts: List[str]) -> None:
+        """The bot's answer to a message the backend stored while queued (`check` gave a session_id): kept for
+        the counselor (`POST /api/integration/handoff/bot`), shown on the staff page only. Awaited before the
+        student gets the answer, so it is stored before their next message; a failure is logged, never shown."""
+        sid = held.get("session_id") if held else None
+        texts = [t[:4000] for t in texts if isinstance(t, str) and t.strip()][:10]
+        if not sid or not texts or not self.enabled:
+            return
+        try:
+            async with self._http().post(self.bot_url, json={"conversation": conversation, "channel": channel,
+                                                             "session_id": sid, "texts": texts},
+                                         headers={"X-Integration-Key": self.key}) as r:
+                if r.status != 200 and r.status != 409:  # 409: the session ended meanwhile, nothing to keep
+                    logger.warning("handoff gate: storing the bot's answer: backend answered %s", r.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self._warn("bot answer")

@@ -34,7 +34,7 @@ from bot.channels.common import (
     mint_action_token,
     verify_token,
 )
-from bot.channels.handoff import HandoffGate
+from bot.channels.handoff import HandoffGate, bot_texts
 from bot.startup import apply_rasa_patches
 
 logger = logging.getLogger(__name__)
@@ -163,6 +163,8 @@ class SecureRestInput(InputChannel):
             except Exception:  # the bot must still answer the person
                 logger.exception("secure_rest: turn failed for %s", sender_id)
             self.handoff.mark_from(sender_id, collector.messages)  # this turn asked for a person
+            if held and held.get("session_id"):  # queued: the counselor also sees what the bot answered
+                await self.handoff.store_answer(sender_id, "web", held, bot_texts(collector.messages))
             messages.extend(collector.messages)
             if not collector.messages:
                 messages.append({"recipient_id": sender_id, "text": UNAVAILABLE_TEXT})

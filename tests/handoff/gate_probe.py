@@ -34,6 +34,9 @@ async def main(base: str, key: str, dead: str) -> dict:
         gate.mark("anon:gp-mine")  # this process's own turn asked for a person
         out["mine"] = await gate.check("anon:gp-mine", "web", "刚转人工")
         n = gate.asked
+        # the channel stores the bot's answer to the queued message for the counselor (not a gate question)
+        await gate.store_answer("anon:gp-mine", "web", out["mine"], ["排队时的回答", "", {"x": 1}])
+        out["store_asked"] = gate.asked - n
         await gate.check("anon:gp-mine", "web", "排队时再问一句")
         out["mine_still_asked"] = gate.asked - n  # queued: stored and answered by the bot, still listed
 
@@ -45,11 +48,15 @@ async def main(base: str, key: str, dead: str) -> dict:
         out["after_end"] = await gate.check("anon:gp-other", "web", "你好")
         out["after_end_again"] = await gate.check("anon:gp-other", "web", "你好")
         out["asked_after_end"] = gate.asked - n  # one call finds it closed, then none
+        await gate.store_answer("anon:gp-other", "web", out["other"], ["结束后才到的回答"])  # 409: ignored
 
         down = HandoffGate(dead, key)
         t0 = time.monotonic()
         out["down"] = await down.check("anon:gp-free", "web", "你好")
         out["down_seconds"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        await down.store_answer("anon:gp-mine", "web", out["mine"], ["x"])  # logged, never raised
+        out["down_store_seconds"] = time.monotonic() - t0
     return out
 
 

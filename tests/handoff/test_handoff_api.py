@@ -37,6 +37,11 @@ def say(srv, conversation: str, text: str, channel: str = "web") -> dict:
                             json={"conversation": conversation, "channel": channel, "text": text}))
 
 
+def bot_said(srv, conversation: str, session_id, texts, channel: str = "web", headers=INTEGRATION):
+    return srv.http.post("/api/integration/handoff/bot", headers=headers, json={
+        "conversation": conversation, "channel": channel, "session_id": session_id, "texts": texts})
+
+
 def anon() -> str:
     return "anon:" + uuid.uuid4().hex[:16]
 
@@ -59,7 +64,9 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
 
     # in the queue: the student's messages are kept for the counselor AND the bot answers them
     queued = say(srv, conv, "我的档案到底寄到哪里了？")
-    assert queued == {"held": False, "stored": True, "state": "waiting"}
+    assert queued == {"held": False, "stored": True, "state": "waiting", "session_id": hid}
+    # the channel stores the bot's answer to it for the counselor too
+    ok(bot_said(srv, conv, hid, ["档案由学院寄出，可在“档案去向”查询。"]))
 
     with srv.staff("counselor-physics") as c:
         queue = ok(c.get("/api/staff/handoff"))
@@ -68,6 +75,9 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
         assert row["last_student_text"] == "我的档案到底寄到哪里了？"
         detail = ok(c.get(f"/api/staff/handoff/{hid}"))
         assert detail["transcript"][0] == {"who": "student", "text": "档案寄到哪里"}  # the chat so far
+        assert [(m["sender"], m["text"]) for m in detail["messages"]] == [
+            ("student", "我的档案到底寄到哪里了？"), ("bot", "档案由学院寄出，可在“档案去向”查询。")]
+        assert detail["messages"][1]["wechat_state"] == "none"
     # another college's counselor: not in their queue, and every route answers as if it did not exist
     with srv.staff("counselor-computer") as c:
         assert hid not in [x["id"] for x in ok(c.get("/api/staff/handoff"))["sessions"]]
@@ -94,6 +104,8 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
         texts = [m["text"] for m in polled["messages"]]
         assert any("已接入" in t for t in texts) and "已帮你查到，档案昨天寄出。" in texts
         assert "我的档案到底寄到哪里了？" not in texts
+        assert "档案由学院寄出，可在“档案去向”查询。" not in texts  # the bot's answer was shown by the chat
+        assert {m["sender"] for m in polled["messages"]} == {"system", "staff"}
         last = polled["messages"][-1]["id"]
         assert ok(c.get("/api/handoff/messages", params={"after": last}))["messages"] == []
     # another student's token sees nothing of it
@@ -321,3 +333,52 @@ def test_a_ticket_draft_expires_and_the_next_message_goes_to_the_bot(srv):
         tickets = ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
         assert first["session_id"] not in [x["id"] for x in tickets]
     assert audit_actions(srv, sid).count("ticket_expired") == 2
+
+
+def test_the_bots_answers_while_queued_are_for_the_counselor_only(srv):
+    conv, other = anon(), anon()
+    out = ok(ask_person(srv, conv))
+    hid, secret = out["session_id"], out["secret"]
+    assert say(srv, conv, "没登录能查档案吗")["session_id"] == hid
+    ok(bot_said(srv, conv, hid, ["可以查询公开的办理流程。", "登录后可查个人进度。"]))
+    assert say(srv, conv, "那怎么登录")["stored"]
+    assert ok(bot_said(srv, conv, hid, ["点右上角“登录”。"]))["stored"] == 1
+    # the widget (its secret) never gets the bot's answers back as if a teacher wrote them
+    assert ok(srv.http.get("/api/handoff/messages", headers={"X-Handoff-Secret": secret}))["messages"] == []
+    # bad input: the integration key, another conversation's session, wrong shapes; nothing is stored
+    err(bot_said(srv, conv, hid, ["x"], headers={}), 401, "not_authenticated")
+    err(bot_said(srv, conv, hid, ["x"], headers={"X-Integration-Key": "wrong"}), 401, "not_authenticated")
+    err(bot_said(srv, other, hid, ["冒充的回答"]), 404, "not_found")
+    err(bot_said(srv, conv, 2147483647, ["x"]), 404, "not_found")
+    for sid, texts, channel in ((hid, [], "web"), (hid, [""], "web"), (hid, ["字" * 4001], "web"),
+                                (hid, ["x"] * 11, "web"), (0, ["x"], "web"), ("abc", ["x"], "web"),
+                                (hid, "x", "web"), (hid, ["x"], "wechat"), (hid, [1], "web")):
+        err(bot_said(srv, conv, sid, texts, channel), 422, "validation_error")
+    with srv.staff("school-admin") as c:
+        detail = ok(c.get(f"/api/staff/handoff/{hid}"))
+        assert [(m["sender"], m["text"]) for m in detail["messages"]] == [
+            ("student", "没登录能查档案吗"), ("bot", "可以查询公开的办理流程。"), ("bot", "登录后可查个人进度。"),
+            ("student", "那怎么登录"), ("bot", "点右上角“登录”。")]
+        ok(c.post(f"/api/staff/handoff/{hid}/take"))
+        ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "我是老师。"}))
+        ok(c.post(f"/api/staff/handoff/{hid}/close"))
+    got = ok(srv.http.get("/api/handoff/messages", headers={"X-Handoff-Secret": secret}))["messages"]
+    assert [m["sender"] for m in got] == ["system", "staff", "system"]
+    # the session has ended: nothing more is kept for it
+    err(bot_said(srv, conv, hid, ["晚到的回答"]), 409, "wrong_state")
+
+
+def test_bots_answers_to_a_wechat_conversation_are_not_sent_to_wechat(srv):
+    conv = "wechat:o" + uuid.uuid4().hex[:27]
+    hid = ok(ask_person(srv, conv, channel="wechat"))["session_id"]
+    assert say(srv, conv, "档案怎么邮寄", channel="wechat")["session_id"] == hid
+    ok(bot_said(srv, conv, hid, ["在“档案邮寄”里申请。"], channel="wechat"))
+    with srv.staff("school-admin") as c:
+        msgs = ok(c.get(f"/api/staff/handoff/{hid}"))["messages"]
+    assert [(m["sender"], m["wechat_state"]) for m in msgs] == [("student", "none"), ("bot", "none")]
+    # a ticket draft (outside office hours) has no bot answers to keep
+    srv.set_today(SATURDAY)
+    draft_conv = "wechat:o" + uuid.uuid4().hex[:27]
+    draft = ok(ask_person(srv, draft_conv, channel="wechat"))
+    assert draft["state"] == "ticket_draft"
+    err(bot_said(srv, draft_conv, draft["session_id"], ["x"], channel="wechat"), 409, "wrong_state")

@@ -113,6 +113,7 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
         expect(st.locator(".zz-msg.zz-bot")).not_to_have_count(n_before)
         expect(st.locator(".zz-log .zz-fb")).not_to_have_count(n_fb)  # the bot's answer: 👍/👎 as usual
         assert "你的消息已转给老师" not in (st.locator(".zz-msg.zz-bot").last.text_content() or "")
+        widget_bot = " ".join(st.locator(".zz-msg.zz-bot").all_text_contents()[n_before:])
 
         # the counselor, in another browser page
         tp = ctx_t.new_page()
@@ -128,6 +129,18 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
         item.click()
         expect(tp.locator("#hq-transcript")).to_contain_text("转人工")  # the chat so far
         expect(tp.locator("#hq-messages")).to_contain_text("我的档案寄到哪里了？一直没收到")
+        # ... and what the assistant answered it, marked as the assistant's, after the student's message
+        bot_line = tp.locator("#hq-messages li.hq-bot")
+        expect(bot_line.first).to_contain_text("智能助手（自动回答，学生已看到）")
+        assert tp.locator("#hq-messages li").evaluate_all("els => els.map(e => e.className)")[:2] == [
+            "hq-student", "hq-bot"]
+        with api(stack, staff_id="counselor-physics") as c:
+            sid = session_of(c, last_student_text="我的档案寄到哪里了？一直没收到")["id"]
+            msgs = c.get(f"/api/staff/handoff/{sid}").json()["messages"]
+        assert msgs[0]["sender"] == "student" and msgs[0]["text"] == "我的档案寄到哪里了？一直没收到"
+        bot_said = [m["text"] for m in msgs if m["sender"] == "bot"]
+        assert bot_said and all(m["sender"] == "bot" for m in msgs[1:1 + len(bot_said)]), msgs
+        assert bot_said[0].splitlines()[0][:12] in widget_bot, (bot_said, widget_bot)
         tp.locator("#hq-take").click()
         expect(tp.locator("#hq-reply-form")).to_be_visible()
         tp.locator("#hq-text").fill("你好，我查了一下：你的档案昨天已经由学院寄出，请留意EMS。")
@@ -139,6 +152,12 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
         staff_msg = st.locator(".zz-staff", has_text="你的档案昨天已经由学院寄出")
         expect(staff_msg).to_be_visible(timeout=15000)
         expect(st.locator(".zz-sub")).to_contain_text("人工服务中")
+        # the bot's stored answer never comes back to the student as if the teacher wrote it
+        with api(stack, student_id=STUDENT) as c:
+            polled = c.get("/api/handoff/messages").json()["messages"]
+        assert {m["sender"] for m in polled} == {"system", "staff"}, polled
+        staff_texts = " ".join(st.locator(".zz-staff").all_text_contents())
+        assert bot_said[0].splitlines()[0][:12] not in staff_texts, staff_texts
         n_held = st.locator(".zz-msg.zz-bot").count()
         say("好的，谢谢老师")
         expect(tp.locator("#hq-messages")).to_contain_text("好的，谢谢老师", timeout=15000)
@@ -235,6 +254,9 @@ def test_wechat_student_counselor_reply_once_bot_silent_then_back(stack):
         detail = c.get(f"/api/staff/handoff/{s['id']}").json()
         assert [m["text"] for m in detail["messages"] if m["sender"] == "student"] == [
             "我想问一下档案邮寄怎么申请", "是托管到人才中心吗"]
+        # the counselor also sees what the bot answered while queued, in order; it is not sent to WeChat again
+        assert [m["sender"] for m in detail["messages"]] == ["student", "bot", "system", "student", "staff"]
+        assert detail["messages"][1]["text"] == queued and detail["messages"][1]["wechat_state"] == "none"
         assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
         got = wx.wait_sent(openid, 3)
         assert got[2]["text"]["content"] == "老师已结束人工咨询，智能助手继续为你服务。"

@@ -21,8 +21,17 @@ def test_gate_asks_the_backend_only_for_held_conversations(srv):
     assert out["first"] is None and out["asked_before_list"] == 1
     assert out["asked_free_with_list"] == 0
     # queued: the backend stored the message and the bot answers it (not held); the conversation stays listed
-    assert out["mine"] == {"held": False, "state": "waiting", "note": None} and out["mine_still_asked"] == 1
-    assert out["other"] == {"held": False, "state": "waiting", "note": None}
+    mine = out["mine"]
+    assert mine == {"held": False, "state": "waiting", "note": None, "session_id": mine["session_id"]}
+    assert out["mine_still_asked"] == 1 and out["store_asked"] == 0
+    # the counselor sees the bot's answer (texts only, the blank one dropped) between the student's messages
+    with srv.staff("school-admin") as c:
+        msgs = c.get(f"/api/staff/handoff/{mine['session_id']}").json()["messages"]
+        assert [(m["sender"], m["text"]) for m in msgs] == [
+            ("student", "刚转人工"), ("bot", "排队时的回答"), ("student", "排队时再问一句")]
+        other = c.get(f"/api/staff/handoff/{out['other']['session_id']}").json()["messages"]
+        assert "bot" not in [m["sender"] for m in other]  # ended before the answer came: not kept
+    assert out["other"] == {"held": False, "state": "waiting", "note": None, "session_id": out["other"]["session_id"]}
     assert out["other_end"]["state"] == "closed"
     assert out["after_end"] is None and out["after_end_again"] is None and out["asked_after_end"] == 1
-    assert out["down"] is None and out["down_seconds"] < 3
+    assert out["down"] is None and out["down_seconds"] < 3 and out["down_store_seconds"] < 3

@@ -138,7 +138,8 @@
       var ml = $("hq-messages");
       ml.textContent = "";
       d.messages.forEach(function (m) {
-        var label = m.sender === "student" ? "学生" : (m.sender === "staff" ? "老师" : "系统");
+        // bot: what the assistant answered while the student was queued (the student has already seen it)
+        var label = { student: "学生", staff: "老师", bot: "智能助手（自动回答，学生已看到）" }[m.sender] || "系统";
         if (m.wechat_state === "failed") label += "（微信未送达）";
         ml.appendChild(line("hq-" + m.sender, label, m.text, m.at));
       });

@@ -166,6 +166,8 @@ class WeChatInput(InputChannel):
                 return held["reply"] or ""
             note = held.get("note") if held else None  # e.g. the queue ended: said before the bot's answer
         answer = await self._answer_after_gate(on_new_message, openid, text, reply)
+        if reply is None and held and held.get("session_id"):  # queued: the counselor also sees the answer
+            await self.handoff.store_answer(wechat_conversation_id(openid), "wechat", held, [answer])
         return note + "\n" + answer if note else answer
 
     async def _answer_after_gate(self, on_new_message: OnNewMessage, openid: str, text: str,
