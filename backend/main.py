@@ -106,6 +106,9 @@ def create_app() -> FastAPI:
     # counselors' replies to WeChat conversations (issue 15 §2); HANDOFF_WORKER=0: none
     app.router.on_startup.append(handoff_delivery.start_background)
     app.router.on_shutdown.append(handoff_delivery.stop_background)
+    # the queue's timeout without waiting for the student's next message; HANDOFF_SWEEP=0: none
+    app.router.on_startup.append(handoff_delivery.start_sweep)
+    app.router.on_shutdown.append(handoff_delivery.stop_sweep)
     web = ROOT / "web"
     if (web / "staff").is_dir():
         # the staff pages (issue 14): static, no data in them; every call they make is checked by the API

@@ -3,7 +3,8 @@
 States of a session (models.HandoffSession):
 - chat:   waiting (in the queue) -> active (a counselor holds it) -> closed (by the counselor, or the student
           says 结束人工/取消排队); waiting -> closed when staff close it without taking it; waiting longer than
-          HANDOFF_WAIT_MINUTES -> ticket_open at the student's next message (anonymous: closed).
+          HANDOFF_WAIT_MINUTES -> ticket_open if the student wrote while queued (anonymous or nothing written:
+          closed), at the student's next message or by the backend's periodic sweep, whichever comes first.
 - ticket: ticket_draft (outside office hours; the student's next message, within HANDOFF_DRAFT_MINUTES, is the
           ticket) -> ticket_open (in the staff page's ticket list) -> answered (the answer goes out as a notice; a
           WeChat conversation without a bound student gets it as a customer-service message); ticket_draft ->
@@ -105,8 +106,9 @@ def teacher(name: str | None) -> str:
 
 
 def wait_limit() -> dt.timedelta:
-    """How long a conversation waits in the queue for a person (HANDOFF_WAIT_MINUTES, default 30) before the
-    student's next message turns it into a ticket (anonymous: the bot takes over again)."""
+    """How long a conversation waits in the queue for a person (HANDOFF_WAIT_MINUTES, default 30) before it
+    becomes a ticket (anonymous or nothing written: closed, the bot takes over again): at the student's next
+    message or the backend's next sweep (HANDOFF_SWEEP_SECONDS)."""
     try:
         return dt.timedelta(minutes=max(1.0, float(os.environ.get("HANDOFF_WAIT_MINUTES") or 30)))
     except ValueError:
@@ -244,8 +246,8 @@ def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
         s.commit()
         return {"held": True, "state": state,
                 "reply": TEXT_TICKET_CANCELLED if state == "cancelled" else TEXT_STUDENT_CLOSED}
-    if h.state == "waiting" and clock.now() - _aware(h.created_at) > wait_limit():
-        return _timed_out(s, h, actor, text)
+    if _overdue(h):
+        return _timed_out(s, h, actor, text, conversation, channel)
     if _expired_draft(h):  # nothing written in time: this message is for the bot
         _expire_draft(s, h)
         s.commit()
@@ -285,24 +287,87 @@ def bot_answer(s: Session, conversation: str, session_id: int, texts: list[str])
     return {"stored": len(ids), "message_ids": ids}
 
 
-def _timed_out(s: Session, h: M.HandoffSession, actor: tuple, text: str) -> dict:
-    """Nobody took the conversation in time: a student's queued conversation becomes a ticket (answered later,
-    like one left outside office hours); an anonymous visitor's is closed. The bot answers this message either
-    way (a student is told about the ticket first)."""
-    said = s.scalar(select(M.HandoffMessage.id).where(M.HandoffMessage.session_id == h.id,
-                                                      M.HandoffMessage.sender == "student").limit(1))
-    if said and (h.student_id or h.channel == "wechat"):  # what they wrote while queued: a ticket
-        h.state, h.open_key = "ticket_open", None
-        audit(s, *actor, h, "timeout_ticket", {"state": "ticket_open"})
-        s.commit()
+SWEEP_ACTOR = ("system", "handoff-sweep")  # who the audit log names for a timeout found by the sweep
+
+
+def _overdue(h: M.HandoffSession) -> bool:
+    return h.state == "waiting" and clock.now() - _aware(h.created_at) > wait_limit()
+
+
+def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str | None:
+    """Nobody took the queued conversation in time (the one transition for both paths: the student's next
+    message, `inbound`, and the backend's periodic `sweep`). A student's (signed-in or WeChat) conversation in
+    which they wrote something while queued becomes a ticket (answered later, like one left outside office hours);
+    otherwise it is closed. Each step is one conditional UPDATE on state = 'waiting': a counselor's take (or any
+    other transition) committed first wins and nothing changes here (None, rolled back); the first UPDATE also
+    takes SQLite's write lock, so no student message can slip in between the two. Commits; returns the new state.
+    The closed case always leaves a system message (the widget polls while queued and shows it); the sweep also
+    leaves one for a ticket (the student is not writing, so no note goes with a bot answer), and in a WeChat
+    conversation the sweep's message goes out as a customer-service message (a reply to the student's request,
+    inside the 48-hour window; backend/handoff/delivery.py)."""
+    HS, HM = M.HandoffSession, M.HandoffMessage
+    said = select(HM.id).where(HM.session_id == HS.id, HM.sender == "student").exists()
+    res = s.execute(update(HS).where(HS.id == h.id, HS.state == "waiting", said,
+                                     (HS.student_id.is_not(None)) | (HS.channel == "wechat"))
+                    .values(state="ticket_open", open_key=None).execution_options(synchronize_session=False))
+    state = "ticket_open"
+    if res.rowcount != 1:
+        res = s.execute(update(HS).where(HS.id == h.id, HS.state == "waiting")
+                        .values(state="closed", open_key=None, closed_at=clock.now(), closed_by="timeout")
+                        .execution_options(synchronize_session=False))
+        state = "closed"
+    if res.rowcount != 1:  # taken (or closed, or timed out by another process) just before
+        s.rollback()
+        return None
+    h = s.get(HS, h.id, populate_existing=True)
+    wechat_anon = h.channel == "wechat" and not h.student_id
+    if state == "ticket_open":
+        if swept:
+            add_message(s, h, "system", TEXT_TIMEOUT_WECHAT if wechat_anon else TEXT_TIMEOUT_TICKET)
+        audit(s, *actor, h, "timeout_ticket", {"state": "ticket_open", "by": "sweep" if swept else "message"})
+    else:
+        add_message(s, h, "system", TEXT_TIMEOUT_ANON if not (h.student_id or h.channel == "wechat")
+                    else TEXT_TIMEOUT_CLOSED, to_wechat=None if swept else False)
+        audit(s, *actor, h, "timeout_close", {"state": "closed", "by": "sweep" if swept else "message"})
+    s.commit()
+    return state
+
+
+def _timed_out(s: Session, h: M.HandoffSession, actor: tuple, text: str, conversation: str, channel: str) -> dict:
+    """The student wrote after the wait limit: the timeout, then the bot answers this message either way (a
+    student is told about the ticket first by the note; the widget shows why a closed queue ended)."""
+    state = _time_out(s, h, actor, swept=False)
+    if state is None:  # a counselor took it a moment ago (SQLite: no row lock): handle the message as such
+        return inbound(s, conversation, channel, text)
+    if state == "ticket_open":
         return {"held": False, "state": "ticket_open",
                 "note": TEXT_TIMEOUT_WECHAT if h.channel == "wechat" and not h.student_id else TEXT_TIMEOUT_TICKET}
-    h.state, h.open_key, h.closed_at, h.closed_by = "closed", None, clock.now(), "timeout"
-    # the widget shows the system message (it polls while queued); WeChat gets the note with the bot's answer
-    add_message(s, h, "system", TEXT_TIMEOUT_ANON if not h.student_id else TEXT_TIMEOUT_CLOSED, to_wechat=False)
-    audit(s, *actor, h, "timeout_close", {"state": "closed"})
-    s.commit()
     return {"held": False, "state": "closed", "note": TEXT_TIMEOUT_CLOSED if h.channel == "wechat" else None}
+
+
+SWEEP_BATCH = 200
+
+
+def sweep(s: Session) -> int:
+    """Time out every conversation waiting longer than the wait limit, without waiting for the student's next
+    message (run periodically by each backend process, backend/handoff/delivery.py). Each session is locked
+    (PostgreSQL) and transitioned by `_time_out`, so processes sweeping at once, a counselor's take and the
+    student's own message never transition it twice. Returns how many were timed out."""
+    cutoff = clock.now() - wait_limit()
+    ids = list(s.scalars(select(M.HandoffSession.id).where(M.HandoffSession.state == "waiting",
+                                                           M.HandoffSession.created_at < cutoff)
+                         .order_by(M.HandoffSession.id).limit(SWEEP_BATCH)))
+    s.rollback()
+    done = 0
+    for sid in ids:
+        h = s.scalar(select(M.HandoffSession).where(M.HandoffSession.id == sid).with_for_update()
+                     .execution_options(populate_existing=True))
+        if h is None or not _overdue(h):
+            s.rollback()
+            continue
+        if _time_out(s, h, SWEEP_ACTOR, swept=True) is not None:
+            done += 1
+    return done
 
 
 def for_widget(s: Session, conversation: str | None, secret: str | None, after: int) -> dict:

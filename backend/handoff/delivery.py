@@ -11,18 +11,25 @@ window only (the student just wrote, so it normally is); outside it, on a perman
 the message is marked failed and the staff page shows it. The one gap WeChat's API (no idempotency key) leaves: a
 crash after WeChat accepted the message and before the result was recorded (milliseconds) sends it again after the
 lease - a copy rather than a loss.
+
+The queue's sweep (a second thread of each backend process; HANDOFF_SWEEP=0 turns it off, HANDOFF_SWEEP_SECONDS
+its period, default 30) times out conversations nobody took within HANDOFF_WAIT_MINUTES even when the student says
+nothing more (`backend.handoff.sweep`). A thread of its own rather than a step of the delivery loop: the timeout
+must happen whether or not this process delivers WeChat messages (HANDOFF_WORKER=0 where WeChat is not set up).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import models as M
 from .. import notices as N
-from ..wechat_outbox import Background, Outbox
+from ..db import SessionLocal
+from ..wechat_outbox import Background, Outbox, env_number
 
 logger = logging.getLogger("backend.handoff")
 MAX_ATTEMPTS = 5
@@ -91,3 +98,33 @@ def start_background() -> None:
 
 def stop_background() -> None:
     _background.stop()
+
+
+class Sweeper:
+    """Every HANDOFF_SWEEP_SECONDS: the queued conversations past the wait limit become tickets or are closed."""
+
+    def run(self, stop: threading.Event) -> None:
+        from . import sweep  # the package imports this module's siblings only; no cycle at import time
+
+        every = max(0.2, env_number("HANDOFF_SWEEP_SECONDS", 30.0))
+        while not stop.is_set():
+            try:
+                with SessionLocal() as s:
+                    n = sweep(s)
+                if n:
+                    logger.info("handoff sweep: %d queued conversation(s) timed out", n)
+            except Exception:  # the database is restarting, ...: log and try again next round
+                logger.exception("handoff sweep failed")
+            stop.wait(every)
+
+
+_sweeper = Background("handoff-sweep", "HANDOFF_SWEEP", Sweeper)
+
+
+def start_sweep() -> None:
+    """Start the queue's timeout sweep in this process unless HANDOFF_SWEEP=0."""
+    _sweeper.start()
+
+
+def stop_sweep() -> None:
+    _sweeper.stop()

@@ -18,7 +18,8 @@ def hsrv(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"handoff-{request.param}")
     db_url, drop = database_urls(tmp, request.param)
     srv = start_backend(db_url, tmp, extra_env={"HANDOFF_HOURS": "00:00-24:00", "NOTICE_WORKER": "0",
-                                                "HANDOFF_WORKER": "0"})
+                                                "HANDOFF_WORKER": "0",
+                                                "HANDOFF_SWEEP": "0"})  # timeouts at the next message here
     yield srv
     stop_backend(srv)
     drop()

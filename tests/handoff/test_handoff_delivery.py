@@ -22,7 +22,7 @@ def two(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"handoff-two-{request.param}")
     db_url, drop = database_urls(tmp, request.param)
     wx = FakeWeChatAPI().start()
-    env = {"HANDOFF_HOURS": "00:00-24:00", "NOTICE_WORKER": "0", "HANDOFF_WORKER": "1",
+    env = {"HANDOFF_HOURS": "00:00-24:00", "NOTICE_WORKER": "0", "HANDOFF_WORKER": "1", "HANDOFF_SWEEP": "0",
            "HANDOFF_POLL_SECONDS": "0.2", "HANDOFF_LEASE_SECONDS": "2", "WECHAT_APPID": WECHAT_APPID,
            "WECHAT_APPSECRET": WECHAT_APPSECRET, "WECHAT_API_BASE": wx.server.url}
     (tmp / "a").mkdir()
