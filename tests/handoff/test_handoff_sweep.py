@@ -5,6 +5,7 @@ log names the system; a conversation taken before, or not yet waiting long enoug
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import uuid
 
@@ -97,3 +98,41 @@ def test_the_sweep_times_out_the_queue_without_a_further_message(swept):
     assert say(srv, f"student:{writer}", "还在吗？") == {"held": False}
     assert say(srv, visitor, "有人吗") == {"held": False}
     assert say(srv, f"student:{held}", "老师好")["held"] is True
+
+
+def test_a_take_racing_the_sweep_wins_or_loses_cleanly(swept):
+    """Counselors take overdue conversations while the sweep times them out: each one ends exactly one way (taken:
+    active, no timeout; not taken: 409 and one timeout), never both, never a 500."""
+    srv = swept
+    srv.set_today(BASE_TODAY)
+    students = [new_student(srv, college="physics") for _ in range(12)]
+    hids = {}
+    for sid in students:
+        hids[sid] = ok(ask_person(srv, f"student:{sid}", sid))["session_id"]
+        assert say(srv, f"student:{sid}", "想问一下三方协议")["stored"]
+    results: dict[str, int] = {}
+
+    def take(sid: str) -> None:
+        with srv.staff("counselor-physics") as c:
+            results[sid] = c.post(f"/api/staff/handoff/{hids[sid]}/take").status_code
+
+    srv.set_today(BASE_TODAY + dt.timedelta(days=2))  # all overdue: the sweep and the takes race
+    threads = [threading.Thread(target=take, args=(sid,)) for sid in students]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for sid in students:
+        assert results[sid] in (200, 409), results
+        if results[sid] == 409:
+            wait_for_state(srv, hids[sid], "ticket_open")
+    time.sleep(1.0)  # a few more sweeps
+    with srv.staff("school-admin") as c:
+        for sid in students:
+            actions = [x["action"] for x in ok(c.get("/api/staff/audit", params={"student_id": sid, "limit": 1000}))
+                       ["items"] if x["entity"] == "handoff"]
+            timeouts = actions.count("timeout_ticket") + actions.count("timeout_close")
+            if results[sid] == 200:
+                assert state_of(srv, hids[sid]) == "active" and timeouts == 0 and actions.count("take") == 1
+            else:
+                assert state_of(srv, hids[sid]) == "ticket_open" and timeouts == 1 and "take" not in actions
