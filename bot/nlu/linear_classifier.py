@@ -40,7 +40,11 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY,
                                        PREDICTED_CONFIDENCE_KEY, TEXT)
-from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.constants import (RESPONSE_SELECTOR_PREDICTION_KEY, RESPONSE_SELECTOR_PROPERTY_NAME,
+                                RESPONSE_SELECTOR_RANKING_KEY, RESPONSE_SELECTOR_RESPONSES_KEY,
+                                RESPONSE_SELECTOR_RETRIEVAL_INTENTS, RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+                                TOKENS_NAMES)
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -151,10 +155,10 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     # training
 
-    def _embed(self, texts: List[str]) -> Optional[np.ndarray]:
-        if not (self.config["use_embedding"] and float(self.config["embedding_weight"]) > 0):
-            return None
-        return np.asarray(encoder().encode(texts), dtype=np.float32)
+    @staticmethod
+    def _embed(model: _Model, texts: List[str]) -> Optional[np.ndarray]:
+        """The sentence embeddings when the model uses them (decided once, by _Model, from the config)."""
+        return np.asarray(encoder().encode(texts), dtype=np.float32) if model.use_embedding else None
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
@@ -163,9 +167,8 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             return self._resource
         texts = [normalise(m.get(TEXT)) for m in examples]
         words = [_tokens(m, t) for m, t in zip(examples, texts)]
-        emb = self._embed([m.get(TEXT) for m in examples])
         model = _Model(self.config)
-        x = model.features(texts, words, emb, fit=True)
+        x = model.features(texts, words, self._embed(model, [m.get(TEXT) for m in examples]), fit=True)
         model.intents.fit(x, [m.get(INTENT) for m in examples])
         answer_rows = [i for i, m in enumerate(examples) if m.get(INTENT_RESPONSE_KEY)]
         keys = [examples[i].get(INTENT_RESPONSE_KEY) for i in answer_rows]
@@ -209,7 +212,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             return messages
         texts = [normalise(m.get(TEXT)) for m in todo]
         words = [_tokens(m, t) for m, t in zip(todo, texts)]
-        x = self.model.features(texts, words, self._embed([m.get(TEXT) for m in todo]))
+        x = self.model.features(texts, words, self._embed(self.model, [m.get(TEXT) for m in todo]))
         intent_p = _probabilities(self.model.intents, x)
         answer_p = _probabilities(self.model.answers, x) if self.model.answers is not None else None
         for row, message in enumerate(todo):
@@ -232,13 +235,14 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         ranking = self._ranking(self.model.answers.classes_, p)
         key, conf = ranking[0]
         retrieval_intent = key.split("/", 1)[0]
-        utter = f"utter_{key}"
-        selector = dict(message.get("response_selector") or {})
-        selector["all_retrieval_intents"] = self.retrieval_intents
+        utter = intent_response_key_to_template_key(key)
+        selector = dict(message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {})
+        selector[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = self.retrieval_intents
         selector[retrieval_intent] = {
-            "response": {"responses": self.responses.get(utter) or [{TEXT: key}], PREDICTED_CONFIDENCE_KEY: conf,
-                         INTENT_RESPONSE_KEY: key, "utter_action": utter},
-            "ranking": [{"id": zlib.crc32(k.encode()), PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
-                        for k, c in ranking],
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: self.responses.get(utter) or [{TEXT: key}],
+                PREDICTED_CONFIDENCE_KEY: conf, INTENT_RESPONSE_KEY: key, RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter},
+            RESPONSE_SELECTOR_RANKING_KEY: [{"id": zlib.crc32(k.encode()), PREDICTED_CONFIDENCE_KEY: c,
+                                             INTENT_RESPONSE_KEY: k} for k, c in ranking],
         }
-        message.set("response_selector", selector, add_to_output=True)
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)

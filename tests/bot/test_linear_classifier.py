@@ -41,7 +41,7 @@ async def main():
     comp = next(n for n in agent.processor.graph_runner._instantiated_nodes.values()
                 if isinstance(getattr(n, "_component", None), LinearClassifier))._component
     m = comp.model
-    x = m.features([normalise(t) for t in texts], [SEP.join(t) for t in texts], comp._embed(texts))
+    x = m.features([normalise(t) for t in texts], [SEP.join(t) for t in texts], comp._embed(m, texts))
     diff = max(float(np.abs(_probabilities(m.intents, x) - m.intents.predict_proba(x)).max()),
                float(np.abs(_probabilities(m.answers, x) - m.answers.predict_proba(x)).max()))
     print("RESULT" + json.dumps({"parse": out, "max_diff": diff}, ensure_ascii=False, default=str))
