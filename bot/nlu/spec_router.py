@@ -106,16 +106,20 @@ def _asks_form_slot(tracker: Optional[DialogueStateTracker]) -> bool:
         return False
 
 
-def _faq_confidence(message: Message) -> float:
+def _faq_answer(message: Message) -> Dict[str, Any]:
+    """The selected FAQ answer of the message (the classifier's `response_selector`), {} when there is none."""
     selector = message.get("response_selector") or {}
     sel = selector.get("faq") or selector.get("default") or {}
-    return float((sel.get("response") or {}).get("confidence") or 0.0)
+    answer = sel.get("response")
+    return answer if isinstance(answer, dict) else {}
+
+
+def _faq_confidence(message: Message) -> float:
+    return float(_faq_answer(message).get("confidence") or 0.0)
 
 
 def _faq_key(message: Message) -> Optional[str]:
-    selector = message.get("response_selector") or {}
-    sel = selector.get("faq") or selector.get("default") or {}
-    return ((sel.get("response") or {}).get("intent_response_key")) or None
+    return _faq_answer(message).get("intent_response_key") or None
 
 
 @DefaultV1Recipe.register(
@@ -224,12 +228,10 @@ class SpecRouter(GraphComponent):
         # the name's own answer only when nothing but the name (and fillers) is there: "学校平台怎么登录" keeps
         # the topic the classifier found for 登录
         key = S.ALONE_ANSWER.get(name) if exact else None
-        selector = message.get("response_selector") or {}
-        answer = (selector.get("faq") or {}).get("response")
-        if key and isinstance(answer, dict) and answer.get("intent_response_key") != key:
+        answer = _faq_answer(message)  # the dict inside the message's response_selector: updated in place
+        if key and answer and answer.get("intent_response_key") != key:
             answer.update({"intent_response_key": key, "utter_action": f"utter_{key}", "responses": [],
                            PREDICTED_CONFIDENCE_KEY: 1.0})
-            message.set("response_selector", selector, add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
