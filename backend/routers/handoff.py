@@ -73,6 +73,12 @@ def action_caller(authorization: str | None = Header(default=None),
     return principal_from_token(token, s, service=True) if token else None
 
 
+def _check_channel(conversation: str, channel: str) -> None:
+    """A WeChat conversation (wechat:<openid>) comes only through the WeChat channel, every other one through the web."""
+    if (conversation.split(":", 1)[0] == "wechat") != (channel == "wechat"):
+        raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
+
+
 @router.post("/integration/handoff", tags=["integration"])
 def request_person(body: RequestIn, p: Principal | None = Depends(action_caller),
                    s: Session = Depends(get_session)) -> dict:
@@ -84,8 +90,7 @@ def request_person(body: RequestIn, p: Principal | None = Depends(action_caller)
         raise forbidden("只能为本人的会话申请人工咨询。")
     if kind == "anon" and p is not None:
         raise forbidden("已登录学生的会话不是匿名会话。")
-    if (kind == "wechat") != (body.channel == "wechat"):
-        raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
+    _check_channel(body.conversation, body.channel)
     student = s.get(M.Student, p.id) if p else None
     if body.channel == "wechat":
         N.touch_inbound(s, body.conversation.split(":", 1)[1])
@@ -113,8 +118,7 @@ def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
     """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with `session_id`):
     kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
     another conversation's session; 409 `wrong_state` once the session has ended."""
-    if (body.conversation.split(":", 1)[0] == "wechat") != (body.channel == "wechat"):
-        raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
+    _check_channel(body.conversation, body.channel)
     return H.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
