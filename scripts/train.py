@@ -1,7 +1,8 @@
 """Train the assistant's model into models/ when the training data, domain or config changed.
 
 Rasa compares the fingerprint of the data with the newest model in models/ and skips the work when nothing
-changed, so `make run` and `make test` can call this every time. Rasa prints the epoch progress bars.
+changed, so `make run` and `make test` can call this every time (about a minute when it trains: Rasa prints its
+progress).
 """
 import os
 import subprocess
