@@ -19,12 +19,17 @@ def _pinned() -> dt.date | None:
     return dt.date.fromisoformat(raw) if raw else None
 
 
-def now() -> dt.datetime:
+def now_on(pinned: dt.date | None) -> dt.datetime:
+    """The clock with `pinned` as its date: the pinned day at the real time of day (the real now when None).
+    A process that shares a backend's TODAY_FILE (a test) reads the backend's clock with this."""
     real = dt.datetime.now(TZ)
-    pinned = _pinned()
     if pinned is None:
         return real
     return dt.datetime.combine(pinned, real.timetz())
+
+
+def now() -> dt.datetime:
+    return now_on(_pinned())
 
 
 def today() -> dt.date:

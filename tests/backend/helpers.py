@@ -79,6 +79,12 @@ class Server:
     def set_today(self, day: dt.date | str) -> None:
         self.today_file.write_text(str(day))
 
+    def now(self) -> dt.datetime:
+        """This backend's "now" (backend.clock on its TODAY_FILE): what its leases and timeouts compare with."""
+        from backend.clock import now_on
+        pinned = self.today_file.read_text().strip()
+        return now_on(dt.date.fromisoformat(pinned) if pinned else None)
+
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.base, timeout=60, trust_env=False)
         self._tokens: dict = {}

@@ -3,10 +3,8 @@ the delivery worker against the fake WeChat API; every reply goes out exactly on
 that died before recording goes out once after the lease. SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
@@ -86,7 +84,7 @@ def test_a_reply_claimed_by_a_dead_worker_goes_out_once_after_the_lease(two):
         ok(c.post(f"/api/staff/handoff/{hid}/take"))
     wait_for(lambda: len(sent_to(wx, oid)) == 1)
     # what a worker that claimed a reply and died leaves behind: the claim (HANDOFF_LEASE_SECONDS=2 here)
-    claimed = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    claimed = a.now()  # the backend's clock (its pinned date), not the wall clock
     with Session(_engine(a.db_url)) as s:
         s.add(M.HandoffMessage(session_id=hid, at=claimed, sender="staff", staff_id="school-admin",
                                text="这条由已退出的进程认领过", wechat_state="pending", wechat_claimed_at=claimed,
