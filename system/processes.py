@@ -140,7 +140,9 @@ class System:
         env.setdefault("TRACKER_DB_URL", f"sqlite:///{Path(db[len('sqlite:///'):]).parent / 'tracker.db'}"
                        if db.startswith("sqlite:///") else db)
         env.update({
-            "PYTHONPATH": str(ROOT),
+            # the repository first, then whatever the parent had (e.g. tests/timeshift for `make test-dates`)
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(
+                [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])),
             "DATABASE_URL": self.database_url,
             "BACKEND_URL": self.backend_url,
             "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
