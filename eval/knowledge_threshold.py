@@ -2,12 +2,13 @@
 
 Positives: eval/knowledge/paraphrases.yml, student-style wordings of the seed entries (backend/data/knowledge.yml)
 that are not among the entries' own wordings. Negatives: the questions of the project's eval sets, which the
-procedure answers (or the bot declines) and an entry must not take over. Each text goes through the trained
+procedure answers (or the bot declines) and an entry must not take over, and eval/knowledge/near_misses.yml,
+questions on an entry's topic that it does not answer. Each text goes through the trained
 model's tokenizer and classifier exactly as in Rasa, then the retriever's scoring (bot/nlu/knowledge.py) against
 the seed entries.
 
-Tuning half: every other paraphrase (the 1st, 3rd, ... of each entry) and eval/cases/*.jsonl. Report half: the
-other paraphrases and the blind set (eval/blind/*.jsonl), never used to choose.
+Tuning half: every other paraphrase (the 1st, 3rd, ... of each entry) and near miss, and eval/cases/*.jsonl.
+Report half: the other paraphrases and near misses and the blind set (eval/blind/*.jsonl), never used to choose.
 
     PYTHONPATH=. .venv-rasa/bin/python eval/knowledge_threshold.py [--model models/x.tar.gz] [--char-weight 0.5]
 
@@ -29,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "backend" / "data" / "knowledge.yml"
 PARAPHRASES = ROOT / "eval" / "knowledge" / "paraphrases.yml"
+NEAR_MISSES = ROOT / "eval" / "knowledge" / "near_misses.yml"
 MARGIN = 0.02
 # the lowest `threshold` considered: below it the best wording shares little more than a topic word with the
 # question (the eval sets have few questions the classifier is unsure of, so they cannot set this end)
@@ -48,6 +50,12 @@ def positives(half: int | None = None) -> list[tuple[str, str]]:
     """(paraphrase, entry key); half 0 = the tuning half, 1 = the report half, None = all."""
     data = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))["paraphrases"]
     return [(q, key) for key, qs in data.items() for i, q in enumerate(qs) if half is None or i % 2 == half]
+
+
+def near_misses(half: int | None = None) -> list[str]:
+    """Same topic as an entry, a question none answers; half as in positives()."""
+    data = yaml.safe_load(NEAR_MISSES.read_text(encoding="utf-8"))["near_misses"]
+    return [q for i, q in enumerate(data) if half is None or i % 2 == half]
 
 
 def negatives(sets: tuple[str, ...] = ("cases", "blind")) -> list[str]:
@@ -130,29 +138,42 @@ def choose(pos: list[dict], neg: list[dict]) -> dict:
     return rule
 
 
+def evaluate(pipe: Pipeline, entries: list[dict], char_weight: float) -> dict:
+    halves = {}
+    for name, half, sets in (("tuning", 0, ("cases",)), ("report", 1, ("blind",))):
+        items = positives(half)
+        pos = score(pipe, entries, [q for q, _ in items], char_weight)
+        for r, (_, want) in zip(pos, items):
+            r["want"] = want
+        halves[name] = (pos, score(pipe, entries, near_misses(half) + negatives(sets), char_weight))
+    rule = choose(*halves["tuning"])
+    rule["char_weight"] = char_weight
+    return {"rule": rule, "halves": halves, "tuning": outcome(*halves["tuning"], rule)}
+
+
 def main(argv: list[str] | None = None) -> int:
     from system import latest_model
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
-    ap.add_argument("--char-weight", type=float, default=0.5)
+    ap.add_argument("--char-weights", default="0,0.1,0.2,0.3,0.5",
+                    help="char n-gram weights tried (the rest is the embedding's); the tuning half picks one")
     ap.add_argument("--show", type=int, default=6, help="misses and near misses to print")
     args = ap.parse_args(argv)
     pipe = Pipeline(args.model or str(latest_model()))
     entries = seed_entries()
-    halves = {}
-    for name, half, sets in (("tuning", 0, ("cases",)), ("report", 1, ("blind",))):
-        items = positives(half)
-        pos = score(pipe, entries, [q for q, _ in items], args.char_weight)
-        for r, (_, want) in zip(pos, items):
-            r["want"] = want
-        halves[name] = (pos, score(pipe, entries, negatives(sets), args.char_weight))
-    rule = choose(*halves["tuning"])
-    print(f"entries {len(entries)}, char_weight {args.char_weight}; chosen on the tuning half: {rule}")
+    runs = [evaluate(pipe, entries, float(w)) for w in args.char_weights.split(",")]
+    for run in runs:
+        o = run["tuning"]
+        print(f"char_weight {run['rule']['char_weight']}: tuning half answered {o['answered']}/{o['paraphrases']} "
+              f"with {run['rule']}")
+    best = max(runs, key=lambda r: (r["tuning"]["answered"], r["rule"]["char_weight"]))
+    rule, halves = best["rule"], best["halves"]
+    print(f"\nentries {len(entries)}; chosen on the tuning half: {rule}")
     for name, (pos, neg) in halves.items():
         o = outcome(pos, neg, rule)
         print(f"{name:7s}: paraphrases answered by their entry {o['answered']}/{o['paraphrases']} "
-              f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions taken "
-              f"over {o['taken_over']}/{o['eval_questions']}")
+              f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions and "
+              f"near misses taken over {o['taken_over']}/{o['eval_questions']}")
         for r in [r for r in neg if fires(r, rule) and not _overlap(r)]:
             print(f"    TAKEN   {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}")
         for r in [r for r in pos if not fires(r, rule) or r["entry"] != r["want"]][:args.show]:

@@ -11,11 +11,11 @@ score(message, entry) = max over the entry's wordings of
     char_weight * cos(char n-grams) + (1 - char_weight) * cos(embedding)
 
 - score >= `threshold` + `confidence_weight` * sure, where sure is the classifier's confidence in its own intent
-  (times the FAQ answer's confidence when that intent is `faq`): the entry answers. A question the classifier
+  (times the FAQ answer's confidence when that intent is `faq`; 0 when it is out of scope): the entry answers. A question the classifier
   knows well (a spec question close in words to an entry) needs a near-verbatim match; one it is unsure of (a
   paraphrase of an entry it never learned) needs less. Both numbers are read from held-out paraphrases and the
-  project's eval questions (eval/knowledge_threshold.py, docs/knowledge.md). The intent becomes `ask_knowledge` with the score as confidence (the other intents scaled into the
-  rest), and the parse data carries `knowledge` {id, version, answer, source, score, question}, which
+  project's eval questions (eval/knowledge_threshold.py, docs/knowledge.md). The intent becomes `ask_knowledge`
+  with the score as confidence (the other intents scaled into the rest), and the parse data carries `knowledge` {id, version, answer, source, score, question}, which
   action_answer_knowledge utters (answer + "依据：<source>").
 - The classifier itself chose `ask_knowledge` (it learned the entries' wordings at the last `make train`): the
   best entry answers from `classified_threshold`; below it (e.g. the entry was retired since), `ask_knowledge`
@@ -80,20 +80,29 @@ class Index:
         """(entry index, score, the wording that matched) of the best entry; (None, 0, None) without entries."""
         if self.chars_t is None:
             return None, 0.0, None
-        chars = np.asarray((f.chars @ self.chars_t).todense()).ravel()
-        if self.emb_t is not None and f.embedding is not None:
+        if self.emb_t is None or f.embedding is None:  # a model without the embedding: char n-grams alone
+            char_weight = 1.0
+        scores = 0.0
+        if char_weight > 0:
+            scores = char_weight * np.asarray((f.chars @ self.chars_t).todense()).ravel()
+        if char_weight < 1:
             e = f.embedding / (np.linalg.norm(f.embedding) or 1.0)
-            scores = char_weight * chars + (1.0 - char_weight) * (e @ self.emb_t)
-        else:
-            scores = chars
+            scores = scores + (1.0 - char_weight) * (e @ self.emb_t)
         row = int(np.argmax(scores))
         return int(self.owner[row]), float(scores[row]), self.questions[row]
 
 
+# outcomes that answer nothing: the classifier being sure of them is no reason to keep a knowledge entry out
+NO_ANSWER_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+
+
 def sure(message: Message) -> float:
-    """How sure the classifier is of its own outcome: its intent's confidence, times the FAQ answer's confidence
-    when the intent is the FAQ retrieval intent (a sure `faq` with an unsure answer is an unsure outcome)."""
+    """How sure the classifier is of an answer of its own: its intent's confidence, times the FAQ answer's
+    confidence when the intent is the FAQ retrieval intent (a sure `faq` with an unsure answer is an unsure
+    outcome); 0 for an outcome that answers nothing (out of scope: exactly what a knowledge entry adds)."""
     intent = message.get(INTENT) or {}
+    if intent.get(INTENT_NAME_KEY) in NO_ANSWER_INTENTS:
+        return 0.0
     conf = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
     selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent.get(INTENT_NAME_KEY) or "")
     if isinstance(selected, dict):
@@ -107,8 +116,8 @@ class KnowledgeRetriever(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"url": None, "poll_seconds": 0.5, "timeout": 2.0, "threshold": 0.42, "confidence_weight": 0.55,
-                "classified_threshold": 0.44, "char_weight": 0.5}
+        return {"url": None, "poll_seconds": 0.5, "timeout": 2.0, "threshold": 0.74, "confidence_weight": 0.2,
+                "classified_threshold": 0.8, "char_weight": 0.0}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
