@@ -124,7 +124,7 @@ def test_added_on_the_page_answers_a_paraphrase_next_turn_and_stops_when_retired
     page.get_by_role("list", name="知识列表").get_by_role("button", name=re.compile(f"第{entry_id}条")).click()
     expect(heading).to_be_focused()
     page.get_by_label("回答", exact=True).fill(answer + "（已更新）")
-    page.locator("#knowledge").get_by_label("修改说明（可选）").fill("补充")
+    page.get_by_label("修改说明（可选，记入历史版本）").fill("补充")
     page.get_by_role("button", name="保存并立即生效").click()
     expect(page.get_by_role("status").filter(has_text="已保存为第2版")).to_be_visible()
     wait_for(lambda r: "（已更新）" in r)

@@ -67,7 +67,7 @@
     form.appendChild(field("kb-source", "依据（显示在回答下方）", el("input", { type: "text", maxlength: "200" }),
       "官方文件名称或负责部门，例如“教育部《关于做好2023届全国普通高校毕业生就业创业工作的通知》”。"));
     var extra = el("div", { id: "kb-extra" });
-    extra.appendChild(field("kb-note", "修改说明（可选）", el("input", { type: "text", maxlength: "200" })));
+    extra.appendChild(field("kb-note", "修改说明（可选，记入历史版本）", el("input", { type: "text", maxlength: "200" })));
     var buttons = el("div", { className: "row buttons" });
     buttons.appendChild(el("button", { type: "submit", id: "kb-save-btn" }, "保存并立即生效"));
     buttons.appendChild(el("button", { type: "button", id: "kb-retire-btn", className: "secondary" }, "停用"));
