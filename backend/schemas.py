@@ -502,26 +502,23 @@ class KnowledgeEditIn(_In):
     note: str = Field(default="", max_length=200, description="修改说明")
 
 
-class KnowledgeVersionOut(_Out):
+class _KnowledgeContent(_Out):
     version: int
     questions: list[str]
     answer: str
     source: str
     retired: bool
     created_at: Stamp
+
+
+class KnowledgeVersionOut(_KnowledgeContent):
     author_role: str
     author_id: str
     note: str
 
 
-class KnowledgeOut(_Out):
+class KnowledgeOut(_KnowledgeContent):
     id: int
-    version: int
-    questions: list[str]
-    answer: str
-    source: str
-    retired: bool
-    created_at: Stamp
     created_by: str
     updated_at: Stamp
     updated_by: str

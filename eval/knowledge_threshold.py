@@ -40,6 +40,20 @@ FLOOR = 0.4
 OVERLAPS = {"baodaozheng_2023": ("报到证",)}
 
 
+def retriever_config() -> dict[str, Any]:
+    """The KnowledgeRetriever's settings in bot/config.yml."""
+    pipeline = yaml.safe_load((ROOT / "bot" / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    return next(c for c in pipeline if c["name"] == "bot.nlu.knowledge.KnowledgeRetriever")
+
+
+def retriever(entries: list[dict[str, Any]]):
+    """The shipped retriever without its poller, answering from `entries` (ids: their position + 1)."""
+    from bot.nlu.knowledge import KnowledgeRetriever
+    r = KnowledgeRetriever({**retriever_config(), "poll_seconds": 0})
+    r.snapshot = (1, [{**e, "id": i + 1} for i, e in enumerate(entries)])
+    return r
+
+
 def seed_entries() -> list[dict[str, Any]]:
     data = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     return [{"id": e["key"], "version": 1, "questions": e["questions"], "answer": e["answer"],

@@ -19,7 +19,7 @@ score(message, entry) = max over the entry's wordings of
   action_answer_knowledge utters (answer + "依据：<source>").
 - The classifier itself chose `ask_knowledge` (it learned the entries' wordings at the last `make train`): the
   best entry answers from `classified_threshold`; below it (e.g. the entry was retired since), `ask_knowledge`
-  is removed from the ranking and the classifier's next intent stands.
+  is removed from the ranking and the classifier's next intent stands, with the probabilities renormalised.
 - Otherwise nothing changes: a weak match never overrides the classifier.
 
 Retired entries leave the snapshot, so they stop answering within `poll_seconds` (the next turn). Without the
@@ -224,8 +224,14 @@ class KnowledgeRetriever(GraphComponent):
 
     @staticmethod
     def _demote(message: Message) -> None:
-        """The classifier said `ask_knowledge` but no live entry matches: its next intent stands."""
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != INTENT_NAME]
+        """The classifier said `ask_knowledge` but no live entry matches: its outcome without that intent stands
+        (the other intents' probabilities given "not ask_knowledge", so the FallbackClassifier judges the next
+        intent as if the knowledge base's wordings had never been trained)."""
+        full = message.get(INTENT_RANKING_KEY) or []
+        gone = sum(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in full if r.get(INTENT_NAME_KEY) == INTENT_NAME)
+        scale = 1.0 / (1.0 - gone) if gone < 1.0 else 1.0
+        ranking = [{**r, PREDICTED_CONFIDENCE_KEY: min(1.0, (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) * scale)}
+                   for r in full if r.get(INTENT_NAME_KEY) != INTENT_NAME]
         if ranking:
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

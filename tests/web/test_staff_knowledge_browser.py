@@ -12,28 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from system import ROOT, say
+from tests.web.test_staff_browser import make_page  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WORDINGS = ["毕业后校园卡里的余额怎么退", "校园卡余额毕业时能退吗", "离校前饭卡里的钱怎么处理"]
 PARAPHRASE = "毕业离校饭卡里剩的钱能退回来吗"
 SOURCE = "卡务中心《毕业生离校校园卡退费通知》"
-
-
-@pytest.fixture
-def make_page(browser):
-    contexts, errors = [], []
-
-    def _make(width=1280, height=800):
-        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-        contexts.append(ctx)
-        pg = ctx.new_page()
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        return pg
-    yield _make
-    for c in contexts:
-        c.close()
-    assert not errors, errors
 
 
 def sign_in(page, system, staff_id):

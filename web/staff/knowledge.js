@@ -15,17 +15,7 @@
   function canEdit() { return !!(st.me && st.me.role === "school"); }
 
   // --- the tab and the section (built once) -------------------------------------------------------------------
-  function field(id, labelText, control, hint) {
-    var wrap = el("div", { className: "kb-field" });
-    wrap.appendChild(el("label", { "for": id }, labelText));
-    control.id = id;
-    var described = [id + "-err"];
-    if (hint) { wrap.appendChild(el("p", { className: "muted", id: id + "-hint" }, hint)); described.unshift(id + "-hint"); }
-    control.setAttribute("aria-describedby", described.join(" "));
-    wrap.appendChild(control);
-    wrap.appendChild(el("p", { className: "error", id: id + "-err" }));
-    return wrap;
-  }
+  function field(id, labelText, control, hint) { return window.ZZStaff.field(id, labelText, control, hint, "kb-field"); }
   function build() {
     if (st.built) return;
     st.built = true;

@@ -37,8 +37,22 @@
     if (text !== undefined && text !== null) n.textContent = text;
     return n;
   }
-  // for the page's other sections (handoff.js, ...): one API client (401 signs out), one element helper, one table
-  window.ZZStaff = { api: api, el: el, token: token, table: renderTable };
+  // A labelled form field: label, optional hint, the control (given its id), and an error line the control is
+  // described by (id + "-err"), so a message put there is read with the field.
+  function field(id, labelText, control, hint, className) {
+    var wrap = el("div", { className: className || "field" });
+    wrap.appendChild(el("label", { "for": id }, labelText));
+    control.id = id;
+    var describedBy = [id + "-err"];
+    if (hint) { wrap.appendChild(el("p", { className: "muted", id: id + "-hint" }, hint)); describedBy.unshift(id + "-hint"); }
+    control.setAttribute("aria-describedby", describedBy.join(" "));
+    wrap.appendChild(control);
+    wrap.appendChild(el("p", { className: "error", id: id + "-err" }));
+    return wrap;
+  }
+  // for the page's other sections (handoff.js, ...): one API client (401 signs out), one element helper, one table,
+  // one form field
+  window.ZZStaff = { api: api, el: el, token: token, table: renderTable, field: field };
   function flash(msg) { $("flash").textContent = msg || ""; }
   function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
   function roleLabel(me) {
