@@ -287,6 +287,7 @@
   var CHANNELS = { web: "网页", wechat: "微信", rest: "网页" };
   function topic(key) {
     if (!key) return "（未识别）";
+    if (key === "utter_knowledge" || key === "action_answer_knowledge") return "知识库回答";
     var a = state.list.filter(function (x) { return x.key === key; })[0];
     if (key.indexOf("utter_") === 0) return title(key) + (a ? "：" + a.preview.slice(0, 24) : "");
     var actions = { action_check_status: "查询办理进度", action_handoff: "转人工", action_change_advice: "信息修改建议",
