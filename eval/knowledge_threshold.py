@@ -89,7 +89,8 @@ class Pipeline:
         from rasa.nlu.tokenizers.tokenizer import Tokenizer
         from bot.nlu.linear_classifier import LinearClassifier
         self.agent = Agent.load(model_path)
-        nodes = [getattr(n, "_component", None) for n in self.agent.processor.graph_runner._instantiated_nodes.values()]
+        graph = self.agent.processor.graph_runner
+        nodes = [getattr(n, "_component", None) for n in graph._instantiated_nodes.values()]
         self.tokenizer = next(c for c in nodes if isinstance(c, Tokenizer))
         self.classifier = next(c for c in nodes if isinstance(c, LinearClassifier))
 

@@ -69,7 +69,8 @@ def _clean_questions(raw: list[str]) -> list[str]:
         elif len(same_question(q)) < MIN_QUESTION:
             errs.append(FieldError(field, "too_short", f"第{i + 1}个问法太短了，请写成学生会问的完整问题（至少{MIN_QUESTION}个字）。"))
         elif same_question(q) in seen:
-            errs.append(FieldError(field, "duplicate", f"第{i + 1}个问法和第{seen[same_question(q)] + 1}个重复了，请删去一个。"))
+            errs.append(FieldError(field, "duplicate",
+                                   f"第{i + 1}个问法和第{seen[same_question(q)] + 1}个重复了，请删去一个。"))
         else:
             seen[same_question(q)] = i
             out.append(q)

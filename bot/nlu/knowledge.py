@@ -5,17 +5,20 @@ thread of the Rasa process polls `GET {url}?since=<revision>` (integration key) 
 students' turns, and featurizes every live wording with the LinearClassifier's own features: the char n-gram
 TF-IDF row (the classifier's vocabulary) and the sentence embedding. On a turn, the message's features are the ones
 the classifier already computed (put on the message, bot/nlu/linear_classifier.py `FEATURES`), so retrieval costs
-two small dot products.
+a small dot product (~0.02 ms).
 
 score(message, entry) = max over the entry's wordings of
     char_weight * cos(char n-grams) + (1 - char_weight) * cos(embedding)
+(char_weight 0 as shipped: on held-out data the embedding alone told paraphrases from near misses best; the char
+n-grams still count through the classifier's confidence and its `ask_knowledge`.)
 
-- score >= `threshold` + `confidence_weight` * sure, where sure is the classifier's confidence in its own intent
-  (times the FAQ answer's confidence when that intent is `faq`; 0 when it is out of scope): the entry answers. A question the classifier
-  knows well (a spec question close in words to an entry) needs a near-verbatim match; one it is unsure of (a
-  paraphrase of an entry it never learned) needs less. Both numbers are read from held-out paraphrases and the
-  project's eval questions (eval/knowledge_threshold.py, docs/knowledge.md). The intent becomes `ask_knowledge`
-  with the score as confidence (the other intents scaled into the rest), and the parse data carries `knowledge` {id, version, answer, source, score, question}, which
+- score >= `threshold` + `confidence_weight` * sure, where sure is the classifier's confidence in its own
+  intent (times the FAQ answer's confidence when that intent is `faq`; 0 when it is out of scope): the entry
+  answers. A question the classifier knows well (a spec question close in words to an entry) needs a
+  near-verbatim match; one it is unsure of (a paraphrase of an entry it never learned) needs less. The numbers
+  are read from held-out paraphrases, near misses and the project's eval questions (eval/knowledge_threshold.py,
+  docs/knowledge.md). The intent becomes `ask_knowledge` with the score as confidence (the other intents scaled
+  into the rest), and the parse data carries `knowledge` {id, version, answer, source, score, question}, which
   action_answer_knowledge utters (answer + "依据：<source>").
 - The classifier itself chose `ask_knowledge` (it learned the entries' wordings at the last `make train`): the
   best entry answers from `classified_threshold`; below it (e.g. the entry was retired since), `ask_knowledge`
@@ -201,7 +204,8 @@ class KnowledgeRetriever(GraphComponent):
             idx = self._current_index(f.model)
             entry, score, question = idx.best(f, self.char_weight) if idx else (None, 0.0, None)
             classified = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == INTENT_NAME
-            needed = self.classified_threshold if classified else self.threshold + self.confidence_weight * sure(message)
+            needed = (self.classified_threshold if classified
+                      else self.threshold + self.confidence_weight * sure(message))
             if entry is not None and score >= needed:
                 self._answer(message, idx.entries[entry], score, question)
             elif classified:
