@@ -106,7 +106,7 @@ class Pipeline:
 def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: float) -> list[dict]:
     """Per text: the best entry, its score, the classifier's own intent and how sure it is (knowledge.sure)."""
     from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
-    from bot.nlu.knowledge import Index, sure
+    from bot.nlu.knowledge import NO_ANSWER_INTENTS, Index, sure
     from bot.nlu.linear_classifier import FEATURES
     msgs = pipe.messages(texts)
     index = Index(1, entries, pipe.classifier.model)
@@ -114,7 +114,8 @@ def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: fl
     for t, m in zip(texts, msgs):
         i, s, q = index.best(m.get(FEATURES), char_weight)
         out.append({"text": t, "entry": entries[i]["id"] if i is not None else None, "score": s, "question": q,
-                    "intent": (m.get(INTENT) or {}).get(INTENT_NAME_KEY), "sure": sure(m)})
+                    "intent": (m.get(INTENT) or {}).get(INTENT_NAME_KEY),
+                    "sure": sure(m, tuple(retriever_config().get("no_answer_intents") or NO_ANSWER_INTENTS))})
     return out
 
 

@@ -95,16 +95,17 @@ class Index:
         return int(self.owner[row]), float(scores[row]), self.questions[row]
 
 
-# outcomes that answer nothing: the classifier being sure of them is no reason to keep a knowledge entry out
-NO_ANSWER_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+# outcomes that answer nothing (config `no_answer_intents`): the classifier being sure of them is no reason to keep
+# a knowledge entry out
+NO_ANSWER_INTENTS = ("out_of_scope", "nlu_fallback")
 
 
-def sure(message: Message) -> float:
+def sure(message: Message, no_answer: tuple = NO_ANSWER_INTENTS) -> float:
     """How sure the classifier is of an answer of its own: its intent's confidence, times the FAQ answer's
     confidence when the intent is the FAQ retrieval intent (a sure `faq` with an unsure answer is an unsure
     outcome); 0 for an outcome that answers nothing (out of scope: exactly what a knowledge entry adds)."""
     intent = message.get(INTENT) or {}
-    if intent.get(INTENT_NAME_KEY) in NO_ANSWER_INTENTS:
+    if intent.get(INTENT_NAME_KEY) in no_answer:
         return 0.0
     conf = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
     selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent.get(INTENT_NAME_KEY) or "")
@@ -120,7 +121,7 @@ class KnowledgeRetriever(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"url": None, "poll_seconds": 0.5, "timeout": 2.0, "threshold": 0.74, "confidence_weight": 0.2,
-                "classified_threshold": 0.8, "char_weight": 0.0}
+                "classified_threshold": 0.8, "char_weight": 0.0, "no_answer_intents": list(NO_ANSWER_INTENTS)}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -131,6 +132,7 @@ class KnowledgeRetriever(GraphComponent):
         self.classified_threshold = float(self.config["classified_threshold"])
         self.char_weight = float(self.config["char_weight"])
         self.poll_seconds = float(self.config["poll_seconds"])
+        self.no_answer = tuple(self.config["no_answer_intents"])
         self.snapshot: Optional[tuple[int, List[Dict[str, Any]]]] = None  # (revision, live entries)
         self.index: Optional[Index] = None
         self.model: Any = None  # the classifier's model, once a message showed it
@@ -205,7 +207,7 @@ class KnowledgeRetriever(GraphComponent):
             entry, score, question = idx.best(f, self.char_weight) if idx else (None, 0.0, None)
             classified = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == INTENT_NAME
             needed = (self.classified_threshold if classified
-                      else self.threshold + self.confidence_weight * sure(message))
+                      else self.threshold + self.confidence_weight * sure(message, self.no_answer))
             if entry is not None and score >= needed:
                 self._answer(message, idx.entries[entry], score, question)
             elif classified:
