@@ -20,6 +20,7 @@ def alembic_config() -> Config:
 def migrate() -> None:
     command.upgrade(alembic_config(), "head")
     _import_answers()
+    _import_knowledge()
 
 
 def _import_answers() -> dict:
@@ -28,6 +29,14 @@ def _import_answers() -> dict:
     from .db import SessionLocal
     with SessionLocal() as s:
         return import_domain(s)
+
+
+def _import_knowledge() -> dict:
+    """The knowledge base's seed entries the database never had (issue 20 §2); staff changes are kept."""
+    from .db import SessionLocal
+    from .services.knowledge import import_seed
+    with SessionLocal() as s:
+        return import_seed(s)
 
 
 def _seed(reset: bool) -> dict:

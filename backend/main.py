@@ -14,7 +14,7 @@ from deploy import logs
 from . import errors
 from .config import ROOT, settings
 from . import notices
-from .routers import answers, insights, notices as notices_router, public, staff, student
+from .routers import answers, insights, knowledge, notices as notices_router, public, staff, student
 from .routers import handoff as handoff_router
 from .handoff import delivery as handoff_delivery
 
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(student.router)
     app.include_router(staff.router)
     app.include_router(answers.router)
+    app.include_router(knowledge.router)
     app.include_router(insights.router)
     app.include_router(notices_router.router)
     app.include_router(handoff_router.router)

@@ -102,7 +102,7 @@ def attach(s: Session, p: Principal, question: str, answer_key: str) -> dict:
             ex = s.scalar(select(M.TrainingExample).where(M.TrainingExample.question == q,
                                                           M.TrainingExample.answer_key == answer_key))
     out = _view(ex)
-    out["already_in_training_data"] = q in _known_examples(out_dir())
+    out["already_in_training_data"] = q in known_examples(out_dir())
     return out
 
 
@@ -116,11 +116,12 @@ def list_examples(s: Session) -> dict:
     return {"items": [_view(r) for r in rows], "pending": sum(r.exported_at is None for r in rows)}
 
 
-def _known_examples(root: Path) -> set[str]:
-    """Examples already in the project's own NLU files (a duplicate would make `rasa data validate` complain)."""
+def known_examples(root: Path, skip: str = EXAMPLES_FILE.name) -> set[str]:
+    """Examples already in the project's NLU files but `skip` (a duplicate would make `rasa data validate`
+    complain)."""
     known: set[str] = set()
     for f in (root / "data" / "nlu").glob("*.yml"):
-        if f.name == EXAMPLES_FILE.name:
+        if f.name == skip:
             continue
         for item in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             for line in str(item.get("examples") or "").splitlines():
@@ -135,7 +136,7 @@ def export(s: Session, p: Principal | None = None) -> dict:
     if p is not None:
         _editor(p)
     root = out_dir()
-    known = _known_examples(root)
+    known = known_examples(root)
     examples = s.scalars(select(M.TrainingExample).order_by(M.TrainingExample.answer_key,
                                                             M.TrainingExample.id)).all()
     by_intent: dict[str, list[str]] = {}

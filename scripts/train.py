@@ -3,6 +3,11 @@
 Rasa compares the fingerprint of the data with the newest model in models/ and skips the work when nothing
 changed, so `make run` and `make test` can call this every time (about a minute when it trains: Rasa prints its
 progress).
+
+Before training, the knowledge base's live entries (issue 20 §2) are exported from the backend's database
+(DATABASE_URL, default var/app.db; migrated first, which also adds the seed entries) into the generated,
+git-ignored data/nlu/knowledge.yml as examples of `ask_knowledge`. Without a reachable database the file is left
+as it is (no file: the classifier learns no `ask_knowledge` examples; retrieval still answers the live entries).
 """
 import os
 import subprocess
@@ -12,7 +17,22 @@ import time
 from system import RASA, ROOT
 
 
+def export_knowledge() -> None:
+    try:
+        from backend.cli import migrate
+        from backend.db import SessionLocal
+        from backend.services.knowledge import export_training
+        migrate()
+        with SessionLocal() as s:
+            out = export_training(s, ROOT)
+        print(f">> knowledge base: {out['examples']} questions -> {out['file'] or '(none)'}", flush=True)
+    except Exception as e:  # noqa: BLE001 - training goes on with the file as it is
+        print(f"!! knowledge base not exported ({type(e).__name__}: {e}); data/nlu/knowledge.yml unchanged",
+              file=sys.stderr)
+
+
 def main() -> int:
+    export_knowledge()
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
     before = {p.name for p in (ROOT / "models").glob("*.tar.gz")}
     t0 = time.monotonic()

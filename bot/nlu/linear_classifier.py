@@ -113,13 +113,36 @@ class _Model:
         self.answers: Optional[LogisticRegression] = None
 
     def features(self, texts: List[str], words: List[str], emb: Optional[np.ndarray], fit: bool = False):
+        return self.stack(self.blocks(texts, words, emb, fit))
+
+    def blocks(self, texts: List[str], words: List[str], emb: Optional[np.ndarray], fit: bool = False) -> list:
+        """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge retriever
+        compares (bot/nlu/knowledge.py)."""
         if fit:
             blocks = [self.chars.fit_transform(texts), self.words.fit_transform(words)]
         else:
             blocks = [self.chars.transform(texts), self.words.transform(words)]
         if self.use_embedding:
             blocks.append(csr_matrix(self.embedding_weight * emb))
+        return blocks
+
+    @staticmethod
+    def stack(blocks: list):
         return hstack(blocks).tocsr()
+
+
+class Features:
+    """One message's features as the classifier computed them, put on the message (not in the output) for the
+    components after it: the char n-gram TF-IDF row, the sentence embedding (None when the model does not use
+    one) and the model that made them, to featurize other texts the same way (LinearClassifier.featurize)."""
+
+    __slots__ = ("chars", "embedding", "model")
+
+    def __init__(self, chars, embedding: Optional[np.ndarray], model: "_Model") -> None:
+        self.chars, self.embedding, self.model = chars, embedding, model
+
+
+FEATURES = "linear_classifier_features"  # Message property holding a Features
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -201,6 +224,11 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             encoder()  # load the encoder with the model, not on the first student's message
         return component
 
+    @classmethod
+    def featurize(cls, model: _Model, texts: List[str]) -> tuple:
+        """(char n-gram rows, embeddings or None) of texts, as process() computes them for a message."""
+        return model.chars.transform([normalise(t) for t in texts]), cls._embed(model, texts)
+
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
@@ -212,7 +240,11 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             return messages
         texts = [normalise(m.get(TEXT)) for m in todo]
         words = [_tokens(m, t) for m, t in zip(todo, texts)]
-        x = self.model.features(texts, words, self._embed(self.model, [m.get(TEXT) for m in todo]))
+        emb = self._embed(self.model, [m.get(TEXT) for m in todo])
+        blocks = self.model.blocks(texts, words, emb)
+        x = self.model.stack(blocks)
+        for row, message in enumerate(todo):
+            message.set(FEATURES, Features(blocks[0][row], None if emb is None else emb[row], self.model))
         intent_p = _probabilities(self.model.intents, x)
         answer_p = _probabilities(self.model.answers, x) if self.model.answers is not None else None
         for row, message in enumerate(todo):

@@ -14,8 +14,8 @@ def test_docs_api_md_is_in_sync_with_the_openapi_schema() -> None:
 def test_every_json_route_of_the_records_api_declares_its_response_model() -> None:
     from fastapi.routing import APIRoute
 
-    from backend.routers import public, staff, student
-    routes = [r for m in (student, staff, public) for r in m.router.routes if isinstance(r, APIRoute)]
+    from backend.routers import knowledge, public, staff, student
+    routes = [r for m in (student, staff, public, knowledge) for r in m.router.routes if isinstance(r, APIRoute)]
     assert len(routes) > 30
     untyped = [f"{sorted(r.methods)} {r.path}" for r in routes
                if r.response_model is None and not r.path.startswith("/api/auth/cas/")]  # redirects

@@ -18,16 +18,21 @@ STAFF_ENDPOINTS = [
     ("GET", "/api/staff/records?kind=destination"), ("POST", "/api/staff/records/destination/1/review"),
     ("GET", "/api/staff/mailing"), ("POST", "/api/staff/mailing/1/ship"), ("POST", "/api/staff/mailing/1/deliver"),
     ("GET", "/api/staff/audit"), ("POST", "/api/staff/students/2025000001/credit-code-override"),
+    ("GET", "/api/staff/knowledge"), ("POST", "/api/staff/knowledge"), ("GET", "/api/staff/knowledge/1"),
+    ("PATCH", "/api/staff/knowledge/1"), ("DELETE", "/api/staff/knowledge/1"),
 ]
 INTEGRATION_ENDPOINTS = [
     ("POST", "/api/integration/national/confirmations"), ("POST", "/api/integration/wechat/bind"),
     ("POST", "/api/integration/wechat/token"), ("DELETE", "/api/integration/wechat/bind"),
+    ("GET", "/api/integration/knowledge"),
 ]
 BODIES = {"/api/staff/records/destination/1/review": {"approve": True, "version": 1}, "/api/staff/mailing/1/ship":
           {"ems_no": "1151234567890"}, "/api/staff/students/2025000001/credit-code-override":
           {"credit_code": "91350100M000100Y43"}, "/api/me/change-requests": {"kind": "personal_info", "changes": {}},
           "/api/integration/national/confirmations": {"student_id": "2025000004"},
-          "/api/integration/wechat/bind": {"openid": "o", "code": "123456"}, "/api/integration/wechat/token":
+          "/api/integration/wechat/bind": {"openid": "o", "code": "123456"},
+          "/api/staff/knowledge": {"questions": ["档案放哪里比较好"], "answer": "a", "source": "b"},
+          "/api/staff/knowledge/1": {"base_version": 1, "answer": "a"}, "/api/integration/wechat/token":
           {"openid": "o"}}
 
 

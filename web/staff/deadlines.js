@@ -18,17 +18,7 @@
     var d = new Date();
     return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
   }
-  function field(id, labelText, control, hint) {
-    var wrap = el("div", { className: "dl-field" });
-    wrap.appendChild(el("label", { "for": id }, labelText));
-    control.id = id;
-    var describedBy = [id + "-err"];
-    if (hint) { wrap.appendChild(el("p", { className: "muted", id: id + "-hint" }, hint)); describedBy.unshift(id + "-hint"); }
-    control.setAttribute("aria-describedby", describedBy.join(" "));
-    wrap.appendChild(control);
-    wrap.appendChild(el("p", { className: "error", id: id + "-err" }));
-    return wrap;
-  }
+  function field(id, labelText, control, hint) { return window.ZZStaff.field(id, labelText, control, hint, "dl-field"); }
 
   // --- the tab and the section (built once, for school staff) ------------------------------------------------
   function build() {

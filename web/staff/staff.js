@@ -37,8 +37,22 @@
     if (text !== undefined && text !== null) n.textContent = text;
     return n;
   }
-  // for the page's other sections (handoff.js, ...): one API client (401 signs out), one element helper, one table
-  window.ZZStaff = { api: api, el: el, token: token, table: renderTable };
+  // A labelled form field: label, optional hint, the control (given its id), and an error line the control is
+  // described by (id + "-err"), so a message put there is read with the field.
+  function field(id, labelText, control, hint, className) {
+    var wrap = el("div", { className: className || "field" });
+    wrap.appendChild(el("label", { "for": id }, labelText));
+    control.id = id;
+    var describedBy = [id + "-err"];
+    if (hint) { wrap.appendChild(el("p", { className: "muted", id: id + "-hint" }, hint)); describedBy.unshift(id + "-hint"); }
+    control.setAttribute("aria-describedby", describedBy.join(" "));
+    wrap.appendChild(control);
+    wrap.appendChild(el("p", { className: "error", id: id + "-err" }));
+    return wrap;
+  }
+  // for the page's other sections (handoff.js, ...): one API client (401 signs out), one element helper, one table,
+  // one form field
+  window.ZZStaff = { api: api, el: el, token: token, table: renderTable, field: field };
   function flash(msg) { $("flash").textContent = msg || ""; }
   function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
   function roleLabel(me) {
@@ -273,6 +287,7 @@
   var CHANNELS = { web: "网页", wechat: "微信", rest: "网页" };
   function topic(key) {
     if (!key) return "（未识别）";
+    if (key === "utter_knowledge" || key === "action_answer_knowledge") return "知识库回答";
     var a = state.list.filter(function (x) { return x.key === key; })[0];
     if (key.indexOf("utter_") === 0) return title(key) + (a ? "：" + a.preview.slice(0, 24) : "");
     var actions = { action_check_status: "查询办理进度", action_handoff: "转人工", action_change_advice: "信息修改建议",
