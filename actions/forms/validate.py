@@ -83,7 +83,7 @@ QUESTION_CUE = re.compile(r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为�
 # a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without these
 WAIT_CUE = re.compile(r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
                       r"|我?想问(?:一下|个问题)?|请问|问一下|我有(?:个|一个)?问题|[我先啊呀吧哈嗯哦呢，,。.！!？?~～\s]")
-FAQ_ANSWER_MIN = 0.5  # the FAQ answer the classifier ranked first is given from this confidence; below, the field's help
+FAQ_ANSWER_MIN = 0.5  # the classifier's first FAQ answer is given from this confidence; below, the field's help
 CHOICE_CONVS = {S.conv_political: S.POLITICAL, S.conv_hardship: S.HARDSHIP, S.conv_nature: S.NATURES,
                 S.conv_industry: S.INDUSTRIES, S.conv_job: S.JOBS, S.conv_archive_type: list(S.ARCHIVE_TYPES),
                 S.conv_hukou_transfer: list(S.ARCHIVE_TYPES), S.conv_dest_type: list(S.DEST_TYPES),
@@ -91,8 +91,8 @@ CHOICE_CONVS = {S.conv_political: S.POLITICAL, S.conv_hardship: S.HARDSHIP, S.co
 
 
 def value_shape(f: Field, text: str) -> Optional[bool]:
-    """Whether `text` has the shape of an answer to `f` (the validator's: a mobile number, an e-mail, an 18-character
-    code, one of the platform's choices): True/False; None for free text (names, addresses), which has no shape."""
+    """Whether `text` has the shape of an answer to `f` (the validator's: a mobile number, an e-mail, an
+    18-character code, one of the platform's choices): True/False; None for free text (names, addresses)."""
     if f.optional and f.conv(text)[0] is None:  # "无"
         return True
     value, _ = f.conv(text)
@@ -105,7 +105,8 @@ def value_shape(f: Field, text: str) -> Optional[bool]:
     if f.conv is S.conv_credit:
         return bool(re.fullmatch(r"[0-9A-Z]{18}", str(value)))
     if f.conv is S.conv_evidence:
-        known = {e for v in S.ARCHIVE_TYPES.values() for e in v.get("evidence", [])} | {"调档函", "录用材料", "录取通知书"}
+        known = {e for v in S.ARCHIVE_TYPES.values() for e in v.get("evidence", [])}
+        known |= {"调档函", "录用材料", "录取通知书"}
         return bool(value) and all(v in known for v in value)
     if f.api == "postal_code":
         return bool(re.fullmatch(r"\d{6}", str(value)))
@@ -113,8 +114,9 @@ def value_shape(f: Field, text: str) -> Optional[bool]:
 
 
 def is_question(f: Field, text: str) -> bool:
-    """A question (or a request to ask one) rather than an answer: it asks (question words, "等一下…") and does not
-    have the shape of an answer to the field. A free-text answer (a name, an address) has no question words."""
+    """A question (or a request to ask one) rather than an answer: it asks (question words, "等一下…") and
+    does not have the shape of an answer to the field. A free-text answer (a name, an address) has no question
+    words."""
     return bool(QUESTION_CUE.search(text or "")) and value_shape(f, text) is not True
 
 
@@ -124,7 +126,8 @@ def only_waits(text: str) -> bool:
 
 
 def field_hint(f: Field) -> str:
-    """What the field's question says about the answer: its note in brackets, else what follows the question."""
+    """What the field's question says about the answer: its note in brackets, else what follows the
+    question."""
     m = re.search(r"[（(](.+?)[）)]", f.question)
     hint = m.group(1) if m else f.question.split("？", 1)[1] if "？" in f.question else ""
     hint = hint.strip()
@@ -326,8 +329,9 @@ class BaseFormValidation(FormValidationAction):
         return self._next(values, events, dispatcher)
 
     def on_question(self, dispatcher, tracker, f: Field, text: str) -> List[EventType]:
-        """A question typed while the form waits for `f`: answered (the FAQ answer the classifier is sure of, else
-        the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is not an answer."""
+        """A question typed while the form waits for `f`: answered (the FAQ answer the classifier is sure of,
+        else the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is not
+        an answer."""
         selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}
         answer = selector.get("response") or {}
         key = answer.get("intent_response_key")

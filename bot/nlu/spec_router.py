@@ -28,11 +28,12 @@ Every message also gets the names it mentions as entities. No training; a dictio
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
 whatever the student types is the form's to take (a question the form handles, or an answer); only a choice of
 the platform's lists typed alone ("商业和服务业人员") that the classifier took for an intent the form refuses becomes `faq`, an
-intent the form's from_text mapping accepts, and a stop word typed alone ("取消", "算了", "退出": FORM_STOP) becomes
-`stop_form`, which pauses the form. Otherwise only the entities are added (a question typed while the form asks is
-answered by the form's validation action, actions/forms/validate.py, which then asks again).
+intent the form's from_text mapping accepts, and a stop word typed alone ("取消", "算了", "退出": FORM_STOP)
+becomes `stop_form`, which pauses the form. Otherwise only the entities are added (a question typed while the form
+asks is answered by the form's validation action, actions/forms/validate.py, which then asks again).
 A signed-in student's own-case questions in their own words ("我的档案最后去哪个单位", "我还缺什么": OWN_CASE) become
-check_status; every signed-in message carries the entity `signed_in` (the slot of the signed-in answer variations).
+check_status; every signed-in message carries the entity `signed_in` (the slot of the signed-in answer
+variations).
 """
 from __future__ import annotations
 
@@ -98,8 +99,8 @@ SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/overall_steps": "check_
                     "faq/review_levels": "check_status", "faq/sync_timing": "check_status",
                     "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when"}
 ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routing replaced
-# the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in adds
-# have a variation for signed-in students, chosen on this slot
+# the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in
+# adds have a variation for signed-in students, chosen on this slot
 SIGNED_IN_ENTITY = "signed_in"
 # A signed-in student asking about their own record in their own words ("我的档案最后去哪个单位", "我还缺什么",
 # "学校说我哪里填错了"): the classifier reads many of these as the general FAQ topic they share words with (the
@@ -274,14 +275,15 @@ class SignedInRouter(SpecRouter):
     """After SpecRouter: an unsure intent yields to a sure FAQ answer; a signed-in student's general
     question about their own state -> their case."""
 
-    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+    def process(self, messages: List[Message],
+                tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
         try:
             was_signed_in = bool(tracker and tracker.get_slot(SIGNED_IN_ENTITY))
         except Exception:  # a tracker without the slot
             was_signed_in = False
         for m in messages:
             signed_in = _signed_in(m)
-            if signed_in or was_signed_in:  # sets the slot; False only to clear it (a visitor needs no entity)
+            if signed_in or was_signed_in:  # sets the slot; False only clears it (a visitor needs no entity)
                 ents = list(m.get(ENTITIES) or [])
                 ents.append({"entity": SIGNED_IN_ENTITY, "value": signed_in, "start": 0, "end": 0,
                              "extractor": "SignedInRouter"})
@@ -301,7 +303,7 @@ class SignedInRouter(SpecRouter):
         text = message.get(TEXT) or ""
         if (intent in OWN_CASE_FROM and _signed_in(message)
                 and ((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text))):
-            # a question about the student's own record: their case, not the general topic it shares words with
+            # a question about the student's own record: their case, not the general topic sharing its words
             self._set_intent(message, "check_status")
             return
         if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ \
