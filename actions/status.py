@@ -126,7 +126,8 @@ ANSWER_TIMEOUT = 1.0  # seconds for the current wording of a routed FAQ answer; 
 async def current_answer(key: str, tracker: Tracker) -> Optional[str]:
     """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
     protocol), without its source line; None when the backend cannot say."""
-    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {}},
+    # asked for a signed-in student (the routings are): the signed-in variation where an answer has one
+    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {"signed_in": True}},
             "channel": {"name": tracker.get_latest_input_channel() or ""}}
     try:
         _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT)
