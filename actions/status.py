@@ -60,6 +60,8 @@ def archive_destination(archive: Optional[dict]) -> str:
         line += ("，" if kind else "") + f"档案寄往：{unit}"
         if address:
             line += f"（{address}" + (f"，邮编{a['postal_code']}" if a.get("postal_code") else "") + "）"
+        if a.get("contact_name"):
+            line += f"，接收联系人：{a['contact_name']}"
     return line + "。"
 
 

@@ -110,6 +110,7 @@ FIRST_PERSON = re.compile(r"我|俺|咱|本人")
 OWN_CASE = re.compile("|".join([
     r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",  # where the archive goes
     r"(?:接收|转寄)(?:单位|地址).{0,4}(?:是|叫|在)?(?:哪|什么|啥)",
+    r"(?:接收人|联系人|收件人)(?:是|叫)?(?:谁|哪位|什么|啥)",
     r"填的(?:是)?(?:啥|什么|哪)",  # what did I fill in
     r"(?:还|都)(?:缺|差|剩)(?:什么|啥|哪|几)|(?:缺|差|剩)(?:些)?(?:什么|啥|哪些)",  # what is missing
     r"(?:哪些|什么|啥|哪).{0,6}没(?:填|交|弄|办|完成|提交)",
@@ -118,11 +119,14 @@ OWN_CASE = re.compile("|".join([
     r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",  # dates
     r"(?:同步|确认|审核|通过)(?:的|了)?.{0,4}(?:哪天|哪一天|什么时候|啥时候|几号)",
     r"(?:填好|交|提交|弄好|办好)了(?:吗|没)",
+    r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",  # arrival
+    r"(?:接下来|下一步|然后|现在)我?(?:该|要|需要|得|应该)?(?:干嘛|干啥|做什么|干什么|做啥|办什么|弄什么|怎么办)",
 ]))
 # asking where one's own case stands needs no first-person word ("档案邮寄到哪一步了", "档案签收了吗")
-OWN_PROGRESS = re.compile(r"到哪一?步了|办到哪了|走到哪了|什么状态|啥状态|寄出(?:去)?了?(?:吗|没)|签收了?(?:吗|没)")
+OWN_PROGRESS = re.compile(r"到哪一?步了|办到哪了|走到哪了|什么状态|啥状态|寄出(?:去)?了?(?:吗|没)|签收了?(?:吗|没)"
+                          r"|(?:快递|EMS|邮件|包裹|档案)(?:现在)?(?:到哪|寄到哪|在哪)", re.I)
 # the intents such a question may have been read as (never a form turn, a mailing request or another action)
-OWN_CASE_FROM = {"faq", "out_of_scope", "nlu_fallback", "correct_field"} | CHANGE_INTENTS
+OWN_CASE_FROM = {"faq", "out_of_scope", "nlu_fallback", "correct_field", "greet", "goodbye", "thanks"} | CHANGE_INTENTS
 
 
 def _signed_in(message: Message) -> bool:
@@ -301,7 +305,9 @@ class SignedInRouter(SpecRouter):
             self._set_intent(message, "faq")
             intent = "faq"
         text = message.get(TEXT) or ""
-        if (intent in OWN_CASE_FROM and _signed_in(message)
+        # mailing_when without a mailing word ("我的审核啥时候能好") is a question about the case's dates
+        from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))
+        if (from_ok and _signed_in(message)
                 and ((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text))):
             # a question about the student's own record: their case, not the general topic sharing its words
             self._set_intent(message, "check_status")
