@@ -78,7 +78,7 @@ def labelled(form: Form, text: str, values: dict) -> Optional[tuple[Field, str]]
 
 
 # --- a question typed while the form waits for an answer ("这个代码是营业执照上的哪一串", "等一下，我先问个问题") ----
-QUESTION_CUE = re.compile(r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
+QUESTION_CUE = re.compile(r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|谁|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
                           r"|等一下|等等|稍等|等会|先问|问个|问一下|请问|想问|不知道|不清楚|不懂|不会填")
 # a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without these
 WAIT_CUE = re.compile(r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
@@ -113,11 +113,27 @@ def value_shape(f: Field, text: str) -> Optional[bool]:
     return None
 
 
+STRONG_QUESTION = re.compile(r"[？?]|吗|呢|什么|怎么|为什么|为啥|哪|谁|如何|区别|是不是|能不能|可不可以|要不要|算不算")
+# a free-text answer that names an organisation or a place ends like one ("北京什么值得买科技有限公司")
+VALUE_END = re.compile(r"(?<!哪个)(?<!哪家)(?<!什么)(?<![哪啥])"
+                       r"(?:有限公司|公司|集团|大学|学院|研究院|研究所|医院|中心|银行|委员会|\d+号|\d+室)$")
+
+
 def is_question(f: Field, text: str) -> bool:
     """A question (or a request to ask one) rather than an answer: it asks (question words, "等一下…") and
     does not have the shape of an answer to the field. A free-text answer (a name, an address) has no question
     words."""
-    return bool(QUESTION_CUE.search(text or "")) and value_shape(f, text) is not True
+    text = text or ""
+    if not QUESTION_CUE.search(text):
+        return False
+    shape = value_shape(f, text)
+    if shape is None:
+        return not VALUE_END.search(text.strip().rstrip("。."))
+    if (f.conv in CHOICE_CONVS or f.conv is S.conv_evidence) and shape and STRONG_QUESTION.search(text):
+        # a choice named inside a question ("预备党员算党员吗", "签约单位接收和托管单位接收有什么区别"): a question
+        # unless the text is the choice itself
+        return S._clean(text) != f.conv(text)[1]
+    return not shape
 
 
 def only_waits(text: str) -> bool:

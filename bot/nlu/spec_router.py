@@ -294,22 +294,30 @@ class SignedInRouter(SpecRouter):
                 m.set(ENTITIES, ents, add_to_output=True)
         return super().process(messages, tracker)
 
+    @staticmethod
+    def _asks_own_case(message: Message, intent: Optional[str], text: str) -> bool:
+        """A signed-in student's question about their own record, whatever general topic it shares words with.
+        mailing_when without a mailing word ("我的审核啥时候能好") is one about the case's dates."""
+        from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))
+        return (from_ok and _signed_in(message)
+                and bool((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text)))
+
     def _process(self, message: Message, in_form: bool = False) -> None:
-        if in_form:
-            return
         top = message.get(INTENT) or {}
         intent = top.get(INTENT_NAME_KEY)
+        text = message.get(TEXT) or ""
+        if in_form:
+            # inside a form too: check_status is answered and the form asks again (data/rules/status.yml); no
+            # answer to a form's question has these shapes
+            if self._asks_own_case(message, intent, text):
+                self._set_intent(message, "check_status")
+            return
         if intent != "faq" and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE \
                 and _faq_confidence(message) >= FAQ_SURE:
             # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
             self._set_intent(message, "faq")
             intent = "faq"
-        text = message.get(TEXT) or ""
-        # mailing_when without a mailing word ("我的审核啥时候能好") is a question about the case's dates
-        from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))
-        if (from_ok and _signed_in(message)
-                and ((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text))):
-            # a question about the student's own record: their case, not the general topic sharing its words
+        if self._asks_own_case(message, intent, text):
             self._set_intent(message, "check_status")
             return
         if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ \
