@@ -282,6 +282,8 @@ class BaseFormValidation(FormValidationAction):
         if set(candidates) == {requested} and requested in self.form.slots:
             lab = labelled(self.form, text, self._values(tracker))
             f = self.form.field(requested)
+            if lab is not None and is_question(lab[0], lab[1]):  # "调档函是什么": a question, not a labelled value
+                lab = None
             if lab is None and f is not None and is_question(f, text):
                 return self.on_question(dispatcher, tracker, f, text)
             if lab is not None:

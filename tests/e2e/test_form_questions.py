@@ -48,7 +48,12 @@ def test_questions_in_the_archive_form(chat):
     s = "2025000002"
     assert "档案转寄类型" in chat("帮我填户档信息", student=s)
     assert "审核材料" in chat("签约单位接收", student=s)
+    reply = chat("调档函是什么", student=s)  # names a choice, asks about it: not the answer "什么"
+    assert asks_again(reply, "你提供的是哪一种？") and "审核材料：" not in reply, reply
     assert "档案转寄单位的名称是？" in chat("就业单位调档函", student=s)
+    # a question about the student's own case inside the form: the case, then the same question
+    reply = chat("我还缺什么", student=s)
+    assert "户档信息登记：还没有开始填写" in reply and reply.rstrip().endswith("档案转寄单位的名称是？"), reply
     assert ADDRESS_Q in chat("小米科技有限责任公司", student=s)
     reply = chat("档案转寄地址可以写学校吗", student=s)
     assert "精确到街道或门牌号" in reply and asks_again(reply, ADDRESS_Q), reply
