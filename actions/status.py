@@ -1,6 +1,7 @@
 """action_check_status: where the signed-in student's records stand."""
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -45,6 +46,23 @@ def record_line(kind: str, rec: dict[str, Any]) -> str:
     elif state == V.RecordState.submitted:
         line += "\n  辅导员审核前你仍可以直接修改后重新提交。"
     return line
+
+
+def archive_destination(archive: Optional[dict]) -> str:
+    """Where the student's archive goes, from their 户档信息登记 (GET /api/me/archive): the line under the record's
+    state ("我的档案会寄到哪"); empty when nothing is filled in."""
+    a = archive or {}
+    kind, unit, address = a.get("transfer_type"), a.get("unit_name"), a.get("address")
+    if not (kind or unit):
+        return ""
+    line = f"\n  档案转寄类型：{kind}" if kind else "\n  "
+    if unit:
+        line += ("，" if kind else "") + f"档案寄往：{unit}"
+        if address:
+            line += f"（{address}" + (f"，邮编{a['postal_code']}" if a.get("postal_code") else "") + "）"
+        if a.get("contact_name"):
+            line += f"，接收联系人：{a['contact_name']}"
+    return line + "。"
 
 
 def sync_line(status: dict) -> str:
@@ -110,7 +128,8 @@ ANSWER_TIMEOUT = 1.0  # seconds for the current wording of a routed FAQ answer; 
 async def current_answer(key: str, tracker: Tracker) -> Optional[str]:
     """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
     protocol), without its source line; None when the backend cannot say."""
-    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {}},
+    # asked for a signed-in student (the routings are): the signed-in variation where an answer has one
+    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {"signed_in": True}},
             "channel": {"name": tracker.get_latest_input_channel() or ""}}
     try:
         _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT)
@@ -139,10 +158,11 @@ async def routed_general_answer(tracker: Tracker) -> str:
     return "".join(sentences).strip()
 
 
-def status_lines(status: dict) -> str:
-    """The progress lines of utter_status: the two records, sync, national confirmation, mailing, changes."""
+def status_lines(status: dict, archive: Optional[dict] = None) -> str:
+    """The progress lines of utter_status: the two records (the archive's with where it goes), sync, national
+    confirmation, mailing, changes."""
     lines = [record_line(V.RecordKind.destination, status.get("destination") or {}),
-             record_line(V.RecordKind.archive, status.get("archive") or {}),
+             record_line(V.RecordKind.archive, status.get("archive") or {}) + archive_destination(archive),
              sync_line(status), national_line(status), mailing_line(status)]
     lines += changes_lines(status)
     return "\n".join(lines)
@@ -202,7 +222,7 @@ class ActionCheckStatus(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         api = StudentApi(tracker)
         try:
-            status = await api.get("/api/me/status")
+            status, archive = await asyncio.gather(api.get("/api/me/status"), api.get("/api/me/archive"))
         except BackendError as e:
             say(dispatcher, e)
             return []
@@ -211,6 +231,6 @@ class ActionCheckStatus(Action):
             # an FAQ answer's own current text (minus its sign-in hint): no wording of this action
             dispatcher.utter_message(text=general)
         dispatcher.utter_message(response="utter_status", name=student_name(status or {}),
-                                 lines=status_lines(status or {}))
+                                 lines=status_lines(status or {}, archive))
         dispatcher.utter_message(json_message=progress_payload(status or {}))
         return []

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.backend import ApiError, BackendError, StudentApi, say
+from actions.forms import spec as S
 from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form, display_from_api, payload
 from backend import vocabulary as V
 
@@ -74,6 +75,79 @@ def labelled(form: Form, text: str, values: dict) -> Optional[tuple[Field, str]]
         return None
     m = LABEL_SEP.match(t[best_len:])
     return (best, m.group("value").strip()) if m else None
+
+
+# --- a question typed while the form waits for an answer ("这个代码是营业执照上的哪一串", "等一下，我先问个问题") ----
+QUESTION_CUE = re.compile(r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|谁|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
+                          r"|等一下|等等|稍等|等会|先问|问个|问一下|请问|想问|不知道|不清楚|不懂|不会填")
+# a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without these
+WAIT_CUE = re.compile(r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
+                      r"|我?想问(?:一下|个问题)?|请问|问一下|我有(?:个|一个)?问题|[我先啊呀吧哈嗯哦呢，,。.！!？?~～\s]")
+FAQ_ANSWER_MIN = 0.5  # the classifier's first FAQ answer is given from this confidence; below, the field's help
+CHOICE_CONVS = {S.conv_political: S.POLITICAL, S.conv_hardship: S.HARDSHIP, S.conv_nature: S.NATURES,
+                S.conv_industry: S.INDUSTRIES, S.conv_job: S.JOBS, S.conv_archive_type: list(S.ARCHIVE_TYPES),
+                S.conv_hukou_transfer: list(S.ARCHIVE_TYPES), S.conv_dest_type: list(S.DEST_TYPES),
+                S.conv_hukou_choice: list(S.HUKOU)}
+
+
+def value_shape(f: Field, text: str) -> Optional[bool]:
+    """Whether `text` has the shape of an answer to `f` (the validator's: a mobile number, an e-mail, an
+    18-character code, one of the platform's choices): True/False; None for free text (names, addresses)."""
+    if f.optional and f.conv(text)[0] is None:  # "无"
+        return True
+    value, _ = f.conv(text)
+    if f.conv in CHOICE_CONVS:
+        return value in CHOICE_CONVS[f.conv]
+    if f.conv is S.conv_mobile:
+        return bool(re.fullmatch(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,12}", str(value)))
+    if f.conv in (S.conv_email, S.conv_optional_email):
+        return "@" in str(value)
+    if f.conv is S.conv_credit:
+        return bool(re.fullmatch(r"[0-9A-Z]{18}", str(value)))
+    if f.conv is S.conv_evidence:
+        known = {e for v in S.ARCHIVE_TYPES.values() for e in v.get("evidence", [])}
+        known |= {"调档函", "录用材料", "录取通知书"}
+        return bool(value) and all(v in known for v in value)
+    if f.api == "postal_code":
+        return bool(re.fullmatch(r"\d{6}", str(value)))
+    return None
+
+
+STRONG_QUESTION = re.compile(r"[？?]|吗|呢|什么|怎么|为什么|为啥|哪|谁|如何|区别|是不是|能不能|可不可以|要不要|算不算")
+# a free-text answer that names an organisation or a place ends like one ("北京什么值得买科技有限公司")
+VALUE_END = re.compile(r"(?<!哪个)(?<!哪家)(?<!什么)(?<![哪啥])"
+                       r"(?:有限公司|公司|集团|大学|学院|研究院|研究所|医院|中心|银行|委员会|\d+号|\d+室)$")
+
+
+def is_question(f: Field, text: str) -> bool:
+    """A question (or a request to ask one) rather than an answer: it asks (question words, "等一下…") and
+    does not have the shape of an answer to the field. A free-text answer (a name, an address) has no question
+    words."""
+    text = text or ""
+    if not QUESTION_CUE.search(text):
+        return False
+    shape = value_shape(f, text)
+    if shape is None:
+        return not VALUE_END.search(text.strip().rstrip("。."))
+    if (f.conv in CHOICE_CONVS or f.conv is S.conv_evidence) and shape and STRONG_QUESTION.search(text):
+        # a choice named inside a question ("预备党员算党员吗", "签约单位接收和托管单位接收有什么区别"): a question
+        # unless the text is the choice itself
+        return S._clean(text) != f.conv(text)[1]
+    return not shape
+
+
+def only_waits(text: str) -> bool:
+    """"等一下，我先问个问题": asks to ask, asks nothing yet."""
+    return len(WAIT_CUE.sub("", text or "")) == 0
+
+
+def field_hint(f: Field) -> str:
+    """What the field's question says about the answer: its note in brackets, else what follows the
+    question."""
+    m = re.search(r"[（(](.+?)[）)]", f.question)
+    hint = m.group(1) if m else f.question.split("？", 1)[1] if "？" in f.question else ""
+    hint = hint.strip()
+    return hint + ("" if not hint or hint[-1] in "。！？" else "。")
 
 
 def next_missing(form: Form, values: dict) -> Optional[str]:
@@ -207,6 +281,11 @@ class BaseFormValidation(FormValidationAction):
         relabel: list = []
         if set(candidates) == {requested} and requested in self.form.slots:
             lab = labelled(self.form, text, self._values(tracker))
+            f = self.form.field(requested)
+            if lab is not None and is_question(lab[0], lab[1]):  # "调档函是什么": a question, not a labelled value
+                lab = None
+            if lab is None and f is not None and is_question(f, text):
+                return self.on_question(dispatcher, tracker, f, text)
             if lab is not None:
                 # the value goes to the field it names; an open question it does not answer stays open
                 candidates = {lab[0].slot: lab[1]}
@@ -266,6 +345,24 @@ class BaseFormValidation(FormValidationAction):
                                  title=self.form.title, prefilled=PREFILLED if events else "", rejection=rejection)
         events.append(SlotSet(self.form.confirm_slot, None))
         return self._next(values, events, dispatcher)
+
+    def on_question(self, dispatcher, tracker, f: Field, text: str) -> List[EventType]:
+        """A question typed while the form waits for `f`: answered (the FAQ answer the classifier is sure of,
+        else the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is not
+        an answer."""
+        selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}
+        answer = selector.get("response") or {}
+        key = answer.get("intent_response_key")
+        if only_waits(text):
+            dispatcher.utter_message(response="utter_form_question_wait", title=self.form.title)
+        elif key and float(answer.get("confidence") or 0.0) >= FAQ_ANSWER_MIN:
+            dispatcher.utter_message(response=f"utter_{key}")
+        else:
+            dispatcher.utter_message(response="utter_form_field_help", label=f.label, title=self.form.title,
+                                     hint=field_hint(f))
+        dispatcher.utter_message(response="utter_form_back", title=self.form.title)
+        self._ask(dispatcher, f.slot, self._values(tracker))
+        return [SlotSet(f.slot, None), SlotSet(REQUESTED, f.slot)]
 
     async def on_correction(self, dispatcher, tracker, text: str, requested: str) -> List[EventType]:
         values = self._values(tracker)
@@ -392,8 +489,9 @@ class ActionFormPaused(Action):
         return "action_form_paused"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        # echo the student's own words: 先不提交 / 先不填了
-        paused = "utter_form_paused_submit" if "提交" in latest_text(tracker) else "utter_form_paused"
+        # 转人工 (data/rules/handoff.yml) pauses the form; else echo the student's own words: 先不提交 / 先不填了
+        paused = ("utter_form_paused_handoff" if latest_intent(tracker) == "handoff" else
+                  "utter_form_paused_submit" if "提交" in latest_text(tracker) else "utter_form_paused")
         dispatcher.utter_message(response=paused)
         return []
 

@@ -28,7 +28,12 @@ Every message also gets the names it mentions as entities. No training; a dictio
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
 whatever the student types is the form's to take (a question the form handles, or an answer); only a choice of
 the platform's lists typed alone ("商业和服务业人员") that the classifier took for an intent the form refuses becomes `faq`, an
-intent the form's from_text mapping accepts. Otherwise only the entities are added.
+intent the form's from_text mapping accepts, and a stop word typed alone ("取消", "算了", "退出": FORM_STOP)
+becomes `stop_form`, which pauses the form. Otherwise only the entities are added (a question typed while the form
+asks is answered by the form's validation action, actions/forms/validate.py, which then asks again).
+A signed-in student's own-case questions in their own words ("我的档案最后去哪个单位", "我还缺什么": OWN_CASE) become
+check_status; every signed-in message carries the entity `signed_in` (the slot of the signed-in answer
+variations).
 """
 from __future__ import annotations
 
@@ -62,6 +67,10 @@ ROUTE_MIN_FAQ = 0.3
 # the intents a form's from_text mapping refuses (not_intent in bot/domain/forms.yml)
 FORM_BLOCKING = {"stop_form", "correct_field", "handoff", "check_status", "fill_profile", "fill_destination",
                  "fill_archive"}
+# "取消", "算了", "退出" typed alone while a form asks: the classifier reads several as deny, an answer the forms'
+# from_text mappings take; a form never traps a student, so these pause it (stop_form, data/rules/forms.yml)
+FORM_STOP = frozenset({"取消", "算了", "退出", "不填了", "先不填了", "先不填", "不填", "不弄了", "先不弄了", "不想填了",
+                       "别填了", "停", "停止", "取消填写", "退出填写", "退出填表", "不填了谢谢"})
 HOW_CUE = re.compile(r"怎么办|咋办|怎么处理|如何处理|怎么弄|怎么改|该做什么|要做什么|该干嘛|该怎么|怎么整")
 MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
 
@@ -90,6 +99,34 @@ SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/overall_steps": "check_
                     "faq/review_levels": "check_status", "faq/sync_timing": "check_status",
                     "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when"}
 ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routing replaced
+# the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in
+# adds have a variation for signed-in students, chosen on this slot
+SIGNED_IN_ENTITY = "signed_in"
+# A signed-in student asking about their own record in their own words ("我的档案最后去哪个单位", "我还缺什么",
+# "学校说我哪里填错了"): the classifier reads many of these as the general FAQ topic they share words with (the
+# archive types, the receiver rules) or as out of scope; with a first-person word and one of these shapes of a
+# question about one's own case, they get the student's case (action_check_status).
+FIRST_PERSON = re.compile(r"我|俺|咱|本人")
+OWN_CASE = re.compile("|".join([
+    r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",  # where the archive goes
+    r"(?:接收|转寄)(?:单位|地址).{0,4}(?:是|叫|在)?(?:哪|什么|啥)",
+    r"(?:接收人|联系人|收件人)(?:是|叫)?(?:谁|哪位|什么|啥)",
+    r"填的(?:是)?(?:啥|什么|哪)",  # what did I fill in
+    r"(?:还|都)(?:缺|差|剩)(?:什么|啥|哪|几)|(?:缺|差|剩)(?:些)?(?:什么|啥|哪些)",  # what is missing
+    r"(?:哪些|什么|啥|哪).{0,6}没(?:填|交|弄|办|完成|提交)",
+    r"(?:哪里|哪儿|哪项|什么地方|为什么|为啥|原因).{0,8}(?:填错|不对|没通过|不通过|没过|驳回|退回|打回)",  # rejected
+    r"(?:学校|学院|老师|辅导员|审核).{0,3}说我",
+    r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",  # dates
+    r"(?:同步|确认|审核|通过)(?:的|了)?.{0,4}(?:哪天|哪一天|什么时候|啥时候|几号)",
+    r"(?:填好|交|提交|弄好|办好)了(?:吗|没)",
+    r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",  # arrival
+    r"(?:接下来|下一步|然后|现在)我?(?:该|要|需要|得|应该)?(?:干嘛|干啥|做什么|干什么|做啥|办什么|弄什么|怎么办)",
+]))
+# asking where one's own case stands needs no first-person word ("档案邮寄到哪一步了", "档案签收了吗")
+OWN_PROGRESS = re.compile(r"到哪一?步了|办到哪了|走到哪了|什么状态|啥状态|寄出(?:去)?了?(?:吗|没)|签收了?(?:吗|没)"
+                          r"|(?:快递|EMS|邮件|包裹|档案)(?:现在)?(?:到哪|寄到哪|在哪)", re.I)
+# the intents such a question may have been read as (never a form turn, a mailing request or another action)
+OWN_CASE_FROM = {"faq", "out_of_scope", "nlu_fallback", "correct_field", "greet", "goodbye", "thanks"} | CHANGE_INTENTS
 
 
 def _signed_in(message: Message) -> bool:
@@ -174,6 +211,9 @@ class SpecRouter(GraphComponent):
                 # forms' correct_field handling), not a question about the platform's change forms
                 self._set_intent(message, "correct_field")
                 return
+            if intent != "stop_form" and _bare(text).rstrip("吧啊呀啦哈") in FORM_STOP:
+                self._set_intent(message, "stop_form")
+                return
             if intent in FORM_BLOCKING and _bare(text) in FORM_CHOICES:
                 # one of the platform's choices typed alone answers the open question ("商业和服务业人员" is not
                 # a handoff): `faq` is an intent the forms' from_text mappings accept
@@ -239,16 +279,47 @@ class SignedInRouter(SpecRouter):
     """After SpecRouter: an unsure intent yields to a sure FAQ answer; a signed-in student's general
     question about their own state -> their case."""
 
+    def process(self, messages: List[Message],
+                tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+        try:
+            was_signed_in = bool(tracker and tracker.get_slot(SIGNED_IN_ENTITY))
+        except Exception:  # a tracker without the slot
+            was_signed_in = False
+        for m in messages:
+            signed_in = _signed_in(m)
+            if signed_in or was_signed_in:  # sets the slot; False only clears it (a visitor needs no entity)
+                ents = list(m.get(ENTITIES) or [])
+                ents.append({"entity": SIGNED_IN_ENTITY, "value": signed_in, "start": 0, "end": 0,
+                             "extractor": "SignedInRouter"})
+                m.set(ENTITIES, ents, add_to_output=True)
+        return super().process(messages, tracker)
+
+    @staticmethod
+    def _asks_own_case(message: Message, intent: Optional[str], text: str) -> bool:
+        """A signed-in student's question about their own record, whatever general topic it shares words with.
+        mailing_when without a mailing word ("我的审核啥时候能好") is one about the case's dates."""
+        from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))
+        return (from_ok and _signed_in(message)
+                and bool((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text)))
+
     def _process(self, message: Message, in_form: bool = False) -> None:
-        if in_form:
-            return
         top = message.get(INTENT) or {}
         intent = top.get(INTENT_NAME_KEY)
+        text = message.get(TEXT) or ""
+        if in_form:
+            # inside a form too: check_status is answered and the form asks again (data/rules/status.yml); no
+            # answer to a form's question has these shapes
+            if self._asks_own_case(message, intent, text):
+                self._set_intent(message, "check_status")
+            return
         if intent != "faq" and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE \
                 and _faq_confidence(message) >= FAQ_SURE:
             # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
             self._set_intent(message, "faq")
             intent = "faq"
+        if self._asks_own_case(message, intent, text):
+            self._set_intent(message, "check_status")
+            return
         if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ \
                 and _bare(message.get(TEXT) or "") not in FORM_CHOICES:
             key = _faq_key(message) or ""
