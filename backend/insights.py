@@ -103,59 +103,70 @@ def _answer_key_of(text: str) -> str | None:
 
 
 FEEDBACK_WINDOW = dt.timedelta(minutes=1)
+FEEDBACK_LOCK = 0x666565646261  # PostgreSQL advisory lock: the count and the insert of a new row, one at a time
+TOO_MANY_FEEDBACK = "反馈提交太频繁了，请{wait}后再试。"
 
 
-def _limit(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name) or default))
-    except ValueError:
-        return default
-
-
-def _feedback_guard(s: Session, channel: str, conversation: str, anonymous: bool) -> None:
-    """At most FEEDBACK_PER_CONVERSATION (10) new feedback rows per conversation and FEEDBACK_ANONYMOUS (120)
-    anonymous ones overall in any minute, counted in the database so the limit holds across processes: the
-    check and the insert are serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock
-    held to the end of the transaction). A flood gets 429 `too_many_feedback` and stores nothing."""
+def _feedback_guard(s: Session, conversation: str, student_id: str | None, client: str | None) -> None:
+    """Limits on new feedback rows per minute, counted in the database so they hold across processes: a signed-in
+    student FEEDBACK_PER_PRINCIPAL by their id, a WeChat user as many by their conversation (from the openid);
+    an anonymous visitor FEEDBACK_PER_CLIENT by address and all anonymous ones FEEDBACK_ANONYMOUS together. Never
+    by a conversation id the client chooses. The check and the insert are serialised (SQLite: the write lock
+    taken at BEGIN; PostgreSQL: an advisory lock held to the end of the transaction). A flood gets 429
+    `too_many_feedback` and stores nothing."""
+    from . import clients
+    from .config import settings
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x666565646261})
-    now = clock.now()
-    since = now - FEEDBACK_WINDOW
-    n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
-        M.Feedback.channel == channel, M.Feedback.conversation == conversation, M.Feedback.at > since)).one()
-    if n < _limit("FEEDBACK_PER_CONVERSATION", 10):
-        if not anonymous:
-            return
-        n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
-            M.Feedback.student_id.is_(None), M.Feedback.at > since)).one()
-        if n < _limit("FEEDBACK_ANONYMOUS", 120):
-            return
-    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.TZ)
-    retry = max(1, int((oldest + FEEDBACK_WINDOW - now).total_seconds()) + 1)
-    s.rollback()
-    raise APIError(429, "too_many_feedback", f"反馈提交太频繁了，请{retry}秒后再试。", retry_after=retry)
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEEDBACK_LOCK})
+    F = M.Feedback
+
+    def check(conditions: list, most: int) -> None:
+        clients.limit(s, F.at, conditions, most, FEEDBACK_WINDOW, "too_many_feedback", TOO_MANY_FEEDBACK)
+
+    if student_id is not None:
+        return check([F.student_id == student_id], settings.feedback_per_principal)
+    if conversation.startswith("wechat:"):
+        check([F.conversation == conversation], settings.feedback_per_principal)
+    else:
+        check([F.client_hash == client, F.student_id.is_(None)], settings.feedback_per_client)
+    check([F.student_id.is_(None)], settings.feedback_anonymous)
 
 
-def add_feedback(s: Session, p: Principal | None, body: dict) -> dict:
+def feedback_key(p: Principal | None, conversation: str) -> str:
+    """The conversation a feedback row of the widget is filed under: a signed-in student's own (`student:<id>`,
+    whatever the client sent), else the client's id under `anon:`, so no anonymous request can name a student's
+    row (or a WeChat one)."""
+    return f"student:{p.id}" if p is not None and p.role == "student" else "anon:" + conversation
+
+
+def add_feedback(s: Session, p: Principal | None, body: dict, client: str | None = None,
+                 conversation: str | None = None) -> dict:
+    """A new row, or a changed vote on the caller's own row: a student's rows are keyed by the student; an
+    anonymous row is changed only from the address that made it (409 `not_yours` otherwise). `client`: the
+    keyed hash of the caller's address; `conversation`: the server's key (WeChat), else `feedback_key`."""
     rating, reason = body["rating"], body.get("reason")
     if rating == "down" and reason not in REASONS:
         raise invalid([FieldError("reason", "required", "请选择一个原因：" + "、".join(REASONS) + "。")])
     if rating == "up":
         reason = None
     student_id = p.id if p and p.role == "student" else None
+    conversation = conversation or feedback_key(p, body["conversation"])
     answer = (body.get("answer") or "").strip()
     values = dict(at=clock.now(), student_id=student_id, question=mask(body.get("question") or ""),
                   answer=mask(answer, 4000), answer_key=_answer_key_of(answer), rating=rating, reason=reason,
                   comment=mask(body.get("comment") or "", 500) or None)
-    where = (M.Feedback.channel == body["channel"], M.Feedback.conversation == body["conversation"],
+    where = (M.Feedback.channel == body["channel"], M.Feedback.conversation == conversation,
              M.Feedback.message_id == body["message_id"])
     for _ in range(2):
         fb = s.scalar(select(M.Feedback).where(*where))
         if fb is None:  # a new row (changing one's vote on an answer is never refused)
-            _feedback_guard(s, body["channel"], body["conversation"], student_id is None)
-            fb = M.Feedback(channel=body["channel"], conversation=body["conversation"],
-                            message_id=body["message_id"], **values)
+            _feedback_guard(s, conversation, student_id, client)
+            fb = M.Feedback(channel=body["channel"], conversation=conversation, message_id=body["message_id"],
+                            client_hash=client, **values)
             s.add(fb)
+        elif fb.student_id != student_id or (student_id is None and fb.client_hash != client):
+            s.rollback()
+            raise APIError(409, "not_yours", "这条反馈不是从你这里提交的，不能修改。")
         else:
             for k, v in values.items():
                 setattr(fb, k, v)
@@ -172,8 +183,8 @@ def add_wechat_feedback(s: Session, body: dict) -> dict:
     binding = s.get(M.WechatBinding, body["openid"])
     p = Principal("student", binding.student_id, "", None) if binding else None
     conv = "wechat:" + hashlib.sha256(body["openid"].encode()).hexdigest()[:24]
-    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat",
-                               "conversation": conv})
+    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat"},
+                        conversation=conv)
 
 
 # --- staff views -------------------------------------------------------------------------------------------
