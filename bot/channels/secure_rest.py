@@ -132,7 +132,7 @@ class SecureRestInput(InputChannel):
                 return _error(413, "too_large", "消息太长了，请精简后再发送。")
             try:
                 body = json.loads((request.body or b"").decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: `[` x 16000
                 return _error(400, "bad_json", "请求格式不正确：需要 JSON。")
             if not isinstance(body, dict):
                 return _error(400, "bad_json", "请求格式不正确：需要 JSON 对象。")
