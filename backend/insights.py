@@ -22,7 +22,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -213,54 +213,87 @@ def _feedback_view(f: M.Feedback) -> dict:
             "comment": f.comment}
 
 
-def turns_in(s: Session, p: Principal, days: int) -> list[M.TurnLog]:
+def turns_in(s: Session, p: Principal, days: int) -> Iterable[M.TurnLog]:
+    """The window's turns, newest first, streamed in batches (the CSV export)."""
     since, _ = _window(days)
     q = _scoped(select(M.TurnLog), p, M.TurnLog.student_id).where(M.TurnLog.at >= since)
-    return list(s.scalars(q.order_by(M.TurnLog.at.desc(), M.TurnLog.id.desc())))
+    return s.scalars(q.order_by(M.TurnLog.at.desc(), M.TurnLog.id.desc()).execution_options(yield_per=1000))
 
 
-def feedback_in(s: Session, p: Principal, days: int) -> list[M.Feedback]:
+def feedback_in(s: Session, p: Principal, days: int) -> Iterable[M.Feedback]:
     since, _ = _window(days)
     q = _scoped(select(M.Feedback), p, M.Feedback.student_id).where(M.Feedback.at >= since)
-    return list(s.scalars(q.order_by(M.Feedback.at.desc(), M.Feedback.id.desc())))
+    return s.scalars(q.order_by(M.Feedback.at.desc(), M.Feedback.id.desc()).execution_options(yield_per=1000))
 
 
 def topic_of(t: M.TurnLog) -> str:
     return t.answer_key or t.intent or "（未识别）"
 
 
+UNKNOWN_TOPIC = "（未识别）"
+
+
+def _day(s: Session, col):
+    """The local (clock.TZ) date of a timestamp column, in SQL: PostgreSQL converts the timestamptz; SQLite
+    stores the wall time it was given (clock.TZ), so its date is the local one."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(str(clock.TZ), col), "YYYY-MM-DD")
+    return func.date(col)
+
+
 def overview(s: Session, p: Principal, days: int, limit: int = 100) -> dict:
-    turns = turns_in(s, p, days)
-    feedback = feedback_in(s, p, days)
-    _, today = _window(days)
-    week_start = today - dt.timedelta(days=6)
+    """Aggregated in the database (issue 21 §11: this used to load every turn of the window into memory): the
+    totals and counts per topic and day are GROUP BYs, the lists are LIMITed queries."""
+    T, F = M.TurnLog, M.Feedback
+    since, today = _window(days)
+    week_since = dt.datetime.combine(today - dt.timedelta(days=6), dt.time.min, clock.TZ)
+    turns = _scoped(select(T), p, T.student_id).where(T.at >= since).subquery()
+    t = turns.c
+    low_cond = (~t.fallback) & t.confidence.is_not(None) & (t.confidence < LOW_CONFIDENCE)
+
+    def n(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    total, unanswered, low, handoffs = s.execute(
+        select(func.count(), n(t.fallback), n(low_cond), n(t.handoff)).select_from(turns)).one()
+
+    def listed(cond) -> list[dict]:
+        q = _scoped(select(T), p, T.student_id).where(T.at >= since, cond)
+        return [_turn_view(x) for x in s.scalars(q.order_by(T.at.desc(), T.id.desc()).limit(limit))]
+
+    topic = func.coalesce(t.answer_key, t.intent, UNKNOWN_TOPIC)
+    day = _day(s, t.at)
     per_day: dict[str, Counter] = defaultdict(Counter)
-    week: Counter = Counter()
-    for t in turns:
-        day = t.at.astimezone(clock.TZ).date() if t.at.tzinfo else t.at.date()
-        per_day[day.isoformat()][topic_of(t)] += 1
-        if day >= week_start:
-            week[topic_of(t)] += 1
-    unanswered = [t for t in turns if t.fallback]
-    low = [t for t in turns if not t.fallback and t.confidence is not None and t.confidence < LOW_CONFIDENCE]
-    handoffs = [t for t in turns if t.handoff]
-    down = [f for f in feedback if f.rating == "down"]
+    for d, k, c in s.execute(select(day, topic, func.count()).select_from(turns).group_by(day, topic)):
+        per_day[str(d)][k] += c
+    week = Counter({k: c for k, c in s.execute(select(topic, func.count()).select_from(turns)
+                                                   .where(t.at >= week_since).group_by(topic))})
+    fb = _scoped(select(F), p, F.student_id).where(F.at >= since).subquery()
+    ups, downs = s.execute(select(n(fb.c.rating == "up"), n(fb.c.rating == "down")).select_from(fb)).one()
+    reasons = dict(s.execute(select(fb.c.reason, func.count()).select_from(fb)
+                             .where(fb.c.rating == "down", fb.c.reason.is_not(None)).group_by(fb.c.reason)).all())
+    down_q = _scoped(select(F), p, F.student_id).where(F.at >= since, F.rating == "down")
+    down = s.scalars(down_q.order_by(F.at.desc(), F.id.desc()).limit(limit))
     return {
         "days": days, "scope": "college" if p.role == "counselor" else "school", "college_code": p.college_code,
         "retention_days": retention_days(),
-        "totals": {"turns": len(turns), "unanswered": len(unanswered), "low_confidence": len(low),
-                   "handoffs": len(handoffs), "thumbs_up": sum(f.rating == "up" for f in feedback),
-                   "thumbs_down": len(down)},
-        "unanswered": [_turn_view(t) for t in unanswered[:limit]],
-        "low_confidence": [_turn_view(t) for t in low[:limit]],
-        "handoffs": [_turn_view(t) for t in handoffs[:limit]],
-        "thumbs_down": [_feedback_view(f) for f in down[:limit]],
-        "down_reasons": dict(Counter(f.reason for f in down if f.reason)),
-        "top_week": [{"topic": k, "count": n} for k, n in week.most_common(10)],
+        "totals": {"turns": total, "unanswered": int(unanswered), "low_confidence": int(low),
+                   "handoffs": int(handoffs), "thumbs_up": int(ups), "thumbs_down": int(downs)},
+        "unanswered": listed(T.fallback),
+        "low_confidence": listed((~T.fallback) & T.confidence.is_not(None) & (T.confidence < LOW_CONFIDENCE)),
+        "handoffs": listed(T.handoff),
+        "thumbs_down": [_feedback_view(f) for f in down],
+        "down_reasons": reasons,
+        "top_week": [{"topic": k, "count": c} for k, c in _most_common(week, 10)],
         "top_days": [{"date": d, "total": sum(c.values()),
-                      "top": [{"topic": k, "count": n} for k, n in c.most_common(5)]}
+                      "top": [{"topic": k, "count": n} for k, n in _most_common(c, 5)]}
                      for d, c in sorted(per_day.items(), reverse=True)],
     }
+
+
+def _most_common(c: Counter, k: int) -> list[tuple[str, int]]:
+    """Counter.most_common with ties in name order (GROUP BY gives no order to keep)."""
+    return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
 
 def _cell(v: Any) -> str:
