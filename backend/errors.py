@@ -106,7 +106,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RecursionError)
     async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
         # safety net behind the body guard's depth check (backend/main.py): a 4xx, no traceback in the log
-        return JSONResponse({"code": "too_deep", "message": "请求内容的嵌套层数太多，请检查格式。"}, status_code=422)
+        msg = "请求内容的嵌套层数太多，请检查格式。"
+        return JSONResponse({"code": "too_deep", "message": msg,
+                             "fields": [{"field": "body", "code": "too_deep", "message": msg}]}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net

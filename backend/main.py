@@ -26,7 +26,9 @@ MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a f
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}
 NUL_MSG = "输入中含有不可见的控制字符（NUL），请删除后重试。"
 MAX_DEPTH = 32  # JSON nesting: the deepest honest body (an NLG request's tracker) is about 5 levels
-TOO_DEEP = {"code": "too_deep", "message": f"请求内容的嵌套层数太多（超过{MAX_DEPTH}层），请检查格式。"}
+TOO_DEEP_MSG = f"请求内容的嵌套层数太多（超过{MAX_DEPTH}层），请检查格式。"
+TOO_DEEP = {"code": "too_deep", "message": TOO_DEEP_MSG,
+            "fields": [{"field": "body", "code": "too_deep", "message": TOO_DEEP_MSG}]}
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
 

@@ -22,13 +22,14 @@ STAFF_ENDPOINTS = [
 INTEGRATION_ENDPOINTS = [
     ("POST", "/api/integration/national/confirmations"), ("POST", "/api/integration/wechat/bind"),
     ("POST", "/api/integration/wechat/token"), ("DELETE", "/api/integration/wechat/bind"),
+    ("POST", "/api/nlg"), ("GET", "/api/nlg/responses"),  # Rasa's NLG routes (issue 21 §9)
 ]
 BODIES = {"/api/staff/records/destination/1/review": {"approve": True, "version": 1}, "/api/staff/mailing/1/ship":
           {"ems_no": "1151234567890"}, "/api/staff/students/2025000001/credit-code-override":
           {"credit_code": "91350100M000100Y43"}, "/api/me/change-requests": {"kind": "personal_info", "changes": {}},
           "/api/integration/national/confirmations": {"student_id": "2025000004"},
           "/api/integration/wechat/bind": {"openid": "o", "code": "123456"}, "/api/integration/wechat/token":
-          {"openid": "o"}}
+          {"openid": "o"}, "/api/nlg": {"response": "utter_faq/login", "tracker": {"slots": {}}}}
 
 
 @pytest.mark.parametrize("method,path", STUDENT_ENDPOINTS)

@@ -127,6 +127,26 @@ def test_one_address_rotating_its_conversation_is_limited(srv):
     close_all_waiting(srv)
 
 
+def test_the_action_forwards_the_channels_client_to_the_limit(srv, monkeypatch):
+    """The real action_handoff with the metadata the REST channel sets (`client`: the visitor's pseudonymous
+    address): the backend limits per client; a client that made up a new conversation each time is still one."""
+    from actions.handoff import ActionHandoff
+    from tests.actions.conftest import make_tracker, run_action
+    from tests.handoff.test_handoff_action import payload
+    monkeypatch.setenv("BACKEND_URL", srv.base)
+    monkeypatch.setenv("ACTIONS_SERVICE_KEY", "demo-actions-service-key")
+    close_all_waiting(srv)
+
+    def handoff(client: str):
+        return run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender=anon(),
+                                                        metadata={"channel": "web", "client": client}))[0]
+
+    got = [payload(handoff("a" * 32)) for _ in range(7)]
+    assert [p is not None for p in got] == [True] * 5 + [False] * 2  # then the contact details only
+    assert payload(handoff("b" * 32))["state"] == "waiting"
+    close_all_waiting(srv)
+
+
 def test_a_wechat_user_is_limited_per_openid(srv):
     conv = "wechat:o-" + uuid.uuid4().hex[:16]
     codes = []
