@@ -26,9 +26,10 @@ from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clients, clock
 from . import models as M
 from .auth import Principal
+from .config import settings
 from .errors import APIError, invalid
 from .services import ts
 from .validators import FieldError
@@ -114,8 +115,6 @@ def _feedback_guard(s: Session, conversation: str, student_id: str | None, clien
     by a conversation id the client chooses. The check and the insert are serialised (SQLite: the write lock
     taken at BEGIN; PostgreSQL: an advisory lock held to the end of the transaction). A flood gets 429
     `too_many_feedback` and stores nothing."""
-    from . import clients
-    from .config import settings
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEEDBACK_LOCK})
     F = M.Feedback
@@ -226,11 +225,7 @@ def feedback_in(s: Session, p: Principal, days: int) -> Iterable[M.Feedback]:
     return s.scalars(q.order_by(M.Feedback.at.desc(), M.Feedback.id.desc()).execution_options(yield_per=1000))
 
 
-def topic_of(t: M.TurnLog) -> str:
-    return t.answer_key or t.intent or "（未识别）"
-
-
-UNKNOWN_TOPIC = "（未识别）"
+UNKNOWN_TOPIC = "（未识别）"  # a turn's topic: its answer key, else its intent, else this
 
 
 def _day(s: Session, col):

@@ -32,11 +32,12 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clients, clock
 from .. import models as M
 from .. import notices as N
 from .. import workdays
 from ..auth import Principal
+from ..config import settings
 from ..errors import APIError, not_found
 
 logger = logging.getLogger("backend.handoff")
@@ -202,8 +203,6 @@ def _limits(s: Session, conversation: str, channel: str, student: M.Student | No
     HANDOFF_PER_CLIENT per address (anonymous web) in HANDOFF_LIMIT_MINUTES, and at most HANDOFF_ANON_MAX anonymous
     sessions open at once (the queue cannot be buried); 429 with the wait in Chinese otherwise. Counted in the
     database: every backend process sees the same rows."""
-    from .. import clients
-    from ..config import settings
     HS = M.HandoffSession
     window = dt.timedelta(minutes=settings.handoff_limit_minutes)
     if student is not None:
