@@ -68,6 +68,12 @@ def channel_of(tracker: Tracker) -> str:
     return "web"
 
 
+def client_of(tracker: Tracker) -> Optional[str]:
+    """The web visitor's pseudonymous address the chat channel put into the metadata (the backend's limits)."""
+    client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
+    return client[:64] if isinstance(client, str) and client else None
+
+
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
@@ -80,7 +86,7 @@ class ActionHandoff(Action):
             _, out = await request("POST", "/api/integration/handoff", token=token,
                                    headers={"x-actions-service-key": service_key()},
                                    json={"conversation": tracker.sender_id, "channel": channel,
-                                         "transcript": transcript(tracker)})
+                                         "transcript": transcript(tracker), "client": client_of(tracker)})
         except AuthFailed:
             dispatcher.utter_message(response="utter_handoff_sign_in_again")
             return []

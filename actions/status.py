@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend import BackendError, StudentApi, request, say
+from actions.backend import BackendError, StudentApi, request, say, service_key
 from backend import vocabulary as V
 
 SOURCE_LINE = "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
@@ -132,7 +132,8 @@ async def current_answer(key: str, tracker: Tracker) -> Optional[str]:
     body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {"signed_in": True}},
             "channel": {"name": tracker.get_latest_input_channel() or ""}}
     try:
-        _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT)
+        _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT,
+                                   headers={"x-actions-service-key": service_key()})
     except BackendError:
         return None
     text = (message or {}).get("text") if isinstance(message, dict) else None

@@ -130,6 +130,15 @@ def integration_key(x_integration_key: str | None = Header(default=None)) -> Non
         raise APIError(401, "not_authenticated", "集成密钥无效。")
 
 
+def integration_or_service_key(x_integration_key: str | None = Header(default=None),
+                               x_actions_service_key: str | None = Header(default=None)) -> None:
+    """The channels' integration key (Rasa's NLG) or the action server's service key (an action reading the
+    current wording of an answer)."""
+    if x_actions_service_key is not None and service_key_ok(x_actions_service_key):
+        return
+    integration_key(x_integration_key)
+
+
 # --- identity providers ------------------------------------------------------------------------
 class IdentityProvider(Protocol):
     name: str

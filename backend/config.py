@@ -9,13 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from deploy import production
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag_or_none(v: Any) -> bool | None:
+    return None if v is None or v == "" else v if isinstance(v, bool) else str(v).strip().lower() in TRUE
 
 
 def _env_field(name: str, default: Any, **kw: Any) -> Any:
@@ -49,6 +53,17 @@ class Settings(BaseSettings):
     # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per call)
     today: str = _env_field("TODAY", "")
     today_file: str = _env_field("TODAY_FILE", "")
+    # limits against flooding (issue 21 §1, §5; counted in the database, backend/clients.py)
+    handoff_limit_minutes: int = _env_field("HANDOFF_LIMIT_MINUTES", 60, ge=1, le=24 * 60)  # the window below
+    handoff_per_student: int = _env_field("HANDOFF_PER_STUDENT", 5, ge=1, le=1000)  # new sessions per window
+    handoff_per_openid: int = _env_field("HANDOFF_PER_OPENID", 5, ge=1, le=1000)  # a WeChat user, bound or not
+    handoff_per_client: int = _env_field("HANDOFF_PER_CLIENT", 5, ge=1, le=1000)  # anonymous web, per address
+    handoff_anon_max: int = _env_field("HANDOFF_ANON_MAX", 20, ge=1, le=10000)  # anonymous ones waiting at once
+    feedback_per_principal: int = _env_field("FEEDBACK_PER_PRINCIPAL", 10, ge=1, le=10000)  # per minute
+    feedback_per_client: int = _env_field("FEEDBACK_PER_CLIENT", 20, ge=1, le=10000)  # anonymous, per minute
+    feedback_anonymous: int = _env_field("FEEDBACK_ANONYMOUS", 120, ge=1, le=100000)  # all anonymous, per minute
+    # /docs, /redoc and /openapi.json: on outside production, off in it unless asked for
+    api_docs: Annotated[bool | None, BeforeValidator(_flag_or_none)] = _env_field("API_DOCS", None)
 
     @field_validator("production", mode="before")
     @classmethod

@@ -103,6 +103,13 @@ def install(app: FastAPI) -> None:
         # safety net: an UPDATE found its row changed since it was read (version counter); nothing was saved
         return JSONResponse({"code": "conflict", "message": "记录刚被其他操作更新，请刷新后重试。"}, status_code=409)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # safety net behind the body guard's depth check (backend/main.py): a 4xx, no traceback in the log
+        msg = "请求内容的嵌套层数太多，请检查格式。"
+        return JSONResponse({"code": "too_deep", "message": msg,
+                             "fields": [{"field": "body", "code": "too_deep", "message": msg}]}, status_code=422)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
         logging.getLogger("backend").exception("unhandled error", exc_info=exc)

@@ -22,13 +22,14 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clients, clock
 from . import models as M
 from .auth import Principal
+from .config import settings
 from .errors import APIError, invalid
 from .services import ts
 from .validators import FieldError
@@ -103,59 +104,68 @@ def _answer_key_of(text: str) -> str | None:
 
 
 FEEDBACK_WINDOW = dt.timedelta(minutes=1)
+FEEDBACK_LOCK = 0x666565646261  # PostgreSQL advisory lock: the count and the insert of a new row, one at a time
+TOO_MANY_FEEDBACK = "反馈提交太频繁了，请{wait}后再试。"
 
 
-def _limit(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name) or default))
-    except ValueError:
-        return default
-
-
-def _feedback_guard(s: Session, channel: str, conversation: str, anonymous: bool) -> None:
-    """At most FEEDBACK_PER_CONVERSATION (10) new feedback rows per conversation and FEEDBACK_ANONYMOUS (120)
-    anonymous ones overall in any minute, counted in the database so the limit holds across processes: the
-    check and the insert are serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock
-    held to the end of the transaction). A flood gets 429 `too_many_feedback` and stores nothing."""
+def _feedback_guard(s: Session, conversation: str, student_id: str | None, client: str | None) -> None:
+    """Limits on new feedback rows per minute, counted in the database so they hold across processes: a signed-in
+    student FEEDBACK_PER_PRINCIPAL by their id, a WeChat user as many by their conversation (from the openid);
+    an anonymous visitor FEEDBACK_PER_CLIENT by address and all anonymous ones FEEDBACK_ANONYMOUS together. Never
+    by a conversation id the client chooses. The check and the insert are serialised (SQLite: the write lock
+    taken at BEGIN; PostgreSQL: an advisory lock held to the end of the transaction). A flood gets 429
+    `too_many_feedback` and stores nothing."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x666565646261})
-    now = clock.now()
-    since = now - FEEDBACK_WINDOW
-    n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
-        M.Feedback.channel == channel, M.Feedback.conversation == conversation, M.Feedback.at > since)).one()
-    if n < _limit("FEEDBACK_PER_CONVERSATION", 10):
-        if not anonymous:
-            return
-        n, oldest = s.execute(select(func.count(), func.min(M.Feedback.at)).where(
-            M.Feedback.student_id.is_(None), M.Feedback.at > since)).one()
-        if n < _limit("FEEDBACK_ANONYMOUS", 120):
-            return
-    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.TZ)
-    retry = max(1, int((oldest + FEEDBACK_WINDOW - now).total_seconds()) + 1)
-    s.rollback()
-    raise APIError(429, "too_many_feedback", f"反馈提交太频繁了，请{retry}秒后再试。", retry_after=retry)
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEEDBACK_LOCK})
+    F = M.Feedback
+
+    def check(conditions: list, most: int) -> None:
+        clients.limit(s, F.at, conditions, most, FEEDBACK_WINDOW, "too_many_feedback", TOO_MANY_FEEDBACK)
+
+    if student_id is not None:
+        return check([F.student_id == student_id], settings.feedback_per_principal)
+    if conversation.startswith("wechat:"):
+        check([F.conversation == conversation], settings.feedback_per_principal)
+    else:
+        check([F.client_hash == client, F.student_id.is_(None)], settings.feedback_per_client)
+    check([F.student_id.is_(None)], settings.feedback_anonymous)
 
 
-def add_feedback(s: Session, p: Principal | None, body: dict) -> dict:
+def feedback_key(p: Principal | None, conversation: str) -> str:
+    """The conversation a feedback row of the widget is filed under: a signed-in student's own (`student:<id>`,
+    whatever the client sent), else the client's id under `anon:`, so no anonymous request can name a student's
+    row (or a WeChat one)."""
+    return f"student:{p.id}" if p is not None and p.role == "student" else "anon:" + conversation
+
+
+def add_feedback(s: Session, p: Principal | None, body: dict, client: str | None = None,
+                 conversation: str | None = None) -> dict:
+    """A new row, or a changed vote on the caller's own row: a student's rows are keyed by the student; an
+    anonymous row is changed only from the address that made it (409 `not_yours` otherwise). `client`: the
+    keyed hash of the caller's address; `conversation`: the server's key (WeChat), else `feedback_key`."""
     rating, reason = body["rating"], body.get("reason")
     if rating == "down" and reason not in REASONS:
         raise invalid([FieldError("reason", "required", "请选择一个原因：" + "、".join(REASONS) + "。")])
     if rating == "up":
         reason = None
     student_id = p.id if p and p.role == "student" else None
+    conversation = conversation or feedback_key(p, body["conversation"])
     answer = (body.get("answer") or "").strip()
     values = dict(at=clock.now(), student_id=student_id, question=mask(body.get("question") or ""),
                   answer=mask(answer, 4000), answer_key=_answer_key_of(answer), rating=rating, reason=reason,
                   comment=mask(body.get("comment") or "", 500) or None)
-    where = (M.Feedback.channel == body["channel"], M.Feedback.conversation == body["conversation"],
+    where = (M.Feedback.channel == body["channel"], M.Feedback.conversation == conversation,
              M.Feedback.message_id == body["message_id"])
     for _ in range(2):
         fb = s.scalar(select(M.Feedback).where(*where))
         if fb is None:  # a new row (changing one's vote on an answer is never refused)
-            _feedback_guard(s, body["channel"], body["conversation"], student_id is None)
-            fb = M.Feedback(channel=body["channel"], conversation=body["conversation"],
-                            message_id=body["message_id"], **values)
+            _feedback_guard(s, conversation, student_id, client)
+            fb = M.Feedback(channel=body["channel"], conversation=conversation, message_id=body["message_id"],
+                            client_hash=client, **values)
             s.add(fb)
+        elif fb.student_id != student_id or (student_id is None and fb.client_hash != client):
+            s.rollback()
+            raise APIError(409, "not_yours", "这条反馈不是从你这里提交的，不能修改。")
         else:
             for k, v in values.items():
                 setattr(fb, k, v)
@@ -172,8 +182,8 @@ def add_wechat_feedback(s: Session, body: dict) -> dict:
     binding = s.get(M.WechatBinding, body["openid"])
     p = Principal("student", binding.student_id, "", None) if binding else None
     conv = "wechat:" + hashlib.sha256(body["openid"].encode()).hexdigest()[:24]
-    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat",
-                               "conversation": conv})
+    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat"},
+                        conversation=conv)
 
 
 # --- staff views -------------------------------------------------------------------------------------------
@@ -202,54 +212,83 @@ def _feedback_view(f: M.Feedback) -> dict:
             "comment": f.comment}
 
 
-def turns_in(s: Session, p: Principal, days: int) -> list[M.TurnLog]:
+def turns_in(s: Session, p: Principal, days: int) -> Iterable[M.TurnLog]:
+    """The window's turns, newest first, streamed in batches (the CSV export)."""
     since, _ = _window(days)
     q = _scoped(select(M.TurnLog), p, M.TurnLog.student_id).where(M.TurnLog.at >= since)
-    return list(s.scalars(q.order_by(M.TurnLog.at.desc(), M.TurnLog.id.desc())))
+    return s.scalars(q.order_by(M.TurnLog.at.desc(), M.TurnLog.id.desc()).execution_options(yield_per=1000))
 
 
-def feedback_in(s: Session, p: Principal, days: int) -> list[M.Feedback]:
+def feedback_in(s: Session, p: Principal, days: int) -> Iterable[M.Feedback]:
     since, _ = _window(days)
     q = _scoped(select(M.Feedback), p, M.Feedback.student_id).where(M.Feedback.at >= since)
-    return list(s.scalars(q.order_by(M.Feedback.at.desc(), M.Feedback.id.desc())))
+    return s.scalars(q.order_by(M.Feedback.at.desc(), M.Feedback.id.desc()).execution_options(yield_per=1000))
 
 
-def topic_of(t: M.TurnLog) -> str:
-    return t.answer_key or t.intent or "（未识别）"
+UNKNOWN_TOPIC = "（未识别）"  # a turn's topic: its answer key, else its intent, else this
+
+
+def _day(s: Session, col):
+    """The local (clock.TZ) date of a timestamp column, in SQL: PostgreSQL converts the timestamptz; SQLite
+    stores the wall time it was given (clock.TZ), so its date is the local one."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(str(clock.TZ), col), "YYYY-MM-DD")
+    return func.date(col)
 
 
 def overview(s: Session, p: Principal, days: int, limit: int = 100) -> dict:
-    turns = turns_in(s, p, days)
-    feedback = feedback_in(s, p, days)
-    _, today = _window(days)
-    week_start = today - dt.timedelta(days=6)
+    """Aggregated in the database (issue 21 §11: this used to load every turn of the window into memory): the
+    totals and counts per topic and day are GROUP BYs, the lists are LIMITed queries."""
+    T, F = M.TurnLog, M.Feedback
+    since, today = _window(days)
+    week_since = dt.datetime.combine(today - dt.timedelta(days=6), dt.time.min, clock.TZ)
+    turns = _scoped(select(T), p, T.student_id).where(T.at >= since).subquery()
+    t = turns.c
+    low_cond = (~t.fallback) & t.confidence.is_not(None) & (t.confidence < LOW_CONFIDENCE)
+
+    def n(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    total, unanswered, low, handoffs = s.execute(
+        select(func.count(), n(t.fallback), n(low_cond), n(t.handoff)).select_from(turns)).one()
+
+    def listed(cond) -> list[dict]:
+        q = _scoped(select(T), p, T.student_id).where(T.at >= since, cond)
+        return [_turn_view(x) for x in s.scalars(q.order_by(T.at.desc(), T.id.desc()).limit(limit))]
+
+    topic = func.coalesce(t.answer_key, t.intent, UNKNOWN_TOPIC)
+    day = _day(s, t.at)
     per_day: dict[str, Counter] = defaultdict(Counter)
-    week: Counter = Counter()
-    for t in turns:
-        day = t.at.astimezone(clock.TZ).date() if t.at.tzinfo else t.at.date()
-        per_day[day.isoformat()][topic_of(t)] += 1
-        if day >= week_start:
-            week[topic_of(t)] += 1
-    unanswered = [t for t in turns if t.fallback]
-    low = [t for t in turns if not t.fallback and t.confidence is not None and t.confidence < LOW_CONFIDENCE]
-    handoffs = [t for t in turns if t.handoff]
-    down = [f for f in feedback if f.rating == "down"]
+    for d, k, c in s.execute(select(day, topic, func.count()).select_from(turns).group_by(day, topic)):
+        per_day[str(d)][k] += c
+    week = Counter({k: c for k, c in s.execute(select(topic, func.count()).select_from(turns)
+                                                   .where(t.at >= week_since).group_by(topic))})
+    fb = _scoped(select(F), p, F.student_id).where(F.at >= since).subquery()
+    ups, downs = s.execute(select(n(fb.c.rating == "up"), n(fb.c.rating == "down")).select_from(fb)).one()
+    reasons = dict(s.execute(select(fb.c.reason, func.count()).select_from(fb)
+                             .where(fb.c.rating == "down", fb.c.reason.is_not(None)).group_by(fb.c.reason)).all())
+    down_q = _scoped(select(F), p, F.student_id).where(F.at >= since, F.rating == "down")
+    down = s.scalars(down_q.order_by(F.at.desc(), F.id.desc()).limit(limit))
     return {
         "days": days, "scope": "college" if p.role == "counselor" else "school", "college_code": p.college_code,
         "retention_days": retention_days(),
-        "totals": {"turns": len(turns), "unanswered": len(unanswered), "low_confidence": len(low),
-                   "handoffs": len(handoffs), "thumbs_up": sum(f.rating == "up" for f in feedback),
-                   "thumbs_down": len(down)},
-        "unanswered": [_turn_view(t) for t in unanswered[:limit]],
-        "low_confidence": [_turn_view(t) for t in low[:limit]],
-        "handoffs": [_turn_view(t) for t in handoffs[:limit]],
-        "thumbs_down": [_feedback_view(f) for f in down[:limit]],
-        "down_reasons": dict(Counter(f.reason for f in down if f.reason)),
-        "top_week": [{"topic": k, "count": n} for k, n in week.most_common(10)],
+        "totals": {"turns": total, "unanswered": int(unanswered), "low_confidence": int(low),
+                   "handoffs": int(handoffs), "thumbs_up": int(ups), "thumbs_down": int(downs)},
+        "unanswered": listed(T.fallback),
+        "low_confidence": listed((~T.fallback) & T.confidence.is_not(None) & (T.confidence < LOW_CONFIDENCE)),
+        "handoffs": listed(T.handoff),
+        "thumbs_down": [_feedback_view(f) for f in down],
+        "down_reasons": reasons,
+        "top_week": [{"topic": k, "count": c} for k, c in _most_common(week, 10)],
         "top_days": [{"date": d, "total": sum(c.values()),
-                      "top": [{"topic": k, "count": n} for k, n in c.most_common(5)]}
+                      "top": [{"topic": k, "count": n} for k, n in _most_common(c, 5)]}
                      for d, c in sorted(per_day.items(), reverse=True)],
     }
+
+
+def _most_common(c: Counter, k: int) -> list[tuple[str, int]]:
+    """Counter.most_common with ties in name order (GROUP BY gives no order to keep)."""
+    return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
 
 def _cell(v: Any) -> str:

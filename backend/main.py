@@ -1,13 +1,16 @@
 """FastAPI application."""
 from __future__ import annotations
 
+import re
 from html import escape
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 
 from deploy import logs
 
@@ -22,12 +25,30 @@ from .handoff import delivery as handoff_delivery
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}
 NUL_MSG = "输入中含有不可见的控制字符（NUL），请删除后重试。"
+MAX_DEPTH = 32  # JSON nesting: the deepest honest body (an NLG request's tracker) is about 5 levels
+TOO_DEEP_MSG = f"请求内容的嵌套层数太多（超过{MAX_DEPTH}层），请检查格式。"
+TOO_DEEP = {"code": "too_deep", "message": TOO_DEEP_MSG,
+            "fields": [{"field": "body", "code": "too_deep", "message": TOO_DEEP_MSG}]}
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
+    """How deep the brackets of a JSON text nest (strings skipped); bodies with few brackets cost one count."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return 0
+    depth = deepest = 0
+    for b in _BRACKETS.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if b in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class RejectNul:
     """Body guard in front of the app: bodies over MAX_BODY get 413 before they are buffered (a declared
-    Content-Length is checked up front, a chunked body is counted while it streams), and NUL characters, which
-    PostgreSQL text cannot hold, get a 422 up front instead of failing later."""
+    Content-Length is checked up front, a chunked body is counted while it streams), NUL characters, which
+    PostgreSQL text cannot hold, get a 422 up front instead of failing later, and JSON nested deeper than
+    MAX_DEPTH gets 422 `too_deep` before any parser recurses into it (issue 21 §8: `[` x 5000 was a 500)."""
 
     def __init__(self, app, max_body: int = MAX_BODY) -> None:
         self.app, self.max_body = app, max_body
@@ -56,6 +77,8 @@ class RejectNul:
                                  "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}]},
                                 status_code=422)
             return await resp(scope, receive, send)
+        if json_depth(body) > MAX_DEPTH:
+            return await JSONResponse(TOO_DEEP, status_code=422)(scope, receive, send)
         sent = False
 
         async def replay():
@@ -66,6 +89,53 @@ class RejectNul:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+HOST_RE = re.compile(r"^[A-Za-z0-9.\-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
+NO_CSP = ("/docs", "/redoc")  # FastAPI's documentation pages load their scripts from a CDN (off in production)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def content_security_policy(scope) -> str:
+    """The pages' policy: their own scripts and styles only (no inline code), the API on this origin and the chat
+    on Rasa's (RASA_PUBLIC_URL, else this host at RASA_PORT, as the widget computes it), bot images from https,
+    and no framing by other sites."""
+    rasa = _origin(settings.rasa_public_url) if settings.rasa_public_url else ""
+    if not rasa:
+        host = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1").rsplit(":", 1)[0]
+        if host.endswith("]") or ":" not in host:
+            port = settings.rasa_port if settings.rasa_port.isdigit() else "5005"
+            rasa = f"{scope.get('scheme', 'http')}://{host}:{port}" if HOST_RE.match(host) else ""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+            f"connect-src 'self'{' ' + rasa if rasa else ''}; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'; object-src 'none'")
+
+
+class SecurityHeaders:
+    """Every response: X-Content-Type-Options: nosniff; every HTML page (the demo page, the staff pages):
+    Content-Security-Policy and X-Frame-Options: DENY (issue 21 §11)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(msg) -> None:
+            if msg["type"] == "http.response.start":
+                headers = MutableHeaders(scope=msg)
+                headers["X-Content-Type-Options"] = "nosniff"
+                if headers.get("content-type", "").startswith("text/html") and not scope["path"].startswith(NO_CSP):
+                    headers["Content-Security-Policy"] = content_security_policy(scope)
+                    headers["X-Frame-Options"] = "DENY"
+            await send(msg)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 def demo_page(index: Path):
@@ -84,12 +154,17 @@ def demo_page(index: Path):
 
 def create_app() -> FastAPI:
     logs.setup("backend")  # INFO to stderr (uvicorn sets up only its own loggers), secrets masked
+    docs = settings.api_docs if settings.api_docs is not None else not settings.production
     app = FastAPI(title="学校平台（毕业去向登记）后端", version="1.0.0",
+                  # /docs, /redoc, /openapi.json: off in production unless API_DOCS=1 (issue 21 §11)
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None,
                   description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
                               "two-level review, national-platform sync and confirmation, change requests, "
                               "档案邮寄申请. Error bodies: {code, message, fields}.")
     errors.install(app)
     app.add_middleware(RejectNul)
+    app.add_middleware(SecurityHeaders)
     # only the job site's origins (CHAT_ALLOWED_ORIGINS), never `*`: another site's page gets no CORS grant
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
                        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Handoff-Secret"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .db import Base
@@ -243,7 +244,8 @@ class TurnLog(Base):
 class Feedback(Base):
     """👍/👎 under an answer; one per answer shown (a second click changes it)."""
     __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("channel", "conversation", "message_id", name="uq_feedback_message"),)
+    __table_args__ = (UniqueConstraint("channel", "conversation", "message_id", name="uq_feedback_message"),
+                      Index("ix_feedback_client_at", "client_hash", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -256,6 +258,9 @@ class Feedback(Base):
     rating: Mapped[str] = mapped_column(String(4))  # up | down
     reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
     comment: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # keyed hash of the sender's address (backend/clients.py): anonymous limits per address, and an anonymous
+    # row is changed only from the address that made it
+    client_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 __all__ += ["TurnLog", "Feedback"]
@@ -282,6 +287,7 @@ class HandoffSession(Base):
     (a message left outside office hours, answered later). `open_key` is the conversation id while the bot must
     stay silent (waiting, active, ticket_draft), NULL otherwise: one such session per conversation (unique)."""
     __tablename__ = "handoff_sessions"
+    __table_args__ = (Index("ix_handoff_sessions_client_created", "client_hash", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation: Mapped[str] = mapped_column(String(80), index=True)  # anon:<sender> | student:<id> | wechat:<openid>
     channel: Mapped[str] = mapped_column(String(20))  # web | wechat
@@ -298,6 +304,8 @@ class HandoffSession(Base):
     taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # keyed hash of the anonymous web visitor's address (forwarded by the chat channel): limits per address
+    client_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class HandoffMessage(Base):

@@ -84,7 +84,11 @@ class BackendNLG(FilledNLG):
         super().__init__((domain or Domain.empty()).responses)
         cfg = endpoint_config or EndpointConfig()
         self.url = cfg.url or _default_url()
+        # the backend's NLG routes need the integration key (issue 21 §9): `headers:` of the endpoint config
+        # (Rasa's EndpointConfig; e.g. X-Integration-Key: ${INTEGRATION_KEY}) or else INTEGRATION_KEY
         self.headers = dict(cfg.headers or {})
+        if not any(k.lower() == "x-integration-key" for k in self.headers):
+            self.headers["X-Integration-Key"] = os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
         self.timeout = float(cfg.kwargs.get("timeout", DEFAULT_TIMEOUT))
         self.retry_after = float(cfg.kwargs.get("retry_after", DEFAULT_RETRY_AFTER))
         self._session: Optional[aiohttp.ClientSession] = None

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                       actions_lb_port=int(os.environ.get("ACTIONS_PORT", 5055)),
                       backend_port=int(os.environ.get("BACKEND_PORT", 8000)),
                       redis_port=int(os.environ.get("REDIS_PORT", 6380)),
-                      handoff_hours=None)  # the real office hours (tests default to "always")
+                      handoff_hours=None,  # the real office hours (tests default to "always")
+                      chat_limits=True)
 
     def interrupt(signum, _frame):
         raise KeyboardInterrupt

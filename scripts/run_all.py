@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         database_url=os.environ.get("DATABASE_URL", ""),
         log_dir=a.log_dir,
         handoff_hours=None,  # the real office hours (HANDOFF_HOURS, else 08:30-17:30); tests default to "always"
+        chat_limits=True,  # the chat's per-client limits as deployed
     )
 
     def interrupt(signum, _frame):

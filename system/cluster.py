@@ -159,6 +159,7 @@ class Cluster:
     rasa_api: bool = False
     quiet: bool = True
     handoff_hours: str | None = "always"  # as System's: None (make run-cluster) keeps the real office hours
+    chat_limits: bool = False  # as System's
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -176,7 +177,10 @@ class Cluster:
         # out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
         self.sys = System(backend_port=self.backend_port, actions_port=self.actions_lb_port, rasa_port=self.lb_port,
                           database_url="postgresql+psycopg://pending", env=dict(self.env), log_dir=self.log_dir,
-                          quiet=self.quiet, rasa_api=self.rasa_api, handoff_hours=self.handoff_hours)
+                          quiet=self.quiet, rasa_api=self.rasa_api, handoff_hours=self.handoff_hours,
+                          chat_limits=self.chat_limits)
+        # nginx on loopback is the proxy in front of the Rasa servers: their client is its X-Forwarded-For
+        self.sys.env.setdefault("TRUSTED_PROXIES", "127.0.0.1")
         self.backend_port = self.sys.backend_port
 
     # URLs ---------------------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ class System:
     Rasa's management HTTP API (/status, /model/parse, /conversations/...) is off unless `rasa_api=True`; then
     it needs `?token=<rasa_api_token>` (RASA_API_TOKEN from the environment, else a random one per run).
     Hosts: BACKEND_HOST, ACTIONS_HOST, RASA_HOST (default 127.0.0.1: loopback only).
+    `chat_limits`: the REST channel's messages-per-minute limits (CHAT_RATE_*), off unless True or set in `env`.
     `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark depends on the
     time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None (make run): the
     process environment's, else the backend's default (08:30-17:30 on working days).
@@ -85,6 +86,7 @@ class System:
     rasa_api: bool = False
     rasa_api_token: str = ""
     handoff_hours: str | None = "always"
+    chat_limits: bool = False  # the chat's messages-per-minute limits (make run: on; tests, benchmarks: off)
     procs: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -151,7 +153,12 @@ class System:
         })
         if self.handoff_hours is not None:
             env["HANDOFF_HOURS"] = self.handoff_hours
+        if not self.chat_limits:  # one loopback client sends every benchmark's and test's messages
+            env.setdefault("CHAT_RATE_PER_CONVERSATION", "0")
+            env.setdefault("CHAT_RATE_PER_CLIENT", "0")
         env.update(self.env)  # the caller's settings win (a test may give the backend another RASA_PORT)
+        # the backend (uvicorn) believes X-Forwarded-For only from the proxy Rasa believes (default: nobody)
+        env.setdefault("FORWARDED_ALLOW_IPS", env.get("TRUSTED_PROXIES") or "")
         for k in [k for k, v in env.items() if v is None]:  # `env={"TODAY": None}` removes a variable
             del env[k]
         if self.rasa_api:

@@ -28,15 +28,16 @@ import os
 import re
 import secrets
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clients, clock
 from .. import models as M
 from .. import notices as N
 from .. import workdays
 from ..auth import Principal
+from ..config import settings
 from ..errors import APIError, not_found
 
 logger = logging.getLogger("backend.handoff")
@@ -181,27 +182,82 @@ def message_view(m: M.HandoffMessage) -> dict:
 
 
 # --- the student's side (through the action server and the channels) ----------------------------------------
+OPEN = ("waiting", "active", "ticket_draft", "ticket_open")  # a student has at most one of these (issue 21 §1)
+TEXT_TICKET_PENDING = "你已经给老师留过言了，老师会在工作时间回复你（回复会出现在消息通知里），不用再次留言。"
+TEXT_TOO_MANY = "你转人工太频繁了，请{wait}后再试；着急的话可以直接联系下面的老师。"
+TEXT_TOO_MANY_CLIENT = "这个网络转人工太频繁了，请{wait}后再试；着急的话可以直接联系下面的老师。"
+TEXT_QUEUE_FULL = "现在排队等待人工服务的人太多了，请{wait}后再试，或登录后再说“转人工”；着急的话可以直接联系下面的老师。"
+ANON_LOCK = 0x68616e646f6666  # PostgreSQL advisory lock: one anonymous request at a time counts and inserts
+
+
+def _answer(h: M.HandoffSession, label: str, already: bool) -> dict:
+    out = {"state": h.state, "session_id": h.id, "already": already, "hours": label, "staff_name": h.staff_name,
+           "draft_minutes": draft_minutes()}
+    if h.state == "ticket_open":
+        out["message"] = TEXT_TICKET_PENDING
+    return out
+
+
+def _limits(s: Session, conversation: str, channel: str, student: M.Student | None, client: str | None) -> None:
+    """Before a new session is made: at most HANDOFF_PER_STUDENT per student, HANDOFF_PER_OPENID per WeChat user,
+    HANDOFF_PER_CLIENT per address (anonymous web) in HANDOFF_LIMIT_MINUTES, and at most HANDOFF_ANON_MAX anonymous
+    sessions open at once (the queue cannot be buried); 429 with the wait in Chinese otherwise. Counted in the
+    database: every backend process sees the same rows."""
+    HS = M.HandoffSession
+    window = dt.timedelta(minutes=settings.handoff_limit_minutes)
+    if student is not None:
+        clients.limit(s, HS.created_at, [HS.student_id == student.id], settings.handoff_per_student, window,
+                      "too_many_handoffs", TEXT_TOO_MANY)
+    if channel == "wechat":
+        clients.limit(s, HS.created_at, [HS.conversation == conversation], settings.handoff_per_openid, window,
+                      "too_many_handoffs", TEXT_TOO_MANY)
+    if student is None and channel == "web" and client:
+        clients.limit(s, HS.created_at, [HS.client_hash == client], settings.handoff_per_client, window,
+                      "too_many_handoffs", TEXT_TOO_MANY_CLIENT)
+    if student is None:
+        n = s.scalar(select(func.count()).select_from(HS).where(HS.student_id.is_(None),
+                                                                HS.state.in_(("waiting", "ticket_draft"))))
+        if n >= settings.handoff_anon_max:
+            s.rollback()
+            wait = min(int(wait_limit().total_seconds()), 300)
+            raise APIError(429, "queue_full", TEXT_QUEUE_FULL.format(wait=f"{wait // 60}分钟"), retry_after=wait)
+
+
 def request(s: Session, conversation: str, channel: str, student: M.Student | None,
-            transcript: list[dict]) -> dict:
+            transcript: list[dict], client: str | None = None) -> dict:
     """The student asked for a person: join the queue (office hours), or start a ticket, or (anonymous web
-    outside office hours) nothing. A second request while one is open returns the open one."""
+    outside office hours) nothing. A second request while one is open returns the open one: per conversation,
+    and per student across their conversations (web and WeChat) including a ticket not answered yet. A new
+    session must pass the limits (`_limits`). `client`: the keyed hash of an anonymous visitor's address."""
+    if student is not None:  # one request of a student at a time (PostgreSQL: row lock; SQLite: BEGIN IMMEDIATE)
+        s.scalar(select(M.Student.id).where(M.Student.id == student.id).with_for_update())
+    elif s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ANON_LOCK})
     existing = _open(s, conversation, lock=True)
     open_now, label = office_hours()
     if existing is not None and _expired_draft(existing):  # a stale draft: a new request starts afresh
         _expire_draft(s, existing)
         existing = None
+    if existing is None and student is not None:
+        existing = s.scalar(select(M.HandoffSession).where(M.HandoffSession.student_id == student.id,
+                                                           M.HandoffSession.state.in_(OPEN))
+                            .order_by(M.HandoffSession.id.desc()).limit(1))
+        if existing is not None and _expired_draft(existing):
+            _expire_draft(s, existing)
+            existing = None
     if existing is not None:
-        return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
-                "staff_name": existing.staff_name, "draft_minutes": draft_minutes()}
+        s.commit()
+        return _answer(existing, label, True)
     if not open_now and student is None and channel == "web":
         return {"state": "closed_hours", "session_id": None, "already": False, "hours": label}
+    _limits(s, conversation, channel, student, client)
     secret = secrets.token_urlsafe(24) if (student is None and channel == "web") else None
     h = M.HandoffSession(conversation=conversation, channel=channel, kind="chat" if open_now else "ticket",
                          state="waiting" if open_now else "ticket_draft", open_key=conversation,
                          student_id=student.id if student else None,
                          college_code=student.college_code if student else None,
                          secret_hash=_hash(secret) if secret else None, transcript=transcript,
-                         created_at=clock.now())
+                         created_at=clock.now(), client_hash=client if student is None else None)
     s.add(h)
     try:
         s.flush()
@@ -210,13 +266,12 @@ def request(s: Session, conversation: str, channel: str, student: M.Student | No
         existing = _open(s, conversation)
         if existing is None:
             raise APIError(409, "conflict", "请稍后再试。")
-        return {"state": existing.state, "session_id": existing.id, "already": True, "hours": label,
-                "staff_name": existing.staff_name, "draft_minutes": draft_minutes()}
+        return _answer(existing, label, True)
     audit(s, "student" if student else "anonymous", student.id if student else conversation[:60], h,
           "request" if h.kind == "chat" else "ticket_start", {"channel": channel, "state": h.state})
     s.commit()
-    out = {"state": h.state, "session_id": h.id, "already": False, "hours": label, "staff_name": None,
-           "draft_minutes": draft_minutes()}
+    out = _answer(h, label, False)
+    out["staff_name"] = None
     if secret:
         out["secret"] = secret
     return out
@@ -410,11 +465,19 @@ def _get(s: Session, p: Principal, sid: int, lock: bool = False) -> M.HandoffSes
 VIEWS = {"queue": ("waiting", "active"), "tickets": ("ticket_open",), "closed": CLOSED}
 
 
-def staff_list(s: Session, p: Principal, view: str) -> dict:
-    states = VIEWS[view]
-    q = _scoped(select(M.HandoffSession).where(M.HandoffSession.state.in_(states)), p)
-    q = q.order_by(M.HandoffSession.id.desc() if view == "closed" else M.HandoffSession.id).limit(100)
-    rows = list(s.scalars(q))
+PER_PAGE = 50
+
+
+def staff_list(s: Session, p: Principal, view: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
+    """One page of a view, with the total: nothing is cut off silently. Queue and tickets: signed-in (and bound
+    WeChat) students first, then anonymous ones, each oldest first, so no anonymous flood pushes a student out of
+    view; closed: newest first."""
+    HS = M.HandoffSession
+    q = _scoped(select(HS).where(HS.state.in_(VIEWS[view])), p)
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    signed_in = s.scalar(select(func.count()).select_from(q.where(HS.student_id.is_not(None)).subquery())) or 0
+    order = (HS.id.desc(),) if view == "closed" else (HS.student_id.is_(None), HS.id)
+    rows = list(s.scalars(q.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
     names = _students(s, [h.student_id for h in rows if h.student_id])
     out = []
     for h in rows:
@@ -422,7 +485,8 @@ def staff_list(s: Session, p: Principal, view: str) -> dict:
                                                         M.HandoffMessage.sender == "student")
                         .order_by(M.HandoffMessage.id.desc()).limit(1))
         out.append({**_staff_head(h, names), "last_student_text": last.text[:80] if last else None})
-    return {"view": view, "sessions": out}
+    return {"view": view, "sessions": out, "total": total, "signed_in": signed_in, "page": page,
+            "per_page": per_page, "pages": max(1, -(-total // per_page))}
 
 
 def _students(s: Session, ids: list[str]) -> dict[str, M.Student]:
@@ -520,8 +584,6 @@ def close(s: Session, p: Principal, sid: int) -> dict:
 
 
 def counts(s: Session, p: Principal) -> dict[str, int]:
-    from sqlalchemy import func
-
     q = _scoped(select(M.HandoffSession.state, func.count()).where(
         M.HandoffSession.state.in_(("waiting", "active", "ticket_open"))), p).group_by(M.HandoffSession.state)
     return {state: n for state, n in s.execute(q)}

@@ -1,7 +1,8 @@
 """Answers staff edit without retraining: Rasa's NLG endpoint and the staff API (issue 14 §1, §2).
 
 - `POST /api/nlg`: Rasa's NLG protocol ({response, id, arguments, tracker: {slots}, channel: {name}} -> {text,
-  buttons, ...}); read-only, public data only (the answers); 404 for a response the database does not know.
+  buttons, ...}); read-only; 404 for a response the database does not know. It and `GET /api/nlg/responses`
+  (every answer) need the integration key (Rasa) or the action server's service key (issue 21 §9).
 - `/api/staff/answers...`: staff read (counselors and school), school staff edit and roll back.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import answers as A
 from .. import training as T
 from .. import models as M
-from ..auth import Principal, current_staff
+from ..auth import Principal, current_staff, integration_key, integration_or_service_key
 from ..config import settings
 from ..db import get_session
 from ..errors import invalid
@@ -70,18 +71,19 @@ NLG_BODY = {"requestBody": {"required": True, "content": {"application/json": {"
         "channel": {"type": "object", "properties": {"name": {"type": "string", "example": "rest"}}}}}}}}}
 
 
-@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY)
+@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[Depends(integration_or_service_key)])
 async def nlg(request: Request) -> dict:
     """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event loop,
-    from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn)."""
+    from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn).
+    Rasa's process (X-Integration-Key, bot/nlg.py) and the action server (its service key) only."""
     try:
         body = json.loads(await request.body() or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise invalid([FieldError("body", "json_invalid", "请求内容不是有效的JSON对象，请检查格式。")])
     return A.render(body)
 
 
-@router.get("/api/nlg/responses", tags=["answers"])
+@router.get("/api/nlg/responses", tags=["answers"], dependencies=[Depends(integration_key)])
 def nlg_responses(since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
                   s: Session = Depends(get_session)) -> dict:
     """Every answer's current variations and source for the Rasa process's copy (bot/nlg.py polls this twice a

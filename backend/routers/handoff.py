@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clients
 from .. import handoff as H
 from .. import models as M
 from .. import notices as N
@@ -35,6 +36,8 @@ class RequestIn(_In):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     transcript: list[Line] = Field(default_factory=list, max_length=40)
+    client: str | None = Field(default=None, max_length=64,
+                               description="the web visitor's address as the chat channel saw it (limits)")
 
 
 class InboundIn(_In):
@@ -95,7 +98,7 @@ def request_person(body: RequestIn, p: Principal | None = Depends(action_caller)
     if body.channel == "wechat":
         N.touch_inbound(s, body.conversation.split(":", 1)[1])
     return H.request(s, body.conversation, body.channel, student,
-                     [line.model_dump() for line in body.transcript])
+                     [line.model_dump() for line in body.transcript], clients.client_hash(body.client))
 
 
 # --- the channels (every student message, before Rasa) -------------------------------------------------------
@@ -153,11 +156,15 @@ def widget_messages(after: int = Query(default=0, ge=0, le=2**31 - 1),
 
 # --- staff --------------------------------------------------------------------------------------------------
 @router.get("/staff/handoff")
-def staff_list(view: Literal["queue", "tickets", "closed"] = "queue", p: Principal = Depends(current_staff),
-               s: Session = Depends(get_session)) -> dict:
-    """Counselors: their college's conversations; school staff (career center): all, anonymous ones included."""
+def staff_list(view: Literal["queue", "tickets", "closed"] = "queue",
+               page: int = Query(default=1, ge=1, le=100000, description="1-based"),
+               per_page: int = Query(default=H.PER_PAGE, ge=1, le=200),
+               p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+    """Counselors: their college's conversations; school staff (career center): all, anonymous ones included.
+    Paged (`total`, `pages`); queue and tickets list signed-in students before anonymous visitors."""
     open_now, label = H.office_hours()
-    return {**H.staff_list(s, p, view), "counts": H.counts(s, p), "office_hours": {"open": open_now, "label": label}}
+    return {**H.staff_list(s, p, view, page, per_page), "counts": H.counts(s, p),
+            "office_hours": {"open": open_now, "label": label}}
 
 
 @router.get("/staff/handoff/{sid}")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from .. import clients
 from .. import insights as I
 from ..auth import Principal, current_staff, integration_key, optional_principal
 from ..db import get_session
 
 router = APIRouter(tags=["insights"])
 
-ID = r"^[A-Za-z0-9_.:\-]{1,80}$"
+ID = r"^[A-Za-z0-9_.:\-]{1,72}$"  # stored under "anon:" (80 characters at most)
 
 
 class _In(BaseModel):
@@ -61,11 +62,12 @@ class TurnsIn(_In):
 
 
 @router.post("/api/feedback")
-def feedback(body: FeedbackIn, p: Principal | None = Depends(optional_principal),
+def feedback(body: FeedbackIn, request: Request, p: Principal | None = Depends(optional_principal),
              s: Session = Depends(get_session)) -> dict:
     """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
-    the token only). Sending it again for the same answer changes it."""
-    return I.add_feedback(s, p, body.model_dump())
+    the token only). Sending it again for the same answer changes it (only the student's own, or an anonymous
+    one from the same address: 409 `not_yours`). Limits per student or per address: 429 `too_many_feedback`."""
+    return I.add_feedback(s, p, body.model_dump(), clients.client_hash(clients.address(request)))
 
 
 @router.post("/api/integration/feedback", dependencies=[Depends(integration_key)])

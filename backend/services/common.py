@@ -11,7 +11,7 @@ from .. import clock
 from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
-from ..errors import forbidden, not_found
+from ..errors import not_found
 from ..schemas import ts
 
 SYSTEM = Principal("system", "system", "系统", None)
@@ -61,9 +61,14 @@ def lock_student(s: Session, student_id: str) -> M.Student:
     return st
 
 
-def check_scope(p: Principal, st: M.Student) -> None:
+NOT_FOUND = "没有找到对应的记录。"
+
+
+def check_scope(p: Principal, st: M.Student, missing: str = NOT_FOUND) -> None:
+    """A counselor outside their college gets the 404 a missing id gets (`missing`: that message), so record and
+    student ids of other colleges cannot be told from ids that do not exist (issue 21 §11)."""
     if p.role == V.Role.counselor and st.college_code != p.college_code:
-        raise forbidden("辅导员只能查看和审核本学院学生的记录。")
+        raise not_found(missing)
 
 
 def page(s: Session, q, order, limit: int, offset: int) -> tuple[int, list]:

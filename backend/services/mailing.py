@@ -127,7 +127,7 @@ def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
     sid = s.scalar(select(M.MailingRequest.student_id).where(M.MailingRequest.id == mid))
     if not sid:
         raise not_found("没有这条档案邮寄申请。")
-    check_scope(p, lock_student(s, sid))
+    check_scope(p, lock_student(s, sid), "没有这条档案邮寄申请。")
     return s.get(M.MailingRequest, mid, populate_existing=True)
 
 

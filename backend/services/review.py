@@ -94,7 +94,7 @@ def list_records(s: Session, p: Principal, kind: str, state: str | None, college
     if p.role == V.Role.counselor:
         if college and college != p.college_code and not s.scalar(
                 select(M.College).where(M.College.code == p.college_code, M.College.name == college)):
-            raise forbidden("辅导员只能查看本学院学生的记录。")
+            raise not_found("没有这个学院，或不是你负责的学院。")  # 404 like an unknown college: not enumerable
         q = q.where(M.Student.college_code == p.college_code)
     elif college:
         q = q.where((M.College.code == college) | (M.College.name == college))
@@ -107,7 +107,7 @@ def list_records(s: Session, p: Principal, kind: str, state: str | None, college
 def audit_entries(s: Session, p: Principal, student_id: str | None, limit: int, offset: int) -> AuditPage:
     q = select(M.AuditLog)
     if student_id:
-        check_scope(p, get_student(s, student_id))
+        check_scope(p, get_student(s, student_id), "没有这名学生。")
         q = q.where(M.AuditLog.student_id == student_id)
     elif p.role == V.Role.counselor:
         q = q.join(M.Student, M.AuditLog.student_id == M.Student.id).where(M.Student.college_code == p.college_code)

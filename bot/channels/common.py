@@ -3,6 +3,9 @@ bounded TTL caches and the channel state interface."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -159,6 +162,15 @@ class ChannelState:
     def pop(self, key: Hashable, default: Any = None) -> Any:
         return self._cache.pop(key, default)
 
+    def incr(self, key: Hashable, ttl: Optional[float] = None) -> int:
+        """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new value."""
+        item = self._cache._data.get(key)
+        if item is None or item[0] <= time.monotonic():
+            self._cache.set(key, 1, ttl)
+            return 1
+        self._cache._data[key] = (item[0], int(item[1]) + 1)
+        return int(item[1]) + 1
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._cache
 
@@ -227,6 +239,16 @@ class RedisChannelState(ChannelState):
             return default if local is _MISSING else local
         return default if raw is None else json.loads(raw)
 
+    def incr(self, key: Hashable, ttl: Optional[float] = None) -> int:
+        try:
+            pipe = self.red.pipeline()  # MULTI: create with the expiry if absent, then count (INCR keeps it)
+            pipe.set(self._k(key), 0, px=self._ms(ttl), nx=True)
+            pipe.incr(self._k(key))
+            return int(pipe.execute()[1])
+        except Exception:  # noqa: BLE001
+            self._down("incr")
+            return super().incr(key, ttl)
+
     def __contains__(self, key: Hashable) -> bool:
         return self.get(key, _MISSING) is not _MISSING
 
@@ -265,3 +287,74 @@ def allowed_origins(raw: Optional[str] = None) -> List[str]:
     if "*" in origins:
         logger.warning("CHAT_ALLOWED_ORIGINS: '*' ignored; list the job site's origins")
     return [o for o in origins if o != "*"]
+
+
+# --- who is asking (issue 21 §1, §11) ----------------------------------------------------------------------
+def trusted_proxies(raw: Optional[str] = None) -> List[Any]:
+    """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default none:
+    no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
+    out = []
+    for item in (os.environ.get("TRUSTED_PROXIES", "") if raw is None else raw).split(","):
+        try:
+            out.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            if item.strip():
+                logger.warning("TRUSTED_PROXIES: %r is not an address or network; ignored", item.strip())
+    return out
+
+
+def _ip(value: Optional[str]) -> Any:
+    try:
+        return ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+
+
+def client_address(peer: Optional[str], forwarded_for: Optional[str], proxies: Optional[List[Any]] = None) -> str:
+    """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address of
+    X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are whatever the
+    client wrote). Empty when unknown."""
+    proxies = trusted_proxies() if proxies is None else proxies
+    ip = _ip(peer)
+    if ip is None:
+        return ""
+    hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
+    while any(ip in net for net in proxies) and hops:
+        nxt = _ip(hops.pop())
+        if nxt is None:
+            break
+        ip = nxt
+    return str(ip)
+
+
+def client_pseudonym(address: str) -> str:
+    """What the channel passes on of an address (message metadata, so the tracker): HMAC-SHA256 with AUTH_SECRET,
+    32 hex digits; the same visitor gets the same value, the address itself is not stored."""
+    if not address:
+        return ""
+    return hmac.new(auth_secret().encode(), b"client:" + address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class RateLimit:
+    """At most `per_minute` hits per key in each clock minute, counted in the channel state (Redis with
+    CHANNEL_STATE_URL: shared by every Rasa server; else this process's). 0: no limit."""
+
+    def __init__(self, name: str, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._counts = channel_state(f"rate:{name}", 120)
+
+    def hit(self, key: str) -> Optional[int]:
+        """None if allowed, else the seconds until the next minute starts."""
+        if self.per_minute <= 0 or not key:
+            return None
+        now = time.time()
+        if self._counts.incr((key, int(now // 60)), 120) <= self.per_minute:
+            return None
+        return max(1, 60 - int(now % 60))
+
+
+def env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name) or default)
+    except ValueError:
+        return default

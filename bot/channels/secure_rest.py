@@ -28,9 +28,13 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import (
     UNAVAILABLE_TEXT,
+    RateLimit,
     allowed_origins,
     channel_state,
+    client_address,
+    client_pseudonym,
     conversation_id,
+    env_int,
     mint_action_token,
     verify_token,
 )
@@ -64,6 +68,10 @@ class SecureRestInput(InputChannel):
         # anonymous senders already told that their token was rejected
         self._told_expired = channel_state("rest:told_expired", 12 * 3600)  # shared with CHANNEL_STATE_URL
         self.handoff = HandoffGate()  # a person holds the conversation: the bot stays silent (issue 15 §2)
+        # messages per minute (issue 21 §11): per conversation (a student, an anonymous sender) and per client
+        # address (CHAT_RATE_PER_CONVERSATION, CHAT_RATE_PER_CLIENT; 0: off)
+        self.rate_conversation = RateLimit("chat:conversation", env_int("CHAT_RATE_PER_CONVERSATION", 20))
+        self.rate_client = RateLimit("chat:client", env_int("CHAT_RATE_PER_CLIENT", 120))
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SecureRestInput":
@@ -124,7 +132,7 @@ class SecureRestInput(InputChannel):
                 return _error(413, "too_large", "消息太长了，请精简后再发送。")
             try:
                 body = json.loads((request.body or b"").decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: `[` x 16000
                 return _error(400, "bad_json", "请求格式不正确：需要 JSON。")
             if not isinstance(body, dict):
                 return _error(400, "bad_json", "请求格式不正确：需要 JSON 对象。")
@@ -139,6 +147,15 @@ class SecureRestInput(InputChannel):
                 return _error(400, "bad_metadata", "metadata 需为 JSON 对象。")
 
             sender_id, bot_meta, rejected = self.resolve(sender, metadata)
+            # the visitor's address (X-Forwarded-For only from TRUSTED_PROXIES): limits here and, through the
+            # action server, the backend's limits on 转人工
+            client = client_address(request.ip, request.headers.get("x-forwarded-for"))
+            wait = self.rate_client.hit(client) or self.rate_conversation.hit(sender_id)
+            if wait:
+                resp = _error(429, "too_many_messages", f"消息发送太频繁了，请{wait}秒后再发。")
+                resp.headers["Retry-After"] = str(wait)
+                return resp
+            bot_meta = {**bot_meta, "client": client_pseudonym(client)}
             messages: List[Dict[str, Any]] = []
             if rejected and sender_id not in self._told_expired:
                 self._told_expired.set(sender_id, True)

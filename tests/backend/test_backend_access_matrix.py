@@ -25,6 +25,7 @@ INTEGRATION_ENDPOINTS = [
     ("POST", "/api/integration/national/confirmations"), ("POST", "/api/integration/wechat/bind"),
     ("POST", "/api/integration/wechat/token"), ("DELETE", "/api/integration/wechat/bind"),
     ("GET", "/api/integration/knowledge"),
+    ("POST", "/api/nlg"), ("GET", "/api/nlg/responses"),  # Rasa's NLG routes (issue 21 §9)
 ]
 BODIES = {"/api/staff/records/destination/1/review": {"approve": True, "version": 1}, "/api/staff/mailing/1/ship":
           {"ems_no": "1151234567890"}, "/api/staff/students/2025000001/credit-code-override":
@@ -33,7 +34,7 @@ BODIES = {"/api/staff/records/destination/1/review": {"approve": True, "version"
           "/api/integration/wechat/bind": {"openid": "o", "code": "123456"},
           "/api/staff/knowledge": {"questions": ["档案放哪里比较好"], "answer": "a", "source": "b"},
           "/api/staff/knowledge/1": {"base_version": 1, "answer": "a"}, "/api/integration/wechat/token":
-          {"openid": "o"}}
+          {"openid": "o"}, "/api/nlg": {"response": "utter_faq/login", "tracker": {"slots": {}}}}
 
 
 @pytest.mark.parametrize("method,path", STUDENT_ENDPOINTS)

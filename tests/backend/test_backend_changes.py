@@ -78,8 +78,8 @@ def test_change_review_apply_and_reconfirm(srv, approved):
         assert {p["kind"] for p in s["pending_changes"]} == {"personal_info", "archive_edit"}
         assert s["mailing"]["reason"] == "change_pending"
     with srv.staff("counselor-computer") as other:
-        err(other.post(f"/api/staff/records/change/{cr['id']}/review", json={"approve": True, "version": 1}), 403,
-            "forbidden")
+        err(other.post(f"/api/staff/records/change/{cr['id']}/review", json={"approve": True, "version": 1}), 404,
+            "not_found")  # another college's record looks like no record (issue 21 §11)
     review(srv, "change", a["id"], "college")
     review(srv, "change", cr["id"], "college", approve=False, reason="请上传入党材料")
     srv.set_today(BASE_TODAY + dt.timedelta(days=2))  # Wed

@@ -93,7 +93,7 @@ def test_ship_and_deliver(srv):
     with srv.student(sid) as c:
         mid = ok(c.post("/api/me/mailing", headers={"Idempotency-Key": "a"}), 201)["request"]["id"]
     with srv.staff("counselor-computer") as other:
-        err(other.post(f"/api/staff/mailing/{mid}/ship", json={"ems_no": "1151234567890"}), 403, "forbidden")
+        err(other.post(f"/api/staff/mailing/{mid}/ship", json={"ems_no": "1151234567890"}), 404, "not_found")
         assert all(m["student_id"] != sid for m in ok(other.get("/api/staff/mailing"))["items"])
     with srv.student(sid) as c:
         err(c.post(f"/api/staff/mailing/{mid}/ship", json={"ems_no": "1151234567890"}), 403, "forbidden")

@@ -178,7 +178,7 @@ def ver(srv, rid: int) -> int:
 def test_review_levels_roles_and_states(srv):
     sid, rid = _submitted(srv)
     with srv.staff("counselor-computer") as other:
-        err(other.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 403, "forbidden")
+        err(other.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 404, "not_found")
     with srv.staff("school-admin") as school:
         err(school.post(f"/api/staff/records/destination/{rid}/review", json={"approve": True, "version": ver(srv, rid)}), 409, "wrong_state")
     with srv.staff("counselor-physics") as c:
@@ -205,8 +205,8 @@ def test_staff_lists_are_scoped(srv):
     with srv.staff("counselor-physics") as c:
         items = ok(c.get("/api/staff/records", params={"kind": "destination", "state": "submitted"}))["items"]
         assert items and {i["college"] for i in items} == {"物理学院"}
-        err(c.get("/api/staff/records", params={"kind": "destination", "college": "computer"}), 403, "forbidden")
-        err(c.get("/api/staff/audit", params={"student_id": "2025000005"}), 403, "forbidden")  # 计算机学院
+        err(c.get("/api/staff/records", params={"kind": "destination", "college": "computer"}), 404, "not_found")
+        err(c.get("/api/staff/audit", params={"student_id": "2025000005"}), 404, "not_found")  # 计算机学院
         err(c.get("/api/staff/records", params={"kind": "nope"}), 422, "validation_error")
         err(c.get("/api/staff/records", params={"kind": "destination", "limit": 0}), 422, "validation_error")
         err(c.get("/api/staff/records"), 422, "validation_error")

@@ -78,7 +78,8 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
 
             # Rasa's NLG request to the backend (used when Rasa has no fresh copy): the call's arguments fill the
             # edited text the same way
-            r = httpx.post(f"{system.backend_url}/api/nlg", trust_env=False, json={
+            key = {"X-Integration-Key": system.child_env()["INTEGRATION_KEY"]}  # Rasa's key (issue 21 §9)
+            r = httpx.post(f"{system.backend_url}/api/nlg", trust_env=False, headers=key, json={
                 "response": COMPARE, "arguments": {"items": "· 甲10[2]\n· 乙", "template": COMPARE},
                 "tracker": {"sender_id": "x", "slots": {}}, "channel": {"name": "rest"}})
             assert r.status_code == 200 and r.json()["text"] == tag + "两张表：\n· 甲10[2]\n· 乙", r.text

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from tests.backend.helpers import err, ok
+from tests.backend.helpers import INTEGRATION_KEY, err, ok
+
+NLG_KEY = {"X-Integration-Key": INTEGRATION_KEY}  # Rasa's NLG routes need the integration key (issue 21 §9)
 
 KEY = "utter_faq/login"
 DOMAIN_LOGIN = "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，然后进入“手续办理”。"
@@ -16,7 +18,7 @@ DOMAIN_LOGIN = "打开北京理工大学就业信息网（job.bit.edu.cn），�
 def nlg(srv, response, slots=None, channel="rest", arguments=None, **extra):
     body = {"response": response, "arguments": arguments or {}, "tracker": {"sender_id": "t", "slots": slots or {}},
             "channel": {"name": channel}, **extra}
-    return srv.client().post("/api/nlg", json=body)
+    return srv.client().post("/api/nlg", headers=NLG_KEY, json=body)
 
 
 def current(srv, key=KEY):
@@ -46,12 +48,12 @@ def test_seeded_from_the_domain_and_served_in_rasas_format(srv):
 
 def test_unknown_response_and_bad_bodies_are_4xx(srv):
     err(nlg(srv, "utter_not_there"), 404, "unknown_response")
-    err(srv.client().post("/api/nlg", json={"arguments": {}}), 422, "validation_error")
-    err(srv.client().post("/api/nlg", json=[1, 2]), 422, "validation_error")
-    r = srv.client().post("/api/nlg", content=b"{not json", headers={"content-type": "application/json"})
+    err(srv.client().post("/api/nlg", headers=NLG_KEY, json={"arguments": {}}), 422, "validation_error")
+    err(srv.client().post("/api/nlg", headers=NLG_KEY, json=[1, 2]), 422, "validation_error")
+    r = srv.client().post("/api/nlg", content=b"{not json", headers={**NLG_KEY, "content-type": "application/json"})
     err(r, 422, "validation_error")
     # slots of a wrong shape are ignored, not a 500
-    assert ok(srv.client().post("/api/nlg", json={"response": KEY, "tracker": {"slots": [1]}, "channel": "x"}))["text"]
+    assert ok(srv.client().post("/api/nlg", headers=NLG_KEY, json={"response": KEY, "tracker": {"slots": [1]}, "channel": "x"}))["text"]
 
 
 def test_edit_is_live_on_the_next_call_with_history_audit_and_rollback(srv):
@@ -242,18 +244,18 @@ def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff
 
 def test_answers_snapshot_for_rasas_copy_moves_with_every_edit(srv):
     """GET /api/nlg/responses: what bot/nlg.py copies (polled off the students' turns)."""
-    snap = ok(srv.client().get("/api/nlg/responses"))
+    snap = ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY))
     rev = snap["revision"]
     assert snap["changed"] is True and snap["source_prefix"] == "依据："
     assert snap["responses"]["utter_greet"][0]["buttons"] and snap["sources"]["utter_faq/login"].startswith("《")
-    assert ok(srv.client().get("/api/nlg/responses", params={"since": rev})) == {"revision": rev, "changed": False}
+    assert ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": rev})) == {"revision": rev, "changed": False}
     key = "utter_faq/postal_code"
     cur = current(srv, key)
     ok(edit(srv, key, ["邮政编码按档案接收地址填写（测试修改）。"]))
-    snap2 = ok(srv.client().get("/api/nlg/responses", params={"since": rev}))
+    snap2 = ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": rev}))
     assert snap2["changed"] is True and snap2["revision"] > rev
     assert snap2["responses"][key][0]["text"] == "邮政编码按档案接收地址填写（测试修改）。"
     with srv.staff("school-admin") as c:
         ok(c.post(f"/api/staff/answers/{key}/rollback", json={"version": cur["version"],
                                                             "base_version": cur["version"] + 1}))
-    err(srv.client().get("/api/nlg/responses", params={"since": -1}), 422, "validation_error")
+    err(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": -1}), 422, "validation_error")

@@ -9,7 +9,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.backend.helpers import ROOT, err, ok, start_backend, stop_backend
+from tests.backend.helpers import INTEGRATION_KEY, ROOT, err, ok, start_backend, stop_backend
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,8 @@ def test_new_answer_attach_and_export_for_make_train(srv):
                                                    "source": "学生资助中心通知"}))
         assert new["key"] == "utter_faq/scholarship_time" and new["version"] == 1
         # served at once by the NLG endpoint (for when the retrained model predicts it)
-        r = srv.client().post("/api/nlg", json={"response": "utter_faq/scholarship_time", "tracker": {"slots": {}}})
+        r = srv.client().post("/api/nlg", json={"response": "utter_faq/scholarship_time", "tracker": {"slots": {}}},
+                               headers={"X-Integration-Key": INTEGRATION_KEY})
         assert ok(r)["text"] == "奖学金发放时间请咨询学生资助中心。\n依据：学生资助中心通知"
         ex = ok(c.post("/api/staff/training-examples", json={"question": "奖学金  什么时候发",
                                                              "answer_key": "utter_faq/scholarship_time"}))

@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: web/ served statically (a copy whose widget tag points at the test servers),
 a real Rasa server with our channels (tiny bot), the real backend, and Debian's chromium driven by Playwright
 (`browser`: tests/conftest.py, one launch shared by consecutive browser tests)."""
+import contextlib
 import re
 import shutil
 
@@ -9,14 +10,13 @@ import pytest
 from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory, browser):
-    """-> (page_url, stack)"""
-    tmp = tmp_path_factory.mktemp("web")
+@contextlib.contextmanager
+def serve_site(tmp, extra_env: dict | None = None):
+    """-> (page_url, stack): web/ served statically, the widget pointed at a fresh stack's Rasa and backend."""
     www = tmp / "www"
     shutil.copytree(ROOT / "web", www)
     web = StaticWeb(www)
-    stack = ChannelStack(tmp, web_origin=web.url)
+    stack = ChannelStack(tmp, web_origin=web.url, extra_env=extra_env)
     # the same page served by the demo back end itself (test_demo_page_served_by_the_back_end)
     stack.system.env["CHAT_ALLOWED_ORIGINS"] += "," + stack.system.backend_url
     stack.start()
@@ -26,9 +26,18 @@ def site(tmp_path_factory, browser):
                       f'data-rasa-url="{stack.rasa_url}" data-backend-url="{stack.backend_url}"', html)
     assert n == 1, "the demo page must embed the widget with data-rasa-url and data-backend-url"
     index.write_text(html, encoding="utf-8")
-    yield web.url + "/index.html", stack
-    stack.stop()
-    web.close()
+    try:
+        yield web.url + "/index.html", stack
+    finally:
+        stack.stop()
+        web.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, browser):
+    """-> (page_url, stack)"""
+    with serve_site(tmp_path_factory.mktemp("web")) as s:
+        yield s
 
 
 @pytest.fixture

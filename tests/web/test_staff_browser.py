@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.backend.helpers import start_backend, stop_backend
+from tests.backend.helpers import INTEGRATION_KEY, start_backend, stop_backend
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 KEY = "utter_faq/login"
@@ -40,7 +40,7 @@ def make_page(browser):
 
 def nlg_text(srv) -> str:
     r = httpx.post(f"{srv.base}/api/nlg", json={"response": KEY, "tracker": {"slots": {}}, "channel": {"name": "rest"}},
-                   trust_env=False)
+                   trust_env=False, headers={"X-Integration-Key": INTEGRATION_KEY})
     return r.json()["text"]
 
 

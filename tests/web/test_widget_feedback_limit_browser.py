@@ -1,4 +1,4 @@
-"""A feedback flood from one conversation, in a real Chromium against the real backend: the widget shows the
+"""A feedback flood from one browser (one address), in a real Chromium against the real backend: the widget shows the
 backend's own message for its 429 `too_many_feedback` (how long to wait), not a generic failure, and keeps the
 buttons so the student can vote again later."""
 from __future__ import annotations
@@ -8,16 +8,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.web.conftest import serve_site
 from tests.web.test_widget_feedback_browser import ask, last_fb, open_widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PER_CONVERSATION = 10  # FEEDBACK_PER_CONVERSATION's default: new feedback rows per conversation and minute
+PER_CLIENT = 5  # FEEDBACK_PER_CLIENT of this module's own stack (default 20): new anonymous rows per address a minute
 
 
-def test_a_feedback_flood_shows_the_servers_message_and_keeps_the_buttons(page, site):
-    url, _ = site
+@pytest.fixture(scope="module")
+def own_site(tmp_path_factory, browser):
+    """A stack of its own: the browser's address (loopback) exhausts its feedback limit here, not the shared site's."""
+    with serve_site(tmp_path_factory.mktemp("web-fb-limit"), {"FEEDBACK_PER_CLIENT": str(PER_CLIENT)}) as s:
+        yield s
+
+
+def test_a_feedback_flood_shows_the_servers_message_and_keeps_the_buttons(page, own_site):
+    url, _ = own_site
     box = open_widget(page, url)
-    for _ in range(PER_CONVERSATION):
+    for _ in range(PER_CLIENT):
         ask(box, "你好")
         fb = last_fb(page)
         fb.get_by_role("button", name="有帮助", exact=True).click()

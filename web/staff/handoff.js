@@ -6,7 +6,7 @@
   "use strict";
   var LIST_EVERY = 3000;  // the list and the open conversation are refreshed this often
   var $ = function (id) { return document.getElementById(id); };
-  var st = { view: "queue", current: null, shownMsgs: "", timer: null, busy: false, me: null };
+  var st = { view: "queue", page: 1, pages: 1, current: null, shownMsgs: "", timer: null, busy: false, me: null };
   var STATES = { waiting: "等待接入", active: "进行中", closed: "已结束", ticket_open: "待回复留言",
                  answered: "已回复", cancelled: "已取消", ticket_draft: "留言中" };
 
@@ -69,8 +69,15 @@
     if (st.current) loadDetail(st.current, false);
   }
   function loadList() {
-    return api("GET", "/api/staff/handoff?view=" + st.view).then(function (out) {
+    return api("GET", "/api/staff/handoff?view=" + st.view + "&page=" + st.page).then(function (out) {
       var c = out.counts || {};
+      // every session is reachable: the list is paged (signed-in students first in the queue and tickets)
+      st.pages = out.pages || 1;
+      if (st.page > st.pages) { st.page = st.pages; return loadList(); }
+      $("hq-pager").hidden = st.pages <= 1;
+      $("hq-page").textContent = "第 " + st.page + " / " + st.pages + " 页，共 " + out.total + " 个会话";
+      $("hq-prev").disabled = st.page <= 1;
+      $("hq-next").disabled = st.page >= st.pages;
       badge(c);
       $("hq-hours").textContent = "在线人工服务时间：" + out.office_hours.label + "（现在" +
         (out.office_hours.open ? "在服务时间内" : "不在服务时间，学生可以留言") + "）";
@@ -99,12 +106,16 @@
   Array.prototype.forEach.call(document.querySelectorAll("#hq-views button"), function (b) {
     b.addEventListener("click", function () {
       st.view = b.getAttribute("data-view");
+      st.page = 1;
       Array.prototype.forEach.call(document.querySelectorAll("#hq-views button"), function (x) {
         x.setAttribute("aria-pressed", x === b ? "true" : "false");
       });
       loadList();
     });
   });
+
+  $("hq-prev").addEventListener("click", function () { if (st.page > 1) { st.page -= 1; loadList(); } });
+  $("hq-next").addEventListener("click", function () { if (st.page < st.pages) { st.page += 1; loadList(); } });
 
   // --- one conversation -----------------------------------------------------------------------------------
   function loadDetail(id, focus) {
