@@ -41,6 +41,14 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _last_purge = [float("-inf")]
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` without NUL and lone surrogates, which neither PostgreSQL nor SQLite text can hold."""
+    return _UNSTORABLE.sub("", text)
+
+
 def mask(text: str, limit: int = 1000) -> str:
     """Digit runs of 6+ (phone, ID, student or EMS numbers) and e-mail addresses become ＊."""
     text = _EMAIL.sub("＊＊＊", str(text or ""))

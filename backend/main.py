@@ -1,6 +1,7 @@
 """FastAPI application."""
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -22,12 +23,17 @@ from .handoff import delivery as handoff_delivery
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}
 NUL_MSG = "输入中含有不可见的控制字符（NUL），请删除后重试。"
+# a JSON escape of NUL (\u0000 after an even number of backslashes); the six characters `\u0000` typed as text
+# arrive as `\\u0000` and are ordinary text (issue 21 §2)
+ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# routes that clean NUL item by item instead: one bad turn must not drop the batch (routers/insights.py)
+CLEANS_NUL = {"/api/integration/turns"}
 
 
 class RejectNul:
     """Body guard in front of the app: bodies over MAX_BODY get 413 before they are buffered (a declared
     Content-Length is checked up front, a chunked body is counted while it streams), and NUL characters, which
-    PostgreSQL text cannot hold, get a 422 up front instead of failing later."""
+    PostgreSQL text cannot hold, get a 422 up front instead of failing later (except on CLEANS_NUL routes)."""
 
     def __init__(self, app, max_body: int = MAX_BODY) -> None:
         self.app, self.max_body = app, max_body
@@ -51,7 +57,9 @@ class RejectNul:
             chunks.append(chunk)
             more = msg.get("more_body", False)
         body = b"".join(chunks)
-        if bad or b"\x00" in body or b"\\u0000" in body:
+        if not bad and scope.get("path") not in CLEANS_NUL:
+            bad = b"\x00" in body or ESCAPED_NUL.search(body) is not None
+        if bad:
             resp = JSONResponse({"code": "validation_error", "message": NUL_MSG,
                                  "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}]},
                                 status_code=422)
