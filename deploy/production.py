@@ -219,7 +219,7 @@ def message(process: str, found: List[str], env: Optional[Mapping[str, str]] = N
     lines.append(f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "
                  "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`; WeChat's Token is "
                  "limited to 32 characters: use exactly 32 letters/digits), turn demo login and seeding off, "
-                 "and see README.md, 'Deploying for real'.")
+                 "give every deployment setting named above, and see README.md, 'Deploying for real'.")
     return "\n".join(lines)
 
 
