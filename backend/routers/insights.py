@@ -63,7 +63,9 @@ class TurnIn(_In):
 
 
 class TurnsIn(_In):
-    turns: list[dict[str, Any]] = Field(max_length=500, description="TurnIn objects, each checked on its own")
+    turns: list[dict[str, Any]] = Field(max_length=500, description=(
+        "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), channel*, "
+        "conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, handoff"))
 
 
 @router.post("/api/feedback")
