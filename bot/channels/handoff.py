@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import time
 from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 
+from backend.masking import storable  # plain standard library: importable from Rasa's environment
 from bot.channels.common import channel_state
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 MARK_SECONDS = 120  # how long a fresh session is announced to the other servers (far longer than one poll)
 UNDELIVERED_TEXT = "消息暂时没能转给老师，请稍后再发送一次。"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # no database text holds them (backend/insights.storable)
 
 
 def _num(name: str, default: float) -> float:
@@ -167,7 +166,7 @@ class HandoffGate:
         data = None
         try:
             async with self._http().post(self.url, json={"conversation": conversation, "channel": channel,
-                                                         "text": _UNSTORABLE.sub("", text)[:1000] or "？"},
+                                                         "text": storable(text)[:1000] or "？"},
                                          headers={"X-Integration-Key": self.key}) as r:
                 data = await r.json(content_type=None) if r.status == 200 else None
                 if r.status != 200:
