@@ -8,6 +8,10 @@
   `X-Actions-Service-Key` (ACTIONS_SERVICE_KEY), so a token read from an old tracker is useless.
 - With APP_ENV=production the action server refuses to start with demo secrets (deploy/production.py).
 - Backend failures become exceptions carrying a Chinese message for the student.
+- A 2xx answer is trusted only within the contract (issue 21 §6): it must be JSON (content type and body), and
+  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the routes
+  declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing request is
+  confirmed only with the created request's id and state.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import os
 from typing import Any, Optional
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -25,6 +30,27 @@ from deploy import production
 
 # the action server imports this module (through every action) before it listens
 production.enforce("action server")
+
+from backend import schemas as S  # noqa: E402 - after the check: the backend's settings are read on import
+
+# What the actions read from a 2xx answer: the backend's response models, one place. (method, path) -> model.
+CONTRACT: dict[tuple[str, str], type[BaseModel]] = {
+    ("GET", "/api/me/status"): S.StatusOut,
+    ("GET", "/api/me/mailing"): S.MyMailingOut,
+    ("POST", "/api/me/mailing"): S.MailingCreatedOut,
+    ("GET", "/api/me/profile"): S.ProfileOut,
+    ("PUT", "/api/me/profile"): S.ProfileOut,
+    ("GET", "/api/me/destination"): S.DestinationOut,
+    ("PUT", "/api/me/destination"): S.DestinationOut,
+    ("POST", "/api/me/destination/submit"): S.DestinationOut,
+    ("GET", "/api/me/archive"): S.ArchiveOut,
+    ("PUT", "/api/me/archive"): S.ArchiveOut,
+    ("POST", "/api/me/archive/submit"): S.ArchiveOut,
+    ("POST", "/api/me/change-requests"): S.ChangeOut,
+    ("GET", "/api/me/contact"): S.ContactOut,
+    ("GET", "/api/contacts"): S.ContactsOut,
+    **{("POST", f"/api/validation/{form}"): S.ValidationOut for form in ("profile", "destination", "archive")},
+}
 
 logger = logging.getLogger(__name__)
 
@@ -172,10 +198,13 @@ async def request(method: str, path: str, *, token: Optional[str] = None, json: 
     except (httpx.TimeoutException, httpx.TransportError) as e:
         logger.warning("backend %s %s failed: %r", method, path, e)
         raise Unavailable() from e
+    json_type = resp.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
     try:
         body = resp.json() if resp.content else None
     except ValueError:
-        body = None
+        body, json_type = None, False
+    if resp.status_code < 300:
+        return resp.status_code, _checked(method, path, resp, body, json_type)
     if resp.status_code >= 500:
         logger.warning("backend %s %s -> %s", method, path, resp.status_code)
         raise Unavailable()
@@ -188,7 +217,26 @@ async def request(method: str, path: str, *, token: Optional[str] = None, json: 
         raise ApiError(403, body)
     if resp.status_code >= 400:
         raise ApiError(resp.status_code, body)
-    return resp.status_code, body
+    logger.warning("backend %s %s -> %s: not in the contract", method, path, resp.status_code)
+    raise Unavailable()
+
+
+def _checked(method: str, path: str, resp: httpx.Response, body: Any, json_type: bool) -> Any:
+    """The body of a 2xx answer if it is within the contract, else Unavailable (logged for operators)."""
+    if resp.content and not json_type:
+        logger.error("backend %s %s -> %s answered %r, not JSON: treated as unavailable", method, path,
+                     resp.status_code, resp.headers.get("content-type"))
+        raise Unavailable()
+    model = CONTRACT.get((method, path))
+    if model is not None:
+        try:
+            model.model_validate(body)
+        except ValidationError as e:
+            logger.error("backend %s %s -> %s: off-contract answer (%s): treated as unavailable", method, path,
+                         resp.status_code, "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['type']}"
+                                                     for x in e.errors()[:5]))
+            raise Unavailable() from None
+    return body
 
 
 class StudentApi:

@@ -98,8 +98,7 @@ class Settings(BaseSettings):
     def _production_checks(self) -> Settings:
         if self.demo_mode is None:
             object.__setattr__(self, "demo_mode", not self.production)
-        if self.production:
-            production.enforce("backend")  # exits (status 78) naming every missing or demo secret
+        production.enforce("backend")  # exits (status 78) naming every problem (unknown APP_ENV; production)
         return self
 
 

@@ -2,9 +2,9 @@
 
 - Turns arrive in batches from the Rasa process (bot/turnlog.py, an event broker) on an integration endpoint;
   feedback from the widget (and any channel) on POST /api/feedback, signed in or not.
-- Nothing secret or personal beyond what staff need: no tokens; the question text with digit runs and e-mail
-  addresses masked, and not kept at all while a form is being filled (the Rasa side sends a placeholder); the
-  student id only for signed-in students (from the verified token).
+- Nothing secret or personal beyond what staff need: no tokens; the question text with numbers and e-mail
+  addresses masked in every spelling (backend/masking.py), and not kept at all while a form is being filled (the
+  Rasa side sends a placeholder); the student id only for signed-in students (from the verified token).
 - Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their reasons
   and requests for a person; a counselor only turns and feedback of their college's students; CSV export.
 - Retention: TURN_LOG_RETENTION_DAYS (default 180) days for turns, feedback and closed handoff sessions with
@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import io
 import os
-import re
 import time
 from collections import Counter, defaultdict
 from typing import Any, Iterable
@@ -31,22 +30,14 @@ from . import models as M
 from .auth import Principal
 from .config import settings
 from .errors import APIError, invalid
+from .masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 from .services import ts
 from .validators import FieldError
 
 REASONS = ("答非所问", "内容缺失", "没有帮助", "事实错误")
 LOW_CONFIDENCE = 0.6  # below this (and not a fallback) a turn is listed as low-confidence
 FORM_PLACEHOLDER = "（表单填写中的内容，不记录）"
-_DIGITS = re.compile(r"\d[\d\s-]{4,}\d[Xx]?")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _last_purge = [float("-inf")]
-
-
-def mask(text: str, limit: int = 1000) -> str:
-    """Digit runs of 6+ (phone, ID, student or EMS numbers) and e-mail addresses become ＊."""
-    text = _EMAIL.sub("＊＊＊", str(text or ""))
-    text = _DIGITS.sub(lambda m: "＊" * min(len(m.group(0)), 11), text)
-    return text[:limit]
 
 
 def retention_days() -> int:

@@ -25,6 +25,11 @@ from .handoff import delivery as handoff_delivery
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}
 NUL_MSG = "输入中含有不可见的控制字符（NUL），请删除后重试。"
+# a JSON escape of NUL (\u0000 after an even number of backslashes); the six characters `\u0000` typed as text
+# arrive as `\\u0000` and are ordinary text (issue 21 §2)
+ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# routes that clean NUL item by item instead: one bad turn must not drop the batch (routers/insights.py)
+CLEANS_NUL = {"/api/integration/turns"}
 MAX_DEPTH = 32  # JSON nesting: the deepest honest body (an NLG request's tracker) is about 5 levels
 TOO_DEEP_MSG = f"请求内容的嵌套层数太多（超过{MAX_DEPTH}层），请检查格式。"
 TOO_DEEP = {"code": "too_deep", "message": TOO_DEEP_MSG,
@@ -47,8 +52,9 @@ def json_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
 class RejectNul:
     """Body guard in front of the app: bodies over MAX_BODY get 413 before they are buffered (a declared
     Content-Length is checked up front, a chunked body is counted while it streams), NUL characters, which
-    PostgreSQL text cannot hold, get a 422 up front instead of failing later, and JSON nested deeper than
-    MAX_DEPTH gets 422 `too_deep` before any parser recurses into it (issue 21 §8: `[` x 5000 was a 500)."""
+    PostgreSQL text cannot hold, get a 422 up front instead of failing later (except on CLEANS_NUL routes), and
+    JSON nested deeper than MAX_DEPTH gets 422 `too_deep` before any parser recurses into it (issue 21 §8: `[` x
+    5000 was a 500)."""
 
     def __init__(self, app, max_body: int = MAX_BODY) -> None:
         self.app, self.max_body = app, max_body
@@ -72,7 +78,9 @@ class RejectNul:
             chunks.append(chunk)
             more = msg.get("more_body", False)
         body = b"".join(chunks)
-        if bad or b"\x00" in body or b"\\u0000" in body:
+        if not bad and scope.get("path") not in CLEANS_NUL:
+            bad = b"\x00" in body or ESCAPED_NUL.search(body) is not None
+        if bad:
             resp = JSONResponse({"code": "validation_error", "message": NUL_MSG,
                                  "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}]},
                                 status_code=422)

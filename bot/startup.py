@@ -32,7 +32,9 @@ def check_rasa_process() -> None:
               "API (trackers, actions) to anyone. Start it without --enable-api, or through "
               "`python -m deploy.rasa_run` with RASA_API_TOKEN set.", file=sys.stderr, flush=True)
         raise SystemExit(production.EXIT_CODE)
-    production.enforce("rasa", api_enabled=production.rasa_api_enabled())
+    # the channels read bot/credentials.yml first: its values are checked too, not only the environment's
+    creds = production.credentials_overrides(production.credentials_path()) if production.is_production() else {}
+    production.enforce("rasa", api_enabled=production.rasa_api_enabled(), credentials=creds)
 
 
 def restrict_rasa_cors() -> None:

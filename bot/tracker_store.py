@@ -45,8 +45,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SerializedTrackerAsText, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, Restarted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,9 @@ DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "tracker.db"
 ANON_PREFIX = "anon:"
 NOTHING_SAVED = object()  # marker: the database holds no event of this conversation
 MAX_PENDING = 10000
+# published with each user event (bot/turnlog.py): a form (active loop) was open when the student typed it, read
+# from the conversation's own events, so it holds after a restart and on any server of a cluster (issue 21 §3)
+FORM_OPEN_KEY = "form_open"
 
 
 def _number(name: str, value: Any, default: float, minimum: float) -> float:
@@ -98,6 +101,20 @@ def _last_session_start(events: Any) -> int:
 def _last_timestamp(tracker: DialogueStateTracker) -> float:
     events = tracker.events
     return events[-1].timestamp if events else 0.0
+
+
+def typed_in_form(tracker: DialogueStateTracker) -> set:
+    """ids of the tracker's user events typed while a form (active loop) was open: the loop set by the events
+    before each message (a new session or a restart closes it)."""
+    out, loop = set(), None
+    for event in tracker.events:
+        if isinstance(event, ActiveLoop):
+            loop = event.name
+        elif isinstance(event, (SessionStarted, Restarted)):
+            loop = None
+        elif isinstance(event, UserUttered) and loop:
+            out.add(id(event))
+    return out
 
 
 class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
@@ -144,10 +161,10 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         # against retrieve(), which for a new conversation is built from the very object Rasa went on filling
         # after create_tracker saved it: the first turn was never streamed.
         if self.event_broker is not None:
-            if new_events is not None:
-                await self._stream_new_events(self.event_broker, new_events, sender_id)
-            else:
-                await self.stream_events(tracker)
+            streamed = new_events
+            if streamed is None:  # the stock diff against what retrieve() gives
+                streamed = TrackerEventDiffEngine.event_difference(await self.retrieve(sender_id), tracker)
+            self._publish(streamed, tracker)
         # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a worker
         # thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
         last: Any = tracker.events[-1] if tracker.events else NOTHING_SAVED
@@ -164,6 +181,17 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         while len(self.hot) > self.max_hot:
             self.hot.popitem(last=False)  # already in the database
         self._maybe_purge(asyncio.get_running_loop())
+
+    def _publish(self, events: List[Event], tracker: DialogueStateTracker) -> None:
+        """Each event to the broker as the stock store sends it; a user event also says whether a form was open
+        when it was typed (FORM_OPEN_KEY)."""
+        in_form = typed_in_form(tracker) if any(isinstance(e, UserUttered) for e in events) else set()
+        for event in events:
+            body = {"sender_id": tracker.sender_id}
+            body.update(event.as_dict())
+            if isinstance(event, UserUttered):
+                body[FORM_OPEN_KEY] = id(event) in in_form
+            self.event_broker.publish(body)  # type: ignore[union-attr]
 
     @staticmethod
     def _unsaved(tracker: DialogueStateTracker, last_saved: Any) -> Optional[List[Event]]:

@@ -14,8 +14,10 @@ student's turn: `publish` only appends to a queue. Sent per turn: time, channel,
 confidence, the answer key (the response, e.g. utter_faq/login, or the custom action), fallback or not, a request
 for a person or not, the student id for signed-in students (metadata.user_id set by our channels from the verified
 token) and the message text, which is replaced by a placeholder while a form is being filled (form answers are
-personal data); the backend masks numbers and e-mail addresses. Never the token or other metadata. If the backend
-is unreachable, batches are retried for a while and then dropped (the log is for staff, not for the student).
+personal data; whether a form was open comes with the user event from the tracker store, `form_open`, read from
+the conversation's own events, so it holds after a restart of Rasa and on every server of a cluster); the backend
+masks numbers and e-mail addresses. Never the token or other metadata. If the backend is unreachable, batches are
+retried for a while and then dropped (the log is for staff, not for the student).
 """
 from __future__ import annotations
 
@@ -86,7 +88,9 @@ class TurnLogBroker(EventBroker):
             intent = parse.get("intent") or {}
             meta = event.get("metadata") or {}
             student = meta.get("user_id") if meta.get("role") == "student" else None
-            in_form = self.forms.get(sender, False)
+            # a form open when this was typed: from the conversation's own events (bot/tracker_store.py), else
+            # (another tracker store) what this process saw
+            in_form = event["form_open"] if isinstance(event.get("form_open"), bool) else self.forms.get(sender, False)
             self.open[sender] = {
                 "at": event.get("timestamp") or time.time(),
                 "channel": str(meta.get("channel") or event.get("input_channel") or "")[:20],

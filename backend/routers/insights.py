@@ -2,11 +2,11 @@
 the staff overview and CSV exports."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from .. import clients
@@ -56,9 +56,17 @@ class TurnIn(_In):
     fallback: bool = False
     handoff: bool = False
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, v: Any) -> Any:
+        """NUL and lone surrogates (no database text holds them) are dropped, not refused (issue 21 §2)."""
+        return I.storable(v) if isinstance(v, str) else v
+
 
 class TurnsIn(_In):
-    turns: list[TurnIn] = Field(max_length=500)
+    turns: list[dict[str, Any]] = Field(max_length=500, description=(
+        "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), channel*, "
+        "conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, handoff"))
 
 
 @router.post("/api/feedback")
@@ -78,8 +86,16 @@ def wechat_feedback(body: WechatFeedbackIn, s: Session = Depends(get_session)) -
 
 @router.post("/api/integration/turns", dependencies=[Depends(integration_key)])
 def turns(body: TurnsIn, s: Session = Depends(get_session)) -> dict:
-    """Turns logged by the Rasa process (bot/turnlog.py), in batches."""
-    return I.add_turns(s, [t.model_dump() for t in body.turns])
+    """Turns logged by the Rasa process (bot/turnlog.py), in batches. Each turn is checked on its own: one that
+    does not fit the contract is counted in `rejected` (with its position and reason in `errors`) and the others
+    are stored, so one bad message never drops other students' turns."""
+    good, errors = [], []
+    for i, raw in enumerate(body.turns):
+        try:
+            good.append(TurnIn.model_validate(raw).model_dump())
+        except ValidationError as e:
+            errors.append({"index": i, "fields": [".".join(str(x) for x in err["loc"]) for err in e.errors()]})
+    return {**I.add_turns(s, good), "rejected": len(errors), "errors": errors[:20]}
 
 
 DAYS = Query(default=7, ge=1, le=180, description="the last N days, today included")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -108,9 +108,12 @@ def dev_login(body: DevLoginIn, s: SessionDep) -> TokenOut:
     return {"access_token": issue_token(sf.id, sf.role), "token_type": "bearer"}
 
 
-def _callback_url(request: Request, next_: str) -> str:
-    base = settings.public_url or str(request.base_url).rstrip("/")
-    return f"{base}/api/auth/cas/callback?" + urlencode({"next": next_})
+def _callback_url(next_: str) -> str:
+    """The CAS `service` URL: from BACKEND_PUBLIC_URL only, never from the request's Host header (a ticket issued
+    for another site's service must not validate here; issue 21 §7). Without it single sign-on is off."""
+    if not settings.public_url:
+        raise APIError(404, "sso_not_configured", "统一身份认证未配置完整（缺少本站地址 BACKEND_PUBLIC_URL）。")
+    return f"{settings.public_url}/api/auth/cas/callback?" + urlencode({"next": next_})
 
 
 def _safe_next(next_: str | None) -> str:
@@ -121,21 +124,21 @@ def _safe_next(next_: str | None) -> str:
 
 
 @router.get("/auth/cas/login", tags=["identity"])
-def cas_login(request: Request, next: str | None = None) -> RedirectResponse:  # noqa: A002
+def cas_login(next: str | None = None) -> RedirectResponse:  # noqa: A002
     cas = cas_provider()
     if cas is None:
         raise APIError(404, "sso_not_configured", "统一身份认证未配置（CAS_SERVER_URL）。")
-    return RedirectResponse(cas.login_url(_callback_url(request, _safe_next(next))), status_code=302)
+    return RedirectResponse(cas.login_url(_callback_url(_safe_next(next))), status_code=302)
 
 
 @router.get("/auth/cas/callback", tags=["identity"])
-def cas_callback(request: Request, s: SessionDep, ticket: str = Query(min_length=1),
+def cas_callback(s: SessionDep, ticket: str = Query(min_length=1),
                  next: str | None = None) -> RedirectResponse:  # noqa: A002
     cas = cas_provider()
     if cas is None:
         raise APIError(404, "sso_not_configured", "统一身份认证未配置（CAS_SERVER_URL）。")
     target = _safe_next(next)
-    user = cas.validate(ticket, _callback_url(request, target))
+    user = cas.validate(ticket, _callback_url(target))
     if s.get(M.Student, user):
         token = issue_token(user, "student")
     elif (sf := s.get(M.Staff, user)) is not None:

@@ -15,9 +15,13 @@ more held conversations than the list holds) every message is posted.
 
 `check` returns None (let the bot answer), {"held": False, "state": ..., "note": text or None} (let the bot answer;
 the note, when there is one, goes before its answer; in the queue also "session_id": the channel then hands the
-bot's answer to `store_answer`, so the counselor sees it after the student's message) or {"held": True, "state": ..., "reply": text or None}. When the
-backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) the bot answers (a student is never left
-without any answer). HANDOFF_GATE=0 turns the gate off.
+bot's answer to `store_answer`, so the counselor sees it after the student's message) or {"held": True, "state": ..., "reply": text or None}.
+The text posted is cleaned of what no database text holds (NUL, lone surrogates), so such a message still reaches
+the counselor. When the backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) or answers anything but
+its contract: for a conversation this process knows to be held (the last list, its own or shared marks) the gate
+fails closed (issue 21 §2): the bot stays silent and the student is asked to send the message again
+(UNDELIVERED_TEXT); for any other conversation the bot answers (a student is never left without any answer).
+HANDOFF_GATE=0 turns the gate off.
 """
 from __future__ import annotations
 
@@ -29,12 +33,14 @@ from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 
+from backend.masking import storable  # plain standard library: importable from Rasa's environment
 from bot.channels.common import channel_state
 
 logger = logging.getLogger(__name__)
 
 
 MARK_SECONDS = 120  # how long a fresh session is announced to the other servers (far longer than one poll)
+UNDELIVERED_TEXT = "消息暂时没能转给老师，请稍后再发送一次。"
 
 
 def _num(name: str, default: float) -> float:
@@ -152,20 +158,25 @@ class HandoffGate:
         if not self.enabled:
             return None
         self._ensure_poller()
-        if self._fresh() and conversation not in self._held and conversation not in self._shared:  # type: ignore
+        shared = conversation in self._shared
+        if self._fresh() and conversation not in self._held and not shared:  # type: ignore[operator]
             return None
+        known_held = shared or conversation in (self._held or ()) or conversation in self._marks
         self.asked += 1
+        data = None
         try:
             async with self._http().post(self.url, json={"conversation": conversation, "channel": channel,
-                                                         "text": text[:1000]},
+                                                         "text": storable(text)[:1000] or "？"},
                                          headers={"X-Integration-Key": self.key}) as r:
                 data = await r.json(content_type=None) if r.status == 200 else None
                 if r.status != 200:
                     logger.warning("handoff gate: backend answered %s for %s", r.status, conversation)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
             self._warn("inbound")
-            return None
-        if isinstance(data, dict) and data.get("held"):
+        if not isinstance(data, dict) or not isinstance(data.get("held"), bool):
+            # no answer within the contract: a conversation known to be held stays with the person (fail closed)
+            return {"held": True, "state": None, "reply": UNDELIVERED_TEXT} if known_held else None
+        if data.get("held"):
             reply = data.get("reply")
             return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
         note = data.get("note") if isinstance(data, dict) else None

@@ -4,8 +4,9 @@
 
 - A valid token (HS256, `AUTH_SECRET`) keys the conversation to the token's subject (`student:<sub>`); the
   client's `sender` is ignored, so no client-chosen id can read or write a student's conversation.
-- Without a valid token the conversation is `anon:<sender>` and the token is not passed on. A client that sent
-  an expired/forged token is told once that its sign-in is no longer valid.
+- Without a valid student token the conversation is `anon:<sender>` and the token is not passed on. A client
+  that sent an expired/forged token is told once that its sign-in is no longer valid; a staff token (valid for
+  the staff page only) is told once that the chat is for students.
 - The student's web token never reaches the bot: `metadata.token` is a fresh action token (<= 5 minutes,
   `aud`="actions", same subject and role), which the backend accepts only from the action server (service key).
   Conversation events and the tracker store therefore hold nothing that stays usable.
@@ -47,6 +48,7 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1000
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 EXPIRED_NOTICE = "您的登录已失效，当前以未登录身份回答；如需查询个人办理进度，请重新登录后再问。"
+STAFF_NOTICE = "咨询助手只接受学生身份登录，教职工账号当前以未登录身份回答。"
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -83,15 +85,19 @@ class SecureRestInput(InputChannel):
         return cls(cors_origins=origins, auth_secret=credentials.get("auth_secret"))
 
     # --- identity --------------------------------------------------------------------------------------
-    def resolve(self, sender: str, metadata: Dict[str, Any]) -> tuple[str, Dict[str, Any], bool]:
-        """Return (sender_id, metadata for the bot, token_rejected)."""
+    def resolve(self, sender: str, metadata: Dict[str, Any]) -> tuple[str, Dict[str, Any], Optional[str]]:
+        """Return (sender_id, metadata for the bot, notice when the token was not accepted).
+
+        Student tokens only (issue 21 §10): a staff token is valid for the staff page, not here, so its holder
+        chats anonymously and no staff action token reaches the tracker."""
         token = metadata.get("token") if isinstance(metadata, dict) else None
         claims = verify_token(token, self.auth_secret) if token else None
-        if claims:
+        if claims and claims["role"] == "student":
             action_token = mint_action_token(claims, self.auth_secret)
             meta = {"token": action_token, "channel": "web", "role": claims["role"], "user_id": claims["sub"]}
-            return conversation_id(claims), meta, False
-        return conversation_id(None, sender), {"channel": "web"}, bool(token)
+            return conversation_id(claims), meta, None
+        notice = (STAFF_NOTICE if claims else EXPIRED_NOTICE) if token else None
+        return conversation_id(None, sender), {"channel": "web"}, notice
 
     # --- CORS ------------------------------------------------------------------------------------------
     def _allowed_origin(self, origin: Optional[str]) -> Optional[str]:
@@ -146,7 +152,7 @@ class SecureRestInput(InputChannel):
             if not isinstance(metadata, dict):
                 return _error(400, "bad_metadata", "metadata 需为 JSON 对象。")
 
-            sender_id, bot_meta, rejected = self.resolve(sender, metadata)
+            sender_id, bot_meta, notice = self.resolve(sender, metadata)
             # the visitor's address (X-Forwarded-For only from TRUSTED_PROXIES): limits here and, through the
             # action server, the backend's limits on 转人工
             client = client_address(request.ip, request.headers.get("x-forwarded-for"))
@@ -157,9 +163,9 @@ class SecureRestInput(InputChannel):
                 return resp
             bot_meta = {**bot_meta, "client": client_pseudonym(client)}
             messages: List[Dict[str, Any]] = []
-            if rejected and sender_id not in self._told_expired:
+            if notice and sender_id not in self._told_expired:
                 self._told_expired.set(sender_id, True)
-                messages.append({"recipient_id": sender_id, "text": EXPIRED_NOTICE})
+                messages.append({"recipient_id": sender_id, "text": notice})
 
             held = await self.handoff.check(sender_id, "web", text)
             if held and not held["held"] and held.get("note"):  # e.g. the queue ended: said before the answer

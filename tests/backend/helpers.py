@@ -112,13 +112,17 @@ class Server:
                               capture_output=True, text=True, timeout=120)
 
 
-def start_backend(db_url: str, tmp: Path, extra_env: dict | None = None, seed: bool = True) -> Server:
-    """A backend process (the launcher library's, system/) on its own database and "today" (TODAY_FILE)."""
+def start_backend(db_url: str, tmp: Path, extra_env: dict | None = None, seed: bool = True,
+                  public_url: bool = False) -> Server:
+    """A backend process (the launcher library's, system/) on its own database and "today" (TODAY_FILE);
+    `public_url`: BACKEND_PUBLIC_URL is its own address (what single sign-on needs)."""
     today_file = tmp / "today.txt"
     today_file.write_text(BASE_TODAY.isoformat())
     system = System(database_url=db_url, log_dir=tmp / "log", env={
         "TODAY_FILE": str(today_file), "TODAY": None, "DEMO_MODE": "1", "INTEGRATION_KEY": INTEGRATION_KEY,
         "AUTH_SECRET": AUTH_SECRET, **(extra_env or {})})
+    if public_url:
+        system.env["BACKEND_PUBLIC_URL"] = system.backend_url
     system.prepare_database(seed=seed)
     system.start_backend(timeout=30)
     return Server(system.backend_url, db_url, today_file, system.child_env(), system)

@@ -78,14 +78,20 @@ def test_student_reaches_only_own_data(srv):
 
 # --- a separate backend: demo mode off, CAS configured against a fake university SSO ----------------------
 class FakeCas(BaseHTTPRequestHandler):
+    """A university SSO: a ticket validates once, and (as CAS does) only for the service it was issued for when
+    the test says which (`issued_for`)."""
     tickets = {"ST-good": "2025000005", "ST-stranger": "1999000001"}
+    issued_for: dict = {}
     seen: list = []
 
     def do_GET(self):  # noqa: N802
         url = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(url.query))
         FakeCas.seen.append((url.path, q))
-        user = self.tickets.pop(q.get("ticket", ""), None) if url.path.endswith("/p3/serviceValidate") else None
+        ticket = q.get("ticket", "")
+        user = None
+        if url.path.endswith("/p3/serviceValidate") and self.issued_for.get(ticket, q.get("service")) == q.get("service"):
+            user = self.tickets.pop(ticket, None)
         if user:
             body = (f'<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>'
                     f'<cas:user>{user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>')
@@ -110,10 +116,40 @@ def sso_backend(tmp_path_factory):
     threading.Thread(target=cas.serve_forever, daemon=True).start()
     tmp = tmp_path_factory.mktemp("sso")
     srv = start_backend(f"sqlite:///{tmp}/sso.db", tmp,
-                        {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"})
+                        {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"}, public_url=True)
+    # the same, without BACKEND_PUBLIC_URL (as the review found it)
+    tmp2 = tmp_path_factory.mktemp("sso-no-public-url")
+    bare = start_backend(f"sqlite:///{tmp2}/sso.db", tmp2,
+                         {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"})
+    srv.bare = bare
     yield srv
+    stop_backend(bare)
     stop_backend(srv)
     cas.shutdown()
+
+
+EVIL_SERVICE = "http://evil.example/api/auth/cas/callback?next=%2F"
+
+
+@pytest.mark.parametrize("which", ["public_url", "no_public_url"])
+def test_a_ticket_for_another_sites_service_is_refused_whatever_the_host_header(sso_backend, which):
+    """Issue 21 §7: a CAS ticket issued for http://evil.example/... must not be redeemed here by sending
+    `Host: evil.example` (the service URL is built from BACKEND_PUBLIC_URL, never from the Host header)."""
+    srv = sso_backend if which == "public_url" else sso_backend.bare
+    FakeCas.tickets["ST-evil"] = "school-admin"
+    FakeCas.issued_for["ST-evil"] = EVIL_SERVICE
+    r = httpx.get(f"{srv.base}/api/auth/cas/callback", params={"ticket": "ST-evil", "next": "/"},
+                  headers={"Host": "evil.example"}, follow_redirects=False)
+    assert r.status_code in (401, 404) and "access_token" not in r.headers.get("location", ""), r.text
+    assert r.json()["code"] == ("sso_ticket_invalid" if which == "public_url" else "sso_not_configured")
+    r = httpx.get(f"{srv.base}/api/auth/cas/login", params={"next": "/"}, headers={"Host": "evil.example"},
+                  follow_redirects=False)
+    if which == "public_url":
+        service = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers["location"]).query))["service"]
+        assert service.startswith(srv.base + "/api/auth/cas/callback")
+    else:
+        assert r.status_code == 404 and r.json()["code"] == "sso_not_configured"
+    FakeCas.tickets.pop("ST-evil", None)
 
 
 def test_demo_login_disabled_outside_demo_mode(sso_backend):

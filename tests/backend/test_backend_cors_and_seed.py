@@ -50,7 +50,11 @@ def test_seed_is_refused_in_production(tmp_path):
     db = tmp_path / "prod.db"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{db}", "APP_ENV": "production",
            **{k: secrets.token_hex(24) for k in ("AUTH_SECRET", "INTEGRATION_KEY", "ACTIONS_SERVICE_KEY")},
-           "WECHAT_TOKEN": secrets.token_hex(16)}
+           "WECHAT_TOKEN": secrets.token_hex(16),
+           # the deployment settings production requires (deploy/production.py, issue 21 §7)
+           "WECHAT_AES_KEY": secrets.token_hex(32)[:43], "WECHAT_APPID": "wx" + secrets.token_hex(8),
+           "CHAT_ALLOWED_ORIGINS": "https://job.bit.edu.cn", "CAS_SERVER_URL": "https://sso.bit.edu.cn/cas",
+           "BACKEND_PUBLIC_URL": "https://job.bit.edu.cn", "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}"}
     out = subprocess.run([sys.executable, "-m", "backend.cli", "seed"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 2, out.stdout + out.stderr

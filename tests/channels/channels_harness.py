@@ -228,8 +228,9 @@ class ChannelStack:
 
     def __init__(self, tmp: Path, web_origin: str = "", reply_timeout: float = 4.0, aes: bool = False,
                  extra_env: dict | None = None, rasa_api: bool = True, seed: bool = True,
-                 rasa_extra_args: list | None = None):
+                 rasa_extra_args: list | None = None, database_url: str | None = None, endpoints_extra: str = ""):
         self.tmp = tmp
+        self.endpoints_extra = endpoints_extra  # more sections of Rasa's endpoints.yml (e.g. the turn log)
         self.aes = aes
         self.seed = seed
         self.rasa_extra_args = list(rasa_extra_args or [])
@@ -237,7 +238,7 @@ class ChannelStack:
         self.wechat_api = FakeWeChatAPI().start()
         self.system = System(
             actions_port=self.actions.server.port,
-            database_url=f"sqlite:///{tmp / 'app.db'}",
+            database_url=database_url or f"sqlite:///{tmp / 'app.db'}",
             log_dir=tmp / "log",
             rasa_api=rasa_api,
             env={
@@ -267,7 +268,8 @@ class ChannelStack:
             self.system.start_backend()
             model = model or train_tiny_model(self.tmp)
             endpoints = self.tmp / "endpoints.yml"
-            endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.server.url}/webhook\"\n")
+            endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.server.url}/webhook\"\n"
+                                 + self.endpoints_extra)
             self.system.start_rasa(model, str(endpoints), str(ROOT / "bot" / "credentials.yml"),
                                    self.rasa_extra_args, warm_up=False)
         except BaseException:

@@ -10,7 +10,7 @@ import string
 
 import pytest
 
-from tests.channels.channels_harness import ChannelStack
+from tests.channels.channels_harness import WECHAT_AES_KEY, WECHAT_APPID, ChannelStack
 
 ACTION_TOKEN_TTL = 4
 
@@ -26,6 +26,12 @@ PRODUCTION_ENV = {
     "WECHAT_TOKEN": strong(32),  # WeChat allows 3-32 characters
     "ACTIONS_SERVICE_KEY": strong(),
     "WECHAT_APPSECRET": strong(32),
+    # the deployment settings production requires (issue 21 §7); nothing here is contacted by the tests
+    "WECHAT_AES_KEY": WECHAT_AES_KEY,
+    "WECHAT_APPID": WECHAT_APPID,
+    "CHAT_ALLOWED_ORIGINS": "http://127.0.0.1:8000",
+    "CAS_SERVER_URL": "https://sso.bit.edu.cn/cas",
+    "BACKEND_PUBLIC_URL": "https://job.bit.edu.cn",
 }
 
 

@@ -15,7 +15,9 @@ from tests.channels.conftest import PRODUCTION_ENV
 pytestmark = pytest.mark.slow
 
 SETTINGS = ("APP_ENV", "AUTH_SECRET", "INTEGRATION_KEY", "WECHAT_TOKEN", "ACTIONS_SERVICE_KEY", "WECHAT_AES_KEY",
-            "WECHAT_APPSECRET", "RASA_API_TOKEN", "DEMO_MODE", "SEED", "CHAT_ALLOWED_ORIGINS")
+            "WECHAT_APPSECRET", "RASA_API_TOKEN", "DEMO_MODE", "SEED", "CHAT_ALLOWED_ORIGINS", "WECHAT_APPID",
+            "CAS_SERVER_URL", "BACKEND_PUBLIC_URL", "TRACKER_DB_URL", "TODAY", "TODAY_FILE", "WECHAT_API_BASE",
+            "TOKEN_TTL_MINUTES", "ACTIONS_HOST", "CHANNEL_STATE_URL", "REDIS_HOST", "REDIS_PASSWORD")
 BAD = {
     "APP_ENV": "production",
     "AUTH_SECRET": "demo-secret-change-me",  # the demo default
@@ -36,7 +38,7 @@ def env_with(settings: dict, tmp: Path) -> dict:
     return env
 
 
-def run_refused(args, env, port, timeout=180):
+def run_refused(args, env, port, timeout=180, offending=OFFENDING, app_env="production"):
     """Start a process that must refuse: it exits non-zero, names every offending variable, never listens."""
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     listened = False
@@ -53,8 +55,8 @@ def run_refused(args, env, port, timeout=180):
     out = proc.communicate(timeout=10)[0].decode(errors="replace")
     assert not listened, out
     assert proc.returncode not in (0, None), out
-    assert "refusing to start with APP_ENV=production" in out, out
-    for name in OFFENDING:
+    assert f"refusing to start with APP_ENV={app_env}" in out, out
+    for name in offending:
         assert name in out, (name, out)
     assert "Traceback" not in out, out
     return out
@@ -160,3 +162,73 @@ def test_backend_and_rasa_listen_on_loopback_only(safe_stack):
     for port in (safe_stack.system.backend_port, safe_stack.system.rasa_port):
         addrs = _listening(port)
         assert addrs and all(a in ("0100007F", "00000000000000000000000001000000") for a in addrs), (port, addrs)
+
+
+# --- issue 21 §7: unknown APP_ENV, every deployment setting, the credentials file -----------------------------
+def _processes(tmp_path, port, model=None):
+    yield "backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    yield "action server", [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    yield "rasa", [str(RASA_PY), "-m", "deploy.rasa_run", "run", "--port", str(port), "--credentials",
+                   "bot/credentials.yml"]
+
+
+@pytest.mark.parametrize("value", ["prod", "Prod ", "staging"])
+def test_an_unknown_app_env_refuses_to_start_instead_of_running_the_demo(tmp_path, value):
+    port = free_port()
+    for name, args in _processes(tmp_path, port):
+        out = run_refused(args, env_with({"APP_ENV": value}, tmp_path), port, timeout=90, offending=["APP_ENV"],
+                          app_env=value)
+        assert "must be 'production' or 'demo'" in out, (name, out)
+
+
+UNSAFE = {  # otherwise good production settings, each of these wrong
+    **PRODUCTION_ENV,
+    "WECHAT_AES_KEY": "",                                  # plaintext WeChat messages
+    "WECHAT_APPID": "",
+    "CHAT_ALLOWED_ORIGINS": "",                            # would fall back to the demo origins
+    "CAS_SERVER_URL": "http://sso.bit.edu.cn/cas",         # plain http
+    "BACKEND_PUBLIC_URL": "",                              # the CAS service would come from the Host header
+    "TODAY": "2026-06-01",
+    "WECHAT_API_BASE": "http://api.weixin.qq.com",        # the app secret in clear
+    "TOKEN_TTL_MINUTES": "525600",
+    "ACTIONS_HOST": "0.0.0.0",
+    "CHANNEL_STATE_URL": "redis://10.0.0.5:6379/2",
+    "REDIS_HOST": "10.0.0.5",
+}
+UNSAFE_NAMED = ("WECHAT_AES_KEY", "WECHAT_APPID", "CHAT_ALLOWED_ORIGINS", "CAS_SERVER_URL", "BACKEND_PUBLIC_URL",
+                "DATABASE_URL", "TRACKER_DB_URL", "TODAY", "WECHAT_API_BASE", "TOKEN_TTL_MINUTES", "ACTIONS_HOST",
+                "CHANNEL_STATE_URL", "REDIS_PASSWORD")
+
+
+def test_every_deployment_setting_is_checked_and_named_in_one_refusal(tmp_path):
+    port = free_port()
+    env = env_with(UNSAFE, tmp_path)
+    env["DATABASE_URL"] = ""  # SQLite in the code folder
+    for name, args in _processes(tmp_path, port):
+        out = run_refused(args, env, port, timeout=90, offending=UNSAFE_NAMED)
+        assert out.count("refusing to start") == 1, (name, out)
+    r = subprocess.run([str(VENV_PY), "scripts/run_all.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0 and all(n in r.stderr for n in UNSAFE_NAMED), r.stderr
+
+
+def test_values_in_the_credentials_file_are_checked_too(tmp_path, stack):
+    """bot/credentials.yml overrides the environment: a demo secret or plain-http API there is refused although
+    the environment is right (deploy.rasa_run and a plain `rasa run` with our channels)."""
+    creds = tmp_path / "credentials.yml"
+    creds.write_text("bot.channels.secure_rest.SecureRestInput:\n  auth_secret: demo-secret-change-me\n"
+                     "bot.channels.wechat.WeChatInput:\n  token: short\n  api_base: http://api.weixin.qq.com\n"
+                     "  aes_key: not-a-key\n", encoding="utf-8")
+    env = env_with({**PRODUCTION_ENV, "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}"}, tmp_path)
+    named = ("AUTH_SECRET", "WECHAT_TOKEN", "WECHAT_API_BASE", "WECHAT_AES_KEY")
+    port = free_port()
+    for args in ([str(RASA_PY), "-m", "deploy.rasa_run", "run", "--port", str(port), "--credentials", str(creds)],
+                 [str(RASA), "run", "--model", str(stack.tmp / "tiny.tar.gz"), "--port", str(port), "--interface",
+                  "127.0.0.1", "--credentials", str(creds)]):
+        out = run_refused(args, env, port, timeout=180, offending=named)
+        assert out.count("set in the credentials file") >= len(named), out
+    # the same environment with the shipped credentials file starts (control)
+    good = subprocess.run([str(RASA_PY), "-c", "from deploy import production as p; import os; "
+                           "p.enforce('rasa', credentials=p.credentials_overrides('bot/credentials.yml'))"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0, good.stderr

@@ -143,3 +143,23 @@ def test_cors_only_for_the_widget_origin(stack):
     assert "access-control-allow-origin" not in bad.headers
     r = httpx.post(stack.rest, json={"sender": "a", "message": "你好"}, headers={"Origin": "http://127.0.0.1:8000"})
     assert r.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("staff_id", ["school-admin", "counselor-physics"])
+def test_a_staff_token_gets_an_anonymous_conversation(stack, staff_id):
+    """Issue 21 §10: the student chat accepts student tokens only. A valid staff token (school admin, counselor)
+    opens no `school:`/`counselor:` conversation and puts no staff action token into the tracker."""
+    r = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": staff_id}, timeout=10)
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    assert jwt.decode(token, options={"verify_signature": False})["role"] in ("school", "counselor")
+    sender = sid()
+    out = texts(say(stack, sender, "whoami", token))
+    assert f"会话=anon:{sender}" in out and "令牌=无" in out and "用户=-" in out, out
+    assert "学生" in out  # told once why: the chat is for students
+    assert "学生" not in texts(say(stack, sender, "whoami", token)).split("会话=")[0]
+    for role in ("school", "counselor"):
+        assert not stack.actions.calls_for(f"{role}:{staff_id}")
+    for call in stack.actions.calls_for(f"anon:{sender}"):
+        for e in call["tracker"].get("events") or []:
+            assert not (e.get("metadata") or {}).get("token"), e

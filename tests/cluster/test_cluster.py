@@ -180,6 +180,36 @@ def test_form_alternates_between_servers_and_survives_kill_9_of_one(cluster):
         "李华", "2班", "张建国", "13987654321"]
 
 
+# --- form answers and the turn log on two servers (issue 21 §3) ----------------------------------------------
+def test_form_answers_stay_out_of_the_turn_log_on_either_server(cluster):
+    """Round robin: the form opens on one server, the answers alternate between both; neither server's turn log
+    broker saw the form open in its own memory for every answer, yet no answer reaches the log in clear."""
+    import types
+
+    from tests.backend.helpers import new_student
+    from tests.durability.test_form_privacy import ANSWERS, IN_CLEAR, PLACEHOLDER, logged_questions
+
+    sid = new_student(types.SimpleNamespace(db_url=cluster.sys.database_url), profile=False)
+    token = dev_login(cluster.backend_url, sid)
+    seen = []
+
+    def chat(text: str) -> str:
+        reply, upstream = turn(cluster.rest_webhook, "web", text, token)
+        seen.append(upstream)
+        return reply
+
+    assert "政治面貌" in chat("帮我填写个人信息")
+    assert "生源所在地" in chat("群众")
+    for answer in ANSWERS:
+        chat(answer)
+    assert set(seen) == {port_of(cluster, 0), port_of(cluster, 1)}, seen
+    questions = logged_questions(cluster.backend_url, sid, 2 + len(ANSWERS))
+    assert questions.count(PLACEHOLDER) == 1 + len(ANSWERS), questions
+    logged = "\n".join(questions)
+    for clear in IN_CLEAR:
+        assert clear not in logged, (clear, questions)
+
+
 # --- WeChat: a retry reaching the other server ----------------------------------------------------------------
 def test_wechat_retry_on_the_other_server_is_answered_once(cluster):
     openid = "o" + uuid.uuid4().hex[:27]
