@@ -151,11 +151,11 @@ def utility(recs: list[dict], th: dict) -> dict:
         else:  # answer: the intent (and for faq the answer) it gives
             counts["answered_in"] += not near
             if near:
-                ok = r["intent"] in ("near_domain", "out_of_scope")
+                ok = detail in ("near_domain", "out_of_scope")
             elif r["true_key"]:
-                ok = r["intent"] == "faq" and detail == r["true_key"]
+                ok = detail == r["true_key"]
             else:
-                ok = r["intent"] == r["true_intent"]
+                ok = detail == r["true_intent"]
             counts["right" if ok else "wrong"] += 1
             score += 1 if ok else -WRONG_COST
     n_in = sum(1 for r in recs if r["true_intent"] not in ("near_domain", "out_of_scope"))
@@ -189,8 +189,8 @@ def main(argv=None) -> int:
           f"{np.mean([r['intent'] == r['true_intent'] for r in recs]):.3f}, faq answer accuracy "
           f"{np.mean([r['answers'][0][0] == r['true_key'] for r in recs if r['true_key'] and r['answers']]):.3f}, "
           f"{len(intents)} non-faq")
-    grid = {"answer": [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7], "clarify_pair": [0.4, 0.5, 0.6, 0.7, 0.8],
-            "clarify_second": [0.05, 0.1, 0.15, 0.2, 0.25], "near": [0.15, 0.2, 0.3, 0.4, 0.5]}
+    grid = {"answer": [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7], "clarify_pair": [0.4, 0.5, 0.6, 0.7],
+            "clarify_second": [0.05, 0.1, 0.15], "near": [0.3, 0.4, 0.5], "faq_min": [0.2, 0.3, 0.4, 0.5, 0.6]}
     results = []
     for vals in itertools.product(*grid.values()):
         th = dict(zip(grid, vals))

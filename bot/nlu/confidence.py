@@ -28,12 +28,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
+                                       PREDICTED_CONFIDENCE_KEY, TEXT)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.decision import FALLBACK, THRESHOLDS, decide
-from bot.nlu.spec_router import _asks_form_slot
+from bot.nlu import spec_terms as S
+from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
 
 UNCERTAIN = "uncertain"  # parse-data key read by action_uncertain (actions/uncertain.py)
 
@@ -55,7 +57,7 @@ class ConfidenceGate(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return dict(THRESHOLDS)
+        return {}  # the thresholds are code (bot/nlu/decision.py): changing them needs no retraining
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.th = {k: float(config.get(k, v)) for k, v in THRESHOLDS.items()}
@@ -75,13 +77,33 @@ class ConfidenceGate(GraphComponent):
             self._process(m)
         return messages
 
+    @staticmethod
+    def _name_alone(message: Message) -> bool:
+        """Nothing but one of the document's names (and fillers): "手续办理", "托管单位接收？" is a question about
+        that name, which the routers and the classifier already answer; asking back would only repeat it."""
+        text = message.get(TEXT) or ""
+        spans = [(e["start"], e["end"]) for e in message.get(ENTITIES) or []
+                 if e.get("entity") in (FIELD_ENTITY, ITEM_ENTITY) and "start" in e]
+        if not spans:
+            return False
+        rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
+        return len(S.FILLERS.sub("", rest)) <= 2
+
     def _process(self, message: Message) -> None:
+        if self._name_alone(message):
+            return
         top = message.get(INTENT) or {}
         ranking = [(r.get(INTENT_NAME_KEY), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
                    for r in message.get(INTENT_RANKING_KEY) or []]
         outcome, detail = decide(top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
                                  ranking, _answers(message), self.th)
         if outcome == "answer":
+            if top.get(INTENT_NAME_KEY) == "near_domain" and isinstance(detail, str) and detail.startswith("faq/"):
+                # likely a FAQ question with a sure answer after all: the FAQ rule answers it
+                faq = {INTENT_NAME_KEY: "faq", PREDICTED_CONFIDENCE_KEY: dict(ranking).get("faq", 0.0)}
+                message.set(INTENT, faq, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [faq] + [r for r in message.get(INTENT_RANKING_KEY) or []
+                                                         if r.get(INTENT_NAME_KEY) != "faq"], add_to_output=True)
             return
         info: Dict[str, Any] = {"outcome": outcome, "intent": top.get(INTENT_NAME_KEY)}
         if outcome == "clarify":
