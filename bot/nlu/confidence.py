@@ -21,6 +21,7 @@ abstained question from a staff entry).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,11 +34,14 @@ from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.decision import FALLBACK, THRESHOLDS, decide
+from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, decide
 from bot.nlu import spec_terms as S
 from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
 
 UNCERTAIN = "uncertain"  # parse-data key read by action_uncertain (actions/uncertain.py)
+# the kinds of names action_compare compares without both names in the message ("这几种类型有什么区别")
+COMPARED_KIND = re.compile(r"类型|平台|改签|修改|变更|菜单|申请|登记")
+SHORT = 4  # at most this many characters besides fillers: a name, never asked back
 
 
 def _answers(message: Message) -> List[Tuple[Optional[str], float]]:
@@ -93,10 +97,18 @@ class ConfidenceGate(GraphComponent):
         if self._name_alone(message):
             return
         top = message.get(INTENT) or {}
+        intent, conf = top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         ranking = [(r.get(INTENT_NAME_KEY), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
                    for r in message.get(INTENT_RANKING_KEY) or []]
-        outcome, detail = decide(top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
-                                 ranking, _answers(message), self.th)
+        text = message.get(TEXT) or ""
+        if intent == "compare" and conf < ROUTED and not message.get(ENTITIES) and not COMPARED_KIND.search(text):
+            # "X和Y有什么区别" about two things the document does not name (SpecRouter found none): action_compare
+            # could only list the change forms
+            outcome, detail = "abstain", None
+        else:
+            outcome, detail = decide(intent, conf, ranking, _answers(message), self.th)
+        if outcome == "clarify" and len(S.FILLERS.sub("", text)) <= SHORT:
+            outcome, detail = "answer", detail[0]  # a word or two: a name; asking back would only repeat it
         if outcome == "answer":
             if top.get(INTENT_NAME_KEY) == "near_domain" and isinstance(detail, str) and detail.startswith("faq/"):
                 # likely a FAQ question with a sure answer after all: the FAQ rule answers it
