@@ -93,6 +93,14 @@ class ConfidenceGate(GraphComponent):
         rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
         return len(S.FILLERS.sub("", rest)) <= 2
 
+    @staticmethod
+    def _two_names(message: Message, text: str) -> bool:
+        """What action_compare can compare: two of the document's names of one kind, or a kind by its word."""
+        items = {e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == ITEM_ENTITY}
+        archive_type = any(getattr(S.ITEM_BY_NAME.get(v), "group", None) == "archive_type" for v in items)
+        return (len(S.compared(text)) >= 2 or len(items) >= 2 or archive_type
+                or bool(COMPARED_KIND.search(text)))
+
     def _process(self, message: Message) -> None:
         if self._name_alone(message):
             return
@@ -101,9 +109,9 @@ class ConfidenceGate(GraphComponent):
         ranking = [(r.get(INTENT_NAME_KEY), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
                    for r in message.get(INTENT_RANKING_KEY) or []]
         text = message.get(TEXT) or ""
-        if intent == "compare" and conf < ROUTED and not message.get(ENTITIES) and not COMPARED_KIND.search(text):
-            # "X和Y有什么区别" about two things the document does not name (SpecRouter found none): action_compare
-            # could only list the change forms
+        if intent == "compare" and conf < ROUTED and not self._two_names(message, text):
+            # "X和Y有什么区别" about things the document does not name as a pair (邮编和区号, offer和三方):
+            # action_compare could only list the change forms
             outcome, detail = "abstain", None
         else:
             outcome, detail = decide(intent, conf, ranking, _answers(message), self.th)
