@@ -25,6 +25,12 @@ def case_files() -> list[Path]:
     return files
 
 
+def real_question_files() -> list[Path]:
+    """The real graduates' questions (eval/real, issue 20), each reported on its own row: the frozen test half
+    and the tune half."""
+    return [ROOT / "eval" / "real" / "real_test.jsonl", ROOT / "eval" / "real" / "real_tune.jsonl"]
+
+
 def merge_cases(files: list[Path], out: Path) -> int:
     """One JSONL with every case; a case without `cat` gets its file's stem, so categories stay meaningful."""
     n = 0
@@ -45,7 +51,7 @@ _CAT = re.compile(r"^(\S+): (\d+)/(\d+)$")
 
 def parse_chat_eval(stdout: str) -> dict:
     by_cat, fails = {}, []
-    rate, passed, failed, p50, p95 = None, 0, 0, None, None
+    rate, passed, failed, p50, p95, wrong = None, 0, 0, None, None, None
     for line in stdout.splitlines():
         line = line.rstrip()
         if m := _CAT.match(line):
@@ -58,9 +64,12 @@ def parse_chat_eval(stdout: str) -> dict:
             passed, failed = int(m.group(1)), int(m.group(2))
         elif m := re.match(r"^latency ms: p50 (\d+), p95 (\d+)", line):
             p50, p95 = int(m.group(1)), int(m.group(2))
+        elif m := re.match(r"^confident-wrong (\d+) ", line):
+            wrong = int(m.group(1))
     total = passed + failed
     return {"pass_rate": passed / total if total else (rate or 0.0), "passed": passed, "total": total,
-            "by_category": by_cat, "failures": fails, "latency_p50_ms": p50, "latency_p95_ms": p95}
+            "by_category": by_cat, "failures": fails, "latency_p50_ms": p50, "latency_p95_ms": p95,
+            "confident_wrong": wrong}
 
 
 def run_chat_eval(cases: Path, bot_url: str, backend_url: str, label: str) -> dict:

@@ -161,6 +161,15 @@ def write_markdown(res: dict, path: Path) -> None:
             bp, bn = base["by_category"].get(c, [0, 0])
             L.append(f"| {c} | {p}/{n} | {bp}/{bn} |")
         L.append("")
+        if ev.get("real"):
+            L += ["Real graduates' questions (`eval/real`, issue 20; the test half is frozen): pass rate and "
+                  "confident-wrong (a failed reply that answers as if it were right, `eval/chat_eval.py`).", "",
+                  "| set | pass rate | confident-wrong |", "| --- | --- | --- |"]
+            for name, r in ev["real"].items():
+                cw = r.get("confident_wrong")
+                cw_text = f"{cw} ({cw / r['total']:.1%})" if cw is not None and r["total"] else "-"
+                L.append(f"| {name} | {r['pass_rate']:.1%} ({r['passed']}/{r['total']}) | {cw_text} |")
+            L.append("")
         if real["failures"]:
             L += ["<details><summary>Cases the assistant failed</summary>", ""]
             L += [f"- {f}" for f in real["failures"]]

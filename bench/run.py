@@ -360,6 +360,8 @@ def main(argv=None) -> int:
                                "baseline": accuracy.run_chat_eval(cases, base_url + "/webhooks/rest/webhook",
                                                                   system.backend_url, "the baseline")}
                 ev = res["eval"]
+                ev["real"] = {f.name: accuracy.run_chat_eval(f, system.rest_webhook, system.backend_url, f.name)
+                              for f in accuracy.real_question_files()}
                 ratio = ev["assistant"]["pass_rate"] / ev["baseline"]["pass_rate"] \
                     if ev["baseline"]["pass_rate"] else float("inf")
                 print(f"   ratio assistant / baseline: {ratio:.2f}x", flush=True)

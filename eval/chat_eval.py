@@ -13,8 +13,15 @@ Case format (one JSON object per line):
 A reply is every message of one turn: texts, button titles and custom payloads, joined. Matching ignores white
 space, case and full-/half-width differences (NFKC).
 
-Usage: python eval/chat_eval.py CASES.jsonl [--bot URL] [--backend URL] [--min-pass-rate 0.9] [-v]
-Exit status 0 when the pass rate reaches --min-pass-rate, else 1.
+A failed case is *confident-wrong* when its reply gives an answer as if it were right: it has a word of expect_none
+(a wrong topic), or it has no abstention or clarification wording (HEDGES: the documents do not cover it, a
+question back, a sign-in prompt), like a spec answer with its 依据 line; otherwise it is an unsure failure. The count is printed beside the pass rate
+(issue 20: a wrong answer with a 依据 line is worse than no answer).
+
+Usage: python eval/chat_eval.py CASES.jsonl [--bot URL] [--backend URL] [--min-pass-rate 0.9]
+       [--max-confident-wrong 0.03] [--json OUT] [-v]
+Exit status 0 when the pass rate reaches --min-pass-rate (and the confident-wrong rate is at most
+--max-confident-wrong, when given), else 1.
 """
 from __future__ import annotations
 
@@ -26,6 +33,11 @@ import time
 import unicodedata
 import urllib.request
 import uuid
+
+
+# wording of a reply that does not claim an answer: the documents do not cover it, a question back, a sign-in prompt
+HEDGES = ("没有写", "没有提到", "没有规定", "没有说明", "没有给出", "只能回答毕业手续", "不太明白", "你是想问",
+          "想问的是", "请先登录", "需要先登录")
 
 
 def norm(s: str) -> str:
@@ -62,7 +74,16 @@ def login(backend: str, student_id: str) -> str:
     return post(backend.rstrip("/") + "/api/auth/dev-login", {"student_id": student_id})["access_token"]
 
 
+def confident_wrong(reply: str, turn: dict) -> bool:
+    """A failed reply that gives a spec answer (see the module docstring)."""
+    r = norm(reply)
+    if any(norm(w) in r for w in turn.get("expect_none", [])):
+        return True
+    return not any(norm(h) in r for h in HEDGES)
+
+
 def run_case(case: dict, bot: str, backend: str, lat: list[float]) -> tuple[bool, str]:
+    """(passed, why); `why` starts with "CONFIDENT-WRONG " for a confident-wrong failure."""
     sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
     meta: dict = {}
     try:
@@ -75,7 +96,9 @@ def run_case(case: dict, bot: str, backend: str, lat: list[float]) -> tuple[bool
             rep = reply_text(msgs)
             ok, bad = check(rep, turn)
             if not ok:
-                return False, f"said {turn['say']!r} -> {rep[:300]!r}" + (f" (must not contain {bad})" if bad else "")
+                tag = "CONFIDENT-WRONG " if confident_wrong(rep, turn) else ""
+                return False, tag + f"said {turn['say']!r} -> {rep[:300]!r}" + (
+                    f" (must not contain {bad})" if bad else "")
     except Exception as e:  # a dead or erroring assistant fails the case
         return False, f"error: {e}"
     return True, ""
@@ -87,14 +110,18 @@ def main() -> int:
     ap.add_argument("--bot", default="http://127.0.0.1:5005/webhooks/rest/webhook")
     ap.add_argument("--backend", default="http://127.0.0.1:8000")
     ap.add_argument("--min-pass-rate", type=float, default=0.0)
+    ap.add_argument("--max-confident-wrong", type=float, default=None)
+    ap.add_argument("--json", help="write the per-case results and the totals to this file")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
     with open(a.cases, encoding="utf-8") as f:
         cases = [json.loads(line) for line in f if line.strip()]
-    passed, failed, lat, by_cat = 0, 0, [], {}
+    passed, failed, wrong, lat, by_cat, results = 0, 0, 0, [], {}, []
     for case in cases:
         ok, why = run_case(case, a.bot, a.backend, lat)
+        wrong += why.startswith("CONFIDENT-WRONG")
+        results.append({"id": case["id"], "passed": ok, "why": why})
         cat = case.get("cat") or case["id"].split("-")[0]
         p, n = by_cat.get(cat, (0, 0))
         by_cat[cat] = (p + ok, n + 1)
@@ -109,9 +136,19 @@ def main() -> int:
         print(f"latency ms: p50 {statistics.median(lat):.0f}, p95 {p95:.0f}, turns {len(lat)}")
     total = passed + failed
     rate = passed / total if total else 0.0
+    wrong_rate = wrong / total if total else 0.0
     print(f"pass rate {rate:.3f}")
+    print(f"confident-wrong {wrong} ({wrong_rate:.3f}), unsure failures {failed - wrong}")
     print(f"{passed} passed, {failed} failed")
-    return 0 if total and rate >= a.min_pass_rate else 1
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump({"cases": a.cases, "total": total, "passed": passed, "confident_wrong": wrong,
+                       "pass_rate": rate, "confident_wrong_rate": wrong_rate, "results": results}, f,
+                      ensure_ascii=False, indent=1)
+    ok = bool(total) and rate >= a.min_pass_rate
+    if a.max_confident_wrong is not None:
+        ok = ok and wrong_rate <= a.max_confident_wrong
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -261,6 +261,11 @@ class SpecRouter(GraphComponent):
         action = S.ALONE_ACTION.get(name)
         if action is not None and intent == action and (_signed_in(message) or action in S.HOWTO_WITHOUT_SIGN_IN):
             return
+        if action in S.HOWTO_WITHOUT_SIGN_IN and exact and not _signed_in(message):
+            # "档案邮寄" alone, not signed in: the action's how-to and offer, whatever topic the classifier ranked
+            # (its FAQ neighbours, e.g. faq/mailing_time, share the words)
+            self._set_intent(message, action)
+            return
         if not (intent in ("out_of_scope", None) or conf < SHORT_MIN_CONFIDENCE or intent == action
                 or (intent == "faq" and exact)):
             return
