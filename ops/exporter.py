@@ -16,6 +16,7 @@ from typing import Callable, Optional, Tuple
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics, make_wsgi_app
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,27 @@ def registry_for_process(extra: tuple = ()) -> CollectorRegistry:
     return registry
 
 
+class ReadyCollector:
+    """zhineng_ready 1/0 at scrape time: the same check as /ready (alert ZhinengNotReady)."""
+
+    def __init__(self, ready: Optional[ReadyCheck]) -> None:
+        self.ready = ready
+
+    def describe(self):
+        yield GaugeMetricFamily("zhineng_ready", "")
+
+    def collect(self):
+        yield GaugeMetricFamily("zhineng_ready", "1 when the process can serve (its /ready), else 0",
+                                value=1 if check(self.ready)[0] else 0)
+
+
+def check(ready: Optional[ReadyCheck]) -> Tuple[bool, str]:
+    try:
+        return ready() if ready is not None else (True, "ready")
+    except Exception as e:  # noqa: BLE001 - a failing check means "not ready", never a crash
+        return False, f"{type(e).__name__}: {e}"[:200]
+
+
 def app(ready: Optional[ReadyCheck], registry: CollectorRegistry):
     metrics = make_wsgi_app(registry)
 
@@ -52,10 +74,7 @@ def app(ready: Optional[ReadyCheck], registry: CollectorRegistry):
         if path == "/health":
             ok, reason = True, "alive"
         elif path == "/ready":
-            try:
-                ok, reason = ready() if ready is not None else (True, "ready")
-            except Exception as e:  # noqa: BLE001 - a failing check means "not ready", never a crash
-                ok, reason = False, f"{type(e).__name__}: {e}"[:200]
+            ok, reason = check(ready)
         else:
             return metrics(environ, start_response)
         body = json.dumps({"status": "ok" if ok else "unavailable", "reason": reason}).encode()
@@ -74,7 +93,7 @@ def start(service: str, ready: Optional[ReadyCheck] = None, extra: tuple = ()) -
         return None
     host = os.environ.get("METRICS_HOST") or "127.0.0.1"
     try:
-        server = make_server(host, int(port), app(ready, registry_for_process(extra)), ThreadingWSGIServer,
+        server = make_server(host, int(port), app(ready, registry_for_process(extra + (ReadyCollector(ready),))), ThreadingWSGIServer,
                              handler_class=_Quiet)
     except OSError as e:
         logger.info("%s metrics: %s:%s not bound (%s); another worker serves it", service, host, port, e)
