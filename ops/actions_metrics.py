@@ -75,8 +75,17 @@ def patch() -> None:
     ActionExecutor.run = timed_run
 
 
+def serving_process() -> bool:
+    """rasa_sdk (Sanic 25) imports the actions in its main process and again in each server worker it spawns;
+    the workers run the actions, so a worker serves the metrics (the first of several workers to bind)."""
+    from sanic.worker.process import WorkerProcess
+
+    # worker names: "Sanic-Server-0-0" (the reloader, inspector and others have other labels)
+    return os.environ.get("SANIC_WORKER_NAME", "").startswith(f"Sanic-{WorkerProcess.SERVER_LABEL}-")
+
+
 def install() -> bool:
     from ops import exporter
 
     patch()
-    return exporter.start("actions", backend_ready) is not None
+    return serving_process() and exporter.start("actions", backend_ready) is not None
