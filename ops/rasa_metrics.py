@@ -43,8 +43,9 @@ def _label(value: Any, limit: int = 60) -> str:
     return str(value or "none")[:limit]
 
 
-def record_turn(tracker: Any, seconds: float) -> None:
-    """Count one turn of `tracker` (the events after its latest user message) and its latency."""
+def record_turn(tracker: Any, seconds: float, intents: Any = None) -> None:
+    """Count one turn of `tracker` (the events after its latest user message) and its latency. `intents`: the
+    domain's intent names; any other name (a student can type "/whatever") is labelled "other"."""
     events = []
     for e in reversed(tracker.events):
         events.append(e)
@@ -53,6 +54,8 @@ def record_turn(tracker: Any, seconds: float) -> None:
     latest = tracker.latest_message
     channel = _label(getattr(latest, "input_channel", None), 20)
     intent, outcome = turn_outcome(e.as_dict() for e in reversed(events))
+    if intents is not None and intent is not None and intent not in intents:
+        intent = "other"
     TURNS.labels(channel, _label(intent), outcome).inc()
     TURN_LATENCY.labels(channel).observe(seconds)
     now = time.monotonic()
@@ -60,6 +63,20 @@ def record_turn(tracker: Any, seconds: float) -> None:
     _active.move_to_end(tracker.sender_id)
     while len(_active) > MAX_TRACKED:
         _active.popitem(last=False)
+
+
+_intent_sets: "weakref.WeakKeyDictionary[Any, frozenset]" = weakref.WeakKeyDictionary()
+
+
+def _intents(domain: Any) -> frozenset:
+    """The domain's intent names (cached per domain object: a new model brings a new domain)."""
+    try:
+        found = _intent_sets.get(domain)
+        if found is None:
+            found = _intent_sets[domain] = frozenset(domain.intents)
+        return found
+    except TypeError:  # not weak-referenceable: no cache
+        return frozenset(domain.intents)
 
 
 class ActiveCollector:
@@ -106,7 +123,7 @@ def patch() -> Dict[str, bool]:
             _saved.reset(token)
             if box:
                 try:
-                    record_turn(box[-1], time.perf_counter() - t0)
+                    record_turn(box[-1], time.perf_counter() - t0, _intents(self.domain))
                 except Exception:  # noqa: BLE001 - metrics never break a student's turn
                     pass
 
