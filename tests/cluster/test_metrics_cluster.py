@@ -8,7 +8,7 @@ import pytest
 
 from system import say
 from system.processes import http_get
-from tests.ops.prom import PROMETHEUS, Prometheus
+from tests.operations.prom import PROMETHEUS, Prometheus
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(PROMETHEUS is None, reason="apt-get install prometheus")]
 
