@@ -64,6 +64,7 @@ test-backend: $(VENV)/.stamp
 # make bench CLUSTER=1 adds the cluster step (1 and 2 Rasa servers; about 5 minutes; bench/cluster.py)
 bench: setup train
 	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.metrics_cost
 	$(if $(CLUSTER),$(VENV)/bin/python -m bench.cluster)
 
 bench-cluster: setup train

@@ -2,3 +2,7 @@
 from deploy import logs
 
 logs.setup(configure=False)  # the action server's log (rasa_sdk sets it up): secrets masked (deploy/logs.py)
+
+from ops import actions_metrics  # noqa: E402
+
+actions_metrics.install()  # action latency/errors and /metrics, /health, /ready on METRICS_PORT (issue 23)

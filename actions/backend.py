@@ -27,6 +27,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from deploy import production
+from ops.actions_metrics import backend_call
 
 # the action server imports this module (through every action) before it listens
 production.enforce("action server")
@@ -176,6 +177,7 @@ def turn_key(tracker: Tracker, purpose: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
+@backend_call
 async def request(method: str, path: str, *, token: Optional[str] = None, json: Any = None,
                   headers: Optional[dict] = None, params: Optional[dict] = None,
                   timeout: Optional[float] = None) -> tuple[int, Any]:

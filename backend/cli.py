@@ -1,4 +1,4 @@
-"""Command line: `python -m backend.cli {migrate,seed,confirm,run}`."""
+"""Command line: `python -m backend.cli {migrate,seed,confirm,run,backup,restore,...}`."""
 from __future__ import annotations
 
 import argparse
@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("confirm", help="record a national-platform confirmation (demo)")
     cp.add_argument("student_id")
     cp.add_argument("--on", help="confirmation date YYYY-MM-DD (default today)")
+    bp = sub.add_parser("backup", help="copy the app's database and Rasa's conversations into a new directory "
+                                       "(SQLite online backup / pg_dump; backend/backup.py)")
+    bp.add_argument("dest", nargs="?", help="a new directory (default var/backups/<UTC time>)")
+    rs = sub.add_parser("restore", help="replace the databases' contents with a backup's (stop the processes first)")
+    rs.add_argument("backup", help="a directory written by `backup`")
+    rs.add_argument("--yes", action="store_true", help="confirm: every change since the backup is lost")
     rp = sub.add_parser("run", help="migrate, seed demo data and serve")
     rp.add_argument("--host", default=os.environ.get("BACKEND_HOST", "127.0.0.1"))
     rp.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
@@ -116,6 +122,22 @@ def main(argv: list[str] | None = None) -> int:
             except APIError as e:
                 print(f"{e.code}: {e.message}", file=sys.stderr)
                 return 1
+    elif args.cmd in ("backup", "restore"):
+        from . import backup
+        try:
+            if args.cmd == "backup":
+                print(f"backup written to {backup.backup(Path(args.dest) if args.dest else None)}")
+            elif not args.yes:
+                print("restore: replaces the databases' contents with the backup's; every change since the backup is "
+                      "lost. Stop the backend, the action server and Rasa, then run again with --yes.",
+                      file=sys.stderr)
+                return 2
+            else:
+                for part, tables in backup.restore(Path(args.backup)).items():
+                    print(f"restored {part}: {sum(tables.values())} rows in {len(tables)} tables")
+        except backup.BackupError as e:
+            print(f"{args.cmd}: {e}", file=sys.stderr)
+            return 1
     elif args.cmd == "run":
         import uvicorn
         migrate()

@@ -14,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 
 from deploy import logs
 
-from . import errors
+from . import errors, metrics
 from .config import ROOT, settings
 from . import notices
 from .routers import answers, insights, knowledge, notices as notices_router, public, staff, student
@@ -176,6 +176,7 @@ def create_app() -> FastAPI:
     # only the job site's origins (CHAT_ALLOWED_ORIGINS), never `*`: another site's page gets no CORS grant
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
                        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Handoff-Secret"])
+    app.add_middleware(metrics.Middleware)  # outermost: every request counted and timed (issue 23)
     app.include_router(public.router)
     app.include_router(student.router)
     app.include_router(staff.router)
@@ -184,6 +185,8 @@ def create_app() -> FastAPI:
     app.include_router(insights.router)
     app.include_router(notices_router.router)
     app.include_router(handoff_router.router)
+    # /metrics, /health, /ready on the operations port (METRICS_PORT, loopback; backend/metrics.py)
+    app.router.on_startup.append(metrics.start)
     # the notice delivery worker (issue 15 §1) as a thread of each backend process; NOTICE_WORKER=0: none
     app.router.on_startup.append(notices.start_background)
     app.router.on_shutdown.append(notices.stop_background)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, metrics
 from .db import SessionLocal, read_session
 
 
@@ -85,6 +85,8 @@ class Outbox:
         res = s.execute(update(T).where(T.id == row_id, T.wechat_claimed_by == me).values(**values)
                         .execution_options(synchronize_session=False))
         s.commit()
+        if res.rowcount == 1 and values.get("wechat_error") and values.get("wechat_state") != "skipped":
+            metrics.wechat_error(T.__tablename__, values["wechat_error"])
         if res.rowcount != 1:
             self.logger.warning("%s %s outlived its lease (%s); another worker took it", self.what, row_id,
                                 self.lease_env)

@@ -85,4 +85,7 @@ def apply_rasa_patches() -> Dict[str, Any]:
     APPLIED["action_timeout"] = cap_action_timeout()
     APPLIED["cors_allow_list"] = True
     APPLIED.update(perf.apply())
+    from ops import rasa_metrics  # turns, latencies, lock waits; /metrics, /health, /ready (issue 23)
+
+    APPLIED["metrics_port"] = rasa_metrics.install()
     return APPLIED

@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
                       actions_lb_port=int(os.environ.get("ACTIONS_PORT", 5055)),
                       backend_port=int(os.environ.get("BACKEND_PORT", 8000)),
                       redis_port=int(os.environ.get("REDIS_PORT", 6380)),
+                      # operations ports (/metrics, /health, /ready): backend 9101, Rasa 9110+, actions 9120+
+                      backend_metrics_port=int(os.environ.get("BACKEND_METRICS_PORT", 9101)),
+                      rasa_metrics_ports=[int(os.environ.get("RASA_METRICS_PORT", 9110)) + i for i in range(a.rasa)],
+                      action_metrics_ports=[int(os.environ.get("ACTIONS_METRICS_PORT", 9120)) + i
+                                            for i in range(a.actions)],
                       handoff_hours=None,  # the real office hours (tests default to "always")
                       chat_limits=True)
 

@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         log_dir=a.log_dir,
         handoff_hours=None,  # the real office hours (HANDOFF_HOURS, else 08:30-17:30); tests default to "always"
         chat_limits=True,  # the chat's per-client limits as deployed
+        backend_metrics_port=int(os.environ.get("BACKEND_METRICS_PORT", 9101)),
+        actions_metrics_port=int(os.environ.get("ACTIONS_METRICS_PORT", 9102)),
+        rasa_metrics_port=int(os.environ.get("RASA_METRICS_PORT", 9103)),
     )
 
     def interrupt(signum, _frame):
@@ -70,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
   Rasa REST channel:                       {r}/webhooks/rest/webhook
   WeChat webhook:                          {r}/webhooks/wechat/webhook
   Action server:                           {system.actions_url}
+Prometheus metrics, health and readiness (loopback; /metrics, /health, /ready; docs/operations.md):
+  backend {system.ops_url(system.backend_metrics_port, "")}   action server {system.ops_url(system.actions_metrics_port, "")}   Rasa {system.ops_url(system.rasa_metrics_port, "")}
 Demo students 2025000001 … 2025000007 (sign in on the demo page); chat in a terminal with `make chat`.
 Processes (pid): {pids}; one that exits is restarted (var/log/supervisor.log).
 Ctrl-C stops everything.""", flush=True)

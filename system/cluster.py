@@ -155,6 +155,9 @@ class Cluster:
     pg_port: int = 0
     rasa_ports: list = field(default_factory=list)
     action_ports: list = field(default_factory=list)
+    backend_metrics_port: int = 0
+    rasa_metrics_ports: list = field(default_factory=list)  # operations ports (/metrics, /health, /ready)
+    action_metrics_ports: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
     rasa_api: bool = False
     quiet: bool = True
@@ -170,6 +173,8 @@ class Cluster:
         self.redis_port = self.redis_port or free_port()
         self.rasa_ports = self.rasa_ports or [free_port() for _ in range(self.rasa_instances)]
         self.action_ports = self.action_ports or [free_port() for _ in range(self.action_servers)]
+        self.rasa_metrics_ports = self.rasa_metrics_ports or [free_port() for _ in range(self.rasa_instances)]
+        self.action_metrics_ports = self.action_metrics_ports or [free_port() for _ in range(self.action_servers)]
         self._drop_db = None
         self._pg_data: Path | None = None
         self.model: Path | None = None
@@ -178,7 +183,8 @@ class Cluster:
         self.sys = System(backend_port=self.backend_port, actions_port=self.actions_lb_port, rasa_port=self.lb_port,
                           database_url="postgresql+psycopg://pending", env=dict(self.env), log_dir=self.log_dir,
                           quiet=self.quiet, rasa_api=self.rasa_api, handoff_hours=self.handoff_hours,
-                          chat_limits=self.chat_limits)
+                          chat_limits=self.chat_limits,
+                          backend_metrics_port=self.backend_metrics_port)
         # nginx on loopback is the proxy in front of the Rasa servers: their client is its X-Forwarded-For
         self.sys.env.setdefault("TRUSTED_PROXIES", "127.0.0.1")
         self.backend_port = self.sys.backend_port
@@ -325,7 +331,7 @@ class Cluster:
         self.sys.start_backend(workers=self.backend_workers, timeout=90)
 
     def start_action_server(self, i: int) -> None:
-        self.sys.spawn_actions(f"actions-{i + 1}", self.action_ports[i])
+        self.sys.spawn_actions(f"actions-{i + 1}", self.action_ports[i], self.action_metrics_ports[i])
 
     def rasa_name(self, i: int) -> str:
         return f"rasa-{i + 1}"
@@ -335,10 +341,11 @@ class Cluster:
         endpoints.write_text(cluster_endpoints(), encoding="utf-8")
         args = self.sys.rasa_args(self.model or latest_model(), endpoints=str(endpoints))
         args[args.index("--port") + 1] = str(self.rasa_ports[i])
-        self.sys._spawn(self.rasa_name(i), args, self.rasa_env())
+        self.sys._spawn(self.rasa_name(i), args, {**self.rasa_env(), "METRICS_PORT": str(self.rasa_metrics_ports[i])})
 
     def wait_rasa(self, i: int, timeout: float = 240) -> None:
         self.sys._wait(self.rasa_name(i), f"{self.rasa_url(i)}/webhooks/rest/", timeout)
+        self.sys.wait_ready(self.rasa_name(i), 30)  # the model is loaded
         # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's turn
         http_post(f"{self.rasa_url(i)}/webhooks/rest/webhook", {"sender": f"warm-up-{i}", "message": "你好"},
                   timeout=60)
@@ -370,6 +377,7 @@ class Cluster:
                 self.start_action_server(i)
             for i in range(self.action_servers):
                 self.sys._wait(f"actions-{i + 1}", f"http://127.0.0.1:{self.action_ports[i]}/health", 60)
+                self.sys.wait_ready(f"actions-{i + 1}")  # the backend answers
             for i in range(self.rasa_instances):  # in parallel: each loads the model
                 self.spawn_rasa(i)
             self.start_nginx()
@@ -379,6 +387,13 @@ class Cluster:
             self.stop()
             raise
         return self
+
+    def metrics_targets(self) -> dict:
+        """Process name -> host:port of its /metrics (the scrape targets of a Prometheus)."""
+        targets = {"backend": f"127.0.0.1:{self.sys.backend_metrics_port}"}
+        targets.update({self.rasa_name(i): f"127.0.0.1:{p}" for i, p in enumerate(self.rasa_metrics_ports)})
+        targets.update({f"actions-{i + 1}": f"127.0.0.1:{p}" for i, p in enumerate(self.action_metrics_ports)})
+        return targets
 
     # stopping ---------------------------------------------------------------------------------------------------
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
@@ -429,10 +444,13 @@ class Cluster:
         pid = lambda n: procs[n].pid if n in procs else "-"  # noqa: E731
         rows = [("balancer (nginx)", self.lb_url + "  → Rasa servers; " + f"127.0.0.1:{self.actions_lb_port} → "
                  "action servers", pid("nginx"))]
-        rows += [(f"Rasa server {i + 1}", self.rasa_url(i), pid(self.rasa_name(i))) for i in range(self.rasa_instances)]
-        rows += [(f"action server {i + 1}", f"http://127.0.0.1:{p}", pid(f"actions-{i + 1}"))
-                 for i, p in enumerate(self.action_ports)]
-        rows += [(f"backend ({self.backend_workers} workers)", self.backend_url, pid("backend")),
+        ops = lambda port: f"  metrics/health/ready http://127.0.0.1:{port}/{{metrics,health,ready}}"  # noqa: E731
+        rows += [(f"Rasa server {i + 1}", self.rasa_url(i) + ops(self.rasa_metrics_ports[i]), pid(self.rasa_name(i)))
+                 for i in range(self.rasa_instances)]
+        rows += [(f"action server {i + 1}", f"http://127.0.0.1:{p}" + ops(self.action_metrics_ports[i]),
+                  pid(f"actions-{i + 1}")) for i, p in enumerate(self.action_ports)]
+        rows += [(f"backend ({self.backend_workers} workers)", self.backend_url + ops(self.sys.backend_metrics_port),
+                  pid("backend")),
                  ("Redis (locks db 1, channel state db 2)", self.redis_url, pid("redis")),
                  ("PostgreSQL (app + conversations)", self.sys.database_url.split("@")[-1], self.postgres_pid or "-")]
         width = max(len(r[0]) for r in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,11 +89,19 @@ class System:
     handoff_hours: str | None = "always"
     chat_limits: bool = False  # the chat's messages-per-minute limits (make run: on; tests, benchmarks: off)
     procs: dict = field(default_factory=dict)
+    # each process's operations port on loopback: /metrics, /health, /ready (ops/exporter.py; issue 23)
+    backend_metrics_port: int = 0
+    actions_metrics_port: int = 0
+    rasa_metrics_port: int = 0
+    ops_ports: dict = field(default_factory=dict)  # process name -> its operations port
 
     def __post_init__(self):
         self.backend_port = self.backend_port or free_port()
         self.actions_port = self.actions_port or free_port()
         self.rasa_port = self.rasa_port or free_port()
+        self.backend_metrics_port = self.backend_metrics_port or free_port()
+        self.actions_metrics_port = self.actions_metrics_port or free_port()
+        self.rasa_metrics_port = self.rasa_metrics_port or free_port()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.database_url:
             self.database_url = f"sqlite:///{ROOT / 'var' / 'app.db'}"
@@ -116,6 +125,17 @@ class System:
     @property
     def rest_webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @staticmethod
+    def ops_url(port: int, path: str = "/metrics") -> str:
+        """A URL of a process's operations port (/metrics, /health, /ready)."""
+        return f"http://127.0.0.1:{port}{path}"
+
+    def metrics_targets(self) -> dict:
+        """Process name -> host:port of its /metrics (the scrape targets of a Prometheus)."""
+        return {"backend": f"127.0.0.1:{self.backend_metrics_port}",
+                "actions": f"127.0.0.1:{self.actions_metrics_port}",
+                "rasa": f"127.0.0.1:{self.rasa_metrics_port}"}
 
     def rasa_api_url(self, path: str) -> str:
         """URL of a Rasa management-API route with the API token (needs `rasa_api=True`)."""
@@ -174,7 +194,14 @@ class System:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs[name] = proc
+        if env.get("METRICS_PORT", "").isdigit():
+            self.ops_ports[name] = int(env["METRICS_PORT"])
         return proc
+
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        """Wait for the process's /ready (its operations port) when it has one."""
+        if name in self.ops_ports:
+            self._wait(name, self.ops_url(self.ops_ports[name], "/ready"), timeout)
 
     def _wait(self, name: str, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -197,20 +224,35 @@ class System:
         if seed:
             subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=env, check=True)
 
+    def metrics_dir(self, name: str) -> Path:
+        """PROMETHEUS_MULTIPROC_DIR of a service with several worker processes, emptied before it starts."""
+        d = self.log_dir.parent / "metrics" / name
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        return d
+
     def start_backend(self, workers: int = 1, timeout: float = 60) -> None:
+        extra = {"METRICS_PORT": str(self.backend_metrics_port)}
+        if workers > 1:  # the workers share their metrics; the one that binds METRICS_PORT serves them all
+            extra["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir(f"backend-{self.backend_port}"))
         self._spawn("backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", self.host("BACKEND"),
                                 "--port", str(self.backend_port), "--no-access-log"]
-                    + (["--workers", str(workers)] if workers > 1 else []))
+                    + (["--workers", str(workers)] if workers > 1 else []), extra)
         self._wait("backend", f"{self.backend_url}/api/health", timeout)
+        self.wait_ready("backend", timeout)  # the database answers
 
-    def spawn_actions(self, name: str = "actions", port: int = 0) -> None:
+    def spawn_actions(self, name: str = "actions", port: int = 0, metrics_port: int = 0) -> None:
         # rasa_sdk has no --host: it listens on SANIC_HOST (its default is 0.0.0.0, all interfaces)
         self._spawn(name, [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions",
-                           "--port", str(port or self.actions_port)], {"SANIC_HOST": self.host("ACTIONS")})
+                           "--port", str(port or self.actions_port)],
+                    {"SANIC_HOST": self.host("ACTIONS"), "METRICS_PORT": str(metrics_port or self.actions_metrics_port)})
 
     def start_actions(self) -> None:
         self.spawn_actions()
         self._wait("actions", f"{self.actions_url}/health", 60)
+        backend = self.procs.get("backend")
+        if backend is not None and backend.poll() is None:  # /ready: the backend answers (while it runs: a restart
+            self.wait_ready("actions")                      # with the backend down must not fail for it)
 
     def rasa_args(self, model: Path, credentials: str = "bot/credentials.yml",
                   endpoints: str = "bot/endpoints.yml") -> list[str]:
@@ -220,13 +262,15 @@ class System:
         return args + (["--enable-api"] if self.rasa_api else [])
 
     def wait_rasa(self, timeout: float = 180) -> None:
-        # the channel answers only once the model is loaded (Rasa loads it before it listens)
+        # the channel answers only once the model is loaded (Rasa loads it before it listens); /ready says so
         self._wait("rasa", f"{self.rasa_url}/webhooks/rest/", timeout)
+        self.wait_ready("rasa", 30)
 
     def start_rasa(self, model: Path | None = None, endpoints: str = "bot/endpoints.yml",
                    credentials: str = "bot/credentials.yml", extra_args: list | tuple = (),
                    warm_up: bool = True) -> None:
-        self._spawn("rasa", self.rasa_args(model or latest_model(), credentials, endpoints) + list(extra_args))
+        self._spawn("rasa", self.rasa_args(model or latest_model(), credentials, endpoints) + list(extra_args),
+                    {"METRICS_PORT": str(self.rasa_metrics_port)})
         self.wait_rasa()
         if warm_up:  # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's
             http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)

@@ -1,0 +1,41 @@
+"""A turn's outcome for the metrics, from the turn's Rasa events (dicts, as Rasa's event broker sends them):
+answered / clarified / abstained / fallback / handoff.
+
+- handoff: the student asked for a person (intent `handoff`, or the action_handoff action ran);
+- clarified / abstained: the NLU decision step's outcome, when it wrote one under parse_data["outcome"];
+- fallback: the fallback intents, actions and response of the turn log (bot/turnlog.py);
+- answered: everything else (also when the NLU decision wrote "answered" or nothing).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from bot.turnlog import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
+
+HANDOFF_INTENTS = {"handoff"}
+DECISIONS = {"answered", "clarified", "abstained"}
+OUTCOMES = ("answered", "clarified", "abstained", "fallback", "handoff")
+
+
+def turn_outcome(events: Iterable[Dict[str, Any]]) -> Tuple[Optional[str], str]:
+    """(intent name, outcome) of the turn whose events (from its `user` event on) are given."""
+    intent, decision, fallback, handoff = None, None, False, False
+    for e in events:
+        kind = e.get("event")
+        if kind == "user":
+            parse = e.get("parse_data") or {}
+            intent = (parse.get("intent") or {}).get("name")
+            decision = parse.get("outcome") if parse.get("outcome") in DECISIONS else None
+            fallback = intent in FALLBACK_INTENTS
+            handoff = intent in HANDOFF_INTENTS
+        elif kind == "action":
+            name = e.get("name")
+            fallback = fallback or name in FALLBACK_ACTIONS
+            handoff = handoff or name in HANDOFF_ACTIONS
+        elif kind == "bot":
+            fallback = fallback or (e.get("metadata") or {}).get("utter_action") in FALLBACK_RESPONSES
+    if handoff:
+        return intent, "handoff"
+    if decision in ("clarified", "abstained"):
+        return intent, decision
+    return intent, "fallback" if fallback else "answered"
