@@ -2,7 +2,8 @@
 answered / clarified / abstained / fallback / handoff.
 
 - handoff: the student asked for a person (intent `handoff`, or the action_handoff action ran);
-- clarified / abstained: the NLU decision step's outcome, when it wrote one under parse_data["outcome"];
+- clarified / abstained: the NLU decision step's outcome (bot/nlu/decision.py: parse_data["uncertain"]["outcome"]
+  is "clarify" or "abstain");
 - fallback: the fallback intents, actions and response of the turn log (bot/turnlog.py);
 - answered: everything else (also when the NLU decision wrote "answered" or nothing).
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional, Tuple
 
+from bot.nlu.decision import UNCERTAIN
 from bot.turnlog import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
 
 HANDOFF_INTENTS = {"handoff"}
-DECISIONS = {"answered", "clarified", "abstained"}
+DECISIONS = {"clarify": "clarified", "abstain": "abstained"}
 OUTCOMES = ("answered", "clarified", "abstained", "fallback", "handoff")
 
 
@@ -25,7 +27,7 @@ def turn_outcome(events: Iterable[Dict[str, Any]]) -> Tuple[Optional[str], str]:
         if kind == "user":
             parse = e.get("parse_data") or {}
             intent = (parse.get("intent") or {}).get("name")
-            decision = parse.get("outcome") if parse.get("outcome") in DECISIONS else None
+            decision = DECISIONS.get(str((parse.get(UNCERTAIN) or {}).get("outcome")))
             fallback = intent in FALLBACK_INTENTS
             handoff = intent in HANDOFF_INTENTS
         elif kind == "action":
@@ -36,6 +38,6 @@ def turn_outcome(events: Iterable[Dict[str, Any]]) -> Tuple[Optional[str], str]:
             fallback = fallback or (e.get("metadata") or {}).get("utter_action") in FALLBACK_RESPONSES
     if handoff:
         return intent, "handoff"
-    if decision in ("clarified", "abstained"):
+    if decision:
         return intent, decision
     return intent, "fallback" if fallback else "answered"

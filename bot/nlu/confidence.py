@@ -34,11 +34,10 @@ from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, decide
+from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, UNCERTAIN, decide
 from bot.nlu import spec_terms as S
 from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
 
-UNCERTAIN = "uncertain"  # parse-data key read by action_uncertain (actions/uncertain.py)
 # the kinds of names action_compare compares without both names in the message ("这几种类型有什么区别")
 COMPARED_KIND = re.compile(r"类型|平台|改签|修改|变更|菜单|申请|登记")
 SHORT = 4  # at most this many characters besides fillers: a name, never asked back

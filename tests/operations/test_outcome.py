@@ -1,5 +1,5 @@
 """A turn's outcome label (ops/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends them,
-including the NLU decision step's parse_data["outcome"] (answered / clarified / abstained) when present."""
+including the NLU decision step's parse_data["uncertain"] (outcome clarify / abstain) when present."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from system import RASA_PY, ROOT
 def user(intent: str, outcome: str | None = None) -> dict:
     parse = {"intent": {"name": intent, "confidence": 0.9}}
     if outcome:
-        parse["outcome"] = outcome
+        parse["uncertain"] = {"outcome": outcome}
     return {"event": "user", "text": "…", "parse_data": parse}
 
 
@@ -26,9 +26,8 @@ def bot(key: str) -> dict:
 
 CASES = [
     ([user("faq"), action("utter_faq"), bot("utter_faq/login")], ["faq", "answered"]),
-    ([user("faq", "answered"), action("utter_faq")], ["faq", "answered"]),
-    ([user("faq", "clarified"), action("utter_clarify")], ["faq", "clarified"]),
-    ([user("nlu_fallback", "abstained"), action("utter_default"), bot("utter_default")], ["nlu_fallback", "abstained"]),
+    ([user("nlu_fallback", "clarify"), action("action_uncertain")], ["nlu_fallback", "clarified"]),
+    ([user("nlu_fallback", "abstain"), action("action_uncertain")], ["nlu_fallback", "abstained"]),
     ([user("nlu_fallback"), action("action_default_fallback")], ["nlu_fallback", "fallback"]),
     ([user("out_of_scope"), action("utter_out_of_scope")], ["out_of_scope", "fallback"]),
     ([user("greet"), action("utter_default"), bot("utter_default")], ["greet", "fallback"]),
