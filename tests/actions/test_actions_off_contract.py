@@ -121,5 +121,6 @@ def test_mailing_check_off_contract_is_unavailable(rig, answer):
 def test_status_off_contract_is_unavailable(rig, answer):
     system, fake = rig
     fake.answers[("GET", "/api/me/status")] = answer
+    fake.answers[("GET", "/api/me/archive")] = answer  # the status also reads where the archive goes
     out = call(system, "action_check_status", "我的毕业去向审核到哪一步了", "check_status")
     assert UNAVAILABLE in out and "还没有开始" not in out, out

@@ -24,6 +24,7 @@ from rasa.shared.core.trackers import EventVerbosity
 from bot.tracker_store import InProcessTrackerStore
 
 domain = Domain.from_directory("bot/domain")
+TEXT_SLOT = next(s for s in domain.slots if s.type_name == "text").name  # a bool slot would coerce "x"
 out = {}
 
 def state(t):
@@ -53,7 +54,7 @@ async def scenario(store):
     t = await store.get_or_create_tracker("student:1")
     new_session(t)
     turn(t, "你好", "greet")
-    slot = next(iter(domain.slots)).name
+    slot = TEXT_SLOT
     turn(t, "继续", "affirm", (slot, "x"))
     await store.save(t)
     await other(store)
@@ -193,6 +194,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from bot.tracker_store import InProcessTrackerStore
 
 domain = Domain.from_directory("bot/domain")
+TEXT_SLOT = next(s for s in domain.slots if s.type_name == "text").name
 url = sys.argv[1]
 sender = f"student:pg-{uuid.uuid4().hex[:8]}"
 
@@ -200,7 +202,7 @@ async def main():
     store = InProcessTrackerStore(domain, url=url)
     t = await store.get_or_create_tracker(sender)
     t.update(UserUttered("你好", {"name": "greet", "confidence": 0.9}))
-    t.update(SlotSet(next(iter(domain.slots)).name, "x"))
+    t.update(SlotSet(TEXT_SLOT, "x"))
     t.update(ActionExecuted("utter_greet"))
     t.update(BotUttered("你好"))
     await store.save(t)
@@ -208,7 +210,7 @@ async def main():
     with store.sql.engine.begin() as conn:
         n = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
         conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
-    return {"events": [e.type_name for e in again.events], "slot": again.get_slot(next(iter(domain.slots)).name),
+    return {"events": [e.type_name for e in again.events], "slot": again.get_slot(TEXT_SLOT),
             "rows": n, "dialect": store.sql.engine.dialect.name}
 
 print(json.dumps(asyncio.run(main())))
