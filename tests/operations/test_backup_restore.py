@@ -70,10 +70,10 @@ def test_backup_wipe_restore_brings_everything_back(drill):
     assert "排队" in " ".join(m.get("text") or "" for m in say(system.rest_webhook, sender, "转人工", token))
     staff = httpx.post(f"{system.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}).json()
     h = {"Authorization": f"Bearer {staff['access_token']}"}
-    key = "utter_greet"
+    key = "utter_backend_unavailable"  # one variation (utter_greet has one more for signed-in students)
     cur = httpx.get(f"{system.backend_url}/api/staff/answers/{key}", headers=h).json()
     r = httpx.put(f"{system.backend_url}/api/staff/answers/{key}", headers=h,
-                  json={"base_version": cur["version"], "variations": [{"text": "你好！备份演练的新欢迎语。"}]})
+                  json={"base_version": cur["version"], "variations": [{"text": "服务暂时不可用（备份演练改过的措辞）。"}]})
     assert r.status_code == 200, r.text
     system.stop()
 
@@ -85,7 +85,7 @@ def test_backup_wipe_restore_brings_everything_back(drill):
         assert before.get(table), f"nothing in {table} to back up"
     # a signed-in student's conversation is kept under student:<id> (bot/channels)
     assert any(f"student:{STUDENT}" in row for row in conversations["events"]), "no conversation in the tracker"
-    assert any("utter_greet" in row and "school-admin" in row for row in before["answer_versions"])  # the edit
+    assert any(key in row and "school-admin" in row for row in before["answer_versions"])  # the edit
 
     out = cli(system, "backup", str(tmp / "bk"))
     assert out.returncode == 0, out.stderr
