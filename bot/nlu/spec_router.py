@@ -97,7 +97,8 @@ UNSURE, FAQ_SURE = 0.5, 0.7
 CHANGE_INTENTS = {"change_unit", "change_unit_info", "change_archive", "change_personal"}
 SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/overall_steps": "check_status",
                     "faq/review_levels": "check_status", "faq/sync_timing": "check_status",
-                    "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when"}
+                    "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when",
+                    "faq/mailing_time": "mailing_when"}  # when the school mails: from the student's own dates
 ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routing replaced
 # the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in
 # adds have a variation for signed-in students, chosen on this slot
