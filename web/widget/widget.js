@@ -62,7 +62,9 @@
     var t = readToken();
     if (!t) return "";
     var c = claims(t);
-    if (!c || !c.sub || (c.exp && c.exp * 1000 < Date.now())) return "";
+    // expiry is the server's to judge (the chat channel tells the holder of an expired token itself): a device
+    // whose clock runs ahead would otherwise sign a student out with a valid token (issue 24's date-shift run)
+    if (!c || !c.sub) return "";
     return t;
   }
   function anonId() {
