@@ -367,9 +367,13 @@ def seed_demo(s: Session) -> dict:
 
     now = clock.now()
 
-    def at(days_ago: int, hour: int, i: int) -> dt.datetime:  # never in the future
-        t = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(hour, (i * 7) % 60), clock.TZ)
-        return min(t, now - dt.timedelta(minutes=5 * (len(DEMO_TURNS) - i)))
+    def at(days_ago: int, hour: int, i: int) -> dt.datetime:  # on its own day, never in the future
+        day = today - dt.timedelta(days=days_ago)
+        t = dt.datetime.combine(day, dt.time(hour, (i * 7) % 60), clock.TZ)
+        # just after midnight "today, 11:00" is still ahead: the turn moves back towards now but not into
+        # yesterday (the staff page's "today" view and its test ran on the time of day)
+        return max(dt.datetime.combine(day, dt.time.min, clock.TZ),
+                   min(t, now - dt.timedelta(minutes=5 * (len(DEMO_TURNS) - i))))
 
     for i, (d, h, sid, q, intent, conf, key, fb, ho) in enumerate(DEMO_TURNS):
         s.add(M.TurnLog(at=at(d, h, i), channel="wechat" if i % 4 == 3 else "web",
