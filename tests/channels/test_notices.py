@@ -156,8 +156,7 @@ def test_review_decisions_reach_wechat_once_and_the_widget_api(ns):
 def test_the_day_mailing_becomes_possible_is_noticed_once(ns):
     oid, me = bind(ns, "2025000007")  # confirmed today: mailing possible from the next working day
     frm = me.get("/api/me/status").json()["mailing"]["eligible_from"]
-    pinned = ns.today_file.read_text().strip() or dt.date.today().isoformat()
-    ns.today_file.write_text(max(frm, pinned))
+    ns.today_file.write_text(max(frm, pinned_today(ns).isoformat()))
     got = wait_for(ns, oid, "可以申请档案邮寄")
     assert len(got) == 1
     time.sleep(1.5)  # several sweeps by both workers
@@ -185,8 +184,7 @@ def test_notices_off_by_chat_command_and_template_outside_the_window(ns):
 
     assert "已开启" in wechat(ns, oid, "开启通知")
     # three days later the student has not written: outside the 48-hour window, a template message
-    pinned = ns.today_file.read_text().strip() or dt.date.today().isoformat()
-    ns.today_file.write_text(max(pinned, (dt.date.today() + dt.timedelta(days=3)).isoformat()))
+    ns.today_file.write_text((pinned_today(ns) + dt.timedelta(days=3)).isoformat())
     assert school.post(f"/api/staff/mailing/{mid}/deliver").status_code == 200
     got = wait_for(ns, oid, "档案已送达")
     assert got == [f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。如有疑问请联系学院就业工作负责老师。"]
@@ -202,7 +200,7 @@ def test_unbound_openid_cannot_change_notices(ns):
 
 def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
     school, counselor = staff(ns, "school-admin"), staff(ns, "counselor-physics")
-    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    due = (pinned_today(ns) + dt.timedelta(days=30)).isoformat()
     r = counselor.post("/api/staff/notices/deadlines", json={
         "title": "毕业去向修改截止", "due_on": due, "audience": "all", "college_code": "computer"})
     assert r.status_code == 403 and r.json()["code"]
@@ -244,7 +242,7 @@ def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
 
 def test_a_deadline_close_by_reminds_the_students_it_still_concerns(ns):
     school = staff(ns, "school-admin")
-    pinned = dt.date.fromisoformat(ns.today_file.read_text().strip() or dt.date.today().isoformat())
+    pinned = pinned_today(ns)
     r = school.post("/api/staff/notices/deadlines", json={
         "title": "计算机学院去向登记补交截止", "due_on": (pinned + dt.timedelta(days=2)).isoformat(),
         "audience": "destination_open", "college_code": "computer"})
@@ -262,7 +260,7 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
     for name in ("notices-a", "notices-b"):
         ns.system.stop_one(name)
     school = staff(ns, "school-admin")
-    due = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    due = (pinned_today(ns) + dt.timedelta(days=40)).isoformat()
     r = school.post("/api/staff/notices/deadlines", json={"title": "重启期间的材料截止", "due_on": due, "audience": "all"})
     assert r.status_code == 201
     time.sleep(1.0)
@@ -321,7 +319,11 @@ class HangingWeChat:
 
 
 def pinned_today(ns) -> dt.date:
-    return dt.date.fromisoformat(ns.today_file.read_text().strip() or dt.date.today().isoformat())
+    """The backend's date: its pinned day, else today in Beijing (backend.clock), never the test's own UTC date
+    (a day behind from 16:00 UTC)."""
+    from backend.clock import now_on
+    raw = ns.today_file.read_text().strip()
+    return dt.date.fromisoformat(raw) if raw else now_on(None).date()
 
 
 def management_deadline(ns, title: str) -> int:
