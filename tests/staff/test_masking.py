@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import uuid
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def _check(tag: str, cells: list[str]) -> int:
 
 def test_the_turn_log_and_its_exports_hold_no_spelling_of_a_secret(srv):
     tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])
-    turns = [{"at": time.time(), "channel": "web", "conversation": f"mask-{tag}-{i}",
+    turns = [{"at": srv.now().timestamp(), "channel": "web", "conversation": f"mask-{tag}-{i}",
               "question": _label(tag, i) + text, "intent": "faq", "confidence": 0.3, "answer_key": "utter_faq/login"}
              for i, (_, text, _) in enumerate(CORPUS)]
     out = ok(srv.client().post("/api/integration/turns", json={"turns": turns},

@@ -2,7 +2,6 @@
 see what, masking, CSV, retention and purge, demo data."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -78,7 +77,7 @@ def test_forged_token_on_feedback_is_401(srv):
 
 
 def test_turn_ingestion_needs_the_integration_key_and_masks(srv):
-    turn = {"at": time.time(), "channel": "web", "conversation": "t-1", "student_id": "2025000001",
+    turn = {"at": srv.now().timestamp(), "channel": "web", "conversation": "t-1", "student_id": "2025000001",
             "question": "我的手机号13812345678和邮箱a.b@qq.com能改吗", "intent": "change_personal",
             "confidence": 0.42, "answer_key": "action_change_advice"}
     err(post_turns(srv, [turn], key="wrong"), 401, "not_authenticated")
@@ -95,7 +94,8 @@ def test_turn_ingestion_needs_the_integration_key_and_masks(srv):
 
 
 def test_csv_exports_scoped_with_bom_and_no_formulas(srv):
-    ok(post_turns(srv, [{"at": time.time(), "channel": "web", "conversation": "t-csv", "student_id": "2025000001",
+    ok(post_turns(srv, [{"at": srv.now().timestamp(), "channel": "web",
+                         "conversation": "t-csv", "student_id": "2025000001",
                          "question": "=HYPERLINK(\"http://evil\")", "intent": "nlu_fallback", "confidence": 0.1,
                          "answer_key": "utter_default", "fallback": True}]))
     with srv.staff("counselor-physics") as c:
@@ -115,7 +115,7 @@ def test_csv_exports_scoped_with_bom_and_no_formulas(srv):
 
 
 def test_purge_deletes_what_is_older_than_the_retention(srv):
-    old = time.time() - 200 * 86400
+    old = srv.now().timestamp() - 200 * 86400  # the backend's clock: its retention counts from its pinned date
     ok(post_turns(srv, [{"at": old, "channel": "web", "conversation": "t-old", "question": "两百天前的问题"},
                         {"at": old + 150 * 86400, "channel": "web", "conversation": "t-50",
                          "question": "五十天前的问题"}]))
