@@ -23,7 +23,7 @@ def main() -> None:
             print("rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
                   file=sys.stderr, flush=True)
             raise SystemExit(production.EXIT_CODE)
-        argv += ["--auth-token", token]
+        argv.append(f"--auth-token={token}")  # one argument: a token starting with '-' is not an option
     # Sanic reads SANIC_* when Rasa creates its app: bodies over 64 KiB get 413 before they are read
     # (Sanic's default is 100 MB; the action server, which receives whole trackers, keeps its own).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(64 * 1024))

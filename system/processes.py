@@ -208,7 +208,8 @@ class System:
         while time.monotonic() < deadline:
             proc = self.procs[name]
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}")
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
+                                   + self._log_tail(name))
             try:
                 status, _ = http_get(url, timeout=1.0)
                 if status == 200:
@@ -216,7 +217,16 @@ class System:
             except OSError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}")
+        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}"
+                           + self._log_tail(name))
+
+    def _log_tail(self, name: str, lines: int = 12) -> str:
+        """The end of a process's log, for the error (a CI run keeps only what the test printed)."""
+        try:
+            text = (self.log_dir / f"{name}.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n--- last lines of the log ---\n" + "\n".join(text.splitlines()[-lines:])
 
     def prepare_database(self, seed: bool = True) -> None:
         env = self.child_env()
