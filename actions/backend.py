@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -63,9 +63,9 @@ class BackendError(Exception):
     whose body has one, the backend's own `message`."""
 
     response = "utter_backend_unavailable"
-    message: Optional[str] = None
+    message: str | None = None
 
-    def __init__(self, message: Optional[str] = None):
+    def __init__(self, message: str | None = None):
         if message:
             self.message = message
         super().__init__(self.message or type(self).__name__)
@@ -119,8 +119,8 @@ def timeout_s() -> float:
         return 3.0
 
 
-_client: Optional[httpx.AsyncClient] = None
-_client_key: Optional[tuple] = None
+_client: httpx.AsyncClient | None = None
+_client_key: tuple | None = None
 
 
 def client() -> httpx.AsyncClient:
@@ -140,7 +140,7 @@ def client() -> httpx.AsyncClient:
     return _client
 
 
-def get_token(tracker: Tracker) -> Optional[str]:
+def get_token(tracker: Tracker) -> str | None:
     """The bearer token of the LATEST user message, or None.
 
     Rasa 3.6 copies the message metadata into `latest_message["metadata"]` (parse data) and into the `user`
@@ -178,9 +178,9 @@ def turn_key(tracker: Tracker, purpose: str) -> str:
 
 
 @backend_call
-async def request(method: str, path: str, *, token: Optional[str] = None, json: Any = None,
-                  headers: Optional[dict] = None, params: Optional[dict] = None,
-                  timeout: Optional[float] = None) -> tuple[int, Any]:
+async def request(method: str, path: str, *, token: str | None = None, json: Any = None,
+                  headers: dict | None = None, params: dict | None = None,
+                  timeout: float | None = None) -> tuple[int, Any]:
     """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise.
 
     `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional extra.

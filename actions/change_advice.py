@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,10 +26,10 @@ TAIL_EXPIRED = "（你的登录已过期，重新登录后我可以按你的办�
 TAIL_UNAVAILABLE = "（暂时查不到你的办理进度，以上是通用做法。）"
 FIELD_PREFIX = {"工作单位": "", "毕业去向类型": "毕业去向类型（就业形式）要改："}  # else "“<field>”要改："
 
-Reply = Tuple[str, Dict[str, str]]  # (response name, its variables)
+Reply = tuple[str, dict[str, str]]  # (response name, its variables)
 
 
-def field_from_tracker(tracker: Tracker) -> Optional[S.Term]:
+def field_from_tracker(tracker: Tracker) -> S.Term | None:
     """The platform field the latest message names (entity `spec_field` from bot.nlu.spec_router), if any."""
     for e in (tracker.latest_message or {}).get("entities") or []:
         if e.get("entity") == "spec_field" and e.get("value") in S.FIELD_BY_NAME:
@@ -42,7 +42,7 @@ def kind_from_tracker(tracker: Tracker) -> str:
     return INTENT_KIND.get(intent, V.ChangeKind.unit_change)
 
 
-def _record(kind: str) -> Optional[str]:
+def _record(kind: str) -> str | None:
     target = V.CHANGE_TARGET[kind]
     return None if target == V.ChangeTarget.personal else str(target)
 
@@ -109,7 +109,7 @@ async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) 
         kind = field.path
         prefix = FIELD_PREFIX.get(field.name, f"“{field.name}”要改：")
     api = StudentApi(tracker)
-    status: Optional[dict] = None
+    status: dict | None = None
     tail = TAIL_SIGN_IN
     if api.signed_in:
         try:
@@ -130,10 +130,10 @@ async def advise(kind: str, dispatcher: CollectingDispatcher, tracker: Tracker) 
 
 
 class ActionChangeAdvice(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_change_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         await advise(kind_from_tracker(tracker), dispatcher, tracker)
         return []

@@ -5,7 +5,7 @@ process document), so every pair of menu items or archive types is answered with
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,7 +18,7 @@ RESPONSES = {"form": "utter_compare_forms", "archive_type": "utter_compare_archi
              "field_kind": "utter_compare_archive_types", "platform": "utter_compare_platforms"}
 
 
-def compare_reply(text: str, entity_values: List[str]) -> tuple[str, str]:
+def compare_reply(text: str, entity_values: list[str]) -> tuple[str, str]:
     """(response, {items}): the compared names with their one-line descriptions, one per line."""
     terms = S.compared(text)
     if len(terms) < 2:
@@ -37,11 +37,11 @@ def compare_reply(text: str, entity_values: List[str]) -> tuple[str, str]:
 
 
 class ActionCompare(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_compare"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
         values = [e.get("value") for e in msg.get("entities") or [] if e.get("entity") == "spec_item"]
         response, items = compare_reply(msg.get("text") or "", values)

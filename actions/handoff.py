@@ -16,7 +16,7 @@ When the backend cannot be reached: the contact details as before (a phone numbe
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -42,7 +42,7 @@ def contact_text(c: dict) -> str:
     return "\n".join(parts)
 
 
-def pick_contact(body: Any) -> Optional[dict]:
+def pick_contact(body: Any) -> dict | None:
     if not isinstance(body, dict):
         return None
     for key in ("contact", "general"):
@@ -51,9 +51,9 @@ def pick_contact(body: Any) -> Optional[dict]:
     return body if any(k in body for k in ("phone", "email", "name")) else None
 
 
-def transcript(tracker: Tracker) -> List[Dict[str, str]]:
+def transcript(tracker: Tracker) -> list[dict[str, str]]:
     """The chat so far (user and bot texts of this conversation, the last TRANSCRIPT_LINES) for the counselor."""
-    lines: List[Dict[str, str]] = []
+    lines: list[dict[str, str]] = []
     for e in tracker.events or []:
         kind, text = e.get("event"), e.get("text")
         if kind in ("user", "bot") and isinstance(text, str) and text.strip():
@@ -68,18 +68,18 @@ def channel_of(tracker: Tracker) -> str:
     return "web"
 
 
-def client_of(tracker: Tracker) -> Optional[str]:
+def client_of(tracker: Tracker) -> str | None:
     """The web visitor's pseudonymous address the chat channel put into the metadata (the backend's limits)."""
     client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
     return client[:64] if isinstance(client, str) and client else None
 
 
 class ActionHandoff(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         token = get_token(tracker)
         channel = channel_of(tracker)
         try:

@@ -1,18 +1,18 @@
 """The knowledge base's answer (issue 20 §2): the entry bot/nlu/knowledge.py matched, from the parse data."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 
 class ActionAnswerKnowledge(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_knowledge"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         entry = (tracker.latest_message or {}).get("knowledge") or {}
         if entry.get("answer"):
             dispatcher.utter_message(response="utter_knowledge", answer=entry["answer"],

@@ -1,7 +1,7 @@
 """Archive-mailing request: check eligibility, show the archive details, submit only after confirmation."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -20,7 +20,7 @@ ARCHIVE_LABELS = [(k, V.ARCHIVE_FIELDS[k]) for k in ("transfer_type", *V.ARCHIVE
 HINT_LEAD = "按你的办理进度："
 NOTE = "\n说明：{}"
 
-Reply = Tuple[str, Dict[str, str]]
+Reply = tuple[str, dict[str, str]]
 
 
 def request_reply(req: dict, lead: str = "") -> Reply:
@@ -60,11 +60,11 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
 
 
 class ActionMailingCheck(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_mailing_check"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         if not api.signed_in:  # "档案邮寄" from someone not signed in: the how-to, then the offer
             dispatcher.utter_message(response="utter_mailing_howto")
@@ -88,11 +88,11 @@ class ActionMailingCheck(Action):
 
 
 class ActionMailingSubmit(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_mailing_submit"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         try:
             status, body = await api.call("POST", "/api/me/mailing", json={},
@@ -118,11 +118,11 @@ class ActionMailingSubmit(Action):
 
 
 class ActionMailingCancel(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_mailing_cancel"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_mailing_cancelled")
         return [SlotSet(PENDING, False)]
 
@@ -148,11 +148,11 @@ def date_hint_reply(data: dict) -> Reply:
 
 
 class ActionMailingDateHint(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_mailing_date_hint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         if not api.signed_in:
             return []

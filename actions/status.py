@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,7 +17,7 @@ SOURCE_LINE = "\n依据："  # the line the backend adds under a process answer 
 # step of the student's progress, built from their records below) and {name} are filled in.
 
 
-def cn_date(d: Optional[str]) -> str:
+def cn_date(d: str | None) -> str:
     """'2026-11-25' -> '2026年11月25日'; anything else unchanged."""
     if not d or not isinstance(d, str):
         return ""
@@ -48,7 +48,7 @@ def record_line(kind: str, rec: dict[str, Any]) -> str:
     return line
 
 
-def archive_destination(archive: Optional[dict]) -> str:
+def archive_destination(archive: dict | None) -> str:
     """Where the student's archive goes, from their 户档信息登记 (GET /api/me/archive): the line under the record's
     state ("我的档案会寄到哪"); empty when nothing is filled in."""
     a = archive or {}
@@ -125,7 +125,7 @@ def changes_lines(status: dict) -> list[str]:
 ANSWER_TIMEOUT = 1.0  # seconds for the current wording of a routed FAQ answer; else the model's wording
 
 
-async def current_answer(key: str, tracker: Tracker) -> Optional[str]:
+async def current_answer(key: str, tracker: Tracker) -> str | None:
     """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
     protocol), without its source line; None when the backend cannot say."""
     # asked for a signed-in student (the routings are): the signed-in variation where an answer has one
@@ -159,7 +159,7 @@ async def routed_general_answer(tracker: Tracker) -> str:
     return "".join(sentences).strip()
 
 
-def status_lines(status: dict, archive: Optional[dict] = None) -> str:
+def status_lines(status: dict, archive: dict | None = None) -> str:
     """The progress lines of utter_status: the two records (the archive's with where it goes), sync, national
     confirmation, mailing, changes."""
     lines = [record_line(V.RecordKind.destination, status.get("destination") or {}),
@@ -216,11 +216,11 @@ def progress_payload(status: dict) -> dict:
 
 
 class ActionCheckStatus(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         try:
             status, archive = await asyncio.gather(api.get("/api/me/status"), api.get("/api/me/archive"))

@@ -13,7 +13,7 @@ action_answer_topic (intent choose_topic): the chosen topic's FAQ answer (by nam
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -80,7 +80,7 @@ FIRST = re.compile(r"第一|^\s*1\s*$|选\s*1|前(面|一)|上面")
 SECOND = re.compile(r"第二|^\s*2\s*$|选\s*2|后(面|一)|下面")
 
 
-def topic_of(key: Any) -> Optional[str]:
+def topic_of(key: Any) -> str | None:
     """The topic name of `faq/<topic>` or `<topic>` when it is a known FAQ topic, else None."""
     if not isinstance(key, str):
         return None
@@ -89,11 +89,11 @@ def topic_of(key: Any) -> Optional[str]:
 
 
 class ActionUncertain(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_uncertain"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
         info = msg.get("uncertain") if isinstance(msg.get("uncertain"), dict) else {}
         intent = (msg.get("intent") or {}).get("name")
@@ -112,11 +112,11 @@ class ActionUncertain(Action):
 
 
 class ActionAnswerTopic(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_topic"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         topic = topic_of(next(tracker.get_latest_entity_values("topic"), None))
         if topic is None:
             offered = [t for t in (topic_of(k) for k in tracker.get_slot(OPTIONS_SLOT) or []) if t]

@@ -6,7 +6,14 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from .auth import Principal, current_principal, current_staff, current_student, integration_key, optional_principal
+from .auth import (
+    Principal,
+    current_principal,
+    current_staff,
+    current_student,
+    integration_key,
+    optional_principal,
+)
 from .db import get_session
 
 SessionDep = Annotated[Session, Depends(get_session)]

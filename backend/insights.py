@@ -19,7 +19,8 @@ import io
 import os
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from html import escape
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,13 +14,12 @@ from starlette.datastructures import MutableHeaders
 
 from deploy import logs
 
-from . import errors, metrics
+from . import errors, metrics, notices
 from .config import ROOT, settings
-from . import notices
-from .routers import answers, insights, knowledge, notices as notices_router, public, staff, student
-from .routers import handoff as handoff_router
 from .handoff import delivery as handoff_delivery
-
+from .routers import answers, insights, knowledge, public, staff, student
+from .routers import handoff as handoff_router
+from .routers import notices as notices_router
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}

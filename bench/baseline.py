@@ -116,7 +116,7 @@ class Baseline:
     _bm25: object = field(default=None, init=False, repr=False)
 
     @classmethod
-    def from_project(cls, root: Path = ROOT) -> "Baseline":
+    def from_project(cls, root: Path = ROOT) -> Baseline:
         return cls(examples=load_examples(root / "data" / "nlu"),
                    responses=load_responses(root / "bot" / "domain"),
                    actions=intent_actions(root / "data"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.channels.common import channel_state
 
@@ -24,7 +25,7 @@ UP_RE = re.compile(r"^\s*(?:👍|赞|有帮助)\s*$")
 DOWN_RE = re.compile(r"^\s*(?:👎|踩|没帮助|没有帮助)\s*(.*)$", re.S)
 REASON_RE = re.compile(r"^\s*(?:([1-4])|(答非所问|内容缺失|没有帮助|事实错误))\s*[、.．:：,，]?\s*(.*)$", re.S)
 
-Backend = Callable[[str, str, Dict[str, Any]], Awaitable[Tuple[int, Dict[str, Any]]]]
+Backend = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 class WechatFeedback:
@@ -43,7 +44,7 @@ class WechatFeedback:
         self.hinted.set(openid, True)
         return f"{answer}\n\n{HINT}"
 
-    async def reply(self, openid: str, text: str) -> Optional[str]:
+    async def reply(self, openid: str, text: str) -> str | None:
         """The reply when `text` is feedback on the last answer, else None (a normal message)."""
         if UP_RE.match(text):
             return await self._send(openid, "up")
@@ -65,11 +66,11 @@ class WechatFeedback:
         return None
 
     @staticmethod
-    def _reason(m: "re.Match[str]") -> Tuple[str, str]:
+    def _reason(m: re.Match[str]) -> tuple[str, str]:
         reason = REASONS[int(m.group(1)) - 1] if m.group(1) else m.group(2)
         return reason, (m.group(3) or "").strip()[:500]
 
-    async def _send(self, openid: str, rating: str, reason: Optional[str] = None, comment: str = "") -> str:
+    async def _send(self, openid: str, rating: str, reason: str | None = None, comment: str = "") -> str:
         last = self.last.get(openid)
         if not last:
             return NOTHING

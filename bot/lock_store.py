@@ -30,7 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Callable, Optional, Text, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -44,20 +45,20 @@ KEY_GRACE_SECONDS = 60
 class AtomicRedisLockStore(RedisLockStore):
     """RedisLockStore whose lock changes are Redis transactions and whose ticket numbers are never reused."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+    def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs: Any) -> None:
         if endpoint_config is not None:  # created by Rasa from endpoints.yml (`type: bot.lock_store...`)
             kwargs = {**endpoint_config.kwargs, **kwargs}
             kwargs.setdefault("host", endpoint_config.url or "localhost")
         super().__init__(**kwargs)
 
-    def _key(self, conversation_id: Text) -> Text:
+    def _key(self, conversation_id: str) -> str:
         return self.key_prefix + conversation_id
 
-    def _counter_key(self, conversation_id: Text) -> Text:
+    def _counter_key(self, conversation_id: str) -> str:
         return self.key_prefix + "counter:" + conversation_id
 
-    def _change(self, conversation_id: Text,
-                change: Callable[[Optional[TicketLock]], Tuple[Any, Optional[TicketLock]]]) -> Any:
+    def _change(self, conversation_id: str,
+                change: Callable[[TicketLock | None], tuple[Any, TicketLock | None]]) -> Any:
         """Apply `change(lock) -> (result, new lock or None to delete)` atomically; return the result."""
         key = self._key(conversation_id)
 
@@ -75,7 +76,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
         return self.red.transaction(tx, key, value_from_callable=True)
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         key, counter = self._key(conversation_id), self._counter_key(conversation_id)
 
         def tx(pipe: Any) -> int:
@@ -96,22 +97,22 @@ class AtomicRedisLockStore(RedisLockStore):
         except Exception as e:  # what Rasa's store raises, so Rasa handles it the same way
             raise LockError(f"Error while acquiring lock. Error:\n{e}")
 
-    def update_lock(self, conversation_id: Text) -> None:
-        def prune(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+    def update_lock(self, conversation_id: str) -> None:
+        def prune(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_expired_tickets()
             return None, lock
 
         self._change(conversation_id, prune)
 
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
-        def remove(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        def remove(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_ticket_for(ticket_number)
             return None, lock
 
         self._change(conversation_id, remove)
 
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket; the lock goes with its last ticket (one transaction: see `_change`)."""
         self.finish_serving(conversation_id, ticket_number)

@@ -39,7 +39,7 @@ import json
 import logging
 import os
 import time
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 import aiohttp
 from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
@@ -67,8 +67,8 @@ class FilledNLG(TemplatedNaturalLanguageGenerator):
     (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
     Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
 
-    def _fill_response(self, response: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
-                       **kwargs: Any) -> Dict[Text, Any]:
+    def _fill_response(self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,
+                       **kwargs: Any) -> dict[str, Any]:
         values = self._response_variables(filled_slots, kwargs)
         if values:
             for key in filling.KEYS_TO_INTERPOLATE:
@@ -80,7 +80,7 @@ class FilledNLG(TemplatedNaturalLanguageGenerator):
 class BackendNLG(FilledNLG):
     """The backend's answer for every response; the domain's when the backend cannot give one."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
+    def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None) -> None:
         super().__init__((domain or Domain.empty()).responses)
         cfg = endpoint_config or EndpointConfig()
         self.url = cfg.url or _default_url()
@@ -91,17 +91,17 @@ class BackendNLG(FilledNLG):
             self.headers["X-Integration-Key"] = os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
         self.timeout = float(cfg.kwargs.get("timeout", DEFAULT_TIMEOUT))
         self.retry_after = float(cfg.kwargs.get("retry_after", DEFAULT_RETRY_AFTER))
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._down_until = 0.0
         self.poll_seconds = float(cfg.kwargs.get("poll_seconds", DEFAULT_POLL))
         self.responses_url = cfg.kwargs.get("responses_url") or self.url.rstrip("/") + "/responses"
-        self.copy: Optional[FilledNLG] = None  # the backend's answers, when fresh
-        self.sources: Dict[Text, Text] = {}
+        self.copy: FilledNLG | None = None  # the backend's answers, when fresh
+        self.sources: dict[str, str] = {}
         self.source_prefix = "依据："
-        self.revision: Optional[int] = None
+        self.revision: int | None = None
         self.synced_at = float("-inf")
-        self._poller: Optional[asyncio.Task] = None
+        self._poller: asyncio.Task | None = None
         self.stats = {"copy": 0, "backend": 0, "domain": 0, "failures": 0}
 
     def _client(self) -> aiohttp.ClientSession:
@@ -149,13 +149,13 @@ class BackendNLG(FilledNLG):
         self.revision = int(data["revision"])
         self.synced_at = time.monotonic()
 
-    def _fresh_copy(self) -> Optional[FilledNLG]:
+    def _fresh_copy(self) -> FilledNLG | None:
         stale_after = max(2.0, 4 * self.poll_seconds)
         return self.copy if time.monotonic() - self.synced_at <= stale_after else None
 
-    async def _from_copy(self, copy: FilledNLG, utter_action: Text,
-                         tracker: DialogueStateTracker, output_channel: Text,
-                         kwargs: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+    async def _from_copy(self, copy: FilledNLG, utter_action: str,
+                         tracker: DialogueStateTracker, output_channel: str,
+                         kwargs: dict[str, Any]) -> dict[str, Any] | None:
         message = await copy.generate(utter_action, tracker, output_channel, **kwargs)
         if message is None:
             return None
@@ -165,8 +165,8 @@ class BackendNLG(FilledNLG):
         return message
 
     # --- one call per response (no fresh copy) -------------------------------------------------------------
-    def request_body(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                     arguments: Dict[Text, Any]) -> Dict[Text, Any]:
+    def request_body(self, utter_action: str, tracker: DialogueStateTracker, output_channel: str,
+                     arguments: dict[str, Any]) -> dict[str, Any]:
         """Rasa's NLG request (rasa.core.nlg.callback.nlg_request_format) with a slim tracker."""
         latest = tracker.latest_message
         intent = (latest.intent or {}) if latest else {}
@@ -183,7 +183,7 @@ class BackendNLG(FilledNLG):
             "channel": {"name": output_channel},
         }
 
-    async def _remote(self, body: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+    async def _remote(self, body: dict[str, Any]) -> dict[str, Any] | None:
         async with self._client().post(self.url, json=body, headers=self.headers) as resp:
             if resp.status == 404:
                 return None  # the backend does not have this response: the domain's, no failure
@@ -195,8 +195,8 @@ class BackendNLG(FilledNLG):
         CallbackNaturalLanguageGenerator.validate_response(message)
         return message
 
-    async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                       **kwargs: Any) -> Optional[Dict[Text, Any]]:
+    async def generate(self, utter_action: str, tracker: DialogueStateTracker, output_channel: str,
+                       **kwargs: Any) -> dict[str, Any] | None:
         kwargs.pop("domain_responses", None)
         self._start_poller()
         copy = self._fresh_copy()

@@ -19,12 +19,12 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from typing import Any, Dict
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 EXPECTED_RASA = "3.6.21"
-APPLIED: Dict[str, bool] = {}  # patch name -> applied (for tests and the start-up log)
+APPLIED: dict[str, bool] = {}  # patch name -> applied (for tests and the start-up log)
 
 
 def _source(fn: Any) -> str:
@@ -58,7 +58,7 @@ def patch_action_validation() -> bool:
               f"Action endpoint is valid. For more information about the format visit "
               f"{rasa_action.DOCS_BASE_URL}/custom-actions")
 
-    def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+    def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         try:
             validator.validate(result)
         except ValidationError as e:
@@ -101,7 +101,7 @@ def patch_endpoint_sessions() -> bool:
                        "each action call keeps opening its own HTTP client", EXPECTED_RASA)
         return False
 
-    sessions: Dict[Any, Any] = {}
+    sessions: dict[Any, Any] = {}
 
     def session(self: Any) -> Any:
         try:
@@ -167,7 +167,7 @@ def patch_sqlite_tracker_store() -> bool:
     return True
 
 
-def apply() -> Dict[str, bool]:
+def apply() -> dict[str, bool]:
     """Apply the patches once; never raises (a failed patch leaves Rasa as it is)."""
     if APPLIED:
         return APPLIED

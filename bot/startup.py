@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any, Dict
+from typing import Any
 
 from bot import perf
 from bot.channels.common import allowed_origins
@@ -22,7 +22,7 @@ from deploy import production
 
 logger = logging.getLogger(__name__)
 
-APPLIED: Dict[str, Any] = {}
+APPLIED: dict[str, Any] = {}
 
 
 def check_rasa_process() -> None:
@@ -76,7 +76,7 @@ def cap_action_timeout() -> float:
     return seconds
 
 
-def apply_rasa_patches() -> Dict[str, Any]:
+def apply_rasa_patches() -> dict[str, Any]:
     """Apply 1-4 once (SystemExit when the process must not start); returns what was applied."""
     if APPLIED:
         return APPLIED

@@ -37,9 +37,10 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SerializedTrackerAsText, SQLTrackerStore, TrackerStore
@@ -74,7 +75,7 @@ def _hot_limit(value: Any, default: int = 1000) -> int:
     return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 0))
 
 
-def db_url(raw: Optional[str] = None) -> str:
+def db_url(raw: str | None = None) -> str:
     """TRACKER_DB_URL as SQLAlchemy 1.4 (Rasa's) understands it; default the SQLite file var/tracker.db."""
     url = (raw if raw is not None else os.environ.get("TRACKER_DB_URL") or "").strip()
     if not url:
@@ -120,17 +121,17 @@ def typed_in_form(tracker: DialogueStateTracker) -> set:
 class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
     """Hot conversations as tracker objects in front of Rasa's SQLTrackerStore (write-through)."""
 
-    def __init__(self, domain: Domain, event_broker: Optional[EventBroker] = None,
-                 hot_conversations: Optional[int] = None, url: Optional[str] = None,
-                 **kwargs: Dict[Text, Any]) -> None:
+    def __init__(self, domain: Domain, event_broker: EventBroker | None = None,
+                 hot_conversations: int | None = None, url: str | None = None,
+                 **kwargs: dict[str, Any]) -> None:
         from bot import perf
 
         perf.apply()  # WAL, pool and synchronous=NORMAL for SQLite (idempotent; also applied by bot.channels)
         # sender id -> (stored tracker, the last of its events known to be in the database, or None)
-        self.hot: "OrderedDict[Text, Tuple[DialogueStateTracker, Optional[Event]]]" = OrderedDict()
+        self.hot: OrderedDict[str, tuple[DialogueStateTracker, Event | None]] = OrderedDict()
         self.max_hot = _hot_limit(hot_conversations or os.environ.get("TRACKER_HOT_CONVERSATIONS"))
         # read from the database but not saved yet: sender id -> its last event in the database (or NOTHING_SAVED)
-        self._pending: "OrderedDict[Text, Any]" = OrderedDict()
+        self._pending: OrderedDict[str, Any] = OrderedDict()
         self.sql = SQLTrackerStore(domain=domain, host=db_url(url))
         self.table = SQLTrackerStore.SQLEvent.__table__
         # the purge runs in a thread (it may delete many rows); saves are short and run inline
@@ -147,7 +148,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         return self._domain
 
     @domain.setter
-    def domain(self, domain: Optional[Domain]) -> None:
+    def domain(self, domain: Domain | None) -> None:
         self._domain = domain or Domain.empty()
         if getattr(self, "sql", None) is not None:
             self.sql.domain = self._domain
@@ -182,7 +183,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             self.hot.popitem(last=False)  # already in the database
         self._maybe_purge(asyncio.get_running_loop())
 
-    def _publish(self, events: List[Event], tracker: DialogueStateTracker) -> None:
+    def _publish(self, events: list[Event], tracker: DialogueStateTracker) -> None:
         """Each event to the broker as the stock store sends it; a user event also says whether a form was open
         when it was typed (FORM_OPEN_KEY)."""
         in_form = typed_in_form(tracker) if any(isinstance(e, UserUttered) for e in events) else set()
@@ -194,7 +195,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             self.event_broker.publish(body)  # type: ignore[union-attr]
 
     @staticmethod
-    def _unsaved(tracker: DialogueStateTracker, last_saved: Any) -> Optional[List[Event]]:
+    def _unsaved(tracker: DialogueStateTracker, last_saved: Any) -> list[Event] | None:
         """The tracker's events after `last_saved` (found by identity), or None: ask the database."""
         if last_saved is None:
             return None
@@ -206,7 +207,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
                 return list(events)[i + 1:]
         return None
 
-    def _write(self, tracker: DialogueStateTracker, new_events: Optional[List[Event]]) -> None:
+    def _write(self, tracker: DialogueStateTracker, new_events: list[Event] | None) -> None:
         """Insert the new events in one transaction (the stock store's rows)."""
         if new_events is None:  # not known from memory: the stock store's count of the last session
             with self.sql.session_scope() as session:
@@ -224,14 +225,14 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             conn.execute(self.table.insert(), rows)
 
     # --- read -------------------------------------------------------------------------------------------
-    async def keys(self) -> Iterable[Text]:
+    async def keys(self) -> Iterable[str]:
         stored = await self.sql.keys()
         return list(dict.fromkeys(list(stored) + list(self.hot.keys())))
 
-    async def exists(self, conversation_id: Text) -> bool:
+    async def exists(self, conversation_id: str) -> bool:
         return conversation_id in self.hot or self._in_db(conversation_id)
 
-    def _in_db(self, sender_id: Text) -> bool:
+    def _in_db(self, sender_id: str) -> bool:
         """One indexed lookup (the stock miss runs the ORM's last-session query: ~5x the time)."""
         import sqlalchemy as sa
 
@@ -239,7 +240,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         with self.sql.engine.connect() as conn:
             return conn.execute(sa.select(t.c.id).where(t.c.sender_id == sender_id).limit(1)).first() is not None
 
-    def _remember(self, sender_id: Text, last: Any) -> None:
+    def _remember(self, sender_id: str, last: Any) -> None:
         self._pending[sender_id] = last
         self._pending.move_to_end(sender_id)
         while len(self._pending) > MAX_PENDING:
@@ -250,7 +251,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         return DialogueStateTracker.from_events(stored.sender_id, list(stored.events), self.domain.slots,
                                                 self.max_event_history)
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The last session of the conversation, as the stock stores return it."""
         entry = self.hot.get(sender_id)
         if entry is None:  # a new conversation, or one from before a restart or evicted from memory
@@ -271,7 +272,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
                                                 stored.slots.values(), self.max_event_history,
                                                 sender_source=stored.sender_source)
 
-    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """Every session: the database has them all (memory has the sessions saved since it was loaded)."""
         full = await self.sql.retrieve_full_tracker(conversation_id)
         if full is None and conversation_id in self.hot:

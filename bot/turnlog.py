@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import aiohttp
 from rasa.core.brokers.broker import EventBroker
@@ -50,32 +50,32 @@ def _default_url() -> str:
 
 
 class TurnLogBroker(EventBroker):
-    def __init__(self, url: Optional[str] = None, key: Optional[str] = None, flush_seconds: float = 1.0) -> None:
+    def __init__(self, url: str | None = None, key: str | None = None, flush_seconds: float = 1.0) -> None:
         self.url = url or _default_url()
         self.key = key if key is not None else os.environ.get("INTEGRATION_KEY", "demo-integration-key")
         self.flush_seconds = flush_seconds
-        self.open: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
-        self.forms: "OrderedDict[str, bool]" = OrderedDict()
-        self.queue: List[Dict[str, Any]] = []
-        self._task: Optional[asyncio.Task] = None
-        self._session: Optional[aiohttp.ClientSession] = None
+        self.open: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.forms: OrderedDict[str, bool] = OrderedDict()
+        self.queue: list[dict[str, Any]] = []
+        self._task: asyncio.Task | None = None
+        self._session: aiohttp.ClientSession | None = None
         self.sent = self.dropped = 0
 
     @classmethod
     async def from_endpoint_config(cls, broker_config: EndpointConfig,
-                                   event_loop: Optional[asyncio.AbstractEventLoop] = None) -> "TurnLogBroker":
+                                   event_loop: asyncio.AbstractEventLoop | None = None) -> TurnLogBroker:
         kw = broker_config.kwargs if broker_config else {}
         return cls(url=broker_config.url if broker_config else None,
                    flush_seconds=float(kw.get("flush_seconds", 1.0)))
 
     # --- assembling turns -------------------------------------------------------------------------------
-    def publish(self, event: Dict[Text, Any]) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         try:
             self._on_event(event)
         except Exception:  # noqa: BLE001 - the log must never break a student's turn
             logger.exception("turn log: could not use event %s", event.get("event"))
 
-    def _on_event(self, event: Dict[Text, Any]) -> None:
+    def _on_event(self, event: dict[str, Any]) -> None:
         sender, kind = str(event.get("sender_id") or ""), event.get("event")
         if kind == "active_loop":
             self.forms[sender] = bool(event.get("name"))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 MIN_SECRET_BYTES = 32
@@ -34,7 +35,7 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 TOKEN_TTL_RANGE = (5, 1440)  # minutes a web token may live in production
 # bot/credentials.yml: a channel's key -> the environment variable it overrides (both channels read the file's
 # value first), checked by Rasa with the same rules
-CREDENTIAL_KEYS: Dict[str, Dict[str, str]] = {
+CREDENTIAL_KEYS: dict[str, dict[str, str]] = {
     "bot.channels.secure_rest.SecureRestInput": {"auth_secret": "AUTH_SECRET", "cors_origins": "CHAT_ALLOWED_ORIGINS"},
     "bot.channels.wechat.WeChatInput": {
         "token": "WECHAT_TOKEN", "aes_key": "WECHAT_AES_KEY", "appid": "WECHAT_APPID",
@@ -56,17 +57,17 @@ DEMO_MARKERS = ("change-me", "changeme", "demo-", "example")
 TRUE = {"1", "true", "yes", "on"}
 
 
-def app_env(env: Optional[Mapping[str, str]] = None) -> str:
+def app_env(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return (env.get("APP_ENV") or "").strip().lower()
 
 
-def is_production(env: Optional[Mapping[str, str]] = None) -> bool:
+def is_production(env: Mapping[str, str] | None = None) -> bool:
     return app_env(env) == "production"
 
 
-def _url_problem(name: str, value: Optional[str], required: bool = True, loopback_http: bool = False,
-                 what: str = "URL") -> Optional[str]:
+def _url_problem(name: str, value: str | None, required: bool = True, loopback_http: bool = False,
+                 what: str = "URL") -> str | None:
     """https:// with a host (plain http only to this machine when `loopback_http`), else the problem."""
     value = (value or "").strip()
     if not value:
@@ -82,7 +83,7 @@ def _url_problem(name: str, value: Optional[str], required: bool = True, loopbac
     return f"{name} must be an https:// {what}{extra}, not {value!r}"
 
 
-def _database_problem(name: str, value: Optional[str]) -> Optional[str]:
+def _database_problem(name: str, value: str | None) -> str | None:
     value = (value or "").strip()
     if not value:
         return f"{name} is missing (the code falls back to SQLite in the code folder)"
@@ -97,9 +98,9 @@ def _database_problem(name: str, value: Optional[str]) -> Optional[str]:
     return None
 
 
-def _deployment_problems(env: Mapping[str, str]) -> List[str]:
+def _deployment_problems(env: Mapping[str, str]) -> list[str]:
     """The settings a deployment must give (issue 21 §7), beyond the secrets."""
-    out: List[str] = []
+    out: list[str] = []
     aes = (env.get("WECHAT_AES_KEY") or "").strip()
     if aes and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes):
         out.append("WECHAT_AES_KEY is not a WeChat EncodingAESKey (43 letters/digits)")
@@ -147,7 +148,7 @@ def _deployment_problems(env: Mapping[str, str]) -> List[str]:
     return out
 
 
-def _secret_problem(value: Optional[str]) -> Optional[str]:
+def _secret_problem(value: str | None) -> str | None:
     if value is None or not value.strip():
         return "missing"
     if value.strip().lower() in DEMO_VALUES or any(m in value.lower() for m in DEMO_MARKERS):
@@ -157,14 +158,14 @@ def _secret_problem(value: Optional[str]) -> Optional[str]:
     return None
 
 
-def problems(env: Optional[Mapping[str, str]] = None, api_enabled: bool = False) -> List[str]:
+def problems(env: Mapping[str, str] | None = None, api_enabled: bool = False) -> list[str]:
     """Every production problem of `env` (empty outside production)."""
     env = os.environ if env is None else env
     if app_env(env) not in APP_ENVS:
         return [f"APP_ENV is {env.get('APP_ENV')!r}: it must be 'production' or 'demo' (or unset, the demo)"]
     if not is_production(env):
         return []
-    out: List[str] = []
+    out: list[str] = []
     names: Iterable[str] = list(REQUIRED_SECRETS) + (["RASA_API_TOKEN"] if api_enabled else [])
     for name in names:
         p = _secret_problem(env.get(name))
@@ -182,7 +183,7 @@ def problems(env: Optional[Mapping[str, str]] = None, api_enabled: bool = False)
     return out + _deployment_problems(env)
 
 
-def credentials_path(argv: Optional[List[str]] = None) -> Optional[str]:
+def credentials_path(argv: list[str] | None = None) -> str | None:
     """The `--credentials` file of this `rasa run` command line (Rasa's default: credentials.yml)."""
     argv = sys.argv if argv is None else argv
     for i, a in enumerate(argv):
@@ -193,7 +194,7 @@ def credentials_path(argv: Optional[List[str]] = None) -> Optional[str]:
     return "credentials.yml"
 
 
-def credentials_overrides(path: Optional[str]) -> Dict[str, str]:
+def credentials_overrides(path: str | None) -> dict[str, str]:
     """The environment variables the channels' credentials in `path` override, with the file's values."""
     if not path or not os.path.isfile(path):
         return {}
@@ -201,7 +202,7 @@ def credentials_overrides(path: Optional[str]) -> Dict[str, str]:
 
     with open(path, encoding="utf-8") as f:
         data: Any = yaml.safe_load(f) or {}
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     for channel, keys in CREDENTIAL_KEYS.items():
         given = data.get(channel) if isinstance(data, dict) else None
         for key, name in keys.items():
@@ -213,7 +214,7 @@ def credentials_overrides(path: Optional[str]) -> Dict[str, str]:
     return out
 
 
-def message(process: str, found: List[str], env: Optional[Mapping[str, str]] = None) -> str:
+def message(process: str, found: list[str], env: Mapping[str, str] | None = None) -> str:
     lines = [f"{process}: refusing to start with APP_ENV={(env if env is not None else os.environ).get('APP_ENV')}:"]
     lines += [f"  - {p}" for p in found]
     lines.append(f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "
@@ -223,8 +224,8 @@ def message(process: str, found: List[str], env: Optional[Mapping[str, str]] = N
     return "\n".join(lines)
 
 
-def enforce(process: str, api_enabled: bool = False, env: Optional[Mapping[str, str]] = None,
-            credentials: Optional[Mapping[str, str]] = None) -> None:
+def enforce(process: str, api_enabled: bool = False, env: Mapping[str, str] | None = None,
+            credentials: Mapping[str, str] | None = None) -> None:
     """Exit the process (status EXIT_CODE) with one message naming every problem; no-op in the demo.
     `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way and
     named as coming from the file."""
@@ -238,18 +239,18 @@ def enforce(process: str, api_enabled: bool = False, env: Optional[Mapping[str, 
         raise SystemExit(EXIT_CODE)
 
 
-def rasa_api_enabled(argv: Optional[List[str]] = None) -> bool:
+def rasa_api_enabled(argv: list[str] | None = None) -> bool:
     """Whether this `rasa run` command line enables the management HTTP API."""
     argv = sys.argv if argv is None else argv
     return "--enable-api" in argv
 
 
-def rasa_api_authenticated(argv: Optional[List[str]] = None) -> bool:
+def rasa_api_authenticated(argv: list[str] | None = None) -> bool:
     argv = sys.argv if argv is None else argv
     return any(a == flag or a.startswith(flag + "=") for a in argv for flag in ("--auth-token", "--jwt-secret"))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """`python -m deploy.production [--api]`: the same check, for launchers (make run) before anything starts."""
     argv = sys.argv[1:] if argv is None else argv
     found = problems(api_enabled="--api" in argv)

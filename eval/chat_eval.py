@@ -34,7 +34,6 @@ import unicodedata
 import urllib.request
 import uuid
 
-
 # wording of a reply that does not claim an answer: the documents do not cover it, a question back, a sign-in prompt
 HEDGES = ("没有写", "没有提到", "没有规定", "没有说明", "没有给出", "只能回答毕业手续", "不太明白", "你是想问",
           "想问的是", "请先登录", "需要先登录")

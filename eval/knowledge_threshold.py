@@ -87,6 +87,7 @@ class Pipeline:
     def __init__(self, model_path: str) -> None:
         from rasa.core.agent import Agent
         from rasa.nlu.tokenizers.tokenizer import Tokenizer
+
         from bot.nlu.linear_classifier import LinearClassifier
         self.agent = Agent.load(model_path)
         graph = self.agent.processor.graph_runner
@@ -106,6 +107,7 @@ class Pipeline:
 def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: float) -> list[dict]:
     """Per text: the best entry, its score, the classifier's own intent and how sure it is (knowledge.sure)."""
     from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
+
     from bot.nlu.knowledge import NO_ANSWER_INTENTS, Index, sure
     from bot.nlu.linear_classifier import FEATURES
     msgs = pipe.messages(texts)

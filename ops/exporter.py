@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import threading
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics, make_wsgi_app
@@ -22,7 +22,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 logger = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series double the output and no rule or panel uses them
 
-ReadyCheck = Callable[[], Tuple[bool, str]]  # (ready, reason)
+ReadyCheck = Callable[[], tuple[bool, str]]  # (ready, reason)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -48,7 +48,7 @@ def registry_for_process(extra: tuple = ()) -> CollectorRegistry:
 class ReadyCollector:
     """zhineng_ready 1/0 at scrape time: the same check as /ready (alert ZhinengNotReady)."""
 
-    def __init__(self, ready: Optional[ReadyCheck]) -> None:
+    def __init__(self, ready: ReadyCheck | None) -> None:
         self.ready = ready
 
     def describe(self):
@@ -59,14 +59,14 @@ class ReadyCollector:
                                 value=1 if check(self.ready)[0] else 0)
 
 
-def check(ready: Optional[ReadyCheck]) -> Tuple[bool, str]:
+def check(ready: ReadyCheck | None) -> tuple[bool, str]:
     try:
         return ready() if ready is not None else (True, "ready")
     except Exception as e:  # noqa: BLE001 - a failing check means "not ready", never a crash
         return False, f"{type(e).__name__}: {e}"[:200]
 
 
-def app(ready: Optional[ReadyCheck], registry: CollectorRegistry):
+def app(ready: ReadyCheck | None, registry: CollectorRegistry):
     metrics = make_wsgi_app(registry)
 
     def wsgi(environ, start_response):
@@ -85,7 +85,7 @@ def app(ready: Optional[ReadyCheck], registry: CollectorRegistry):
     return wsgi
 
 
-def start(service: str, ready: Optional[ReadyCheck] = None, extra: tuple = ()) -> Optional[ThreadingWSGIServer]:
+def start(service: str, ready: ReadyCheck | None = None, extra: tuple = ()) -> ThreadingWSGIServer | None:
     """Serve the operations port in a daemon thread; None when METRICS_PORT is unset or the port is taken (by
     another worker of the same service)."""
     port = os.environ.get("METRICS_PORT", "").strip()

@@ -9,7 +9,8 @@ answered / clarified / abstained / fallback / handoff.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 from bot.nlu.decision import UNCERTAIN
 from bot.turnlog import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
@@ -19,7 +20,7 @@ DECISIONS = {"clarify": "clarified", "abstain": "abstained"}
 OUTCOMES = ("answered", "clarified", "abstained", "fallback", "handoff")
 
 
-def turn_outcome(events: Iterable[Dict[str, Any]]) -> Tuple[Optional[str], str]:
+def turn_outcome(events: Iterable[dict[str, Any]]) -> tuple[str | None, str]:
     """(intent name, outcome) of the turn whose events (from its `user` event on) are given."""
     intent, decision, fallback, handoff = None, None, False, False
     for e in events:

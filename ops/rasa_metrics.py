@@ -14,7 +14,7 @@ import functools
 import time
 import weakref
 from collections import OrderedDict
-from typing import Any, Dict
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -35,8 +35,8 @@ LOCK_WAIT = Histogram("zhineng_rasa_lock_wait_seconds", "Seconds a turn waited f
                       ["store"], buckets=LOCK_BUCKETS)
 
 _saved: contextvars.ContextVar = contextvars.ContextVar("zhineng_saved_tracker", default=None)
-_agents: "weakref.WeakSet[Any]" = weakref.WeakSet()
-_active: "OrderedDict[str, float]" = OrderedDict()
+_agents: weakref.WeakSet[Any] = weakref.WeakSet()
+_active: OrderedDict[str, float] = OrderedDict()
 
 
 def _label(value: Any, limit: int = 60) -> str:
@@ -65,7 +65,7 @@ def record_turn(tracker: Any, seconds: float, intents: Any = None) -> None:
         _active.popitem(last=False)
 
 
-_intent_sets: "weakref.WeakKeyDictionary[Any, frozenset]" = weakref.WeakKeyDictionary()
+_intent_sets: weakref.WeakKeyDictionary[Any, frozenset] = weakref.WeakKeyDictionary()
 
 
 def _intents(domain: Any) -> frozenset:
@@ -102,7 +102,7 @@ def model_ready() -> tuple[bool, str]:
     return False, "model not loaded yet"
 
 
-def patch() -> Dict[str, bool]:
+def patch() -> dict[str, bool]:
     from rasa.core.agent import Agent
     from rasa.core.lock_store import LockStore
     from rasa.core.processor import MessageProcessor

@@ -17,6 +17,7 @@ from system import ROOT, VENV_PY
 from system.cluster import Cluster, cluster_endpoints, missing_binaries
 from system.supervisor import Supervisor
 
+
 def main(argv: list[str] | None = None) -> int:
     from deploy import production
 

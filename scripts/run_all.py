@@ -18,6 +18,7 @@ from deploy import production
 from system import ROOT, VENV_PY, System
 from system.supervisor import Supervisor
 
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-train", action="store_true", help="serve the newest model in models/ as it is")

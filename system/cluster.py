@@ -362,7 +362,7 @@ class Cluster:
                        env={**self.sys.child_env(), "TF_CPP_MIN_LOG_LEVEL": "3"},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self, seed: bool = True) -> "Cluster":
+    def start(self, seed: bool = True) -> Cluster:
         missing = missing_binaries(need_postgres=not self.database_url)
         if missing:
             raise RuntimeError("missing Debian packages for the cluster: apt-get install " + " ".join(missing))
@@ -433,7 +433,7 @@ class Cluster:
         self.sys.stop()  # nginx first (started last), then the Rasa servers, the action servers, backend, Redis
         self._stop_postgres()
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

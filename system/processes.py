@@ -285,7 +285,7 @@ class System:
         if warm_up:  # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's
             http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)
 
-    def start(self, seed: bool = True, model: Path | None = None, endpoints: str = "bot/endpoints.yml") -> "System":
+    def start(self, seed: bool = True, model: Path | None = None, endpoints: str = "bot/endpoints.yml") -> System:
         try:
             self.prepare_database(seed=seed)
             self.start_backend()

@@ -6,10 +6,12 @@ and a test checks that the two agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
-from backend import vocabulary as V  # the reference lists (one vocabulary with the backend; no fallback copies)
+from backend import (
+    vocabulary as V,  # the reference lists (one vocabulary with the backend; no fallback copies)
+)
 
 NONE_WORDS = {"无", "没有", "暂无", "不填", "跳过", "空", "没", "无备注", "没有备注", "不需要", "none", "无。"}
 
@@ -33,7 +35,7 @@ def _email(text: str) -> str:
     return m.group(0).rstrip(".") if m else _clean(text)
 
 
-def pick(text: str, options: list[str], synonyms: Optional[dict[str, str]] = None) -> str:
+def pick(text: str, options: list[str], synonyms: dict[str, str] | None = None) -> str:
     """Map free text to one option: exact, synonym, unique containment; else the cleaned text (backend says why)."""
     t = _clean(text)
     if t in options:
@@ -237,7 +239,7 @@ class Field:
     conv: Callable = conv_plain
     buttons: list[str] = field(default_factory=list)
     optional: bool = False        # accepts 无 / 没有
-    when: Optional[Callable[[dict], bool]] = None  # slots -> required?
+    when: Callable[[dict], bool] | None = None  # slots -> required?
     keywords: list[str] = field(default_factory=list)  # how the student names it ("手机号填错了")
     label: str = ""               # what the chat calls it: the platform's name (LABELS) unless given
 
@@ -255,7 +257,7 @@ class Form:
     title: str           # 个人信息完善 ...
     kind: str            # backend form name for /api/validation/{kind}
     path: str            # /api/me/profile ...
-    submit_path: Optional[str]
+    submit_path: str | None
     fields: list[Field]
 
     @property
@@ -266,10 +268,10 @@ class Form:
     def slots(self) -> list[str]:
         return [f.slot for f in self.fields]
 
-    def field(self, slot: str) -> Optional[Field]:
+    def field(self, slot: str) -> Field | None:
         return next((f for f in self.fields if f.slot == slot), None)
 
-    def by_api(self, api: str) -> Optional[Field]:
+    def by_api(self, api: str) -> Field | None:
         return next((f for f in self.fields if f.api == api), None)
 
 

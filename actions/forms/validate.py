@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -44,7 +44,7 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def find_field(form: Form, text: str, values: Optional[dict] = None) -> Optional[Field]:
+def find_field(form: Form, text: str, values: dict | None = None) -> Field | None:
     """The field the student names ("手机号填错了"): longest keyword wins; required fields first."""
     best, best_len = None, 0
     for f in form.fields:
@@ -59,7 +59,7 @@ def find_field(form: Form, text: str, values: Optional[dict] = None) -> Optional
 LABEL_SEP = re.compile(r"^\s*(?:是|为|[:：]|填的?是|写的?是)\s*[:：]?\s*(?P<value>\S.*)$")
 
 
-def labelled(form: Form, text: str, values: dict) -> Optional[tuple[Field, str]]:
+def labelled(form: Form, text: str, values: dict) -> tuple[Field, str] | None:
     """A value the student labels ("统一社会信用代码是9111…", "单位邮箱：hr@x.com"): (field, value), else None.
 
     The label must open the message and be followed by 是/为/冒号, so a plain answer is never re-labelled."""
@@ -90,7 +90,7 @@ CHOICE_CONVS = {S.conv_political: S.POLITICAL, S.conv_hardship: S.HARDSHIP, S.co
                 S.conv_hukou_choice: list(S.HUKOU)}
 
 
-def value_shape(f: Field, text: str) -> Optional[bool]:
+def value_shape(f: Field, text: str) -> bool | None:
     """Whether `text` has the shape of an answer to `f` (the validator's: a mobile number, an e-mail, an
     18-character code, one of the platform's choices): True/False; None for free text (names, addresses)."""
     if f.optional and f.conv(text)[0] is None:  # "无"
@@ -150,7 +150,7 @@ def field_hint(f: Field) -> str:
     return hint + ("" if not hint or hint[-1] in "。！？" else "。")
 
 
-def next_missing(form: Form, values: dict) -> Optional[str]:
+def next_missing(form: Form, values: dict) -> str | None:
     for f in form.fields:
         if f.required(values) and values.get(f.slot) is None:
             return f.slot
@@ -170,14 +170,14 @@ class BaseFormValidation(FormValidationAction):
     def form(self) -> Form:
         """The form this action validates."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{self.form.name}"
 
     # --- helpers -------------------------------------------------------------------------------------
     def _values(self, tracker: Tracker) -> dict:
         return {s: tracker.get_slot(s) for s in self.form.slots}
 
-    def _end(self, events: Optional[list] = None) -> List[EventType]:
+    def _end(self, events: list | None = None) -> list[EventType]:
         return (events or []) + [SlotSet(self.form.confirm_slot, None), SlotSet(REQUESTED, None)]
 
     def _ask(self, dispatcher: CollectingDispatcher, slot: str, values: dict) -> None:
@@ -189,8 +189,8 @@ class BaseFormValidation(FormValidationAction):
         if self.form.field(slot) is not None:  # the question and its choice buttons are in the response
             dispatcher.utter_message(response=ask_response(slot))
 
-    def _next(self, values: dict, events: list, dispatcher: Optional[CollectingDispatcher] = None
-              ) -> List[EventType]:
+    def _next(self, values: dict, events: list, dispatcher: CollectingDispatcher | None = None
+              ) -> list[EventType]:
         nxt = next_missing(self.form, values) or self.form.confirm_slot
         if dispatcher is not None:
             self._ask(dispatcher, nxt, values)
@@ -247,7 +247,7 @@ class BaseFormValidation(FormValidationAction):
 
     # --- the action ------------------------------------------------------------------------------------
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: dict[str, Any]) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED)
         if requested is None or self._activating(tracker):
             return await self.on_activation(dispatcher, tracker)
@@ -308,7 +308,7 @@ class BaseFormValidation(FormValidationAction):
             dispatcher.utter_message(response="utter_form_kept", title=self.form.title)
             return self._end(events)
 
-    async def on_activation(self, dispatcher, tracker) -> List[EventType]:
+    async def on_activation(self, dispatcher, tracker) -> list[EventType]:
         api = StudentApi(tracker)
         if not api.signed_in:
             dispatcher.utter_message(response=f"utter_form_howto_{self.form.name}")
@@ -346,7 +346,7 @@ class BaseFormValidation(FormValidationAction):
         events.append(SlotSet(self.form.confirm_slot, None))
         return self._next(values, events, dispatcher)
 
-    def on_question(self, dispatcher, tracker, f: Field, text: str) -> List[EventType]:
+    def on_question(self, dispatcher, tracker, f: Field, text: str) -> list[EventType]:
         """A question typed while the form waits for `f`: answered (the FAQ answer the classifier is sure of,
         else the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is not
         an answer."""
@@ -364,7 +364,7 @@ class BaseFormValidation(FormValidationAction):
         self._ask(dispatcher, f.slot, self._values(tracker))
         return [SlotSet(f.slot, None), SlotSet(REQUESTED, f.slot)]
 
-    async def on_correction(self, dispatcher, tracker, text: str, requested: str) -> List[EventType]:
+    async def on_correction(self, dispatcher, tracker, text: str, requested: str) -> list[EventType]:
         values = self._values(tracker)
         f = find_field(self.form, text, values) or find_field(self.form, text)
         if f is None:
@@ -395,7 +395,7 @@ class BaseFormValidation(FormValidationAction):
         return events + [SlotSet(REQUESTED, f.slot)]
 
     async def on_answers(self, dispatcher, tracker, api: StudentApi, candidates: dict,
-                         clear: Optional[str] = None) -> List[EventType]:
+                         clear: str | None = None) -> list[EventType]:
         values = self._values(tracker)
         if clear:  # the open question's slot got another field's labelled value: it is still unanswered
             values[clear] = None
@@ -415,7 +415,7 @@ class BaseFormValidation(FormValidationAction):
         events = self._apply_errors(errors, values, dispatcher, events)
         return self._next(values, events, dispatcher)
 
-    async def on_confirm(self, dispatcher, tracker, api: StudentApi, confirmed: bool) -> List[EventType]:
+    async def on_confirm(self, dispatcher, tracker, api: StudentApi, confirmed: bool) -> list[EventType]:
         values = self._values(tracker)
         if not confirmed:
             dispatcher.utter_message(response="utter_form_not_submitted", title=self.form.title)
@@ -445,7 +445,7 @@ class BaseFormValidation(FormValidationAction):
                                  title=self.form.title)
         return self._end()
 
-    async def _change_request(self, dispatcher, api: StudentApi, kind: str, changes: dict) -> List[EventType]:
+    async def _change_request(self, dispatcher, api: StudentApi, kind: str, changes: dict) -> list[EventType]:
         try:
             await api.call("POST", "/api/me/change-requests", json={"kind": kind, "changes": changes})
         except ApiError as e:
@@ -454,7 +454,7 @@ class BaseFormValidation(FormValidationAction):
         dispatcher.utter_message(response="utter_form_change_submitted", title=self.form.title)
         return self._end()
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         values = self._values(tracker)
         return [f.slot for f in self.form.fields if f.required(values)] + [self.form.confirm_slot]
 
@@ -474,10 +474,10 @@ class ValidateArchiveForm(BaseFormValidation):
 class ActionFormFinished(Action):
     """Runs after any of the three forms ends; the messages were already sent by the validation action."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_form_finished"
 
-    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         return []
 
 
@@ -485,10 +485,10 @@ class ActionFormPaused(Action):
     """"先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of its own,
     data/rules/mailing.yml, to action_mailing_cancel.)"""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_form_paused"
 
-    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         # 转人工 (data/rules/handoff.yml) pauses the form; else echo the student's own words: 先不提交 / 先不填了
         paused = ("utter_form_paused_handoff" if latest_intent(tracker) == "handoff" else
                   "utter_form_paused_submit" if "提交" in latest_text(tracker) else "utter_form_paused")
@@ -499,11 +499,11 @@ class ActionFormPaused(Action):
 class ActionCorrectField(Action):
     """'手机号填错了' outside a form: reopen the chat form that holds that answer, else give change advice."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_correct_field"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         for form in FORMS.values():
             values = {s: tracker.get_slot(s) for s in form.slots}

@@ -32,10 +32,9 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clients, clock
+from .. import clients, clock, workdays
 from .. import models as M
 from .. import notices as N
-from .. import workdays
 from ..auth import Principal
 from ..config import settings
 from ..errors import APIError, not_found

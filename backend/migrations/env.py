@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from backend import models  # noqa: F401  (registers the tables)
-from backend import notices  # noqa: F401  (the notice tables, issue 15)
+from backend import (
+    models,  # noqa: F401  (registers the tables)
+    notices,  # noqa: F401  (the notice tables, issue 15)
+)
 from backend.db import Base, engine
 
 target_metadata = Base.metadata

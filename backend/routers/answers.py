@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from .. import answers as A
-from .. import training as T
 from .. import models as M
+from .. import training as T
 from ..auth import Principal, current_staff, integration_key, integration_or_service_key
 from ..config import settings
 from ..db import get_session

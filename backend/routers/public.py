@@ -8,18 +8,33 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from .. import vocabulary as V
 from .. import clock, workdays
 from .. import models as M
 from .. import notices as N
-from ..services import status as status_service, wechat
-from ..services.common import SYSTEM, get_student, student_ctx
+from .. import vocabulary as V
 from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
 from ..config import settings
 from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
 from ..errors import APIError, invalid
-from ..schemas import (BindIn, BindOut, BoundOut, CategoriesOut, ConfirmIn, ConfirmOut, ContactsOut, DevLoginIn,
-                       HealthOut, NextWorkdayOut, OpenidIn, TokenOut, ValidationOut, WechatTokenOut)
+from ..schemas import (
+    BindIn,
+    BindOut,
+    BoundOut,
+    CategoriesOut,
+    ConfirmIn,
+    ConfirmOut,
+    ContactsOut,
+    DevLoginIn,
+    HealthOut,
+    NextWorkdayOut,
+    OpenidIn,
+    TokenOut,
+    ValidationOut,
+    WechatTokenOut,
+)
+from ..services import status as status_service
+from ..services import wechat
+from ..services.common import SYSTEM, get_student, student_ctx
 from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 
 router = APIRouter(prefix="/api")

@@ -5,10 +5,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..services import mailing as mailing_service, review as review_service
 from ..deps import SessionDep, StaffDep
-from ..schemas import (AuditPage, CreditOverrideOut, MailingOut, MailingPage, OverrideIn, RecordsPage, ReviewIn,
-                       ShipIn, StaffRecordOut)
+from ..schemas import (
+    AuditPage,
+    CreditOverrideOut,
+    MailingOut,
+    MailingPage,
+    OverrideIn,
+    RecordsPage,
+    ReviewIn,
+    ShipIn,
+    StaffRecordOut,
+)
+from ..services import mailing as mailing_service
+from ..services import review as review_service
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 

@@ -9,10 +9,27 @@ from fastapi.responses import JSONResponse
 from .. import models as M
 from ..deps import PrincipalDep, SessionDep, StudentDep
 from ..errors import APIError
-from ..schemas import (ArchiveIn, ArchiveOut, BindCodeOut, BoundOut, ChangeIn, ChangeOut, ChangesOut, ContactOut,
-                       DestinationIn, DestinationOut, MailingCreatedOut, MailingOut, MeOut, MyMailingOut, ProfileIn,
-                       ProfileOut, StatusOut)
-from ..services import changes, mailing, records, status as status_service, wechat
+from ..schemas import (
+    ArchiveIn,
+    ArchiveOut,
+    BindCodeOut,
+    BoundOut,
+    ChangeIn,
+    ChangeOut,
+    ChangesOut,
+    ContactOut,
+    DestinationIn,
+    DestinationOut,
+    MailingCreatedOut,
+    MailingOut,
+    MeOut,
+    MyMailingOut,
+    ProfileIn,
+    ProfileOut,
+    StatusOut,
+)
+from ..services import changes, mailing, records, wechat
+from ..services import status as status_service
 from ..services.common import get_student
 from ..services.records import ARCHIVE, DESTINATION
 from .public import contact_view

@@ -16,8 +16,8 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, invalid, wrong_state
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 from ..schemas import ArchiveOut, ChangeOut, ChangesOut, DestinationOut
+from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 from .common import audit, lock_student, personal_of, student_ctx
 from .records import get_archive, get_destination, norm_archive, norm_unit, profile_locked_reason
 

@@ -24,8 +24,14 @@ from .. import models as M
 from ..auth import Principal
 from ..config import ROOT
 from ..errors import APIError, forbidden, invalid, not_found, wrong_state
+from ..schemas import (
+    KnowledgeDetailOut,
+    KnowledgeOut,
+    KnowledgePage,
+    KnowledgeSnapshotOut,
+    KnowledgeVersionOut,
+)
 from ..training import known_examples
-from ..schemas import KnowledgeDetailOut, KnowledgeOut, KnowledgePage, KnowledgeSnapshotOut, KnowledgeVersionOut
 from ..validators import FieldError
 from .common import audit
 

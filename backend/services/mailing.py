@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,9 +14,9 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, invalid, not_found, wrong_state
+from ..schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
 from ..validators import check_ems
 from .changes import open_changes
-from ..schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
 from .common import audit, check_scope, lock_student, page
 from .records import get_archive
 

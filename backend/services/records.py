@@ -5,8 +5,9 @@ Destination and archive share one save and one submit (`save_record`, `submit_re
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -16,8 +17,8 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import invalid, wrong_state
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 from ..schemas import ArchiveOut, DestinationOut, ProfileOut, RecordOut, RosterOut
+from ..validators import FieldError, validate_archive, validate_destination, validate_profile
 from .common import audit, lock_student, personal_of, student_ctx
 
 RS = V.RecordState

@@ -11,10 +11,18 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, forbidden, invalid, not_found, wrong_state
+from ..schemas import (
+    AuditOut,
+    AuditPage,
+    CreditOverrideOut,
+    RecordsPage,
+    StaffArchiveOut,
+    StaffChangeOut,
+    StaffDestinationOut,
+    ts,
+)
 from ..validators import FieldError, check_credit_code
 from .changes import apply_change
-from ..schemas import (AuditOut, AuditPage, CreditOverrideOut, RecordsPage, StaffArchiveOut, StaffChangeOut,
-                       StaffDestinationOut, ts)
 from .common import audit, check_scope, get_student, lock_student, page
 
 RK, RS = V.RecordKind, V.RecordState

@@ -10,9 +10,9 @@ from .. import models as M
 from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import invalid, wrong_state
+from ..schemas import StatusOut, SummaryOut, ds
 from ..validators import FieldError
 from .changes import open_changes
-from ..schemas import StatusOut, SummaryOut, ds
 from .common import audit, lock_student
 from .mailing import active_mailing, eligibility, mailing_out
 from .records import get_archive, get_destination

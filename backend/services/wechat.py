@@ -13,7 +13,9 @@ from .. import clock
 from .. import models as M
 from ..auth import Principal
 from ..errors import APIError
-from .common import SYSTEM, audit, aware as _aware, lock_student, ts
+from .common import SYSTEM, audit, lock_student, ts
+from .common import aware as _aware
+
 
 def binding(s: Session, openid: str) -> M.WechatBinding:
     """The student an OpenID is bound to, or 404 not_bound (for the channel's integration routes)."""

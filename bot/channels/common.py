@@ -11,7 +11,8 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Dict, Hashable, List, Optional
+from collections.abc import Hashable
+from typing import Any
 
 import jwt
 
@@ -29,7 +30,7 @@ def auth_secret() -> str:
     return os.environ.get("AUTH_SECRET") or DEFAULT_AUTH_SECRET
 
 
-def verify_token(token: Any, secret: Optional[str] = None, audience: Optional[str] = None) -> Optional[Dict[str, Any]]:
+def verify_token(token: Any, secret: str | None = None, audience: str | None = None) -> dict[str, Any] | None:
     """Return the claims of a valid HS256 token with `sub` and `exp`, else None.
 
     Without `audience` only web tokens (no `aud`) pass; with `audience="actions"` only action tokens.
@@ -65,7 +66,7 @@ def action_token_ttl() -> int:
     return max(1, min(ttl, MAX_ACTION_TOKEN_TTL))
 
 
-def mint_action_token(claims: Dict[str, Any], secret: Optional[str] = None) -> str:
+def mint_action_token(claims: dict[str, Any], secret: str | None = None) -> str:
     """A fresh short-lived token for the action server (`aud`="actions"), same subject and role.
 
     This, not the student's 12-hour web token, is what goes into the message metadata and so into the
@@ -77,7 +78,7 @@ def mint_action_token(claims: Dict[str, Any], secret: Optional[str] = None) -> s
     return jwt.encode(payload, secret or auth_secret(), algorithm="HS256")
 
 
-def conversation_id(claims: Optional[Dict[str, Any]], sender: str = "") -> str:
+def conversation_id(claims: dict[str, Any] | None, sender: str = "") -> str:
     """The Rasa conversation (sender id) of a verified identity, e.g. `student:2025000005`; without one, the
     client's own `anon:<sender>`. The one definition: channels, benchmarks and tests use it."""
     if not claims:
@@ -96,7 +97,7 @@ class TTLCache:
     def __init__(self, ttl: float, max_items: int = 10000) -> None:
         self.ttl = ttl
         self.max_items = max_items
-        self._data: "OrderedDict[Hashable, tuple[float, Any]]" = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
     def _purge(self, now: float) -> None:
         while self._data:
@@ -113,7 +114,7 @@ class TTLCache:
             return default
         return item[1]
 
-    def set(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> None:
+    def set(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
         now = time.monotonic()
         self._data.pop(key, None)
         self._data[key] = (now + (self.ttl if ttl is None else ttl), value)
@@ -149,10 +150,10 @@ class ChannelState:
     def get(self, key: Hashable, default: Any = None) -> Any:
         return self._cache.get(key, default)
 
-    def set(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> None:
+    def set(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
         self._cache.set(key, value, ttl)
 
-    def add_if_absent(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> bool:
+    def add_if_absent(self, key: Hashable, value: Any, ttl: float | None = None) -> bool:
         """Store `value` unless `key` is live; True if stored (atomic: no await in between)."""
         if key in self._cache:
             return False
@@ -162,7 +163,7 @@ class ChannelState:
     def pop(self, key: Hashable, default: Any = None) -> Any:
         return self._cache.pop(key, default)
 
-    def incr(self, key: Hashable, ttl: Optional[float] = None) -> int:
+    def incr(self, key: Hashable, ttl: float | None = None) -> int:
         """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new value."""
         item = self._cache._data.get(key)
         if item is None or item[0] <= time.monotonic():
@@ -197,7 +198,7 @@ class RedisChannelState(ChannelState):
         return self.prefix + json.dumps(list(key) if isinstance(key, tuple) else key, ensure_ascii=False,
                                         separators=(",", ":"))
 
-    def _ms(self, ttl: Optional[float]) -> int:
+    def _ms(self, ttl: float | None) -> int:
         return max(1, int(1000 * (self.ttl if ttl is None else ttl)))
 
     def _down(self, op: str) -> None:
@@ -215,14 +216,14 @@ class RedisChannelState(ChannelState):
             return super().get(key, default)
         return default if raw is None else json.loads(raw)
 
-    def set(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> None:
+    def set(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
         super().set(key, value, ttl)
         try:
             self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl))
         except Exception:  # noqa: BLE001
             self._down("set")
 
-    def add_if_absent(self, key: Hashable, value: Any, ttl: Optional[float] = None) -> bool:
+    def add_if_absent(self, key: Hashable, value: Any, ttl: float | None = None) -> bool:
         try:
             return bool(self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl),
                                      nx=True))
@@ -239,7 +240,7 @@ class RedisChannelState(ChannelState):
             return default if local is _MISSING else local
         return default if raw is None else json.loads(raw)
 
-    def incr(self, key: Hashable, ttl: Optional[float] = None) -> int:
+    def incr(self, key: Hashable, ttl: float | None = None) -> int:
         try:
             pipe = self.red.pipeline()  # MULTI: create with the expiry if absent, then count (INCR keeps it)
             pipe.set(self._k(key), 0, px=self._ms(ttl), nx=True)
@@ -253,7 +254,7 @@ class RedisChannelState(ChannelState):
         return self.get(key, _MISSING) is not _MISSING
 
 
-_redis_clients: Dict[str, Any] = {}
+_redis_clients: dict[str, Any] = {}
 
 
 def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState:
@@ -277,7 +278,7 @@ def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState
 
 
 # --- CORS -------------------------------------------------------------------------------------------------
-def allowed_origins(raw: Optional[str] = None) -> List[str]:
+def allowed_origins(raw: str | None = None) -> list[str]:
     """The browser origins allowed to call Rasa: CHAT_ALLOWED_ORIGINS (comma-separated), never `*`."""
     if raw is None:
         raw = os.environ.get("CHAT_ALLOWED_ORIGINS")
@@ -290,7 +291,7 @@ def allowed_origins(raw: Optional[str] = None) -> List[str]:
 
 
 # --- who is asking (issue 21 §1, §11) ----------------------------------------------------------------------
-def trusted_proxies(raw: Optional[str] = None) -> List[Any]:
+def trusted_proxies(raw: str | None = None) -> list[Any]:
     """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default none:
     no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
     out = []
@@ -303,14 +304,14 @@ def trusted_proxies(raw: Optional[str] = None) -> List[Any]:
     return out
 
 
-def _ip(value: Optional[str]) -> Any:
+def _ip(value: str | None) -> Any:
     try:
         return ipaddress.ip_address((value or "").strip())
     except ValueError:
         return None
 
 
-def client_address(peer: Optional[str], forwarded_for: Optional[str], proxies: Optional[List[Any]] = None) -> str:
+def client_address(peer: str | None, forwarded_for: str | None, proxies: list[Any] | None = None) -> str:
     """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address of
     X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are whatever the
     client wrote). Empty when unknown."""
@@ -343,7 +344,7 @@ class RateLimit:
         self.per_minute = per_minute
         self._counts = channel_state(f"rate:{name}", 120)
 
-    def hit(self, key: str) -> Optional[int]:
+    def hit(self, key: str) -> int | None:
         """None if allowed, else the seconds until the next minute starts."""
         if self.per_minute <= 0 or not key:
             return None

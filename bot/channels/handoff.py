@@ -29,7 +29,7 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any, Dict, List, Optional, Set
+from typing import Any
 
 import aiohttp
 
@@ -50,7 +50,7 @@ def _num(name: str, default: float) -> float:
         return default
 
 
-def bot_texts(messages: List[Dict[str, Any]]) -> List[str]:
+def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
     """The texts of one turn's bot messages as the counselor reads them (buttons as 选项：a / b)."""
     out = []
     for m in messages or []:
@@ -64,7 +64,7 @@ def bot_texts(messages: List[Dict[str, Any]]) -> List[str]:
 
 
 class HandoffGate:
-    def __init__(self, backend_url: Optional[str] = None, integration_key: Optional[str] = None) -> None:
+    def __init__(self, backend_url: str | None = None, integration_key: str | None = None) -> None:
         base = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.url = base + "/api/integration/handoff/inbound"
         self.held_url = base + "/api/integration/handoff/held"
@@ -73,13 +73,13 @@ class HandoffGate:
         self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {"0", "false", "no", "off"}
         self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
         self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
-        self._held: Optional[Set[str]] = None  # the last complete list, with this process's own marks
+        self._held: set[str] | None = None  # the last complete list, with this process's own marks
         self._fresh_at = 0.0
-        self._poller: Optional[asyncio.Task] = None
-        self._session: Optional[aiohttp.ClientSession] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._poller: asyncio.Task | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._warned_at = 0.0
-        self._marks: Dict[str, float] = {}  # conversation -> when this process opened a session for it
+        self._marks: dict[str, float] = {}  # conversation -> when this process opened a session for it
         # the same marks for every Rasa server (CHANNEL_STATE_URL: Redis), so the next message is held whichever
         # server it reaches before that server's next poll
         self._shared = channel_state("handoff:marked", MARK_SECONDS)
@@ -128,7 +128,7 @@ class HandoffGate:
         self._fresh_at = time.monotonic()
         return True
 
-    def _marked_since(self, t: float) -> Set[str]:
+    def _marked_since(self, t: float) -> set[str]:
         return {c for c, at in self._marks.items() if at >= t}
 
     def mark(self, conversation: str) -> None:
@@ -140,7 +140,7 @@ class HandoffGate:
         if self._held is not None:
             self._held.add(conversation)
 
-    def mark_from(self, conversation: str, messages: List[Dict[str, Any]]) -> None:
+    def mark_from(self, conversation: str, messages: list[dict[str, Any]]) -> None:
         if any(isinstance(m.get("custom"), dict) and "handoff" in m["custom"] for m in messages or []):
             self.mark(conversation)
 
@@ -154,7 +154,7 @@ class HandoffGate:
             logger.warning("handoff gate: backend unreachable (%s): the bot answers", what)
 
     # --- one message --------------------------------------------------------------------------------------
-    async def check(self, conversation: str, channel: str, text: str) -> Optional[Dict[str, Any]]:
+    async def check(self, conversation: str, channel: str, text: str) -> dict[str, Any] | None:
         if not self.enabled:
             return None
         self._ensure_poller()
@@ -191,8 +191,8 @@ class HandoffGate:
             return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
         return None
 
-    async def store_answer(self, conversation: str, channel: str, held: Optional[Dict[str, Any]],
-                           texts: List[str]) -> None:
+    async def store_answer(self, conversation: str, channel: str, held: dict[str, Any] | None,
+                           texts: list[str]) -> None:
         """The bot's answer to a message the backend stored while queued (`check` gave a session_id): kept for
         the counselor (`POST /api/integration/handoff/bot`), shown on the staff page only. Awaited before the
         student gets the answer, so it is stored before their next message; a failure is logged, never shown."""

@@ -20,7 +20,8 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -59,10 +60,10 @@ class SecureRestInput(InputChannel):
     """REST channel that derives the conversation from a verified token."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
-    def __init__(self, cors_origins: Optional[List[str]] = None, auth_secret: Optional[str] = None) -> None:
+    def __init__(self, cors_origins: list[str] | None = None, auth_secret: str | None = None) -> None:
         if cors_origins is None:
             cors_origins = allowed_origins()
         self.cors_origins = [o.rstrip("/") for o in cors_origins if o and o != "*"]
@@ -76,7 +77,7 @@ class SecureRestInput(InputChannel):
         self.rate_client = RateLimit("chat:client", env_int("CHAT_RATE_PER_CLIENT", 120))
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SecureRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SecureRestInput:
         apply_rasa_patches()  # no-op when deploy/rasa_run.py did it; a plain `rasa run` gets the same checks
         credentials = credentials or {}
         origins = credentials.get("cors_origins")
@@ -85,7 +86,7 @@ class SecureRestInput(InputChannel):
         return cls(cors_origins=origins, auth_secret=credentials.get("auth_secret"))
 
     # --- identity --------------------------------------------------------------------------------------
-    def resolve(self, sender: str, metadata: Dict[str, Any]) -> tuple[str, Dict[str, Any], Optional[str]]:
+    def resolve(self, sender: str, metadata: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
         """Return (sender_id, metadata for the bot, notice when the token was not accepted).
 
         Student tokens only (issue 21 §10): a staff token is valid for the staff page, not here, so its holder
@@ -100,7 +101,7 @@ class SecureRestInput(InputChannel):
         return conversation_id(None, sender), {"channel": "web"}, notice
 
     # --- CORS ------------------------------------------------------------------------------------------
-    def _allowed_origin(self, origin: Optional[str]) -> Optional[str]:
+    def _allowed_origin(self, origin: str | None) -> str | None:
         if not origin:
             return None
         return origin if origin.rstrip("/") in self.cors_origins else None
@@ -162,7 +163,7 @@ class SecureRestInput(InputChannel):
                 resp.headers["Retry-After"] = str(wait)
                 return resp
             bot_meta = {**bot_meta, "client": client_pseudonym(client)}
-            messages: List[Dict[str, Any]] = []
+            messages: list[dict[str, Any]] = []
             if notice and sender_id not in self._told_expired:
                 self._told_expired.set(sender_id, True)
                 messages.append({"recipient_id": sender_id, "text": notice})

@@ -22,20 +22,26 @@ abstained question from a staff entry).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
-                                       PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, UNCERTAIN, decide
 from bot.nlu import spec_terms as S
+from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, UNCERTAIN, decide
 from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
 
 # the kinds of names action_compare compares without both names in the message ("这几种类型有什么区别")
@@ -43,7 +49,7 @@ COMPARED_KIND = re.compile(r"类型|平台|改签|修改|变更|菜单|申请|�
 SHORT = 4  # at most this many characters besides fillers: a name, never asked back
 
 
-def _answers(message: Message) -> List[Tuple[Optional[str], float]]:
+def _answers(message: Message) -> list[tuple[str | None, float]]:
     sel = (message.get("response_selector") or {}).get("faq") or {}
     ranking = [(r.get("intent_response_key"), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
                for r in sel.get("ranking") or []]
@@ -59,21 +65,21 @@ class ConfidenceGate(GraphComponent):
     """Answer, clarify or abstain (module docstring). No training; a few comparisons per message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}  # the thresholds are code (bot/nlu/decision.py): changing them needs no retraining
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.th = {k: float(config.get(k, v)) for k, v in THRESHOLDS.items()}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ConfidenceGate":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> ConfidenceGate:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+    def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
         if _asks_form_slot(tracker):  # whatever the form's open question receives is the form's to take
             return messages
         for m in messages:
@@ -124,7 +130,7 @@ class ConfidenceGate(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [faq] + [r for r in message.get(INTENT_RANKING_KEY) or []
                                                          if r.get(INTENT_NAME_KEY) != "faq"], add_to_output=True)
             return
-        info: Dict[str, Any] = {"outcome": outcome, "intent": top.get(INTENT_NAME_KEY)}
+        info: dict[str, Any] = {"outcome": outcome, "intent": top.get(INTENT_NAME_KEY)}
         if outcome == "clarify":
             info["options"] = detail
         fallback = {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}

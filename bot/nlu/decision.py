@@ -3,7 +3,8 @@ it directly). The NLU component that applies it, and the design: bot/nlu/confide
 "Round 5" (read from cross-validation predictions by eval/calibrate.py)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 FALLBACK = "nlu_fallback"
 # the parse-data key the decision writes for a clarify or abstain ({"outcome": "clarify"|"abstain", ...}), read by
@@ -23,11 +24,11 @@ ROUTED = 0.999  # a router's decision has confidence 1.0
 # reach `near`.
 THRESHOLDS = {"answer": 0.45, "clarify_pair": 0.5, "clarify_second": 0.05, "near": 0.3, "faq_min": 0.4}
 
-Ranking = Sequence[Tuple[Optional[str], float]]
+Ranking = Sequence[tuple[str | None, float]]
 
 
-def decide(intent: Optional[str], intent_conf: float, ranking: Ranking, answers: Ranking,
-           th: Dict[str, float] = THRESHOLDS) -> Tuple[str, Any]:
+def decide(intent: str | None, intent_conf: float, ranking: Ranking, answers: Ranking,
+           th: dict[str, float] = THRESHOLDS) -> tuple[str, Any]:
     """("answer", the FAQ key or the intent) | ("clarify", [key1, key2]) | ("abstain", None).
 
     A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with a
@@ -35,7 +36,7 @@ def decide(intent: Optional[str], intent_conf: float, ranking: Ranking, answers:
     if intent in OWN_FLOW or intent is None:
         return "answer", intent
     routed = intent_conf >= ROUTED
-    probs: Dict[Optional[str], float] = {}
+    probs: dict[str | None, float] = {}
     for name, c in ranking:
         probs.setdefault(name, c)
     if intent not in ("faq", "near_domain"):

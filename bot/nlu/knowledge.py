@@ -35,7 +35,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
 import requests
@@ -67,7 +67,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 class Index:
     """The live entries featurized by one classifier model (immutable: the poller swaps in a new one)."""
 
-    def __init__(self, revision: int, entries: List[Dict[str, Any]], model: Any) -> None:
+    def __init__(self, revision: int, entries: list[dict[str, Any]], model: Any) -> None:
         self.revision, self.entries, self.model = revision, entries, model
         texts = [q for e in entries for q in e["questions"]]
         self.owner = np.array([i for i, e in enumerate(entries) for _ in e["questions"]], dtype=np.int64)
@@ -79,7 +79,7 @@ class Index:
         else:
             self.chars_t = self.emb_t = None
 
-    def best(self, f: Features, char_weight: float) -> tuple[Optional[int], float, Optional[str]]:
+    def best(self, f: Features, char_weight: float) -> tuple[int | None, float, str | None]:
         """(entry index, score, the wording that matched) of the best entry; (None, 0, None) without entries."""
         if self.chars_t is None:
             return None, 0.0, None
@@ -119,11 +119,11 @@ class KnowledgeRetriever(GraphComponent):
     """Overrides the intent with `ask_knowledge` when a live knowledge entry matches the message strongly."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"url": None, "poll_seconds": 0.5, "timeout": 2.0, "threshold": 0.74, "confidence_weight": 0.15,
                 "classified_threshold": 0.74, "char_weight": 0.1, "no_answer_intents": list(NO_ANSWER_INTENTS)}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
         self.url = self.config["url"] or _default_url()
         self.key = os.environ.get("INTEGRATION_KEY", "demo-integration-key")
@@ -133,21 +133,21 @@ class KnowledgeRetriever(GraphComponent):
         self.char_weight = float(self.config["char_weight"])
         self.poll_seconds = float(self.config["poll_seconds"])
         self.no_answer = tuple(self.config["no_answer_intents"])
-        self.snapshot: Optional[tuple[int, List[Dict[str, Any]]]] = None  # (revision, live entries)
-        self.index: Optional[Index] = None
+        self.snapshot: tuple[int, list[dict[str, Any]]] | None = None  # (revision, live entries)
+        self.index: Index | None = None
         self.model: Any = None  # the classifier's model, once a message showed it
         self._lock = threading.Lock()
-        self._poller: Optional[threading.Thread] = None
+        self._poller: threading.Thread | None = None
         self._session = requests.Session()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "KnowledgeRetriever":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> KnowledgeRetriever:
         return cls(config)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "KnowledgeRetriever":
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> KnowledgeRetriever:
         component = cls(config)
         component.start()
         return component
@@ -185,7 +185,7 @@ class KnowledgeRetriever(GraphComponent):
         if self.model is not None:
             self._current_index(self.model)
 
-    def _current_index(self, model: Any) -> Optional[Index]:
+    def _current_index(self, model: Any) -> Index | None:
         snap, idx = self.snapshot, self.index
         if snap is None:
             return None
@@ -197,7 +197,7 @@ class KnowledgeRetriever(GraphComponent):
         return idx
 
     # --- prediction ---------------------------------------------------------------------------------------
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             f = message.get(FEATURES)
             if not isinstance(f, Features):
@@ -215,7 +215,7 @@ class KnowledgeRetriever(GraphComponent):
         return messages
 
     @staticmethod
-    def _answer(message: Message, entry: Dict[str, Any], score: float, question: Optional[str]) -> None:
+    def _answer(message: Message, entry: dict[str, Any], score: float, question: str | None) -> None:
         score = min(score, 1.0)
         others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != INTENT_NAME]
         total = sum(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in others) or 1.0

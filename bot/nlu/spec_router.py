@@ -38,17 +38,23 @@ variations).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
-                                       PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu import spec_terms as S
 
@@ -135,7 +141,7 @@ def _signed_in(message: Message) -> bool:
     return isinstance(meta, dict) and bool(meta.get("token")) and meta.get("role", "student") == "student"
 
 
-def _asks_form_slot(tracker: Optional[DialogueStateTracker]) -> bool:
+def _asks_form_slot(tracker: DialogueStateTracker | None) -> bool:
     if tracker is None:
         return False
     try:
@@ -144,7 +150,7 @@ def _asks_form_slot(tracker: Optional[DialogueStateTracker]) -> bool:
         return False
 
 
-def _faq_answer(message: Message) -> Dict[str, Any]:
+def _faq_answer(message: Message) -> dict[str, Any]:
     """The selected FAQ answer of the message (the classifier's `response_selector`), {} when there is none."""
     selector = message.get("response_selector") or {}
     sel = selector.get("faq") or selector.get("default") or {}
@@ -156,7 +162,7 @@ def _faq_confidence(message: Message) -> float:
     return float(_faq_answer(message).get("confidence") or 0.0)
 
 
-def _faq_key(message: Message) -> Optional[str]:
+def _faq_key(message: Message) -> str | None:
     return _faq_answer(message).get("intent_response_key") or None
 
 
@@ -165,8 +171,8 @@ def _faq_key(message: Message) -> Optional[str]:
     is_trainable=False)
 class SpecRouter(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SpecRouter":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SpecRouter:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -182,7 +188,7 @@ class SpecRouter(GraphComponent):
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
 
-    def process(self, messages: List[Message], tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+    def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
         # the graph passes the conversation's tracker (rasa.engine.recipes.default_recipe: a `tracker` argument
         # of process); None in `rasa test nlu` and /model/parse
         in_form = _asks_form_slot(tracker)
@@ -255,7 +261,7 @@ class SpecRouter(GraphComponent):
             if len(rest) <= 2:  # "那签约单位接收呢", "托管单位接收？", "档案邮寄": the name alone
                 self._name_alone(message, items[0].term.name, intent, conf, exact=not rest)
 
-    def _name_alone(self, message: Message, name: str, intent: Optional[str], conf: float, exact: bool) -> None:
+    def _name_alone(self, message: Message, name: str, intent: str | None, conf: float, exact: bool) -> None:
         """A menu, archive type or platform named alone: the request to do it when the assistant does it for the
         student (and can answer the student, signed in or not), else the question about it, answered with its
         own FAQ answer (bot/nlu/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
@@ -285,8 +291,8 @@ class SignedInRouter(SpecRouter):
     """After SpecRouter: an unsure intent yields to a sure FAQ answer; a signed-in student's general
     question about their own state -> their case."""
 
-    def process(self, messages: List[Message],
-                tracker: Optional[DialogueStateTracker] = None) -> List[Message]:
+    def process(self, messages: list[Message],
+                tracker: DialogueStateTracker | None = None) -> list[Message]:
         try:
             was_signed_in = bool(tracker and tracker.get_slot(SIGNED_IN_ENTITY))
         except Exception:  # a tracker without the slot
@@ -301,7 +307,7 @@ class SignedInRouter(SpecRouter):
         return super().process(messages, tracker)
 
     @staticmethod
-    def _asks_own_case(message: Message, intent: Optional[str], text: str) -> bool:
+    def _asks_own_case(message: Message, intent: str | None, text: str) -> bool:
         """A signed-in student's question about their own record, whatever general topic it shares words with.
         mailing_when without a mailing word ("我的审核啥时候能好") is one about the case's dates."""
         from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))

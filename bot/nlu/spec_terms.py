@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 # change paths (the document's 如果信息有误 list); "roster" = filled by the school, not by the student
 UNIT_CHANGE, DEST_EDIT, ARCHIVE_EDIT, PERSONAL, ROSTER = (
@@ -224,7 +223,7 @@ def _scan(text: str, table: list[tuple[Term, re.Pattern]]) -> list[Hit]:
     return sorted(taken, key=lambda h: h.start)
 
 
-def find_fields(text: str, items: Optional[list[Hit]] = None) -> list[Hit]:
+def find_fields(text: str, items: list[Hit] | None = None) -> list[Hit]:
     """Fields named in the text, except inside a menu or archive-type name (生源地 in 转回生源地)."""
     items = [i for i in (find_items(text) if items is None else items) if i.term.group in ("form", "archive_type")]
     hits = [h for h in _scan(text or "", _FIELD_RES)
@@ -238,7 +237,7 @@ def find_fields(text: str, items: Optional[list[Hit]] = None) -> list[Hit]:
     return out
 
 
-def change_field(text: str, items: Optional[list[Hit]] = None) -> Optional[Term]:
+def change_field(text: str, items: list[Hit] | None = None) -> Term | None:
     """The field a change request is about ("单位行业选错了"), or None: a field is named, a change word is there,
     the message does not ask about the field's format or meaning, and all named fields share one path."""
     text = text or ""
@@ -254,7 +253,7 @@ def find_items(text: str) -> list[Hit]:
     return _scan(text or "", _ITEM_RES)
 
 
-def field_named(text: str) -> Optional[Term]:  # noqa: D401 - kept for callers that ignore the change cue
+def field_named(text: str) -> Term | None:  # noqa: D401 - kept for callers that ignore the change cue
     """The field a change request is about: the first one named (after longest-match resolution)."""
     hits = find_fields(text)
     return hits[0].term if hits else None

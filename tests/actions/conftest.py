@@ -7,7 +7,7 @@ import functools
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +33,7 @@ class Backend:
         self.url = self.system.backend_url
         self._tokens: dict[str, str] = {}
 
-    def start(self) -> "Backend":
+    def start(self) -> Backend:
         self.system.prepare_database(seed=True)
         self.system.start_backend(timeout=40)
         return self
@@ -84,10 +84,10 @@ def _backend_env(request, monkeypatch):
     monkeypatch.setenv("BACKEND_TIMEOUT", "3")
 
 
-def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Optional[dict] = None,
-                 events: Optional[list] = None, active_loop: Optional[str] = None, sender: Optional[str] = None,
-                 metadata: Optional[dict] = None, latest_action: str = "action_listen",
-                 message_id: Optional[str] = None, after: Optional[dict] = None) -> Tracker:
+def make_tracker(text: str, intent: str, token: str | None = None, slots: dict | None = None,
+                 events: list | None = None, active_loop: str | None = None, sender: str | None = None,
+                 metadata: dict | None = None, latest_action: str = "action_listen",
+                 message_id: str | None = None, after: dict | None = None) -> Tracker:
     """A tracker as the Rasa 3.6 server sends it: metadata on latest_message AND on the user event."""
     meta = dict(metadata or {})
     if token is not None:
@@ -120,7 +120,7 @@ def make_tracker(text: str, intent: str, token: Optional[str] = None, slots: Opt
     })
 
 
-def run_action(action, tracker: Tracker, domain: Optional[dict] = None) -> tuple[list[dict], list[dict]]:
+def run_action(action, tracker: Tracker, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
     """Run one action; returns (messages, events)."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, domain or {}))

@@ -1,19 +1,21 @@
 """The three in-chat forms, driven turn by turn through their validation actions against a real backend."""
-from typing import Optional
 
-import pytest
 
 from actions.forms.gen_domain import main as gen_main
 from actions.forms.spec import ARCHIVE, DESTINATION, PROFILE
-from actions.forms.validate import (ActionCorrectField, ValidateArchiveForm, ValidateDestinationForm,
-                                    ValidateProfileForm)
+from actions.forms.validate import (
+    ActionCorrectField,
+    ValidateArchiveForm,
+    ValidateDestinationForm,
+    ValidateProfileForm,
+)
 from tests.actions.conftest import make_tracker, run_action, texts
 
 
 class Chat:
     """Keeps the slots like Rasa does and runs the validation action for each turn."""
 
-    def __init__(self, action, token: Optional[str], form):
+    def __init__(self, action, token: str | None, form):
         self.action, self.token, self.form = action, token, form
         self.slots: dict = {}
         self.last = ""

@@ -11,9 +11,9 @@ import pytest
 
 from actions.change_advice import ActionChangeAdvice
 from actions.compare import ActionCompare, compare_reply
-from actions.mailing import ActionMailingCheck
 from actions.forms.spec import DESTINATION, PROFILE
 from actions.forms.validate import ValidateDestinationForm, ValidateProfileForm
+from actions.mailing import ActionMailingCheck
 from bot.nlu import spec_terms as S
 from tests.actions.conftest import ROOT, make_tracker, run_action, texts
 from tests.actions.test_actions_forms import Chat

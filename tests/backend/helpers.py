@@ -61,7 +61,7 @@ class Api:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Api":
+    def __enter__(self) -> Api:
         return self
 
     def __exit__(self, *exc) -> None:

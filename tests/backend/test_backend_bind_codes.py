@@ -13,8 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.backend.helpers import (BASE_TODAY, INTEGRATION_KEY, database_urls, err, new_student, ok, start_backend,
-                                   stop_backend)
+from tests.backend.helpers import (
+    BASE_TODAY,
+    INTEGRATION_KEY,
+    database_urls,
+    err,
+    new_student,
+    ok,
+    start_backend,
+    stop_backend,
+)
 
 KEY = {"X-Integration-Key": INTEGRATION_KEY}
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -96,9 +104,9 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     from sqlalchemy.orm import Session
 
     from backend import models as M
-    from backend.services import wechat as S
     from backend.auth import Principal
     from backend.db import make_engine
+    from backend.services import wechat as S
     engine = make_engine(srv.db_url)
     a, b = new_student(srv), new_student(srv)
     live = issue(srv, a)

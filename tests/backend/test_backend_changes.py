@@ -6,8 +6,17 @@ import datetime as dt
 
 import pytest
 
-from tests.backend.helpers import (BASE_TODAY, DESTINATION, err, new_student, ok, register_and_approve,
-                                   review, confirm, staff_record)
+from tests.backend.helpers import (
+    BASE_TODAY,
+    DESTINATION,
+    confirm,
+    err,
+    new_student,
+    ok,
+    register_and_approve,
+    review,
+    staff_record,
+)
 
 
 def post(c, kind, changes):

@@ -7,8 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.backend.helpers import (ARCHIVE, BASE_TODAY, confirm, err, new_student, ok,
-                                   register_and_approve, review)
+from tests.backend.helpers import (
+    ARCHIVE,
+    BASE_TODAY,
+    confirm,
+    err,
+    new_student,
+    ok,
+    register_and_approve,
+    review,
+)
 
 TUE, WED = BASE_TODAY + dt.timedelta(days=1), BASE_TODAY + dt.timedelta(days=2)
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.backend.helpers import (BASE_TODAY, INTEGRATION_KEY, UNIT, err, new_student, ok,
-                                   register_and_approve, confirm)
+from tests.backend.helpers import (
+    BASE_TODAY,
+    INTEGRATION_KEY,
+    UNIT,
+    confirm,
+    err,
+    new_student,
+    ok,
+    register_and_approve,
+)
 
 
 def test_health_docs_openapi(srv):

@@ -10,8 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.backend.helpers import (ARCHIVE, BASE_TODAY, DESTINATION, err, new_student, ok, register_and_approve,
-                                   staff_record)
+from tests.backend.helpers import (
+    ARCHIVE,
+    BASE_TODAY,
+    DESTINATION,
+    err,
+    new_student,
+    ok,
+    register_and_approve,
+    staff_record,
+)
 from tests.backend.test_backend_mailing import eligible_student
 
 N = 20  # simultaneous requests per round

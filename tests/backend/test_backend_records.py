@@ -2,8 +2,18 @@
 role, bad input (a 422 naming the field, in Chinese, with nothing half-saved)."""
 from __future__ import annotations
 
-from tests.backend.helpers import (ARCHIVE, DESTINATION, PROFILE, UNIT, err, new_student, ok, register_and_approve,
-                                   review, staff_record)
+from tests.backend.helpers import (
+    ARCHIVE,
+    DESTINATION,
+    PROFILE,
+    UNIT,
+    err,
+    new_student,
+    ok,
+    register_and_approve,
+    review,
+    staff_record,
+)
 
 
 def fields(body: dict) -> dict:

@@ -9,8 +9,16 @@ import pytest
 
 from backend import workdays
 from backend.config import Settings
-from backend.validators import (check_credit_code, check_id_number, check_postal_code, check_precise_address,
-                                check_recipient, credit_code_check_char, id_check_digit, validate_archive)
+from backend.validators import (
+    check_credit_code,
+    check_id_number,
+    check_postal_code,
+    check_precise_address,
+    check_recipient,
+    credit_code_check_char,
+    id_check_digit,
+    validate_archive,
+)
 
 D = dt.date
 

@@ -262,7 +262,7 @@ class ChannelStack:
         self.integration_key = env["INTEGRATION_KEY"]
         self.service_key = env["ACTIONS_SERVICE_KEY"]
 
-    def start(self, model: Path | None = None) -> "ChannelStack":
+    def start(self, model: Path | None = None) -> ChannelStack:
         try:
             self.system.prepare_database(seed=self.seed)
             self.system.start_backend()

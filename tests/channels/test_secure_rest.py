@@ -100,7 +100,7 @@ def test_a_short_lived_action_token_is_passed_on_instead_of_the_web_token(stack)
     (b'{"sender": "a b", "message": "hi"}', "bad_sender"),
     (b'{"message": "hi"}', "bad_sender"),
     (b'{"sender": "a", "message": "hi", "metadata": [1]}', "bad_metadata"),
-    ('{"sender": "a", "message": "' .encode() + "长".encode() * 1001 + b'"}', "message_too_long"),
+    (b'{"sender": "a", "message": "' + "长".encode() * 1001 + b'"}', "message_too_long"),
 ])
 def test_bad_requests_are_400_with_a_code(stack, body, code):
     r = httpx.post(stack.rest, content=body, headers={"content-type": "application/json"})

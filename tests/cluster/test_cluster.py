@@ -20,8 +20,8 @@ import httpx
 import pytest
 import yaml
 
-from system.cluster import Cluster
 from system import RASA_PY, ROOT, dev_login
+from system.cluster import Cluster
 from tests.channels.channels_harness import signed_query, text_xml
 
 pytestmark = pytest.mark.slow

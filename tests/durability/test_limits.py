@@ -37,7 +37,7 @@ def raw_post(port: int, path: str, length: int, sent: bytes, timeout: float = 5.
                 if not chunk:
                     break
                 data += chunk
-        except socket.timeout:
+        except TimeoutError:
             pass
         return data
 

@@ -9,7 +9,15 @@ import uuid
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.backend.helpers import BASE_TODAY, INTEGRATION_KEY, _engine, database_urls, ok, start_backend, stop_backend
+from tests.backend.helpers import (
+    BASE_TODAY,
+    INTEGRATION_KEY,
+    _engine,
+    database_urls,
+    ok,
+    start_backend,
+    stop_backend,
+)
 from tests.channels.channels_harness import WECHAT_APPID, WECHAT_APPSECRET, FakeWeChatAPI
 
 SERVICE = {"X-Actions-Service-Key": "demo-actions-service-key"}

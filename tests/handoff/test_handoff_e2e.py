@@ -17,8 +17,14 @@ import pytest
 
 from system import System, latest_model
 from tests.backend.helpers import BASE_TODAY
-from tests.channels.channels_harness import (WECHAT_APPID, WECHAT_APPSECRET, WECHAT_TOKEN, FakeWeChatAPI,
-                                             signed_query, text_xml)
+from tests.channels.channels_harness import (
+    WECHAT_APPID,
+    WECHAT_APPSECRET,
+    WECHAT_TOKEN,
+    FakeWeChatAPI,
+    signed_query,
+    text_xml,
+)
 from tests.handoff.conftest import SATURDAY
 
 pytestmark = pytest.mark.slow

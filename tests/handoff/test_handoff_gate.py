@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from system import RASA_PY, ROOT
+from system import RASA_PY, ROOT, free_port
 from tests.backend.helpers import INTEGRATION_KEY
-from system import free_port
 
 
 def test_gate_asks_the_backend_only_for_held_conversations(srv):

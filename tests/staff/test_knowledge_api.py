@@ -7,9 +7,7 @@ import concurrent.futures as cf
 import re
 import uuid
 
-from tests.backend.helpers import err, ok
-
-from tests.backend.helpers import INTEGRATION_KEY
+from tests.backend.helpers import INTEGRATION_KEY, err, ok
 
 KEY = {"X-Integration-Key": INTEGRATION_KEY}
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -138,6 +138,7 @@ def test_two_editors_at_once_one_wins_the_other_gets_409(srv):
 def test_variables_conditions_and_channels_filled_like_rasa(srv):
     """Rasa's rules, on an answer whose variations staff gave a variable (conditions/channels set in the DB)."""
     from sqlalchemy import create_engine, update
+
     from backend import models as M
     key = "utter_you_are_welcome"
     variations = [
@@ -220,6 +221,7 @@ def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff
     """`backend.cli migrate` (run by `make run`, `backend.cli run`): the domain stays the source for what staff
     never edited; a staff edit is never overwritten."""
     from sqlalchemy import create_engine, delete, update
+
     from backend import models as M
     edited = "utter_backend_unavailable"  # one variation (utter_iamabot has one more for signed-in students)
     texts = ["个人查询暂时不可用（老师改过的说明）。"]

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 
-import httpx
 import pytest
 
 from tests.backend.helpers import INTEGRATION_KEY, ROOT, err, ok, start_backend, stop_backend

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import List, Optional, Tuple
 
 import aiohttp
 from wechatpy.constants import WeChatErrorCode
@@ -22,20 +21,20 @@ HTTP_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 class WeChatAPI:
     """Customer-service messages of one Official Account; `configured` is False without AppID and secret."""
 
-    def __init__(self, http: "HTTP", appid: str, appsecret: str, api_base: str, shared_token: object) -> None:
+    def __init__(self, http: HTTP, appid: str, appsecret: str, api_base: str, shared_token: object) -> None:
         self.http = http
         self.appid = appid
         self.appsecret = appsecret
         self.api_base = api_base.rstrip("/")
         self.shared_token = shared_token  # channel state: the account's token, shared by every Rasa server
-        self._token: Optional[Tuple[str, float]] = None
-        self._lock: Optional[asyncio.Lock] = None
+        self._token: tuple[str, float] | None = None
+        self._lock: asyncio.Lock | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self.appid and self.appsecret)
 
-    async def access_token(self, refresh: bool = False) -> Optional[str]:
+    async def access_token(self, refresh: bool = False) -> str | None:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -92,7 +91,7 @@ class WeChatAPI:
             return False
         return False
 
-    async def send_all(self, openid: str, chunks: List[str], delay: float = 0.0) -> None:
+    async def send_all(self, openid: str, chunks: list[str], delay: float = 0.0) -> None:
         """Send texts in order, stopping at the first failure."""
         if delay:
             await asyncio.sleep(delay)
@@ -106,7 +105,7 @@ class HTTP:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

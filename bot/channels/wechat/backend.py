@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 from bot.channels.common import ACTIONS_AUDIENCE, verify_token
 from bot.channels.wechat.api import HTTP, HTTP_ERRORS
@@ -16,7 +16,7 @@ class Backend:
         self.url = url.rstrip("/")
         self.integration_key = integration_key
 
-    async def __call__(self, method: str, path: str, payload: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+    async def __call__(self, method: str, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Call an integration endpoint: (status, JSON object); (0, {}) when the backend cannot be reached."""
         try:
             async with self.http.session().request(method, self.url + path, json=payload,
@@ -30,7 +30,7 @@ class Backend:
             logger.warning("wechat: backend %s %s unreachable", method, path)
             return 0, {}
 
-    async def bind(self, openid: str, code: str) -> Tuple[int, Dict[str, Any]]:
+    async def bind(self, openid: str, code: str) -> tuple[int, dict[str, Any]]:
         return await self("POST", "/api/integration/wechat/bind", {"openid": openid, "code": code})
 
     async def unbind(self, openid: str) -> int:
@@ -39,7 +39,7 @@ class Backend:
     async def set_notices(self, openid: str, enabled: bool) -> int:
         return (await self("POST", "/api/integration/wechat/notices", {"openid": openid, "enabled": enabled}))[0]
 
-    async def student_token(self, openid: str) -> Tuple[int, Optional[str], Optional[Dict[str, Any]]]:
+    async def student_token(self, openid: str) -> tuple[int, str | None, dict[str, Any] | None]:
         """(status, the bound student's short-lived action token, its verified claims); 404 when not bound."""
         status, data = await self("POST", "/api/integration/wechat/token", {"openid": openid})
         token = data.get("access_token") if status == 200 else None

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -24,8 +25,14 @@ from bot.channels.handoff import HandoffGate
 from bot.channels.wechat import protocol
 from bot.channels.wechat.api import HTTP, WeChatAPI
 from bot.channels.wechat.backend import Backend
-from bot.channels.wechat.commands import (EMPTY_REPLY, NON_TEXT_REPLY, UNBOUND_HINT, VOICE_UNRECOGNISED_REPLY,
-                                          WELCOME, Commands)
+from bot.channels.wechat.commands import (
+    EMPTY_REPLY,
+    NON_TEXT_REPLY,
+    UNBOUND_HINT,
+    VOICE_UNRECOGNISED_REPLY,
+    WELCOME,
+    Commands,
+)
 from bot.channels.wechat.delivery import Delivery
 from bot.feedback import WechatFeedback
 from bot.startup import apply_rasa_patches
@@ -37,15 +44,15 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 class WeChatInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "wechat"
 
     def __init__(
         self,
         token: str,
-        aes_key: Optional[str] = None,
-        appid: Optional[str] = None,
-        appsecret: Optional[str] = None,
+        aes_key: str | None = None,
+        appid: str | None = None,
+        appsecret: str | None = None,
         api_base: str = "https://api.weixin.qq.com",
         backend_url: str = "http://127.0.0.1:8000",
         integration_key: str = "demo-integration-key",
@@ -68,7 +75,7 @@ class WeChatInput(InputChannel):
         self.handoff = HandoffGate(backend_url, integration_key)  # a person holds the chat: bot silent (§2)
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
         apply_rasa_patches()  # no-op when deploy/rasa_run.py did it; a plain `rasa run` gets the same checks
         c = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
         env = os.environ.get
@@ -124,7 +131,7 @@ class WeChatInput(InputChannel):
 
         return bp
 
-    async def _handle(self, msg: protocol.Incoming, on_new_message: OnNewMessage) -> Optional[str]:
+    async def _handle(self, msg: protocol.Incoming, on_new_message: OnNewMessage) -> str | None:
         """The passive reply text, or None to answer `success`."""
         if msg.type == "event":
             if msg.event in ("subscribe", "subscribe_scan"):
@@ -146,7 +153,7 @@ class WeChatInput(InputChannel):
         return await self.delivery.reply(msg.key, msg.openid,
                                          lambda: self._answer_chunks(on_new_message, msg.openid, text))
 
-    async def _answer_chunks(self, on_new_message: OnNewMessage, openid: str, text: str) -> List[str]:
+    async def _answer_chunks(self, on_new_message: OnNewMessage, openid: str, text: str) -> list[str]:
         try:
             reply = await self.answer_text(on_new_message, openid, text)
         except Exception:
@@ -171,7 +178,7 @@ class WeChatInput(InputChannel):
         return note + "\n" + answer if note else answer
 
     async def _answer_after_gate(self, on_new_message: OnNewMessage, openid: str, text: str,
-                                 reply: Optional[str]) -> str:
+                                 reply: str | None) -> str:
         if reply is None:
             reply = await self.feedback.reply(openid, text)
         if reply is not None:
@@ -184,7 +191,7 @@ class WeChatInput(InputChannel):
     async def ask_bot(self, on_new_message: OnNewMessage, openid: str, text: str) -> str:
         """One turn of the bot for conversation `wechat:<openid>`, as the bound student when there is one."""
         status, token, claims = await self.backend.student_token(openid)
-        metadata: Dict[str, Any] = {"channel": "wechat"}
+        metadata: dict[str, Any] = {"channel": "wechat"}
         if claims:
             metadata.update(token=token, role=claims["role"], user_id=claims["sub"])
         collector, conversation = CollectingOutputChannel(), wechat_conversation_id(openid)

@@ -4,7 +4,7 @@ optional) binds the OpenID to a student (the backend normalises and limits attem
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from bot.channels.common import UNAVAILABLE_TEXT
 from bot.channels.wechat.backend import Backend
@@ -50,7 +50,7 @@ class Commands:
         self.backend = backend
         self.bind_failures = bind_failures  # channel state: openid -> failed codes in the last 10 minutes
 
-    async def reply(self, openid: str, text: str) -> Optional[str]:
+    async def reply(self, openid: str, text: str) -> str | None:
         if len(text) > MAX_TEXT_CHARS:
             return TOO_LONG_REPLY
         m = BIND_CODE_RE.match(text)

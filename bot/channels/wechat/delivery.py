@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Hashable, List, Optional
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 from bot.channels.common import UNAVAILABLE_TEXT, TTLCache, channel_state
 from bot.channels.wechat.api import WeChatAPI
@@ -23,13 +24,13 @@ from bot.channels.wechat.protocol import REPLAY_WINDOW
 
 logger = logging.getLogger(__name__)
 
-Answer = Callable[[], Awaitable[List[str]]]
+Answer = Callable[[], Awaitable[list[str]]]
 
 
 class _Entry:
     """State of one incoming message in this process, shared by WeChat's retries of it."""
 
-    def __init__(self, task: "asyncio.Task[List[str]]") -> None:
+    def __init__(self, task: asyncio.Task[list[str]]) -> None:
         self.task = task
         self.waiters = 0  # requests (first or retries) waiting for the answer right now
         self.background_scheduled = False
@@ -46,11 +47,11 @@ class Delivery:
         self._seen = TTLCache(ttl=REPLAY_WINDOW, max_items=20000)  # message key -> _Entry (a task: this process)
         self._tasks: set = set()
 
-    async def reply(self, key: Hashable, openid: str, answer: Answer) -> Optional[str]:
+    async def reply(self, key: Hashable, openid: str, answer: Answer) -> str | None:
         """The passive reply for this request of message `key`, or None to answer `success`.
 
         `answer()` computes the message's answer (as reply chunks); it runs once per message."""
-        entry: Optional[_Entry] = self._seen.get(key)
+        entry: _Entry | None = self._seen.get(key)
         if entry is None:
             if not self._owners.add_if_absent(key, True):
                 # another Rasa server got this message first (a WeChat retry sent elsewhere by the balancer)
@@ -65,7 +66,7 @@ class Delivery:
         # not delivered yet: the first request, or a retry while it is computing or after the CS API failed
         entry.waiters += 1
         try:
-            chunks: Optional[List[str]] = await asyncio.wait_for(asyncio.shield(entry.task),
+            chunks: list[str] | None = await asyncio.wait_for(asyncio.shield(entry.task),
                                                                  timeout=self.reply_timeout)
         except asyncio.TimeoutError:
             chunks = None
@@ -81,7 +82,7 @@ class Delivery:
             return None
         return self._take_passive(key, openid, chunks)
 
-    def _take_passive(self, key: Hashable, openid: str, chunks: List[str]) -> Optional[str]:
+    def _take_passive(self, key: Hashable, openid: str, chunks: list[str]) -> str | None:
         """Deliver a ready answer as the passive reply unless the customer-service API has it (atomic claim)."""
         if self._claims.add_if_absent(key, "passive"):
             if len(chunks) > 1:
@@ -89,12 +90,12 @@ class Delivery:
             return chunks[0]
         return chunks[0] if self._claims.get(key) != "cs" else None
 
-    async def _answer_and_share(self, key: Hashable, answer: Answer) -> List[str]:
+    async def _answer_and_share(self, key: Hashable, answer: Answer) -> list[str]:
         chunks = await answer()
         self._answers.set(key, chunks)  # for a retry that reaches another Rasa server
         return chunks
 
-    async def _answer_of_other_server(self, key: Hashable, openid: str) -> Optional[str]:
+    async def _answer_of_other_server(self, key: Hashable, openid: str) -> str | None:
         """A retry of a message another server is answering: its answer once ready (polled, within the reply
         timeout), else `success` (that server sends it through the customer-service API or to a later retry)."""
         deadline = time.monotonic() + self.reply_timeout
@@ -133,7 +134,7 @@ class Delivery:
 
         self.spawn(deliver())
 
-    def spawn(self, coro: Awaitable[Any]) -> "asyncio.Task":
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
         """Run in the background, keeping a reference until done."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)

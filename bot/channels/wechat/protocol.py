@@ -16,7 +16,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -43,12 +43,12 @@ class Incoming:
     create_time: str
     type: str
     event: str = ""
-    content: Optional[str] = None
-    recognition: Optional[str] = None  # voice: WeChat's speech recognition, when enabled
-    msg_id: Optional[str] = None
+    content: str | None = None
+    recognition: str | None = None  # voice: WeChat's speech recognition, when enabled
+    msg_id: str | None = None
 
     @property
-    def key(self) -> Tuple[str, str, str]:
+    def key(self) -> tuple[str, str, str]:
         """The message's identity across WeChat's retries of it."""
         return ("msg", self.openid, self.msg_id or self.create_time)
 
@@ -67,13 +67,13 @@ def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def split_utf8(text: str, max_bytes: int = REPLY_MAX_BYTES) -> List[str]:
+def split_utf8(text: str, max_bytes: int = REPLY_MAX_BYTES) -> list[str]:
     """Split text into chunks of at most `max_bytes` UTF-8 bytes, never inside a character.
 
     Prefers to cut after a newline, then after Chinese/ASCII punctuation, within the last quarter of a chunk.
     """
     text = text.strip()
-    chunks: List[str] = []
+    chunks: list[str] = []
     while text:
         if len(text.encode("utf-8")) <= max_bytes:
             chunks.append(text)
@@ -96,7 +96,7 @@ def split_utf8(text: str, max_bytes: int = REPLY_MAX_BYTES) -> List[str]:
     return [c for c in chunks if c]
 
 
-def text_reply_xml(to_user: str, from_user: str, content: str, now: Optional[int] = None) -> str:
+def text_reply_xml(to_user: str, from_user: str, content: str, now: int | None = None) -> str:
     return (
         "<xml>"
         f"<ToUserName>{cdata(to_user)}</ToUserName>"
@@ -108,10 +108,10 @@ def text_reply_xml(to_user: str, from_user: str, content: str, now: Optional[int
     )
 
 
-def render_bot_messages(messages: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
+def render_bot_messages(messages: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """Bot messages -> one plain text for WeChat plus the payloads of numbered quick replies."""
-    parts: List[str] = []
-    payloads: List[str] = []
+    parts: list[str] = []
+    payloads: list[str] = []
     for m in messages:
         if m.get("text"):
             parts.append(str(m["text"]))
@@ -135,7 +135,7 @@ def reject(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"code": code, "message": message}, status=status)
 
 
-def verify(request: Request, token: str) -> Optional[HTTPResponse]:
+def verify(request: Request, token: str) -> HTTPResponse | None:
     """The refusal of a request without a valid, fresh signature; None when it is genuine."""
     args = request.args
     signature, timestamp, nonce = (args.get(k) or "" for k in ("signature", "timestamp", "nonce"))
@@ -148,7 +148,7 @@ def verify(request: Request, token: str) -> Optional[HTTPResponse]:
     return None
 
 
-def check_replay(request: Request, nonces: Any) -> Optional[HTTPResponse]:
+def check_replay(request: Request, nonces: Any) -> HTTPResponse | None:
     """Refuse a nonce already used within the window, unless with the very same body (a WeChat retry).
 
     `nonces` is a channel state (nonce -> sha1 of the body)."""
@@ -165,12 +165,12 @@ def _has_entities(text: str) -> bool:
     return "<!doctype" in lowered or "<!entity" in lowered
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     """A field's value if it is plain text (a repeated or nested element parses as a list or a dict)."""
     return value if isinstance(value, str) else None
 
 
-def parse(request: Request, crypto: Optional[WeChatCrypto]) -> Tuple[Optional[Incoming], Optional[HTTPResponse]]:
+def parse(request: Request, crypto: WeChatCrypto | None) -> tuple[Incoming | None, HTTPResponse | None]:
     """The incoming message of a verified request (decrypted in safe mode), or the refusal."""
     body = request.body or b""
     if len(body) > MAX_BODY_BYTES:
@@ -227,7 +227,7 @@ def parse(request: Request, crypto: Optional[WeChatCrypto]) -> Tuple[Optional[In
     return inc, None
 
 
-def xml_response(xml: str, request: Request, crypto: Optional[WeChatCrypto]) -> HTTPResponse:
+def xml_response(xml: str, request: Request, crypto: WeChatCrypto | None) -> HTTPResponse:
     """A passive reply, encrypted when the request was."""
     if request.args.get("encrypt_type") == "aes" and crypto:
         xml = crypto.encrypt_message(xml, request.args.get("nonce") or "", str(int(time.time())))
