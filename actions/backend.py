@@ -13,6 +13,7 @@
   declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing request is
   confirmed only with the created request's id and state.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,7 +51,9 @@ CONTRACT: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/api/me/change-requests"): S.ChangeOut,
     ("GET", "/api/me/contact"): S.ContactOut,
     ("GET", "/api/contacts"): S.ContactsOut,
-    **{("POST", f"/api/validation/{form}"): S.ValidationOut for form in ("profile", "destination", "archive")},
+    **{
+        ("POST", f"/api/validation/{form}"): S.ValidationOut for form in ("profile", "destination", "archive")
+    },
 }
 
 logger = logging.getLogger(__name__)
@@ -178,9 +181,16 @@ def turn_key(tracker: Tracker, purpose: str) -> str:
 
 
 @backend_call
-async def request(method: str, path: str, *, token: str | None = None, json: Any = None,
-                  headers: dict | None = None, params: dict | None = None,
-                  timeout: float | None = None) -> tuple[int, Any]:
+async def request(
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json: Any = None,
+    headers: dict | None = None,
+    params: dict | None = None,
+    timeout: float | None = None,
+) -> tuple[int, Any]:
     """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise.
 
     `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional extra.
@@ -226,17 +236,26 @@ async def request(method: str, path: str, *, token: str | None = None, json: Any
 def _checked(method: str, path: str, resp: httpx.Response, body: Any, json_type: bool) -> Any:
     """The body of a 2xx answer if it is within the contract, else Unavailable (logged for operators)."""
     if resp.content and not json_type:
-        logger.error("backend %s %s -> %s answered %r, not JSON: treated as unavailable", method, path,
-                     resp.status_code, resp.headers.get("content-type"))
+        logger.error(
+            "backend %s %s -> %s answered %r, not JSON: treated as unavailable",
+            method,
+            path,
+            resp.status_code,
+            resp.headers.get("content-type"),
+        )
         raise Unavailable()
     model = CONTRACT.get((method, path))
     if model is not None:
         try:
             model.model_validate(body)
         except ValidationError as e:
-            logger.error("backend %s %s -> %s: off-contract answer (%s): treated as unavailable", method, path,
-                         resp.status_code, "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['type']}"
-                                                     for x in e.errors()[:5]))
+            logger.error(
+                "backend %s %s -> %s: off-contract answer (%s): treated as unavailable",
+                method,
+                path,
+                resp.status_code,
+                "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['type']}" for x in e.errors()[:5]),
+            )
             raise Unavailable() from None
     return body
 

@@ -1,4 +1,5 @@
 """action_change_advice: which change form fits, and - for a signed-in student - what to do in their state."""
+
 from __future__ import annotations
 
 import re
@@ -49,10 +50,15 @@ def _record(kind: str) -> str | None:
 
 def personal_advice(status: dict) -> Reply:
     form = V.CHANGE_KINDS[V.ChangeKind.personal_info]
-    pending = "".join(f"\n你已有一条“{form}”在审核中（{c.get('state_label') or c.get('state')}），请等审核结果。"
-                      for c in status.get("pending_changes") or [] if c.get("kind") == V.ChangeKind.personal_info)
+    pending = "".join(
+        f"\n你已有一条“{form}”在审核中（{c.get('state_label') or c.get('state')}），请等审核结果。"
+        for c in status.get("pending_changes") or []
+        if c.get("kind") == V.ChangeKind.personal_info
+    )
     approved = (status.get("destination") or {}).get("state") == V.RecordState.school_approved
-    return ("utter_change_personal_info_approved" if approved else "utter_change_personal_info"), {"extra": pending}
+    return ("utter_change_personal_info_approved" if approved else "utter_change_personal_info"), {
+        "extra": pending
+    }
 
 
 def record_advice(kind: str, status: dict) -> Reply:
@@ -74,7 +80,11 @@ def record_advice(kind: str, status: dict) -> Reply:
         return "utter_change_not_reviewed", names
     if state in V.REJECTED:
         who = "学院" if state == V.RecordState.college_rejected else "学校"
-        return "utter_change_rejected", {**names, "who": who, "reason": rec.get("rejection_reason") or "未注明"}
+        return "utter_change_rejected", {
+            **names,
+            "who": who,
+            "reason": rec.get("rejection_reason") or "未注明",
+        }
     # reviewed: only the change request remains
     if nat.get("confirmed") or nat.get("needs_reconfirm"):
         response = "utter_change_reviewed_confirmed"
@@ -133,7 +143,8 @@ class ActionChangeAdvice(Action):
     def name(self) -> str:
         return "action_change_advice"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         await advise(kind_from_tracker(tracker), dispatcher, tracker)
         return []

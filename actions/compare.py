@@ -3,6 +3,7 @@
 Table-driven: the names and their one-line descriptions come from bot/nlu/spec_terms.py (taken from the
 process document), so every pair of menu items or archive types is answered without its own example.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,12 @@ from bot.nlu import spec_terms as S
 
 CHANGE_FORMS = ("改签申请（单位变更）", "毕业去向修改（单位不变）", "户档信息修改", "个人信息完善")
 # the wording around the compared items is in bot/domain/compare.yml, one response per kind of item
-RESPONSES = {"form": "utter_compare_forms", "archive_type": "utter_compare_archive_types",
-             "field_kind": "utter_compare_archive_types", "platform": "utter_compare_platforms"}
+RESPONSES = {
+    "form": "utter_compare_forms",
+    "archive_type": "utter_compare_archive_types",
+    "field_kind": "utter_compare_archive_types",
+    "platform": "utter_compare_platforms",
+}
 
 
 def compare_reply(text: str, entity_values: list[str]) -> tuple[str, str]:
@@ -28,8 +33,13 @@ def compare_reply(text: str, entity_values: list[str]) -> tuple[str, str]:
             if t is not None and t not in terms and (not terms or t.group == terms[0].group):
                 terms.append(t)
     if len(terms) < 2:  # "这几种类型有什么区别": the whole kind the message is about
-        kind = ("archive_type" if "类型" in text or any(t.group == "archive_type" for t in terms) else
-                "platform" if "平台" in text else "form")
+        kind = (
+            "archive_type"
+            if "类型" in text or any(t.group == "archive_type" for t in terms)
+            else "platform"
+            if "平台" in text
+            else "form"
+        )
         names = {"form": CHANGE_FORMS}.get(kind)
         terms = [t for t in S.ITEMS if t.group == kind and (names is None or t.name in names)]
     items = "\n".join(f"· {t.name}：{t.about}。" for t in terms)
@@ -40,8 +50,9 @@ class ActionCompare(Action):
     def name(self) -> str:
         return "action_compare"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
         values = [e.get("value") for e in msg.get("entities") or [] if e.get("entity") == "spec_item"]
         response, items = compare_reply(msg.get("text") or "", values)

@@ -14,6 +14,7 @@ secret there to read the counselor's replies); the channels see it too (bot/chan
 is held from the next message on); WeChat shows no payload without text.
 When the backend cannot be reached: the contact details as before (a phone number is better than nothing).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,15 @@ def contact_text(c: dict) -> str:
     who = "".join(x for x in (college, name) if x)
     if who:
         parts.append(f"· 联系人：{who}")
-    for key, label in (("phone", "电话"), ("email", "邮箱"), ("office_hours", "办公时间"), ("hours", "办公时间"),
-                       ("office_location", "地点"), ("location", "地点"), ("website", "网站")):
+    for key, label in (
+        ("phone", "电话"),
+        ("email", "邮箱"),
+        ("office_hours", "办公时间"),
+        ("hours", "办公时间"),
+        ("office_location", "地点"),
+        ("location", "地点"),
+        ("website", "网站"),
+    ):
         if c.get(key):
             parts.append(f"· {label}：{c[key]}")
     return "\n".join(parts)
@@ -57,7 +65,9 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     for e in tracker.events or []:
         kind, text = e.get("event"), e.get("text")
         if kind in ("user", "bot") and isinstance(text, str) and text.strip():
-            lines.append({"who": "student" if kind == "user" else "bot", "text": text.strip()[:TRANSCRIPT_CHARS]})
+            lines.append(
+                {"who": "student" if kind == "user" else "bot", "text": text.strip()[:TRANSCRIPT_CHARS]}
+            )
     return lines[-TRANSCRIPT_LINES:]
 
 
@@ -78,15 +88,24 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         token = get_token(tracker)
         channel = channel_of(tracker)
         try:
-            _, out = await request("POST", "/api/integration/handoff", token=token,
-                                   headers={"x-actions-service-key": service_key()},
-                                   json={"conversation": tracker.sender_id, "channel": channel,
-                                         "transcript": transcript(tracker), "client": client_of(tracker)})
+            _, out = await request(
+                "POST",
+                "/api/integration/handoff",
+                token=token,
+                headers={"x-actions-service-key": service_key()},
+                json={
+                    "conversation": tracker.sender_id,
+                    "channel": channel,
+                    "transcript": transcript(tracker),
+                    "client": client_of(tracker),
+                },
+            )
         except AuthFailed:
             dispatcher.utter_message(response="utter_handoff_sign_in_again")
             return []
@@ -123,7 +142,9 @@ class ActionHandoff(Action):
         dispatcher.utter_message(json_message={"handoff": payload})
         return []
 
-    async def contacts(self, dispatcher: CollectingDispatcher, tracker: Tracker, general_only: bool = False) -> None:
+    async def contacts(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, general_only: bool = False
+    ) -> None:
         """The contact details (the backend's queue is unreachable, or no person is on duty)."""
         api = StudentApi(tracker)
         expired = False
@@ -131,7 +152,9 @@ class ActionHandoff(Action):
             try:
                 contact = pick_contact(await api.get("/api/me/contact"))
                 if contact:
-                    dispatcher.utter_message(response="utter_handoff_college_contact", details=contact_text(contact))
+                    dispatcher.utter_message(
+                        response="utter_handoff_college_contact", details=contact_text(contact)
+                    )
                     return
             except AuthFailed:
                 expired = True

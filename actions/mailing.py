@@ -1,4 +1,5 @@
 """Archive-mailing request: check eligibility, show the archive details, submit only after confirmation."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,10 @@ Reply = tuple[str, dict[str, str]]
 
 
 def request_reply(req: dict, lead: str = "") -> Reply:
-    values = {"lead": lead, "state": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "已提交")}
+    values = {
+        "lead": lead,
+        "state": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "已提交"),
+    }
     if req.get("ems_no"):
         return "utter_mailing_requested_ems", {**values, "ems_no": req["ems_no"]}
     return "utter_mailing_requested", values
@@ -63,8 +67,9 @@ class ActionMailingCheck(Action):
     def name(self) -> str:
         return "action_mailing_check"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         if not api.signed_in:  # "档案邮寄" from someone not signed in: the how-to, then the offer
             dispatcher.utter_message(response="utter_mailing_howto")
@@ -83,7 +88,9 @@ class ActionMailingCheck(Action):
             utter(dispatcher, ineligible_reply(elig))
             return [SlotSet(PENDING, False)]
         # the response carries the buttons 确认提交 (/affirm) and 先不提交 (/deny)
-        dispatcher.utter_message(response="utter_mailing_confirm", lines=archive_lines(data.get("archive") or {}))
+        dispatcher.utter_message(
+            response="utter_mailing_confirm", lines=archive_lines(data.get("archive") or {})
+        )
         return [SlotSet(PENDING, True)]
 
 
@@ -91,17 +98,27 @@ class ActionMailingSubmit(Action):
     def name(self) -> str:
         return "action_mailing_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         try:
-            status, body = await api.call("POST", "/api/me/mailing", json={},
-                                          headers={"Idempotency-Key": turn_key(tracker, "mailing")})
+            status, body = await api.call(
+                "POST", "/api/me/mailing", json={}, headers={"Idempotency-Key": turn_key(tracker, "mailing")}
+            )
         except ApiError as e:
             if e.code == "not_eligible":
-                utter(dispatcher, ineligible_reply(e.body.get("eligibility") or {
-                    "reason": e.body.get("reason"), "eligible_from": e.body.get("eligible_from"),
-                    "reason_message": e.message}))
+                utter(
+                    dispatcher,
+                    ineligible_reply(
+                        e.body.get("eligibility")
+                        or {
+                            "reason": e.body.get("reason"),
+                            "eligible_from": e.body.get("eligible_from"),
+                            "reason_message": e.message,
+                        }
+                    ),
+                )
             else:
                 say(dispatcher, e)
             return [SlotSet(PENDING, False)]
@@ -121,8 +138,9 @@ class ActionMailingCancel(Action):
     def name(self) -> str:
         return "action_mailing_cancel"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_mailing_cancelled")
         return [SlotSet(PENDING, False)]
 
@@ -151,8 +169,9 @@ class ActionMailingDateHint(Action):
     def name(self) -> str:
         return "action_mailing_date_hint"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         if not api.signed_in:
             return []

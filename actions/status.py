@@ -1,4 +1,5 @@
 """action_check_status: where the signed-in student's records stand."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backend import BackendError, StudentApi, request, say, service_key
 from backend import vocabulary as V
 
-SOURCE_LINE = "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
+SOURCE_LINE = (
+    "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
+)
 
 # The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line per
 # step of the student's progress, built from their records below) and {name} are filled in.
@@ -33,14 +36,18 @@ def record_line(kind: str, rec: dict[str, Any]) -> str:
     label = rec.get("state_label") or state
     step = rec.get("step")
     if state == V.RecordState.not_started:
-        return f"· {name}：还没有开始填写。请在学校平台“手续办理”→“{name}”里填写并提交，也可以让我在这里帮你填。"
+        return (
+            f"· {name}：还没有开始填写。请在学校平台“手续办理”→“{name}”里填写并提交，也可以让我在这里帮你填。"
+        )
     pos = f"第{step}步/共5步，" if isinstance(step, int) and 1 <= step <= 5 else ""
     line = f"· {name}：{pos}{label}。"
     if state in V.REJECTED:
         who = "学院" if state == V.RecordState.college_rejected else "学校"
         reason = rec.get("rejection_reason") or "未注明"
-        line += (f"\n  {who}审核未通过，原因：{reason}。请按原因在学校平台“{name}”里修改后再次提交，"
-                 f"再由院校两级审核。")
+        line += (
+            f"\n  {who}审核未通过，原因：{reason}。请按原因在学校平台“{name}”里修改后再次提交，"
+            f"再由院校两级审核。"
+        )
     elif state in (V.RecordState.type_chosen, V.RecordState.filled):
         line += "\n  还没有提交，填完后记得点“提交”。"
     elif state == V.RecordState.submitted:
@@ -129,11 +136,19 @@ async def current_answer(key: str, tracker: Tracker) -> str | None:
     """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
     protocol), without its source line; None when the backend cannot say."""
     # asked for a signed-in student (the routings are): the signed-in variation where an answer has one
-    body = {"response": key, "tracker": {"sender_id": tracker.sender_id, "slots": {"signed_in": True}},
-            "channel": {"name": tracker.get_latest_input_channel() or ""}}
+    body = {
+        "response": key,
+        "tracker": {"sender_id": tracker.sender_id, "slots": {"signed_in": True}},
+        "channel": {"name": tracker.get_latest_input_channel() or ""},
+    }
     try:
-        _, message = await request("POST", "/api/nlg", json=body, timeout=ANSWER_TIMEOUT,
-                                   headers={"x-actions-service-key": service_key()})
+        _, message = await request(
+            "POST",
+            "/api/nlg",
+            json=body,
+            timeout=ANSWER_TIMEOUT,
+            headers={"x-actions-service-key": service_key()},
+        )
     except BackendError:
         return None
     text = (message or {}).get("text") if isinstance(message, dict) else None
@@ -162,9 +177,13 @@ async def routed_general_answer(tracker: Tracker) -> str:
 def status_lines(status: dict, archive: dict | None = None) -> str:
     """The progress lines of utter_status: the two records (the archive's with where it goes), sync, national
     confirmation, mailing, changes."""
-    lines = [record_line(V.RecordKind.destination, status.get("destination") or {}),
-             record_line(V.RecordKind.archive, status.get("archive") or {}) + archive_destination(archive),
-             sync_line(status), national_line(status), mailing_line(status)]
+    lines = [
+        record_line(V.RecordKind.destination, status.get("destination") or {}),
+        record_line(V.RecordKind.archive, status.get("archive") or {}) + archive_destination(archive),
+        sync_line(status),
+        national_line(status),
+        mailing_line(status),
+    ]
     lines += changes_lines(status)
     return "\n".join(lines)
 
@@ -185,14 +204,25 @@ def progress_record(kind: str, rec: dict) -> dict:
     rejected = state in V.REJECTED
     steps = []
     for n, label in enumerate(PROGRESS_STEPS, start=1):
-        st = "done" if n <= done else ("rejected" if rejected and n == current else
-                                       "current" if n == current else "todo")
+        st = (
+            "done"
+            if n <= done
+            else ("rejected" if rejected and n == current else "current" if n == current else "todo")
+        )
         steps.append({"n": n, "label": label, "status": st})
-    out = {"kind": kind, "title": V.RECORD_NAMES[kind], "state": state,
-           "state_label": rec.get("state_label") or "", "current": current, "steps": steps}
+    out = {
+        "kind": kind,
+        "title": V.RECORD_NAMES[kind],
+        "state": state,
+        "state_label": rec.get("state_label") or "",
+        "current": current,
+        "steps": steps,
+    }
     if rejected:
-        out["rejection"] = {"by": "学院" if state == V.RecordState.college_rejected else "学校",
-                            "reason": rec.get("rejection_reason") or "未注明"}
+        out["rejection"] = {
+            "by": "学院" if state == V.RecordState.college_rejected else "学校",
+            "reason": rec.get("rejection_reason") or "未注明",
+        }
     return out
 
 
@@ -201,26 +231,34 @@ def progress_payload(status: dict) -> dict:
     m = status.get("mailing") or {}
     req = m.get("request") or {}
     if req:
-        mailing = {"state": req.get("state"),
-                   "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
-                   "ems_no": req.get("ems_no")}
+        mailing = {
+            "state": req.get("state"),
+            "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
+            "ems_no": req.get("ems_no"),
+        }
     elif m.get("eligible"):
         mailing = {"state": "eligible", "label": "可以申请档案邮寄"}
     else:
         frm = m.get("eligible_from")
-        mailing = {"state": "not_yet", "label": "暂不能申请" + (f"，{cn_date(frm)}起可以申请" if frm else ""),
-                   "eligible_from": frm}
-    return {"type": "progress",
-            "records": [progress_record(k, status.get(k) or {}) for k in V.RECORD_NAMES],
-            "mailing": mailing}
+        mailing = {
+            "state": "not_yet",
+            "label": "暂不能申请" + (f"，{cn_date(frm)}起可以申请" if frm else ""),
+            "eligible_from": frm,
+        }
+    return {
+        "type": "progress",
+        "records": [progress_record(k, status.get(k) or {}) for k in V.RECORD_NAMES],
+        "mailing": mailing,
+    }
 
 
 class ActionCheckStatus(Action):
     def name(self) -> str:
         return "action_check_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         api = StudentApi(tracker)
         try:
             status, archive = await asyncio.gather(api.get("/api/me/status"), api.get("/api/me/archive"))
@@ -231,7 +269,10 @@ class ActionCheckStatus(Action):
         if general:
             # an FAQ answer's own current text (minus its sign-in hint): no wording of this action
             dispatcher.utter_message(text=general)
-        dispatcher.utter_message(response="utter_status", name=student_name(status or {}),
-                                 lines=status_lines(status or {}, archive))
+        dispatcher.utter_message(
+            response="utter_status",
+            name=student_name(status or {}),
+            lines=status_lines(status or {}, archive),
+        )
         dispatcher.utter_message(json_message=progress_payload(status or {}))
         return []

@@ -10,6 +10,7 @@ action_uncertain (intents nlu_fallback and near_domain):
 - anything else (the FallbackClassifier's own nlu_fallback: garbled or ambiguous short input) -> ask to rephrase.
 action_answer_topic (intent choose_topic): the chosen topic's FAQ answer (by name, so the NLG adds its 依据 line).
 """
+
 from __future__ import annotations
 
 import re
@@ -92,15 +93,18 @@ class ActionUncertain(Action):
     def name(self) -> str:
         return "action_uncertain"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
         info = msg.get("uncertain") if isinstance(msg.get("uncertain"), dict) else {}
         intent = (msg.get("intent") or {}).get("name")
         options = [t for t in (topic_of(k) for k in info.get("options") or []) if t]
         if info.get("outcome") == "clarify" and len(options) == 2 and options[0] != options[1]:
             lines = "\n".join(f"{i}. {TOPIC_TITLES[t]}" for i, t in enumerate(options, 1))
-            buttons = [{"title": TOPIC_TITLES[t], "payload": f'/choose_topic{{"topic": "{t}"}}'} for t in options]
+            buttons = [
+                {"title": TOPIC_TITLES[t], "payload": f'/choose_topic{{"topic": "{t}"}}'} for t in options
+            ]
             dispatcher.utter_message(response="utter_clarify", options=lines, buttons=buttons)
             return [SlotSet(OPTIONS_SLOT, options)]
         if intent == "near_domain" or info.get("outcome") == "abstain":
@@ -115,8 +119,9 @@ class ActionAnswerTopic(Action):
     def name(self) -> str:
         return "action_answer_topic"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         topic = topic_of(next(tracker.get_latest_entity_values("topic"), None))
         if topic is None:
             offered = [t for t in (topic_of(k) for k in tracker.get_slot(OPTIONS_SLOT) or []) if t]

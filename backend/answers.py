@@ -10,6 +10,7 @@ is live on the next turn; with several backend processes, the others follow with
 Measured: the NLG call with a database read per call cost a FAQ turn more than the 20 ms budget on a busy 2-core
 machine (bench/nlg_cost.py).
 """
+
 from __future__ import annotations
 
 import functools
@@ -75,13 +76,33 @@ def import_domain(s: Session) -> dict:
         source = sources.get(key) or None
         ans = s.get(M.Answer, key)
         if ans is None:
-            s.add(M.Answer(key=key, version=1, variations=variations, source=source, updated_at=now,
-                           updated_by=DOMAIN_AUTHOR))
+            s.add(
+                M.Answer(
+                    key=key,
+                    version=1,
+                    variations=variations,
+                    source=source,
+                    updated_at=now,
+                    updated_by=DOMAIN_AUTHOR,
+                )
+            )
             s.flush()
-            s.add(M.AnswerVersion(answer_key=key, version=1, variations=variations, source=source, created_at=now,
-                                  author_role=DOMAIN_AUTHOR, author_id=DOMAIN_AUTHOR, note="初始内容（来自领域文件）"))
+            s.add(
+                M.AnswerVersion(
+                    answer_key=key,
+                    version=1,
+                    variations=variations,
+                    source=source,
+                    created_at=now,
+                    author_role=DOMAIN_AUTHOR,
+                    author_id=DOMAIN_AUTHOR,
+                    note="初始内容（来自领域文件）",
+                )
+            )
             added += 1
-        elif ans.updated_by == DOMAIN_AUTHOR and (ans.variations != variations or (ans.source or None) != source):
+        elif ans.updated_by == DOMAIN_AUTHOR and (
+            ans.variations != variations or (ans.source or None) != source
+        ):
             _new_version(s, ans, variations, source, DOMAIN_AUTHOR, DOMAIN_AUTHOR, "领域文件已更新", now)
             refreshed += 1
     s.commit()
@@ -89,13 +110,29 @@ def import_domain(s: Session) -> dict:
     return {"answers_added": added, "answers_refreshed": refreshed}
 
 
-def _new_version(s: Session, ans: M.Answer, variations: list[dict], source: str | None, role: str, actor: str,
-                 note: str, now=None) -> M.AnswerVersion:
+def _new_version(
+    s: Session,
+    ans: M.Answer,
+    variations: list[dict],
+    source: str | None,
+    role: str,
+    actor: str,
+    note: str,
+    now=None,
+) -> M.AnswerVersion:
     now = now or clock.now()
     ans.version += 1
     ans.variations, ans.source, ans.updated_at, ans.updated_by = variations, source, now, actor
-    v = M.AnswerVersion(answer_key=ans.key, version=ans.version, variations=variations, source=source,
-                        created_at=now, author_role=role, author_id=actor, note=note)
+    v = M.AnswerVersion(
+        answer_key=ans.key,
+        version=ans.version,
+        variations=variations,
+        source=source,
+        created_at=now,
+        author_role=role,
+        author_id=actor,
+        note=note,
+    )
     s.add(v)
     return v
 
@@ -125,6 +162,7 @@ class AnswerCache:
             with self.lock:
                 if time.monotonic() - self.loaded_at > self.ttl:
                     from .db import read_session
+
                     stamp, gen = time.monotonic(), self.generation
                     with read_session() as s:
                         rows = s.execute(select(M.Answer.key, M.Answer.variations, M.Answer.source)).all()
@@ -147,8 +185,13 @@ def snapshot(s: Session, since: int | None = None) -> dict:
     if since is not None and since == rev:
         return {"revision": rev, "changed": False}
     rows = s.execute(select(M.Answer.key, M.Answer.variations, M.Answer.source)).all()
-    return {"revision": rev, "changed": True, "source_prefix": SOURCE_PREFIX,
-            "responses": {k: v for k, v, _ in rows}, "sources": {k: src for k, _, src in rows if src}}
+    return {
+        "revision": rev,
+        "changed": True,
+        "source_prefix": SOURCE_PREFIX,
+        "responses": {k: v for k, v, _ in rows},
+        "sources": {k: src for k, _, src in rows if src},
+    }
 
 
 def render(body: Any) -> dict:
@@ -166,7 +209,9 @@ def render(body: Any) -> dict:
     tracker = _dict(body.get("tracker"))
     channel = _dict(body.get("channel")).get("name") or ""
     rid = body.get("id") if isinstance(body.get("id"), str) else None
-    msg = nlg.generate(variations, str(channel), _dict(tracker.get("slots")), _dict(body.get("arguments")), rid)
+    msg = nlg.generate(
+        variations, str(channel), _dict(tracker.get("slots")), _dict(body.get("arguments")), rid
+    )
     if msg is None:
         raise APIError(404, "no_variation", f"回答{key}没有适合当前情况的内容。")
     if source and msg.get("text"):
@@ -181,8 +226,15 @@ def _preview(ans: M.Answer) -> str:
 
 
 def _version_view(v: M.AnswerVersion) -> dict:
-    return {"version": v.version, "variations": v.variations, "source": v.source, "created_at": ts(v.created_at),
-            "author_role": v.author_role, "author_id": v.author_id, "note": v.note}
+    return {
+        "version": v.version,
+        "variations": v.variations,
+        "source": v.source,
+        "created_at": ts(v.created_at),
+        "author_role": v.author_role,
+        "author_id": v.author_id,
+        "note": v.note,
+    }
 
 
 def can_edit(p: Principal) -> bool:
@@ -196,9 +248,18 @@ def list_answers(s: Session, p: Principal, q: str | None) -> dict:
         preview = _preview(a)
         if q and q not in a.key and not any(q in (v.get("text") or "") for v in a.variations):
             continue
-        items.append({"key": a.key, "kind": "faq" if a.key.startswith("utter_faq/") else "dialogue",
-                      "preview": preview, "version": a.version, "updated_at": ts(a.updated_at),
-                      "updated_by": a.updated_by, "edited": a.updated_by != DOMAIN_AUTHOR, "source": a.source})
+        items.append(
+            {
+                "key": a.key,
+                "kind": "faq" if a.key.startswith("utter_faq/") else "dialogue",
+                "preview": preview,
+                "version": a.version,
+                "updated_at": ts(a.updated_at),
+                "updated_by": a.updated_by,
+                "edited": a.updated_by != DOMAIN_AUTHOR,
+                "source": a.source,
+            }
+        )
     return {"total": len(items), "items": items, "can_edit": can_edit(p)}
 
 
@@ -211,12 +272,23 @@ def _get(s: Session, key: str) -> M.Answer:
 
 def answer_view(s: Session, p: Principal, key: str) -> dict:
     ans = _get(s, key)
-    versions = s.scalars(select(M.AnswerVersion).where(M.AnswerVersion.answer_key == key)
-                         .order_by(M.AnswerVersion.version.desc())).all()
-    return {"key": ans.key, "version": ans.version, "variations": ans.variations, "source": ans.source,
-            "updated_at": ts(ans.updated_at), "updated_by": ans.updated_by, "edited": ans.updated_by != DOMAIN_AUTHOR,
-            "variables": sorted(allowed_variables(key)), "can_edit": can_edit(p),
-            "history": [_version_view(v) for v in versions]}
+    versions = s.scalars(
+        select(M.AnswerVersion)
+        .where(M.AnswerVersion.answer_key == key)
+        .order_by(M.AnswerVersion.version.desc())
+    ).all()
+    return {
+        "key": ans.key,
+        "version": ans.version,
+        "variations": ans.variations,
+        "source": ans.source,
+        "updated_at": ts(ans.updated_at),
+        "updated_by": ans.updated_by,
+        "edited": ans.updated_by != DOMAIN_AUTHOR,
+        "variables": sorted(allowed_variables(key)),
+        "can_edit": can_edit(p),
+        "history": [_version_view(v) for v in versions],
+    }
 
 
 def allowed_variables(key: str) -> set[str]:
@@ -234,15 +306,25 @@ def _check_editor(p: Principal) -> None:
 
 def _check_base(ans: M.Answer, base_version: int) -> None:
     if base_version != ans.version:
-        raise wrong_state(f"这条回答已被修改（当前是第{ans.version}版，您编辑的是第{base_version}版），"
-                          "请刷新后在最新版本上修改。", current_version=ans.version)
+        raise wrong_state(
+            f"这条回答已被修改（当前是第{ans.version}版，您编辑的是第{base_version}版），"
+            "请刷新后在最新版本上修改。",
+            current_version=ans.version,
+        )
 
 
 def _clean_variations(key: str, current: list[dict], edits: list[dict]) -> list[dict]:
     """The edited texts/buttons laid over the current variations (conditions, channel, id, image, custom stay)."""
     if len(edits) != len(current):
-        raise invalid([FieldError("variations", "count",
-                                  f"这条回答有{len(current)}个版本的措辞，请逐一提交（收到{len(edits)}个）。")])
+        raise invalid(
+            [
+                FieldError(
+                    "variations",
+                    "count",
+                    f"这条回答有{len(current)}个版本的措辞，请逐一提交（收到{len(edits)}个）。",
+                )
+            ]
+        )
     allowed = allowed_variables(key)
     errs: list[FieldError] = []
     out = []
@@ -252,16 +334,25 @@ def _clean_variations(key: str, current: list[dict], edits: list[dict]) -> list[
         if not text:
             errs.append(FieldError(field, "required", "回答内容不能为空，请填写。"))
         elif len(text) > MAX_TEXT:
-            errs.append(FieldError(field, "too_long", f"回答内容不能超过{MAX_TEXT}字（现在{len(text)}字），请精简。"))
+            errs.append(
+                FieldError(field, "too_long", f"回答内容不能超过{MAX_TEXT}字（现在{len(text)}字），请精简。")
+            )
         elif nlg.stray_braces(text):
-            errs.append(FieldError(field, "stray_brace", "花括号只用于变量（如{name}），请删除多余的“{”或“}”。"))
+            errs.append(
+                FieldError(field, "stray_brace", "花括号只用于变量（如{name}），请删除多余的“{”或“}”。")
+            )
         else:
             unknown = sorted(nlg.placeholders(text) - allowed)
             if unknown:
                 hint = "、".join("{" + x + "}" for x in sorted(allowed)[:8]) or "无"
-                errs.append(FieldError(field, "unknown_variable",
-                                       f"变量{'、'.join('{' + x + '}' for x in unknown)}不存在，学生会看到原样的花括号；"
-                                       f"请删去或改用可用的变量（{hint}）。"))
+                errs.append(
+                    FieldError(
+                        field,
+                        "unknown_variable",
+                        f"变量{'、'.join('{' + x + '}' for x in unknown)}不存在，学生会看到原样的花括号；"
+                        f"请删去或改用可用的变量（{hint}）。",
+                    )
+                )
         new = {k: v for k, v in cur.items() if k not in ("text", "buttons")}
         new["text"] = text
         buttons = e.get("buttons", cur.get("buttons"))
@@ -271,10 +362,17 @@ def _clean_variations(key: str, current: list[dict], edits: list[dict]) -> list[
             for j, b in enumerate(buttons):
                 title, payload = (b.get("title") or "").strip(), (b.get("payload") or "").strip()
                 if not title or not payload or len(title) > 40 or len(payload) > 200:
-                    errs.append(FieldError(f"variations.{i}.buttons.{j}", "invalid",
-                                           "按钮要有文字（不超过40字）和发送内容（不超过200字）。"))
-            new["buttons"] = [{"title": (b.get("title") or "").strip(), "payload": (b.get("payload") or "").strip()}
-                              for b in buttons]
+                    errs.append(
+                        FieldError(
+                            f"variations.{i}.buttons.{j}",
+                            "invalid",
+                            "按钮要有文字（不超过40字）和发送内容（不超过200字）。",
+                        )
+                    )
+            new["buttons"] = [
+                {"title": (b.get("title") or "").strip(), "payload": (b.get("payload") or "").strip()}
+                for b in buttons
+            ]
         out.append(new)
     if errs:
         raise invalid(errs)
@@ -302,8 +400,16 @@ def _audit_id(key: str) -> str:
     return key if len(key) <= 40 else key[:39] + "…"
 
 
-def edit_answer(s: Session, p: Principal, key: str, variations: list[dict], base_version: int,
-                source: str | None, keep_source: bool, note: str) -> dict:
+def edit_answer(
+    s: Session,
+    p: Principal,
+    key: str,
+    variations: list[dict],
+    base_version: int,
+    source: str | None,
+    keep_source: bool,
+    note: str,
+) -> dict:
     _check_editor(p)
     ans = _get(s, key)
     _check_base(ans, base_version)
@@ -313,8 +419,16 @@ def edit_answer(s: Session, p: Principal, key: str, variations: list[dict], base
         raise APIError(422, "no_change", "内容没有变化，无需保存。", fields=[])
     before = {"version": ans.version, "variations": ans.variations, "source": ans.source}
     _new_version(s, ans, new, src, p.role, p.id, (note or "").strip()[:200] or "修改")
-    audit(s, p, None, "answer", _audit_id(key), "edit", before,
-          {"version": ans.version, "variations": new, "source": src, "key": key})
+    audit(
+        s,
+        p,
+        None,
+        "answer",
+        _audit_id(key),
+        "edit",
+        before,
+        {"version": ans.version, "variations": new, "source": src, "key": key},
+    )
     _commit(s, key)
     return answer_view(s, p, key)
 
@@ -323,16 +437,31 @@ def rollback(s: Session, p: Principal, key: str, version: int, base_version: int
     _check_editor(p)
     ans = _get(s, key)
     _check_base(ans, base_version)
-    old = s.scalar(select(M.AnswerVersion).where(M.AnswerVersion.answer_key == key,
-                                                 M.AnswerVersion.version == version))
+    old = s.scalar(
+        select(M.AnswerVersion).where(M.AnswerVersion.answer_key == key, M.AnswerVersion.version == version)
+    )
     if old is None:
         raise not_found(f"这条回答没有第{version}版。")
     if old.variations == ans.variations and old.source == ans.source:
         raise APIError(422, "no_change", f"第{version}版与当前内容相同，无需恢复。", fields=[])
     before = {"version": ans.version, "variations": ans.variations, "source": ans.source}
     _new_version(s, ans, old.variations, old.source, p.role, p.id, f"恢复为第{version}版")
-    audit(s, p, None, "answer", _audit_id(key), "rollback", before,
-          {"version": ans.version, "restored": version, "variations": old.variations, "source": old.source, "key": key})
+    audit(
+        s,
+        p,
+        None,
+        "answer",
+        _audit_id(key),
+        "rollback",
+        before,
+        {
+            "version": ans.version,
+            "restored": version,
+            "variations": old.variations,
+            "source": old.source,
+            "key": key,
+        },
+    )
     _commit(s, key)
     return answer_view(s, p, key)
 

@@ -3,6 +3,7 @@
 `python -m backend.apidoc` rewrites the part between the markers; `--check` exits 1 when it is out of date (a test
 runs the check). Everything outside the markers is written by hand.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,7 +28,7 @@ def _type(s: dict[str, Any]) -> str:
     if "anyOf" in s or "oneOf" in s:
         return " \\| ".join(_type(x) for x in s.get("anyOf") or s["oneOf"])
     if "const" in s:
-        return f"`\"{s['const']}\"`"
+        return f'`"{s["const"]}"`'
     if "enum" in s:
         return " \\| ".join(f"`{v}`" for v in s["enum"])
     t = s.get("type")
@@ -48,26 +49,44 @@ def _cell(text: str) -> str:
 
 
 def endpoints(api: dict) -> list[str]:
-    out = ["## Endpoints (generated)", "",
-           "Auth: `token` = `Authorization: Bearer <jwt>` (`/api/me/...`: the student; `/api/staff/...`: counselors "
-           "and school staff), `key` = `X-Integration-Key`. Errors: the 4xx body under Conventions.", "",
-           "| method and path | auth | parameters | request body | response |", "| --- | --- | --- | --- | --- |"]
+    out = [
+        "## Endpoints (generated)",
+        "",
+        "Auth: `token` = `Authorization: Bearer <jwt>` (`/api/me/...`: the student; `/api/staff/...`: counselors "
+        "and school staff), `key` = `X-Integration-Key`. Errors: the 4xx body under Conventions.",
+        "",
+        "| method and path | auth | parameters | request body | response |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for path, ops in api["paths"].items():
         for method, op in ops.items():
             params = op.get("parameters", [])
             names = {p["name"].lower() for p in params if p["in"] == "header"}
             auth = "token" if "authorization" in names else "key" if "x-integration-key" in names else ""
-            shown = [f"{p['name']}{'' if p.get('required') else '?'}" for p in params
-                     if p["in"] in ("query", "header") and p["name"].lower() not in ("authorization", "x-integration-key")]
-            resp = [f"{code} {_body(r.get('content'))}".strip() for code, r in op.get("responses", {}).items()
-                    if code.startswith("2")]
-            out.append(f"| `{method.upper()} {path}` | {auth} | {', '.join(f'`{x}`' for x in shown)} | "
-                       f"{_body((op.get('requestBody') or {}).get('content'))} | {'; '.join(resp)} |")
+            shown = [
+                f"{p['name']}{'' if p.get('required') else '?'}"
+                for p in params
+                if p["in"] in ("query", "header")
+                and p["name"].lower() not in ("authorization", "x-integration-key")
+            ]
+            resp = [
+                f"{code} {_body(r.get('content'))}".strip()
+                for code, r in op.get("responses", {}).items()
+                if code.startswith("2")
+            ]
+            out.append(
+                f"| `{method.upper()} {path}` | {auth} | {', '.join(f'`{x}`' for x in shown)} | "
+                f"{_body((op.get('requestBody') or {}).get('content'))} | {'; '.join(resp)} |"
+            )
     return out
 
 
 def schemas(api: dict) -> list[str]:
-    out = ["## Schemas (generated)", "", "Fields marked * are always present (responses) or required (requests)."]
+    out = [
+        "## Schemas (generated)",
+        "",
+        "Fields marked * are always present (responses) or required (requests).",
+    ]
     for name, s in sorted(api.get("components", {}).get("schemas", {}).items()):
         if name in SKIP:
             continue
@@ -80,13 +99,16 @@ def schemas(api: dict) -> list[str]:
         out += ["| field | type | |", "| --- | --- | --- |"]
         required = set(s.get("required", []))
         for field, f in s.get("properties", {}).items():
-            out.append(f"| `{field}`{'*' if field in required else ''} | {_type(f)} | {_cell(f.get('description', ''))} |")
+            out.append(
+                f"| `{field}`{'*' if field in required else ''} | {_type(f)} | {_cell(f.get('description', ''))} |"
+            )
     return out
 
 
 def render(api: dict | None = None) -> str:
     if api is None:
         from .main import app
+
         api = app.openapi()
     return "\n".join([BEGIN, "", *endpoints(api), "", *schemas(api), "", END])
 

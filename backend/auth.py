@@ -1,4 +1,5 @@
 """Identity: JWT bearer tokens, pluggable identity providers (demo dev-login, university CAS SSO)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,9 @@ def issue_token(sub: str, role: str, ttl_minutes: int | None = None) -> str:
     """A web token (no `aud`): what the browser holds after sign-in."""
     now = dt.datetime.now(dt.timezone.utc)
     exp = now + dt.timedelta(minutes=ttl_minutes or settings.token_ttl_minutes)
-    return jwt.encode({"sub": sub, "role": role, "iat": now, "exp": exp}, settings.auth_secret, algorithm="HS256")
+    return jwt.encode(
+        {"sub": sub, "role": role, "iat": now, "exp": exp}, settings.auth_secret, algorithm="HS256"
+    )
 
 
 def issue_action_token(sub: str, role: str) -> str:
@@ -48,8 +51,11 @@ def issue_action_token(sub: str, role: str) -> str:
     """
     now = dt.datetime.now(dt.timezone.utc)
     exp = now + dt.timedelta(seconds=settings.action_token_ttl_seconds)
-    return jwt.encode({"sub": sub, "role": role, "aud": ACTIONS_AUDIENCE, "iat": now, "exp": exp},
-                      settings.auth_secret, algorithm="HS256")
+    return jwt.encode(
+        {"sub": sub, "role": role, "aud": ACTIONS_AUDIENCE, "iat": now, "exp": exp},
+        settings.auth_secret,
+        algorithm="HS256",
+    )
 
 
 def _decode(token: str, service: bool = False) -> dict:
@@ -59,8 +65,13 @@ def _decode(token: str, service: bool = False) -> dict:
         audience = ACTIONS_AUDIENCE if "aud" in unverified else None
         if audience and not service:
             raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
-        return jwt.decode(token, settings.auth_secret, algorithms=["HS256"], audience=audience,
-                          options={"require": ["sub", "role", "exp"]})
+        return jwt.decode(
+            token,
+            settings.auth_secret,
+            algorithms=["HS256"],
+            audience=audience,
+            options={"require": ["sub", "role", "exp"]},
+        )
     except jwt.ExpiredSignatureError:
         raise APIError(401, "token_expired", "登录已过期，请重新登录。")
     except jwt.InvalidTokenError:
@@ -97,18 +108,22 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def current_principal(authorization: str | None = Header(default=None),
-                      x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
-                      session: Session = Depends(get_session)) -> Principal:
+def current_principal(
+    authorization: str | None = Header(default=None),
+    x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
+    session: Session = Depends(get_session),
+) -> Principal:
     token = _bearer(authorization)
     if not token:
         raise APIError(401, "not_authenticated", "请先登录（统一身份认证）。")
     return principal_from_token(token, session, service_key_ok(x_actions_service_key))
 
 
-def optional_principal(authorization: str | None = Header(default=None),
-                       x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
-                       session: Session = Depends(get_session)) -> Principal | None:
+def optional_principal(
+    authorization: str | None = Header(default=None),
+    x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
+    session: Session = Depends(get_session),
+) -> Principal | None:
     token = _bearer(authorization)
     return principal_from_token(token, session, service_key_ok(x_actions_service_key)) if token else None
 
@@ -126,12 +141,16 @@ def current_staff(p: Principal = Depends(current_principal)) -> Principal:
 
 
 def integration_key(x_integration_key: str | None = Header(default=None)) -> None:
-    if not x_integration_key or not hmac.compare_digest(x_integration_key.encode(), settings.integration_key.encode()):
+    if not x_integration_key or not hmac.compare_digest(
+        x_integration_key.encode(), settings.integration_key.encode()
+    ):
         raise APIError(401, "not_authenticated", "集成密钥无效。")
 
 
-def integration_or_service_key(x_integration_key: str | None = Header(default=None),
-                               x_actions_service_key: str | None = Header(default=None)) -> None:
+def integration_or_service_key(
+    x_integration_key: str | None = Header(default=None),
+    x_actions_service_key: str | None = Header(default=None),
+) -> None:
     """The channels' integration key (Rasa's NLG) or the action server's service key (an action reading the
     current wording of an answer)."""
     if x_actions_service_key is not None and service_key_ok(x_actions_service_key):
@@ -163,8 +182,11 @@ class CasProvider:
 
     def validate(self, ticket: str, service_url: str) -> str:
         try:
-            r = httpx.get(f"{self.server_url}/p3/serviceValidate", params={"ticket": ticket, "service": service_url},
-                          timeout=self.timeout)
+            r = httpx.get(
+                f"{self.server_url}/p3/serviceValidate",
+                params={"ticket": ticket, "service": service_url},
+                timeout=self.timeout,
+            )
         except httpx.HTTPError:
             raise APIError(502, "sso_unavailable", "统一身份认证服务暂时无法访问，请稍后再试。")
         if r.status_code != 200:

@@ -12,6 +12,7 @@ How, with the databases' own tools:
 A backup is a directory: one file per database and manifest.json (when, which parts, the rows of every table).
 A restore checks each table's row count against the manifest afterwards.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,16 +55,23 @@ class Part:
 
 def _same_database(a: str, b: str) -> bool:
     ua, ub = make_url(a), make_url(b)
-    return (ua.get_backend_name(), ua.host, ua.port, ua.database) == (ub.get_backend_name(), ub.host, ub.port,
-                                                                      ub.database)
+    return (ua.get_backend_name(), ua.host, ua.port, ua.database) == (
+        ub.get_backend_name(),
+        ub.host,
+        ub.port,
+        ub.database,
+    )
 
 
 def parts(database_url: str | None = None, tracker_url: str | None = None) -> list[Part]:
     app = database_url or settings.database_url
     tracker = tracker_url or os.environ.get("TRACKER_DB_URL") or ""
     if not tracker:
-        tracker = (f"sqlite:///{Path(make_url(app).database or '').parent / 'tracker.db'}" if app.startswith("sqlite")
-                   else app)
+        tracker = (
+            f"sqlite:///{Path(make_url(app).database or '').parent / 'tracker.db'}"
+            if app.startswith("sqlite")
+            else app
+        )
     tracker = tracker.replace("postgresql+psycopg2://", "postgresql+psycopg://")
     found = [Part("app", app)]
     if not _same_database(app, tracker):
@@ -77,8 +85,10 @@ def table_counts(url: str) -> dict[str, int]:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.connect() as c:
-            return {t: c.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
-                    for t in sorted(inspect(c).get_table_names())}
+            return {
+                t: c.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+                for t in sorted(inspect(c).get_table_names())
+            }
     finally:
         engine.dispose()
 
@@ -106,8 +116,14 @@ def pg_tool(name: str, url: str) -> str:
     """pg_dump/pg_restore whose major version is at least the server's (a newer server's dump cannot be read by
     an older client): the server's own version's from /usr/lib/postgresql when installed, else PATH's."""
     server = _server_major(url)
-    candidates = [p for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-                                    key=lambda p: int(re.sub(r"\D", "", p.parent.parent.name) or 0), reverse=True)]
+    candidates = [
+        p
+        for p in sorted(
+            Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+            key=lambda p: int(re.sub(r"\D", "", p.parent.parent.name) or 0),
+            reverse=True,
+        )
+    ]
     if shutil.which(name):
         candidates.append(Path(shutil.which(name)))
     for exe in candidates:
@@ -115,8 +131,10 @@ def pg_tool(name: str, url: str) -> str:
         m = re.search(r"(\d+)(?:\.\d+)?", out)
         if m and int(m.group(1)) >= server:
             return str(exe)
-    raise BackupError(f"{name} for PostgreSQL {server} or newer not found: apt-get install postgresql-client-{server} "
-                      f"(Debian's postgresql-client)")
+    raise BackupError(
+        f"{name} for PostgreSQL {server} or newer not found: apt-get install postgresql-client-{server} "
+        f"(Debian's postgresql-client)"
+    )
 
 
 def sqlite_copy(source: Path, target: Path) -> None:
@@ -146,13 +164,27 @@ def backup(dest: Path | None = None, database_url: str | None = None, tracker_ur
             sqlite_copy(part.path, dest / part.file)
         else:
             env, args = _pg_env_args(part.url)
-            run = subprocess.run([pg_tool("pg_dump", part.url), *args, "--format=custom", "--no-owner",
-                                  "--file", str(dest / part.file), make_url(part.url).database or "postgres"],
-                                 env=env, capture_output=True, text=True)
+            run = subprocess.run(
+                [
+                    pg_tool("pg_dump", part.url),
+                    *args,
+                    "--format=custom",
+                    "--no-owner",
+                    "--file",
+                    str(dest / part.file),
+                    make_url(part.url).database or "postgres",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if run.returncode:
                 raise BackupError(f"pg_dump failed: {run.stderr.strip()[-500:]}")
-        manifest["parts"][part.name] = {"file": part.file, "kind": "sqlite" if part.sqlite else "postgresql",
-                                        "tables": table_counts(part.url)}
+        manifest["parts"][part.name] = {
+            "file": part.file,
+            "kind": "sqlite" if part.sqlite else "postgresql",
+            "tables": table_counts(part.url),
+        }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return dest
 
@@ -172,21 +204,38 @@ def restore(src: Path, database_url: str | None = None, tracker_url: str | None 
         if saved is None:
             continue
         if (saved["kind"] == "sqlite") != part.sqlite:
-            raise BackupError(f"the backup's {part.name} database is {saved['kind']}; {part.url.split(':')[0]} "
-                              "is configured: restore into the same kind of database")
+            raise BackupError(
+                f"the backup's {part.name} database is {saved['kind']}; {part.url.split(':')[0]} "
+                "is configured: restore into the same kind of database"
+            )
         if part.sqlite:
             part.path.parent.mkdir(parents=True, exist_ok=True)
             sqlite_copy(src / saved["file"], part.path)
         else:
             env, args = _pg_env_args(part.url)
-            run = subprocess.run([pg_tool("pg_restore", part.url), *args, "--clean", "--if-exists", "--no-owner",
-                                  "--single-transaction", "--dbname", make_url(part.url).database or "postgres",
-                                  str(src / saved["file"])], env=env, capture_output=True, text=True)
+            run = subprocess.run(
+                [
+                    pg_tool("pg_restore", part.url),
+                    *args,
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    "--dbname",
+                    make_url(part.url).database or "postgres",
+                    str(src / saved["file"]),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if run.returncode:
                 raise BackupError(f"pg_restore failed: {run.stderr.strip()[-500:]}")
         counts = table_counts(part.url)
         wrong = {t: (n, counts.get(t)) for t, n in saved["tables"].items() if counts.get(t) != n}
         if wrong:
-            raise BackupError(f"{part.name}: rows differ from the backup after the restore (table: saved, now): {wrong}")
+            raise BackupError(
+                f"{part.name}: rows differ from the backup after the restore (table: saved, now): {wrong}"
+            )
         result[part.name] = counts
     return result

@@ -1,2 +1,3 @@
 """Former home of the reference lists, kept for importers outside the backend: use `backend.vocabulary`."""
+
 from .vocabulary import *  # noqa: F401,F403

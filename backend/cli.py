@@ -1,4 +1,5 @@
 """Command line: `python -m backend.cli {migrate,seed,confirm,run,backup,restore,...}`."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ def _import_answers() -> dict:
     """The domain's responses the database lacks (answers staff edit, issue 14); staff edits are kept."""
     from .answers import import_domain
     from .db import SessionLocal
+
     with SessionLocal() as s:
         return import_domain(s)
 
@@ -35,6 +37,7 @@ def _import_knowledge() -> dict:
     """The knowledge base's seed entries the database never had (issue 20 §2); staff changes are kept."""
     from .db import SessionLocal
     from .services.knowledge import import_seed
+
     with SessionLocal() as s:
         return import_seed(s)
 
@@ -42,10 +45,12 @@ def _import_knowledge() -> dict:
 def _seed(reset: bool) -> dict:
     from .db import SessionLocal
     from .seed import seed
+
     with SessionLocal() as s:
         out = seed(s, reset=reset)
     if out.get("seeded", True):
         from .insights import seed_demo  # a few days of logged questions and feedback for the staff page
+
         with SessionLocal() as s:
             out.update(seed_demo(s))
     return out
@@ -55,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.cli", description="School-platform backend commands")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate", help="build/upgrade the schema (Alembic)")
-    sub.add_parser("purge", help="delete logged turns, feedback and closed handoff sessions older than "
-                                "TURN_LOG_RETENTION_DAYS (180)")
-    sub.add_parser("export-training", help="write staff-attached questions and answers where `make train` reads them")
+    sub.add_parser(
+        "purge",
+        help="delete logged turns, feedback and closed handoff sessions older than "
+        "TURN_LOG_RETENTION_DAYS (180)",
+    )
+    sub.add_parser(
+        "export-training", help="write staff-attached questions and answers where `make train` reads them"
+    )
     sp = sub.add_parser("seed", help="(re)create the demo students 2025000001-7, staff and contacts")
     sp.add_argument("--keep", action="store_true", help="do nothing if the demo students exist")
     ip = sub.add_parser("import-roster", help="import roster rows (JSON list) provided by the school")
@@ -65,17 +75,26 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("confirm", help="record a national-platform confirmation (demo)")
     cp.add_argument("student_id")
     cp.add_argument("--on", help="confirmation date YYYY-MM-DD (default today)")
-    bp = sub.add_parser("backup", help="copy the app's database and Rasa's conversations into a new directory "
-                                       "(SQLite online backup / pg_dump; backend/backup.py)")
+    bp = sub.add_parser(
+        "backup",
+        help="copy the app's database and Rasa's conversations into a new directory "
+        "(SQLite online backup / pg_dump; backend/backup.py)",
+    )
     bp.add_argument("dest", nargs="?", help="a new directory (default var/backups/<UTC time>)")
-    rs = sub.add_parser("restore", help="replace the databases' contents with a backup's (stop the processes first)")
+    rs = sub.add_parser(
+        "restore", help="replace the databases' contents with a backup's (stop the processes first)"
+    )
     rs.add_argument("backup", help="a directory written by `backup`")
     rs.add_argument("--yes", action="store_true", help="confirm: every change since the backup is lost")
     rp = sub.add_parser("run", help="migrate, seed demo data and serve")
     rp.add_argument("--host", default=os.environ.get("BACKEND_HOST", "127.0.0.1"))
     rp.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
-    rp.add_argument("--keep-data", action="store_true", default=os.environ.get("KEEP_DATA") == "1",
-                    help="keep existing demo data instead of re-seeding it relative to today")
+    rp.add_argument(
+        "--keep-data",
+        action="store_true",
+        default=os.environ.get("KEEP_DATA") == "1",
+        help="keep existing demo data instead of re-seeding it relative to today",
+    )
     args = ap.parse_args(argv)
 
     if args.cmd == "migrate":
@@ -84,17 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "purge":
         from .db import SessionLocal
         from .insights import purge
+
         with SessionLocal() as s:
             print(purge(s))
     elif args.cmd == "export-training":
         from .db import SessionLocal
         from .training import export
+
         with SessionLocal() as s:
             print(export(s))
     elif args.cmd == "seed":
         if settings.production:
-            print("seed: refused with APP_ENV=production: the demo students and staff (and their demo logins) must "
-                  "never exist in a real deployment; load the real roster with `import-roster`.", file=sys.stderr)
+            print(
+                "seed: refused with APP_ENV=production: the demo students and staff (and their demo logins) must "
+                "never exist in a real deployment; load the real roster with `import-roster`.",
+                file=sys.stderr,
+            )
             return 2
         migrate()
         print(_seed(reset=not args.keep))
@@ -103,10 +127,13 @@ def main(argv: list[str] | None = None) -> int:
 
         from .db import SessionLocal
         from .roster import RosterError, import_roster
+
         migrate()
         with SessionLocal() as s:
             try:
-                print(f"imported {len(import_roster(s, json.loads(Path(args.path).read_text(encoding='utf-8'))))} rows")
+                print(
+                    f"imported {len(import_roster(s, json.loads(Path(args.path).read_text(encoding='utf-8'))))} rows"
+                )
             except RosterError as e:
                 print(f"roster error: {e}", file=sys.stderr)
                 return 1
@@ -115,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         from .auth import NATIONAL_ACTOR
         from .db import SessionLocal
         from .errors import APIError
+
         with SessionLocal() as s:
             try:
                 on = dt.date.fromisoformat(args.on) if args.on else None
@@ -124,13 +152,16 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
     elif args.cmd in ("backup", "restore"):
         from . import backup
+
         try:
             if args.cmd == "backup":
                 print(f"backup written to {backup.backup(Path(args.dest) if args.dest else None)}")
             elif not args.yes:
-                print("restore: replaces the databases' contents with the backup's; every change since the backup is "
-                      "lost. Stop the backend, the action server and Rasa, then run again with --yes.",
-                      file=sys.stderr)
+                print(
+                    "restore: replaces the databases' contents with the backup's; every change since the backup is "
+                    "lost. Stop the backend, the action server and Rasa, then run again with --yes.",
+                    file=sys.stderr,
+                )
                 return 2
             else:
                 for part, tables in backup.restore(Path(args.backup)).items():
@@ -140,12 +171,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     elif args.cmd == "run":
         import uvicorn
+
         migrate()
         if settings.demo_mode:
             print(_seed(reset=not args.keep_data))
         base = f"http://{args.host}:{args.port}"
-        print(f"backend:      {base}\nAPI docs:     {base}/docs\nhealth:       {base}/api/health\n"
-              f"database:     {settings.database_url}\ndemo mode:    {'on' if settings.demo_mode else 'off'}", flush=True)
+        print(
+            f"backend:      {base}\nAPI docs:     {base}/docs\nhealth:       {base}/api/health\n"
+            f"database:     {settings.database_url}\ndemo mode:    {'on' if settings.demo_mode else 'off'}",
+            flush=True,
+        )
         uvicorn.run("backend.main:app", host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -11,6 +11,7 @@ Why the database and not a rate-limit library's counters: every limited thing he
 anyway (a handoff session, a feedback row), so counting those rows in a window is exact across any number of
 backend processes and restarts with no other store (the bind-code guesses work the same way, docs/security.md).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,12 +56,16 @@ def wait_text(seconds: int) -> str:
     return f"{seconds}秒" if seconds < 120 else f"{(seconds + 59) // 60}分钟"
 
 
-def limit(s: Session, at_col, conditions: list, most: int, window: dt.timedelta, code: str, message: str) -> None:
+def limit(
+    s: Session, at_col, conditions: list, most: int, window: dt.timedelta, code: str, message: str
+) -> None:
     """At most `most` rows matching `conditions` with `at_col` in the last `window`; else 429 `code` with
     `message` (its `{wait}` filled in Chinese), `retry_after` and a Retry-After header. The caller serialises the
     check with its insert (SQLite: the write lock taken at BEGIN; PostgreSQL: a lock it holds)."""
     now = clock.now()
-    n, oldest = s.execute(select(func.count(), func.min(at_col)).where(*conditions, at_col > now - window)).one()
+    n, oldest = s.execute(
+        select(func.count(), func.min(at_col)).where(*conditions, at_col > now - window)
+    ).one()
     if n < most:
         return
     oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.TZ)

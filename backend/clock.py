@@ -1,4 +1,5 @@
 """The one place that knows what time it is (pinnable with TODAY / TODAY_FILE)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@
 building the settings refuses (exit status 78, one message naming every problem, before anything listens) while a
 secret is missing or a demo value (deploy/production.py: the same rules for the action server and Rasa).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
     # browser origins allowed to call the API from another site (the job site's widget): the same allow-list as
     # Rasa's (bot/channels/common.py); never `*`
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = _env_field(
-        "CHAT_ALLOWED_ORIGINS", ("http://127.0.0.1:8000", "http://localhost:8000"))  # the demo page's own origin
+        "CHAT_ALLOWED_ORIGINS", ("http://127.0.0.1:8000", "http://localhost:8000")
+    )  # the demo page's own origin
     token_ttl_minutes: int = _env_field("TOKEN_TTL_MINUTES", 720)
     cas_server_url: str = _env_field("CAS_SERVER_URL", "")
     public_url: str = _env_field("BACKEND_PUBLIC_URL", "")
@@ -56,12 +58,18 @@ class Settings(BaseSettings):
     # limits against flooding (issue 21 §1, §5; counted in the database, backend/clients.py)
     handoff_limit_minutes: int = _env_field("HANDOFF_LIMIT_MINUTES", 60, ge=1, le=24 * 60)  # the window below
     handoff_per_student: int = _env_field("HANDOFF_PER_STUDENT", 5, ge=1, le=1000)  # new sessions per window
-    handoff_per_openid: int = _env_field("HANDOFF_PER_OPENID", 5, ge=1, le=1000)  # a WeChat user, bound or not
+    handoff_per_openid: int = _env_field(
+        "HANDOFF_PER_OPENID", 5, ge=1, le=1000
+    )  # a WeChat user, bound or not
     handoff_per_client: int = _env_field("HANDOFF_PER_CLIENT", 5, ge=1, le=1000)  # anonymous web, per address
-    handoff_anon_max: int = _env_field("HANDOFF_ANON_MAX", 20, ge=1, le=10000)  # anonymous ones waiting at once
+    handoff_anon_max: int = _env_field(
+        "HANDOFF_ANON_MAX", 20, ge=1, le=10000
+    )  # anonymous ones waiting at once
     feedback_per_principal: int = _env_field("FEEDBACK_PER_PRINCIPAL", 10, ge=1, le=10000)  # per minute
     feedback_per_client: int = _env_field("FEEDBACK_PER_CLIENT", 20, ge=1, le=10000)  # anonymous, per minute
-    feedback_anonymous: int = _env_field("FEEDBACK_ANONYMOUS", 120, ge=1, le=100000)  # all anonymous, per minute
+    feedback_anonymous: int = _env_field(
+        "FEEDBACK_ANONYMOUS", 120, ge=1, le=100000
+    )  # all anonymous, per minute
     # /docs, /redoc and /openapi.json: on outside production, off in it unless asked for
     api_docs: Annotated[bool | None, BeforeValidator(_flag_or_none)] = _env_field("API_DOCS", None)
 

@@ -5,6 +5,7 @@ instead of deadlocking on a lock upgrade. Read-only requests (GET/HEAD) begin de
 snapshot without waiting for writers or for each other. A read-only session that tries to write fails loudly
 (it would otherwise risk SQLITE_BUSY under load). PostgreSQL needs neither and is unchanged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
@@ -73,5 +74,5 @@ def read_session() -> Session:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request (shared by the auth dependencies); read-only for GET/HEAD."""
-    with (read_session() if request.method in READ_ONLY_METHODS else SessionLocal()) as session:
+    with read_session() if request.method in READ_ONLY_METHODS else SessionLocal() as session:
         yield session

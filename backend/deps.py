@@ -1,4 +1,5 @@
 """Dependency aliases for the routers (FastAPI's `Annotated` idiom): `def f(s: SessionDep, p: StudentDep)`."""
+
 from __future__ import annotations
 
 from typing import Annotated

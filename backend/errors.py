@@ -1,4 +1,5 @@
 """One error body shape for every 4xx: {"code", "message", "fields"?}."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,9 @@ from .validators import FieldError
 
 
 class APIError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: list[FieldError] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: list[FieldError] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields, self.extra = status, code, message, fields, extra
 
@@ -49,11 +51,25 @@ _LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径�
 
 def _label(field: str) -> str:
     from . import vocabulary as V
-    labels = {**V.PERSONAL_FIELDS, **V.ARCHIVE_FIELDS, **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},
-              "destination_type": "毕业去向类型", "unit": "单位信息", "ems_no": "EMS单号", "reason": "审核意见",
-              "approve": "审核结果", "student_id": "学号", "confirmed_on": "确认日期", "kind": "修改类型",
-              "changes": "修改内容", "credit_code": "统一社会信用代码", "openid": "微信OpenID", "code": "绑定码",
-              "version": "记录版本（审核时打开的版本号）"}
+
+    labels = {
+        **V.PERSONAL_FIELDS,
+        **V.ARCHIVE_FIELDS,
+        **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},
+        "destination_type": "毕业去向类型",
+        "unit": "单位信息",
+        "ems_no": "EMS单号",
+        "reason": "审核意见",
+        "approve": "审核结果",
+        "student_id": "学号",
+        "confirmed_on": "确认日期",
+        "kind": "修改类型",
+        "changes": "修改内容",
+        "credit_code": "统一社会信用代码",
+        "openid": "微信OpenID",
+        "code": "绑定码",
+        "version": "记录版本（审核时打开的版本号）",
+    }
     return labels.get(field, field)
 
 
@@ -95,29 +111,51 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = _pydantic_fields(exc)
-        return JSONResponse({"code": "validation_error", "message": fields[0].message if fields else "输入有误",
-                             "fields": [f.dict() for f in fields]}, status_code=422)
+        return JSONResponse(
+            {
+                "code": "validation_error",
+                "message": fields[0].message if fields else "输入有误",
+                "fields": [f.dict() for f in fields],
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
         # safety net: an UPDATE found its row changed since it was read (version counter); nothing was saved
-        return JSONResponse({"code": "conflict", "message": "记录刚被其他操作更新，请刷新后重试。"}, status_code=409)
+        return JSONResponse(
+            {"code": "conflict", "message": "记录刚被其他操作更新，请刷新后重试。"}, status_code=409
+        )
 
     @app.exception_handler(RecursionError)
     async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
         # safety net behind the body guard's depth check (backend/main.py): a 4xx, no traceback in the log
         msg = "请求内容的嵌套层数太多，请检查格式。"
-        return JSONResponse({"code": "too_deep", "message": msg,
-                             "fields": [{"field": "body", "code": "too_deep", "message": msg}]}, status_code=422)
+        return JSONResponse(
+            {
+                "code": "too_deep",
+                "message": msg,
+                "fields": [{"field": "body", "code": "too_deep", "message": msg}],
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
         logging.getLogger("backend").exception("unhandled error", exc_info=exc)
-        return JSONResponse({"code": "internal_error", "message": "服务器内部错误，请稍后重试；如持续出现请联系学院就业工作负责老师。"},
-                            status_code=500)
+        return JSONResponse(
+            {
+                "code": "internal_error",
+                "message": "服务器内部错误，请稍后重试；如持续出现请联系学院就业工作负责老师。",
+            },
+            status_code=500,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: ("not_found", "没有这个接口或记录。"), 405: ("method_not_allowed", "不支持这种请求方法。")}
+        codes = {
+            404: ("not_found", "没有这个接口或记录。"),
+            405: ("method_not_allowed", "不支持这种请求方法。"),
+        }
         code, msg = codes.get(exc.status_code, ("http_error", str(exc.detail)))
         return JSONResponse({"code": code, "message": msg}, status_code=exc.status_code)

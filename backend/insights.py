@@ -11,6 +11,7 @@
   their messages (backend/handoff `purge`); `python -m backend.cli purge` deletes older rows, and the turn
   ingestion does it at most once an hour.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,9 +54,15 @@ def purge(s: Session, now: dt.datetime | None = None) -> dict:
     turns = s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)).rowcount
     fb = s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)).rowcount
     from . import handoff  # closed handoff sessions keep student text too: the same retention
+
     gone = handoff.purge(s, cutoff)
     s.commit()
-    return {"turns_deleted": turns or 0, "feedback_deleted": fb or 0, **gone, "retention_days": retention_days()}
+    return {
+        "turns_deleted": turns or 0,
+        "feedback_deleted": fb or 0,
+        **gone,
+        "retention_days": retention_days(),
+    }
 
 
 # --- ingestion ---------------------------------------------------------------------------------------------
@@ -66,16 +73,29 @@ def _parse_at(v: Any) -> dt.datetime:
 
 
 def add_turns(s: Session, turns: list[dict]) -> dict:
-    known = set(s.scalars(select(M.Student.id).where(M.Student.id.in_(
-        {t["student_id"] for t in turns if t.get("student_id")} or {""}))))
+    known = set(
+        s.scalars(
+            select(M.Student.id).where(
+                M.Student.id.in_({t["student_id"] for t in turns if t.get("student_id")} or {""})
+            )
+        )
+    )
     for t in turns:
         conf = t.get("confidence")
-        s.add(M.TurnLog(at=_parse_at(t.get("at")), channel=t["channel"], conversation=t["conversation"],
-                        student_id=t.get("student_id") if t.get("student_id") in known else None,
-                        question=mask(t.get("question") or ""), intent=t.get("intent"),
-                        confidence=float(conf) if isinstance(conf, (int, float)) else None,
-                        answer_key=t.get("answer_key"), fallback=bool(t.get("fallback")),
-                        handoff=bool(t.get("handoff"))))
+        s.add(
+            M.TurnLog(
+                at=_parse_at(t.get("at")),
+                channel=t["channel"],
+                conversation=t["conversation"],
+                student_id=t.get("student_id") if t.get("student_id") in known else None,
+                question=mask(t.get("question") or ""),
+                intent=t.get("intent"),
+                confidence=float(conf) if isinstance(conf, (int, float)) else None,
+                answer_key=t.get("answer_key"),
+                fallback=bool(t.get("fallback")),
+                handoff=bool(t.get("handoff")),
+            )
+        )
     s.commit()
     out = {"stored": len(turns)}
     if time.monotonic() - _last_purge[0] > 3600:
@@ -87,6 +107,7 @@ def add_turns(s: Session, turns: list[dict]) -> dict:
 def _answer_key_of(text: str) -> str | None:
     """The answer a feedback is about, when its text is one of the current answers' texts."""
     from .answers import SOURCE_PREFIX, cache
+
     body = text.split("\n" + SOURCE_PREFIX)[0].strip()
     cache.get("")  # make sure the copy is loaded
     for key, (variations, _src) in cache.data.items():
@@ -96,7 +117,9 @@ def _answer_key_of(text: str) -> str | None:
 
 
 FEEDBACK_WINDOW = dt.timedelta(minutes=1)
-FEEDBACK_LOCK = 0x666565646261  # PostgreSQL advisory lock: the count and the insert of a new row, one at a time
+FEEDBACK_LOCK = (
+    0x666565646261  # PostgreSQL advisory lock: the count and the insert of a new row, one at a time
+)
 TOO_MANY_FEEDBACK = "反馈提交太频繁了，请{wait}后再试。"
 
 
@@ -130,8 +153,9 @@ def feedback_key(p: Principal | None, conversation: str) -> str:
     return f"student:{p.id}" if p is not None and p.role == "student" else "anon:" + conversation
 
 
-def add_feedback(s: Session, p: Principal | None, body: dict, client: str | None = None,
-                 conversation: str | None = None) -> dict:
+def add_feedback(
+    s: Session, p: Principal | None, body: dict, client: str | None = None, conversation: str | None = None
+) -> dict:
     """A new row, or a changed vote on the caller's own row: a student's rows are keyed by the student; an
     anonymous row is changed only from the address that made it (409 `not_yours` otherwise). `client`: the
     keyed hash of the caller's address; `conversation`: the server's key (WeChat), else `feedback_key`."""
@@ -143,17 +167,32 @@ def add_feedback(s: Session, p: Principal | None, body: dict, client: str | None
     student_id = p.id if p and p.role == "student" else None
     conversation = conversation or feedback_key(p, body["conversation"])
     answer = (body.get("answer") or "").strip()
-    values = dict(at=clock.now(), student_id=student_id, question=mask(body.get("question") or ""),
-                  answer=mask(answer, 4000), answer_key=_answer_key_of(answer), rating=rating, reason=reason,
-                  comment=mask(body.get("comment") or "", 500) or None)
-    where = (M.Feedback.channel == body["channel"], M.Feedback.conversation == conversation,
-             M.Feedback.message_id == body["message_id"])
+    values = dict(
+        at=clock.now(),
+        student_id=student_id,
+        question=mask(body.get("question") or ""),
+        answer=mask(answer, 4000),
+        answer_key=_answer_key_of(answer),
+        rating=rating,
+        reason=reason,
+        comment=mask(body.get("comment") or "", 500) or None,
+    )
+    where = (
+        M.Feedback.channel == body["channel"],
+        M.Feedback.conversation == conversation,
+        M.Feedback.message_id == body["message_id"],
+    )
     for _ in range(2):
         fb = s.scalar(select(M.Feedback).where(*where))
         if fb is None:  # a new row (changing one's vote on an answer is never refused)
             _feedback_guard(s, conversation, student_id, client)
-            fb = M.Feedback(channel=body["channel"], conversation=conversation, message_id=body["message_id"],
-                            client_hash=client, **values)
+            fb = M.Feedback(
+                channel=body["channel"],
+                conversation=conversation,
+                message_id=body["message_id"],
+                client_hash=client,
+                **values,
+            )
             s.add(fb)
         elif fb.student_id != student_id or (student_id is None and fb.client_hash != client):
             s.rollback()
@@ -171,11 +210,13 @@ def add_feedback(s: Session, p: Principal | None, body: dict, client: str | None
 
 def add_wechat_feedback(s: Session, body: dict) -> dict:
     import hashlib
+
     binding = s.get(M.WechatBinding, body["openid"])
     p = Principal("student", binding.student_id, "", None) if binding else None
     conv = "wechat:" + hashlib.sha256(body["openid"].encode()).hexdigest()[:24]
-    return add_feedback(s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat"},
-                        conversation=conv)
+    return add_feedback(
+        s, p, {**{k: v for k, v in body.items() if k != "openid"}, "channel": "wechat"}, conversation=conv
+    )
 
 
 # --- staff views -------------------------------------------------------------------------------------------
@@ -193,15 +234,31 @@ def _window(days: int) -> tuple[dt.datetime, dt.date]:
 
 
 def _turn_view(t: M.TurnLog) -> dict:
-    return {"at": ts(t.at), "channel": t.channel, "student_id": t.student_id, "question": t.question,
-            "intent": t.intent, "confidence": round(t.confidence, 3) if t.confidence is not None else None,
-            "answer_key": t.answer_key, "fallback": t.fallback, "handoff": t.handoff}
+    return {
+        "at": ts(t.at),
+        "channel": t.channel,
+        "student_id": t.student_id,
+        "question": t.question,
+        "intent": t.intent,
+        "confidence": round(t.confidence, 3) if t.confidence is not None else None,
+        "answer_key": t.answer_key,
+        "fallback": t.fallback,
+        "handoff": t.handoff,
+    }
 
 
 def _feedback_view(f: M.Feedback) -> dict:
-    return {"at": ts(f.at), "channel": f.channel, "student_id": f.student_id, "question": f.question,
-            "answer": f.answer, "answer_key": f.answer_key, "rating": f.rating, "reason": f.reason,
-            "comment": f.comment}
+    return {
+        "at": ts(f.at),
+        "channel": f.channel,
+        "student_id": f.student_id,
+        "question": f.question,
+        "answer": f.answer,
+        "answer_key": f.answer_key,
+        "rating": f.rating,
+        "reason": f.reason,
+        "comment": f.comment,
+    }
 
 
 def turns_in(s: Session, p: Principal, days: int) -> Iterable[M.TurnLog]:
@@ -242,7 +299,8 @@ def overview(s: Session, p: Principal, days: int, limit: int = 100) -> dict:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     total, unanswered, low, handoffs = s.execute(
-        select(func.count(), n(t.fallback), n(low_cond), n(t.handoff)).select_from(turns)).one()
+        select(func.count(), n(t.fallback), n(low_cond), n(t.handoff)).select_from(turns)
+    ).one()
 
     def listed(cond) -> list[dict]:
         q = _scoped(select(T), p, T.student_id).where(T.at >= since, cond)
@@ -253,28 +311,53 @@ def overview(s: Session, p: Principal, days: int, limit: int = 100) -> dict:
     per_day: dict[str, Counter] = defaultdict(Counter)
     for d, k, c in s.execute(select(day, topic, func.count()).select_from(turns).group_by(day, topic)):
         per_day[str(d)][k] += c
-    week = Counter({k: c for k, c in s.execute(select(topic, func.count()).select_from(turns)
-                                                   .where(t.at >= week_since).group_by(topic))})
+    week = Counter(
+        {
+            k: c
+            for k, c in s.execute(
+                select(topic, func.count()).select_from(turns).where(t.at >= week_since).group_by(topic)
+            )
+        }
+    )
     fb = _scoped(select(F), p, F.student_id).where(F.at >= since).subquery()
     ups, downs = s.execute(select(n(fb.c.rating == "up"), n(fb.c.rating == "down")).select_from(fb)).one()
-    reasons = dict(s.execute(select(fb.c.reason, func.count()).select_from(fb)
-                             .where(fb.c.rating == "down", fb.c.reason.is_not(None)).group_by(fb.c.reason)).all())
+    reasons = dict(
+        s.execute(
+            select(fb.c.reason, func.count())
+            .select_from(fb)
+            .where(fb.c.rating == "down", fb.c.reason.is_not(None))
+            .group_by(fb.c.reason)
+        ).all()
+    )
     down_q = _scoped(select(F), p, F.student_id).where(F.at >= since, F.rating == "down")
     down = s.scalars(down_q.order_by(F.at.desc(), F.id.desc()).limit(limit))
     return {
-        "days": days, "scope": "college" if p.role == "counselor" else "school", "college_code": p.college_code,
+        "days": days,
+        "scope": "college" if p.role == "counselor" else "school",
+        "college_code": p.college_code,
         "retention_days": retention_days(),
-        "totals": {"turns": total, "unanswered": int(unanswered), "low_confidence": int(low),
-                   "handoffs": int(handoffs), "thumbs_up": int(ups), "thumbs_down": int(downs)},
+        "totals": {
+            "turns": total,
+            "unanswered": int(unanswered),
+            "low_confidence": int(low),
+            "handoffs": int(handoffs),
+            "thumbs_up": int(ups),
+            "thumbs_down": int(downs),
+        },
         "unanswered": listed(T.fallback),
         "low_confidence": listed((~T.fallback) & T.confidence.is_not(None) & (T.confidence < LOW_CONFIDENCE)),
         "handoffs": listed(T.handoff),
         "thumbs_down": [_feedback_view(f) for f in down],
         "down_reasons": reasons,
         "top_week": [{"topic": k, "count": c} for k, c in _most_common(week, 10)],
-        "top_days": [{"date": d, "total": sum(c.values()),
-                      "top": [{"topic": k, "count": n} for k, n in _most_common(c, 5)]}
-                     for d, c in sorted(per_day.items(), reverse=True)],
+        "top_days": [
+            {
+                "date": d,
+                "total": sum(c.values()),
+                "top": [{"topic": k, "count": n} for k, n in _most_common(c, 5)],
+            }
+            for d, c in sorted(per_day.items(), reverse=True)
+        ],
     }
 
 
@@ -301,16 +384,43 @@ def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 def turns_csv(s: Session, p: Principal, days: int) -> str:
     yes = {True: "是", False: ""}
-    return _csv(["时间", "渠道", "学号", "问题", "意图", "置信度", "回答", "未能回答", "转人工"],
-                ([ts(t.at), t.channel, t.student_id or "", t.question, t.intent or "",
-                  "" if t.confidence is None else f"{t.confidence:.2f}", t.answer_key or "", yes[t.fallback],
-                  yes[t.handoff]] for t in turns_in(s, p, days)))
+    return _csv(
+        ["时间", "渠道", "学号", "问题", "意图", "置信度", "回答", "未能回答", "转人工"],
+        (
+            [
+                ts(t.at),
+                t.channel,
+                t.student_id or "",
+                t.question,
+                t.intent or "",
+                "" if t.confidence is None else f"{t.confidence:.2f}",
+                t.answer_key or "",
+                yes[t.fallback],
+                yes[t.handoff],
+            ]
+            for t in turns_in(s, p, days)
+        ),
+    )
 
 
 def feedback_csv(s: Session, p: Principal, days: int) -> str:
-    return _csv(["时间", "渠道", "学号", "评价", "原因", "补充说明", "问题", "回答", "回答名称"],
-                ([ts(f.at), f.channel, f.student_id or "", "👍" if f.rating == "up" else "👎", f.reason or "",
-                  f.comment or "", f.question, f.answer, f.answer_key or ""] for f in feedback_in(s, p, days)))
+    return _csv(
+        ["时间", "渠道", "学号", "评价", "原因", "补充说明", "问题", "回答", "回答名称"],
+        (
+            [
+                ts(f.at),
+                f.channel,
+                f.student_id or "",
+                "👍" if f.rating == "up" else "👎",
+                f.reason or "",
+                f.comment or "",
+                f.question,
+                f.answer,
+                f.answer_key or "",
+            ]
+            for f in feedback_in(s, p, days)
+        ),
+    )
 
 
 # --- demo data ---------------------------------------------------------------------------------------------
@@ -318,7 +428,17 @@ DEMO_PREFIX = "demo:"
 # (days ago, hour, student or None, question, intent, confidence, answer key, fallback, handoff)
 DEMO_TURNS = [
     (0, 9, None, "学校平台怎么登录", "faq", 0.97, "utter_faq/login", False, False),
-    (0, 9, "2025000002", "我的毕业去向审核到哪一步了", "check_status", 0.95, "action_check_status", False, False),
+    (
+        0,
+        9,
+        "2025000002",
+        "我的毕业去向审核到哪一步了",
+        "check_status",
+        0.95,
+        "action_check_status",
+        False,
+        False,
+    ),
     (0, 10, None, "两级审核通过后多久同步到国家平台", "faq", 0.93, "utter_faq/sync_timing", False, False),
     (0, 10, "2025000003", "审核没通过怎么办", "faq", 0.88, "utter_faq/rejected", False, False),
     (0, 11, None, "奖学金什么时候发", "nlu_fallback", 0.21, "utter_default", True, False),
@@ -336,7 +456,17 @@ DEMO_TURNS = [
     (2, 10, "2025000007", "什么时候能申请档案邮寄", "mailing_when", 0.94, "utter_mailing_when", False, False),
     (2, 10, None, "违约金怎么算", "nlu_fallback", 0.25, "utter_default", True, False),
     (2, 14, None, "单位地址填错了怎么改", "change_unit_info", 0.55, "action_change_advice", False, False),
-    (2, 15, "2025000002", "签了新公司之前那家不去了", "change_unit", 0.91, "action_change_advice", False, False),
+    (
+        2,
+        15,
+        "2025000002",
+        "签了新公司之前那家不去了",
+        "change_unit",
+        0.91,
+        "action_change_advice",
+        False,
+        False,
+    ),
     (3, 9, None, "档案能自己带走吗", "faq", 0.89, "utter_faq/hand_carry", False, False),
     (3, 10, None, "户口迁移地址怎么填", "faq", 0.52, "utter_faq/hukou_choices", False, False),
     (3, 11, None, "三方协议丢了", "faq", 0.83, "utter_faq/lost_tripartite", False, False),
@@ -351,8 +481,26 @@ DEMO_TURNS = [
 DEMO_FEEDBACK = [
     (0, 11, None, "奖学金什么时候发", "utter_default", "down", "答非所问", "想问奖学金，不是毕业手续"),
     (0, 15, None, "档案可以寄到我家吗", "utter_faq/home_address", "up", None, None),
-    (1, 9, None, "出国留学档案怎么办", "utter_faq/type_other_cases", "down", "内容缺失", "希望写清楚出国的情况选哪种"),
-    (2, 9, None, "国家平台在哪确认", "utter_faq/national_confirm", "down", "没有帮助", "没有给国家平台的网址"),
+    (
+        1,
+        9,
+        None,
+        "出国留学档案怎么办",
+        "utter_faq/type_other_cases",
+        "down",
+        "内容缺失",
+        "希望写清楚出国的情况选哪种",
+    ),
+    (
+        2,
+        9,
+        None,
+        "国家平台在哪确认",
+        "utter_faq/national_confirm",
+        "down",
+        "没有帮助",
+        "没有给国家平台的网址",
+    ),
     (2, 10, "2025000007", "什么时候能申请档案邮寄", "utter_mailing_when", "up", None, None),
     (3, 10, None, "户口迁移地址怎么填", "utter_faq/hukou_choices", "down", "事实错误", None),
     (4, 11, "2025000005", "档案邮寄要钱吗", "utter_faq/mailing_cost", "up", None, None),
@@ -373,21 +521,44 @@ def seed_demo(s: Session) -> dict:
         t = dt.datetime.combine(day, dt.time(hour, (i * 7) % 60), clock.TZ)
         # just after midnight "today, 11:00" is still ahead: the turn moves back towards now but not into
         # yesterday (the staff page's "today" view and its test ran on the time of day)
-        return max(dt.datetime.combine(day, dt.time.min, clock.TZ),
-                   min(t, now - dt.timedelta(minutes=5 * (len(DEMO_TURNS) - i))))
+        return max(
+            dt.datetime.combine(day, dt.time.min, clock.TZ),
+            min(t, now - dt.timedelta(minutes=5 * (len(DEMO_TURNS) - i))),
+        )
 
     for i, (d, h, sid, q, intent, conf, key, fb, ho) in enumerate(DEMO_TURNS):
-        s.add(M.TurnLog(at=at(d, h, i), channel="wechat" if i % 4 == 3 else "web",
-                        conversation=f"{DEMO_PREFIX}{sid or 'anon'}-{d}-{i}",
-                        student_id=sid if sid in students else None, question=q, intent=intent, confidence=conf,
-                        answer_key=key, fallback=fb, handoff=ho))
+        s.add(
+            M.TurnLog(
+                at=at(d, h, i),
+                channel="wechat" if i % 4 == 3 else "web",
+                conversation=f"{DEMO_PREFIX}{sid or 'anon'}-{d}-{i}",
+                student_id=sid if sid in students else None,
+                question=q,
+                intent=intent,
+                confidence=conf,
+                answer_key=key,
+                fallback=fb,
+                handoff=ho,
+            )
+        )
     answers = {a.key: a for a in s.scalars(select(M.Answer))}
     for i, (d, h, sid, q, key, rating, reason, comment) in enumerate(DEMO_FEEDBACK):
         ans = answers.get(key)
         text = (ans.variations[0].get("text") or "") if ans else ""
-        s.add(M.Feedback(at=at(d, h, i) + dt.timedelta(minutes=1), channel="web",
-                         conversation=f"{DEMO_PREFIX}fb-{i}", message_id=f"demo-{i}",
-                         student_id=sid if sid in students else None, question=q, answer=text, answer_key=key,
-                         rating=rating, reason=reason, comment=comment))
+        s.add(
+            M.Feedback(
+                at=at(d, h, i) + dt.timedelta(minutes=1),
+                channel="web",
+                conversation=f"{DEMO_PREFIX}fb-{i}",
+                message_id=f"demo-{i}",
+                student_id=sid if sid in students else None,
+                question=q,
+                answer=text,
+                answer_key=key,
+                rating=rating,
+                reason=reason,
+                comment=comment,
+            )
+        )
     s.commit()
     return {"demo_turns": len(DEMO_TURNS), "demo_feedback": len(DEMO_FEEDBACK)}

@@ -1,4 +1,5 @@
 """FastAPI application."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,11 @@ ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 CLEANS_NUL = {"/api/integration/turns"}
 MAX_DEPTH = 32  # JSON nesting: the deepest honest body (an NLG request's tracker) is about 5 levels
 TOO_DEEP_MSG = f"请求内容的嵌套层数太多（超过{MAX_DEPTH}层），请检查格式。"
-TOO_DEEP = {"code": "too_deep", "message": TOO_DEEP_MSG,
-            "fields": [{"field": "body", "code": "too_deep", "message": TOO_DEEP_MSG}]}
+TOO_DEEP = {
+    "code": "too_deep",
+    "message": TOO_DEEP_MSG,
+    "fields": [{"field": "body", "code": "too_deep", "message": TOO_DEEP_MSG}],
+}
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
@@ -80,9 +84,14 @@ class RejectNul:
         if not bad and scope.get("path") not in CLEANS_NUL:
             bad = b"\x00" in body or ESCAPED_NUL.search(body) is not None
         if bad:
-            resp = JSONResponse({"code": "validation_error", "message": NUL_MSG,
-                                 "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}]},
-                                status_code=422)
+            resp = JSONResponse(
+                {
+                    "code": "validation_error",
+                    "message": NUL_MSG,
+                    "fields": [{"field": "body", "code": "nul_character", "message": NUL_MSG}],
+                },
+                status_code=422,
+            )
             return await resp(scope, receive, send)
         if json_depth(body) > MAX_DEPTH:
             return await JSONResponse(TOO_DEEP, status_code=422)(scope, receive, send)
@@ -99,7 +108,10 @@ class RejectNul:
 
 
 HOST_RE = re.compile(r"^[A-Za-z0-9.\-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
-NO_CSP = ("/docs", "/redoc")  # FastAPI's documentation pages load their scripts from a CDN (off in production)
+NO_CSP = (
+    "/docs",
+    "/redoc",
+)  # FastAPI's documentation pages load their scripts from a CDN (off in production)
 
 
 def _origin(url: str) -> str:
@@ -117,9 +129,11 @@ def content_security_policy(scope) -> str:
         if host.endswith("]") or ":" not in host:
             port = settings.rasa_port if settings.rasa_port.isdigit() else "5005"
             rasa = f"{scope.get('scheme', 'http')}://{host}:{port}" if HOST_RE.match(host) else ""
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-            f"connect-src 'self'{' ' + rasa if rasa else ''}; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'self'; object-src 'none'")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        f"connect-src 'self'{' ' + rasa if rasa else ''}; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    )
 
 
 class SecurityHeaders:
@@ -137,7 +151,9 @@ class SecurityHeaders:
             if msg["type"] == "http.response.start":
                 headers = MutableHeaders(scope=msg)
                 headers["X-Content-Type-Options"] = "nosniff"
-                if headers.get("content-type", "").startswith("text/html") and not scope["path"].startswith(NO_CSP):
+                if headers.get("content-type", "").startswith("text/html") and not scope["path"].startswith(
+                    NO_CSP
+                ):
                     headers["Content-Security-Policy"] = content_security_policy(scope)
                     headers["X-Frame-Options"] = "DENY"
             await send(msg)
@@ -151,7 +167,9 @@ def demo_page(index: Path):
     port = settings.rasa_port if settings.rasa_port.isdigit() else "5005"
     html = html.replace('data-rasa-port=""', f'data-rasa-port="{port}"', 1)
     if settings.rasa_public_url:
-        html = html.replace('data-rasa-url=""', f'data-rasa-url="{escape(settings.rasa_public_url, quote=True)}"', 1)
+        html = html.replace(
+            'data-rasa-url=""', f'data-rasa-url="{escape(settings.rasa_public_url, quote=True)}"', 1
+        )
 
     def serve() -> HTMLResponse:
         return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
@@ -162,19 +180,27 @@ def demo_page(index: Path):
 def create_app() -> FastAPI:
     logs.setup("backend")  # INFO to stderr (uvicorn sets up only its own loggers), secrets masked
     docs = settings.api_docs if settings.api_docs is not None else not settings.production
-    app = FastAPI(title="学校平台（毕业去向登记）后端", version="1.0.0",
-                  # /docs, /redoc, /openapi.json: off in production unless API_DOCS=1 (issue 21 §11)
-                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
-                  openapi_url="/openapi.json" if docs else None,
-                  description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
-                              "two-level review, national-platform sync and confirmation, change requests, "
-                              "档案邮寄申请. Error bodies: {code, message, fields}.")
+    app = FastAPI(
+        title="学校平台（毕业去向登记）后端",
+        version="1.0.0",
+        # /docs, /redoc, /openapi.json: off in production unless API_DOCS=1 (issue 21 §11)
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        description="The school platform's system of record: 个人信息完善, 毕业去向登记, 户档信息登记, "
+        "two-level review, national-platform sync and confirmation, change requests, "
+        "档案邮寄申请. Error bodies: {code, message, fields}.",
+    )
     errors.install(app)
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders)
     # only the job site's origins (CHAT_ALLOWED_ORIGINS), never `*`: another site's page gets no CORS grant
-    app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
-                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Handoff-Secret"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Handoff-Secret"],
+    )
     app.add_middleware(metrics.Middleware)  # outermost: every request counted and timed (issue 23)
     app.include_router(public.router)
     app.include_router(student.router)

@@ -14,18 +14,24 @@ the patterns run on the view and the matching stretches of the ORIGINAL text bec
   around `@` and the dots.
 The regression corpus: tests/staff/data/mask_corpus.tsv (tests/staff/test_masking.py).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 
 MASK = "＊"
-CN_DIGITS = {**dict.fromkeys("〇零", "0"), "幺": "1", **{c: str(i) for i, c in enumerate("一二三四五六七八九", 1)},
-             **{c: str(i) for i, c in enumerate("壹贰叁肆伍陆柒捌玖", 1)}}
+CN_DIGITS = {
+    **dict.fromkeys("〇零", "0"),
+    "幺": "1",
+    **{c: str(i) for i, c in enumerate("一二三四五六七八九", 1)},
+    **{c: str(i) for i, c in enumerate("壹贰叁肆伍陆柒捌玖", 1)},
+}
 _SEP = r"[\s._\-\u2010-\u2015\u2212\u30fc~·•/\\,，、:;()\[\]]"  # in the view: ．→. ＿→_ －→- ：→: ～→~
 _NUMBER = re.compile(rf"[0-9*](?:{_SEP}{{0,2}}[0-9*])*(?:{_SEP}{{0,2}}[Xx](?![A-Za-z]))?")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9\-]+(?:\s*[.。]\s*[A-Za-z0-9\-]+)+",
-                    re.IGNORECASE)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9\-]+(?:\s*[.。]\s*[A-Za-z0-9\-]+)+", re.IGNORECASE
+)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -58,7 +64,7 @@ def spans(text: str) -> list[tuple[int, int]]:
     for a, b in found:
         taken[a:b] = [True] * (b - a)
     for m in _NUMBER.finditer(view):
-        if not any(taken[m.start():m.end()]) and _is_number(m.group(0)):
+        if not any(taken[m.start() : m.end()]) and _is_number(m.group(0)):
             found.append(m.span())
     return sorted((where[a], where[b - 1] + 1) for a, b in found if b > a)
 

@@ -7,6 +7,7 @@
   handoff queue's waiting students and the oldest wait
 Readiness: the database answers `SELECT 1`.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,13 +19,21 @@ from sqlalchemy import event, func, select, text
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-REQUESTS = Counter("zhineng_backend_requests_total", "Backend HTTP requests by route template and status",
-                   ["route", "method", "status"])
-LATENCY = Histogram("zhineng_backend_request_duration_seconds", "Backend HTTP request latency by route template",
-                    ["route", "method"], buckets=LATENCY_BUCKETS)
+REQUESTS = Counter(
+    "zhineng_backend_requests_total",
+    "Backend HTTP requests by route template and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "zhineng_backend_request_duration_seconds",
+    "Backend HTTP request latency by route template",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
 DB_ERRORS = Counter("zhineng_backend_db_errors_total", "Database errors by driver exception class", ["error"])
-WECHAT_ERRORS = Counter("zhineng_wechat_errors_total", "WeChat sends that failed, by outbox and errcode",
-                        ["outbox", "code"])
+WECHAT_ERRORS = Counter(
+    "zhineng_wechat_errors_total", "WeChat sends that failed, by outbox and errcode", ["outbox", "code"]
+)
 
 _ERRCODE = re.compile(r"errcode (-?\d{1,6})")
 
@@ -68,15 +77,21 @@ def wechat_error(outbox: str, error: str | None) -> None:
     if not error:
         return
     m = _ERRCODE.search(error)
-    WECHAT_ERRORS.labels(outbox, m.group(1) if m else re.sub(r"[^a-z_]", "", error.lower())[:30] or "other").inc()
+    WECHAT_ERRORS.labels(
+        outbox, m.group(1) if m else re.sub(r"[^a-z_]", "", error.lower())[:30] or "other"
+    ).inc()
 
 
 class QueueCollector:
     """Outbox backlog/oldest age and the handoff queue, read at scrape time (one small query each)."""
 
     def describe(self):  # the names, without a query (the registry asks when the collector is registered)
-        for name in ("zhineng_outbox_backlog", "zhineng_outbox_oldest_age_seconds", "zhineng_handoff_waiting",
-                     "zhineng_handoff_oldest_wait_seconds"):
+        for name in (
+            "zhineng_outbox_backlog",
+            "zhineng_outbox_oldest_age_seconds",
+            "zhineng_handoff_waiting",
+            "zhineng_handoff_oldest_wait_seconds",
+        ):
             yield GaugeMetricFamily(name, "")
 
     def collect(self):
@@ -85,11 +100,18 @@ class QueueCollector:
         from .models import HandoffMessage, HandoffSession
         from .notices import Notice
 
-        backlog = GaugeMetricFamily("zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"])
-        oldest = GaugeMetricFamily("zhineng_outbox_oldest_age_seconds", "Age of the oldest undelivered WeChat send",
-                                   labels=["outbox"])
+        backlog = GaugeMetricFamily(
+            "zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"]
+        )
+        oldest = GaugeMetricFamily(
+            "zhineng_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered WeChat send",
+            labels=["outbox"],
+        )
         waiting = GaugeMetricFamily("zhineng_handoff_waiting", "Students waiting in the handoff queue")
-        wait = GaugeMetricFamily("zhineng_handoff_oldest_wait_seconds", "How long the longest-waiting student waits")
+        wait = GaugeMetricFamily(
+            "zhineng_handoff_oldest_wait_seconds", "How long the longest-waiting student waits"
+        )
         now = clock.now()
 
         def age(t) -> float:
@@ -102,12 +124,16 @@ class QueueCollector:
         with read_session() as s:
             for name, created in (("notices", Notice.created_at), ("handoff_messages", HandoffMessage.at)):
                 model = created.class_
-                n, first = s.execute(select(func.count(), func.min(created))
-                                     .where(model.wechat_state == "pending")).one()
+                n, first = s.execute(
+                    select(func.count(), func.min(created)).where(model.wechat_state == "pending")
+                ).one()
                 backlog.add_metric([name], n)
                 oldest.add_metric([name], age(first))
-            n, first = s.execute(select(func.count(), func.min(HandoffSession.created_at))
-                                 .where(HandoffSession.state == "waiting")).one()
+            n, first = s.execute(
+                select(func.count(), func.min(HandoffSession.created_at)).where(
+                    HandoffSession.state == "waiting"
+                )
+            ).one()
             waiting.add_metric([], n)
             wait.add_metric([], age(first))
         yield from (backlog, oldest, waiting, wait)

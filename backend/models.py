@@ -1,4 +1,5 @@
 """ORM model (SQLAlchemy 2, typed)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -180,11 +181,14 @@ class WechatBindCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     used_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the openid that used it
-    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # newer code
+    voided_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )  # newer code
 
 
 class WechatBindFailure(Base):
     """A failed binding guess (no such code); counted per openid and overall over a sliding window."""
+
     __tablename__ = "wechat_bind_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -198,13 +202,25 @@ class WechatBinding(Base):
     bound_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-__all__ = ["College", "Staff", "Student", "Destination", "Archive", "ChangeRequest", "MailingRequest",
-           "AuditLog", "WechatBindCode", "WechatBindFailure", "WechatBinding"]
+__all__ = [
+    "College",
+    "Staff",
+    "Student",
+    "Destination",
+    "Archive",
+    "ChangeRequest",
+    "MailingRequest",
+    "AuditLog",
+    "WechatBindCode",
+    "WechatBindFailure",
+    "WechatBinding",
+]
 
 
 # --- answers staff edit without retraining (issue 14): served to Rasa through the NLG endpoint ---------------
 class Answer(Base):
     """One Rasa response (utter_*, utter_faq/<topic>) as it is answered now: a copy of its current version."""
+
     __tablename__ = "answers"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -217,6 +233,7 @@ class Answer(Base):
 
 class AnswerVersion(Base):
     """Every version of an answer, never changed or deleted (history, rollback)."""
+
     __tablename__ = "answer_versions"
     __table_args__ = (UniqueConstraint("answer_key", "version", name="uq_answer_versions_key_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -238,6 +255,7 @@ class TurnLog(Base):
     """One conversation turn, for staff: no tokens, the question text with numbers and e-mail addresses masked,
     not at all while a form is being filled; the student id only for signed-in students. Kept
     TURN_LOG_RETENTION_DAYS (default 180) days."""
+
     __tablename__ = "turn_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
@@ -254,9 +272,12 @@ class TurnLog(Base):
 
 class Feedback(Base):
     """👍/👎 under an answer; one per answer shown (a second click changes it)."""
+
     __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("channel", "conversation", "message_id", name="uq_feedback_message"),
-                      Index("ix_feedback_client_at", "client_hash", "at"))
+    __table_args__ = (
+        UniqueConstraint("channel", "conversation", "message_id", name="uq_feedback_message"),
+        Index("ix_feedback_client_at", "client_hash", "at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -279,8 +300,11 @@ __all__ += ["TurnLog", "Feedback"]
 
 class TrainingExample(Base):
     """A student's question staff attached to an FAQ answer, for the next training run (issue 14 §5)."""
+
     __tablename__ = "training_examples"
-    __table_args__ = (UniqueConstraint("question", "answer_key", name="uq_training_examples_question_answer"),)
+    __table_args__ = (
+        UniqueConstraint("question", "answer_key", name="uq_training_examples_question_answer"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(60))
@@ -297,20 +321,29 @@ class HandoffSession(Base):
     """A conversation a student asked a person for: chat (queue -> a counselor holds it -> closed) or ticket
     (a message left outside office hours, answered later). `open_key` is the conversation id while the bot must
     stay silent (waiting, active, ticket_draft), NULL otherwise: one such session per conversation (unique)."""
+
     __tablename__ = "handoff_sessions"
     __table_args__ = (Index("ix_handoff_sessions_client_created", "client_hash", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation: Mapped[str] = mapped_column(String(80), index=True)  # anon:<sender> | student:<id> | wechat:<openid>
+    conversation: Mapped[str] = mapped_column(
+        String(80), index=True
+    )  # anon:<sender> | student:<id> | wechat:<openid>
     channel: Mapped[str] = mapped_column(String(20))  # web | wechat
     kind: Mapped[str] = mapped_column(String(10))  # chat | ticket
     state: Mapped[str] = mapped_column(String(20), index=True)
     open_key: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
     student_id: Mapped[str | None] = mapped_column(ForeignKey("students.id"), index=True, nullable=True)
-    college_code: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)  # NULL: career center
-    secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # anonymous widget
+    college_code: Mapped[str | None] = mapped_column(
+        String(40), index=True, nullable=True
+    )  # NULL: career center
+    secret_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, nullable=True
+    )  # anonymous widget
     staff_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     staff_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the chat before the request
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list
+    )  # the chat before the request
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -322,6 +355,7 @@ class HandoffSession(Base):
 class HandoffMessage(Base):
     """One message of a handoff session. Staff and system messages to a WeChat conversation carry their delivery
     state (claimed atomically by one worker: one customer-service message per reply)."""
+
     __tablename__ = "handoff_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("handoff_sessions.id"), index=True)
@@ -329,7 +363,9 @@ class HandoffMessage(Base):
     sender: Mapped[str] = mapped_column(String(10))  # student | staff | system | bot (answers while queued)
     staff_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     text: Mapped[str] = mapped_column(Text)
-    wechat_state: Mapped[str] = mapped_column(String(20), default="none", index=True)  # none|pending|sent|failed
+    wechat_state: Mapped[str] = mapped_column(
+        String(20), default="none", index=True
+    )  # none|pending|sent|failed
     wechat_claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     wechat_claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     wechat_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -345,6 +381,7 @@ class KnowledgeEntry(Base):
     """A question staff answer without a developer (national and city policy, other offices' business): a few
     wordings, the answer and its source, as it is answered now (a copy of its current version). Retired entries
     stay (history) and never answer."""
+
     __tablename__ = "knowledge_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -352,7 +389,9 @@ class KnowledgeEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))
     retired: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    seed_key: Mapped[str | None] = mapped_column(String(60), unique=True, nullable=True)  # backend/data entries
+    seed_key: Mapped[str | None] = mapped_column(
+        String(60), unique=True, nullable=True
+    )  # backend/data entries
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(60))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -361,6 +400,7 @@ class KnowledgeEntry(Base):
 
 class KnowledgeVersion(Base):
     """Every version of a knowledge entry (create, edit, retire), never changed or deleted."""
+
     __tablename__ = "knowledge_versions"
     __table_args__ = (UniqueConstraint("entry_id", "version", name="uq_knowledge_versions_entry_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

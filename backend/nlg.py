@@ -6,6 +6,7 @@ possible so that a response answered by the backend is chosen and filled exactly
 variations (slot conditions, case-insensitive for strings), channel-specific variations, `{slot}` variables
 filled from the slots and the arguments of the call. Rasa itself is not installed in the backend's environment.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,15 +34,20 @@ def _matches_filled_slots(filled_slots: dict[str, Any], response: dict[str, Any]
     return True
 
 
-def eligible_variations(variations: list[dict[str, Any]], output_channel: str,
-                        filled_slots: dict[str, Any]) -> list[dict[str, Any]]:
+def eligible_variations(
+    variations: list[dict[str, Any]], output_channel: str, filled_slots: dict[str, Any]
+) -> list[dict[str, Any]]:
     """ResponseVariationFilter.responses_for_utter_action: conditional+channel, then channel, then conditional,
     then the plain variations."""
     default = [v for v in variations if v.get(RESPONSE_CONDITION) is None]
-    conditional = [v for v in variations if v.get(RESPONSE_CONDITION) and _matches_filled_slots(filled_slots, v)]
-    for group in ([v for v in conditional if v.get(CHANNEL) == output_channel],
-                  [v for v in default if v.get(CHANNEL) == output_channel],
-                  [v for v in conditional if v.get(CHANNEL) is None]):
+    conditional = [
+        v for v in variations if v.get(RESPONSE_CONDITION) and _matches_filled_slots(filled_slots, v)
+    ]
+    for group in (
+        [v for v in conditional if v.get(CHANNEL) == output_channel],
+        [v for v in default if v.get(CHANNEL) == output_channel],
+        [v for v in conditional if v.get(CHANNEL) is None],
+    ):
         if group:
             return group
     return [v for v in default if v.get(CHANNEL) is None]
@@ -78,8 +84,13 @@ def interpolate(response: Any, values: dict[str, Any]) -> Any:
     return response
 
 
-def generate(variations: list[dict[str, Any]], output_channel: str, filled_slots: dict[str, Any],
-             arguments: dict[str, Any], response_id: str | None = None) -> dict[str, Any] | None:
+def generate(
+    variations: list[dict[str, Any]],
+    output_channel: str,
+    filled_slots: dict[str, Any],
+    arguments: dict[str, Any],
+    response_id: str | None = None,
+) -> dict[str, Any] | None:
     """The message for one response: a random eligible variation (the one with `response_id` when Rasa named
     one), its variables filled from the slots and arguments. None when no variation fits."""
     suitable = eligible_variations(variations, output_channel, filled_slots)

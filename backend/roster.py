@@ -1,4 +1,5 @@
 """Roster import: the read-only fields the school provides (JSON list of objects)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,17 @@ from sqlalchemy.orm import Session
 from . import models as M
 from .validators import check_id_number
 
-REQUIRED = ["id", "name", "gender", "college_code", "major", "degree", "level", "graduation_date", "id_number"]
+REQUIRED = [
+    "id",
+    "name",
+    "gender",
+    "college_code",
+    "major",
+    "degree",
+    "level",
+    "graduation_date",
+    "id_number",
+]
 
 
 class RosterError(ValueError):

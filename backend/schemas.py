@@ -1,5 +1,6 @@
 """Request bodies and responses (pydantic v2). Content rules live in validators.py so messages stay in Chinese;
 responses are the `*Out` models the routes declare (and docs/api.md lists, `python -m backend.apidoc`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,7 +63,9 @@ class UnitIn(_In):
 
 
 class DestinationIn(_In):
-    destination_type: str | int | None = Field(default=None, description="national category code", examples=["10"])
+    destination_type: str | int | None = Field(
+        default=None, description="national category code", examples=["10"]
+    )
     unit: UnitIn | None = None
 
 
@@ -87,8 +90,12 @@ class ChangeIn(_In):
 class ReviewIn(_In):
     approve: bool
     reason: str | None = None
-    version: int = Field(ge=1, le=2**31 - 1, description="the record's `version` as the reviewer saw it "
-                         "(GET /api/staff/records/...); 409 stale_version if it changed since")
+    version: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="the record's `version` as the reviewer saw it "
+        "(GET /api/staff/records/...); 409 stale_version if it changed since",
+    )
 
 
 class ShipIn(_In):
@@ -154,6 +161,7 @@ class SummaryOut(_Out):
 
 class RecordOut(SummaryOut):
     """What both records and change requests share: state, review times, the version a review carries back."""
+
     id: int | None = None
     submitted_at: Stamp = None
     college_reviewed_at: Stamp = None
@@ -178,6 +186,7 @@ class DestinationOut(RecordOut):
 
 class ArchiveFields(ArchiveIn):
     """The 户档信息 fields as responses show them."""
+
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
     @computed_field
@@ -200,6 +209,7 @@ class ArchiveOut(RecordOut, ArchiveFields):
 
 class ArchiveDetailsOut(ArchiveFields):
     """The archive as a mailing request shows it (and keeps a copy of it)."""
+
     student_name: str
     student_id: str
     labels: dict[str, str] = V.ARCHIVE_FIELDS
@@ -227,6 +237,7 @@ class ChangesOut(BaseModel):
 
 class _Staff(BaseModel):
     """A record as staff see it: whose it is."""
+
     student_id: str
     student_name: str
     college: str
@@ -234,8 +245,14 @@ class _Staff(BaseModel):
     @classmethod
     def of(cls, rec: Any) -> Self:
         base = STAFF_BASES[cls].of(rec).model_dump()
-        return cls.model_validate({**base, "student_id": rec.student_id, "student_name": rec.student.name,
-                                   "college": rec.student.college.name})
+        return cls.model_validate(
+            {
+                **base,
+                "student_id": rec.student_id,
+                "student_name": rec.student.name,
+                "college": rec.student.college.name,
+            }
+        )
 
 
 class StaffDestinationOut(_Staff, DestinationOut):
@@ -250,10 +267,14 @@ class StaffChangeOut(_Staff, ChangeOut):
     kind_of_record: Literal["change"] = "change"
 
 
-STAFF_BASES: dict[type, type[RecordOut]] = {StaffDestinationOut: DestinationOut, StaffArchiveOut: ArchiveOut,
-                                            StaffChangeOut: ChangeOut}
-StaffRecordOut = Annotated[StaffDestinationOut | StaffArchiveOut | StaffChangeOut,
-                           Field(discriminator="kind_of_record")]
+STAFF_BASES: dict[type, type[RecordOut]] = {
+    StaffDestinationOut: DestinationOut,
+    StaffArchiveOut: ArchiveOut,
+    StaffChangeOut: ChangeOut,
+}
+StaffRecordOut = Annotated[
+    StaffDestinationOut | StaffArchiveOut | StaffChangeOut, Field(discriminator="kind_of_record")
+]
 
 
 class Page(BaseModel):
@@ -288,11 +309,15 @@ class RosterOut(_Out):
 
 class ProfileOut(BaseModel):
     roster: RosterOut
-    personal: dict[str, str | None] = Field(description="个人信息完善: the fields in `labels` a student fills")
+    personal: dict[str, str | None] = Field(
+        description="个人信息完善: the fields in `labels` a student fills"
+    )
     labels: dict[str, str] = {**V.ROSTER_FIELDS, **V.PERSONAL_FIELDS}
     missing: list[str]
     updated_at: Stamp = None
-    locked: bool = Field(description="after the school approved the destination: changes go by change request")
+    locked: bool = Field(
+        description="after the school approved the destination: changes go by change request"
+    )
 
 
 class MailingOut(_Out):
@@ -305,8 +330,10 @@ class MailingOut(_Out):
     delivered_at: Stamp = None
     cancelled_at: Stamp = None
     version: int
-    archive: dict[str, Any] = Field(validation_alias=AliasChoices("archive", "archive_snapshot"),
-                                    description="the archive details as submitted (ArchiveDetailsOut)")
+    archive: dict[str, Any] = Field(
+        validation_alias=AliasChoices("archive", "archive_snapshot"),
+        description="the archive details as submitted (ArchiveDetailsOut)",
+    )
 
     @computed_field
     def state_label(self) -> str:
@@ -319,7 +346,9 @@ class MailingPage(Page):
 
 class EligibilityOut(BaseModel):
     eligible: bool
-    eligible_from: str | None = Field(description="YYYY-MM-DD: one working day after the national confirmation")
+    eligible_from: str | None = Field(
+        description="YYYY-MM-DD: one working day after the national confirmation"
+    )
     reason: V.MailingReason | None
     reason_message: str
     estimated: bool = Field(description="the date rests on estimated holidays")
@@ -496,8 +525,11 @@ Question = Annotated[str, Field(max_length=1000)]
 
 
 class KnowledgeIn(_In):
-    questions: list[Question] = Field(max_length=100, description="学生可能的几种问法（至少1条，最多20条）",
-                                      examples=[["档案放人才中心要不要交费", "人才市场存档案收费吗"]])
+    questions: list[Question] = Field(
+        max_length=100,
+        description="学生可能的几种问法（至少1条，最多20条）",
+        examples=[["档案放人才中心要不要交费", "人才市场存档案收费吗"]],
+    )
     answer: str = Field(max_length=10000, description="回答（最多2000字）")
     source: str = Field(max_length=1000, description="依据：官方文件或负责部门（最多200字）")
 
@@ -553,6 +585,7 @@ class KnowledgeLiveOut(BaseModel):
 
 class KnowledgeSnapshotOut(BaseModel):
     """The live entries for Rasa's retriever: `changed: false` (no entries) while `since` is still current."""
+
     revision: int
     changed: bool
     entries: list[KnowledgeLiveOut] | None = None

@@ -1,4 +1,5 @@
 """Demo data: students 2025000001..2025000007, staff accounts, college contacts; dates computed from today."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,13 +13,46 @@ from .services import SYSTEM, audit
 from .validators import credit_code_check_char, id_check_digit
 
 COLLEGES = [
-    ("physics", "物理学院", "王老师", "010-68912001", "physics-job@bit.edu.cn", "工作日 9:00-11:30，14:00-17:00", "理学楼A301"),
-    ("computer", "计算机学院", "陈老师", "010-68912002", "cs-job@bit.edu.cn", "工作日 8:30-11:30，14:00-17:30", "中心教学楼801"),
-    ("automation", "自动化学院", "刘老师", "010-68912003", "auto-job@bit.edu.cn", "周一至周四 9:00-16:30", "6号教学楼305"),
-    ("management", "管理与经济学院", "赵老师", "010-68912004", "sme-job@bit.edu.cn", "工作日 9:00-11:30，13:30-16:30", "主楼南楼210"),
+    (
+        "physics",
+        "物理学院",
+        "王老师",
+        "010-68912001",
+        "physics-job@bit.edu.cn",
+        "工作日 9:00-11:30，14:00-17:00",
+        "理学楼A301",
+    ),
+    (
+        "computer",
+        "计算机学院",
+        "陈老师",
+        "010-68912002",
+        "cs-job@bit.edu.cn",
+        "工作日 8:30-11:30，14:00-17:30",
+        "中心教学楼801",
+    ),
+    (
+        "automation",
+        "自动化学院",
+        "刘老师",
+        "010-68912003",
+        "auto-job@bit.edu.cn",
+        "周一至周四 9:00-16:30",
+        "6号教学楼305",
+    ),
+    (
+        "management",
+        "管理与经济学院",
+        "赵老师",
+        "010-68912004",
+        "sme-job@bit.edu.cn",
+        "工作日 9:00-11:30，13:30-16:30",
+        "主楼南楼210",
+    ),
 ]
 STAFF = [(f"counselor-{c[0]}", f"{c[1]}辅导员{c[2]}", "counselor", c[0]) for c in COLLEGES] + [
-    ("school-admin", "学校就业指导中心孙老师", "school", None)]
+    ("school-admin", "学校就业指导中心孙老师", "school", None)
+]
 
 DEMO_IDS = [f"202500000{i}" for i in range(1, 8)]
 
@@ -33,35 +67,77 @@ def make_credit_code(first17: str) -> str:
 
 
 XIAOMI = {
-    "name": "小米科技有限责任公司", "location": "北京市海淀区", "address": "北京市海淀区西二旗中路33号小米科技园",
-    "credit_code": "91110108551385082Q", "industry": "信息传输、软件和信息技术服务业",
-    "nature": "其他企业(含民营企业等)", "job_category": "工程技术人员", "contact_name": "周敏",
-    "contact_phone": "010-60606666", "contact_email": "campus@xiaomi.com", "affiliation": "非营利系统单位",
+    "name": "小米科技有限责任公司",
+    "location": "北京市海淀区",
+    "address": "北京市海淀区西二旗中路33号小米科技园",
+    "credit_code": "91110108551385082Q",
+    "industry": "信息传输、软件和信息技术服务业",
+    "nature": "其他企业(含民营企业等)",
+    "job_category": "工程技术人员",
+    "contact_name": "周敏",
+    "contact_phone": "010-60606666",
+    "contact_email": "campus@xiaomi.com",
+    "affiliation": "非营利系统单位",
 }
 
 
 def _unit(name: str, first17: str, location: str, address: str, contact: str, phone: str) -> dict:
-    return {"name": name, "location": location, "address": address, "credit_code": make_credit_code(first17),
-            "industry": "制造业", "nature": "国有企业", "job_category": "工程技术人员", "contact_name": contact,
-            "contact_phone": phone, "contact_email": "hr@example.com.cn", "affiliation": "中央单位"}
+    return {
+        "name": name,
+        "location": location,
+        "address": address,
+        "credit_code": make_credit_code(first17),
+        "industry": "制造业",
+        "nature": "国有企业",
+        "job_category": "工程技术人员",
+        "contact_name": contact,
+        "contact_phone": phone,
+        "contact_email": "hr@example.com.cn",
+        "affiliation": "中央单位",
+    }
 
 
 UNITS = {
     "xiaomi": XIAOMI,
-    "avic": _unit("中国航空工业集团有限公司北京分公司", "91110000MA01ABCD1", "北京市朝阳区",
-                  "北京市朝阳区京顺路5号", "钱芳", "010-58356000"),
-    "sh": _unit("上海微电子装备（集团）股份有限公司", "91310115MA1H7XY2L", "上海市浦东新区",
-                "上海市浦东新区张东路1525号", "孙杰", "021-38880000"),
-    "gz": _unit("广州汽车集团股份有限公司", "91440101MA59QWER6", "广东省广州市",
-                "广东省广州市天河区珠江新城兴国路23号", "吴婷", "020-83151089"),
+    "avic": _unit(
+        "中国航空工业集团有限公司北京分公司",
+        "91110000MA01ABCD1",
+        "北京市朝阳区",
+        "北京市朝阳区京顺路5号",
+        "钱芳",
+        "010-58356000",
+    ),
+    "sh": _unit(
+        "上海微电子装备（集团）股份有限公司",
+        "91310115MA1H7XY2L",
+        "上海市浦东新区",
+        "上海市浦东新区张东路1525号",
+        "孙杰",
+        "021-38880000",
+    ),
+    "gz": _unit(
+        "广州汽车集团股份有限公司",
+        "91440101MA59QWER6",
+        "广东省广州市",
+        "广东省广州市天河区珠江新城兴国路23号",
+        "吴婷",
+        "020-83151089",
+    ),
 }
 
 
 def _archive_for(unit: dict, postal: str) -> dict:
-    return {"transfer_type": "签约单位接收", "evidence": ["就业单位调档函"], "unit_name": unit["name"],
-            "address": unit["address"], "postal_code": postal, "contact_name": unit["contact_name"],
-            "contact_phone": unit["contact_phone"], "hukou_choice": "not_moved_in",
-            "hukou_transfer_type": "签约单位接收"}
+    return {
+        "transfer_type": "签约单位接收",
+        "evidence": ["就业单位调档函"],
+        "unit_name": unit["name"],
+        "address": unit["address"],
+        "postal_code": postal,
+        "contact_name": unit["contact_name"],
+        "contact_phone": unit["contact_phone"],
+        "hukou_choice": "not_moved_in",
+        "hukou_transfer_type": "签约单位接收",
+    }
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -76,8 +152,16 @@ def _wd_back(day: dt.date, n: int) -> dt.date:
 
 # every table whose rows belong to a student (a foreign key to students.id), children before parents;
 # tests/backend/test_notices_seed.py checks that no such table is missing
-STUDENT_TABLES = (M.AuditLog, M.MailingRequest, M.ChangeRequest, M.Archive, M.Destination, M.WechatBindCode,
-                  M.WechatBinding, M.HandoffSession)
+STUDENT_TABLES = (
+    M.AuditLog,
+    M.MailingRequest,
+    M.ChangeRequest,
+    M.Archive,
+    M.Destination,
+    M.WechatBindCode,
+    M.WechatBinding,
+    M.HandoffSession,
+)
 
 
 def reset_demo(s: Session) -> None:
@@ -85,8 +169,13 @@ def reset_demo(s: Session) -> None:
     from .notices import Notice, NoticeSetting  # notices reference the student (issue 15)
 
     # handoff messages hang off the demo students' handoff sessions (issue 15 §2)
-    s.execute(delete(M.HandoffMessage).where(M.HandoffMessage.session_id.in_(
-        select(M.HandoffSession.id).where(M.HandoffSession.student_id.in_(ids)))))
+    s.execute(
+        delete(M.HandoffMessage).where(
+            M.HandoffMessage.session_id.in_(
+                select(M.HandoffSession.id).where(M.HandoffSession.student_id.in_(ids))
+            )
+        )
+    )
     for model in STUDENT_TABLES + (Notice, NoticeSetting):
         s.execute(delete(model).where(model.student_id.in_(ids)))
     s.execute(delete(M.Student).where(M.Student.id.in_(ids)))
@@ -100,7 +189,13 @@ def seed(s: Session, reset: bool = True) -> dict:
     for code, name, officer, phone, email, hours, office in COLLEGES:
         c = s.get(M.College, code) or M.College(code=code)
         c.name, c.officer_name, c.officer_phone, c.officer_email, c.office_hours, c.office_location = (
-            name, officer, phone, email, hours, office)
+            name,
+            officer,
+            phone,
+            email,
+            hours,
+            office,
+        )
         s.merge(c)
     s.flush()
     for sid, name, role, college in STAFF:
@@ -113,30 +208,114 @@ def seed(s: Session, reset: bool = True) -> dict:
 
     people = [
         # id, name, gender, college, major, birth, region, seq, home
-        ("2025000001", "张伟", "男", "physics", "物理学", dt.date(2003, 5, 12), "110108", "031",
-         "北京市海淀区学院路30号院5号楼2单元301室"),
-        ("2025000002", "李娜", "女", "computer", "计算机科学与技术", dt.date(2003, 8, 2), "320681", "082",
-         "江苏省南通市启东市汇龙镇人民路88号"),
-        ("2025000003", "王强", "男", "automation", "控制科学与工程", dt.date(2002, 11, 23), "370102", "051",
-         "山东省济南市历下区泉城路180号"),
-        ("2025000004", "刘洋", "男", "physics", "应用物理学", dt.date(2003, 1, 30), "130102", "017",
-         "河北省石家庄市长安区中山东路99号"),
-        ("2025000005", "陈静", "女", "computer", "软件工程", dt.date(2003, 3, 15), "310104", "064",
-         "上海市徐汇区漕溪北路41号"),
-        ("2025000006", "杨帆", "男", "management", "工商管理", dt.date(2002, 7, 7), "440106", "093",
-         "广东省广州市天河区天河路385号"),
-        ("2025000007", "赵敏", "女", "physics", "物理学", dt.date(2003, 9, 9), "420106", "028",
-         "湖北省武汉市武昌区中南路7号"),
+        (
+            "2025000001",
+            "张伟",
+            "男",
+            "physics",
+            "物理学",
+            dt.date(2003, 5, 12),
+            "110108",
+            "031",
+            "北京市海淀区学院路30号院5号楼2单元301室",
+        ),
+        (
+            "2025000002",
+            "李娜",
+            "女",
+            "computer",
+            "计算机科学与技术",
+            dt.date(2003, 8, 2),
+            "320681",
+            "082",
+            "江苏省南通市启东市汇龙镇人民路88号",
+        ),
+        (
+            "2025000003",
+            "王强",
+            "男",
+            "automation",
+            "控制科学与工程",
+            dt.date(2002, 11, 23),
+            "370102",
+            "051",
+            "山东省济南市历下区泉城路180号",
+        ),
+        (
+            "2025000004",
+            "刘洋",
+            "男",
+            "physics",
+            "应用物理学",
+            dt.date(2003, 1, 30),
+            "130102",
+            "017",
+            "河北省石家庄市长安区中山东路99号",
+        ),
+        (
+            "2025000005",
+            "陈静",
+            "女",
+            "computer",
+            "软件工程",
+            dt.date(2003, 3, 15),
+            "310104",
+            "064",
+            "上海市徐汇区漕溪北路41号",
+        ),
+        (
+            "2025000006",
+            "杨帆",
+            "男",
+            "management",
+            "工商管理",
+            dt.date(2002, 7, 7),
+            "440106",
+            "093",
+            "广东省广州市天河区天河路385号",
+        ),
+        (
+            "2025000007",
+            "赵敏",
+            "女",
+            "physics",
+            "物理学",
+            dt.date(2003, 9, 9),
+            "420106",
+            "028",
+            "湖北省武汉市武昌区中南路7号",
+        ),
     ]
-    origin = {"110108": "北京市 海淀区", "320681": "江苏省 南通市", "370102": "山东省 济南市", "130102": "河北省 石家庄市",
-              "310104": "上海市 徐汇区", "440106": "广东省 广州市", "420106": "湖北省 武汉市"}
+    origin = {
+        "110108": "北京市 海淀区",
+        "320681": "江苏省 南通市",
+        "370102": "山东省 济南市",
+        "130102": "河北省 石家庄市",
+        "310104": "上海市 徐汇区",
+        "440106": "广东省 广州市",
+        "420106": "湖北省 武汉市",
+    }
     students: dict[str, M.Student] = {}
     for i, (sid, name, gender, college, major, birth, region, seq, home) in enumerate(people):
-        st = M.Student(id=sid, name=name, exam_no=f"2121{region}{i:04d}", gender=gender, college_code=college,
-                       major=major, degree="本科生毕业", level="本科", graduation_date=grad, ethnicity="汉族",
-                       id_number=make_id_number(region, birth, seq), birth_date=birth, schooling_years="4",
-                       enrolled_on=f"{grad.year - 4}09", training_mode="非定向", home_address=home,
-                       needs_reconfirm=False)
+        st = M.Student(
+            id=sid,
+            name=name,
+            exam_no=f"2121{region}{i:04d}",
+            gender=gender,
+            college_code=college,
+            major=major,
+            degree="本科生毕业",
+            level="本科",
+            graduation_date=grad,
+            ethnicity="汉族",
+            id_number=make_id_number(region, birth, seq),
+            birth_date=birth,
+            schooling_years="4",
+            enrolled_on=f"{grad.year - 4}09",
+            training_mode="非定向",
+            home_address=home,
+            needs_reconfirm=False,
+        )
         if sid != "2025000001":
             st.political_status = "共青团员"
             st.origin_place = origin[region]
@@ -153,12 +332,29 @@ def seed(s: Session, reset: bool = True) -> dict:
         students[sid] = st
     s.flush()
 
-    def dest(sid: str, unit: dict, state: str, submitted: dt.date, college: dt.date | None = None,
-             school: dt.date | None = None, reason: str | None = None) -> None:
-        d = M.Destination(student_id=sid, destination_type="10", unit=dict(unit), state=state,
-                          submitted_at=_at(submitted, 9), updated_at=_at(submitted, 9), rejection_reason=reason)
+    def dest(
+        sid: str,
+        unit: dict,
+        state: str,
+        submitted: dt.date,
+        college: dt.date | None = None,
+        school: dt.date | None = None,
+        reason: str | None = None,
+    ) -> None:
+        d = M.Destination(
+            student_id=sid,
+            destination_type="10",
+            unit=dict(unit),
+            state=state,
+            submitted_at=_at(submitted, 9),
+            updated_at=_at(submitted, 9),
+            rejection_reason=reason,
+        )
         if college:
-            d.college_reviewed_at, d.college_reviewer = _at(college, 10), f"counselor-{students[sid].college_code}"
+            d.college_reviewed_at, d.college_reviewer = (
+                _at(college, 10),
+                f"counselor-{students[sid].college_code}",
+            )
             d.updated_at = d.college_reviewed_at
         if school:
             d.school_reviewed_at, d.school_reviewer = _at(school, 15), "school-admin"
@@ -168,11 +364,21 @@ def seed(s: Session, reset: bool = True) -> dict:
         s.add(d)
         audit(s, SYSTEM, sid, "destination", sid, "seed", None, {"state": state})
 
-    def arch(sid: str, unit: dict, postal: str, submitted: dt.date, college: dt.date, school: dt.date) -> None:
-        a = M.Archive(student_id=sid, data=_archive_for(unit, postal), state="school_approved",
-                      submitted_at=_at(submitted, 9, 30), college_reviewed_at=_at(college, 10, 30),
-                      college_reviewer=f"counselor-{students[sid].college_code}", school_reviewed_at=_at(school, 15, 30),
-                      school_reviewer="school-admin", approved_on=school, updated_at=_at(school, 15, 30))
+    def arch(
+        sid: str, unit: dict, postal: str, submitted: dt.date, college: dt.date, school: dt.date
+    ) -> None:
+        a = M.Archive(
+            student_id=sid,
+            data=_archive_for(unit, postal),
+            state="school_approved",
+            submitted_at=_at(submitted, 9, 30),
+            college_reviewed_at=_at(college, 10, 30),
+            college_reviewer=f"counselor-{students[sid].college_code}",
+            school_reviewed_at=_at(school, 15, 30),
+            school_reviewer="school-admin",
+            approved_on=school,
+            updated_at=_at(school, 15, 30),
+        )
         s.add(a)
         audit(s, SYSTEM, sid, "archive", sid, "seed", None, {"state": "school_approved"})
 
@@ -180,8 +386,15 @@ def seed(s: Session, reset: bool = True) -> dict:
     dest("2025000002", UNITS["xiaomi"], "submitted", last_wd)
     # 003: rejected at school review
     d3 = _wd_back(last_wd, 3)
-    dest("2025000003", {**UNITS["avic"]}, "school_rejected", d3, _wd_back(last_wd, 2), _wd_back(last_wd, 1),
-         "组织机构代码与单位名称不一致")
+    dest(
+        "2025000003",
+        {**UNITS["avic"]},
+        "school_rejected",
+        d3,
+        _wd_back(last_wd, 2),
+        _wd_back(last_wd, 1),
+        "组织机构代码与单位名称不一致",
+    )
     # 004: approved at both levels and synced (sync date <= today), not confirmed
     a4 = _wd_back(last_wd, 1)
     dest("2025000004", UNITS["avic"], "school_approved", _wd_back(a4, 2), _wd_back(a4, 1), a4)
@@ -200,9 +413,17 @@ def seed(s: Session, reset: bool = True) -> dict:
     students["2025000006"].national_confirmed_on = c6
     m_day = workdays.next_workday(c6)
     a6rec = _archive_for(UNITS["gz"], "510623")
-    s.add(M.MailingRequest(student_id="2025000006", active_key="2025000006", state="shipped",
-                           archive_snapshot={"student_name": "杨帆", "student_id": "2025000006", **a6rec},
-                           ems_no="1151234567890", created_at=_at(m_day, 10), shipped_at=_at(workdays.next_workday(m_day), 11)))
+    s.add(
+        M.MailingRequest(
+            student_id="2025000006",
+            active_key="2025000006",
+            state="shipped",
+            archive_snapshot={"student_name": "杨帆", "student_id": "2025000006", **a6rec},
+            ems_no="1151234567890",
+            created_at=_at(m_day, 10),
+            shipped_at=_at(workdays.next_workday(m_day), 11),
+        )
+    )
     # 007: confirmed on the national platform today
     a7 = _wd_back(last_wd, 1)
     dest("2025000007", UNITS["xiaomi"], "school_approved", _wd_back(a7, 2), _wd_back(a7, 1), a7)

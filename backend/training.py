@@ -7,6 +7,7 @@ retrieval intent (`data/nlu/staff_examples.yml`: `faq/<topic>`) and every answer
 data) picks up. Until that training the new answer is served by the NLG endpoint only when Rasa asks for it.
 STAFF_TRAINING_DIR (default: the repository) is where `data/` and `bot/domain/` are written.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,15 @@ def _clean_question(q: str) -> str:
     if len(q) > 200:
         raise invalid([FieldError("question", "too_long", "问题不能超过200字，请精简。")])
     if "＊" in q:
-        raise invalid([FieldError("question", "masked", "这个问题里有被隐去的个人信息（＊），不能作为训练样本；"
-                                                        "请改写成不含个人信息的说法。")])
+        raise invalid(
+            [
+                FieldError(
+                    "question",
+                    "masked",
+                    "这个问题里有被隐去的个人信息（＊），不能作为训练样本；请改写成不含个人信息的说法。",
+                )
+            ]
+        )
     return q
 
 
@@ -59,8 +67,15 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
     _editor(p)
     topic = (topic or "").strip()
     if not TOPIC_RE.match(topic):
-        raise invalid([FieldError("topic", "format", "回答名称用3-41个小写英文字母、数字或下划线，以字母开头，"
-                                                     "例如 scholarship_time。")])
+        raise invalid(
+            [
+                FieldError(
+                    "topic",
+                    "format",
+                    "回答名称用3-41个小写英文字母、数字或下划线，以字母开头，例如 scholarship_time。",
+                )
+            ]
+        )
     key = f"utter_faq/{topic}"
     if s.get(M.Answer, key) is not None:
         raise APIError(409, "already_exists", f"已经有名为“{topic}”的回答，请换一个名称或直接归入它。")
@@ -69,10 +84,28 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
     now = clock.now()
     s.add(M.Answer(key=key, version=1, variations=variations, source=src, updated_at=now, updated_by=p.id))
     s.flush()
-    s.add(M.AnswerVersion(answer_key=key, version=1, variations=variations, source=src, created_at=now,
-                          author_role=p.role, author_id=p.id, note=STAFF_AUTHOR_NOTE))
-    audit(s, p, None, "answer", A._audit_id(key), "create", None, {"key": key, "variations": variations,
-                                                                   "source": src})
+    s.add(
+        M.AnswerVersion(
+            answer_key=key,
+            version=1,
+            variations=variations,
+            source=src,
+            created_at=now,
+            author_role=p.role,
+            author_id=p.id,
+            note=STAFF_AUTHOR_NOTE,
+        )
+    )
+    audit(
+        s,
+        p,
+        None,
+        "answer",
+        A._audit_id(key),
+        "create",
+        None,
+        {"key": key, "variations": variations, "source": src},
+    )
     try:
         s.commit()
     except IntegrityError:
@@ -86,29 +119,57 @@ def attach(s: Session, p: Principal, question: str, answer_key: str) -> dict:
     _editor(p)
     q = _clean_question(question)
     if not answer_key.startswith("utter_faq/") or s.get(M.Answer, answer_key) is None:
-        raise invalid([FieldError("answer_key", "not_faq", "只能归入常见问题（utter_faq/…）的回答：它们由检索模型"
-                                                          "根据例句学会；其他回答需要修改对话流程。")])
-    ex = s.scalar(select(M.TrainingExample).where(M.TrainingExample.question == q,
-                                                  M.TrainingExample.answer_key == answer_key))
+        raise invalid(
+            [
+                FieldError(
+                    "answer_key",
+                    "not_faq",
+                    "只能归入常见问题（utter_faq/…）的回答：它们由检索模型"
+                    "根据例句学会；其他回答需要修改对话流程。",
+                )
+            ]
+        )
+    ex = s.scalar(
+        select(M.TrainingExample).where(
+            M.TrainingExample.question == q, M.TrainingExample.answer_key == answer_key
+        )
+    )
     if ex is None:
         ex = M.TrainingExample(created_at=clock.now(), created_by=p.id, question=q, answer_key=answer_key)
         s.add(ex)
-        audit(s, p, None, "training_example", A._audit_id(answer_key), "attach", None,
-              {"question": q, "answer_key": answer_key})
+        audit(
+            s,
+            p,
+            None,
+            "training_example",
+            A._audit_id(answer_key),
+            "attach",
+            None,
+            {"question": q, "answer_key": answer_key},
+        )
         try:
             s.commit()
         except IntegrityError:
             s.rollback()
-            ex = s.scalar(select(M.TrainingExample).where(M.TrainingExample.question == q,
-                                                          M.TrainingExample.answer_key == answer_key))
+            ex = s.scalar(
+                select(M.TrainingExample).where(
+                    M.TrainingExample.question == q, M.TrainingExample.answer_key == answer_key
+                )
+            )
     out = _view(ex)
     out["already_in_training_data"] = q in known_examples(out_dir())
     return out
 
 
 def _view(ex: M.TrainingExample) -> dict:
-    return {"id": ex.id, "question": ex.question, "answer_key": ex.answer_key, "created_by": ex.created_by,
-            "created_at": ts(ex.created_at), "exported_at": ts(ex.exported_at)}
+    return {
+        "id": ex.id,
+        "question": ex.question,
+        "answer_key": ex.answer_key,
+        "created_by": ex.created_by,
+        "created_at": ts(ex.created_at),
+        "exported_at": ts(ex.exported_at),
+    }
 
 
 def list_examples(s: Session) -> dict:
@@ -137,8 +198,9 @@ def export(s: Session, p: Principal | None = None) -> dict:
         _editor(p)
     root = out_dir()
     known = known_examples(root)
-    examples = s.scalars(select(M.TrainingExample).order_by(M.TrainingExample.answer_key,
-                                                            M.TrainingExample.id)).all()
+    examples = s.scalars(
+        select(M.TrainingExample).order_by(M.TrainingExample.answer_key, M.TrainingExample.id)
+    ).all()
     by_intent: dict[str, list[str]] = {}
     for ex in examples:
         if ex.question not in known:
@@ -146,14 +208,32 @@ def export(s: Session, p: Principal | None = None) -> dict:
     domain_keys = set(A.domain()[0])
     # staff-created answers go to the domain only with at least one example (a response nobody can reach would be
     # a `rasa data validate` warning)
-    created = [a for a in s.scalars(select(M.Answer).where(M.Answer.key.like("utter_faq/%")).order_by(M.Answer.key))
-               if a.key not in domain_keys and "faq/" + a.key.split("/", 1)[1] in by_intent]
+    created = [
+        a
+        for a in s.scalars(select(M.Answer).where(M.Answer.key.like("utter_faq/%")).order_by(M.Answer.key))
+        if a.key not in domain_keys and "faq/" + a.key.split("/", 1)[1] in by_intent
+    ]
     head = "# GENERATED by the staff page / `python -m backend.cli export-training` (issue 14 §5); do not edit.\n"
-    nlu = head + 'version: "3.1"\nnlu:\n' + "".join(
-        f"- intent: {i}\n  examples: |\n" + "".join(f"    - {q}\n" for q in qs) for i, qs in sorted(by_intent.items()))
-    dom = head + yaml.safe_dump({"version": "3.1", "responses": {
-        a.key: [{k: v for k, v in var.items() if k in ("text", "buttons")} for var in a.variations]
-        for a in created}}, allow_unicode=True, sort_keys=False, width=1000)
+    nlu = (
+        head
+        + 'version: "3.1"\nnlu:\n'
+        + "".join(
+            f"- intent: {i}\n  examples: |\n" + "".join(f"    - {q}\n" for q in qs)
+            for i, qs in sorted(by_intent.items())
+        )
+    )
+    dom = head + yaml.safe_dump(
+        {
+            "version": "3.1",
+            "responses": {
+                a.key: [{k: v for k, v in var.items() if k in ("text", "buttons")} for var in a.variations]
+                for a in created
+            },
+        },
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+    )
     files = []
     for rel, data, wanted in ((EXAMPLES_FILE, nlu, bool(by_intent)), (ANSWERS_FILE, dom, bool(created))):
         path = root / rel
@@ -168,6 +248,11 @@ def export(s: Session, p: Principal | None = None) -> dict:
         if ex.exported_at is None:
             ex.exported_at = now
     s.commit()
-    return {"files": files, "examples": sum(len(v) for v in by_intent.values()), "new_answers": len(created),
-            "skipped_known": sum(ex.question in known for ex in examples), "dir": str(root),
-            "next": "运行 make train 训练新模型，重启 Rasa 后生效。"}
+    return {
+        "files": files,
+        "examples": sum(len(v) for v in by_intent.values()),
+        "new_answers": len(created),
+        "skipped_known": sum(ex.question in known for ex in examples),
+        "dir": str(root),
+        "next": "运行 make train 训练新模型，重启 Rasa 后生效。",
+    }

@@ -3,6 +3,7 @@
 Every check returns a list of `FieldError` (field path, machine code, Chinese message saying what is wrong
 and how to fix it). Nothing here touches the database.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,21 +33,37 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
-def check_credit_code(code: str, field: str = "unit.credit_code", allow_checksum_override: bool = False
-                      ) -> list[FieldError]:
+def check_credit_code(
+    code: str, field: str = "unit.credit_code", allow_checksum_override: bool = False
+) -> list[FieldError]:
     code = (code or "").strip().upper()
     if len(code) != 18:
-        return [FieldError(field, "credit_code_length",
-                           f"统一社会信用代码应为18位，您填写的是{len(code)}位。请对照单位营业执照或调档函重新填写。")]
+        return [
+            FieldError(
+                field,
+                "credit_code_length",
+                f"统一社会信用代码应为18位，您填写的是{len(code)}位。请对照单位营业执照或调档函重新填写。",
+            )
+        ]
     bad = sorted({c for c in code if c not in CREDIT_ALPHABET})
     if bad:
-        return [FieldError(field, "credit_code_chars",
-                           f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（代码不使用字母I、O、S、V、Z）。"
-                           "请检查是否把数字0/1/5/2误写成了字母。")]
+        return [
+            FieldError(
+                field,
+                "credit_code_chars",
+                f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（代码不使用字母I、O、S、V、Z）。"
+                "请检查是否把数字0/1/5/2误写成了字母。",
+            )
+        ]
     if code[17] != credit_code_check_char(code[:17]) and not allow_checksum_override:
-        return [FieldError(field, "credit_code_checksum",
-                           "统一社会信用代码校验位不正确，可能有字符抄错。请对照营业执照逐位核对；若确为早期试点代码，"
-                           "请联系学院就业工作负责老师，由学校人工核验后放行。")]
+        return [
+            FieldError(
+                field,
+                "credit_code_checksum",
+                "统一社会信用代码校验位不正确，可能有字符抄错。请对照营业执照逐位核对；若确为早期试点代码，"
+                "请联系学院就业工作负责老师，由学校人工核验后放行。",
+            )
+        ]
     return []
 
 
@@ -67,7 +84,11 @@ def check_id_number(value: str, field: str = "id_number") -> list[FieldError]:
     except ValueError:
         return [FieldError(field, "id_number_birth", "身份证号第7至14位的出生日期不是有效日期，请核对。")]
     if v[17] != id_check_digit(v[:17]):
-        return [FieldError(field, "id_number_checksum", "身份证号校验位不正确，可能有数字抄错，请对照身份证逐位核对。")]
+        return [
+            FieldError(
+                field, "id_number_checksum", "身份证号校验位不正确，可能有数字抄错，请对照身份证逐位核对。"
+            )
+        ]
     return []
 
 
@@ -81,7 +102,9 @@ EMS_RE = re.compile(r"^(\d{13}|[A-Z]{2}\d{9}[A-Z]{2})$")
 
 def check_mobile(value: str, field: str, label: str) -> list[FieldError]:
     if not MOBILE_RE.match((value or "").strip()):
-        return [FieldError(field, "mobile_format", f"{label}应为11位手机号码，以13-19开头，例如13812345678。")]
+        return [
+            FieldError(field, "mobile_format", f"{label}应为11位手机号码，以13-19开头，例如13812345678。")
+        ]
     return []
 
 
@@ -89,25 +112,55 @@ def check_phone(value: str, field: str, label: str) -> list[FieldError]:
     v = (value or "").strip().replace(" ", "")
     if MOBILE_RE.match(v) or LANDLINE_RE.match(v):
         return []
-    return [FieldError(field, "phone_format",
-                       f"{label}应为11位手机号码或带区号的固定电话，例如13812345678或010-68912345。")]
+    return [
+        FieldError(
+            field,
+            "phone_format",
+            f"{label}应为11位手机号码或带区号的固定电话，例如13812345678或010-68912345。",
+        )
+    ]
 
 
 def check_email(value: str, field: str, label: str = "邮箱") -> list[FieldError]:
     if not EMAIL_RE.match((value or "").strip()):
-        return [FieldError(field, "email_format", f"{label}格式不正确，应类似 name@example.com，请检查@和域名。")]
+        return [
+            FieldError(field, "email_format", f"{label}格式不正确，应类似 name@example.com，请检查@和域名。")
+        ]
     return []
 
 
 # --- provinces and postal codes --------------------------------------------------------------
 PROVINCE_POSTAL: dict[str, tuple[str, ...]] = {
-    "北京": ("10",), "上海": ("20",), "天津": ("30",), "重庆": ("40",), "河北": ("05", "06", "07"),
-    "山西": ("03", "04"), "内蒙古": ("01", "02"), "辽宁": ("11", "12"), "吉林": ("13",),
-    "黑龙江": ("15", "16"), "江苏": ("21", "22"), "安徽": ("23", "24"), "山东": ("25", "26", "27"),
-    "浙江": ("31", "32"), "江西": ("33", "34"), "福建": ("35", "36"), "湖南": ("41", "42"),
-    "湖北": ("43", "44"), "河南": ("45", "46", "47"), "广东": ("51", "52"), "广西": ("53", "54"),
-    "贵州": ("55", "56"), "海南": ("57",), "四川": ("61", "62", "63", "64"), "云南": ("65", "66", "67"),
-    "陕西": ("71", "72"), "甘肃": ("73", "74"), "宁夏": ("75",), "青海": ("81",), "新疆": ("83", "84"),
+    "北京": ("10",),
+    "上海": ("20",),
+    "天津": ("30",),
+    "重庆": ("40",),
+    "河北": ("05", "06", "07"),
+    "山西": ("03", "04"),
+    "内蒙古": ("01", "02"),
+    "辽宁": ("11", "12"),
+    "吉林": ("13",),
+    "黑龙江": ("15", "16"),
+    "江苏": ("21", "22"),
+    "安徽": ("23", "24"),
+    "山东": ("25", "26", "27"),
+    "浙江": ("31", "32"),
+    "江西": ("33", "34"),
+    "福建": ("35", "36"),
+    "湖南": ("41", "42"),
+    "湖北": ("43", "44"),
+    "河南": ("45", "46", "47"),
+    "广东": ("51", "52"),
+    "广西": ("53", "54"),
+    "贵州": ("55", "56"),
+    "海南": ("57",),
+    "四川": ("61", "62", "63", "64"),
+    "云南": ("65", "66", "67"),
+    "陕西": ("71", "72"),
+    "甘肃": ("73", "74"),
+    "宁夏": ("75",),
+    "青海": ("81",),
+    "新疆": ("83", "84"),
     "西藏": ("85",),
 }
 
@@ -127,8 +180,13 @@ def check_postal_code(code: str, address: str | None, field: str = "postal_code"
     prov = province_of(address or "")
     if prov and c[:2] not in PROVINCE_POSTAL[prov]:
         want = "、".join(f"{p}开头" for p in PROVINCE_POSTAL[prov])
-        return [FieldError(field, "postal_code_province",
-                           f"邮政编码{c}与地址所在的{prov}不符（{prov}的邮政编码以{want}），请核对邮编或地址。")]
+        return [
+            FieldError(
+                field,
+                "postal_code_province",
+                f"邮政编码{c}与地址所在的{prov}不符（{prov}的邮政编码以{want}），请核对邮编或地址。",
+            )
+        ]
     return []
 
 
@@ -144,10 +202,21 @@ def _norm(s: str) -> str:
 def check_precise_address(value: str, field: str, label: str) -> list[FieldError]:
     v = (value or "").strip()
     if not province_of(v):
-        return [FieldError(field, "address_province", f"{label}请从省（自治区、直辖市）写起，例如“北京市海淀区中关村南大街5号”。")]
+        return [
+            FieldError(
+                field,
+                "address_province",
+                f"{label}请从省（自治区、直辖市）写起，例如“北京市海淀区中关村南大街5号”。",
+            )
+        ]
     if not _STREET_RE.search(v) or not _NUMBER_RE.search(v):
-        return [FieldError(field, "address_not_precise",
-                           f"{label}必须精确到街道和门牌号（例如“……路/街……号”），请补充街道名称和门牌号。")]
+        return [
+            FieldError(
+                field,
+                "address_not_precise",
+                f"{label}必须精确到街道和门牌号（例如“……路/街……号”），请补充街道名称和门牌号。",
+            )
+        ]
     return []
 
 
@@ -155,9 +224,14 @@ def check_not_home(value: str, home_address: str | None, field: str) -> list[Fie
     v = _norm(value)
     home = _norm(home_address or "")
     if any(w in value for w in _HOME_WORDS) or (home and (v == home or (len(home) >= 8 and home in v))):
-        return [FieldError(field, "address_is_home",
-                           "档案接收地址不能是家庭住址：档案只能寄往有档案管理权限的单位或公共就业人才服务机构，"
-                           "请填写接收单位的地址。")]
+        return [
+            FieldError(
+                field,
+                "address_is_home",
+                "档案接收地址不能是家庭住址：档案只能寄往有档案管理权限的单位或公共就业人才服务机构，"
+                "请填写接收单位的地址。",
+            )
+        ]
     return []
 
 
@@ -167,13 +241,83 @@ def check_not_home(value: str, home_address: str | None, field: str) -> list[Fie
 # only as the whole entry. 叔叔/阿姨/舅舅 are refused although a unit's staff may be called so informally: the
 # recipient must be a named person of the receiving unit anyway.
 _KINSHIP_WORDS = (
-    "爸", "妈", "父亲", "母亲", "父母", "家长", "家属", "家人", "亲属", "亲戚", "本人", "自己",
-    "哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "兄长", "大哥", "二哥", "大姐", "二姐",
-    "爱人", "丈夫", "妻子", "老公", "老婆", "媳妇", "配偶", "儿子", "女儿",
-    "爷爷", "奶奶", "祖父", "祖母", "外公", "外婆", "姥姥", "姥爷", "外祖",
-    "叔叔", "叔父", "婶婶", "婶子", "阿姨", "姨父", "姨夫", "小姨", "大姨", "舅舅", "舅父", "舅母", "小舅",
-    "姑姑", "姑父", "姑丈", "伯伯", "伯父", "伯母", "大伯", "岳父", "岳母", "公公", "婆婆",
-    "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "堂弟", "堂妹", "嫂子", "姐夫", "妹夫", "弟媳",
+    "爸",
+    "妈",
+    "父亲",
+    "母亲",
+    "父母",
+    "家长",
+    "家属",
+    "家人",
+    "亲属",
+    "亲戚",
+    "本人",
+    "自己",
+    "哥哥",
+    "姐姐",
+    "弟弟",
+    "妹妹",
+    "兄弟",
+    "姐妹",
+    "兄长",
+    "大哥",
+    "二哥",
+    "大姐",
+    "二姐",
+    "爱人",
+    "丈夫",
+    "妻子",
+    "老公",
+    "老婆",
+    "媳妇",
+    "配偶",
+    "儿子",
+    "女儿",
+    "爷爷",
+    "奶奶",
+    "祖父",
+    "祖母",
+    "外公",
+    "外婆",
+    "姥姥",
+    "姥爷",
+    "外祖",
+    "叔叔",
+    "叔父",
+    "婶婶",
+    "婶子",
+    "阿姨",
+    "姨父",
+    "姨夫",
+    "小姨",
+    "大姨",
+    "舅舅",
+    "舅父",
+    "舅母",
+    "小舅",
+    "姑姑",
+    "姑父",
+    "姑丈",
+    "伯伯",
+    "伯父",
+    "伯母",
+    "大伯",
+    "岳父",
+    "岳母",
+    "公公",
+    "婆婆",
+    "表哥",
+    "表姐",
+    "表弟",
+    "表妹",
+    "堂哥",
+    "堂姐",
+    "堂弟",
+    "堂妹",
+    "嫂子",
+    "姐夫",
+    "妹夫",
+    "弟媳",
 )
 _KINSHIP_ALONE = ("我", "父", "母", "哥", "姐", "弟", "妹", "叔", "舅", "姑", "伯", "姨", "兄", "嫂")
 _FAMILY_WORDS = _KINSHIP_WORDS  # kept for callers of the old name
@@ -185,7 +329,9 @@ def is_kinship(name: str) -> bool:
     return n in _KINSHIP_ALONE or any(w in n for w in _KINSHIP_WORDS)
 
 
-def check_recipient(name: str, phone: str, student: dict, name_field: str, phone_field: str) -> list[FieldError]:
+def check_recipient(
+    name: str, phone: str, student: dict, name_field: str, phone_field: str
+) -> list[FieldError]:
     errs: list[FieldError] = []
     n = (name or "").strip()
     msg = "档案接收人不能是毕业生本人或家属（紧急联系人视为家属），请填写接收单位负责档案的老师或工作人员。"
@@ -194,8 +340,13 @@ def check_recipient(name: str, phone: str, student: dict, name_field: str, phone
         errs.append(FieldError(name_field, "recipient_is_family", msg))
     phones = {student.get("mobile"), student.get("emergency_contact_phone")} - {None, ""}
     if (phone or "").strip() in phones:
-        errs.append(FieldError(phone_field, "recipient_phone_is_family",
-                               "档案联系人电话与您本人或紧急联系人的电话相同；接收人不能是本人或家属，请填写接收单位的联系电话。"))
+        errs.append(
+            FieldError(
+                phone_field,
+                "recipient_phone_is_family",
+                "档案联系人电话与您本人或紧急联系人的电话相同；接收人不能是本人或家属，请填写接收单位的联系电话。",
+            )
+        )
     return errs
 
 
@@ -208,7 +359,11 @@ def _required(value, field: str, label: str) -> list[FieldError]:
 def _choice(value: str, choices, field: str, label: str) -> list[FieldError]:
     if value not in choices:
         shown = "、".join(list(choices)[:12])
-        return [FieldError(field, "invalid_choice", f"{label}“{value}”不在可选范围内，请从以下选项中选择：{shown}。")]
+        return [
+            FieldError(
+                field, "invalid_choice", f"{label}“{value}”不在可选范围内，请从以下选项中选择：{shown}。"
+            )
+        ]
     return []
 
 
@@ -242,20 +397,41 @@ def validate_profile(data: dict, student: dict, partial: bool = False) -> list[F
         elif key == "hardship_category":
             errs += _choice(v, V.HARDSHIP_CATEGORIES, key, label)
         elif key == "origin_place" and not province_of(v):
-            errs.append(FieldError(key, "origin_place_province",
-                                   "生源所在地请从省份写起，例如“北京市 东城区”。生源地是高考前的户口所在地。"))
+            errs.append(
+                FieldError(
+                    key,
+                    "origin_place_province",
+                    "生源所在地请从省份写起，例如“北京市 东城区”。生源地是高考前的户口所在地。",
+                )
+            )
         elif key in ("mobile", "emergency_contact_phone"):
             errs += check_mobile(v, key, label)
         elif key == "email":
             errs += check_email(v, key)
         elif key == "wechat" and not (WECHAT_RE.match(v) or MOBILE_RE.match(v)):
-            errs.append(FieldError(key, "wechat_format", "微信号应为6-20位字母、数字、下划线或减号并以字母开头，也可以填绑定的手机号。"))
+            errs.append(
+                FieldError(
+                    key,
+                    "wechat_format",
+                    "微信号应为6-20位字母、数字、下划线或减号并以字母开头，也可以填绑定的手机号。",
+                )
+            )
     name = student.get("name")
     if data.get("emergency_contact_name") and data.get("emergency_contact_name") == name:
-        errs.append(FieldError("emergency_contact_name", "emergency_is_self", "紧急联系人不能是本人，请填写家人或其他可联系的人。"))
+        errs.append(
+            FieldError(
+                "emergency_contact_name",
+                "emergency_is_self",
+                "紧急联系人不能是本人，请填写家人或其他可联系的人。",
+            )
+        )
     mobile = data.get("mobile", student.get("mobile"))
     if data.get("emergency_contact_phone") and data.get("emergency_contact_phone") == mobile:
-        errs.append(FieldError("emergency_contact_phone", "emergency_is_self", "紧急联系人手机号不能与本人手机号相同。"))
+        errs.append(
+            FieldError(
+                "emergency_contact_phone", "emergency_is_self", "紧急联系人手机号不能与本人手机号相同。"
+            )
+        )
     return errs
 
 
@@ -278,8 +454,9 @@ def validate_unit(unit: dict, partial: bool = False, override_code: str | None =
             continue
         errs += _length(v, f, label, 200 if key in ("address", "remark") else 100)
         if key == "credit_code":
-            errs += check_credit_code(v, f, allow_checksum_override=bool(override_code)
-                                      and v.strip().upper() == override_code)
+            errs += check_credit_code(
+                v, f, allow_checksum_override=bool(override_code) and v.strip().upper() == override_code
+            )
         elif key == "contact_phone":
             errs += check_phone(v, f, label)
         elif key == "contact_email":
@@ -291,11 +468,15 @@ def validate_unit(unit: dict, partial: bool = False, override_code: str | None =
         elif key == "job_category":
             errs += _choice(v, V.JOB_CATEGORIES, f, label)
         elif key == "location" and not province_of(v):
-            errs.append(FieldError(f, "address_province", "单位所在地请从省（直辖市）写起，例如“北京市昌平区”。"))
+            errs.append(
+                FieldError(f, "address_province", "单位所在地请从省（直辖市）写起，例如“北京市昌平区”。")
+            )
     return errs
 
 
-def validate_destination(data: dict, partial: bool = False, override_code: str | None = None) -> list[FieldError]:
+def validate_destination(
+    data: dict, partial: bool = False, override_code: str | None = None
+) -> list[FieldError]:
     errs: list[FieldError] = []
     t = data.get("destination_type")
     if t is None:
@@ -305,12 +486,23 @@ def validate_destination(data: dict, partial: bool = False, override_code: str |
     t = str(t)
     if t not in V.DESTINATION_TYPES:
         codes = "、".join(f"{k} {v}" for k, v in V.DESTINATION_TYPES.items())
-        return [FieldError("destination_type", "invalid_choice", f"毕业去向类型“{t}”不存在，请从以下选项中选择：{codes}。")]
+        return [
+            FieldError(
+                "destination_type",
+                "invalid_choice",
+                f"毕业去向类型“{t}”不存在，请从以下选项中选择：{codes}。",
+            )
+        ]
     if t in V.UNIT_TYPES:
         errs += validate_unit(data.get("unit") or {}, partial, override_code)
     elif data.get("unit"):
-        errs.append(FieldError("unit", "unit_not_applicable",
-                               f"去向类型“{V.DESTINATION_TYPES[t]}”不填写单位信息，请删去单位信息或改选就业类去向。"))
+        errs.append(
+            FieldError(
+                "unit",
+                "unit_not_applicable",
+                f"去向类型“{V.DESTINATION_TYPES[t]}”不填写单位信息，请删去单位信息或改选就业类去向。",
+            )
+        )
     return errs
 
 
@@ -342,13 +534,23 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
         accepted = V.ARCHIVE_TYPES[t]["evidence"]
         ev = data.get("evidence")
         if ev is not None and (not isinstance(ev, list) or not all(isinstance(x, str) for x in ev)):
-            errs.append(FieldError("evidence", "type", "审核材料应为材料名称列表，例如[\"录取通知书\"]。"))
+            errs.append(FieldError("evidence", "type", '审核材料应为材料名称列表，例如["录取通知书"]。'))
         elif accepted and not (set(ev or []) & set(accepted)) and not (partial and ev is None):
-            errs.append(FieldError("evidence", "evidence_required",
-                                   f"档案转寄类型“{t}”需要提供审核材料：{'或'.join(accepted)}。请上传后在此注明。"))
+            errs.append(
+                FieldError(
+                    "evidence",
+                    "evidence_required",
+                    f"档案转寄类型“{t}”需要提供审核材料：{'或'.join(accepted)}。请上传后在此注明。",
+                )
+            )
         if t == "转回生源地" and not student.get("origin_place"):
-            errs.append(FieldError("transfer_type", "origin_place_missing",
-                                   "选择“转回生源地”需要先在“个人信息完善”中填写生源所在地（高考前户口所在地）。"))
+            errs.append(
+                FieldError(
+                    "transfer_type",
+                    "origin_place_missing",
+                    "选择“转回生源地”需要先在“个人信息完善”中填写生源所在地（高考前户口所在地）。",
+                )
+            )
     for key in V.ARCHIVE_ADDRESS_FIELDS:
         v = data.get(key)
         label = V.ARCHIVE_FIELDS[key]
@@ -364,16 +566,26 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
     if data.get("contact_phone"):
         errs += check_phone(data["contact_phone"], "contact_phone", "联系人联系方式")
     if data.get("contact_name") or data.get("contact_phone"):
-        errs += check_recipient(data.get("contact_name") or "", data.get("contact_phone") or "", student,
-                                "contact_name", "contact_phone")
+        errs += check_recipient(
+            data.get("contact_name") or "",
+            data.get("contact_phone") or "",
+            student,
+            "contact_name",
+            "contact_phone",
+        )
     hc = data.get("hukou_choice")
     if hc is None:
         if not partial:
             errs += _required(None, "hukou_choice", "户口迁移地址")
     elif hc not in V.HUKOU_CHOICES:
-        errs.append(FieldError("hukou_choice", "invalid_choice",
-                               "户口迁移地址请选择：not_moved_in（户口未迁入学校）、self_move（暂无法提供，申请自迁）"
-                               "或 address（自填具体地址）。"))
+        errs.append(
+            FieldError(
+                "hukou_choice",
+                "invalid_choice",
+                "户口迁移地址请选择：not_moved_in（户口未迁入学校）、self_move（暂无法提供，申请自迁）"
+                "或 address（自填具体地址）。",
+            )
+        )
     elif hc == "address":
         if not data.get("hukou_address"):
             if not partial:
@@ -381,7 +593,13 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
         else:
             errs += check_precise_address(data["hukou_address"], "hukou_address", "户口迁移地址")
     elif data.get("hukou_address"):
-        errs.append(FieldError("hukou_address", "not_applicable", "只有选择“自填具体地址”时才填写户口迁移具体地址，请删去或改选。"))
+        errs.append(
+            FieldError(
+                "hukou_address",
+                "not_applicable",
+                "只有选择“自填具体地址”时才填写户口迁移具体地址，请删去或改选。",
+            )
+        )
     ht = data.get("hukou_transfer_type")
     if ht is None:
         if not partial:
@@ -393,5 +611,7 @@ def validate_archive(data: dict, student: dict, partial: bool = False) -> list[F
 
 def check_ems(no: str) -> list[FieldError]:
     if not EMS_RE.match((no or "").strip().upper()):
-        return [FieldError("ems_no", "ems_format", "EMS单号应为13位数字（如1151234567890）或2字母+9数字+2字母。")]
+        return [
+            FieldError("ems_no", "ems_format", "EMS单号应为13位数字（如1151234567890）或2字母+9数字+2字母。")
+        ]
     return []

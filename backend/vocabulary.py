@@ -4,6 +4,7 @@ Plain constants and str enums (JSON and the database hold the plain values); no 
 action server (and Rasa's Python 3.10 environment) import it cheaply: `from backend import vocabulary as V`.
 Every label a student reads about a record, change request or mailing request comes from here.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -11,6 +12,7 @@ from enum import Enum
 
 class StrEnum(str, Enum):
     """A str enum whose members print, format and hash as their value (names equal values)."""
+
     __str__ = str.__str__
     __format__ = str.__format__
 
@@ -28,6 +30,7 @@ STAFF_ROLES = frozenset({Role.counselor, Role.school})
 
 class RecordState(StrEnum):
     """毕业去向登记 / 户档信息登记 (and change requests, from `submitted` on)."""
+
     not_started = "not_started"
     type_chosen = "type_chosen"
     filled = "filled"
@@ -39,7 +42,9 @@ class RecordState(StrEnum):
 
 
 _S = RecordState
-EDITABLE = frozenset({_S.not_started, _S.type_chosen, _S.filled, _S.submitted, _S.college_rejected, _S.school_rejected})
+EDITABLE = frozenset(
+    {_S.not_started, _S.type_chosen, _S.filled, _S.submitted, _S.college_rejected, _S.school_rejected}
+)
 REJECTED = frozenset({_S.college_rejected, _S.school_rejected})
 REVIEWED = frozenset({_S.college_approved, _S.school_approved})
 OPEN_CHANGE = frozenset({_S.submitted, _S.college_approved})  # a change request still under review
@@ -56,8 +61,14 @@ STATE_LABELS = {
     _S.school_rejected: "学校审核未通过，请按原因修改后再次提交",
 }
 STATE_STEPS = {
-    _S.not_started: 0, _S.type_chosen: 1, _S.filled: 2, _S.submitted: 3, _S.college_approved: 4,
-    _S.school_approved: 5, _S.college_rejected: 3, _S.school_rejected: 4,
+    _S.not_started: 0,
+    _S.type_chosen: 1,
+    _S.filled: 2,
+    _S.submitted: 3,
+    _S.college_approved: 4,
+    _S.school_approved: 5,
+    _S.college_rejected: 3,
+    _S.school_rejected: 4,
 }
 CHANGE_STATE_LABELS = {
     _S.submitted: "已提交，待学院审核",
@@ -70,6 +81,7 @@ CHANGE_STATE_LABELS = {
 
 class RecordKind(StrEnum):
     """What staff review: the two records and change requests."""
+
     destination = "destination"
     archive = "archive"
     change = "change"
@@ -80,6 +92,7 @@ RECORD_NAMES = {RecordKind.destination: "毕业去向登记", RecordKind.archive
 
 class ChangeKind(StrEnum):
     """The four change paths after a record is reviewed."""
+
     unit_change = "unit_change"
     destination_edit = "destination_edit"
     archive_edit = "archive_edit"
@@ -88,6 +101,7 @@ class ChangeKind(StrEnum):
 
 class ChangeTarget(StrEnum):
     """What a change request changes."""
+
     destination = "destination"
     archive = "archive"
     personal = "personal"
@@ -114,12 +128,17 @@ class MailingState(StrEnum):
     cancelled = "cancelled"
 
 
-MAILING_STATE_LABELS = {MailingState.submitted: "已提交，待寄出", MailingState.shipped: "已寄出",
-                        MailingState.delivered: "已送达", MailingState.cancelled: "已取消"}
+MAILING_STATE_LABELS = {
+    MailingState.submitted: "已提交，待寄出",
+    MailingState.shipped: "已寄出",
+    MailingState.delivered: "已送达",
+    MailingState.cancelled: "已取消",
+}
 
 
 class MailingReason(StrEnum):
     """Why a student cannot apply for archive mailing now (`eligibility.reason`)."""
+
     already_requested = "already_requested"
     archive_not_approved = "archive_not_approved"
     not_confirmed = "not_confirmed"
@@ -215,19 +234,62 @@ POLITICAL_STATUSES = ["中共党员", "中共预备党员", "共青团员", "民
 HARDSHIP_CATEGORIES = ["非困难生", "家庭困难", "残疾", "家庭困难和残疾", "低保家庭", "零就业家庭"]
 
 UNIT_NATURES = [
-    "机关", "科研设计单位", "高等教育单位", "中初教育单位", "医疗卫生单位", "其他事业单位", "国有企业",
-    "三资企业", "其他企业(含民营企业等)", "部队", "农村建制村", "城镇社区", "其他",
+    "机关",
+    "科研设计单位",
+    "高等教育单位",
+    "中初教育单位",
+    "医疗卫生单位",
+    "其他事业单位",
+    "国有企业",
+    "三资企业",
+    "其他企业(含民营企业等)",
+    "部队",
+    "农村建制村",
+    "城镇社区",
+    "其他",
 ]
 INDUSTRIES = [
-    "农、林、牧、渔业", "采矿业", "制造业", "电力、热力、燃气及水生产和供应业", "建筑业", "批发和零售业",
-    "交通运输、仓储和邮政业", "住宿和餐饮业", "信息传输、软件和信息技术服务业", "金融业", "房地产业",
-    "租赁和商务服务业", "科学研究和技术服务业", "水利、环境和公共设施管理业", "居民服务、修理和其他服务业",
-    "教育", "卫生和社会工作", "文化、体育和娱乐业", "公共管理、社会保障和社会组织", "国际组织", "军队",
+    "农、林、牧、渔业",
+    "采矿业",
+    "制造业",
+    "电力、热力、燃气及水生产和供应业",
+    "建筑业",
+    "批发和零售业",
+    "交通运输、仓储和邮政业",
+    "住宿和餐饮业",
+    "信息传输、软件和信息技术服务业",
+    "金融业",
+    "房地产业",
+    "租赁和商务服务业",
+    "科学研究和技术服务业",
+    "水利、环境和公共设施管理业",
+    "居民服务、修理和其他服务业",
+    "教育",
+    "卫生和社会工作",
+    "文化、体育和娱乐业",
+    "公共管理、社会保障和社会组织",
+    "国际组织",
+    "军队",
 ]
 JOB_CATEGORIES = [
-    "公务员", "科学研究人员", "工程技术人员", "农林牧渔业技术人员", "卫生专业技术人员", "经济业务人员",
-    "金融业务人员", "法律专业人员", "教学人员", "文学艺术工作人员", "体育工作人员", "新闻出版和文化工作人员",
-    "其他专业技术人员", "办事人员和有关人员", "商业和服务业人员", "生产和运输设备操作人员", "军人", "其他人员",
+    "公务员",
+    "科学研究人员",
+    "工程技术人员",
+    "农林牧渔业技术人员",
+    "卫生专业技术人员",
+    "经济业务人员",
+    "金融业务人员",
+    "法律专业人员",
+    "教学人员",
+    "文学艺术工作人员",
+    "体育工作人员",
+    "新闻出版和文化工作人员",
+    "其他专业技术人员",
+    "办事人员和有关人员",
+    "商业和服务业人员",
+    "生产和运输设备操作人员",
+    "军人",
+    "其他人员",
 ]
 
 PERSONAL_FIELDS = {
@@ -243,22 +305,58 @@ PERSONAL_FIELDS = {
     "emergency_contact_phone": "紧急联系人手机号",
 }
 ROSTER_FIELDS = {
-    "name": "姓名", "id": "学号", "exam_no": "考生号", "gender": "性别", "college": "学院(系)",
-    "major": "专业", "degree": "学历", "level": "层次", "graduation_date": "毕业日期", "ethnicity": "民族",
-    "id_number": "身份证号", "birth_date": "出生日期", "schooling_years": "学制", "enrolled_on": "入学时间",
-    "training_mode": "培养方式", "home_address": "家庭住址",
+    "name": "姓名",
+    "id": "学号",
+    "exam_no": "考生号",
+    "gender": "性别",
+    "college": "学院(系)",
+    "major": "专业",
+    "degree": "学历",
+    "level": "层次",
+    "graduation_date": "毕业日期",
+    "ethnicity": "民族",
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "schooling_years": "学制",
+    "enrolled_on": "入学时间",
+    "training_mode": "培养方式",
+    "home_address": "家庭住址",
 }
 UNIT_FIELDS = {
-    "name": "单位名称", "location": "单位所在地", "address": "单位详细地址", "credit_code": "统一社会信用代码",
-    "industry": "单位行业", "nature": "单位性质", "job_category": "工作职位类别", "contact_name": "单位联系人",
-    "contact_phone": "联系方式", "contact_email": "邮箱", "affiliation": "单位隶属", "remark": "备注信息",
+    "name": "单位名称",
+    "location": "单位所在地",
+    "address": "单位详细地址",
+    "credit_code": "统一社会信用代码",
+    "industry": "单位行业",
+    "nature": "单位性质",
+    "job_category": "工作职位类别",
+    "contact_name": "单位联系人",
+    "contact_phone": "联系方式",
+    "contact_email": "邮箱",
+    "affiliation": "单位隶属",
+    "remark": "备注信息",
 }
-UNIT_REQUIRED = ["name", "location", "address", "credit_code", "industry", "nature", "job_category",
-                 "contact_name", "contact_phone"]
+UNIT_REQUIRED = [
+    "name",
+    "location",
+    "address",
+    "credit_code",
+    "industry",
+    "nature",
+    "job_category",
+    "contact_name",
+    "contact_phone",
+]
 ARCHIVE_FIELDS = {
-    "transfer_type": "档案转寄类型", "evidence": "审核材料", "unit_name": "档案转寄单位名称",
-    "address": "档案转寄地址", "postal_code": "邮政编码", "contact_name": "档案转寄联系人",
-    "contact_phone": "联系人联系方式", "hukou_choice": "户口迁移地址", "hukou_address": "户口迁移具体地址",
+    "transfer_type": "档案转寄类型",
+    "evidence": "审核材料",
+    "unit_name": "档案转寄单位名称",
+    "address": "档案转寄地址",
+    "postal_code": "邮政编码",
+    "contact_name": "档案转寄联系人",
+    "contact_phone": "联系人联系方式",
+    "hukou_choice": "户口迁移地址",
+    "hukou_address": "户口迁移具体地址",
     "hukou_transfer_type": "户口迁移类型",
 }
 ARCHIVE_ADDRESS_FIELDS = ["unit_name", "address", "postal_code", "contact_name", "contact_phone"]

@@ -13,6 +13,7 @@ pending with a later wechat_next_at after a transient failure (`retry`).
   open: a crash after WeChat accepted a message and before the result was recorded (milliseconds) sends it again
   after the lease - a copy rather than a loss.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,29 +75,44 @@ class Outbox:
         self._claims += 1
         me = f"{self.name}#{self._claims}"
         now = clock.now()
-        res = s.execute(update(T).where(T.id == row_id, self.due(now))
-                        .values(wechat_claimed_at=now, wechat_claimed_by=me, wechat_attempts=T.wechat_attempts + 1)
-                        .execution_options(synchronize_session=False))
+        res = s.execute(
+            update(T)
+            .where(T.id == row_id, self.due(now))
+            .values(wechat_claimed_at=now, wechat_claimed_by=me, wechat_attempts=T.wechat_attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
         s.commit()
         return me if res.rowcount == 1 else None
 
     def record(self, s: Session, row_id: int, me: str, **values: Any) -> bool:
         """Write the outcome only while the claim is still ours (its lease was not taken over meanwhile)."""
         T = self.model
-        res = s.execute(update(T).where(T.id == row_id, T.wechat_claimed_by == me).values(**values)
-                        .execution_options(synchronize_session=False))
+        res = s.execute(
+            update(T)
+            .where(T.id == row_id, T.wechat_claimed_by == me)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         s.commit()
         if res.rowcount == 1 and values.get("wechat_error") and values.get("wechat_state") != "skipped":
             metrics.wechat_error(T.__tablename__, values["wechat_error"])
         if res.rowcount != 1:
-            self.logger.warning("%s %s outlived its lease (%s); another worker took it", self.what, row_id,
-                                self.lease_env)
+            self.logger.warning(
+                "%s %s outlived its lease (%s); another worker took it", self.what, row_id, self.lease_env
+            )
         return res.rowcount == 1
 
     def retry(self, s: Session, row_id: int, me: str, wait: dt.timedelta, error: str) -> bool:
         """A transient failure: back to pending (claim released), due again after `wait`."""
-        return self.record(s, row_id, me, wechat_claimed_at=None, wechat_claimed_by=None, wechat_error=error,
-                           wechat_next_at=clock.now() + wait)
+        return self.record(
+            s,
+            row_id,
+            me,
+            wechat_claimed_at=None,
+            wechat_claimed_by=None,
+            wechat_error=error,
+            wechat_next_at=clock.now() + wait,
+        )
 
     # --- the loop -------------------------------------------------------------------------------------------
     def deliver(self, s: Session, row_id: int, me: str) -> None:
@@ -106,8 +122,9 @@ class Outbox:
         """Deliver what is due (stale claims included); how many rows this worker handled."""
         T = self.model
         with read_session() as r:
-            ids = list(r.scalars(select(T.id).where(self.due(clock.now())).order_by(T.id)
-                                 .limit(batch or self.batch)))
+            ids = list(
+                r.scalars(select(T.id).where(self.due(clock.now())).order_by(T.id).limit(batch or self.batch))
+            )
         if not ids:
             return 0
         done = 0

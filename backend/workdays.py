@@ -5,6 +5,7 @@
 flagged `estimated` unless the file lists the year as official. Every "one working day later" date in the
 backend comes from `next_workday`.
 """
+
 from __future__ import annotations
 
 import datetime as dt

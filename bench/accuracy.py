@@ -1,4 +1,5 @@
 """Accuracy: the evaluation set through chat_eval.py, and NLU cross-validation with Rasa's own reports."""
+
 from __future__ import annotations
 
 import json
@@ -67,17 +68,27 @@ def parse_chat_eval(stdout: str) -> dict:
         elif m := re.match(r"^confident-wrong (\d+) ", line):
             wrong = int(m.group(1))
     total = passed + failed
-    return {"pass_rate": passed / total if total else (rate or 0.0), "passed": passed, "total": total,
-            "by_category": by_cat, "failures": fails, "latency_p50_ms": p50, "latency_p95_ms": p95,
-            "confident_wrong": wrong}
+    return {
+        "pass_rate": passed / total if total else (rate or 0.0),
+        "passed": passed,
+        "total": total,
+        "by_category": by_cat,
+        "failures": fails,
+        "latency_p50_ms": p50,
+        "latency_p95_ms": p95,
+        "confident_wrong": wrong,
+    }
 
 
 def run_chat_eval(cases: Path, bot_url: str, backend_url: str, label: str) -> dict:
     print(f">> evaluation set against {label} ({bot_url})", flush=True)
     n_cases = sum(1 for line in cases.read_text(encoding="utf-8").splitlines() if line.strip())
-    proc = subprocess.Popen([sys.executable, str(chat_eval_path()), str(cases), "--bot", bot_url,
-                             "--backend", backend_url, "-v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(chat_eval_path()), str(cases), "--bot", bot_url, "--backend", backend_url, "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     t0 = time.monotonic()
     while True:  # chat_eval.py prints only at the end: show that it is alive
         try:

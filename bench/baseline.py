@@ -14,6 +14,7 @@ It speaks the Rasa REST channel's JSON (`POST /webhooks/rest/webhook` {"sender",
     .venv/bin/python -m bench.baseline --port 8501          # serve
     .venv/bin/python -m bench.baseline --ask "推荐表丢了能补吗"  # one answer on the console
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,8 +93,14 @@ def intent_actions(data_dir: Path) -> dict[str, str]:
                 for i, step in enumerate(steps):
                     if not isinstance(step, dict) or "intent" not in step:
                         continue
-                    nxt = next((s for s in steps[i + 1:] if isinstance(s, dict) and ("action" in s or "intent" in s)),
-                               None)
+                    nxt = next(
+                        (
+                            s
+                            for s in steps[i + 1 :]
+                            if isinstance(s, dict) and ("action" in s or "intent" in s)
+                        ),
+                        None,
+                    )
                     if nxt and "action" in nxt:
                         target.setdefault(step["intent"], nxt["action"])
     return {**from_stories, **from_rules}
@@ -117,10 +124,12 @@ class Baseline:
 
     @classmethod
     def from_project(cls, root: Path = ROOT) -> Baseline:
-        return cls(examples=load_examples(root / "data" / "nlu"),
-                   responses=load_responses(root / "bot" / "domain"),
-                   actions=intent_actions(root / "data"),
-                   dictionary_dir=root / "bot" / "dictionary")
+        return cls(
+            examples=load_examples(root / "data" / "nlu"),
+            responses=load_responses(root / "bot" / "domain"),
+            actions=intent_actions(root / "data"),
+            dictionary_dir=root / "bot" / "dictionary",
+        )
 
     def __post_init__(self):
         import jieba

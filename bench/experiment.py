@@ -9,6 +9,7 @@ patches a library), replace bot/endpoints.yml, set environment variables, or use
 Each variant: fresh system (system/), then FAQ 1 conversation, action 1 conversation, mixed
 20 conversations for a fixed time. Prints a table and writes results/experiment-*.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,13 @@ from bench.load import Scenario, run_load
 from bench.report import save_results
 from system import System, dev_login, latest_model
 
-FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
-       "户口迁移地址有哪几种填法"]
+FAQ = [
+    "推荐表丢了能补吗",
+    "档案能寄给我妈妈收吗",
+    "托管单位接收要交什么材料",
+    "两级审核通过后多久同步到国家平台",
+    "户口迁移地址有哪几种填法",
+]
 ACTION = ["我的审核进度到哪了", "查一下我的办理进度", "学校审核完了没"]
 MIXED = [m for pair in zip(FAQ, ACTION) for m in pair]
 
@@ -71,21 +77,33 @@ def run_plan(s: VariantSystem, plan: list, seconds: float, label: str) -> list[d
         r = asyncio.run(run_load(s.rest_webhook, sc, conc, turns, seconds, warmup=5))
         sm = r.summary()
         runs.append(sm)
-        print(f"   {label:>12} {sc.name:>6} x{conc:<2} p50 {sm['p50_ms']:7.1f} p95 {sm['p95_ms']:7.1f} "
-              f"{r.throughput:6.1f}/s err {r.errors}", flush=True)
+        print(
+            f"   {label:>12} {sc.name:>6} x{conc:<2} p50 {sm['p50_ms']:7.1f} p95 {sm['p95_ms']:7.1f} "
+            f"{r.throughput:6.1f}/s err {r.errors}",
+            flush=True,
+        )
     return runs
 
 
 def run_variant(v: dict, model: Path, seconds: float, students: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"exp-{v['name']}-"))
-    s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=v["env"],
-                      pythonpath=v.get("pythonpath", ""), endpoints=v.get("endpoints", "bot/endpoints.yml"))
+    s = VariantSystem(
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+        log_dir=tmp / "log",
+        env=v["env"],
+        pythonpath=v.get("pythonpath", ""),
+        endpoints=v.get("endpoints", "bot/endpoints.yml"),
+    )
     out = {"variant": v, "runs": []}
     try:
         tokens = start_with_students(s, Path(v.get("model") or model), students, tmp)
-        plan = [(Scenario("faq", FAQ), 1, 200), (Scenario("action", ACTION, tokens=tokens), 1, 200),
-                (Scenario("faq", FAQ), 20, 10**7), (Scenario("action", ACTION, tokens=tokens), 20, 10**7),
-                (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7)]
+        plan = [
+            (Scenario("faq", FAQ), 1, 200),
+            (Scenario("action", ACTION, tokens=tokens), 1, 200),
+            (Scenario("faq", FAQ), 20, 10**7),
+            (Scenario("action", ACTION, tokens=tokens), 20, 10**7),
+            (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7),
+        ]
         out["runs"] = run_plan(s, plan, seconds, v["name"])
     finally:
         s.stop()
@@ -95,7 +113,9 @@ def run_variant(v: dict, model: Path, seconds: float, students: int) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--variant", action="append", required=True, help="name[:pythonpath=DIR,endpoints=FILE,K=V]")
+    ap.add_argument(
+        "--variant", action="append", required=True, help="name[:pythonpath=DIR,endpoints=FILE,K=V]"
+    )
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=1, help="alternate the variants this many times")

@@ -9,6 +9,7 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.knowledge_cost [--turns 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,12 +50,18 @@ print("RESULT" + json.dumps({"classifier_ms_p50": float(np.median(clf)), "retrie
 
 def in_process(texts: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run([str(RASA_PY), "-c", IN_PROCESS, str(latest_model()), json.dumps(texts, ensure_ascii=False)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [str(RASA_PY), "-c", IN_PROCESS, str(latest_model()), json.dumps(texts, ensure_ascii=False)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
     if not line:
         raise RuntimeError(out.stderr[-3000:])
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,18 +69,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turns", type=int, default=300)
     a = ap.parse_args(argv)
     from eval.knowledge_threshold import positives
+
     res: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         system = System(database_url=f"sqlite:///{tmp}/app.db", log_dir=Path(tmp) / "log", rasa_api=True)
         system.start()
         try:
             token = dev_login(system.backend_url, "2025000005")
-            faq = [p["text"] for p in choose_messages(system, ROOT / "eval" / "cases" / "faq.jsonl", token)["faq"]]
+            faq = [
+                p["text"]
+                for p in choose_messages(system, ROOT / "eval" / "cases" / "faq.jsonl", token)["faq"]
+            ]
             kb = [q for q, _ in positives() if "action_answer_knowledge" in probe(system, q, None)["actions"]]
             print(f">> {len(faq)} FAQ messages, {len(kb)} knowledge-base paraphrases answered", flush=True)
             for name, msgs in (("faq", faq), ("knowledge", kb)):
-                r = asyncio.run(run_load(system.rest_webhook, Scenario(name, msgs), concurrency=1,
-                                         max_turns=a.turns, max_seconds=120, warmup=10))
+                r = asyncio.run(
+                    run_load(
+                        system.rest_webhook,
+                        Scenario(name, msgs),
+                        concurrency=1,
+                        max_turns=a.turns,
+                        max_seconds=120,
+                        warmup=10,
+                    )
+                )
                 res[name] = r.summary()
                 print(json.dumps(res[name], ensure_ascii=False), flush=True)
         finally:

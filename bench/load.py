@@ -11,6 +11,7 @@ Loopback only. Progress goes to stderr.
     .venv/bin/python -m bench.load --url http://127.0.0.1:8501/webhooks/rest/webhook \
         --message 推荐表丢了能补吗 --concurrency 20 --turns 400 --seconds 60
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,11 +80,19 @@ class Result:
 
     def summary(self) -> dict:
         lat = self.latencies_ms
-        return {"scenario": self.scenario, "concurrency": self.concurrency, "turns": self.turns,
-                "errors": self.errors, "seconds": round(self.seconds, 2), "turns_per_s": round(self.throughput, 1),
-                "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
-                "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1) if lat else None,
-                "error_samples": self.error_samples[:5]}
+        return {
+            "scenario": self.scenario,
+            "concurrency": self.concurrency,
+            "turns": self.turns,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 2),
+            "turns_per_s": round(self.throughput, 1),
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1),
+            "max_ms": round(max(lat), 1) if lat else None,
+            "error_samples": self.error_samples[:5],
+        }
 
     def to_json(self) -> dict:
         return {**self.summary(), "latencies_ms": [round(x, 2) for x in self.latencies_ms], "seq": self.seq}
@@ -105,8 +114,10 @@ class _Progress:
         self.last_line = now
         el = now - self.t0
         recent = lat[-200:]
-        line = (f"  [{self.label}] {done}/{self.total} turns, {el:4.0f}/{self.seconds:.0f}s, "
-                f"{done / el if el else 0:6.1f} turns/s, p50 {percentile(recent, 50):6.1f} ms, errors {errors}")
+        line = (
+            f"  [{self.label}] {done}/{self.total} turns, {el:4.0f}/{self.seconds:.0f}s, "
+            f"{done / el if el else 0:6.1f} turns/s, p50 {percentile(recent, 50):6.1f} ms, errors {errors}"
+        )
         if self.tty:
             print("\r" + line + ("\n" if final else ""), end="", file=sys.stderr, flush=True)
         else:
@@ -119,9 +130,16 @@ def _check_loopback(url: str) -> None:
         raise ValueError(f"load generator targets loopback only, not {host!r}")
 
 
-async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns: int = 200,
-                   max_seconds: float = 60.0, warmup: int = 0, timeout: float = 30.0,
-                   progress: bool = True) -> Result:
+async def run_load(
+    url: str,
+    scenario: Scenario,
+    concurrency: int = 1,
+    max_turns: int = 200,
+    max_seconds: float = 60.0,
+    warmup: int = 0,
+    timeout: float = 30.0,
+    progress: bool = True,
+) -> Result:
     """Closed-loop load: `concurrency` conversations, until `max_turns` turns or `max_seconds`."""
     _check_loopback(url)
     run_id = uuid.uuid4().hex[:8]
@@ -197,7 +215,9 @@ async def run_load(url: str, scenario: Scenario, concurrency: int = 1, max_turns
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="REST-channel load generator (loopback only)")
-    ap.add_argument("--url", required=True, help="REST webhook, e.g. http://127.0.0.1:5005/webhooks/rest/webhook")
+    ap.add_argument(
+        "--url", required=True, help="REST webhook, e.g. http://127.0.0.1:5005/webhooks/rest/webhook"
+    )
     ap.add_argument("--message", action="append", required=True, help="a message to send (repeatable)")
     ap.add_argument("--token", action="append", default=[], help="bearer token for the metadata (repeatable)")
     ap.add_argument("--expect", action="append", default=[], help="the reply must contain one of these")
@@ -206,7 +226,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--pause", type=float, default=0.0, help="mean seconds between a reply and the next turn (each drawn from 0.5-1.5x)")
+    ap.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="mean seconds between a reply and the next turn (each drawn from 0.5-1.5x)",
+    )
     ap.add_argument("--json", help="write the raw result here")
     a = ap.parse_args(argv)
     sc = Scenario("cli", a.message, a.token, a.expect, a.turns_per_conversation, a.pause)

@@ -13,6 +13,7 @@ so each part is timed directly (the wrappers' own call overhead, a few microseco
 `python -m bench.metrics_cost` prints the table and writes its section of docs/benchmarks.md; `make bench`
 runs it after bench.run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,28 @@ def rasa_part() -> dict:
 
     from ops import rasa_metrics
 
-    tracker = DialogueStateTracker.from_events("bench-sender", [
-        ActionExecuted("action_session_start"), ActionExecuted("action_listen"),
-        UserUttered("学校平台怎么登录", {"name": "faq", "confidence": 0.97},
-                    parse_data={"intent": {"name": "faq", "confidence": 0.97}, "entities": [],
-                                "text": "学校平台怎么登录", "response_selector": {}}, input_channel="rest"),
-        ActionExecuted("utter_faq"), BotUttered("登录方式……", metadata={"utter_action": "utter_faq/login"}),
-        ActionExecuted("action_listen")], slots=[])
+    tracker = DialogueStateTracker.from_events(
+        "bench-sender",
+        [
+            ActionExecuted("action_session_start"),
+            ActionExecuted("action_listen"),
+            UserUttered(
+                "学校平台怎么登录",
+                {"name": "faq", "confidence": 0.97},
+                parse_data={
+                    "intent": {"name": "faq", "confidence": 0.97},
+                    "entities": [],
+                    "text": "学校平台怎么登录",
+                    "response_selector": {},
+                },
+                input_channel="rest",
+            ),
+            ActionExecuted("utter_faq"),
+            BotUttered("登录方式……", metadata={"utter_action": "utter_faq/login"}),
+            ActionExecuted("action_listen"),
+        ],
+        slots=[],
+    )
     box_var = rasa_metrics._saved
 
     def one_turn() -> None:
@@ -122,30 +138,47 @@ def actions_part() -> list[float]:
 def measure() -> dict:
     from system import RASA_PY, ROOT
 
-    out = subprocess.run([str(RASA_PY), "-m", "bench.metrics_cost", "--rasa-part"], cwd=ROOT, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [str(RASA_PY), "-m", "bench.metrics_cost", "--rasa-part"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     rasa = json.loads(out.stdout.strip().splitlines()[-1])["rasa"]
     backend, actions = backend_part(), actions_part()
     total = [r + b + a for r, b, a in zip(sorted(rasa), sorted(backend), sorted(actions))]
-    return {name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v))))
-            for name, v in (("rasa", rasa), ("backend", backend), ("actions", actions), ("turn", total))}
+    return {
+        name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v))))
+        for name, v in (("rasa", rasa), ("backend", backend), ("actions", actions), ("turn", total))
+    }
 
 
 BEGIN, END = "<!-- metrics-cost:begin -->", "<!-- metrics-cost:end -->"
 
 
 def table(result: dict) -> str:
-    rows = [("Rasa: outcome, turn counter, turn/NLU/lock histograms, active map", "rasa"),
-            (f"backend: middleware x {REQUESTS_PER_TURN} requests", "backend"),
-            ("action server: action histogram, backend-call counter", "actions"),
-            ("**a turn (sum)**", "turn")]
+    rows = [
+        ("Rasa: outcome, turn counter, turn/NLU/lock histograms, active map", "rasa"),
+        (f"backend: middleware x {REQUESTS_PER_TURN} requests", "backend"),
+        ("action server: action histogram, backend-call counter", "actions"),
+        ("**a turn (sum)**", "turn"),
+    ]
     met = "yes" if result["turn"]["p50_ms"] <= 1.0 else "**no**"
-    lines = [BEGIN, "", "## Metrics: cost per turn (issue 23)", "",
-             f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the code "
-             "the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
-             f"(met: {met}).", "", "| part | p50 ms | p95 ms |", "| --- | --- | --- |"]
+    lines = [
+        BEGIN,
+        "",
+        "## Metrics: cost per turn (issue 23)",
+        "",
+        f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the code "
+        "the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
+        f"(met: {met}).",
+        "",
+        "| part | p50 ms | p95 ms |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| {label} | {result[k]['p50_ms']:.4f} | {result[k]['p95_ms']:.4f} |" for label, k in rows]
     return "\n".join(lines + ["", END])
 

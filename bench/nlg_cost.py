@@ -8,6 +8,7 @@ channel to each in turn, in a rotating order, so machine noise hits all alike.
 A step of `make bench`; alone: `python -m bench.run --only nlg` (updates results/latest.json and
 docs/benchmarks.md), or `python -m bench.nlg_cost [--turns 200]` (prints only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,23 @@ from pathlib import Path
 
 from system import ROOT, System, latest_model, say
 
-FAQ = ["学校平台怎么登录", "两级审核通过后多久同步到国家平台", "档案转寄类型有哪些", "档案能寄到家里吗",
-       "毕业去向登记有几步", "审核没通过怎么办", "档案邮寄申请怎么操作", "户档信息登记要填什么"]
+FAQ = [
+    "学校平台怎么登录",
+    "两级审核通过后多久同步到国家平台",
+    "档案转寄类型有哪些",
+    "档案能寄到家里吗",
+    "毕业去向登记有几步",
+    "审核没通过怎么办",
+    "档案邮寄申请怎么操作",
+    "户档信息登记要填什么",
+]
 
 
 def _start(endpoints: Path, tmp: Path, model: Path) -> System:
-    s = System(database_url=f"sqlite:///{tmp / ('app-' + endpoints.stem + '.db')}",
-               log_dir=tmp / ("log-" + endpoints.stem)).start(model=model, endpoints=str(endpoints))
+    s = System(
+        database_url=f"sqlite:///{tmp / ('app-' + endpoints.stem + '.db')}",
+        log_dir=tmp / ("log-" + endpoints.stem),
+    ).start(model=model, endpoints=str(endpoints))
     for i in range(20):  # warm-up
         say(s.rest_webhook, "warm", FAQ[i % len(FAQ)])
     return s
@@ -35,10 +46,13 @@ def _start(endpoints: Path, tmp: Path, model: Path) -> System:
 def _variants(tmp: Path) -> dict[str, Path]:
     on = ROOT / "bot" / "endpoints.yml"
     nlg_only = tmp / "endpoints-nlg-only.yml"
-    nlg_only.write_text(re.sub(r"(?ms)^event_broker:.*?(?=^\S|\Z)", "", on.read_text(encoding="utf-8")),
-                        encoding="utf-8")
+    nlg_only.write_text(
+        re.sub(r"(?ms)^event_broker:.*?(?=^\S|\Z)", "", on.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     off = tmp / "endpoints-off.yml"
-    off.write_text(re.sub(r"(?ms)^nlg:.*?(?=^\S|\Z)", "", nlg_only.read_text(encoding="utf-8")), encoding="utf-8")
+    off.write_text(
+        re.sub(r"(?ms)^nlg:.*?(?=^\S|\Z)", "", nlg_only.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     if "nlg:" in off.read_text() or "event_broker:" in nlg_only.read_text():
         raise RuntimeError("bot/endpoints.yml changed shape: the nlg/event_broker sections were not removed")
     return {"off": off, "nlg only": nlg_only, "on": on}
@@ -58,7 +72,7 @@ def measure(turns: int = 200, model: Path | None = None) -> dict:
             names = list(variants)
             sender = f"cost-{uuid.uuid4().hex[:6]}"
             for i in range(turns):
-                for name in names[i % 3:] + names[:i % 3]:
+                for name in names[i % 3 :] + names[: i % 3]:
                     t0 = time.perf_counter()
                     reply = say(systems[name].rest_webhook, f"{sender}-{i // 10}", FAQ[i % len(FAQ)])
                     lat[name].append((time.perf_counter() - t0) * 1000)
@@ -70,8 +84,12 @@ def measure(turns: int = 200, model: Path | None = None) -> dict:
     out: dict = {}
     for name, xs in lat.items():
         xs.sort()
-        out[name] = {"turns": len(xs), "p50_ms": round(statistics.median(xs), 1),
-                     "p95_ms": round(xs[int(len(xs) * .95) - 1], 1), "mean_ms": round(statistics.fmean(xs), 1)}
+        out[name] = {
+            "turns": len(xs),
+            "p50_ms": round(statistics.median(xs), 1),
+            "p95_ms": round(xs[int(len(xs) * 0.95) - 1], 1),
+            "mean_ms": round(statistics.fmean(xs), 1),
+        }
     for name in ("nlg only", "on"):
         out[name]["extra_p50_ms"] = round(out[name]["p50_ms"] - out["off"]["p50_ms"], 1)
     return out
@@ -81,8 +99,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--turns", type=int, default=200)
     for name, r in measure(ap.parse_args().turns).items():
-        print(f"{name:8}: {r['turns']} FAQ turns, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
-              f"mean {r['mean_ms']:.1f} ms")
+        print(
+            f"{name:8}: {r['turns']} FAQ turns, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+            f"mean {r['mean_ms']:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

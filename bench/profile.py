@@ -7,6 +7,7 @@ signed-in action turns, 20 conversations) while py-spy samples the Rasa process,
 
     .venv/bin/python -m bench.profile --seconds 30 [--scenario faq|action|mixed] [--env K=V ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +67,16 @@ def summarise(raw: Path, top: int) -> str:
         frames = [f for f in stack.split(";") if f]
         seen = set()
         for f in frames:
-            key = f.split(" (", 1)[0] + " (" + f.split(" (", 1)[1].split(":")[0].replace(
-                str(ROOT / ".venv-rasa" / "lib" / "python3.10" / "site-packages") + "/", "") + ")" \
-                if " (" in f else f
+            key = (
+                f.split(" (", 1)[0]
+                + " ("
+                + f.split(" (", 1)[1]
+                .split(":")[0]
+                .replace(str(ROOT / ".venv-rasa" / "lib" / "python3.10" / "site-packages") + "/", "")
+                + ")"
+                if " (" in f
+                else f
+            )
             if key not in seen:
                 incl[key] += n
                 seen.add(key)
@@ -94,12 +102,16 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="profile-"))
     env = dict(kv.split("=", 1) for kv in a.env)
-    s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env,
-                      endpoints=a.endpoints)
+    s = VariantSystem(
+        database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env, endpoints=a.endpoints
+    )
     try:
         tokens = start_with_students(s, a.model or latest_model(), 30, tmp)
-        sc = {"faq": Scenario("faq", FAQ), "action": Scenario("action", ACTION, tokens=tokens),
-              "mixed": Scenario("mixed", MIXED, tokens=tokens)}[a.scenario]
+        sc = {
+            "faq": Scenario("faq", FAQ),
+            "action": Scenario("action", ACTION, tokens=tokens),
+            "mixed": Scenario("mixed", MIXED, tokens=tokens),
+        }[a.scenario]
         asyncio.run(run_load(s.rest_webhook, sc, a.concurrency, 40, 30, progress=False))  # warm-up
         pids = {n: p.pid for n, p in s.procs.items()}
         before = {n: tree_cpu(p) for n, p in pids.items()}
@@ -107,17 +119,34 @@ def main(argv=None) -> int:
         spy = None
         raw = tmp / "rasa.raw"
         if not a.no_spy:
-            spy = subprocess.Popen([str(PY_SPY), "record", "--format", "raw", "--rate", "50", "-o", str(raw),
-                                    "-d", str(int(a.seconds)), "-p", str(pids["rasa"])],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            spy = subprocess.Popen(
+                [
+                    str(PY_SPY),
+                    "record",
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "50",
+                    "-o",
+                    str(raw),
+                    "-d",
+                    str(int(a.seconds)),
+                    "-p",
+                    str(pids["rasa"]),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         r = asyncio.run(run_load(s.rest_webhook, sc, a.concurrency, 10**7, a.seconds))
         after = {n: tree_cpu(p) for n, p in pids.items()}
         me1 = resource.getrusage(resource.RUSAGE_SELF)
         if spy:
             spy.wait(60)
         n = max(r.turns, 1)
-        print(f"\n{a.scenario} x{a.concurrency}: {r.turns} turns in {r.seconds:.1f}s = {r.throughput:.1f} turns/s, "
-              f"{r.errors} errors, p50 {r.summary()['p50_ms']} ms")
+        print(
+            f"\n{a.scenario} x{a.concurrency}: {r.turns} turns in {r.seconds:.1f}s = {r.throughput:.1f} turns/s, "
+            f"{r.errors} errors, p50 {r.summary()['p50_ms']} ms"
+        )
         print("CPU ms per turn:")
         total = 0.0
         for name in pids:
@@ -125,8 +154,10 @@ def main(argv=None) -> int:
             total += ms
             print(f"  {name:>8} {ms:6.1f}")
         gen = ((me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)) * 1000 / n
-        print(f"  {'loadgen':>8} {gen:6.1f}\n  {'total':>8} {total + gen:6.1f}  "
-              f"(2 cores: at most {2000 / (total + gen):.0f} turns/s)")
+        print(
+            f"  {'loadgen':>8} {gen:6.1f}\n  {'total':>8} {total + gen:6.1f}  "
+            f"(2 cores: at most {2000 / (total + gen):.0f} turns/s)"
+        )
         if spy and raw.exists():
             print("\nRasa, py-spy:\n" + summarise(raw, a.top))
             print(f"\nraw samples: {raw}")

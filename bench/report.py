@@ -1,4 +1,5 @@
 """docs/benchmarks.md and docs/latency.png from one bench run's results (a dict, also saved as JSON)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,55 +55,115 @@ def target_rows(res: dict) -> list[tuple[str, str, str, bool | None]]:
     real, base = ev.get("assistant"), ev.get("baseline")
     if real:
         ok = real["pass_rate"] >= TARGETS["pass_rate"] and (not base or real["pass_rate"] > base["pass_rate"])
-        rows.append(("evaluation pass rate", ">= 95 %, well above the baseline",
-                     f"{real['pass_rate']:.1%} (baseline {base['pass_rate']:.1%})" if base
-                     else f"{real['pass_rate']:.1%}", ok))
+        rows.append(
+            (
+                "evaluation pass rate",
+                ">= 95 %, well above the baseline",
+                f"{real['pass_rate']:.1%} (baseline {base['pass_rate']:.1%})"
+                if base
+                else f"{real['pass_rate']:.1%}",
+                ok,
+            )
+        )
     runs = (res.get("load") or {}).get("runs") or []
     faq1 = _load_row(runs, "faq", 1)
     if faq1:
-        rows.append(("FAQ turn p50, 1 client", "<= 60 ms", _fmt(faq1["p50_ms"], " ms"),
-                     faq1["p50_ms"] <= TARGETS["faq_p50_c1"] and not faq1["errors"]))
-        rows.append(("FAQ turn p50, 1 client (issue 12)", "<= 20 ms", _fmt(faq1["p50_ms"], " ms"),
-                     faq1["p50_ms"] <= TARGETS["faq_p50_c1_nlu"] and not faq1["errors"]))
-        rows.append(("FAQ turn p95, 1 client", "<= 120 ms", _fmt(faq1["p95_ms"], " ms"),
-                     faq1["p95_ms"] <= TARGETS["faq_p95_c1"] and not faq1["errors"]))
+        rows.append(
+            (
+                "FAQ turn p50, 1 client",
+                "<= 60 ms",
+                _fmt(faq1["p50_ms"], " ms"),
+                faq1["p50_ms"] <= TARGETS["faq_p50_c1"] and not faq1["errors"],
+            )
+        )
+        rows.append(
+            (
+                "FAQ turn p50, 1 client (issue 12)",
+                "<= 20 ms",
+                _fmt(faq1["p50_ms"], " ms"),
+                faq1["p50_ms"] <= TARGETS["faq_p50_c1_nlu"] and not faq1["errors"],
+            )
+        )
+        rows.append(
+            (
+                "FAQ turn p95, 1 client",
+                "<= 120 ms",
+                _fmt(faq1["p95_ms"], " ms"),
+                faq1["p95_ms"] <= TARGETS["faq_p95_c1"] and not faq1["errors"],
+            )
+        )
     act1 = _load_row(runs, "action", 1)
     if act1:
-        rows.append(("action turn p95, 1 client", "<= 200 ms", _fmt(act1["p95_ms"], " ms"),
-                     act1["p95_ms"] <= TARGETS["action_p95"] and not act1["errors"]))
+        rows.append(
+            (
+                "action turn p95, 1 client",
+                "<= 200 ms",
+                _fmt(act1["p95_ms"], " ms"),
+                act1["p95_ms"] <= TARGETS["action_p95"] and not act1["errors"],
+            )
+        )
     paced = _load_row(runs, "action-paced", 20)
     if paced:
-        rows.append(("action turn p95, 20 conversations, ~1 s pauses between turns", "<= 200 ms",
-                     _fmt(paced["p95_ms"], " ms") + f" ({paced['turns_per_s']:.1f} turns/s)",
-                     paced["p95_ms"] <= TARGETS["action_p95"] and not paced["errors"]))
+        rows.append(
+            (
+                "action turn p95, 20 conversations, ~1 s pauses between turns",
+                "<= 200 ms",
+                _fmt(paced["p95_ms"], " ms") + f" ({paced['turns_per_s']:.1f} turns/s)",
+                paced["p95_ms"] <= TARGETS["action_p95"] and not paced["errors"],
+            )
+        )
     thr = (res.get("load") or {}).get("throughput")
     if thr:
-        rows.append(("sustained throughput, 20 conversations, mixed", ">= 30 turns/s, 0 errors",
-                     f"{thr['turns_per_s']:.1f} turns/s, {thr['errors']} errors",
-                     thr["turns_per_s"] >= TARGETS["throughput_c20"] and thr["errors"] == 0))
+        rows.append(
+            (
+                "sustained throughput, 20 conversations, mixed",
+                ">= 30 turns/s, 0 errors",
+                f"{thr['turns_per_s']:.1f} turns/s, {thr['errors']} errors",
+                thr["turns_per_s"] >= TARGETS["throughput_c20"] and thr["errors"] == 0,
+            )
+        )
     soak = (res.get("load") or {}).get("soak")
     if soak:
-        rows.append((f"Rasa RSS over a soak of {soak['turns']} turns from {soak['senders']} anonymous senders",
-                     "<= +10 %, 0 errors", f"{soak['rss_before_mib']:.0f} -> {soak['rss_after_mib']:.0f} MiB "
-                     f"({soak['rss_growth_pct']:+.1f} %), {soak['errors']} errors",
-                     soak["rss_growth_pct"] is not None and soak["rss_growth_pct"] <= 10 and not soak["errors"]))
+        rows.append(
+            (
+                f"Rasa RSS over a soak of {soak['turns']} turns from {soak['senders']} anonymous senders",
+                "<= +10 %, 0 errors",
+                f"{soak['rss_before_mib']:.0f} -> {soak['rss_after_mib']:.0f} MiB "
+                f"({soak['rss_growth_pct']:+.1f} %), {soak['errors']} errors",
+                soak["rss_growth_pct"] is not None and soak["rss_growth_pct"] <= 10 and not soak["errors"],
+            )
+        )
     train_s = (res.get("resources") or {}).get("train_s")
     if train_s is not None:
-        rows.append(("training the whole bot (`rasa train --force`), 2 cores", "<= 3 min", _fmt(train_s, " s"),
-                     train_s <= TARGETS["train_s"]))
+        rows.append(
+            (
+                "training the whole bot (`rasa train --force`), 2 cores",
+                "<= 3 min",
+                _fmt(train_s, " s"),
+                train_s <= TARGETS["train_s"],
+            )
+        )
     cv = (res.get("cv") or {}).get("reports") or {}
-    for what, key, target in (("NLU cross-validation, intent weighted F1", "intent", "cv_intent_f1"),
-                              ("NLU cross-validation, FAQ answer weighted F1", "response_selection", "cv_answer_f1")):
+    for what, key, target in (
+        ("NLU cross-validation, intent weighted F1", "intent", "cv_intent_f1"),
+        ("NLU cross-validation, FAQ answer weighted F1", "response_selection", "cv_answer_f1"),
+    ):
         f1 = (cv.get(key) or {}).get("weighted")
         if f1 is not None:
             rows.append((what, f">= {TARGETS[target]:.2f}", f"{f1:.3f}", f1 >= TARGETS[target]))
     nlg = res.get("nlg_cost")
     if nlg:
         on, off = nlg["on"], nlg["off"]
-        rows.append((f"NLG endpoint + turn log, extra FAQ p50 per turn, 1 client ({on['turns']} turns each, "
-                     "vs. answers from the domain)", "<= 10 ms",
-                     f"{on['extra_p50_ms']:+.1f} ms (p50 {off['p50_ms']:.0f} -> {on['p50_ms']:.0f} ms; NLG alone "
-                     f"{nlg['nlg only']['extra_p50_ms']:+.1f} ms)", on["extra_p50_ms"] <= TARGETS["nlg_extra_p50"]))
+        rows.append(
+            (
+                f"NLG endpoint + turn log, extra FAQ p50 per turn, 1 client ({on['turns']} turns each, "
+                "vs. answers from the domain)",
+                "<= 10 ms",
+                f"{on['extra_p50_ms']:+.1f} ms (p50 {off['p50_ms']:.0f} -> {on['p50_ms']:.0f} ms; NLG alone "
+                f"{nlg['nlg only']['extra_p50_ms']:+.1f} ms)",
+                on["extra_p50_ms"] <= TARGETS["nlg_extra_p50"],
+            )
+        )
     return rows
 
 
@@ -125,13 +186,18 @@ def put_target_row(path: Path, row: tuple[str, str, str, bool | None], prefix: s
 
 def write_markdown(res: dict, path: Path) -> None:
     m = res["machine"]
-    L = ["# Benchmarks: accuracy, latency and throughput", "",
-         f"Generated by `{res['command']}` on {res['date']} (commit `{res.get('commit', '?')}`, "
-         f"{res.get('duration_s', 0):.0f} s in all). Raw numbers: `results/{res.get('results_file', '')}` "
-         "(not committed).", "",
-         f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}, kernel {m['kernel']}. "
-         "The load generator runs on the same cores as the three servers, so every latency below includes "
-         "its share of CPU contention.", ""]
+    L = [
+        "# Benchmarks: accuracy, latency and throughput",
+        "",
+        f"Generated by `{res['command']}` on {res['date']} (commit `{res.get('commit', '?')}`, "
+        f"{res.get('duration_s', 0):.0f} s in all). Raw numbers: `results/{res.get('results_file', '')}` "
+        "(not committed).",
+        "",
+        f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}, kernel {m['kernel']}. "
+        "The load generator runs on the same cores as the three servers, so every latency below includes "
+        "its share of CPU contention.",
+        "",
+    ]
     if res.get("cpu_busy_before"):
         L += [f"Machine CPU use just before the run: {res['cpu_busy_before']:.0f} %.", ""]
 
@@ -145,15 +211,20 @@ def write_markdown(res: dict, path: Path) -> None:
     if ev:
         real, base = ev["assistant"], ev["baseline"]
         ratio = real["pass_rate"] / base["pass_rate"] if base["pass_rate"] else float("inf")
-        L += ["## Accuracy: the evaluation set", "",
-              f"{real['total']} cases ({', '.join(ev['files'])}) scored by `eval/chat_eval.py` against "
-              "the assistant and, in the same run, against the baseline: a nearest-example retrieval bot "
-              "(`bench/baseline.py`: jieba + BM25 over the same `data/nlu` examples, answering with the response "
-              "the matched intent maps to, no memory, no sign-in, no back end).", "",
-              "| | assistant | baseline |", "| --- | --- | --- |",
-              f"| pass rate | **{real['pass_rate']:.1%}** ({real['passed']}/{real['total']}) | "
-              f"{base['pass_rate']:.1%} ({base['passed']}/{base['total']}) |",
-              f"| ratio assistant / baseline | {ratio:.2f}x | |"]
+        L += [
+            "## Accuracy: the evaluation set",
+            "",
+            f"{real['total']} cases ({', '.join(ev['files'])}) scored by `eval/chat_eval.py` against "
+            "the assistant and, in the same run, against the baseline: a nearest-example retrieval bot "
+            "(`bench/baseline.py`: jieba + BM25 over the same `data/nlu` examples, answering with the response "
+            "the matched intent maps to, no memory, no sign-in, no back end).",
+            "",
+            "| | assistant | baseline |",
+            "| --- | --- | --- |",
+            f"| pass rate | **{real['pass_rate']:.1%}** ({real['passed']}/{real['total']}) | "
+            f"{base['pass_rate']:.1%} ({base['passed']}/{base['total']}) |",
+            f"| ratio assistant / baseline | {ratio:.2f}x | |",
+        ]
         cats = sorted(set(real["by_category"]) | set(base["by_category"]))
         for c in cats:
             p, n = real["by_category"].get(c, [0, 0])
@@ -161,9 +232,13 @@ def write_markdown(res: dict, path: Path) -> None:
             L.append(f"| {c} | {p}/{n} | {bp}/{bn} |")
         L.append("")
         if ev.get("real"):
-            L += ["Real graduates' questions (`eval/real`, issue 20; the test half is frozen): pass rate and "
-                  "confident-wrong (a failed reply that answers as if it were right, `eval/chat_eval.py`).", "",
-                  "| set | pass rate | confident-wrong |", "| --- | --- | --- |"]
+            L += [
+                "Real graduates' questions (`eval/real`, issue 20; the test half is frozen): pass rate and "
+                "confident-wrong (a failed reply that answers as if it were right, `eval/chat_eval.py`).",
+                "",
+                "| set | pass rate | confident-wrong |",
+                "| --- | --- | --- |",
+            ]
             for name, r in ev["real"].items():
                 cw = r.get("confident_wrong")
                 cw_text = f"{cw} ({cw / r['total']:.1%})" if cw is not None and r["total"] else "-"
@@ -176,15 +251,23 @@ def write_markdown(res: dict, path: Path) -> None:
 
     cv = res.get("cv")
     if cv:
-        L += ["## NLU cross-validation", "",
-              f"`rasa test nlu --cross-validation --folds {cv['folds']}` on `data/nlu` with `bot/config.yml` "
-              f"({cv['seconds']:.0f} s); F1 over the accumulated test folds.", "",
-              "| component | weighted F1 | macro F1 | micro F1 / accuracy |", "| --- | --- | --- | --- |"]
+        L += [
+            "## NLU cross-validation",
+            "",
+            f"`rasa test nlu --cross-validation --folds {cv['folds']}` on `data/nlu` with `bot/config.yml` "
+            f"({cv['seconds']:.0f} s); F1 over the accumulated test folds.",
+            "",
+            "| component | weighted F1 | macro F1 | micro F1 / accuracy |",
+            "| --- | --- | --- | --- |",
+        ]
 
         def line(name, d):
             if d:
-                L.append(f"| {name} | {_fmt(d.get('weighted'), nd=3)} | {_fmt(d.get('macro'), nd=3)} | "
-                         f"{_fmt(d.get('micro', d.get('accuracy')), nd=3)} |")
+                L.append(
+                    f"| {name} | {_fmt(d.get('weighted'), nd=3)} | {_fmt(d.get('macro'), nd=3)} | "
+                    f"{_fmt(d.get('micro', d.get('accuracy')), nd=3)} |"
+                )
+
         line("intent", cv["reports"].get("intent"))
         for name, d in sorted(cv["reports"].get("entities", {}).items()):
             line(f"entities ({name})", d)
@@ -195,38 +278,52 @@ def write_markdown(res: dict, path: Path) -> None:
 
     ld = res.get("load")
     if ld:
-        L += ["## Latency and throughput (REST channel)", "",
-              "Closed loop: each conversation sends its next turn as soon as the previous reply arrives "
-              "(`action-paced`: 0.5-1.5 s later, as a person reading and typing); a new "
-              f"conversation (sender) every {ld['turns_per_conversation']} turns. FAQ turns are answered from a "
-              "response; action turns are signed in (token in the metadata) and run a custom action that calls "
-              "the back end. Every signed-in conversation is a different student who has not chatted earlier in "
-              "the run. Without pauses, 20 conversations saturate the server: the latency is then the queue "
-              "(Little's law: 20 conversations / 30 turns/s = 667 ms on average whatever the code does), so the "
-              "20-conversation latency target is read on the paced run.", "",
-              "| turns | conversations | turns measured | errors | p50 ms | p95 ms | p99 ms | turns/s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        L += [
+            "## Latency and throughput (REST channel)",
+            "",
+            "Closed loop: each conversation sends its next turn as soon as the previous reply arrives "
+            "(`action-paced`: 0.5-1.5 s later, as a person reading and typing); a new "
+            f"conversation (sender) every {ld['turns_per_conversation']} turns. FAQ turns are answered from a "
+            "response; action turns are signed in (token in the metadata) and run a custom action that calls "
+            "the back end. Every signed-in conversation is a different student who has not chatted earlier in "
+            "the run. Without pauses, 20 conversations saturate the server: the latency is then the queue "
+            "(Little's law: 20 conversations / 30 turns/s = 667 ms on average whatever the code does), so the "
+            "20-conversation latency target is read on the paced run.",
+            "",
+            "| turns | conversations | turns measured | errors | p50 ms | p95 ms | p99 ms | turns/s |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for r in ld["runs"] + ([ld["throughput"]] if ld.get("throughput") else []):
-            L.append(f"| {r['scenario']} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
-                     f"{_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {r['turns_per_s']:.1f} |")
+            L.append(
+                f"| {r['scenario']} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
+                f"{_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {r['turns_per_s']:.1f} |"
+            )
         L.append("")
         if ld.get("growth"):
             g = ld["growth"]
-            L += [f"Tracker growth: one conversation of {g['turns']} turns: p50 {g['first_p50_ms']:.0f} ms over its "
-                  f"first 50 turns, {g['last_p50_ms']:.0f} ms over its last 50.", ""]
+            L += [
+                f"Tracker growth: one conversation of {g['turns']} turns: p50 {g['first_p50_ms']:.0f} ms over its "
+                f"first 50 turns, {g['last_p50_ms']:.0f} ms over its last 50.",
+                "",
+            ]
         if ld.get("soak"):
             sk = ld["soak"]
-            L += [f"Soak (`bench/soak.py`): {sk['turns']} FAQ turns from {sk['senders']} new anonymous senders, "
-                  f"20 at once, {sk['turns_per_s']:.1f} turns/s, p50 {sk['p50_ms']:.0f} ms, {sk['errors']} errors; "
-                  f"Rasa's RSS {sk['rss_before_mib']:.0f} MiB after a warm-up, {sk['rss_after_mib']:.0f} MiB at the "
-                  f"end ({sk['rss_growth_pct']:+.1f} %), peak {sk['rss_peak_mib']:.0f} MiB. At most "
-                  "TRACKER_HOT_CONVERSATIONS conversations stay in memory; the rest are in the tracker database, "
-                  "and anonymous ones are deleted 30 minutes after their last turn.", ""]
+            L += [
+                f"Soak (`bench/soak.py`): {sk['turns']} FAQ turns from {sk['senders']} new anonymous senders, "
+                f"20 at once, {sk['turns_per_s']:.1f} turns/s, p50 {sk['p50_ms']:.0f} ms, {sk['errors']} errors; "
+                f"Rasa's RSS {sk['rss_before_mib']:.0f} MiB after a warm-up, {sk['rss_after_mib']:.0f} MiB at the "
+                f"end ({sk['rss_growth_pct']:+.1f} %), peak {sk['rss_peak_mib']:.0f} MiB. At most "
+                "TRACKER_HOT_CONVERSATIONS conversations stay in memory; the rest are in the tracker database, "
+                "and anonymous ones are deleted 30 minutes after their last turn.",
+                "",
+            ]
         ex = ld.get("exercised") or {}
         if ex:
             L += ["Messages used:", ""]
             for k, v in ex.items():
-                L.append(f"- {k}: " + "; ".join(f"「{x['text']}」→ `{x['intent']}` → `{x['action']}`" for x in v))
+                L.append(
+                    f"- {k}: " + "; ".join(f"「{x['text']}」→ `{x['intent']}` → `{x['action']}`" for x in v)
+                )
             L.append("")
         L += ["![latency](latency.png)", ""]
 
@@ -235,25 +332,43 @@ def write_markdown(res: dict, path: Path) -> None:
         L += ["## Resources", "", "| process | start-up s | peak RSS MiB |", "| --- | --- | --- |"]
         for name in ("backend", "actions", "rasa", "baseline"):
             if name in rs["startup_s"] or name in rs["peak_rss_mib"]:
-                L.append(f"| {name} | {_fmt(rs['startup_s'].get(name), nd=1)} | "
-                         f"{_fmt(rs['peak_rss_mib'].get(name))} |")
+                L.append(
+                    f"| {name} | {_fmt(rs['startup_s'].get(name), nd=1)} | "
+                    f"{_fmt(rs['peak_rss_mib'].get(name))} |"
+                )
         if rs.get("train_s") is not None:
-            L.append(f"| training (`rasa train --force`) | {_fmt(rs['train_s'], nd=0)} (training time) | "
-                     f"{_fmt(rs['peak_rss_mib'].get('train'))} |")
+            L.append(
+                f"| training (`rasa train --force`) | {_fmt(rs['train_s'], nd=0)} (training time) | "
+                f"{_fmt(rs['peak_rss_mib'].get('train'))} |"
+            )
         if rs.get("cv_peak_mib"):
-            L.append(f"| NLU cross-validation | {_fmt(res['cv']['seconds'], nd=0)} (total) | {rs['cv_peak_mib']} |")
-        L += ["", "Start-up is from spawn to the health check answering (Rasa: model loaded and first parse "
-              "warmed up); peak RSS includes child processes.", ""]
+            L.append(
+                f"| NLU cross-validation | {_fmt(res['cv']['seconds'], nd=0)} (total) | {rs['cv_peak_mib']} |"
+            )
+        L += [
+            "",
+            "Start-up is from spawn to the health check answering (Rasa: model loaded and first parse "
+            "warmed up); peak RSS includes child processes.",
+            "",
+        ]
 
     if FINDINGS.exists():
         L += [FINDINGS.read_text(encoding="utf-8").rstrip(), ""]
-    L += ["## Reproduce", "", "```", res["command"], "```", "",
-          "`make bench` trains the model if needed (`make train`), then `bench/run.py` trains once more into a "
-          "temporary directory to time it, starts backend, action server and Rasa with the launcher library "
-          "(`system/`) on free loopback ports with a freshly seeded temporary database, starts the baseline, runs "
-          "the evaluation set against both, runs the load, stops everything, runs the cross-validation and the NLG "
-          "cost step (`bench/nlg_cost.py`; alone: `make bench-nlg`). "
-          "`python -m bench.run --help` lists options to skip steps or shorten the run.", ""]
+    L += [
+        "## Reproduce",
+        "",
+        "```",
+        res["command"],
+        "```",
+        "",
+        "`make bench` trains the model if needed (`make train`), then `bench/run.py` trains once more into a "
+        "temporary directory to time it, starts backend, action server and Rasa with the launcher library "
+        "(`system/`) on free loopback ports with a freshly seeded temporary database, starts the baseline, runs "
+        "the evaluation set against both, runs the load, stops everything, runs the cross-validation and the NLG "
+        "cost step (`bench/nlg_cost.py`; alone: `make bench-nlg`). "
+        "`python -m bench.run --help` lists options to skip steps or shorten the run.",
+        "",
+    ]
     path.write_text("\n".join(L), encoding="utf-8")
 
 
@@ -284,7 +399,9 @@ def plot(res: dict, path: Path) -> None:
     ax1.legend()
     for r in runs:
         s = sorted(r["latencies_ms"])
-        ax2.plot(s, [(i + 1) / len(s) for i in range(len(s))], label=f"{r['scenario']}, {r['concurrency']} conv.")
+        ax2.plot(
+            s, [(i + 1) / len(s) for i in range(len(s))], label=f"{r['scenario']}, {r['concurrency']} conv."
+        )
     ax2.set_xscale("log")
     ax2.set_xlabel("turn latency (ms, log)")
     ax2.set_ylabel("fraction of turns")
@@ -292,8 +409,14 @@ def plot(res: dict, path: Path) -> None:
     ax2.grid(True, which="both", alpha=0.3)
     ax2.legend(fontsize=8)
     thr = ld.get("throughput")
-    fig.suptitle("REST channel turn latency" + (f" — mixed load, 20 conversations: {thr['turns_per_s']:.1f} turns/s, "
-                                                 f"{thr['errors']} errors" if thr else ""))
+    fig.suptitle(
+        "REST channel turn latency"
+        + (
+            f" — mixed load, 20 conversations: {thr['turns_per_s']:.1f} turns/s, {thr['errors']} errors"
+            if thr
+            else ""
+        )
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

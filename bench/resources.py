@@ -1,4 +1,5 @@
 """Resource probes: peak memory of process trees, timed subprocesses, the machine description."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,9 @@ class MemoryMonitor:
     def __init__(self, interval: float = 0.2):
         self.interval = interval
         self.pids: dict[str, int] = {}
-        self.sources: list[dict] = []  # dicts name -> subprocess.Popen (e.g. System.procs), read on every tick
+        self.sources: list[
+            dict
+        ] = []  # dicts name -> subprocess.Popen (e.g. System.procs), read on every tick
         self.peak: dict[str, int] = {}
         self.last: dict[str, int] = {}
         self._stop = threading.Event()
@@ -78,8 +81,14 @@ class MemoryMonitor:
         return {k: round(v / 2**20, 1) for k, v in self.peak.items()}
 
 
-def run_measured(name: str, args: list[str], monitor: MemoryMonitor, cwd: Path, env: dict | None = None,
-                 log: Path | None = None) -> tuple[int, float]:
+def run_measured(
+    name: str,
+    args: list[str],
+    monitor: MemoryMonitor,
+    cwd: Path,
+    env: dict | None = None,
+    log: Path | None = None,
+) -> tuple[int, float]:
     """Run a command to completion, its output passed through (progress bars stay visible) or to `log`.
 
     Returns (exit code, seconds); the monitor records the peak RSS under `name`."""
@@ -117,9 +126,14 @@ def machine() -> dict:
                 mem_kib = int(line.split()[1])
     except OSError:
         pass
-    return {"cpu": model or platform.processor(), "cores": os.cpu_count(),
-            "memory_gib": round(mem_kib / 2**20, 1), "kernel": platform.release(),
-            "os": _os_name(), "python": platform.python_version()}
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "kernel": platform.release(),
+        "os": _os_name(),
+        "python": platform.python_version(),
+    }
 
 
 def _os_name() -> str:

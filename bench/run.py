@@ -16,6 +16,7 @@ Steps (each prints progress; the long ones stream it):
 
 `python -m bench.run --only nlg` runs step 6 alone and updates results/latest.json and docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,14 @@ from bot.channels.common import conversation_id
 from system import RASA, ROOT, VENV_PY, System, dev_login, free_port, http_get, http_post, latest_model
 
 # Signed-in questions answered by reading the back end (no writes), tried in this order.
-ACTION_MESSAGES = ["我的审核进度到哪了", "我的毕业去向审核到哪一步了", "户档信息审核通过了吗",
-                   "我的办理进度怎么样了", "学校审核完了没", "查一下我的状态"]
+ACTION_MESSAGES = [
+    "我的审核进度到哪了",
+    "我的毕业去向审核到哪一步了",
+    "户档信息审核通过了吗",
+    "我的办理进度怎么样了",
+    "学校审核完了没",
+    "查一下我的状态",
+]
 # Actions that change state or open a dialogue the next turn would answer: not used as load.
 STATEFUL = ("submit", "cancel", "mailing", "handoff", "form", "correct")
 SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
@@ -60,14 +67,29 @@ EXTRA_STUDENTS = 900
 def add_students(system: System, n: int, tmp: Path) -> list[str]:
     """Import n more students through the backend's own roster import (same validation as the school's)."""
     grad = dt.date(dt.date.today().year + (1 if dt.date.today().month > 7 else 0), 6, 30).isoformat()
-    rows = [{"id": f"2025{100000 + i}", "name": f"测试{i:02d}", "gender": "男" if i % 2 else "女",
-             "college_code": "physics", "major": "物理学", "degree": "本科生毕业", "level": "本科",
-             "graduation_date": grad, "id_number": id17 + id_check_digit(id17)}
-            for i, id17 in ((i, f"110108200301{1 + i % 28:02d}{i:03d}") for i in range(1, n + 1))]
+    rows = [
+        {
+            "id": f"2025{100000 + i}",
+            "name": f"测试{i:02d}",
+            "gender": "男" if i % 2 else "女",
+            "college_code": "physics",
+            "major": "物理学",
+            "degree": "本科生毕业",
+            "level": "本科",
+            "graduation_date": grad,
+            "id_number": id17 + id_check_digit(id17),
+        }
+        for i, id17 in ((i, f"110108200301{1 + i % 28:02d}{i:03d}") for i in range(1, n + 1))
+    ]
     path = tmp / "bench_roster.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    subprocess.run([str(VENV_PY), "-m", "backend.cli", "import-roster", str(path)], cwd=ROOT,
-                   env=system.child_env(), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV_PY), "-m", "backend.cli", "import-roster", str(path)],
+        cwd=ROOT,
+        env=system.child_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return [r["id"] for r in rows]
 
 
@@ -77,8 +99,9 @@ def step(msg: str) -> None:
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except OSError:
         return "?"
 
@@ -92,8 +115,10 @@ def conversation_of(sender: str, token: str | None) -> str:
 def probe(system: System, text: str, token: str | None) -> dict:
     """Send one message; read back the intent and the actions it ran from the conversation's tracker."""
     sender = f"bench-probe-{uuid.uuid4().hex[:10]}"
-    status, body = http_post(system.rest_webhook, {"sender": sender, "message": text,
-                                                   "metadata": {"token": token} if token else {}})
+    status, body = http_post(
+        system.rest_webhook,
+        {"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
+    )
     reply = reply_text(body) if status == 200 else ""
     conv = urllib.parse.quote(conversation_of(sender, token), safe=":")  # Sanic does not unquote %3A
     st, raw = http_get(system.rasa_api_url(f"/conversations/{conv}/tracker"), timeout=10)
@@ -104,15 +129,24 @@ def probe(system: System, text: str, token: str | None) -> dict:
             if e.get("event") == "user":
                 intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
                 actions = []
-            elif e.get("event") == "action" and e.get("name") not in ("action_listen", "action_session_start"):
+            elif e.get("event") == "action" and e.get("name") not in (
+                "action_listen",
+                "action_session_start",
+            ):
                 actions.append(e["name"])
     return {"text": text, "intent": intent, "actions": actions, "reply": reply, "status": status}
 
 
 def is_custom(action: str) -> bool:
     return not action.startswith("utter_") and action not in (
-        "action_default_fallback", "action_two_stage_fallback", "action_restart", "action_back",
-        "action_deactivate_loop", "action_unlikely_intent", "action_extract_slots")
+        "action_default_fallback",
+        "action_two_stage_fallback",
+        "action_restart",
+        "action_back",
+        "action_deactivate_loop",
+        "action_unlikely_intent",
+        "action_extract_slots",
+    )
 
 
 def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int = 20) -> dict:
@@ -137,8 +171,12 @@ def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int
             faq.append(p)
     for text in ACTION_MESSAGES:
         p = probe(system, text, token)
-        if p["status"] == 200 and p["reply"] and any(map(is_custom, p["actions"])) \
-                and not any(w in a for a in p["actions"] for w in STATEFUL):
+        if (
+            p["status"] == 200
+            and p["reply"]
+            and any(map(is_custom, p["actions"]))
+            and not any(w in a for a in p["actions"] for w in STATEFUL)
+        ):
             action.append(p)
     return {"faq": faq, "action": action}
 
@@ -148,8 +186,25 @@ def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None
     step("training time: rasa train --force into a temporary directory (progress below)")
     # its own training cache: this run must not evict what `make train` cached in .rasa/ (1 GB cap)
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_CACHE_DIRECTORY=str(out_dir.parent / "rasa-cache"))
-    rc, secs = run_measured("train", [str(RASA), "train", "--force", "--config", "bot/config.yml", "--domain",
-                                      "bot/domain", "--data", "data", "--out", str(out_dir)], monitor, ROOT, env)
+    rc, secs = run_measured(
+        "train",
+        [
+            str(RASA),
+            "train",
+            "--force",
+            "--config",
+            "bot/config.yml",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "data",
+            "--out",
+            str(out_dir),
+        ],
+        monitor,
+        ROOT,
+        env,
+    )
     if rc != 0:
         raise RuntimeError("rasa train failed")
     res["resources"]["train_s"] = round(secs, 1)
@@ -163,8 +218,11 @@ def start_all(system: System, model: Path | None, res: dict, tmp: Path) -> list[
     su = res["resources"]["startup_s"]
     system.prepare_database(seed=True)
     extra = add_students(system, EXTRA_STUDENTS, tmp)
-    for name, fn in (("backend", system.start_backend), ("actions", system.start_actions),
-                     ("rasa", lambda: system.start_rasa(model))):
+    for name, fn in (
+        ("backend", system.start_backend),
+        ("actions", system.start_actions),
+        ("rasa", lambda: system.start_rasa(model)),
+    ):
         t0 = time.monotonic()
         fn()
         su[name] = round(time.monotonic() - t0, 2)
@@ -189,20 +247,36 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
         raise RuntimeError("no message found that the assistant answers with a plain response (FAQ)")
     scen = {"faq": Scenario("faq", faq_msgs, turns_per_conversation=a.turns_per_conversation)}
     if act_msgs:
-        scen["action"] = Scenario("action", act_msgs, tokens=tokens, turns_per_conversation=a.turns_per_conversation)
+        scen["action"] = Scenario(
+            "action", act_msgs, tokens=tokens, turns_per_conversation=a.turns_per_conversation
+        )
         # 20 students at once who each read the answer and type for about a second: the latency they see
         # when the server is not saturated (closed loop without pauses measures the saturation point instead)
-        scen["action-paced"] = Scenario("action-paced", act_msgs, tokens=tokens, pause_s=a.pause,
-                                        turns_per_conversation=a.turns_per_conversation)
+        scen["action-paced"] = Scenario(
+            "action-paced",
+            act_msgs,
+            tokens=tokens,
+            pause_s=a.pause,
+            turns_per_conversation=a.turns_per_conversation,
+        )
     else:
         print("!! no signed-in question ran a custom action: action turns not measured", flush=True)
     k = 0.25 if a.quick else 1.0
-    plan = [("faq", 1, int(300 * k), 60 * k), ("faq", 20, int(1200 * k), 60 * k),
-            ("action", 1, int(200 * k), 60 * k), ("action", 20, int(800 * k), 60 * k),
-            ("action-paced", 20, int(600 * k), 60 * k)]
-    ld = res["load"] = {"turns_per_conversation": a.turns_per_conversation, "runs": [], "exercised": {
-        k2: [{"text": p["text"], "intent": p["intent"], "action": ", ".join(p["actions"])} for p in v]
-        for k2, v in picked.items()}}
+    plan = [
+        ("faq", 1, int(300 * k), 60 * k),
+        ("faq", 20, int(1200 * k), 60 * k),
+        ("action", 1, int(200 * k), 60 * k),
+        ("action", 20, int(800 * k), 60 * k),
+        ("action-paced", 20, int(600 * k), 60 * k),
+    ]
+    ld = res["load"] = {
+        "turns_per_conversation": a.turns_per_conversation,
+        "runs": [],
+        "exercised": {
+            k2: [{"text": p["text"], "intent": p["intent"], "action": ", ".join(p["actions"])} for p in v]
+            for k2, v in picked.items()
+        },
+    }
     pool = iter(range(len(SEEDED), 10**9))  # the seeded students carried the evaluation's conversations
 
     def fresh(n_turns: int, conc: int) -> list[str]:
@@ -219,40 +293,80 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
         r = asyncio.run(run_load(system.rest_webhook, scen[name], conc, turns, secs, warmup=5))
         ld["runs"].append(r.to_json())
         s = r.summary()
-        print(f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
-              f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}", flush=True)
+        print(
+            f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
+            f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}",
+            flush=True,
+        )
     mixed_secs = a.throughput_seconds * k
-    mixed = Scenario("mixed", [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
-                     tokens=fresh(int(MAX_TURNS_PER_S * mixed_secs), 20) if act_msgs else [],
-                     turns_per_conversation=a.turns_per_conversation)
+    mixed = Scenario(
+        "mixed",
+        [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
+        tokens=fresh(int(MAX_TURNS_PER_S * mixed_secs), 20) if act_msgs else [],
+        turns_per_conversation=a.turns_per_conversation,
+    )
     step(f"throughput: mixed FAQ + action turns, 20 conversations, {mixed_secs:.0f}s")
     r = asyncio.run(run_load(system.rest_webhook, mixed, 20, 10**7, mixed_secs, warmup=5))
     ld["throughput"] = r.summary()
-    print(f"   {r.throughput:.1f} turns/s, {r.errors} errors, p95 {ld['throughput']['p95_ms']} ms", flush=True)
+    print(
+        f"   {r.throughput:.1f} turns/s, {r.errors} errors, p95 {ld['throughput']['p95_ms']} ms", flush=True
+    )
     if a.growth:
         step(f"tracker growth: one conversation of {a.growth} FAQ turns")
         g = Scenario("growth", faq_msgs, turns_per_conversation=a.growth)
         r = asyncio.run(run_load(system.rest_webhook, g, 1, a.growth, 600, warmup=0))
         lat = r.latencies_ms
-        ld["growth"] = {"turns": r.turns, "errors": r.errors, "first_p50_ms": percentile(lat[:50], 50),
-                        "last_p50_ms": percentile(lat[-50:], 50)}
-        print(f"   first 50 turns p50 {ld['growth']['first_p50_ms']:.0f} ms, "
-              f"last 50 p50 {ld['growth']['last_p50_ms']:.0f} ms", flush=True)
+        ld["growth"] = {
+            "turns": r.turns,
+            "errors": r.errors,
+            "first_p50_ms": percentile(lat[:50], 50),
+            "last_p50_ms": percentile(lat[-50:], 50),
+        }
+        print(
+            f"   first 50 turns p50 {ld['growth']['first_p50_ms']:.0f} ms, "
+            f"last 50 p50 {ld['growth']['last_p50_ms']:.0f} ms",
+            flush=True,
+        )
     if a.soak_turns:
         n_turns, n_senders = int(a.soak_turns * k), int(a.soak_senders * k)
         step(f"soak: {n_turns} FAQ turns from {n_senders} new anonymous senders, Rasa's RSS before and after")
         pid = system.procs["rasa"].pid
-        ld["soak"] = sk = asyncio.run(soak(system.rest_webhook, faq_msgs, n_turns, n_senders, lambda: tree_rss(pid)))
-        print(f"   {sk['turns']} turns, {sk['turns_per_s']} turns/s, {sk['errors']} errors: Rasa RSS "
-              f"{sk['rss_before_mib']} -> {sk['rss_after_mib']} MiB ({sk['rss_growth_pct']:+} %)", flush=True)
+        ld["soak"] = sk = asyncio.run(
+            soak(system.rest_webhook, faq_msgs, n_turns, n_senders, lambda: tree_rss(pid))
+        )
+        print(
+            f"   {sk['turns']} turns, {sk['turns_per_s']} turns/s, {sk['errors']} errors: Rasa RSS "
+            f"{sk['rss_before_mib']} -> {sk['rss_after_mib']} MiB ({sk['rss_growth_pct']:+} %)",
+            flush=True,
+        )
 
 
 def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict) -> None:
     step(f"NLU cross-validation, {folds} folds (progress below)")
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_CACHE_DIRECTORY=str(out_dir.parent / "rasa-cache"))
-    rc, secs = run_measured("cv", [str(RASA), "test", "nlu", "--nlu", "data/nlu", "--domain", "bot/domain",
-                                   "--config", "bot/config.yml", "--cross-validation", "--folds", str(folds),
-                                   "--out", str(out_dir), "--no-plot"], monitor, ROOT, env)
+    rc, secs = run_measured(
+        "cv",
+        [
+            str(RASA),
+            "test",
+            "nlu",
+            "--nlu",
+            "data/nlu",
+            "--domain",
+            "bot/domain",
+            "--config",
+            "bot/config.yml",
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--out",
+            str(out_dir),
+            "--no-plot",
+        ],
+        monitor,
+        ROOT,
+        env,
+    )
     if rc != 0:
         raise RuntimeError("rasa test nlu --cross-validation failed")
     res["cv"] = {"folds": folds, "seconds": round(secs, 1), "reports": accuracy.read_cv_reports(out_dir)}
@@ -261,30 +375,53 @@ def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict)
 
 
 def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = None) -> None:
-    step(f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each (bench/nlg_cost.py)")
+    step(
+        f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each (bench/nlg_cost.py)"
+    )
     res["nlg_cost"] = r = nlg_cost.measure(turns, model)
-    res["nlg_cost"]["measured"] = {"date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                                   "commit": git_commit(),
-                                   "cpu_busy_before": res.get("cpu_busy_before") if busy is None else busy}
+    res["nlg_cost"]["measured"] = {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "commit": git_commit(),
+        "cpu_busy_before": res.get("cpu_busy_before") if busy is None else busy,
+    }
     for name in ("off", "nlg only", "on"):
-        print(f"   {name:8}: p50 {r[name]['p50_ms']} ms, p95 {r[name]['p95_ms']} ms"
-              + (f" ({r[name]['extra_p50_ms']:+} ms p50)" if "extra_p50_ms" in r[name] else ""), flush=True)
+        print(
+            f"   {name:8}: p50 {r[name]['p50_ms']} ms, p95 {r[name]['p95_ms']} ms"
+            + (f" ({r[name]['extra_p50_ms']:+} ms p50)" if "extra_p50_ms" in r[name] else ""),
+            flush=True,
+        )
 
 
 def nlg_alone(a) -> int:
     """`--only nlg`: the NLG cost step into results/latest.json (other results kept) and docs/benchmarks.md."""
     latest = ROOT / "results" / "latest.json"
-    res = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else {
-        "command": "python -m bench.run --only nlg", "date": "", "commit": git_commit(), "machine": machine()}
+    res = (
+        json.loads(latest.read_text(encoding="utf-8"))
+        if latest.exists()
+        else {
+            "command": "python -m bench.run --only nlg",
+            "date": "",
+            "commit": git_commit(),
+            "machine": machine(),
+        }
+    )
     nlg_step(res, a.nlg_turns, a.model, busy=cpu_busy_percent(2.0))
     report.save_results(res, "latest.json")
     rows = [r for r in report.target_rows(res) if r[0].startswith("NLG")]
     if not a.no_docs:
         m = res["nlg_cost"]["measured"]
         what, target, got, ok = rows[0]
-        report.put_target_row(ROOT / "docs" / "benchmarks.md",
-                              (what, target, f"{got}; measured alone at `{m['commit']}`, {m['date']}, "
-                                                    f"machine {m['cpu_busy_before']:.0f} % busy before", ok), "NLG")
+        report.put_target_row(
+            ROOT / "docs" / "benchmarks.md",
+            (
+                what,
+                target,
+                f"{got}; measured alone at `{m['commit']}`, {m['date']}, "
+                f"machine {m['cpu_busy_before']:.0f} % busy before",
+                ok,
+            ),
+            "NLG",
+        )
         print(">> updated results/latest.json and the NLG row of docs/benchmarks.md", flush=True)
     for what, target, got, ok in rows:
         print(f"   {'ok  ' if ok else 'MISS'} {what}: {got} (target {target})")
@@ -302,20 +439,34 @@ def main(argv=None) -> int:
     ap.add_argument("--growth", type=int, default=300, help="turns of the long conversation (0 = skip)")
     ap.add_argument("--throughput-seconds", type=float, default=45)
     ap.add_argument("--turns-per-conversation", type=int, default=10)
-    ap.add_argument("--soak-turns", type=int, default=50000,
-                    help="turns of the soak step: new anonymous senders, Rasa's RSS before and after (0 = skip)")
-    ap.add_argument("--soak-senders", type=int, default=20000, help="distinct anonymous senders of the soak step")
-    ap.add_argument("--pause", type=float, default=1.0, help="mean seconds between turns in the paced action step")
+    ap.add_argument(
+        "--soak-turns",
+        type=int,
+        default=50000,
+        help="turns of the soak step: new anonymous senders, Rasa's RSS before and after (0 = skip)",
+    )
+    ap.add_argument(
+        "--soak-senders", type=int, default=20000, help="distinct anonymous senders of the soak step"
+    )
+    ap.add_argument(
+        "--pause", type=float, default=1.0, help="mean seconds between turns in the paced action step"
+    )
     ap.add_argument("--model", type=Path, help="model to serve (default: the one just trained, else models/)")
     ap.add_argument("--no-docs", action="store_true", help="write results/ only, not docs/")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--skip-nlg", action="store_true", help="skip the NLG endpoint / turn log cost step")
     ap.add_argument("--nlg-turns", type=int, default=200, help="FAQ turns per variant of the NLG cost step")
-    ap.add_argument("--only", choices=["nlg"],
-                    help="run this step alone: into results/latest.json (other results kept) and its row of "
-                    "docs/benchmarks.md")
-    ap.add_argument("--report-only", action="store_true",
-                    help="rewrite docs/benchmarks.md and docs/latency.png from results/latest.json, run nothing")
+    ap.add_argument(
+        "--only",
+        choices=["nlg"],
+        help="run this step alone: into results/latest.json (other results kept) and its row of "
+        "docs/benchmarks.md",
+    )
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite docs/benchmarks.md and docs/latency.png from results/latest.json, run nothing",
+    )
     a = ap.parse_args(argv)
     if a.report_only:
         res = json.loads((ROOT / "results" / "latest.json").read_text(encoding="utf-8"))
@@ -327,10 +478,16 @@ def main(argv=None) -> int:
         return nlg_alone(a)
 
     t_all = time.monotonic()
-    cmd = "make bench" if not argv and len(sys.argv) == 1 else "python -m bench.run " + shlex.join(sys.argv[1:])
-    res: dict = {"command": cmd, "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                 "commit": git_commit(), "machine": machine(),
-                 "resources": {"startup_s": {}, "peak_rss_mib": {}}}
+    cmd = (
+        "make bench" if not argv and len(sys.argv) == 1 else "python -m bench.run " + shlex.join(sys.argv[1:])
+    )
+    res: dict = {
+        "command": cmd,
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "commit": git_commit(),
+        "machine": machine(),
+        "resources": {"startup_s": {}, "peak_rss_mib": {}},
+    }
     busy = cpu_busy_percent(2.0)
     res["cpu_busy_before"] = busy
     if busy > 40:
@@ -354,24 +511,36 @@ def main(argv=None) -> int:
             base_url = start_baseline(system, res)
             if not a.skip_eval:
                 step("evaluation set through chat_eval.py")
-                res["eval"] = {"files": [f.name for f in files],
-                               "assistant": accuracy.run_chat_eval(cases, system.rest_webhook, system.backend_url,
-                                                                   "the assistant"),
-                               "baseline": accuracy.run_chat_eval(cases, base_url + "/webhooks/rest/webhook",
-                                                                  system.backend_url, "the baseline")}
+                res["eval"] = {
+                    "files": [f.name for f in files],
+                    "assistant": accuracy.run_chat_eval(
+                        cases, system.rest_webhook, system.backend_url, "the assistant"
+                    ),
+                    "baseline": accuracy.run_chat_eval(
+                        cases, base_url + "/webhooks/rest/webhook", system.backend_url, "the baseline"
+                    ),
+                }
                 ev = res["eval"]
-                ev["real"] = {f.name: accuracy.run_chat_eval(f, system.rest_webhook, system.backend_url, f.name)
-                              for f in accuracy.real_question_files()}
-                ratio = ev["assistant"]["pass_rate"] / ev["baseline"]["pass_rate"] \
-                    if ev["baseline"]["pass_rate"] else float("inf")
+                ev["real"] = {
+                    f.name: accuracy.run_chat_eval(f, system.rest_webhook, system.backend_url, f.name)
+                    for f in accuracy.real_question_files()
+                }
+                ratio = (
+                    ev["assistant"]["pass_rate"] / ev["baseline"]["pass_rate"]
+                    if ev["baseline"]["pass_rate"]
+                    else float("inf")
+                )
                 print(f"   ratio assistant / baseline: {ratio:.2f}x", flush=True)
             system.stop_one("baseline")
             if not a.skip_load:
                 step("choosing load messages (what each one runs, read from the tracker)")
                 tokens = [dev_login(system.backend_url, s) for s in students]
                 picked = choose_messages(system, cases, tokens[4])
-                print(f"   {len(picked['faq'])} FAQ messages, {len(picked['action'])} action messages: "
-                      f"{[(p['text'], p['actions']) for p in picked['action']]}", flush=True)
+                print(
+                    f"   {len(picked['faq'])} FAQ messages, {len(picked['action'])} action messages: "
+                    f"{[(p['text'], p['actions']) for p in picked['action']]}",
+                    flush=True,
+                )
                 load_runs(system, picked, tokens, a, res)
         finally:
             system.stop()

@@ -10,6 +10,7 @@ a fresh system (smaller sizes while developing):
 
     .venv/bin/python -m bench.soak --turns 5000 --senders 2000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,28 @@ import httpx
 
 from bench.load import _check_loopback, percentile, reply_text
 
-FAQ = ["推荐表丢了能补吗", "档案能寄给我妈妈收吗", "托管单位接收要交什么材料", "两级审核通过后多久同步到国家平台",
-       "户口迁移地址有哪几种填法"]
-MIB = 2 ** 20
+FAQ = [
+    "推荐表丢了能补吗",
+    "档案能寄给我妈妈收吗",
+    "托管单位接收要交什么材料",
+    "两级审核通过后多久同步到国家平台",
+    "户口迁移地址有哪几种填法",
+]
+MIB = 2**20
 
 
-async def soak(url: str, messages: list[str], turns: int, senders: int, rss: Callable[[], int],
-               concurrency: int = 20, warmup: int = 500, samples: int = 10, timeout: float = 30.0,
-               progress: bool = True) -> dict:
+async def soak(
+    url: str,
+    messages: list[str],
+    turns: int,
+    senders: int,
+    rss: Callable[[], int],
+    concurrency: int = 20,
+    warmup: int = 500,
+    samples: int = 10,
+    timeout: float = 30.0,
+    progress: bool = True,
+) -> dict:
     """`turns` turns from `senders` new anonymous senders (turns spread evenly, each sender's back to back)."""
     _check_loopback(url)
     senders = max(1, min(senders, turns))
@@ -71,9 +86,12 @@ async def soak(url: str, messages: list[str], turns: int, senders: int, rss: Cal
                     if measure and done % every == 0:
                         curve.append({"senders": done, "turns": len(lat), "rss_mib": round(rss() / MIB, 1)})
                         if progress:
-                            print(f"  [soak] {done}/{n_senders} senders, {len(lat)} turns, "
-                                  f"RSS {curve[-1]['rss_mib']} MiB, errors {len(errors)}", file=sys.stderr,
-                                  flush=True)
+                            print(
+                                f"  [soak] {done}/{n_senders} senders, {len(lat)} turns, "
+                                f"RSS {curve[-1]['rss_mib']} MiB, errors {len(errors)}",
+                                file=sys.stderr,
+                                flush=True,
+                            )
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))
 
@@ -86,12 +104,21 @@ async def soak(url: str, messages: list[str], turns: int, senders: int, rss: Cal
         await conversations(f"soak-{run}", turns, senders, True)
         secs = time.perf_counter() - t0
     after = rss()
-    return {"turns": len(lat), "senders": senders, "errors": len(errors), "error_samples": errors[:5],
-            "seconds": round(secs, 1), "turns_per_s": round(len(lat) / secs, 1) if secs else 0.0,
-            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
-            "rss_before_mib": round(before / MIB, 1), "rss_after_mib": round(after / MIB, 1),
-            "rss_peak_mib": max([c["rss_mib"] for c in curve] + [round(after / MIB, 1)]),
-            "rss_growth_pct": round((after - before) / before * 100, 1) if before else None, "curve": curve}
+    return {
+        "turns": len(lat),
+        "senders": senders,
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "seconds": round(secs, 1),
+        "turns_per_s": round(len(lat) / secs, 1) if secs else 0.0,
+        "p50_ms": round(percentile(lat, 50), 1),
+        "p95_ms": round(percentile(lat, 95), 1),
+        "rss_before_mib": round(before / MIB, 1),
+        "rss_after_mib": round(after / MIB, 1),
+        "rss_peak_mib": max([c["rss_mib"] for c in curve] + [round(after / MIB, 1)]),
+        "rss_growth_pct": round((after - before) / before * 100, 1) if before else None,
+        "curve": curve,
+    }
 
 
 def main(argv=None) -> int:
@@ -112,14 +139,25 @@ def main(argv=None) -> int:
     try:
         s.start(model=a.model)
         pid = s.procs["rasa"].pid
-        res = asyncio.run(soak(s.rest_webhook, FAQ, a.turns, a.senders, lambda: tree_rss(pid),
-                               concurrency=a.concurrency, warmup=a.warmup))
+        res = asyncio.run(
+            soak(
+                s.rest_webhook,
+                FAQ,
+                a.turns,
+                a.senders,
+                lambda: tree_rss(pid),
+                concurrency=a.concurrency,
+                warmup=a.warmup,
+            )
+        )
     finally:
         s.stop()
     print(json.dumps(res, ensure_ascii=False))
-    print(f">> {res['turns']} turns from {res['senders']} anonymous senders in {res['seconds']} s "
-          f"({res['turns_per_s']} turns/s, {res['errors']} errors): Rasa RSS {res['rss_before_mib']} -> "
-          f"{res['rss_after_mib']} MiB ({res['rss_growth_pct']:+} %), peak {res['rss_peak_mib']} MiB")
+    print(
+        f">> {res['turns']} turns from {res['senders']} anonymous senders in {res['seconds']} s "
+        f"({res['turns_per_s']} turns/s, {res['errors']} errors): Rasa RSS {res['rss_before_mib']} -> "
+        f"{res['rss_after_mib']} MiB ({res['rss_growth_pct']:+} %), peak {res['rss_peak_mib']} MiB"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ the traced Python memory per conversation. The in-process store keeps TRACKER_HO
 
     PYTHONPATH=. .venv-rasa/bin/python bench/tracker_memory.py [--conversations 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,23 +24,42 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.channels.common import conversation_id
 from bot.tracker_store import InProcessTrackerStore
 
-PARSE = {"intent": {"name": "faq", "confidence": 0.9}, "entities": [], "text": "档案能寄到家里吗",
-         "intent_ranking": [{"name": f"intent_{i}", "confidence": 0.01} for i in range(10)],
-         "response_selector": {"all_retrieval_intents": ["faq"], "default": {
-             "response": {"responses": [{"text": "不可以。" * 30}], "confidence": 0.9,
-                          "intent_response_key": "faq/archive_home", "utter_action": "utter_faq/archive_home"},
-             "ranking": [{"confidence": 0.1, "intent_response_key": f"faq/topic_{i}"} for i in range(10)]}}}
+PARSE = {
+    "intent": {"name": "faq", "confidence": 0.9},
+    "entities": [],
+    "text": "档案能寄到家里吗",
+    "intent_ranking": [{"name": f"intent_{i}", "confidence": 0.01} for i in range(10)],
+    "response_selector": {
+        "all_retrieval_intents": ["faq"],
+        "default": {
+            "response": {
+                "responses": [{"text": "不可以。" * 30}],
+                "confidence": 0.9,
+                "intent_response_key": "faq/archive_home",
+                "utter_action": "utter_faq/archive_home",
+            },
+            "ranking": [{"confidence": 0.1, "intent_response_key": f"faq/topic_{i}"} for i in range(10)],
+        },
+    },
+}
 
 
 def conversation(domain: Domain, sender: str, turns: int = 10) -> DialogueStateTracker:
     t = DialogueStateTracker(sender, domain.slots)
-    for e in (ActionExecuted("action_listen"), ActionExecuted("action_session_start"), SessionStarted(),
-              ActionExecuted("action_listen")):
+    for e in (
+        ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ):
         t.update(e)
     for i in range(turns):
         parse = json.loads(json.dumps(PARSE))  # each turn's parse data is its own, as in a real run
-        t.update(UserUttered(PARSE["text"], parse["intent"], metadata={"token": "t" * 200 + str(i)},
-                             parse_data=parse))
+        t.update(
+            UserUttered(
+                PARSE["text"], parse["intent"], metadata={"token": "t" * 200 + str(i)}, parse_data=parse
+            )
+        )
         t.update(ActionExecuted("utter_faq"))
         t.update(BotUttered("不可以。" * 30 + str(i), {"utter_action": "utter_faq/archive_home"}))
         t.update(ActionExecuted("action_listen"))
@@ -65,9 +85,11 @@ def main() -> None:
     ap.add_argument("--conversations", type=int, default=300)
     a = ap.parse_args()
     domain = Domain.from_directory("bot/domain")
-    for name, store in (("Rasa InMemoryTrackerStore (JSON)", InMemoryTrackerStore(domain)),
-                        ("InProcessTrackerStore, all hot (objects)", InProcessTrackerStore(domain)),
-                        ("InProcessTrackerStore, --hot 1 (JSON tier)", InProcessTrackerStore(domain, hot_conversations=1))):
+    for name, store in (
+        ("Rasa InMemoryTrackerStore (JSON)", InMemoryTrackerStore(domain)),
+        ("InProcessTrackerStore, all hot (objects)", InProcessTrackerStore(domain)),
+        ("InProcessTrackerStore, --hot 1 (JSON tier)", InProcessTrackerStore(domain, hot_conversations=1)),
+    ):
         print(f"{name:45s} {measure(store, domain, a.conversations):7.1f} KiB per 10-turn conversation")
 
 

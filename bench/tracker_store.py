@@ -9,6 +9,7 @@ through the tracker API (as `action_session_start` does when a student comes bac
 
     .venv/bin/python -m bench.tracker_store --variant memory --variant inprocess --variant sql --history 300
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,20 +27,27 @@ from system import http_post, latest_model
 STOCK_ENDPOINTS = """action_endpoint:
   url: ${ACTION_ENDPOINT_URL}
 """
-SQL_ENDPOINTS = STOCK_ENDPOINTS + """tracker_store:
+SQL_ENDPOINTS = (
+    STOCK_ENDPOINTS
+    + """tracker_store:
   type: SQL
   dialect: sqlite
   db: ${RASA_TRACKER_DB}
 """
+)
 
 
 def new_session(system, sender: str) -> None:
     now = time.time()
     # what Rasa appends when a session expires: action_session_start, session_started, (slots), action_listen
-    status, body = http_post(system.rasa_api_url(f"/conversations/{sender}/tracker/events"),
-                             [{"event": "action", "name": "action_session_start", "timestamp": now},
-                              {"event": "session_started", "timestamp": now},
-                              {"event": "action", "name": "action_listen", "timestamp": now}])
+    status, body = http_post(
+        system.rasa_api_url(f"/conversations/{sender}/tracker/events"),
+        [
+            {"event": "action", "name": "action_session_start", "timestamp": now},
+            {"event": "session_started", "timestamp": now},
+            {"event": "action", "name": "action_listen", "timestamp": now},
+        ],
+    )
     if status != 200:
         raise RuntimeError(f"append events: {status} {body}")
 
@@ -51,12 +59,17 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
     if name in ("memory", "sql"):
         endpoints = str(tmp / "endpoints.yml")
         Path(endpoints).write_text(SQL_ENDPOINTS if name == "sql" else STOCK_ENDPOINTS)
-    s = VariantSystem(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env, endpoints=endpoints)
+    s = VariantSystem(
+        database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", env=env, endpoints=endpoints
+    )
     out: dict = {"variant": name, "runs": []}
     try:
         tokens = start_with_students(s, model, 30, tmp)
-        plan = [(Scenario("faq", FAQ), 1, 200), (Scenario("action", ACTION, tokens=tokens), 1, 150),
-                (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7)]
+        plan = [
+            (Scenario("faq", FAQ), 1, 200),
+            (Scenario("action", ACTION, tokens=tokens), 1, 150),
+            (Scenario("mixed", MIXED, tokens=tokens), 20, 10**7),
+        ]
         if not growth_only:
             out["runs"] = run_plan(s, plan, seconds, name)
         if history:
@@ -69,7 +82,9 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
                 async with httpx.AsyncClient(timeout=60) as c:
                     for i in range(n):
                         t0 = time.perf_counter()
-                        r = await c.post(s.rest_webhook, json={"sender": sender, "message": FAQ[i % len(FAQ)]})
+                        r = await c.post(
+                            s.rest_webhook, json={"sender": sender, "message": FAQ[i % len(FAQ)]}
+                        )
                         lat.append((time.perf_counter() - t0) * 1000)
                         if r.status_code != 200 or not r.json():
                             raise RuntimeError(f"turn {i}: {r.status_code} {r.text[:200]}")
@@ -78,13 +93,19 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
             first = asyncio.run(turns(history))
             new_session(s, f"anon:{sender}")
             after = asyncio.run(turns(50))
-            g = {"history_turns": history, "first50_p50_ms": round(percentile(first[:50], 50), 1),
-                 "last50_p50_ms": round(percentile(first[-50:], 50), 1),
-                 "new_session_p50_ms": round(percentile(after, 50), 1),
-                 "new_session_p95_ms": round(percentile(after, 95), 1)}
+            g = {
+                "history_turns": history,
+                "first50_p50_ms": round(percentile(first[:50], 50), 1),
+                "last50_p50_ms": round(percentile(first[-50:], 50), 1),
+                "new_session_p50_ms": round(percentile(after, 50), 1),
+                "new_session_p95_ms": round(percentile(after, 95), 1),
+            }
             out["growth"] = g
-            print(f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 {g['last50_p50_ms']} ms, "
-                  f"next session p50 {g['new_session_p50_ms']} / p95 {g['new_session_p95_ms']} ms", flush=True)
+            print(
+                f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 {g['last50_p50_ms']} ms, "
+                f"next session p50 {g['new_session_p50_ms']} / p95 {g['new_session_p95_ms']} ms",
+                flush=True,
+            )
     finally:
         s.stop()
     return out

@@ -5,6 +5,7 @@ of four reasons by number with an optional comment ("👎 2 没写费用" in one
 of a conversation (then every 12 h) ends with a line saying so. Feedback goes to the backend's integration
 endpoint with the integration key; the backend takes the student from the WeChat binding, never from the message.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,9 @@ FAILED = "反馈暂时没有提交成功，请稍后再试。"
 TOO_MANY = "反馈提交太频繁了，请过一分钟再试。"
 UP_RE = re.compile(r"^\s*(?:👍|赞|有帮助)\s*$")
 DOWN_RE = re.compile(r"^\s*(?:👎|踩|没帮助|没有帮助)\s*(.*)$", re.S)
-REASON_RE = re.compile(r"^\s*(?:([1-4])|(答非所问|内容缺失|没有帮助|事实错误))\s*[、.．:：,，]?\s*(.*)$", re.S)
+REASON_RE = re.compile(
+    r"^\s*(?:([1-4])|(答非所问|内容缺失|没有帮助|事实错误))\s*[、.．:：,，]?\s*(.*)$", re.S
+)
 
 Backend = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
 
@@ -74,9 +77,19 @@ class WechatFeedback:
         last = self.last.get(openid)
         if not last:
             return NOTHING
-        status, _ = await self.backend("POST", "/api/integration/feedback", {
-            "openid": openid, "message_id": last["id"], "question": last["q"], "answer": last["a"],
-            "rating": rating, "reason": reason, "comment": comment or None})
+        status, _ = await self.backend(
+            "POST",
+            "/api/integration/feedback",
+            {
+                "openid": openid,
+                "message_id": last["id"],
+                "question": last["q"],
+                "answer": last["a"],
+                "rating": rating,
+                "reason": reason,
+                "comment": comment or None,
+            },
+        )
         if status == 429:  # the backend's limit on feedback per conversation / anonymous feedback per minute
             return TOO_MANY
         if status != 200:

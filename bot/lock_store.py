@@ -25,6 +25,7 @@ Enabled in bot/endpoints.cluster.yml:
       port: ${REDIS_PORT}
       db: 1
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ class AtomicRedisLockStore(RedisLockStore):
     def _counter_key(self, conversation_id: str) -> str:
         return self.key_prefix + "counter:" + conversation_id
 
-    def _change(self, conversation_id: str,
-                change: Callable[[TicketLock | None], tuple[Any, TicketLock | None]]) -> Any:
+    def _change(
+        self, conversation_id: str, change: Callable[[TicketLock | None], tuple[Any, TicketLock | None]]
+    ) -> Any:
         """Apply `change(lock) -> (result, new lock or None to delete)` atomically; return the result."""
         key = self._key(conversation_id)
 

@@ -32,6 +32,7 @@ the action token in the metadata) on every response. This class subclasses the t
 Rasa's Agent hands it the model's domain responses when a model is loaded (Agent.load_model only updates a
 TemplatedNaturalLanguageGenerator). Rasa 3.6 loads it as `cls(endpoint_config=..., domain=...)`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,9 @@ class FilledNLG(TemplatedNaturalLanguageGenerator):
     (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
     Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
 
-    def _fill_response(self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,
-                       **kwargs: Any) -> dict[str, Any]:
+    def _fill_response(
+        self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         values = self._response_variables(filled_slots, kwargs)
         if values:
             for key in filling.KEYS_TO_INTERPOLATE:
@@ -131,8 +133,11 @@ class BackendNLG(FilledNLG):
                 raise
             except Exception as e:  # noqa: BLE001 - no copy until the backend answers again
                 if self.copy is not None:
-                    logger.warning("NLG: the backend's answers are unreachable (%s: %s); answering without them",
-                                   type(e).__name__, e)
+                    logger.warning(
+                        "NLG: the backend's answers are unreachable (%s: %s); answering without them",
+                        type(e).__name__,
+                        e,
+                    )
                 self.copy, self.revision = None, None
             await asyncio.sleep(self.poll_seconds)
 
@@ -153,9 +158,14 @@ class BackendNLG(FilledNLG):
         stale_after = max(2.0, 4 * self.poll_seconds)
         return self.copy if time.monotonic() - self.synced_at <= stale_after else None
 
-    async def _from_copy(self, copy: FilledNLG, utter_action: str,
-                         tracker: DialogueStateTracker, output_channel: str,
-                         kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    async def _from_copy(
+        self,
+        copy: FilledNLG,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any] | None:
         message = await copy.generate(utter_action, tracker, output_channel, **kwargs)
         if message is None:
             return None
@@ -165,20 +175,26 @@ class BackendNLG(FilledNLG):
         return message
 
     # --- one call per response (no fresh copy) -------------------------------------------------------------
-    def request_body(self, utter_action: str, tracker: DialogueStateTracker, output_channel: str,
-                     arguments: dict[str, Any]) -> dict[str, Any]:
+    def request_body(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, arguments: dict[str, Any]
+    ) -> dict[str, Any]:
         """Rasa's NLG request (rasa.core.nlg.callback.nlg_request_format) with a slim tracker."""
         latest = tracker.latest_message
         intent = (latest.intent or {}) if latest else {}
         return {
             "response": utter_action,
             "id": ResponseVariationFilter(self.responses).get_response_variation_id(
-                utter_action, tracker, output_channel) if utter_action in self.responses else None,
+                utter_action, tracker, output_channel
+            )
+            if utter_action in self.responses
+            else None,
             "arguments": arguments,
             "tracker": {
                 "sender_id": tracker.sender_id,
                 "slots": tracker.current_slot_values(),
-                "latest_message": {"intent": {"name": intent.get("name"), "confidence": intent.get("confidence")}},
+                "latest_message": {
+                    "intent": {"name": intent.get("name"), "confidence": intent.get("confidence")}
+                },
             },
             "channel": {"name": output_channel},
         }
@@ -195,8 +211,9 @@ class BackendNLG(FilledNLG):
         CallbackNaturalLanguageGenerator.validate_response(message)
         return message
 
-    async def generate(self, utter_action: str, tracker: DialogueStateTracker, output_channel: str,
-                       **kwargs: Any) -> dict[str, Any] | None:
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
         kwargs.pop("domain_responses", None)
         self._start_poller()
         copy = self._fresh_copy()
@@ -217,7 +234,13 @@ class BackendNLG(FilledNLG):
             except Exception as e:  # noqa: BLE001 - any failure: the student still gets the domain's text
                 self.stats["failures"] += 1
                 self._down_until = time.monotonic() + self.retry_after
-                logger.warning("NLG endpoint %s failed for %s (%s: %s); answering from the domain for %.0f s",
-                               self.url, utter_action, type(e).__name__, e, self.retry_after)
+                logger.warning(
+                    "NLG endpoint %s failed for %s (%s: %s); answering from the domain for %.0f s",
+                    self.url,
+                    utter_action,
+                    type(e).__name__,
+                    e,
+                    self.retry_after,
+                )
         self.stats["domain"] += 1
         return await super().generate(utter_action, tracker, output_channel, **kwargs)

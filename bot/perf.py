@@ -14,6 +14,7 @@
 Each patch checks that Rasa is the version it was written against and that the patched functions still look the
 way it expects; otherwise it logs a warning and leaves Rasa alone. `PERF_PATCHES=0` disables them all.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -44,19 +45,27 @@ def patch_action_validation() -> bool:
     if getattr(original, "_perf_patched", False):
         return True
     src = _source(original)
-    if original is None or "validate(result, self.action_response_format_spec())" not in src \
-            or not callable(getattr(remote, "action_response_format_spec", None)):
-        logger.warning("bot.perf: RemoteAction._validate_action_result is not the Rasa %s one; "
-                       "action responses keep Rasa's own (slow) validation", EXPECTED_RASA)
+    if (
+        original is None
+        or "validate(result, self.action_response_format_spec())" not in src
+        or not callable(getattr(remote, "action_response_format_spec", None))
+    ):
+        logger.warning(
+            "bot.perf: RemoteAction._validate_action_result is not the Rasa %s one; "
+            "action responses keep Rasa's own (slow) validation",
+            EXPECTED_RASA,
+        )
         return False
 
     schema = remote.action_response_format_spec()
     cls = validators.validator_for(schema)
     cls.check_schema(schema)  # the meta-schema check Rasa repeats on every call, done once here
     validator = cls(schema)
-    suffix = (". Failed to validate Action server response from API, make sure your response from the "
-              f"Action endpoint is valid. For more information about the format visit "
-              f"{rasa_action.DOCS_BASE_URL}/custom-actions")
+    suffix = (
+        ". Failed to validate Action server response from API, make sure your response from the "
+        f"Action endpoint is valid. For more information about the format visit "
+        f"{rasa_action.DOCS_BASE_URL}/custom-actions"
+    )
 
     def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         try:
@@ -95,10 +104,16 @@ def patch_endpoint_sessions() -> bool:
     original = cfg.__dict__.get("session")
     if getattr(original, "_perf_patched", False):
         return True
-    if original is None or "aiohttp.ClientSession(" not in _source(original) \
-            or "async with self.session() as session" not in _source(cfg.__dict__.get("request")):
-        logger.warning("bot.perf: EndpointConfig.session/request are not the Rasa %s ones; "
-                       "each action call keeps opening its own HTTP client", EXPECTED_RASA)
+    if (
+        original is None
+        or "aiohttp.ClientSession(" not in _source(original)
+        or "async with self.session() as session" not in _source(cfg.__dict__.get("request"))
+    ):
+        logger.warning(
+            "bot.perf: EndpointConfig.session/request are not the Rasa %s ones; "
+            "each action call keeps opening its own HTTP client",
+            EXPECTED_RASA,
+        )
         return False
 
     sessions: dict[Any, Any] = {}
@@ -138,8 +153,11 @@ def patch_sqlite_tracker_store() -> bool:
         return True
     src = _source(original)
     if original is None or "self.engine = sa.create_engine(" not in src or "self.sessionmaker =" not in src:
-        logger.warning("bot.perf: SQLTrackerStore.__init__ is not the Rasa %s one; SQLite tracker store left "
-                       "with its defaults", EXPECTED_RASA)
+        logger.warning(
+            "bot.perf: SQLTrackerStore.__init__ is not the Rasa %s one; SQLite tracker store left "
+            "with its defaults",
+            EXPECTED_RASA,
+        )
         return False
 
     def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
@@ -155,8 +173,13 @@ def patch_sqlite_tracker_store() -> bool:
             return
         with old.connect() as conn:  # persistent in the file: set once
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        engine = sa.create_engine(old.url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
-                                  connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            old.url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=2,
+            max_overflow=4,
+            connect_args={"check_same_thread": False},
+        )
         sa.event.listen(engine, "connect", _pragmas)
         old.dispose()
         self.engine = engine
@@ -180,13 +203,18 @@ def apply() -> dict[str, bool]:
     except ImportError:  # not the Rasa environment
         return APPLIED
     if getattr(rasa, "__version__", None) != EXPECTED_RASA:
-        logger.warning("bot.perf: written for Rasa %s, found %s; performance patches not applied",
-                       EXPECTED_RASA, getattr(rasa, "__version__", "?"))
+        logger.warning(
+            "bot.perf: written for Rasa %s, found %s; performance patches not applied",
+            EXPECTED_RASA,
+            getattr(rasa, "__version__", "?"),
+        )
         APPLIED.update(action_validation=False, endpoint_sessions=False, sqlite_tracker_store=False)
         return APPLIED
-    for name, fn in (("action_validation", patch_action_validation),
-                     ("endpoint_sessions", patch_endpoint_sessions),
-                     ("sqlite_tracker_store", patch_sqlite_tracker_store)):
+    for name, fn in (
+        ("action_validation", patch_action_validation),
+        ("endpoint_sessions", patch_endpoint_sessions),
+        ("sqlite_tracker_store", patch_sqlite_tracker_store),
+    ):
         try:
             APPLIED[name] = fn()
         except Exception:  # noqa: BLE001 - a performance patch must never stop the server

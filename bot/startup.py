@@ -9,6 +9,7 @@ idempotent; importing a module changes nothing.
 3. The action server timeout is ACTION_TIMEOUT (default 8 s) instead of Rasa's hard-coded 300 s.
 4. The performance patches of bot/perf.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,18 @@ APPLIED: dict[str, Any] = {}
 def check_rasa_process() -> None:
     """Refuse to start Rasa with an unauthenticated management API, or with demo settings in production."""
     if production.rasa_api_enabled() and not production.rasa_api_authenticated():
-        print("rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
-              "API (trackers, actions) to anyone. Start it without --enable-api, or through "
-              "`python -m deploy.rasa_run` with RASA_API_TOKEN set.", file=sys.stderr, flush=True)
+        print(
+            "rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
+            "API (trackers, actions) to anyone. Start it without --enable-api, or through "
+            "`python -m deploy.rasa_run` with RASA_API_TOKEN set.",
+            file=sys.stderr,
+            flush=True,
+        )
         raise SystemExit(production.EXIT_CODE)
     # the channels read bot/credentials.yml first: its values are checked too, not only the environment's
-    creds = production.credentials_overrides(production.credentials_path()) if production.is_production() else {}
+    creds = (
+        production.credentials_overrides(production.credentials_path()) if production.is_production() else {}
+    )
     production.enforce("rasa", api_enabled=production.rasa_api_enabled(), credentials=creds)
 
 

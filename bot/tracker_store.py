@@ -29,6 +29,7 @@ Enabled in bot/endpoints.yml:
     tracker_store:
       type: bot.tracker_store.InProcessTrackerStore
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -84,9 +85,9 @@ def db_url(raw: str | None = None) -> str:
     # the back end's psycopg 3 URLs: Rasa's SQLAlchemy 1.4 has psycopg2 (requirements/rasa.txt)
     for prefix in ("postgresql+psycopg://", "postgres://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg2://" + url[len(prefix):]
+            url = "postgresql+psycopg2://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return url
 
 
@@ -121,9 +122,14 @@ def typed_in_form(tracker: DialogueStateTracker) -> set:
 class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
     """Hot conversations as tracker objects in front of Rasa's SQLTrackerStore (write-through)."""
 
-    def __init__(self, domain: Domain, event_broker: EventBroker | None = None,
-                 hot_conversations: int | None = None, url: str | None = None,
-                 **kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        domain: Domain,
+        event_broker: EventBroker | None = None,
+        hot_conversations: int | None = None,
+        url: str | None = None,
+        **kwargs: dict[str, Any],
+    ) -> None:
         from bot import perf
 
         perf.apply()  # WAL, pool and synchronous=NORMAL for SQLite (idempotent; also applied by bot.channels)
@@ -139,8 +145,11 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._purge_at = 0.0
         self._purging = False
         super().__init__(domain, event_broker, **kwargs)
-        logger.info("tracker store: %d conversations in memory, durable in %r", self.max_hot,
-                    self.sql.engine.url.render_as_string(hide_password=True))
+        logger.info(
+            "tracker store: %d conversations in memory, durable in %r",
+            self.max_hot,
+            self.sql.engine.url.render_as_string(hide_password=True),
+        )
 
     # Rasa sets the domain when it loads a model: both tiers replay events onto its slots.
     @property
@@ -172,8 +181,12 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         try:
             self._write(tracker, new_events)
         except Exception:  # noqa: BLE001 - the student still gets the answer; the next save catches up
-            logger.error("tracker store: could not write conversation %s to the database; kept in memory, "
-                         "the next save writes what is missing", sender_id, exc_info=True)
+            logger.error(
+                "tracker store: could not write conversation %s to the database; kept in memory, "
+                "the next save writes what is missing",
+                sender_id,
+                exc_info=True,
+            )
             last = None
         # The caller's object is stored as is: Rasa does not touch a tracker after saving it, and every
         # retrieve returns a new tracker, so the stored object is never shared with a running turn.
@@ -204,7 +217,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             return list(events)
         for i in range(len(events) - 1, -1, -1):
             if events[i] is last_saved:
-                return list(events)[i + 1:]
+                return list(events)[i + 1 :]
         return None
 
     def _write(self, tracker: DialogueStateTracker, new_events: list[Event] | None) -> None:
@@ -217,10 +230,16 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         rows = []
         for event in new_events:
             data = event.as_dict()
-            rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
-                         "timestamp": data.get("timestamp"),
-                         "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                         "action_name": data.get("name"), "data": json.dumps(data)})
+            rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
         with self.sql.engine.begin() as conn:
             conn.execute(self.table.insert(), rows)
 
@@ -238,7 +257,9 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
 
         t = self.table
         with self.sql.engine.connect() as conn:
-            return conn.execute(sa.select(t.c.id).where(t.c.sender_id == sender_id).limit(1)).first() is not None
+            return (
+                conn.execute(sa.select(t.c.id).where(t.c.sender_id == sender_id).limit(1)).first() is not None
+            )
 
     def _remember(self, sender_id: str, last: Any) -> None:
         self._pending[sender_id] = last
@@ -248,8 +269,9 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     def _replay(self, stored: DialogueStateTracker) -> DialogueStateTracker:
         # what the stock store gets from its JSON: the events replayed onto the domain's slots
-        return DialogueStateTracker.from_events(stored.sender_id, list(stored.events), self.domain.slots,
-                                                self.max_event_history)
+        return DialogueStateTracker.from_events(
+            stored.sender_id, list(stored.events), self.domain.slots, self.max_event_history
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The last session of the conversation, as the stock stores return it."""
@@ -268,9 +290,13 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             return self._replay(stored)
         # The stock store replays everything, then `get_trackers_for_conversation_sessions` replays the last
         # session again onto the slots the full replay ended with, which are the stored tracker's slots.
-        return DialogueStateTracker.from_events(stored.sender_id, list(stored.events)[start:],
-                                                stored.slots.values(), self.max_event_history,
-                                                sender_source=stored.sender_source)
+        return DialogueStateTracker.from_events(
+            stored.sender_id,
+            list(stored.events)[start:],
+            stored.slots.values(),
+            self.max_event_history,
+            sender_source=stored.sender_source,
+        )
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """Every session: the database has them all (memory has the sessions saved since it was loaded)."""
@@ -286,8 +312,12 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         return _number("TRACKER_ANON_TTL_SECONDS", os.environ.get("TRACKER_ANON_TTL_SECONDS"), default, 1)
 
     def purge_interval(self) -> float:
-        return _number("TRACKER_PURGE_INTERVAL_SECONDS", os.environ.get("TRACKER_PURGE_INTERVAL_SECONDS"),
-                       min(self.anon_ttl() / 2, 300), 0.5)
+        return _number(
+            "TRACKER_PURGE_INTERVAL_SECONDS",
+            os.environ.get("TRACKER_PURGE_INTERVAL_SECONDS"),
+            min(self.anon_ttl() / 2, 300),
+            0.5,
+        )
 
     def _maybe_purge(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.monotonic()
@@ -301,8 +331,11 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         """Drop anonymous conversations idle for longer than the TTL from memory and the database."""
         try:
             cutoff = time.time() - self.anon_ttl()
-            for sender_id in [s for s, (t, _) in self.hot.items()
-                              if s.startswith(ANON_PREFIX) and _last_timestamp(t) < cutoff]:
+            for sender_id in [
+                s
+                for s, (t, _) in self.hot.items()
+                if s.startswith(ANON_PREFIX) and _last_timestamp(t) < cutoff
+            ]:
                 del self.hot[sender_id]
             loop = asyncio.get_running_loop()
             n = await loop.run_in_executor(self._purger, self._delete_expired, cutoff)
@@ -321,14 +354,20 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         t = self.table
         # a range on the indexed sender_id instead of LIKE (case-insensitive in SQLite: no index)
         anon = sa.and_(t.c.sender_id >= ANON_PREFIX, t.c.sender_id < ANON_PREFIX[:-1] + chr(ord(":") + 1))
-        idle = sa.select(t.c.sender_id).where(anon).group_by(t.c.sender_id) \
+        idle = (
+            sa.select(t.c.sender_id)
+            .where(anon)
+            .group_by(t.c.sender_id)
             .having(sa.func.max(t.c.timestamp) < cutoff)
+        )
         with self.sql.engine.connect() as conn:
             senders = [r[0] for r in conn.execute(idle)]
         n = 0
         for i in range(0, len(senders), 200):  # short transactions: saves wait for the write lock meanwhile
-            chunk = senders[i:i + 200]
+            chunk = senders[i : i + 200]
             active = sa.select(t.c.sender_id).where(t.c.sender_id.in_(chunk), t.c.timestamp >= cutoff)
             with self.sql.engine.begin() as conn:  # a conversation active again since the select is kept
-                n += conn.execute(t.delete().where(t.c.sender_id.in_(chunk), t.c.sender_id.not_in(active))).rowcount
+                n += conn.execute(
+                    t.delete().where(t.c.sender_id.in_(chunk), t.c.sender_id.not_in(active))
+                ).rowcount
         return len(senders) if n else 0

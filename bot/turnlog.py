@@ -19,6 +19,7 @@ the conversation's own events, so it holds after a restart of Rasa and on every 
 masks numbers and e-mail addresses. Never the token or other metadata. If the backend is unreachable, batches are
 retried for a while and then dropped (the log is for staff, not for the student).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -62,11 +63,14 @@ class TurnLogBroker(EventBroker):
         self.sent = self.dropped = 0
 
     @classmethod
-    async def from_endpoint_config(cls, broker_config: EndpointConfig,
-                                   event_loop: asyncio.AbstractEventLoop | None = None) -> TurnLogBroker:
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: asyncio.AbstractEventLoop | None = None
+    ) -> TurnLogBroker:
         kw = broker_config.kwargs if broker_config else {}
-        return cls(url=broker_config.url if broker_config else None,
-                   flush_seconds=float(kw.get("flush_seconds", 1.0)))
+        return cls(
+            url=broker_config.url if broker_config else None,
+            flush_seconds=float(kw.get("flush_seconds", 1.0)),
+        )
 
     # --- assembling turns -------------------------------------------------------------------------------
     def publish(self, event: dict[str, Any]) -> None:
@@ -90,7 +94,11 @@ class TurnLogBroker(EventBroker):
             student = meta.get("user_id") if meta.get("role") == "student" else None
             # a form open when this was typed: from the conversation's own events (bot/tracker_store.py), else
             # (another tracker store) what this process saw
-            in_form = event["form_open"] if isinstance(event.get("form_open"), bool) else self.forms.get(sender, False)
+            in_form = (
+                event["form_open"]
+                if isinstance(event.get("form_open"), bool)
+                else self.forms.get(sender, False)
+            )
             self.open[sender] = {
                 "at": event.get("timestamp") or time.time(),
                 "channel": str(meta.get("channel") or event.get("input_channel") or "")[:20],
@@ -99,7 +107,9 @@ class TurnLogBroker(EventBroker):
                 "question": FORM_PLACEHOLDER if in_form else str(event.get("text") or "")[:1000],
                 "intent": intent.get("name"),
                 "confidence": intent.get("confidence"),
-                "answer_key": None, "fallback": intent.get("name") in FALLBACK_INTENTS, "handoff": False,
+                "answer_key": None,
+                "fallback": intent.get("name") in FALLBACK_INTENTS,
+                "handoff": False,
             }
             while len(self.open) > MAX_OPEN:
                 self.open.popitem(last=False)
@@ -120,8 +130,12 @@ class TurnLogBroker(EventBroker):
                     turn["fallback"] = True
                 if name in HANDOFF_ACTIONS:
                     turn["handoff"] = True
-                if not turn["answer_key"] and not name.startswith("utter_") and not name.endswith("_form") \
-                        and not name.startswith("validate_"):
+                if (
+                    not turn["answer_key"]
+                    and not name.startswith("utter_")
+                    and not name.endswith("_form")
+                    and not name.startswith("validate_")
+                ):
                     turn["answer_key"] = name
 
     def _finish(self, sender: str) -> None:
@@ -157,8 +171,9 @@ class TurnLogBroker(EventBroker):
             try:
                 if self._session is None or self._session.closed:
                     self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-                async with self._session.post(self.url, json={"turns": batch},
-                                              headers={"X-Integration-Key": self.key}) as r:
+                async with self._session.post(
+                    self.url, json={"turns": batch}, headers={"X-Integration-Key": self.key}
+                ) as r:
                     if r.status >= 500:
                         raise RuntimeError(f"backend answered {r.status}")
                     if r.status != 200:  # a 4xx will not get better by retrying: drop the batch
@@ -166,17 +181,17 @@ class TurnLogBroker(EventBroker):
                         self.dropped += len(batch)
                     else:
                         self.sent += len(batch)
-                del self.queue[:len(batch)]
+                del self.queue[: len(batch)]
                 tries = 0
             except Exception as e:  # noqa: BLE001
                 tries += 1
                 if tries >= 5:
                     logger.warning("turn log: backend unreachable (%s); dropping %d turns", e, len(batch))
                     self.dropped += len(batch)
-                    del self.queue[:len(batch)]
+                    del self.queue[: len(batch)]
                     tries = 0
                 else:
-                    await asyncio.sleep(min(30.0, 2 ** tries))
+                    await asyncio.sleep(min(30.0, 2**tries))
 
     async def close(self) -> None:
         for sender in list(self.open):

@@ -10,6 +10,7 @@ same keys in logged dicts/JSON, and `Bearer` tokens. Request lines stay (operato
 
 Plain standard library: imported from both virtual environments.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,14 +18,28 @@ import re
 
 # query/form/JSON keys whose values are credentials: WeChat (access_token, secret), CAS (ticket), Rasa's
 # management API (token), generic ones
-SECRET_KEYS = ("access_token", "refresh_token", "appsecret", "app_secret", "secret", "auth_token", "token",
-               "ticket", "api_key", "key", "password", "passwd")
+SECRET_KEYS = (
+    "access_token",
+    "refresh_token",
+    "appsecret",
+    "app_secret",
+    "secret",
+    "auth_token",
+    "token",
+    "ticket",
+    "api_key",
+    "key",
+    "password",
+    "passwd",
+)
 MASK = "***"
 _KEYS = "|".join(sorted(SECRET_KEYS, key=len, reverse=True))
 _PATTERNS = (
     # key=value in a URL query or form body (also percent-encoded inside another URL: key%3Dvalue)
-    (re.compile(rf"(?i)(?:(?<![\w-])|(?<=%3F)|(?<=%26))({_KEYS})(=|%3D)(?!\*\*\*)[^&\s\"'<>#,;)\]}}]+"),
-     rf"\1\2{MASK}"),
+    (
+        re.compile(rf"(?i)(?:(?<![\w-])|(?<=%3F)|(?<=%26))({_KEYS})(=|%3D)(?!\*\*\*)[^&\s\"'<>#,;)\]}}]+"),
+        rf"\1\2{MASK}",
+    ),
     # "key": "value" / 'key': 'value' in a logged dict or JSON
     (re.compile(rf"(?i)([\"'])({_KEYS})\1(\s*:\s*)([\"'])(?!\*\*\*\4).*?\4"), rf"\1\2\1\3\4{MASK}\4"),
     # Authorization: Bearer <token>

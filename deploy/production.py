@@ -12,6 +12,7 @@ https for WeChat's API, a bounded token lifetime, the action server on loopback,
 also checks the values its channels take from bot/credentials.yml, which override the environment. One message
 names every problem; the process exits with status EXIT_CODE.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,10 +37,18 @@ TOKEN_TTL_RANGE = (5, 1440)  # minutes a web token may live in production
 # bot/credentials.yml: a channel's key -> the environment variable it overrides (both channels read the file's
 # value first), checked by Rasa with the same rules
 CREDENTIAL_KEYS: dict[str, dict[str, str]] = {
-    "bot.channels.secure_rest.SecureRestInput": {"auth_secret": "AUTH_SECRET", "cors_origins": "CHAT_ALLOWED_ORIGINS"},
+    "bot.channels.secure_rest.SecureRestInput": {
+        "auth_secret": "AUTH_SECRET",
+        "cors_origins": "CHAT_ALLOWED_ORIGINS",
+    },
     "bot.channels.wechat.WeChatInput": {
-        "token": "WECHAT_TOKEN", "aes_key": "WECHAT_AES_KEY", "appid": "WECHAT_APPID",
-        "appsecret": "WECHAT_APPSECRET", "api_base": "WECHAT_API_BASE", "integration_key": "INTEGRATION_KEY"},
+        "token": "WECHAT_TOKEN",
+        "aes_key": "WECHAT_AES_KEY",
+        "appid": "WECHAT_APPID",
+        "appsecret": "WECHAT_APPSECRET",
+        "api_base": "WECHAT_API_BASE",
+        "integration_key": "INTEGRATION_KEY",
+    },
 }
 
 # Values shipped with the demo, the tests or the docs: never acceptable in production.
@@ -66,8 +75,9 @@ def is_production(env: Mapping[str, str] | None = None) -> bool:
     return app_env(env) == "production"
 
 
-def _url_problem(name: str, value: str | None, required: bool = True, loopback_http: bool = False,
-                 what: str = "URL") -> str | None:
+def _url_problem(
+    name: str, value: str | None, required: bool = True, loopback_http: bool = False, what: str = "URL"
+) -> str | None:
     """https:// with a host (plain http only to this machine when `loopback_http`), else the problem."""
     value = (value or "").strip()
     if not value:
@@ -105,24 +115,45 @@ def _deployment_problems(env: Mapping[str, str]) -> list[str]:
     if aes and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes):
         out.append("WECHAT_AES_KEY is not a WeChat EncodingAESKey (43 letters/digits)")
     if not re.fullmatch(r"wx[0-9A-Za-z]{16}", (env.get("WECHAT_APPID") or "").strip()):
-        out.append("WECHAT_APPID is missing or not an app id (wx + 16 characters): safe-mode messages are checked "
-                   "against it")
+        out.append(
+            "WECHAT_APPID is missing or not an app id (wx + 16 characters): safe-mode messages are checked "
+            "against it"
+        )
     raw = env.get("CHAT_ALLOWED_ORIGINS")
     origins = [o.strip() for o in (raw or "").split(",") if o.strip()]
     if not origins:
-        out.append("CHAT_ALLOWED_ORIGINS is missing (the demo origins would be used): list the job site's origins")
+        out.append(
+            "CHAT_ALLOWED_ORIGINS is missing (the demo origins would be used): list the job site's origins"
+        )
     elif "*" in origins:
         out.append("CHAT_ALLOWED_ORIGINS contains '*': list the job site's origins")
     else:
-        out += [p for o in origins if (p := _url_problem("CHAT_ALLOWED_ORIGINS", o, loopback_http=True,
-                                                         what="origin"))]
-    out += [p for p in (_url_problem("CAS_SERVER_URL", env.get("CAS_SERVER_URL")),
-                        _url_problem("BACKEND_PUBLIC_URL", env.get("BACKEND_PUBLIC_URL"), what="URL (the CAS "
-                                     "service URL is built from it, never from the request's Host header)"),
-                        _url_problem("WECHAT_API_BASE", env.get("WECHAT_API_BASE"), required=False,
-                                     loopback_http=True, what="URL (the app secret is sent to it)"),
-                        _database_problem("DATABASE_URL", env.get("DATABASE_URL")),
-                        _database_problem("TRACKER_DB_URL", env.get("TRACKER_DB_URL"))) if p]
+        out += [
+            p
+            for o in origins
+            if (p := _url_problem("CHAT_ALLOWED_ORIGINS", o, loopback_http=True, what="origin"))
+        ]
+    out += [
+        p
+        for p in (
+            _url_problem("CAS_SERVER_URL", env.get("CAS_SERVER_URL")),
+            _url_problem(
+                "BACKEND_PUBLIC_URL",
+                env.get("BACKEND_PUBLIC_URL"),
+                what="URL (the CAS service URL is built from it, never from the request's Host header)",
+            ),
+            _url_problem(
+                "WECHAT_API_BASE",
+                env.get("WECHAT_API_BASE"),
+                required=False,
+                loopback_http=True,
+                what="URL (the app secret is sent to it)",
+            ),
+            _database_problem("DATABASE_URL", env.get("DATABASE_URL")),
+            _database_problem("TRACKER_DB_URL", env.get("TRACKER_DB_URL")),
+        )
+        if p
+    ]
     for name in ("TODAY", "TODAY_FILE"):
         if (env.get(name) or "").strip():
             out.append(f"{name} is set: a pinned date is for demos and tests only")
@@ -215,25 +246,39 @@ def credentials_overrides(path: str | None) -> dict[str, str]:
 
 
 def message(process: str, found: list[str], env: Mapping[str, str] | None = None) -> str:
-    lines = [f"{process}: refusing to start with APP_ENV={(env if env is not None else os.environ).get('APP_ENV')}:"]
+    lines = [
+        f"{process}: refusing to start with APP_ENV={(env if env is not None else os.environ).get('APP_ENV')}:"
+    ]
     lines += [f"  - {p}" for p in found]
-    lines.append(f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "
-                 "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`; WeChat's Token is "
-                 "limited to 32 characters: use exactly 32 letters/digits), turn demo login and seeding off, "
-                 "give every deployment setting named above, and see README.md, 'Deploying for real'.")
+    lines.append(
+        f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "
+        "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`; WeChat's Token is "
+        "limited to 32 characters: use exactly 32 letters/digits), turn demo login and seeding off, "
+        "give every deployment setting named above, and see README.md, 'Deploying for real'."
+    )
     return "\n".join(lines)
 
 
-def enforce(process: str, api_enabled: bool = False, env: Mapping[str, str] | None = None,
-            credentials: Mapping[str, str] | None = None) -> None:
+def enforce(
+    process: str,
+    api_enabled: bool = False,
+    env: Mapping[str, str] | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> None:
     """Exit the process (status EXIT_CODE) with one message naming every problem; no-op in the demo.
     `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way and
     named as coming from the file."""
     env = dict(os.environ if env is None else env)
     env.update(credentials or {})
-    found = [p + (" (set in the credentials file, which overrides the environment)"
-                  if p.split(" ", 1)[0] in (credentials or {}) else "")
-             for p in problems(env, api_enabled=api_enabled)]
+    found = [
+        p
+        + (
+            " (set in the credentials file, which overrides the environment)"
+            if p.split(" ", 1)[0] in (credentials or {})
+            else ""
+        )
+        for p in problems(env, api_enabled=api_enabled)
+    ]
     if found:
         print(message(process, found, env), file=sys.stderr, flush=True)
         raise SystemExit(EXIT_CODE)
@@ -247,7 +292,9 @@ def rasa_api_enabled(argv: list[str] | None = None) -> bool:
 
 def rasa_api_authenticated(argv: list[str] | None = None) -> bool:
     argv = sys.argv if argv is None else argv
-    return any(a == flag or a.startswith(flag + "=") for a in argv for flag in ("--auth-token", "--jwt-secret"))
+    return any(
+        a == flag or a.startswith(flag + "=") for a in argv for flag in ("--auth-token", "--jwt-secret")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@
 - `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list, action
   timeout, bot/perf.py), runs here, before Rasa starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,11 @@ def main() -> None:
     if api and not production.rasa_api_authenticated(argv):
         token = os.environ.get("RASA_API_TOKEN") or ""
         if not token:
-            print("rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
-                  file=sys.stderr, flush=True)
+            print(
+                "rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(production.EXIT_CODE)
         argv.append(f"--auth-token={token}")  # one argument: a token starting with '-' is not an option
     # Sanic reads SANIC_* when Rasa creates its app: bodies over 64 KiB get 413 before they are read

@@ -12,6 +12,7 @@ It prints
   question +1), and the best thresholds.
 Run with the Rasa environment: `.venv-rasa/bin/python -m eval.calibrate [--folds 5] [--json out.json]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,18 @@ MIN_ANSWERED = 0.95
 
 
 def load(config: dict) -> TrainingData:
-    importer = RasaFileImporter(config_file=str(ROOT / "bot" / "config.yml"),
-                                domain_path=str(ROOT / "bot" / "domain"), training_data_paths=[str(ROOT / "data")])
+    importer = RasaFileImporter(
+        config_file=str(ROOT / "bot" / "config.yml"),
+        domain_path=str(ROOT / "bot" / "domain"),
+        training_data_paths=[str(ROOT / "data")],
+    )
     return importer.get_nlu_data()
 
 
 def component_config(config: dict, name: str) -> dict:
-    return next({k: v for k, v in c.items() if k != "name"} for c in config["pipeline"] if c["name"].endswith(name))
+    return next(
+        {k: v for k, v in c.items() if k != "name"} for c in config["pipeline"] if c["name"].endswith(name)
+    )
 
 
 def cached_embed():
@@ -75,10 +81,15 @@ def cached_embed():
 def record(m: Message) -> dict:
     ranking = m.get("intent_ranking") or []
     sel = (m.get("response_selector") or {}).get("faq") or {}
-    answers = [(r.get(INTENT_RESPONSE_KEY), float(r.get("confidence") or 0)) for r in sel.get("ranking") or []]
-    return {"intent": (m.get(INTENT) or {}).get("name"), "intent_conf": float((m.get(INTENT) or {}).get("confidence") or 0),
-            "ranking": [(r.get("name"), float(r.get("confidence") or 0)) for r in ranking],
-            "answers": answers[:3]}
+    answers = [
+        (r.get(INTENT_RESPONSE_KEY), float(r.get("confidence") or 0)) for r in sel.get("ranking") or []
+    ]
+    return {
+        "intent": (m.get(INTENT) or {}).get("name"),
+        "intent_conf": float((m.get(INTENT) or {}).get("confidence") or 0),
+        "ranking": [(r.get("name"), float(r.get("confidence") or 0)) for r in ranking],
+        "answers": answers[:3],
+    }
 
 
 def cross_validate(td: TrainingData, config: dict, folds: int, seed: int = 0) -> list[dict]:
@@ -96,10 +107,17 @@ def cross_validate(td: TrainingData, config: dict, folds: int, seed: int = 0) ->
     with tempfile.TemporaryDirectory() as tmp:
         storage = LocalModelStorage(Path(tmp))
         ctx = ExecutionContext(GraphSchema({}), "calibrate")
-        tok = JiebaTokenizer.create({**JiebaTokenizer.get_default_config(), **component_config(config, "Tokenizer")},
-                                    storage, Resource("tok"), ctx)
+        tok = JiebaTokenizer.create(
+            {**JiebaTokenizer.get_default_config(), **component_config(config, "Tokenizer")},
+            storage,
+            Resource("tok"),
+            ctx,
+        )
         tok.process_training_data(td)
-        lc_config = {**L.LinearClassifier.get_default_config(), **component_config(config, "LinearClassifier")}
+        lc_config = {
+            **L.LinearClassifier.get_default_config(),
+            **component_config(config, "LinearClassifier"),
+        }
         for f in range(folds):
             train = [m for i, m in enumerate(examples) if fold_of[i] != f]
             test_idx = [i for i in range(len(examples)) if fold_of[i] == f]
@@ -112,8 +130,13 @@ def cross_validate(td: TrainingData, config: dict, folds: int, seed: int = 0) ->
             SignedInRouter().process(msgs)
             for i, m in zip(test_idx, msgs):
                 r = record(m)
-                r.update({"text": examples[i].get(TEXT), "true_intent": examples[i].get(INTENT),
-                          "true_key": examples[i].get(INTENT_RESPONSE_KEY)})
+                r.update(
+                    {
+                        "text": examples[i].get(TEXT),
+                        "true_intent": examples[i].get(INTENT),
+                        "true_key": examples[i].get(INTENT_RESPONSE_KEY),
+                    }
+                )
                 out.append(r)
             print(f"fold {f + 1}/{folds}: {len(test_idx)} held out", flush=True)
     return out
@@ -121,8 +144,11 @@ def cross_validate(td: TrainingData, config: dict, folds: int, seed: int = 0) ->
 
 def reliability(recs: list[dict], bins: int = 10) -> tuple[list, float]:
     """FAQ answer confidence vs. accuracy over held-out faq questions whose predicted intent is faq."""
-    pts = [(r["answers"][0][1], r["answers"][0][0] == r["true_key"]) for r in recs
-           if r["true_key"] and r["intent"] == "faq" and r["answers"]]
+    pts = [
+        (r["answers"][0][1], r["answers"][0][0] == r["true_key"])
+        for r in recs
+        if r["true_key"] and r["intent"] == "faq" and r["answers"]
+    ]
     table, ece = [], 0.0
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
@@ -180,17 +206,27 @@ def main(argv=None) -> int:
         print(f"[{lo:.1f}, {hi:.1f}) | {n} | {conf:.3f} | {acc:.3f}")
     print(f"ECE {ece:.3f}")
     from sklearn.metrics import f1_score
+
     ans = [r for r in recs if r["true_key"] and r["answers"]]
-    print(f"held-out weighted F1: intent {f1_score([r['true_intent'] for r in recs], [r['intent'] for r in recs], average='weighted'):.3f}, "
-          f"FAQ answer {f1_score([r['true_key'] for r in ans], [r['answers'][0][0] for r in ans], average='weighted'):.3f} "
-          "(after the routers, before the decision)")
+    print(
+        f"held-out weighted F1: intent {f1_score([r['true_intent'] for r in recs], [r['intent'] for r in recs], average='weighted'):.3f}, "
+        f"FAQ answer {f1_score([r['true_key'] for r in ans], [r['answers'][0][0] for r in ans], average='weighted'):.3f} "
+        "(after the routers, before the decision)"
+    )
     intents = [r for r in recs if not r["true_key"]]
-    print(f"held out: {len(recs)} examples, intent accuracy "
-          f"{np.mean([r['intent'] == r['true_intent'] for r in recs]):.3f}, faq answer accuracy "
-          f"{np.mean([r['answers'][0][0] == r['true_key'] for r in recs if r['true_key'] and r['answers']]):.3f}, "
-          f"{len(intents)} non-faq")
-    grid = {"answer": [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7], "clarify_pair": [0.4, 0.5, 0.6, 0.7],
-            "clarify_second": [0.05, 0.1, 0.15], "near": [0.3, 0.4, 0.5], "faq_min": [0.2, 0.3, 0.4, 0.5, 0.6]}
+    print(
+        f"held out: {len(recs)} examples, intent accuracy "
+        f"{np.mean([r['intent'] == r['true_intent'] for r in recs]):.3f}, faq answer accuracy "
+        f"{np.mean([r['answers'][0][0] == r['true_key'] for r in recs if r['true_key'] and r['answers']]):.3f}, "
+        f"{len(intents)} non-faq"
+    )
+    grid = {
+        "answer": [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7],
+        "clarify_pair": [0.4, 0.5, 0.6, 0.7],
+        "clarify_second": [0.05, 0.1, 0.15],
+        "near": [0.3, 0.4, 0.5],
+        "faq_min": [0.2, 0.3, 0.4, 0.5, 0.6],
+    }
     results = []
     for vals in itertools.product(*grid.values()):
         th = dict(zip(grid, vals))
@@ -202,13 +238,19 @@ def main(argv=None) -> int:
     # a clarification costs the student a click and an abstention leaves them without the answer: among the
     # settings that answer at least MIN_ANSWERED of the in-domain questions directly, the best utility
     results = [x for x in results if x[0]["answered_share"] >= MIN_ANSWERED]
-    print(f"\nbest thresholds answering at least {MIN_ANSWERED:.0%} of in-domain held-out questions directly:")
+    print(
+        f"\nbest thresholds answering at least {MIN_ANSWERED:.0%} of in-domain held-out questions directly:"
+    )
     for u, th in results[:5]:
         print(th, u)
     print("current:", C.THRESHOLDS, utility(recs, C.THRESHOLDS))
     if a.json:
-        a.json.write_text(json.dumps({"records": recs, "reliability": table, "ece": ece,
-                                      "best": results[0][1]}, ensure_ascii=False), encoding="utf-8")
+        a.json.write_text(
+            json.dumps(
+                {"records": recs, "reliability": table, "ece": ece, "best": results[0][1]}, ensure_ascii=False
+            ),
+            encoding="utf-8",
+        )
     return 0
 
 

@@ -23,6 +23,7 @@ Usage: python eval/chat_eval.py CASES.jsonl [--bot URL] [--backend URL] [--min-p
 Exit status 0 when the pass rate reaches --min-pass-rate (and the confident-wrong rate is at most
 --max-confident-wrong, when given), else 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,19 @@ import urllib.request
 import uuid
 
 # wording of a reply that does not claim an answer: the documents do not cover it, a question back, a sign-in prompt
-HEDGES = ("没有写", "没有提到", "没有规定", "没有说明", "没有给出", "只能回答毕业手续", "不太明白", "你是想问",
-          "想问的是", "请先登录", "需要先登录")
+HEDGES = (
+    "没有写",
+    "没有提到",
+    "没有规定",
+    "没有说明",
+    "没有给出",
+    "只能回答毕业手续",
+    "不太明白",
+    "你是想问",
+    "想问的是",
+    "请先登录",
+    "需要先登录",
+)
 
 
 def norm(s: str) -> str:
@@ -44,7 +56,9 @@ def norm(s: str) -> str:
 
 
 def post(url: str, body: dict, timeout: float = 30) -> object:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read().decode() or "null")
 
@@ -97,7 +111,8 @@ def run_case(case: dict, bot: str, backend: str, lat: list[float]) -> tuple[bool
             if not ok:
                 tag = "CONFIDENT-WRONG " if confident_wrong(rep, turn) else ""
                 return False, tag + f"said {turn['say']!r} -> {rep[:300]!r}" + (
-                    f" (must not contain {bad})" if bad else "")
+                    f" (must not contain {bad})" if bad else ""
+                )
     except Exception as e:  # a dead or erroring assistant fails the case
         return False, f"error: {e}"
     return True, ""
@@ -141,9 +156,20 @@ def main() -> int:
     print(f"{passed} passed, {failed} failed")
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
-            json.dump({"cases": a.cases, "total": total, "passed": passed, "confident_wrong": wrong,
-                       "pass_rate": rate, "confident_wrong_rate": wrong_rate, "results": results}, f,
-                      ensure_ascii=False, indent=1)
+            json.dump(
+                {
+                    "cases": a.cases,
+                    "total": total,
+                    "passed": passed,
+                    "confident_wrong": wrong,
+                    "pass_rate": rate,
+                    "confident_wrong_rate": wrong_rate,
+                    "results": results,
+                },
+                f,
+                ensure_ascii=False,
+                indent=1,
+            )
     ok = bool(total) and rate >= a.min_pass_rate
     if a.max_confident_wrong is not None:
         ok = ok and wrong_rate <= a.max_confident_wrong

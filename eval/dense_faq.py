@@ -13,6 +13,7 @@ and both, each with logistic regression or nearest neighbour, and the same class
 answering the single-turn anonymous eval cases offline (a case counts when the predicted topic's domain answer
 passes the case's expectations; only cases that some FAQ answer passes are counted).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def norm(s: str) -> str:
 def passes(reply: str, turn: dict) -> bool:  # the matching of eval/chat_eval.py
     r = norm(reply)
     groups = turn.get("expect_any") or []
-    return ((not groups or any(all(norm(w) in r for w in g) for g in groups))
-            and not any(norm(w) in r for w in turn.get("expect_none", [])))
+    return (not groups or any(all(norm(w) in r for w in g) for g in groups)) and not any(
+        norm(w) in r for w in turn.get("expect_none", [])
+    )
 
 
 def answerable_cases(paths: list[Path], answers: dict[str, str]) -> list[tuple[str, set, str]]:
@@ -95,7 +97,9 @@ def fit_predict(kind, x_tr, y_tr, e_tr, x_te, e_te):
         return LogisticRegression(C=20, max_iter=3000).fit(e_tr, y_tr).predict(e_te)
     if kind == "char+dense, logreg":
         v = char_vectorizer()
-        m = LogisticRegression(C=20, max_iter=3000).fit(hstack([v.fit_transform(x_tr), csr_matrix(e_tr)]).tocsr(), y_tr)
+        m = LogisticRegression(C=20, max_iter=3000).fit(
+            hstack([v.fit_transform(x_tr), csr_matrix(e_tr)]).tocsr(), y_tr
+        )
         return m.predict(hstack([v.transform(x_te), csr_matrix(e_te)]).tocsr())
     raise ValueError(kind)
 
@@ -119,8 +123,10 @@ def main() -> None:
         use.encode([s])
         lat.append((time.perf_counter() - t0) * 1000)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"encode {len(texts)} examples: {t_all:.1f} s; one sentence: p50 {np.median(lat):.1f} ms, "
-          f"p90 {np.percentile(lat, 90):.1f} ms; max RSS +{(rss1 - rss0) / 1024:.0f} MB")
+    print(
+        f"encode {len(texts)} examples: {t_all:.1f} s; one sentence: p50 {np.median(lat):.1f} ms, "
+        f"p90 {np.percentile(lat, 90):.1f} ms; max RSS +{(rss1 - rss0) / 1024:.0f} MB"
+    )
 
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=42)
     xa = np.array(texts, dtype=object)
@@ -128,11 +134,19 @@ def main() -> None:
         pred = np.empty(len(keys), dtype=object)
         for tr, te in folds.split(xa, keys):
             pred[te] = fit_predict(kind, list(xa[tr]), keys[tr], emb[tr], list(xa[te]), emb[te])
-        print(f"3-fold CV  {kind:20s} accuracy {np.mean(pred == keys):.3f}  "
-              f"weighted F1 {f1_score(keys, pred, average='weighted'):.3f}")
+        print(
+            f"3-fold CV  {kind:20s} accuracy {np.mean(pred == keys):.3f}  "
+            f"weighted F1 {f1_score(keys, pred, average='weighted'):.3f}"
+        )
 
-    cases = answerable_cases([ROOT / "eval/cases/faq.jsonl", ROOT / "eval/cases/general.jsonl",
-                              ROOT / "eval/blind/blind_v1.jsonl"], faq_answers())
+    cases = answerable_cases(
+        [
+            ROOT / "eval/cases/faq.jsonl",
+            ROOT / "eval/cases/general.jsonl",
+            ROOT / "eval/blind/blind_v1.jsonl",
+        ],
+        faq_answers(),
+    )
     says = [c[0] for c in cases]
     e_cases = np.asarray(use.encode(says))
     for kind in KINDS:

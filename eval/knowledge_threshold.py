@@ -17,6 +17,7 @@ a wrong entry and no eval question taken over: `classified_threshold` (texts the
 ask_knowledge) and (`threshold`, `confidence_weight`) for the others (score >= threshold + weight * sure), then
 adds a margin of 0.02 to both thresholds, and prints what the rule does on both halves.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,7 @@ def retriever_config() -> dict[str, Any]:
 def retriever(entries: list[dict[str, Any]]):
     """The shipped retriever without its poller, answering from `entries` (ids: their position + 1)."""
     from bot.nlu.knowledge import KnowledgeRetriever
+
     r = KnowledgeRetriever({**retriever_config(), "poll_seconds": 0})
     r.snapshot = (1, [{**e, "id": i + 1} for i, e in enumerate(entries)])
     return r
@@ -56,8 +58,16 @@ def retriever(entries: list[dict[str, Any]]):
 
 def seed_entries() -> list[dict[str, Any]]:
     data = yaml.safe_load(SEED.read_text(encoding="utf-8"))
-    return [{"id": e["key"], "version": 1, "questions": e["questions"], "answer": e["answer"],
-             "source": e["source"]} for e in data["entries"]]
+    return [
+        {
+            "id": e["key"],
+            "version": 1,
+            "questions": e["questions"],
+            "answer": e["answer"],
+            "source": e["source"],
+        }
+        for e in data["entries"]
+    ]
 
 
 def positives(half: int | None = None) -> list[tuple[str, str]]:
@@ -89,6 +99,7 @@ class Pipeline:
         from rasa.nlu.tokenizers.tokenizer import Tokenizer
 
         from bot.nlu.linear_classifier import LinearClassifier
+
         self.agent = Agent.load(model_path)
         graph = self.agent.processor.graph_runner
         nodes = [getattr(n, "_component", None) for n in graph._instantiated_nodes.values()]
@@ -98,6 +109,7 @@ class Pipeline:
     def messages(self, texts: list[str]) -> list:
         from rasa.shared.nlu.constants import TEXT
         from rasa.shared.nlu.training_data.message import Message
+
         msgs = [Message({TEXT: t}) for t in texts]
         self.tokenizer.process(msgs)
         self.classifier.process(msgs)
@@ -110,14 +122,22 @@ def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: fl
 
     from bot.nlu.knowledge import NO_ANSWER_INTENTS, Index, sure
     from bot.nlu.linear_classifier import FEATURES
+
     msgs = pipe.messages(texts)
     index = Index(1, entries, pipe.classifier.model)
     out = []
     for t, m in zip(texts, msgs):
         i, s, q = index.best(m.get(FEATURES), char_weight)
-        out.append({"text": t, "entry": entries[i]["id"] if i is not None else None, "score": s, "question": q,
-                    "intent": (m.get(INTENT) or {}).get(INTENT_NAME_KEY),
-                    "sure": sure(m, tuple(retriever_config().get("no_answer_intents") or NO_ANSWER_INTENTS))})
+        out.append(
+            {
+                "text": t,
+                "entry": entries[i]["id"] if i is not None else None,
+                "score": s,
+                "question": q,
+                "intent": (m.get(INTENT) or {}).get(INTENT_NAME_KEY),
+                "sure": sure(m, tuple(retriever_config().get("no_answer_intents") or NO_ANSWER_INTENTS)),
+            }
+        )
     return out
 
 
@@ -132,9 +152,13 @@ def _overlap(r: dict) -> bool:
 
 
 def outcome(pos: list[dict], neg: list[dict], rule: dict) -> dict:
-    return {"answered": sum(fires(r, rule) and r["entry"] == r["want"] for r in pos), "paraphrases": len(pos),
-            "wrong_entry": sum(fires(r, rule) and r["entry"] != r["want"] for r in pos),
-            "taken_over": sum(fires(r, rule) and not _overlap(r) for r in neg), "eval_questions": len(neg)}
+    return {
+        "answered": sum(fires(r, rule) and r["entry"] == r["want"] for r in pos),
+        "paraphrases": len(pos),
+        "wrong_entry": sum(fires(r, rule) and r["entry"] != r["want"] for r in pos),
+        "taken_over": sum(fires(r, rule) and not _overlap(r) for r in neg),
+        "eval_questions": len(neg),
+    }
 
 
 def choose(pos: list[dict], neg: list[dict]) -> dict:
@@ -150,7 +174,9 @@ def choose(pos: list[dict], neg: list[dict]) -> dict:
                 key = (o["answered"], c + a + b)
                 if best is None or key > best[0]:
                     best = (key, rule)
-    rule = dict(best[1]) if best else {"classified_threshold": 1.0, "threshold": 1.0, "confidence_weight": 0.0}
+    rule = (
+        dict(best[1]) if best else {"classified_threshold": 1.0, "threshold": 1.0, "confidence_weight": 0.0}
+    )
     rule["classified_threshold"] = round(rule["classified_threshold"] + MARGIN, 2)
     rule["threshold"] = round(rule["threshold"] + MARGIN, 2)
     return rule
@@ -171,10 +197,14 @@ def evaluate(pipe: Pipeline, entries: list[dict], char_weight: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from system import latest_model
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
-    ap.add_argument("--char-weights", default="0,0.1,0.2,0.3,0.5",
-                    help="char n-gram weights tried (the rest is the embedding's); the tuning half picks one")
+    ap.add_argument(
+        "--char-weights",
+        default="0,0.1,0.2,0.3,0.5",
+        help="char n-gram weights tried (the rest is the embedding's); the tuning half picks one",
+    )
     ap.add_argument("--show", type=int, default=6, help="misses and near misses to print")
     args = ap.parse_args(argv)
     pipe = Pipeline(args.model or str(latest_model()))
@@ -182,23 +212,33 @@ def main(argv: list[str] | None = None) -> int:
     runs = [evaluate(pipe, entries, float(w)) for w in args.char_weights.split(",")]
     for run in runs:
         o = run["tuning"]
-        print(f"char_weight {run['rule']['char_weight']}: tuning half answered {o['answered']}/{o['paraphrases']} "
-              f"with {run['rule']}")
+        print(
+            f"char_weight {run['rule']['char_weight']}: tuning half answered {o['answered']}/{o['paraphrases']} "
+            f"with {run['rule']}"
+        )
     best = max(runs, key=lambda r: (r["tuning"]["answered"], r["rule"]["char_weight"]))
     rule, halves = best["rule"], best["halves"]
     print(f"\nentries {len(entries)}; chosen on the tuning half: {rule}")
     for name, (pos, neg) in halves.items():
         o = outcome(pos, neg, rule)
-        print(f"{name:7s}: paraphrases answered by their entry {o['answered']}/{o['paraphrases']} "
-              f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions and "
-              f"near misses taken over {o['taken_over']}/{o['eval_questions']}")
+        print(
+            f"{name:7s}: paraphrases answered by their entry {o['answered']}/{o['paraphrases']} "
+            f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions and "
+            f"near misses taken over {o['taken_over']}/{o['eval_questions']}"
+        )
         for r in [r for r in neg if fires(r, rule) and not _overlap(r)]:
-            print(f"    TAKEN   {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}")
-        for r in [r for r in pos if not fires(r, rule) or r["entry"] != r["want"]][:args.show]:
-            print(f"    missed  {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}")
-        near = sorted(neg, key=lambda r: -(r["score"] - rule["confidence_weight"] * r["sure"]))[:args.show]
+            print(
+                f"    TAKEN   {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+            )
+        for r in [r for r in pos if not fires(r, rule) or r["entry"] != r["want"]][: args.show]:
+            print(
+                f"    missed  {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+            )
+        near = sorted(neg, key=lambda r: -(r["score"] - rule["confidence_weight"] * r["sure"]))[: args.show]
         for r in near:
-            print(f"    nearest {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}")
+            print(
+                f"    nearest {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+            )
     return 0
 
 

@@ -5,6 +5,7 @@ database re-seeded before each file, and print one table row per file: pass rate
 
 Usage: python -m eval.run_sets [--model models/X.tar.gz] [--out DIR] FILE.jsonl ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,30 @@ RUNNER = ROOT / "eval" / "chat_eval.py"
 
 
 def run_file(system: System, cases: Path, out: Path) -> dict:
-    subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=system.child_env(), check=True,
-                   capture_output=True)
-    res = subprocess.run([sys.executable, str(RUNNER), str(cases), "--bot", system.rest_webhook,
-                          "--backend", system.backend_url, "--json", str(out), "-v"],
-                         capture_output=True, text=True, timeout=1800)
+    subprocess.run(
+        [str(VENV_PY), "-m", "backend.cli", "seed"],
+        cwd=ROOT,
+        env=system.child_env(),
+        check=True,
+        capture_output=True,
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(RUNNER),
+            str(cases),
+            "--bot",
+            system.rest_webhook,
+            "--backend",
+            system.backend_url,
+            "--json",
+            str(out),
+            "-v",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     (out.with_suffix(".log")).write_text(res.stdout + res.stderr, encoding="utf-8")
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -46,8 +66,11 @@ def main(argv=None) -> int:
             print("| --- | --- | --- | --- |")
             for f in a.files:
                 r = run_file(system, f, a.out / f"{f.stem}.json")
-                print(f"| {f.name} ({r['total']}) | {r['passed']} | {r['pass_rate']:.3f} | "
-                      f"{r['confident_wrong']} ({r['confident_wrong_rate']:.3f}) |", flush=True)
+                print(
+                    f"| {f.name} ({r['total']}) | {r['passed']} | {r['pass_rate']:.3f} | "
+                    f"{r['confident_wrong']} ({r['confident_wrong_rate']:.3f}) |",
+                    flush=True,
+                )
         finally:
             system.stop()
     return 0

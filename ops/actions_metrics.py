@@ -5,6 +5,7 @@ it listens); served with /health and /ready (the backend answers /api/health) on
 - action latency and errors by action (registered action names only; anything else is "unknown")
 - backend calls by outcome: ok, unavailable (timeout, connection error, 5xx), auth_failed, refused (other 4xx)
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,19 +17,29 @@ from prometheus_client import Counter, Histogram
 
 ACTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-ACTION_LATENCY = Histogram("zhineng_action_duration_seconds", "Custom action latency by action", ["action"],
-                           buckets=ACTION_BUCKETS)
-ACTION_ERRORS = Counter("zhineng_action_errors_total", "Custom actions that raised, by action and exception class",
-                        ["action", "error"])
-BACKEND_CALLS = Counter("zhineng_action_backend_calls_total", "The action server's backend calls by outcome",
-                        ["outcome"])
+ACTION_LATENCY = Histogram(
+    "zhineng_action_duration_seconds", "Custom action latency by action", ["action"], buckets=ACTION_BUCKETS
+)
+ACTION_ERRORS = Counter(
+    "zhineng_action_errors_total",
+    "Custom actions that raised, by action and exception class",
+    ["action", "error"],
+)
+BACKEND_CALLS = Counter(
+    "zhineng_action_backend_calls_total", "The action server's backend calls by outcome", ["outcome"]
+)
 
-_OUTCOMES = {"Unavailable": "unavailable", "AuthFailed": "auth_failed", "ApiError": "refused",
-             "NotSignedIn": "not_signed_in"}
+_OUTCOMES = {
+    "Unavailable": "unavailable",
+    "AuthFailed": "auth_failed",
+    "ApiError": "refused",
+    "NotSignedIn": "not_signed_in",
+}
 
 
 def backend_call(fn):
     """Decorator of actions.backend.request: count each call's outcome."""
+
     @functools.wraps(fn)
     async def wrapper(*args, **kwargs):
         try:

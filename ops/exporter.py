@@ -6,6 +6,7 @@ cluster before a process gets traffic).
 Several processes of one service (uvicorn --workers) share PROMETHEUS_MULTIPROC_DIR: prometheus_client's
 multiprocess mode; the first to bind the port serves everyone's metrics, the others skip the port.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,11 @@ class ReadyCollector:
         yield GaugeMetricFamily("zhineng_ready", "")
 
     def collect(self):
-        yield GaugeMetricFamily("zhineng_ready", "1 when the process can serve (its /ready), else 0",
-                                value=1 if check(self.ready)[0] else 0)
+        yield GaugeMetricFamily(
+            "zhineng_ready",
+            "1 when the process can serve (its /ready), else 0",
+            value=1 if check(self.ready)[0] else 0,
+        )
 
 
 def check(ready: ReadyCheck | None) -> tuple[bool, str]:
@@ -78,8 +82,10 @@ def app(ready: ReadyCheck | None, registry: CollectorRegistry):
         else:
             return metrics(environ, start_response)
         body = json.dumps({"status": "ok" if ok else "unavailable", "reason": reason}).encode()
-        start_response("200 OK" if ok else "503 Service Unavailable",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK" if ok else "503 Service Unavailable",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     return wsgi
@@ -93,11 +99,18 @@ def start(service: str, ready: ReadyCheck | None = None, extra: tuple = ()) -> T
         return None
     host = os.environ.get("METRICS_HOST") or "127.0.0.1"
     try:
-        server = make_server(host, int(port), app(ready, registry_for_process(extra + (ReadyCollector(ready),))), ThreadingWSGIServer,
-                             handler_class=_Quiet)
+        server = make_server(
+            host,
+            int(port),
+            app(ready, registry_for_process(extra + (ReadyCollector(ready),))),
+            ThreadingWSGIServer,
+            handler_class=_Quiet,
+        )
     except OSError as e:
         logger.info("%s metrics: %s:%s not bound (%s); another worker serves it", service, host, port, e)
         return None
     threading.Thread(target=server.serve_forever, name=f"{service}-metrics", daemon=True).start()
-    logger.info("%s metrics, health and readiness on http://%s:%s/{metrics,health,ready}", service, host, port)
+    logger.info(
+        "%s metrics, health and readiness on http://%s:%s/{metrics,health,ready}", service, host, port
+    )
     return server

@@ -7,6 +7,7 @@ answered / clarified / abstained / fallback / handoff.
 - fallback: the fallback intents, actions and response of the turn log (bot/turnlog.py);
 - answered: everything else (also when the NLU decision wrote "answered" or nothing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -7,6 +7,7 @@
 - lock waits: seconds a turn waited for its conversation's lock (the cluster: another server held it)
 Labels hold names from the model's domain and the channel's name only: never a sender id or a message's text.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -27,12 +28,24 @@ TURN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 15.0)
 NLU_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 LOCK_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 
-TURNS = Counter("zhineng_rasa_turns_total", "Turns by channel, intent and outcome", ["channel", "intent", "outcome"])
-TURN_LATENCY = Histogram("zhineng_rasa_turn_duration_seconds", "A turn, from the message to the saved tracker",
-                         ["channel"], buckets=TURN_BUCKETS)
-NLU_LATENCY = Histogram("zhineng_rasa_nlu_duration_seconds", "NLU (parse) latency of a message", buckets=NLU_BUCKETS)
-LOCK_WAIT = Histogram("zhineng_rasa_lock_wait_seconds", "Seconds a turn waited for its conversation's lock",
-                      ["store"], buckets=LOCK_BUCKETS)
+TURNS = Counter(
+    "zhineng_rasa_turns_total", "Turns by channel, intent and outcome", ["channel", "intent", "outcome"]
+)
+TURN_LATENCY = Histogram(
+    "zhineng_rasa_turn_duration_seconds",
+    "A turn, from the message to the saved tracker",
+    ["channel"],
+    buckets=TURN_BUCKETS,
+)
+NLU_LATENCY = Histogram(
+    "zhineng_rasa_nlu_duration_seconds", "NLU (parse) latency of a message", buckets=NLU_BUCKETS
+)
+LOCK_WAIT = Histogram(
+    "zhineng_rasa_lock_wait_seconds",
+    "Seconds a turn waited for its conversation's lock",
+    ["store"],
+    buckets=LOCK_BUCKETS,
+)
 
 _saved: contextvars.ContextVar = contextvars.ContextVar("zhineng_saved_tracker", default=None)
 _agents: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -90,9 +103,11 @@ class ActiveCollector:
             if at >= cutoff:
                 break
             _active.pop(key, None)
-        yield GaugeMetricFamily("zhineng_rasa_active_conversations",
-                                f"Conversations with a turn in the last {ACTIVE_WINDOW_S:.0f} s (this server)",
-                                value=len(_active))
+        yield GaugeMetricFamily(
+            "zhineng_rasa_active_conversations",
+            f"Conversations with a turn in the last {ACTIVE_WINDOW_S:.0f} s (this server)",
+            value=len(_active),
+        )
 
 
 def model_ready() -> tuple[bool, str]:
@@ -109,7 +124,11 @@ def patch() -> dict[str, bool]:
 
     if getattr(MessageProcessor.handle_message, "_metrics", False):
         return {"metrics": True}
-    handle, save, parse = MessageProcessor.handle_message, MessageProcessor.save_tracker, MessageProcessor.parse_message
+    handle, save, parse = (
+        MessageProcessor.handle_message,
+        MessageProcessor.save_tracker,
+        MessageProcessor.parse_message,
+    )
     acquire, agent_init = LockStore._acquire_lock, Agent.__init__
 
     @functools.wraps(handle)

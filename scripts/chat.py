@@ -2,6 +2,7 @@
 
 Usage: make chat [STUDENT=2025000005]   (STUDENT signs in through the demo login first)
 """
+
 import os
 import sys
 import uuid

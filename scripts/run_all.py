@@ -4,6 +4,7 @@ A process that dies is restarted with a back-off (system/supervisor.py; var/log/
 SIGTERM stops everything: Rasa first, then the action server, then the backend, each finishing the requests in
 progress. For deployments use a real supervisor instead: deploy/systemd/*.service (see README).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     b, r = system.backend_url, system.rasa_url
     pids = ", ".join(f"{n} {p.pid}" for n, p in system.procs.items())
-    print("\n*** PRODUCTION (APP_ENV=production): no demo login, no demo page, no demo data. ***" if prod else
-          "\n*** DEMO — not for real students: demo secrets, demo login for every account, demo data. ***\n"
-          "*** A deployment needs APP_ENV=production and real secrets: README.md, 'Deploying for real'. ***",
-          flush=True)
-    print(f"""
+    print(
+        "\n*** PRODUCTION (APP_ENV=production): no demo login, no demo page, no demo data. ***"
+        if prod
+        else "\n*** DEMO — not for real students: demo secrets, demo login for every account, demo data. ***\n"
+        "*** A deployment needs APP_ENV=production and real secrets: README.md, 'Deploying for real'. ***",
+        flush=True,
+    )
+    print(
+        f"""
 智能咨询 is up ({time.monotonic() - t0:.0f}s).
   Job-site demo page with the chat widget: {b}/
   Backend API docs (OpenAPI):              {b}/docs
@@ -78,7 +83,9 @@ Prometheus metrics, health and readiness (loopback; /metrics, /health, /ready; d
   backend {system.ops_url(system.backend_metrics_port, "")}   action server {system.ops_url(system.actions_metrics_port, "")}   Rasa {system.ops_url(system.rasa_metrics_port, "")}
 Demo students 2025000001 … 2025000007 (sign in on the demo page); chat in a terminal with `make chat`.
 Processes (pid): {pids}; one that exits is restarted (var/log/supervisor.log).
-Ctrl-C stops everything.""", flush=True)
+Ctrl-C stops everything.""",
+        flush=True,
+    )
 
     Supervisor(system, a.log_dir / "supervisor.log").run_until_signal()
     return 0

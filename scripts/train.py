@@ -9,6 +9,7 @@ Before training, the knowledge base's live entries (issue 20 §2) are exported f
 git-ignored data/nlu/knowledge.yml as examples of `ask_knowledge`. Without a reachable database the file is left
 as it is (no file: the classifier learns no `ask_knowledge` examples; retrieval still answers the live entries).
 """
+
 import os
 import subprocess
 import sys
@@ -22,13 +23,16 @@ def export_knowledge() -> None:
         from backend.cli import migrate
         from backend.db import SessionLocal
         from backend.services.knowledge import export_training
+
         migrate()
         with SessionLocal() as s:
             out = export_training(s, ROOT)
         print(f">> knowledge base: {out['examples']} questions -> {out['file'] or '(none)'}", flush=True)
     except Exception as e:  # noqa: BLE001 - training goes on with the file as it is
-        print(f"!! knowledge base not exported ({type(e).__name__}: {e}); data/nlu/knowledge.yml unchanged",
-              file=sys.stderr)
+        print(
+            f"!! knowledge base not exported ({type(e).__name__}: {e}); data/nlu/knowledge.yml unchanged",
+            file=sys.stderr,
+        )
 
 
 def main() -> int:
@@ -37,8 +41,22 @@ def main() -> int:
     before = {p.name for p in (ROOT / "models").glob("*.tar.gz")}
     t0 = time.monotonic()
     print(">> training the assistant if its data changed (progress below)", flush=True)
-    rc = subprocess.call([str(RASA), "train", "--config", "bot/config.yml", "--domain", "bot/domain",
-                          "--data", "data", "--out", "models"], cwd=ROOT, env=env)
+    rc = subprocess.call(
+        [
+            str(RASA),
+            "train",
+            "--config",
+            "bot/config.yml",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "data",
+            "--out",
+            "models",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     if rc != 0:
         print("!! training failed", file=sys.stderr)
         return rc

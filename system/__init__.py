@@ -5,21 +5,35 @@
 - system.supervisor: `Supervisor` (restart with back-off, graceful stop);
 - system.cluster: `Cluster` (nginx, N Rasa servers, M action servers, Redis, PostgreSQL).
 """
+
 from system.processes import (
-                              DEMO_ENV,
-                              MODELS,
-                              RASA,
-                              RASA_PY,
-                              ROOT,
-                              VENV_PY,
-                              System,
-                              dev_login,
-                              free_port,
-                              http_get,
-                              http_post,
-                              latest_model,
-                              say,
+    DEMO_ENV,
+    MODELS,
+    RASA,
+    RASA_PY,
+    ROOT,
+    VENV_PY,
+    System,
+    dev_login,
+    free_port,
+    http_get,
+    http_post,
+    latest_model,
+    say,
 )
 
-__all__ = ["DEMO_ENV", "MODELS", "RASA", "RASA_PY", "ROOT", "VENV_PY", "System", "dev_login", "free_port",
-           "http_get", "http_post", "latest_model", "say"]
+__all__ = [
+    "DEMO_ENV",
+    "MODELS",
+    "RASA",
+    "RASA_PY",
+    "ROOT",
+    "VENV_PY",
+    "System",
+    "dev_login",
+    "free_port",
+    "http_get",
+    "http_post",
+    "latest_model",
+    "say",
+]

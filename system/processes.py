@@ -1,5 +1,6 @@
 """The processes of the system on loopback: backend (uvicorn), action server (rasa_sdk), Rasa server; start,
 wait until ready, stop; and the small HTTP clients the launchers and tests use (say, dev_login)."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
 
 
 def http_post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, object]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -106,8 +109,11 @@ class System:
         if not self.database_url:
             self.database_url = f"sqlite:///{ROOT / 'var' / 'app.db'}"
         if self.rasa_api and not self.rasa_api_token:
-            self.rasa_api_token = (self.env.get("RASA_API_TOKEN") or os.environ.get("RASA_API_TOKEN")
-                                   or secrets.token_urlsafe(32))
+            self.rasa_api_token = (
+                self.env.get("RASA_API_TOKEN")
+                or os.environ.get("RASA_API_TOKEN")
+                or secrets.token_urlsafe(32)
+            )
 
     # URLs -------------------------------------------------------------------
     @property
@@ -133,9 +139,11 @@ class System:
 
     def metrics_targets(self) -> dict:
         """Process name -> host:port of its /metrics (the scrape targets of a Prometheus)."""
-        return {"backend": f"127.0.0.1:{self.backend_metrics_port}",
-                "actions": f"127.0.0.1:{self.actions_metrics_port}",
-                "rasa": f"127.0.0.1:{self.rasa_metrics_port}"}
+        return {
+            "backend": f"127.0.0.1:{self.backend_metrics_port}",
+            "actions": f"127.0.0.1:{self.actions_metrics_port}",
+            "rasa": f"127.0.0.1:{self.rasa_metrics_port}",
+        }
 
     def rasa_api_url(self, path: str) -> str:
         """URL of a Rasa management-API route with the API token (needs `rasa_api=True`)."""
@@ -154,23 +162,34 @@ class System:
             if demo or k == "RASA_TELEMETRY_ENABLED":
                 env.setdefault(k, v)
         # the demo page is served by the back end: its widget must reach Rasa (port) and be allowed (CORS)
-        env.setdefault("CHAT_ALLOWED_ORIGINS",
-                       f"http://127.0.0.1:{self.backend_port},http://localhost:{self.backend_port}")
+        env.setdefault(
+            "CHAT_ALLOWED_ORIGINS",
+            f"http://127.0.0.1:{self.backend_port},http://localhost:{self.backend_port}",
+        )
         # Rasa's conversations (bot/tracker_store.py): the project's PostgreSQL database, or tracker.db beside
         # the SQLite one (var/tracker.db for make run; each test system its own)
         db = self.database_url
-        env.setdefault("TRACKER_DB_URL", f"sqlite:///{Path(db[len('sqlite:///'):]).parent / 'tracker.db'}"
-                       if db.startswith("sqlite:///") else db)
-        env.update({
-            # the repository first, then whatever the parent had (e.g. tests/timeshift for `make test-dates`)
-            "PYTHONPATH": os.pathsep.join(dict.fromkeys(
-                [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])),
-            "DATABASE_URL": self.database_url,
-            "BACKEND_URL": self.backend_url,
-            "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-            "RASA_PORT": str(self.rasa_port),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.setdefault(
+            "TRACKER_DB_URL",
+            f"sqlite:///{Path(db[len('sqlite:///') :]).parent / 'tracker.db'}"
+            if db.startswith("sqlite:///")
+            else db,
+        )
+        env.update(
+            {
+                # the repository first, then whatever the parent had (e.g. tests/timeshift for `make test-dates`)
+                "PYTHONPATH": os.pathsep.join(
+                    dict.fromkeys(
+                        [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+                    )
+                ),
+                "DATABASE_URL": self.database_url,
+                "BACKEND_URL": self.backend_url,
+                "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+                "RASA_PORT": str(self.rasa_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if self.handoff_hours is not None:
             env["HANDOFF_HOURS"] = self.handoff_hours
         if not self.chat_limits:  # one loopback client sends every benchmark's and test's messages
@@ -191,8 +210,9 @@ class System:
         out = None if not self.quiet else log
         env = self.child_env()
         env.update(extra_env or {})
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs[name] = proc
         if env.get("METRICS_PORT", "").isdigit():
             self.ops_ports[name] = int(env["METRICS_PORT"])
@@ -208,8 +228,10 @@ class System:
         while time.monotonic() < deadline:
             proc = self.procs[name]
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
-                                   + self._log_tail(name))
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}; see {self.log_dir / (name + '.log')}"
+                    + self._log_tail(name)
+                )
             try:
                 status, _ = http_get(url, timeout=1.0)
                 if status == 200:
@@ -217,8 +239,10 @@ class System:
             except OSError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}"
-                           + self._log_tail(name))
+        raise RuntimeError(
+            f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}"
+            + self._log_tail(name)
+        )
 
     def _log_tail(self, name: str, lines: int = 12) -> str:
         """The end of a process's log, for the error (a CI run keeps only what the test printed)."""
@@ -245,30 +269,73 @@ class System:
         extra = {"METRICS_PORT": str(self.backend_metrics_port)}
         if workers > 1:  # the workers share their metrics; the one that binds METRICS_PORT serves them all
             extra["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir(f"backend-{self.backend_port}"))
-        self._spawn("backend", [str(VENV_PY), "-m", "uvicorn", "backend.main:app", "--host", self.host("BACKEND"),
-                                "--port", str(self.backend_port), "--no-access-log"]
-                    + (["--workers", str(workers)] if workers > 1 else []), extra)
+        self._spawn(
+            "backend",
+            [
+                str(VENV_PY),
+                "-m",
+                "uvicorn",
+                "backend.main:app",
+                "--host",
+                self.host("BACKEND"),
+                "--port",
+                str(self.backend_port),
+                "--no-access-log",
+            ]
+            + (["--workers", str(workers)] if workers > 1 else []),
+            extra,
+        )
         self._wait("backend", f"{self.backend_url}/api/health", timeout)
         self.wait_ready("backend", timeout)  # the database answers
 
     def spawn_actions(self, name: str = "actions", port: int = 0, metrics_port: int = 0) -> None:
         # rasa_sdk has no --host: it listens on SANIC_HOST (its default is 0.0.0.0, all interfaces)
-        self._spawn(name, [str(VENV_PY), "-m", "rasa_sdk", "--actions", "actions",
-                           "--port", str(port or self.actions_port)],
-                    {"SANIC_HOST": self.host("ACTIONS"), "METRICS_PORT": str(metrics_port or self.actions_metrics_port)})
+        self._spawn(
+            name,
+            [
+                str(VENV_PY),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(port or self.actions_port),
+            ],
+            {
+                "SANIC_HOST": self.host("ACTIONS"),
+                "METRICS_PORT": str(metrics_port or self.actions_metrics_port),
+            },
+        )
 
     def start_actions(self) -> None:
         self.spawn_actions()
         self._wait("actions", f"{self.actions_url}/health", 60)
         backend = self.procs.get("backend")
-        if backend is not None and backend.poll() is None:  # /ready: the backend answers (while it runs: a restart
-            self.wait_ready("actions")                      # with the backend down must not fail for it)
+        if (
+            backend is not None and backend.poll() is None
+        ):  # /ready: the backend answers (while it runs: a restart
+            self.wait_ready("actions")  # with the backend down must not fail for it)
 
-    def rasa_args(self, model: Path, credentials: str = "bot/credentials.yml",
-                  endpoints: str = "bot/endpoints.yml") -> list[str]:
+    def rasa_args(
+        self, model: Path, credentials: str = "bot/credentials.yml", endpoints: str = "bot/endpoints.yml"
+    ) -> list[str]:
         """`rasa run` through deploy/rasa_run.py: the API only when asked, its token from the environment."""
-        args = [str(RASA_PY), "-m", "deploy.rasa_run", "run", "--model", str(model), "--port", str(self.rasa_port),
-                "--interface", self.host("RASA"), "--credentials", credentials, "--endpoints", endpoints]
+        args = [
+            str(RASA_PY),
+            "-m",
+            "deploy.rasa_run",
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(self.rasa_port),
+            "--interface",
+            self.host("RASA"),
+            "--credentials",
+            credentials,
+            "--endpoints",
+            endpoints,
+        ]
         return args + (["--enable-api"] if self.rasa_api else [])
 
     def wait_rasa(self, timeout: float = 180) -> None:
@@ -276,16 +343,28 @@ class System:
         self._wait("rasa", f"{self.rasa_url}/webhooks/rest/", timeout)
         self.wait_ready("rasa", 30)
 
-    def start_rasa(self, model: Path | None = None, endpoints: str = "bot/endpoints.yml",
-                   credentials: str = "bot/credentials.yml", extra_args: list | tuple = (),
-                   warm_up: bool = True) -> None:
-        self._spawn("rasa", self.rasa_args(model or latest_model(), credentials, endpoints) + list(extra_args),
-                    {"METRICS_PORT": str(self.rasa_metrics_port)})
+    def start_rasa(
+        self,
+        model: Path | None = None,
+        endpoints: str = "bot/endpoints.yml",
+        credentials: str = "bot/credentials.yml",
+        extra_args: list | tuple = (),
+        warm_up: bool = True,
+    ) -> None:
+        self._spawn(
+            "rasa",
+            self.rasa_args(model or latest_model(), credentials, endpoints) + list(extra_args),
+            {"METRICS_PORT": str(self.rasa_metrics_port)},
+        )
         self.wait_rasa()
-        if warm_up:  # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's
+        if (
+            warm_up
+        ):  # the first turn traces the TensorFlow graph (about a second): pay it here, not on a student's
             http_post(self.rest_webhook, {"sender": "warm-up", "message": "你好"}, timeout=60)
 
-    def start(self, seed: bool = True, model: Path | None = None, endpoints: str = "bot/endpoints.yml") -> System:
+    def start(
+        self, seed: bool = True, model: Path | None = None, endpoints: str = "bot/endpoints.yml"
+    ) -> System:
         try:
             self.prepare_database(seed=seed)
             self.start_backend()
@@ -334,4 +413,3 @@ def dev_login(backend_url: str, student_id: str) -> str:
     if status != 200:
         raise RuntimeError(f"dev-login {student_id}: {status} {body}")
     return body["access_token"]
-

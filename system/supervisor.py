@@ -8,6 +8,7 @@ everything in reverse start order, each process given SIGTERM and time to finish
 
 For deployments use a real supervisor instead: deploy/systemd/*.service (see README).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,13 +31,16 @@ class Supervisor:
     def __init__(self, system: System, log_path: Path, starters: dict | None = None) -> None:
         """`starters`: process name -> function starting it (default: the System's backend, actions, rasa)."""
         self.system = system
-        self.starters = starters or {"backend": system.start_backend, "actions": system.start_actions,
-                                     "rasa": system.start_rasa}
+        self.starters = starters or {
+            "backend": system.start_backend,
+            "actions": system.start_actions,
+            "rasa": system.start_rasa,
+        }
         self.log_path = log_path
         now = time.monotonic()
         self.up_since = {name: now for name in self.starters}
         self.failures = {name: 0 for name in self.starters}
-        self.due: dict[str, float] = {}                 # name -> when to start it again
+        self.due: dict[str, float] = {}  # name -> when to start it again
         self.down_since: dict[str, float] = {}
         self.restarting: dict[str, threading.Thread] = {}
         self.errors: dict[str, str] = {}
@@ -68,7 +72,9 @@ class Supervisor:
                 proc = self.system.procs.get(name)
                 if proc is not None and proc.poll() is None:
                     self.up_since[name] = now
-                    self.log(f"{name} is back (pid {proc.pid}) after {now - self.down_since.pop(name, now):.0f}s")
+                    self.log(
+                        f"{name} is back (pid {proc.pid}) after {now - self.down_since.pop(name, now):.0f}s"
+                    )
                     continue
                 self.log(f"{name} did not start: {self.errors.pop(name, 'exited')}", err=True)
             proc = self.system.procs.get(name)
@@ -82,8 +88,11 @@ class Supervisor:
                 self.due[name] = now + delay
                 self.down_since.setdefault(name, now)
                 code = proc.returncode if proc is not None else "?"
-                self.log(f"{name} exited with code {code}; restarting in {delay}s (attempt {self.failures[name]}; "
-                         f"log: {self.system.log_dir / (name + '.log')}); the others keep serving", err=True)
+                self.log(
+                    f"{name} exited with code {code}; restarting in {delay}s (attempt {self.failures[name]}; "
+                    f"log: {self.system.log_dir / (name + '.log')}); the others keep serving",
+                    err=True,
+                )
             elif now >= self.due[name]:
                 del self.due[name]
                 t = threading.Thread(target=self._restart, args=(name,), name=f"restart-{name}", daemon=True)

@@ -3,6 +3,7 @@ loop: Playwright's sync API keeps an asyncio loop running in the main thread whi
 calls asyncio.run would fail. tests/conftest.py starts it when the first test that needs `browser` is set up and
 stops it before the first test that does not (and at the end of the session); consecutive browser tests (tests/web,
 tests/handoff/test_handoff_e2e.py) share one launch."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,16 @@ import pytest
 
 from tests.channels.channels_harness import chromium_path
 
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def require_chromium() -> str:
@@ -21,7 +30,9 @@ def require_chromium() -> str:
     if not exe:
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail("REQUIRE_BROWSER is set but chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to make this fail")
+        pytest.skip(
+            "chromium is not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to make this fail"
+        )
     return exe
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures. `system` starts the real backend, action server and Rasa server once per test session."""
+
 import os
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Write bot/domain/forms.yml from actions/forms/spec.py: `python -m actions.forms.gen_domain [--check]`."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,15 @@ from pathlib import Path
 from actions.forms.spec import FORMS
 
 OUT = Path(__file__).resolve().parents[2] / "bot" / "domain" / "forms.yml"
-NOT_INTENT = ["stop_form", "correct_field", "handoff", "check_status", "fill_profile", "fill_destination", "fill_archive"]
+NOT_INTENT = [
+    "stop_form",
+    "correct_field",
+    "handoff",
+    "check_status",
+    "fill_profile",
+    "fill_destination",
+    "fill_archive",
+]
 
 
 def q(s: str) -> str:
@@ -16,30 +25,55 @@ def q(s: str) -> str:
 
 
 def render() -> str:
-    lines = ["# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
-             "# The validation actions (validate_<form>) ask the questions with the responses",
-             "# utter_form_ask_<slot> (not utter_ask_<slot>: Rasa's form would send that a second time);",
-             "# staff edit them like any answer.",
-             'version: "3.1"', "", "intents:",
-             "- fill_profile", "- fill_destination", "- fill_archive", "- stop_form", "- correct_field", "",
-             "slots:"]
+    lines = [
+        "# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
+        "# The validation actions (validate_<form>) ask the questions with the responses",
+        "# utter_form_ask_<slot> (not utter_ask_<slot>: Rasa's form would send that a second time);",
+        "# staff edit them like any answer.",
+        'version: "3.1"',
+        "",
+        "intents:",
+        "- fill_profile",
+        "- fill_destination",
+        "- fill_archive",
+        "- stop_form",
+        "- correct_field",
+        "",
+        "slots:",
+    ]
     for form in FORMS.values():
         for f in form.fields:
-            lines += [f"  {f.slot}:", "    type: text", "    influence_conversation: false", "    mappings:",
-                      "    - type: from_text", f"      not_intent: [{', '.join(NOT_INTENT)}]", "      conditions:",
-                      f"      - active_loop: {form.name}", f"        requested_slot: {f.slot}"]
+            lines += [
+                f"  {f.slot}:",
+                "    type: text",
+                "    influence_conversation: false",
+                "    mappings:",
+                "    - type: from_text",
+                f"      not_intent: [{', '.join(NOT_INTENT)}]",
+                "      conditions:",
+                f"      - active_loop: {form.name}",
+                f"        requested_slot: {f.slot}",
+            ]
         c = form.confirm_slot
         lines += [f"  {c}:", "    type: bool", "    influence_conversation: false", "    mappings:"]
         for intent, val in (("affirm", "true"), ("deny", "false")):
-            lines += ["    - type: from_intent", f"      intent: {intent}", f"      value: {val}", "      conditions:",
-                      f"      - active_loop: {form.name}", f"        requested_slot: {c}"]
+            lines += [
+                "    - type: from_intent",
+                f"      intent: {intent}",
+                f"      value: {val}",
+                "      conditions:",
+                f"      - active_loop: {form.name}",
+                f"        requested_slot: {c}",
+            ]
     # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the rules
     # in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave advice)
     lines += ["  reopen_form:", "    type: categorical", "    values:"] + [f"    - {f}" for f in FORMS]
     lines += ["    influence_conversation: true", "    mappings:", "    - type: custom"]
     lines += ["", "forms:"]
     for form in FORMS.values():
-        lines += [f"  {form.name}:", "    required_slots:"] + [f"    - {s}" for s in form.slots + [form.confirm_slot]]
+        lines += [f"  {form.name}:", "    required_slots:"] + [
+            f"    - {s}" for s in form.slots + [form.confirm_slot]
+        ]
     lines += ["", "responses:"]
     for form in FORMS.values():
         for f in form.fields:
@@ -59,7 +93,9 @@ def main() -> int:
     text = render()
     if "--check" in sys.argv:
         ok = OUT.exists() and OUT.read_text(encoding="utf-8") == text
-        print("forms.yml is up to date" if ok else "forms.yml is stale: run python -m actions.forms.gen_domain")
+        print(
+            "forms.yml is up to date" if ok else "forms.yml is stale: run python -m actions.forms.gen_domain"
+        )
         return 0 if ok else 1
     OUT.write_text(text, encoding="utf-8")
     print(f"wrote {OUT}")

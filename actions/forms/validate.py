@@ -1,5 +1,6 @@
 """Form validation actions: check every answer with the backend, allow corrections, pause and resume, submit
 only after an explicit confirmation."""
+
 from __future__ import annotations
 
 import re
@@ -17,18 +18,47 @@ from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form
 from backend import vocabulary as V
 
 REQUESTED = "requested_slot"
-REOPEN = "reopen_form"  # action_correct_field: the form the rules reopen (None: advice given, nothing reopened)
-TRIGGER = {"profile_form": "fill_profile", "destination_form": "fill_destination", "archive_form": "fill_archive"}
-PASS_THROUGH_INTENTS = {"stop_form", "handoff", "check_status", "fill_profile", "fill_destination", "fill_archive"}
+REOPEN = (
+    "reopen_form"  # action_correct_field: the form the rules reopen (None: advice given, nothing reopened)
+)
+TRIGGER = {
+    "profile_form": "fill_profile",
+    "destination_form": "fill_destination",
+    "archive_form": "fill_archive",
+}
+PASS_THROUGH_INTENTS = {
+    "stop_form",
+    "handoff",
+    "check_status",
+    "fill_profile",
+    "fill_destination",
+    "fill_archive",
+}
 # ^ handled by rules: the form rejects the turn
-CORRECTION_MARKERS = ("填错", "写错", "改一下", "改下", "修改", "改成", "改为", "换成", "更正", "错了", "不对", "重新填", "重填")
+CORRECTION_MARKERS = (
+    "填错",
+    "写错",
+    "改一下",
+    "改下",
+    "修改",
+    "改成",
+    "改为",
+    "换成",
+    "更正",
+    "错了",
+    "不对",
+    "重新填",
+    "重填",
+)
 INLINE_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|是)[:：]?\s*(.+)$")
 # The wording is in bot/domain/form_texts.yml (utter_form_*, hand-written) and bot/domain/forms.yml (the questions
 # utter_form_ask_<slot>, generated from actions/forms/spec.py). Variables: {title} the form's name, {label} a field,
 # {value} an answer, {message} the backend's explanation, {lines} the answers one per line.
 PREFILLED = "你在学校平台已有的信息我先带上了。"
 REJECTION = "上次审核未通过，原因：{}，请修改对应的项目后再提交。"
-NO_REASON = "这个请求没有成功，请稍后再试。"  # a refusal without the backend's message (never seen in practice)
+NO_REASON = (
+    "这个请求没有成功，请稍后再试。"  # a refusal without the backend's message (never seen in practice)
+)
 
 
 def ask_response(slot: str) -> str:
@@ -78,16 +108,29 @@ def labelled(form: Form, text: str, values: dict) -> tuple[Field, str] | None:
 
 
 # --- a question typed while the form waits for an answer ("这个代码是营业执照上的哪一串", "等一下，我先问个问题") ----
-QUESTION_CUE = re.compile(r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|谁|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
-                          r"|等一下|等等|稍等|等会|先问|问个|问一下|请问|想问|不知道|不清楚|不懂|不会填")
+QUESTION_CUE = re.compile(
+    r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|谁|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
+    r"|等一下|等等|稍等|等会|先问|问个|问一下|请问|想问|不知道|不清楚|不懂|不会填"
+)
 # a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without these
-WAIT_CUE = re.compile(r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
-                      r"|我?想问(?:一下|个问题)?|请问|问一下|我有(?:个|一个)?问题|[我先啊呀吧哈嗯哦呢，,。.！!？?~～\s]")
-FAQ_ANSWER_MIN = 0.5  # the classifier's first FAQ answer is given from this confidence; below, the field's help
-CHOICE_CONVS = {S.conv_political: S.POLITICAL, S.conv_hardship: S.HARDSHIP, S.conv_nature: S.NATURES,
-                S.conv_industry: S.INDUSTRIES, S.conv_job: S.JOBS, S.conv_archive_type: list(S.ARCHIVE_TYPES),
-                S.conv_hukou_transfer: list(S.ARCHIVE_TYPES), S.conv_dest_type: list(S.DEST_TYPES),
-                S.conv_hukou_choice: list(S.HUKOU)}
+WAIT_CUE = re.compile(
+    r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
+    r"|我?想问(?:一下|个问题)?|请问|问一下|我有(?:个|一个)?问题|[我先啊呀吧哈嗯哦呢，,。.！!？?~～\s]"
+)
+FAQ_ANSWER_MIN = (
+    0.5  # the classifier's first FAQ answer is given from this confidence; below, the field's help
+)
+CHOICE_CONVS = {
+    S.conv_political: S.POLITICAL,
+    S.conv_hardship: S.HARDSHIP,
+    S.conv_nature: S.NATURES,
+    S.conv_industry: S.INDUSTRIES,
+    S.conv_job: S.JOBS,
+    S.conv_archive_type: list(S.ARCHIVE_TYPES),
+    S.conv_hukou_transfer: list(S.ARCHIVE_TYPES),
+    S.conv_dest_type: list(S.DEST_TYPES),
+    S.conv_hukou_choice: list(S.HUKOU),
+}
 
 
 def value_shape(f: Field, text: str) -> bool | None:
@@ -113,10 +156,14 @@ def value_shape(f: Field, text: str) -> bool | None:
     return None
 
 
-STRONG_QUESTION = re.compile(r"[？?]|吗|呢|什么|怎么|为什么|为啥|哪|谁|如何|区别|是不是|能不能|可不可以|要不要|算不算")
+STRONG_QUESTION = re.compile(
+    r"[？?]|吗|呢|什么|怎么|为什么|为啥|哪|谁|如何|区别|是不是|能不能|可不可以|要不要|算不算"
+)
 # a free-text answer that names an organisation or a place ends like one ("北京什么值得买科技有限公司")
-VALUE_END = re.compile(r"(?<!哪个)(?<!哪家)(?<!什么)(?<![哪啥])"
-                       r"(?:有限公司|公司|集团|大学|学院|研究院|研究所|医院|中心|银行|委员会|\d+号|\d+室)$")
+VALUE_END = re.compile(
+    r"(?<!哪个)(?<!哪家)(?<!什么)(?<![哪啥])"
+    r"(?:有限公司|公司|集团|大学|学院|研究院|研究所|医院|中心|银行|委员会|\d+号|\d+室)$"
+)
 
 
 def is_question(f: Field, text: str) -> bool:
@@ -137,7 +184,7 @@ def is_question(f: Field, text: str) -> bool:
 
 
 def only_waits(text: str) -> bool:
-    """"等一下，我先问个问题": asks to ask, asks nothing yet."""
+    """ "等一下，我先问个问题": asks to ask, asks nothing yet."""
     return len(WAIT_CUE.sub("", text or "")) == 0
 
 
@@ -158,8 +205,11 @@ def next_missing(form: Form, values: dict) -> str | None:
 
 
 def summary_lines(form: Form, values: dict) -> str:
-    return "\n".join(f"· {f.label}：{values[f.slot]}" for f in form.fields
-                     if f.required(values) and values.get(f.slot) is not None)
+    return "\n".join(
+        f"· {f.label}：{values[f.slot]}"
+        for f in form.fields
+        if f.required(values) and values.get(f.slot) is not None
+    )
 
 
 class BaseFormValidation(FormValidationAction):
@@ -183,14 +233,16 @@ class BaseFormValidation(FormValidationAction):
     def _ask(self, dispatcher: CollectingDispatcher, slot: str, values: dict) -> None:
         """Ask for `slot` (the forms have no utter_ask_* responses: every question is asked from here)."""
         if slot == self.form.confirm_slot:  # the response has the buttons 确认提交 / 先不提交
-            dispatcher.utter_message(response="utter_form_summary", title=self.form.title,
-                                     lines=summary_lines(self.form, values))
+            dispatcher.utter_message(
+                response="utter_form_summary", title=self.form.title, lines=summary_lines(self.form, values)
+            )
             return
         if self.form.field(slot) is not None:  # the question and its choice buttons are in the response
             dispatcher.utter_message(response=ask_response(slot))
 
-    def _next(self, values: dict, events: list, dispatcher: CollectingDispatcher | None = None
-              ) -> list[EventType]:
+    def _next(
+        self, values: dict, events: list, dispatcher: CollectingDispatcher | None = None
+    ) -> list[EventType]:
         nxt = next_missing(self.form, values) or self.form.confirm_slot
         if dispatcher is not None:
             self._ask(dispatcher, nxt, values)
@@ -201,8 +253,9 @@ class BaseFormValidation(FormValidationAction):
         _, body = await api.call("POST", f"/api/validation/{self.form.kind}", json=payload(self.form, values))
         return list((body or {}).get("fields") or [])
 
-    def _apply_errors(self, errors: list[dict], values: dict, dispatcher: CollectingDispatcher,
-                      events: list) -> list:
+    def _apply_errors(
+        self, errors: list[dict], values: dict, dispatcher: CollectingDispatcher, events: list
+    ) -> list:
         said = set()
         for err in errors:
             api_field = err.get("field") or ""
@@ -246,8 +299,9 @@ class BaseFormValidation(FormValidationAction):
         return False
 
     # --- the action ------------------------------------------------------------------------------------
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED)
         if requested is None or self._activating(tracker):
             return await self.on_activation(dispatcher, tracker)
@@ -265,16 +319,26 @@ class BaseFormValidation(FormValidationAction):
         if intent in PASS_THROUGH_INTENTS:
             return []
         text = latest_text(tracker)
-        candidates = {k: v for k, v in tracker.slots_to_validate().items()
-                      if k in self.form.slots or k == self.form.confirm_slot}
-        if (intent == "correct_field" and not candidates and requested in self.form.slots
-                and find_field(self.form, text) is None and not any(m in text for m in CORRECTION_MARKERS)):
+        candidates = {
+            k: v
+            for k, v in tracker.slots_to_validate().items()
+            if k in self.form.slots or k == self.form.confirm_slot
+        }
+        if (
+            intent == "correct_field"
+            and not candidates
+            and requested in self.form.slots
+            and find_field(self.form, text) is None
+            and not any(m in text for m in CORRECTION_MARKERS)
+        ):
             # NLU took a plain answer (e.g. an e-mail address) for a correction: it answers the open question
             candidates = {requested: text}
         explicit = ("填错", "写错", "改一下", "改下", "重新填", "重填")
-        if ((intent == "correct_field" and not candidates)
-                or (not candidates and any(m in text for m in CORRECTION_MARKERS))
-                or (any(m in text for m in explicit) and find_field(self.form, text) is not None)):
+        if (
+            (intent == "correct_field" and not candidates)
+            or (not candidates and any(m in text for m in CORRECTION_MARKERS))
+            or (any(m in text for m in explicit) and find_field(self.form, text) is not None)
+        ):
             return await self.on_correction(dispatcher, tracker, text, requested)
         if not candidates:
             return []
@@ -282,7 +346,9 @@ class BaseFormValidation(FormValidationAction):
         if set(candidates) == {requested} and requested in self.form.slots:
             lab = labelled(self.form, text, self._values(tracker))
             f = self.form.field(requested)
-            if lab is not None and is_question(lab[0], lab[1]):  # "调档函是什么": a question, not a labelled value
+            if lab is not None and is_question(
+                lab[0], lab[1]
+            ):  # "调档函是什么": a question, not a labelled value
                 lab = None
             if lab is None and f is not None and is_question(f, text):
                 return self.on_question(dispatcher, tracker, f, text)
@@ -297,14 +363,19 @@ class BaseFormValidation(FormValidationAction):
             return self._end()
         try:
             if self.form.confirm_slot in candidates:
-                return await self.on_confirm(dispatcher, tracker, api, bool(candidates[self.form.confirm_slot]))
+                return await self.on_confirm(
+                    dispatcher, tracker, api, bool(candidates[self.form.confirm_slot])
+                )
             if relabel:
                 return relabel + await self.on_answers(dispatcher, tracker, api, candidates, clear=requested)
             return await self.on_answers(dispatcher, tracker, api, candidates)
         except BackendError as e:
             say(dispatcher, e)
-            events = [SlotSet(k, tracker.get_slot(k) if k != self.form.confirm_slot else None)
-                      for k in candidates if k in self.form.slots]
+            events = [
+                SlotSet(k, tracker.get_slot(k) if k != self.form.confirm_slot else None)
+                for k in candidates
+                if k in self.form.slots
+            ]
             dispatcher.utter_message(response="utter_form_kept", title=self.form.title)
             return self._end(events)
 
@@ -341,8 +412,12 @@ class BaseFormValidation(FormValidationAction):
         rejection = ""
         if state in V.REJECTED and record.get("rejection_reason"):
             rejection = REJECTION.format(record["rejection_reason"])
-        dispatcher.utter_message(response="utter_form_resume" if resumed else "utter_form_start",
-                                 title=self.form.title, prefilled=PREFILLED if events else "", rejection=rejection)
+        dispatcher.utter_message(
+            response="utter_form_resume" if resumed else "utter_form_start",
+            title=self.form.title,
+            prefilled=PREFILLED if events else "",
+            rejection=rejection,
+        )
         events.append(SlotSet(self.form.confirm_slot, None))
         return self._next(values, events, dispatcher)
 
@@ -358,8 +433,9 @@ class BaseFormValidation(FormValidationAction):
         elif key and float(answer.get("confidence") or 0.0) >= FAQ_ANSWER_MIN:
             dispatcher.utter_message(response=f"utter_{key}")
         else:
-            dispatcher.utter_message(response="utter_form_field_help", label=f.label, title=self.form.title,
-                                     hint=field_hint(f))
+            dispatcher.utter_message(
+                response="utter_form_field_help", label=f.label, title=self.form.title, hint=field_hint(f)
+            )
         dispatcher.utter_message(response="utter_form_back", title=self.form.title)
         self._ask(dispatcher, f.slot, self._values(tracker))
         return [SlotSet(f.slot, None), SlotSet(REQUESTED, f.slot)]
@@ -386,7 +462,9 @@ class BaseFormValidation(FormValidationAction):
                     values[f.slot] = None
                 else:
                     events[0] = SlotSet(f.slot, values[f.slot])
-                    dispatcher.utter_message(response="utter_form_field_changed", label=f.label, value=values[f.slot])
+                    dispatcher.utter_message(
+                        response="utter_form_field_changed", label=f.label, value=values[f.slot]
+                    )
                     return self._next(values, events, dispatcher)
             except BackendError:
                 values[f.slot] = None
@@ -394,8 +472,9 @@ class BaseFormValidation(FormValidationAction):
         self._ask(dispatcher, f.slot, values)
         return events + [SlotSet(REQUESTED, f.slot)]
 
-    async def on_answers(self, dispatcher, tracker, api: StudentApi, candidates: dict,
-                         clear: str | None = None) -> list[EventType]:
+    async def on_answers(
+        self, dispatcher, tracker, api: StudentApi, candidates: dict, clear: str | None = None
+    ) -> list[EventType]:
         values = self._values(tracker)
         if clear:  # the open question's slot got another field's labelled value: it is still unanswered
             values[clear] = None
@@ -436,13 +515,17 @@ class BaseFormValidation(FormValidationAction):
                 return await self._change_request(dispatcher, api, right, body)
             if e.status == 422 and e.fields:
                 dispatcher.utter_message(response="utter_form_check_failed")
-                events = self._apply_errors(e.fields, values, dispatcher, [SlotSet(self.form.confirm_slot, None)])
+                events = self._apply_errors(
+                    e.fields, values, dispatcher, [SlotSet(self.form.confirm_slot, None)]
+                )
                 if next_missing(self.form, values):
                     return self._next(values, events, dispatcher)
             dispatcher.utter_message(response="utter_form_submit_failed", message=e.message or NO_REASON)
             return self._end(events)
-        dispatcher.utter_message(response="utter_form_submitted" if self.form.submit_path else "utter_form_saved",
-                                 title=self.form.title)
+        dispatcher.utter_message(
+            response="utter_form_submitted" if self.form.submit_path else "utter_form_saved",
+            title=self.form.title,
+        )
         return self._end()
 
     async def _change_request(self, dispatcher, api: StudentApi, kind: str, changes: dict) -> list[EventType]:
@@ -482,7 +565,7 @@ class ActionFormFinished(Action):
 
 
 class ActionFormPaused(Action):
-    """"先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of its own,
+    """ "先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of its own,
     data/rules/mailing.yml, to action_mailing_cancel.)"""
 
     def name(self) -> str:
@@ -490,8 +573,13 @@ class ActionFormPaused(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         # 转人工 (data/rules/handoff.yml) pauses the form; else echo the student's own words: 先不提交 / 先不填了
-        paused = ("utter_form_paused_handoff" if latest_intent(tracker) == "handoff" else
-                  "utter_form_paused_submit" if "提交" in latest_text(tracker) else "utter_form_paused")
+        paused = (
+            "utter_form_paused_handoff"
+            if latest_intent(tracker) == "handoff"
+            else "utter_form_paused_submit"
+            if "提交" in latest_text(tracker)
+            else "utter_form_paused"
+        )
         dispatcher.utter_message(response=paused)
         return []
 
@@ -502,8 +590,9 @@ class ActionCorrectField(Action):
     def name(self) -> str:
         return "action_correct_field"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         for form in FORMS.values():
             values = {s: tracker.get_slot(s) for s in form.slots}
@@ -512,6 +601,7 @@ class ActionCorrectField(Action):
                 # the rules (data/rules/forms.yml) reopen the form: it asks for that answer again
                 return [SlotSet(f.slot, None), SlotSet(form.confirm_slot, None), SlotSet(REOPEN, form.name)]
         from actions.change_advice import advise  # local import: avoid a cycle at module load
+
         best = None  # (keyword length, form, field) over all three forms: "单位详细地址" beats "地址"
         for form in FORMS.values():
             f = find_field(form, text)
@@ -523,7 +613,10 @@ class ActionCorrectField(Action):
         if best and best[1] is ARCHIVE:
             kind = V.ChangeKind.archive_edit
         elif best and best[1] is DESTINATION:
-            kind = (V.ChangeKind.unit_change if best[2].slot in ("dest_type", "dest_unit_name")
-                    else V.ChangeKind.destination_edit)
+            kind = (
+                V.ChangeKind.unit_change
+                if best[2].slot in ("dest_type", "dest_unit_name")
+                else V.ChangeKind.destination_edit
+            )
         await advise(kind, dispatcher, tracker)
         return [SlotSet(REOPEN, None)]

@@ -17,6 +17,7 @@ its period, default 30) times out conversations nobody took within HANDOFF_WAIT_
 nothing more (`backend.handoff.sweep`). A thread of its own rather than a step of the delivery loop: the timeout
 must happen whether or not this process delivers WeChat messages (HANDOFF_WORKER=0 where WeChat is not set up).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,8 +61,9 @@ class Delivery(Outbox):
         """The outbox's due rows whose conversation's earlier replies are done: replies reach the student in the
         order they were written, whichever process sends them."""
         earlier = aliased(HM)
-        first = ~exists().where(earlier.session_id == HM.session_id, earlier.id < HM.id,
-                                earlier.wechat_state == "pending")
+        first = ~exists().where(
+            earlier.session_id == HM.session_id, earlier.id < HM.id, earlier.wechat_state == "pending"
+        )
         return super().due(now) & first
 
     def deliver(self, s: Session, mid: int, me: str) -> None:
@@ -69,7 +71,9 @@ class Delivery(Outbox):
         h = s.get(M.HandoffSession, m.session_id)
         openid = h.conversation.split(":", 1)[1] if h.conversation.startswith("wechat:") else None
         if m.wechat_attempts > MAX_ATTEMPTS:
-            return self.record(s, mid, me, wechat_state="failed", wechat_error="gave up (unfinished attempts)")
+            return self.record(
+                s, mid, me, wechat_state="failed", wechat_error="gave up (unfinished attempts)"
+            )
         if not openid:
             return self.record(s, mid, me, wechat_state="failed", wechat_error="not_wechat")
         if not self.api.configured:
@@ -85,7 +89,7 @@ class Delivery(Outbox):
             return self.record(s, mid, me, wechat_state="sent", wechat_error=None)
         if code in PERMANENT or attempts >= MAX_ATTEMPTS:
             return self.record(s, mid, me, wechat_state="failed", wechat_error=f"errcode {code}")
-        self.retry(s, mid, me, dt.timedelta(seconds=5 * 2 ** attempts), f"errcode {code}")
+        self.retry(s, mid, me, dt.timedelta(seconds=5 * 2**attempts), f"errcode {code}")
 
 
 _background = Background("handoff-delivery", "HANDOFF_WORKER", Delivery)

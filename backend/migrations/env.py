@@ -1,4 +1,5 @@
 """Alembic environment: the schema comes from backend.models, the URL from DATABASE_URL."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -13,8 +14,12 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=str(engine.url), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=engine.dialect.name == "sqlite")
+    context.configure(
+        url=str(engine.url),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=engine.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,8 +34,11 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -20,6 +20,7 @@
   The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
   `python -m backend.notices`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -90,6 +91,7 @@ class Notice(Base):
 
 class NoticeSetting(Base):
     """A student's choice; no row = WeChat notices on."""
+
     __tablename__ = "notice_settings"
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), primary_key=True)
     wechat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -98,6 +100,7 @@ class NoticeSetting(Base):
 
 class WechatInbound(Base):
     """The last time an openid wrote to the account (WeChat's 48-hour customer-service window)."""
+
     __tablename__ = "wechat_inbound"
     openid: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -105,6 +108,7 @@ class WechatInbound(Base):
 
 class Deadline(Base):
     """A date staff set (e.g. destination changes close on X) and the students it concerns."""
+
     __tablename__ = "notice_deadlines"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(100))
@@ -123,8 +127,16 @@ def _insert(s: Session):
 
 def add(s: Session, student_id: str, event_key: str, kind: str, title: str, body: str) -> bool:
     """Write a notice in the caller's transaction; False when this event was noticed already."""
-    stmt = _insert(s).values(student_id=student_id, event_key=event_key[:120], kind=kind, title=title[:100],
-                             body=body, created_at=clock.now(), wechat_state="pending", wechat_attempts=0)
+    stmt = _insert(s).values(
+        student_id=student_id,
+        event_key=event_key[:120],
+        kind=kind,
+        title=title[:100],
+        body=body,
+        created_at=clock.now(),
+        wechat_state="pending",
+        wechat_attempts=0,
+    )
     res = s.execute(stmt.on_conflict_do_nothing(index_elements=["student_id", "event_key"]))
     return bool(res.rowcount)
 
@@ -144,29 +156,52 @@ def on_review(s: Session, kind: str, rec: Any) -> None:
     who = "学院" if state.startswith("college") else "学校"
     if state.endswith("approved"):
         title = f"{name}：{who}审核通过"
-        body = (f"你的{name}已通过{who}审核，等待学校审核。" if who == "学院" else
-                f"你的{name}已通过学校审核。" + ("修改已生效。" if kind == "change" else ""))
+        body = (
+            f"你的{name}已通过{who}审核，等待学校审核。"
+            if who == "学院"
+            else f"你的{name}已通过学校审核。" + ("修改已生效。" if kind == "change" else "")
+        )
     else:
         title = f"{name}：{who}审核未通过"
-        body = (f"你的{name}未通过{who}审核，原因：{rec.rejection_reason or '未注明'}。"
-                f"请按原因在学校平台修改后再次提交。")
+        body = (
+            f"你的{name}未通过{who}审核，原因：{rec.rejection_reason or '未注明'}。"
+            f"请按原因在学校平台修改后再次提交。"
+        )
     add(s, rec.student_id, f"review:{kind}:{rec.id}:{rec.version}:{state}", "review", title, body)
 
 
 def on_national_confirmed(s: Session, st: M.Student, eligible_from: str | None) -> None:
     extra = f"确认一个工作日后（{cn_date(eligible_from)}起）可以申请档案邮寄。" if eligible_from else ""
-    add(s, st.id, f"national:{st.national_confirmed_on}", "national", "国家平台确认已记录",
-        f"已记录你于{cn_date(st.national_confirmed_on)}在国家平台确认毕业去向。{extra}")
+    add(
+        s,
+        st.id,
+        f"national:{st.national_confirmed_on}",
+        "national",
+        "国家平台确认已记录",
+        f"已记录你于{cn_date(st.national_confirmed_on)}在国家平台确认毕业去向。{extra}",
+    )
 
 
 def on_shipped(s: Session, m: M.MailingRequest) -> None:
-    add(s, m.student_id, f"mailing:{m.id}:shipped", "shipped", "档案已寄出",
-        f"你的档案已寄出，EMS单号 {m.ems_no}，可在中国邮政EMS官网查询物流。")
+    add(
+        s,
+        m.student_id,
+        f"mailing:{m.id}:shipped",
+        "shipped",
+        "档案已寄出",
+        f"你的档案已寄出，EMS单号 {m.ems_no}，可在中国邮政EMS官网查询物流。",
+    )
 
 
 def on_delivered(s: Session, m: M.MailingRequest) -> None:
-    add(s, m.student_id, f"mailing:{m.id}:delivered", "delivered", "档案已送达",
-        f"你的档案已送达（EMS单号 {m.ems_no}）。如有疑问请联系学院就业工作负责老师。")
+    add(
+        s,
+        m.student_id,
+        f"mailing:{m.id}:delivered",
+        "delivered",
+        "档案已送达",
+        f"你的档案已送达（EMS单号 {m.ems_no}）。如有疑问请联系学院就业工作负责老师。",
+    )
 
 
 # --- events the calendar causes ----------------------------------------------------------------------------
@@ -176,27 +211,51 @@ def due_computed(s: Session) -> list[tuple[str, str, str, str, str]]:
     from .. import services as S  # services imports this module
 
     out = []
-    both = (select(M.Student).join(M.Destination, M.Destination.student_id == M.Student.id)
-            .join(M.Archive, M.Archive.student_id == M.Student.id)
-            .where(M.Destination.state == "school_approved", M.Archive.state == "school_approved"))
+    both = (
+        select(M.Student)
+        .join(M.Destination, M.Destination.student_id == M.Student.id)
+        .join(M.Archive, M.Archive.student_id == M.Student.id)
+        .where(M.Destination.state == "school_approved", M.Archive.state == "school_approved")
+    )
     for st in s.scalars(both):
         sync = S.sync_info(st, S.get_destination(s, st.id), S.get_archive(s, st.id))
         if sync["synced"]:
-            out.append((st.id, f"sync:{sync['sync_date']}", "synced", "已同步到国家平台",
-                        f"你的毕业去向和户档信息已于{cn_date(sync['sync_date'])}同步到国家平台。"
-                        "请登录国家平台确认毕业去向信息（信息有误请在学校平台修改）。"))
+            out.append(
+                (
+                    st.id,
+                    f"sync:{sync['sync_date']}",
+                    "synced",
+                    "已同步到国家平台",
+                    f"你的毕业去向和户档信息已于{cn_date(sync['sync_date'])}同步到国家平台。"
+                    "请登录国家平台确认毕业去向信息（信息有误请在学校平台修改）。",
+                )
+            )
         el = S.eligibility(s, st)
         if el["eligible"] and el["eligible_from"]:
-            out.append((st.id, f"mailing_open:{el['eligible_from']}", "mailing_open", "可以申请档案邮寄了",
-                        f"从{cn_date(el['eligible_from'])}起你可以申请档案邮寄了：在“智能咨询”里说“申请档案邮寄”，"
-                        "或在学校平台“档案邮寄申请”里提交。"))
+            out.append(
+                (
+                    st.id,
+                    f"mailing_open:{el['eligible_from']}",
+                    "mailing_open",
+                    "可以申请档案邮寄了",
+                    f"从{cn_date(el['eligible_from'])}起你可以申请档案邮寄了：在“智能咨询”里说“申请档案邮寄”，"
+                    "或在学校平台“档案邮寄申请”里提交。",
+                )
+            )
     today = clock.today()
     soon = select(Deadline).where(Deadline.due_on >= today, Deadline.due_on <= today + REMIND_BEFORE)
     for d in s.scalars(soon):
         # who it concerns now: a student who finished in the meantime is not reminded
         for sid in concerned(s, d.audience, d.college_code):
-            out.append((sid, f"deadline:{d.id}:soon", "deadline", f"即将截止：{d.title}"[:100],
-                        f"{d.title}将于{cn_date(d.due_on)}截止，请尽快完成。"))
+            out.append(
+                (
+                    sid,
+                    f"deadline:{d.id}:soon",
+                    "deadline",
+                    f"即将截止：{d.title}"[:100],
+                    f"{d.title}将于{cn_date(d.due_on)}截止，请尽快完成。",
+                )
+            )
     return out
 
 
@@ -204,8 +263,13 @@ def sweep() -> int:
     """Write the computed notices not written yet (read first: no write transaction when nothing is new)."""
     with read_session() as r:
         due = due_computed(r)
-        have = set(r.execute(select(Notice.student_id, Notice.event_key).where(
-            Notice.kind.in_(["synced", "mailing_open", "deadline"]))).all())
+        have = set(
+            r.execute(
+                select(Notice.student_id, Notice.event_key).where(
+                    Notice.kind.in_(["synced", "mailing_open", "deadline"])
+                )
+            ).all()
+        )
     new = [d for d in due if (d[0], d[1]) not in have]
     if not new:
         return 0
@@ -241,46 +305,83 @@ def concerned(s: Session, audience: str, college_code: str | None) -> list[str]:
     return list(s.scalars(q.order_by(M.Student.id)))
 
 
-def add_deadline(s: Session, actor_id: str, title: str, due_on: dt.date, audience: str,
-                 college_code: str | None) -> dict:
-    d = Deadline(title=title, due_on=due_on, audience=audience, college_code=college_code,
-                 created_at=clock.now(), created_by=actor_id)
+def add_deadline(
+    s: Session, actor_id: str, title: str, due_on: dt.date, audience: str, college_code: str | None
+) -> dict:
+    d = Deadline(
+        title=title,
+        due_on=due_on,
+        audience=audience,
+        college_code=college_code,
+        created_at=clock.now(),
+        created_by=actor_id,
+    )
     s.add(d)
     s.flush()
     ids = concerned(s, audience, college_code)
     for sid in ids:
-        add(s, sid, f"deadline:{d.id}", "deadline", f"截止提醒：{title}"[:100],
-            f"{title}，截止日期：{cn_date(due_on)}。请在截止日期前完成。")
-    return {"id": d.id, "title": title, "due_on": due_on.isoformat(), "audience": audience,
-            "college_code": college_code, "students": len(ids)}
+        add(
+            s,
+            sid,
+            f"deadline:{d.id}",
+            "deadline",
+            f"截止提醒：{title}"[:100],
+            f"{title}，截止日期：{cn_date(due_on)}。请在截止日期前完成。",
+        )
+    return {
+        "id": d.id,
+        "title": title,
+        "due_on": due_on.isoformat(),
+        "audience": audience,
+        "college_code": college_code,
+        "students": len(ids),
+    }
 
 
 # --- what the student sees ---------------------------------------------------------------------------------
 def view(n: Notice) -> dict:
-    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body,
-            "created_at": n.created_at.isoformat() if n.created_at else None, "read": n.read_at is not None}
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "created_at": n.created_at.isoformat() if n.created_at else None,
+        "read": n.read_at is not None,
+    }
 
 
 def list_for(s: Session, student_id: str, limit: int = 20) -> dict:
-    rows = list(s.scalars(select(Notice).where(Notice.student_id == student_id)
-                          .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc())
-                          .limit(limit)))
-    unread = s.scalar(select(Notice.id).where(Notice.student_id == student_id, Notice.read_at.is_(None))
-                      .limit(1)) is not None
+    rows = list(
+        s.scalars(
+            select(Notice)
+            .where(Notice.student_id == student_id)
+            .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc())
+            .limit(limit)
+        )
+    )
+    unread = (
+        s.scalar(select(Notice.id).where(Notice.student_id == student_id, Notice.read_at.is_(None)).limit(1))
+        is not None
+    )
     return {"notices": [view(n) for n in rows], "has_unread": unread, "wechat": wechat_setting(s, student_id)}
 
 
 def mark_read(s: Session, student_id: str, ids: list[int]) -> int:
     """Only the student's own notices (the id comes from the token, never from the body)."""
-    res = s.execute(update(Notice).where(Notice.student_id == student_id, Notice.id.in_(ids),
-                                         Notice.read_at.is_(None)).values(read_at=clock.now()))
+    res = s.execute(
+        update(Notice)
+        .where(Notice.student_id == student_id, Notice.id.in_(ids), Notice.read_at.is_(None))
+        .values(read_at=clock.now())
+    )
     s.commit()
     return res.rowcount or 0
 
 
 def wechat_setting(s: Session, student_id: str) -> dict:
     row = s.get(NoticeSetting, student_id)
-    bound = s.scalar(select(M.WechatBinding.openid).where(M.WechatBinding.student_id == student_id)) is not None
+    bound = (
+        s.scalar(select(M.WechatBinding.openid).where(M.WechatBinding.student_id == student_id)) is not None
+    )
     return {"enabled": True if row is None else row.wechat_enabled, "bound": bound}
 
 
@@ -341,8 +442,10 @@ class WechatApi:
         if not refresh and self._token and self._token[1] > time.monotonic():
             return self._token[0]
         try:
-            data = self.http.get(self.base + "/cgi-bin/token", params={
-                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret}).json()
+            data = self.http.get(
+                self.base + "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            ).json()
         except (httpx.HTTPError, ValueError):
             return None
         tok = data.get("access_token") if isinstance(data, dict) else None
@@ -369,14 +472,21 @@ class WechatApi:
         return -1
 
     def send_text(self, openid: str, text: str) -> int:
-        return self._post("/cgi-bin/message/custom/send",
-                          {"touser": openid, "msgtype": "text", "text": {"content": text}})
+        return self._post(
+            "/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        )
 
     def send_template(self, openid: str, n: Notice) -> int:
-        body: dict[str, Any] = {"touser": openid, "template_id": self.template_id, "data": {
-            "first": {"value": n.title}, "keyword1": {"value": n.title},
-            "keyword2": {"value": cn_date(_aware(n.created_at).astimezone(clock.TZ).date())},
-            "remark": {"value": n.body[:200]}}}
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": self.template_id,
+            "data": {
+                "first": {"value": n.title},
+                "keyword1": {"value": n.title},
+                "keyword2": {"value": cn_date(_aware(n.created_at).astimezone(clock.TZ).date())},
+                "remark": {"value": n.body[:200]},
+            },
+        }
         if self.page_url:
             body["url"] = self.page_url
         return self._post("/cgi-bin/message/template/send", body)
@@ -387,8 +497,14 @@ def notice_text(n: Notice) -> str:
 
 
 # WeChat's answers that no retry can change: record them and stop (anything else is retried with back-off)
-PERMANENT = {40003: "invalid_openid", 43004: "unsubscribed", 43101: "user_refused", 40037: "invalid_template_id",
-             47003: "template_data_invalid", 48001: "api_unauthorized"}
+PERMANENT = {
+    40003: "invalid_openid",
+    43004: "unsubscribed",
+    43101: "user_refused",
+    40037: "invalid_template_id",
+    47003: "template_data_invalid",
+    48001: "api_unauthorized",
+}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -418,8 +534,9 @@ class Worker(Outbox):
         self.api = api or WechatApi()
         self._last_sweep = float("-inf")
 
-    def _finish(self, s: Session, nid: int, me: str, state: str, via: str | None = None,
-                error: str | None = None) -> None:
+    def _finish(
+        self, s: Session, nid: int, me: str, state: str, via: str | None = None, error: str | None = None
+    ) -> None:
         self.record(s, nid, me, wechat_state=state, wechat_via=via, wechat_error=error)
 
     def _retry(self, s: Session, nid: int, me: str, attempts: int, error: str) -> None:
@@ -431,7 +548,9 @@ class Worker(Outbox):
     def deliver(self, s: Session, nid: int, me: str) -> None:
         n = s.get(Notice, nid, populate_existing=True)
         if n.wechat_attempts > MAX_ATTEMPTS:  # earlier claims all died (or hung) without recording anything
-            return self._finish(s, nid, me, "failed", error=f"gave up after {MAX_ATTEMPTS} unfinished attempts")
+            return self._finish(
+                s, nid, me, "failed", error=f"gave up after {MAX_ATTEMPTS} unfinished attempts"
+            )
         binding = s.scalar(select(M.WechatBinding).where(M.WechatBinding.student_id == n.student_id))
         if binding is None:
             return self._finish(s, nid, me, "skipped", error="not_bound")

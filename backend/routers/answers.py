@@ -5,6 +5,7 @@
   (every answer) need the integration key (Rasa) or the action server's service key (issue 21 §9).
 - `/api/staff/answers...`: staff read (counselors and school), school staff edit and roll back.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ from ..validators import FieldError
 
 router = APIRouter(tags=["answers"])
 
-KEY = Path(max_length=120, pattern=r"^utter_[A-Za-z0-9_/]+$", description="response name, e.g. utter_faq/login")
+KEY = Path(
+    max_length=120, pattern=r"^utter_[A-Za-z0-9_/]+$", description="response name, e.g. utter_faq/login"
+)
 
 
 class _In(BaseModel):
@@ -64,14 +67,34 @@ class RollbackIn(_In):
     base_version: int = Field(ge=1, le=10**6)
 
 
-NLG_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["response"], "properties": {
-        "response": {"type": "string", "example": "utter_faq/login"}, "id": {"type": ["string", "null"]},
-        "arguments": {"type": "object"}, "tracker": {"type": "object", "properties": {"slots": {"type": "object"}}},
-        "channel": {"type": "object", "properties": {"name": {"type": "string", "example": "rest"}}}}}}}}}
+NLG_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["response"],
+                    "properties": {
+                        "response": {"type": "string", "example": "utter_faq/login"},
+                        "id": {"type": ["string", "null"]},
+                        "arguments": {"type": "object"},
+                        "tracker": {"type": "object", "properties": {"slots": {"type": "object"}}},
+                        "channel": {
+                            "type": "object",
+                            "properties": {"name": {"type": "string", "example": "rest"}},
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[Depends(integration_or_service_key)])
+@router.post(
+    "/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[Depends(integration_or_service_key)]
+)
 async def nlg(request: Request) -> dict:
     """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event loop,
     from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn).
@@ -84,8 +107,10 @@ async def nlg(request: Request) -> dict:
 
 
 @router.get("/api/nlg/responses", tags=["answers"], dependencies=[Depends(integration_key)])
-def nlg_responses(since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
-                  s: Session = Depends(get_session)) -> dict:
+def nlg_responses(
+    since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
+    s: Session = Depends(get_session),
+) -> dict:
     """Every answer's current variations and source for the Rasa process's copy (bot/nlg.py polls this twice a
     second, off the students' turns); `changed: false` when `since` is still the current revision."""
     return A.snapshot(s, since)
@@ -100,37 +125,63 @@ def login_options() -> dict:
 @router.get("/api/staff/me")
 def staff_me(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
     college = s.get(M.College, p.college_code) if p.college_code else None
-    return {"id": p.id, "name": p.name, "role": p.role, "college_code": p.college_code,
-            "college": college.name if college else None, "can_edit_answers": A.can_edit(p)}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "role": p.role,
+        "college_code": p.college_code,
+        "college": college.name if college else None,
+        "can_edit_answers": A.can_edit(p),
+    }
 
 
 @router.get("/api/staff/answers")
-def list_answers(q: str | None = Query(default=None, max_length=100, description="搜索回答名称或内容"),
-                 p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def list_answers(
+    q: str | None = Query(default=None, max_length=100, description="搜索回答名称或内容"),
+    p: Principal = Depends(current_staff),
+    s: Session = Depends(get_session),
+) -> dict:
     return A.list_answers(s, p, (q or "").strip() or None)
 
 
 @router.post("/api/staff/answers/{key:path}/rollback")
-def rollback(body: RollbackIn, key: str = KEY, p: Principal = Depends(current_staff),
-             s: Session = Depends(get_session)) -> dict:
+def rollback(
+    body: RollbackIn, key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     return A.rollback(s, p, key, body.version, body.base_version)
 
 
 @router.get("/api/staff/answers/{key:path}")
-def get_answer(key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def get_answer(
+    key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     return A.answer_view(s, p, key)
 
 
 @router.put("/api/staff/answers/{key:path}")
-def edit_answer(body: AnswerEditIn, key: str = KEY, p: Principal = Depends(current_staff),
-                s: Session = Depends(get_session)) -> dict:
-    return A.edit_answer(s, p, key, [v.model_dump(exclude_unset=True) for v in body.variations],
-                         body.base_version, body.source, "source" not in body.model_fields_set, body.note)
+def edit_answer(
+    body: AnswerEditIn,
+    key: str = KEY,
+    p: Principal = Depends(current_staff),
+    s: Session = Depends(get_session),
+) -> dict:
+    return A.edit_answer(
+        s,
+        p,
+        key,
+        [v.model_dump(exclude_unset=True) for v in body.variations],
+        body.base_version,
+        body.source,
+        "source" not in body.model_fields_set,
+        body.note,
+    )
 
 
 # --- from a failed question to a better answer (issue 14 §5) -----------------------------------------------
 @router.post("/api/staff/answers")
-def create_answer(body: NewAnswerIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def create_answer(
+    body: NewAnswerIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     """A new FAQ answer (school staff), served by the NLG endpoint and exported to the domain for training."""
     return T.create_answer(s, p, body.topic, body.text, body.source)
 
@@ -141,7 +192,9 @@ def training_examples(p: Principal = Depends(current_staff), s: Session = Depend
 
 
 @router.post("/api/staff/training-examples")
-def attach_example(body: ExampleIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def attach_example(
+    body: ExampleIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     """Attach a student's question to an FAQ answer as a training example (school staff)."""
     return T.attach(s, p, body.question, body.answer_key)
 

@@ -1,6 +1,7 @@
 """A person in the chat (issue 15 §2): the action server opens a session, the channels ask before each message
 whether the conversation is held, the widget polls for the counselor's replies, staff take / reply / close.
 Logic and states: backend/handoff/; design: docs/handoff.md."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -36,8 +37,11 @@ class RequestIn(_In):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     transcript: list[Line] = Field(default_factory=list, max_length=40)
-    client: str | None = Field(default=None, max_length=64,
-                               description="the web visitor's address as the chat channel saw it (limits)")
+    client: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the web visitor's address as the chat channel saw it (limits)",
+    )
 
 
 class InboundIn(_In):
@@ -50,7 +54,9 @@ class BotAnswerIn(_In):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     session_id: int = Field(ge=1, le=2**31 - 1)
-    texts: list[Annotated[str, Field(min_length=1, max_length=H.BOT_TEXT_MAX)]] = Field(min_length=1, max_length=10)
+    texts: list[Annotated[str, Field(min_length=1, max_length=H.BOT_TEXT_MAX)]] = Field(
+        min_length=1, max_length=10
+    )
 
 
 class ReplyIn(_In):
@@ -66,9 +72,11 @@ class ReplyIn(_In):
 
 
 # --- the action server ------------------------------------------------------------------------------------
-def action_caller(authorization: str | None = Header(default=None),
-                  x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
-                  s: Session = Depends(get_session)) -> Principal | None:
+def action_caller(
+    authorization: str | None = Header(default=None),
+    x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
+    s: Session = Depends(get_session),
+) -> Principal | None:
     """Only the action server (its service key); the student from its action token, when there is one."""
     if not service_key_ok(x_actions_service_key):
         raise APIError(401, "service_key_invalid", "服务密钥无效。")
@@ -83,8 +91,9 @@ def _check_channel(conversation: str, channel: str) -> None:
 
 
 @router.post("/integration/handoff", tags=["integration"])
-def request_person(body: RequestIn, p: Principal | None = Depends(action_caller),
-                   s: Session = Depends(get_session)) -> dict:
+def request_person(
+    body: RequestIn, p: Principal | None = Depends(action_caller), s: Session = Depends(get_session)
+) -> dict:
     """转人工: queue (office hours) or ticket (outside; signed-in or WeChat) for the conversation."""
     kind = body.conversation.split(":", 1)[0]
     if p is not None and p.role != "student":
@@ -97,8 +106,14 @@ def request_person(body: RequestIn, p: Principal | None = Depends(action_caller)
     student = s.get(M.Student, p.id) if p else None
     if body.channel == "wechat":
         N.touch_inbound(s, body.conversation.split(":", 1)[1])
-    return H.request(s, body.conversation, body.channel, student,
-                     [line.model_dump() for line in body.transcript], clients.client_hash(body.client))
+    return H.request(
+        s,
+        body.conversation,
+        body.channel,
+        student,
+        [line.model_dump() for line in body.transcript],
+        clients.client_hash(body.client),
+    )
 
 
 # --- the channels (every student message, before Rasa) -------------------------------------------------------
@@ -130,17 +145,24 @@ def held() -> dict:
     """The conversations a person holds now (the channels poll this, so a turn of a conversation nobody holds
     needs no call to the backend)."""
     with read_session() as r:
-        keys = list(r.scalars(select(M.HandoffSession.open_key).where(M.HandoffSession.open_key.is_not(None))
-                              .limit(H.HELD_LIST_MAX)))
+        keys = list(
+            r.scalars(
+                select(M.HandoffSession.open_key)
+                .where(M.HandoffSession.open_key.is_not(None))
+                .limit(H.HELD_LIST_MAX)
+            )
+        )
     return {"conversations": keys, "complete": len(keys) < H.HELD_LIST_MAX}
 
 
 # --- the widget ---------------------------------------------------------------------------------------------
 @router.get("/handoff/messages")
-def widget_messages(after: int = Query(default=0, ge=0, le=2**31 - 1),
-                    authorization: str | None = Header(default=None),
-                    x_handoff_secret: str | None = Header(default=None, max_length=100),
-                    s: Session = Depends(get_session)) -> dict:
+def widget_messages(
+    after: int = Query(default=0, ge=0, le=2**31 - 1),
+    authorization: str | None = Header(default=None),
+    x_handoff_secret: str | None = Header(default=None, max_length=100),
+    s: Session = Depends(get_session),
+) -> dict:
     """The counselor's replies for the widget: a signed-in student by the web token, an anonymous conversation
     by the secret it was given when it asked for a person."""
     token = _bearer(authorization)
@@ -156,19 +178,27 @@ def widget_messages(after: int = Query(default=0, ge=0, le=2**31 - 1),
 
 # --- staff --------------------------------------------------------------------------------------------------
 @router.get("/staff/handoff")
-def staff_list(view: Literal["queue", "tickets", "closed"] = "queue",
-               page: int = Query(default=1, ge=1, le=100000, description="1-based"),
-               per_page: int = Query(default=H.PER_PAGE, ge=1, le=200),
-               p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def staff_list(
+    view: Literal["queue", "tickets", "closed"] = "queue",
+    page: int = Query(default=1, ge=1, le=100000, description="1-based"),
+    per_page: int = Query(default=H.PER_PAGE, ge=1, le=200),
+    p: Principal = Depends(current_staff),
+    s: Session = Depends(get_session),
+) -> dict:
     """Counselors: their college's conversations; school staff (career center): all, anonymous ones included.
     Paged (`total`, `pages`); queue and tickets list signed-in students before anonymous visitors."""
     open_now, label = H.office_hours()
-    return {**H.staff_list(s, p, view, page, per_page), "counts": H.counts(s, p),
-            "office_hours": {"open": open_now, "label": label}}
+    return {
+        **H.staff_list(s, p, view, page, per_page),
+        "counts": H.counts(s, p),
+        "office_hours": {"open": open_now, "label": label},
+    }
 
 
 @router.get("/staff/handoff/{sid}")
-def staff_detail(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def staff_detail(
+    sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     return H.staff_detail(s, p, sid)
 
 
@@ -179,8 +209,9 @@ def take(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Dep
 
 
 @router.post("/staff/handoff/{sid}/reply")
-def reply(sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff),
-          s: Session = Depends(get_session)) -> dict:
+def reply(
+    sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
     return H.reply(s, p, sid, body.text)
 

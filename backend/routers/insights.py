@@ -1,5 +1,6 @@
 """What students ask and their feedback (issue 14 §3, §4): feedback from the widget, turns from the Rasa process,
 the staff overview and CSV exports."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -26,7 +27,9 @@ class _In(BaseModel):
 class FeedbackIn(_In):
     channel: Literal["web", "wechat"] = "web"
     conversation: str = Field(pattern=ID, description="the widget's conversation id")
-    message_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="id of the answer shown (client-made)")
+    message_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="id of the answer shown (client-made)"
+    )
     question: str = Field(default="", max_length=1000)
     answer: str = Field(max_length=4000, description="the answer's text as shown")
     rating: Literal["up", "down"]
@@ -64,14 +67,22 @@ class TurnIn(_In):
 
 
 class TurnsIn(_In):
-    turns: list[dict[str, Any]] = Field(max_length=500, description=(
-        "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), channel*, "
-        "conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, handoff"))
+    turns: list[dict[str, Any]] = Field(
+        max_length=500,
+        description=(
+            "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), channel*, "
+            "conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, handoff"
+        ),
+    )
 
 
 @router.post("/api/feedback")
-def feedback(body: FeedbackIn, request: Request, p: Principal | None = Depends(optional_principal),
-             s: Session = Depends(get_session)) -> dict:
+def feedback(
+    body: FeedbackIn,
+    request: Request,
+    p: Principal | None = Depends(optional_principal),
+    s: Session = Depends(get_session),
+) -> dict:
     """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
     the token only). Sending it again for the same answer changes it (only the student's own, or an anonymous
     one from the same address: 409 `not_yours`). Limits per student or per address: 429 `too_many_feedback`."""
@@ -94,7 +105,9 @@ def turns(body: TurnsIn, s: Session = Depends(get_session)) -> dict:
         try:
             good.append(TurnIn.model_validate(raw).model_dump())
         except ValidationError as e:
-            errors.append({"index": i, "fields": [".".join(str(x) for x in err["loc"]) for err in e.errors()]})
+            errors.append(
+                {"index": i, "fields": [".".join(str(x) for x in err["loc"]) for err in e.errors()]}
+            )
     return {**I.add_turns(s, good), "rejected": len(errors), "errors": errors[:20]}
 
 
@@ -102,13 +115,18 @@ DAYS = Query(default=7, ge=1, le=180, description="the last N days, today includ
 
 
 @router.get("/api/staff/insights")
-def overview(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def overview(
+    days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     return I.overview(s, p, days)
 
 
 def _csv(text: str, name: str) -> Response:
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/api/staff/insights/turns.csv")

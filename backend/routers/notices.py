@@ -1,4 +1,5 @@
 """Notices (issue 15 §1): the student's own (from the token only), WeChat on/off, staff deadline reminders."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,13 +52,16 @@ def my_notices(p: Principal = Depends(current_student), s: Session = Depends(get
 
 
 @router.post("/me/notices/read")
-def mark_read(body: ReadIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def mark_read(
+    body: ReadIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
+) -> dict:
     return {"marked": N.mark_read(s, p.id, body.ids)}
 
 
 @router.put("/me/notices/settings")
-def put_settings(body: SettingsIn, p: Principal = Depends(current_student),
-                 s: Session = Depends(get_session)) -> dict:
+def put_settings(
+    body: SettingsIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
+) -> dict:
     S.lock_student(s, p.id)
     before = N.wechat_setting(s, p.id)
     out = N.set_wechat(s, p.id, body.wechat_enabled)
@@ -74,8 +78,16 @@ def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> 
     before = N.wechat_setting(s, b.student_id)
     out = N.set_wechat(s, b.student_id, body.enabled)
     N.touch_inbound(s, body.openid)
-    S.audit(s, S.SYSTEM, b.student_id, "notices", b.student_id, "wechat_on" if body.enabled else "wechat_off",
-            before, out)
+    S.audit(
+        s,
+        S.SYSTEM,
+        b.student_id,
+        "notices",
+        b.student_id,
+        "wechat_on" if body.enabled else "wechat_off",
+        before,
+        out,
+    )
     s.commit()
     return out
 
@@ -97,23 +109,40 @@ def _college(s: Session, code: str | None) -> str | None:
 
 def _students(s: Session, ids: list[str]) -> list[dict]:
     colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
-    rows = s.execute(select(M.Student.id, M.Student.name, M.Student.college_code).where(M.Student.id.in_(ids))
-                     .order_by(M.Student.id)).all() if ids else []
+    rows = (
+        s.execute(
+            select(M.Student.id, M.Student.name, M.Student.college_code)
+            .where(M.Student.id.in_(ids))
+            .order_by(M.Student.id)
+        ).all()
+        if ids
+        else []
+    )
     return [{"id": i, "name": n, "college_code": c, "college": colleges.get(c, c)} for i, n, c in rows]
 
 
 @router.get("/staff/notices/deadlines/preview")
-def preview_deadline(audience: AUDIENCE, college_code: str | None = Query(default=None, max_length=40),
-                     p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def preview_deadline(
+    audience: AUDIENCE,
+    college_code: str | None = Query(default=None, max_length=40),
+    p: Principal = Depends(current_staff),
+    s: Session = Depends(get_session),
+) -> dict:
     """Who a deadline with this audience would concern now (career center only), at most 200 listed."""
     _career_center(p)
     ids = N.concerned(s, audience, _college(s, college_code))
-    return {"audience": audience, "audience_label": N.AUDIENCES[audience], "count": len(ids),
-            "students": _students(s, ids[:200])}
+    return {
+        "audience": audience,
+        "audience_label": N.AUDIENCES[audience],
+        "count": len(ids),
+        "students": _students(s, ids[:200]),
+    }
 
 
 @router.post("/staff/notices/deadlines", status_code=201)
-def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def add_deadline(
+    body: DeadlineIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
+) -> dict:
     """A deadline reminder to the students it concerns: the career center (school staff) only."""
     _career_center(p)
     college = _college(s, body.college_code)
@@ -121,16 +150,30 @@ def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Ses
         raise invalid([FieldError("due_on", "date_in_past", "截止日期不能早于今天。")])
     title = " ".join(body.title.split())
     if len(title) < 2:
-        raise invalid([FieldError("title", "too_short", "请填写截止事项（至少2个字），例如“毕业去向修改截止”。")])
-    if s.get_bind().dialect.name == "postgresql":  # the check below and the insert, one at a time (SQLite: BEGIN)
+        raise invalid(
+            [FieldError("title", "too_short", "请填写截止事项（至少2个字），例如“毕业去向修改截止”。")]
+        )
+    if (
+        s.get_bind().dialect.name == "postgresql"
+    ):  # the check below and the insert, one at a time (SQLite: BEGIN)
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x646561646C6E})
-    same = s.scalar(select(N.Deadline.id).where(N.Deadline.title == title, N.Deadline.due_on == body.due_on,
-                                                N.Deadline.audience == body.audience,
-                                                N.Deadline.college_code.is_(None) if college is None
-                                                else N.Deadline.college_code == college).limit(1))
+    same = s.scalar(
+        select(N.Deadline.id)
+        .where(
+            N.Deadline.title == title,
+            N.Deadline.due_on == body.due_on,
+            N.Deadline.audience == body.audience,
+            N.Deadline.college_code.is_(None) if college is None else N.Deadline.college_code == college,
+        )
+        .limit(1)
+    )
     if same is not None:  # a second click or a second tab: the students were reminded already
-        raise APIError(409, "duplicate_deadline", "已经设置过完全相同的截止提醒（事项、日期、对象和学院都相同），"
-                       "学生已收到提醒，不会重复发送。", deadline_id=same)
+        raise APIError(
+            409,
+            "duplicate_deadline",
+            "已经设置过完全相同的截止提醒（事项、日期、对象和学院都相同），学生已收到提醒，不会重复发送。",
+            deadline_id=same,
+        )
     out = N.add_deadline(s, p.id, title, body.due_on, body.audience, college)
     S.audit(s, p, None, "notice_deadline", out["id"], "create", None, out)
     s.commit()
@@ -138,11 +181,18 @@ def add_deadline(body: DeadlineIn, p: Principal = Depends(current_staff), s: Ses
 
 
 def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
-    return {"id": d.id, "title": d.title, "due_on": d.due_on.isoformat(), "audience": d.audience,
-            "audience_label": N.AUDIENCES[d.audience], "college_code": d.college_code,
-            "college": colleges.get(d.college_code) if d.college_code else None,
-            "created_at": d.created_at.isoformat() if d.created_at else None, "created_by": d.created_by,
-            "students": students}
+    return {
+        "id": d.id,
+        "title": d.title,
+        "due_on": d.due_on.isoformat(),
+        "audience": d.audience,
+        "audience_label": N.AUDIENCES[d.audience],
+        "college_code": d.college_code,
+        "college": colleges.get(d.college_code) if d.college_code else None,
+        "created_at": d.created_at.isoformat() if d.created_at else None,
+        "created_by": d.created_by,
+        "students": students,
+    }
 
 
 @router.get("/staff/notices/deadlines")
@@ -153,22 +203,40 @@ def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(g
         q = q.where(N.Deadline.college_code == p.college_code)
     deadlines = list(s.scalars(q))
     keys = [f"deadline:{d.id}" for d in deadlines]
-    counts = dict(s.execute(select(N.Notice.event_key, func.count()).where(N.Notice.event_key.in_(keys))
-                            .group_by(N.Notice.event_key)).all()) if keys else {}
+    counts = (
+        dict(
+            s.execute(
+                select(N.Notice.event_key, func.count())
+                .where(N.Notice.event_key.in_(keys))
+                .group_by(N.Notice.event_key)
+            ).all()
+        )
+        if keys
+        else {}
+    )
     colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).all())
-    return {"deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
-            "audiences": N.AUDIENCES, "colleges": [{"code": c, "name": n} for c, n in colleges.items()],
-            "can_create": p.role == "school", "remind_days_before": N.REMIND_BEFORE.days}
+    return {
+        "deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
+        "audiences": N.AUDIENCES,
+        "colleges": [{"code": c, "name": n} for c, n in colleges.items()],
+        "can_create": p.role == "school",
+        "remind_days_before": N.REMIND_BEFORE.days,
+    }
 
 
 @router.get("/staff/notices/deadlines/{deadline_id}")
-def deadline_detail(deadline_id: int = Path(ge=1, le=2**31 - 1), p: Principal = Depends(current_staff),
-                    s: Session = Depends(get_session)) -> dict:
+def deadline_detail(
+    deadline_id: int = Path(ge=1, le=2**31 - 1),
+    p: Principal = Depends(current_staff),
+    s: Session = Depends(get_session),
+) -> dict:
     """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
     d = s.get(N.Deadline, deadline_id)
     if d is None or (p.role == "counselor" and d.college_code != p.college_code):
         raise not_found("没有这个截止提醒。")
-    notes = {n.student_id: n for n in s.scalars(select(N.Notice).where(N.Notice.event_key == f"deadline:{d.id}"))}
+    notes = {
+        n.student_id: n for n in s.scalars(select(N.Notice).where(N.Notice.event_key == f"deadline:{d.id}"))
+    }
     colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
     students = _students(s, list(notes))
     for st in students:

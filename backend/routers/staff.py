@@ -1,4 +1,5 @@
 """Staff endpoints: counselors see their own college, school staff see all."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -28,8 +29,15 @@ Offset = Annotated[int, Query(ge=0, le=10**9)]
 
 
 @router.get("/records")
-def records(p: StaffDep, s: SessionDep, kind: Annotated[str, Query(description="destination | archive | change")],
-            state: str | None = None, college: str | None = None, limit: Limit = 50, offset: Offset = 0) -> RecordsPage:
+def records(
+    p: StaffDep,
+    s: SessionDep,
+    kind: Annotated[str, Query(description="destination | archive | change")],
+    state: str | None = None,
+    college: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> RecordsPage:
     return review_service.list_records(s, p, kind, state, college, limit, offset)
 
 
@@ -44,7 +52,9 @@ def review(kind: str, rid: RecordId, body: ReviewIn, p: StaffDep, s: SessionDep)
 
 
 @router.get("/mailing")
-def mailing(p: StaffDep, s: SessionDep, state: str | None = None, limit: Limit = 50, offset: Offset = 0) -> MailingPage:
+def mailing(
+    p: StaffDep, s: SessionDep, state: str | None = None, limit: Limit = 50, offset: Offset = 0
+) -> MailingPage:
     return mailing_service.list_mailing(s, p, state, limit, offset)
 
 
@@ -59,13 +69,19 @@ def deliver(mid: RecordId, p: StaffDep, s: SessionDep) -> MailingOut:
 
 
 @router.get("/audit")
-def audit(p: StaffDep, s: SessionDep, student_id: str | None = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 200, offset: Offset = 0) -> AuditPage:
+def audit(
+    p: StaffDep,
+    s: SessionDep,
+    student_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Offset = 0,
+) -> AuditPage:
     return review_service.audit_entries(s, p, student_id, limit, offset)
 
 
 @router.post("/students/{student_id}/credit-code-override")
-def credit_override(student_id: Annotated[str, Path(max_length=20)], body: OverrideIn, p: StaffDep,
-                    s: SessionDep) -> CreditOverrideOut:
+def credit_override(
+    student_id: Annotated[str, Path(max_length=20)], body: OverrideIn, p: StaffDep, s: SessionDep
+) -> CreditOverrideOut:
     """School staff let an early pilot credit code that fails the checksum through, after checking it by hand."""
     return review_service.set_credit_override(s, p, student_id, body.credit_code)

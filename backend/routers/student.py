@@ -1,4 +1,5 @@
 """Student endpoints: the student comes from the token only."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -93,11 +94,18 @@ def get_mailing(p: StudentDep, s: SessionDep) -> MyMailingOut:
     return mailing.my_mailing(s, get_student(s, p.id))
 
 
-@router.post("/me/mailing", status_code=201, response_model=MailingCreatedOut,
-             responses={200: {"model": MailingCreatedOut, "description": "already submitted (repeat or race)"},
-                        409: {"description": "not_eligible"}})
-def post_mailing(p: StudentDep, s: SessionDep,
-                 idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
+@router.post(
+    "/me/mailing",
+    status_code=201,
+    response_model=MailingCreatedOut,
+    responses={
+        200: {"model": MailingCreatedOut, "description": "already submitted (repeat or race)"},
+        409: {"description": "not_eligible"},
+    },
+)
+def post_mailing(
+    p: StudentDep, s: SessionDep, idempotency_key: Annotated[str | None, Header(max_length=100)] = None
+) -> JSONResponse:
     code, body = mailing.create_mailing(s, p, idempotency_key)
     return JSONResponse(body.model_dump(mode="json"), status_code=code)
 

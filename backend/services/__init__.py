@@ -8,6 +8,7 @@
 
 The names below are what modules outside the package use (notices, answers, seed, the CLI and routers).
 """
+
 from __future__ import annotations
 
 from .common import SYSTEM, audit, get_student, lock_student, ts
@@ -16,5 +17,16 @@ from .records import get_archive, get_destination
 from .status import confirm_national, sync_info
 from .wechat import binding
 
-__all__ = ["SYSTEM", "audit", "binding", "confirm_national", "eligibility", "get_archive", "get_destination",
-           "get_student", "lock_student", "sync_info", "ts"]
+__all__ = [
+    "SYSTEM",
+    "audit",
+    "binding",
+    "confirm_national",
+    "eligibility",
+    "get_archive",
+    "get_destination",
+    "get_student",
+    "lock_student",
+    "sync_info",
+    "ts",
+]

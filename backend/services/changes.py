@@ -3,6 +3,7 @@
 `create_change` runs the steps in order: shape, classification of what changes, the right path for it, the
 target's state, the validated difference, then one insert (one open request per target: a unique key).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,20 +26,26 @@ K, T = V.ChangeKind, V.ChangeTarget
 
 
 def open_changes(s: Session, student_id: str) -> list[M.ChangeRequest]:
-    return list(s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == student_id,
-                                                          M.ChangeRequest.state.in_(V.OPEN_CHANGE))
-                          .order_by(M.ChangeRequest.id)))
+    return list(
+        s.scalars(
+            select(M.ChangeRequest)
+            .where(M.ChangeRequest.student_id == student_id, M.ChangeRequest.state.in_(V.OPEN_CHANGE))
+            .order_by(M.ChangeRequest.id)
+        )
+    )
 
 
 def my_changes(s: Session, student_id: str) -> ChangesOut:
-    rows = s.scalars(select(M.ChangeRequest).where(M.ChangeRequest.student_id == student_id)
-                     .order_by(M.ChangeRequest.id))
+    rows = s.scalars(
+        select(M.ChangeRequest).where(M.ChangeRequest.student_id == student_id).order_by(M.ChangeRequest.id)
+    )
     return ChangesOut(items=[ChangeOut.of(c) for c in rows])
 
 
 @dataclass(frozen=True)
 class _What:
     """What a change request actually changes, compared with the stored records."""
+
     unit_in: dict
     type_changed: bool
     name_changed: bool
@@ -48,8 +55,11 @@ class _What:
 
 
 def _classify(changes: dict, dest: M.Destination | None) -> _What:
-    unknown = [k for k in changes if k not in ("destination_type", "unit") and k not in V.ARCHIVE_FIELDS
-               and k not in V.PERSONAL_FIELDS]
+    unknown = [
+        k
+        for k in changes
+        if k not in ("destination_type", "unit") and k not in V.ARCHIVE_FIELDS and k not in V.PERSONAL_FIELDS
+    ]
     if unknown:
         raise invalid([FieldError(k, "unknown_field", f"没有“{k}”这一项，请检查字段名。") for k in unknown])
     unit_in = changes.get("unit") or {}
@@ -63,13 +73,18 @@ def _classify(changes: dict, dest: M.Destination | None) -> _What:
         name_changed="name" in unit_in and (unit_in.get("name") or "").strip() != cur_unit.get("name"),
         other_unit=[k for k in unit_in if k != "name" and unit_in[k] != cur_unit.get(k)],
         archive_keys=[k for k in changes if k in V.ARCHIVE_FIELDS],
-        personal_keys=[k for k in changes if k in V.PERSONAL_FIELDS])
+        personal_keys=[k for k in changes if k in V.PERSONAL_FIELDS],
+    )
 
 
 def _wrong_path(kind: str, right: str, why: str) -> APIError:
-    return APIError(409, "wrong_change_path",
-                    f"{why}不能通过“{V.CHANGE_KINDS[kind]}”修改，请使用“{V.CHANGE_KINDS[right]}”。",
-                    right_path=right, right_path_label=V.CHANGE_KINDS[right])
+    return APIError(
+        409,
+        "wrong_change_path",
+        f"{why}不能通过“{V.CHANGE_KINDS[kind]}”修改，请使用“{V.CHANGE_KINDS[right]}”。",
+        right_path=right,
+        right_path_label=V.CHANGE_KINDS[right],
+    )
 
 
 def _check_path(kind: str, w: _What) -> None:
@@ -85,27 +100,46 @@ def _check_path(kind: str, w: _What) -> None:
     if kind == K.unit_change and not (w.type_changed or w.name_changed):
         if w.other_unit:
             raise _wrong_path(kind, K.destination_edit, "单位名称不变时，单位的其他信息")
-        raise invalid([FieldError("changes", "no_changes", "改签申请需要修改毕业去向类型或单位名称，您填写的内容与现有信息相同。")])
+        raise invalid(
+            [
+                FieldError(
+                    "changes",
+                    "no_changes",
+                    "改签申请需要修改毕业去向类型或单位名称，您填写的内容与现有信息相同。",
+                )
+            ]
+        )
 
 
 def _check_target(target: str, st: M.Student, dest: M.Destination | None, arch: M.Archive | None) -> None:
     """The target must already be reviewed: before that, the student edits the record itself."""
     if target == T.destination:
         if not dest or dest.state != V.RecordState.school_approved:
-            raise wrong_state("毕业去向登记正在学校审核中，请等待审核结果后再申请修改。"
-                              if dest and dest.state == V.RecordState.college_approved else
-                              "毕业去向登记尚未完成院校两级审核，请直接在“毕业去向登记”中修改后提交。")
+            raise wrong_state(
+                "毕业去向登记正在学校审核中，请等待审核结果后再申请修改。"
+                if dest and dest.state == V.RecordState.college_approved
+                else "毕业去向登记尚未完成院校两级审核，请直接在“毕业去向登记”中修改后提交。"
+            )
     elif target == T.archive:
         if not arch or arch.state != V.RecordState.school_approved:
-            raise wrong_state("户档信息正在学校审核中，请等待审核结果后再申请修改。"
-                              if arch and arch.state == V.RecordState.college_approved else
-                              "户档信息尚未经辅导员审核，请直接在“户档信息登记”中修改后重新提交。")
+            raise wrong_state(
+                "户档信息正在学校审核中，请等待审核结果后再申请修改。"
+                if arch and arch.state == V.RecordState.college_approved
+                else "户档信息尚未经辅导员审核，请直接在“户档信息登记”中修改后重新提交。"
+            )
     elif profile_locked_reason(st, dest) is None:
         raise wrong_state("个人信息目前可以直接修改：请在“个人信息完善”中修改后提交（PUT /api/me/profile）。")
 
 
-def _diff(kind: str, target: str, changes: dict, w: _What, st: M.Student, dest: M.Destination | None,
-          arch: M.Archive | None) -> tuple[list[FieldError], dict, dict]:
+def _diff(
+    kind: str,
+    target: str,
+    changes: dict,
+    w: _What,
+    st: M.Student,
+    dest: M.Destination | None,
+    arch: M.Archive | None,
+) -> tuple[list[FieldError], dict, dict]:
     """(errors of the merged result, what changes, what it was)."""
     if target == T.destination:
         cur_unit = dict(dest.unit or {})
@@ -114,8 +148,9 @@ def _diff(kind: str, target: str, changes: dict, w: _What, st: M.Student, dest: 
         merged_unit = {**cur_unit, **norm_unit(w.unit_in)} if new_type in V.UNIT_TYPES else None
         if new_type in V.UNIT_TYPES and w.type_changed and cur_type not in V.UNIT_TYPES:
             merged_unit = norm_unit(w.unit_in)
-        errs = validate_destination({"destination_type": new_type, "unit": merged_unit}, False,
-                                    st.credit_code_override)
+        errs = validate_destination(
+            {"destination_type": new_type, "unit": merged_unit}, False, st.credit_code_override
+        )
         clean: dict = {}
         if w.type_changed:
             clean["destination_type"] = new_type
@@ -131,18 +166,34 @@ def _diff(kind: str, target: str, changes: dict, w: _What, st: M.Student, dest: 
             if changes[k] in (None, "", []):
                 merged.pop(k, None)
         clean = {k: changes[k] for k in w.archive_keys if changes[k] != stored.get(k)}
-        return validate_archive(merged, student_ctx(st), partial=False), clean, {k: stored.get(k) for k in clean}
+        return (
+            validate_archive(merged, student_ctx(st), partial=False),
+            clean,
+            {k: stored.get(k) for k in clean},
+        )
     merged = {**personal_of(st), **{k: changes[k] for k in w.personal_keys}}
-    clean = {k: changes[k].strip() if isinstance(changes[k], str) else changes[k] for k in w.personal_keys
-             if changes[k] != getattr(st, k)}
+    clean = {
+        k: changes[k].strip() if isinstance(changes[k], str) else changes[k]
+        for k in w.personal_keys
+        if changes[k] != getattr(st, k)
+    }
     return validate_profile(merged, student_ctx(st)), clean, {k: getattr(st, k) for k in clean}
 
 
 def create_change(s: Session, p: Principal, kind: str, changes: dict) -> ChangeOut:
     st = lock_student(s, p.id)
     if kind not in V.CHANGE_KINDS:
-        raise invalid([FieldError("kind", "invalid_choice", "修改类型应为：" + "、".join(
-            f"{k}（{label}）" for k, label in V.CHANGE_KINDS.items()) + "。")])
+        raise invalid(
+            [
+                FieldError(
+                    "kind",
+                    "invalid_choice",
+                    "修改类型应为："
+                    + "、".join(f"{k}（{label}）" for k, label in V.CHANGE_KINDS.items())
+                    + "。",
+                )
+            ]
+        )
     if not isinstance(changes, dict) or not changes:
         raise invalid([FieldError("changes", "required", "请填写要修改的内容。")])
     dest, arch = get_destination(s, st.id), get_archive(s, st.id)
@@ -156,8 +207,17 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> ChangeO
     if not clean:
         raise invalid([FieldError("changes", "no_changes", "您填写的内容与现有信息相同，无需修改。")])
     now = clock.now()
-    cr = M.ChangeRequest(student_id=st.id, kind=kind, changes=clean, before=before, state=V.RecordState.submitted.value,
-                         submitted_at=now, created_at=now, updated_at=now, open_key=f"{st.id}:{target.value}")
+    cr = M.ChangeRequest(
+        student_id=st.id,
+        kind=kind,
+        changes=clean,
+        before=before,
+        state=V.RecordState.submitted.value,
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+        open_key=f"{st.id}:{target.value}",
+    )
     s.add(cr)
     try:
         s.flush()
@@ -201,5 +261,13 @@ def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
         audit(s, actor, st.id, "profile", st.id, "apply_change", before, personal_of(st))
     if st.national_confirmed_on is not None and not st.needs_reconfirm:
         st.needs_reconfirm = True
-        audit(s, actor, st.id, "national", st.id, "needs_reconfirm", {"needs_reconfirm": False},
-              {"needs_reconfirm": True})
+        audit(
+            s,
+            actor,
+            st.id,
+            "national",
+            st.id,
+            "needs_reconfirm",
+            {"needs_reconfirm": False},
+            {"needs_reconfirm": True},
+        )

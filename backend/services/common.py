@@ -1,4 +1,5 @@
 """What every service uses: timestamps as the API shows them, the audit log, loading and locking a student."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,11 +36,29 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def audit(s: Session, actor: Principal, student_id: str | None, entity: str, entity_id: Any, action: str,
-          before: Any, after: Any) -> None:
-    s.add(M.AuditLog(at=clock.now(), actor_role=actor.role, actor_id=actor.id, student_id=student_id,
-                     entity=entity, entity_id=str(entity_id), action=action,
-                     before=_jsonable(before), after=_jsonable(after)))
+def audit(
+    s: Session,
+    actor: Principal,
+    student_id: str | None,
+    entity: str,
+    entity_id: Any,
+    action: str,
+    before: Any,
+    after: Any,
+) -> None:
+    s.add(
+        M.AuditLog(
+            at=clock.now(),
+            actor_role=actor.role,
+            actor_id=actor.id,
+            student_id=student_id,
+            entity=entity,
+            entity_id=str(entity_id),
+            action=action,
+            before=_jsonable(before),
+            after=_jsonable(after),
+        )
+    )
 
 
 def get_student(s: Session, student_id: str) -> M.Student:
@@ -54,8 +73,12 @@ def lock_student(s: Session, student_id: str) -> M.Student:
     SQLite's BEGIN IMMEDIATE already serialises writers). Every change to a student's records, by the student or
     by staff, takes this lock first, so transitions on one student's records run one at a time and each sees the
     state the previous one committed (and lock order is always student, then record: no deadlocks)."""
-    st = s.scalar(select(M.Student).where(M.Student.id == student_id).with_for_update(of=M.Student)
-                  .execution_options(populate_existing=True))
+    st = s.scalar(
+        select(M.Student)
+        .where(M.Student.id == student_id)
+        .with_for_update(of=M.Student)
+        .execution_options(populate_existing=True)
+    )
     if not st:
         raise not_found("没有这名学生。")
     return st

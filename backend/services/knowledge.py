@@ -8,6 +8,7 @@ entries; counselors read. Each change is a new row in `knowledge_versions` (hist
 edit answers on the next turn without retraining; `export_training()` folds the live entries into the NLU data
 `make train` reads (intent `ask_knowledge`).
 """
+
 from __future__ import annotations
 
 import re
@@ -71,19 +72,42 @@ def _clean_questions(raw: list[str]) -> list[str]:
         if not q:
             continue  # an empty line of the form
         if len(q) > MAX_QUESTION:
-            errs.append(FieldError(field, "too_long", f"第{i + 1}个问法太长了（{len(q)}字），每个问法不超过{MAX_QUESTION}字。"))
+            errs.append(
+                FieldError(
+                    field,
+                    "too_long",
+                    f"第{i + 1}个问法太长了（{len(q)}字），每个问法不超过{MAX_QUESTION}字。",
+                )
+            )
         elif len(same_question(q)) < MIN_QUESTION:
-            errs.append(FieldError(field, "too_short", f"第{i + 1}个问法太短了，请写成学生会问的完整问题（至少{MIN_QUESTION}个字）。"))
+            errs.append(
+                FieldError(
+                    field,
+                    "too_short",
+                    f"第{i + 1}个问法太短了，请写成学生会问的完整问题（至少{MIN_QUESTION}个字）。",
+                )
+            )
         elif same_question(q) in seen:
-            errs.append(FieldError(field, "duplicate",
-                                   f"第{i + 1}个问法和第{seen[same_question(q)] + 1}个重复了，请删去一个。"))
+            errs.append(
+                FieldError(
+                    field,
+                    "duplicate",
+                    f"第{i + 1}个问法和第{seen[same_question(q)] + 1}个重复了，请删去一个。",
+                )
+            )
         else:
             seen[same_question(q)] = i
             out.append(q)
     if not out and not errs:
         errs.append(FieldError("questions", "required", "请至少填写一种学生的问法。"))
     elif len(out) > MAX_QUESTIONS:
-        errs.append(FieldError("questions", "too_many", f"问法最多{MAX_QUESTIONS}个（现在{len(out)}个），请保留最常见的说法。"))
+        errs.append(
+            FieldError(
+                "questions",
+                "too_many",
+                f"问法最多{MAX_QUESTIONS}个（现在{len(out)}个），请保留最常见的说法。",
+            )
+        )
     if errs:
         raise invalid(errs)
     return out
@@ -94,14 +118,22 @@ def _clean_answer(answer: str) -> str:
     if not answer:
         raise invalid([FieldError("answer", "required", "回答不能为空，请填写。")])
     if len(answer) > MAX_ANSWER:
-        raise invalid([FieldError("answer", "too_long", f"回答不能超过{MAX_ANSWER}字（现在{len(answer)}字），请精简。")])
+        raise invalid(
+            [FieldError("answer", "too_long", f"回答不能超过{MAX_ANSWER}字（现在{len(answer)}字），请精简。")]
+        )
     return answer
 
 
 def _clean_source(source: str) -> str:
     source = " ".join((source or "").split())
     if not source:
-        raise invalid([FieldError("source", "required", "请填写依据（官方文件名称或负责部门），学生会在回答下方看到它。")])
+        raise invalid(
+            [
+                FieldError(
+                    "source", "required", "请填写依据（官方文件名称或负责部门），学生会在回答下方看到它。"
+                )
+            ]
+        )
     if len(source) > MAX_SOURCE:
         raise invalid([FieldError("source", "too_long", f"依据不能超过{MAX_SOURCE}字，请精简。")])
     return source
@@ -115,9 +147,14 @@ def _check_unique(s: Session, questions: list[str], entry_id: int | None) -> Non
             continue
         clash = sorted(q for k, q in mine.items() if k in {same_question(x) for x in other.questions})
         if clash:
-            raise APIError(409, "duplicate_question", f"问法“{clash[0]}”已在第{other.id}条知识中，"
-                           "同一个问法只能对应一条回答；请修改问法或直接编辑那一条。", entry_id=other.id,
-                           questions=clash)
+            raise APIError(
+                409,
+                "duplicate_question",
+                f"问法“{clash[0]}”已在第{other.id}条知识中，"
+                "同一个问法只能对应一条回答；请修改问法或直接编辑那一条。",
+                entry_id=other.id,
+                questions=clash,
+            )
 
 
 # --- views -------------------------------------------------------------------------------------------------
@@ -130,31 +167,56 @@ def _get(s: Session, entry_id: int) -> M.KnowledgeEntry:
 
 def entry_view(s: Session, p: Principal, entry_id: int) -> KnowledgeDetailOut:
     e = _get(s, entry_id)
-    versions = s.scalars(select(M.KnowledgeVersion).where(M.KnowledgeVersion.entry_id == e.id)
-                         .order_by(M.KnowledgeVersion.version.desc())).all()
-    return KnowledgeDetailOut(**KnowledgeOut.model_validate(e).model_dump(), can_edit=can_edit(p),
-                              history=[KnowledgeVersionOut.model_validate(v) for v in versions])
+    versions = s.scalars(
+        select(M.KnowledgeVersion)
+        .where(M.KnowledgeVersion.entry_id == e.id)
+        .order_by(M.KnowledgeVersion.version.desc())
+    ).all()
+    return KnowledgeDetailOut(
+        **KnowledgeOut.model_validate(e).model_dump(),
+        can_edit=can_edit(p),
+        history=[KnowledgeVersionOut.model_validate(v) for v in versions],
+    )
 
 
 def list_entries(s: Session, p: Principal, q: str | None, include_retired: bool) -> KnowledgePage:
     stmt = select(M.KnowledgeEntry).order_by(M.KnowledgeEntry.retired, M.KnowledgeEntry.id.desc())
     if not include_retired:
         stmt = stmt.where(M.KnowledgeEntry.retired.is_(False))
-    items = [KnowledgeOut.model_validate(e) for e in s.scalars(stmt)
-             if not q or q in e.answer or q in e.source or any(q in x for x in e.questions)]
+    items = [
+        KnowledgeOut.model_validate(e)
+        for e in s.scalars(stmt)
+        if not q or q in e.answer or q in e.source or any(q in x for x in e.questions)
+    ]
     return KnowledgePage(total=len(items), can_edit=can_edit(p), items=items)
 
 
 # --- changes -----------------------------------------------------------------------------------------------
 def _version(s: Session, e: M.KnowledgeEntry, role: str, actor: str, note: str) -> None:
-    s.add(M.KnowledgeVersion(entry_id=e.id, version=e.version, questions=e.questions, answer=e.answer,
-                             source=e.source, retired=e.retired, created_at=e.updated_at, author_role=role,
-                             author_id=actor, note=note))
+    s.add(
+        M.KnowledgeVersion(
+            entry_id=e.id,
+            version=e.version,
+            questions=e.questions,
+            answer=e.answer,
+            source=e.source,
+            retired=e.retired,
+            created_at=e.updated_at,
+            author_role=role,
+            author_id=actor,
+            note=note,
+        )
+    )
 
 
 def _state(e: M.KnowledgeEntry) -> dict:
-    return {"version": e.version, "questions": e.questions, "answer": e.answer, "source": e.source,
-            "retired": e.retired}
+    return {
+        "version": e.version,
+        "questions": e.questions,
+        "answer": e.answer,
+        "source": e.source,
+        "retired": e.retired,
+    }
 
 
 def _commit(s: Session) -> None:
@@ -171,8 +233,17 @@ def create(s: Session, p: Principal, questions: list[str], answer: str, source: 
     qs, ans, src = _clean_questions(questions), _clean_answer(answer), _clean_source(source)
     _check_unique(s, qs, None)
     now = clock.now()
-    e = M.KnowledgeEntry(version=1, questions=qs, answer=ans, source=src, retired=False, created_at=now,
-                         created_by=p.id, updated_at=now, updated_by=p.id)
+    e = M.KnowledgeEntry(
+        version=1,
+        questions=qs,
+        answer=ans,
+        source=src,
+        retired=False,
+        created_at=now,
+        created_by=p.id,
+        updated_at=now,
+        updated_by=p.id,
+    )
     s.add(e)
     s.flush()
     _version(s, e, p.role, p.id, "新建")
@@ -183,12 +254,23 @@ def create(s: Session, p: Principal, questions: list[str], answer: str, source: 
 
 def _check_base(e: M.KnowledgeEntry, base_version: int | None) -> None:
     if base_version is not None and base_version != e.version:
-        raise wrong_state(f"这条知识已被修改（当前是第{e.version}版，您编辑的是第{base_version}版），"
-                          "请刷新后在最新版本上修改。", current_version=e.version)
+        raise wrong_state(
+            f"这条知识已被修改（当前是第{e.version}版，您编辑的是第{base_version}版），"
+            "请刷新后在最新版本上修改。",
+            current_version=e.version,
+        )
 
 
-def edit(s: Session, p: Principal, entry_id: int, base_version: int, questions: list[str] | None,
-         answer: str | None, source: str | None, note: str) -> KnowledgeDetailOut:
+def edit(
+    s: Session,
+    p: Principal,
+    entry_id: int,
+    base_version: int,
+    questions: list[str] | None,
+    answer: str | None,
+    source: str | None,
+    note: str,
+) -> KnowledgeDetailOut:
     _check_editor(p)
     e = _get(s, entry_id)
     _check_base(e, base_version)
@@ -232,17 +314,31 @@ def revision(s: Session) -> int:
 
 
 def live(s: Session) -> list[M.KnowledgeEntry]:
-    return list(s.scalars(select(M.KnowledgeEntry).where(M.KnowledgeEntry.retired.is_(False))
-                          .order_by(M.KnowledgeEntry.id)))
+    return list(
+        s.scalars(
+            select(M.KnowledgeEntry).where(M.KnowledgeEntry.retired.is_(False)).order_by(M.KnowledgeEntry.id)
+        )
+    )
 
 
 def snapshot(s: Session, since: int | None) -> KnowledgeSnapshotOut:
     rev = revision(s)
     if since is not None and since == rev:
         return KnowledgeSnapshotOut(revision=rev, changed=False)
-    return KnowledgeSnapshotOut(revision=rev, changed=True, entries=[
-        {"id": e.id, "version": e.version, "questions": e.questions, "answer": e.answer, "source": e.source}
-        for e in live(s)])
+    return KnowledgeSnapshotOut(
+        revision=rev,
+        changed=True,
+        entries=[
+            {
+                "id": e.id,
+                "version": e.version,
+                "questions": e.questions,
+                "answer": e.answer,
+                "source": e.source,
+            }
+            for e in live(s)
+        ],
+    )
 
 
 def import_seed(s: Session, path: Path = SEED_FILE) -> dict:
@@ -255,10 +351,18 @@ def import_seed(s: Session, path: Path = SEED_FILE) -> dict:
     for item in data.get("entries") or []:
         if item["key"] in have:
             continue
-        e = M.KnowledgeEntry(version=1, questions=_clean_questions(item["questions"]),
-                             answer=_clean_answer(item["answer"]), source=_clean_source(item["source"]),
-                             retired=False, seed_key=item["key"], created_at=now, created_by=SEED_AUTHOR,
-                             updated_at=now, updated_by=SEED_AUTHOR)
+        e = M.KnowledgeEntry(
+            version=1,
+            questions=_clean_questions(item["questions"]),
+            answer=_clean_answer(item["answer"]),
+            source=_clean_source(item["source"]),
+            retired=False,
+            seed_key=item["key"],
+            created_at=now,
+            created_by=SEED_AUTHOR,
+            updated_at=now,
+            updated_by=SEED_AUTHOR,
+        )
         s.add(e)
         s.flush()
         _version(s, e, SEED_AUTHOR, SEED_AUTHOR, "初始内容（来自知识库种子文件）")
@@ -277,10 +381,13 @@ def export_training(s: Session, root: Path = ROOT) -> dict:
     if not questions:
         path.unlink(missing_ok=True)
         return {"file": None, "examples": 0}
-    head = ("# GENERATED from the knowledge base (backend/services/knowledge.py, scripts/train.py); do not edit:\n"
-            "# staff change entries on the staff page (知识库).\n")
+    head = (
+        "# GENERATED from the knowledge base (backend/services/knowledge.py, scripts/train.py); do not edit:\n"
+        "# staff change entries on the staff page (知识库).\n"
+    )
     body = f'version: "3.1"\nnlu:\n- intent: {INTENT}\n  examples: |\n' + "".join(
-        f"    - {q}\n" for q in dict.fromkeys(questions))
+        f"    - {q}\n" for q in dict.fromkeys(questions)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text(encoding="utf-8") != head + body:
         path.write_text(head + body, encoding="utf-8")  # unchanged content: Rasa's fingerprint stays the same

@@ -1,4 +1,5 @@
 """档案邮寄申请: eligibility, one active request per student, ship / deliver by staff, cancel by the student."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,16 +48,26 @@ def eligibility(s: Session, st: M.Student) -> dict:
         reason = R.change_pending
     elif clock.today() < dt.date.fromisoformat(eligible_from):
         reason = R.too_early
-    return {"eligible": reason is None, "eligible_from": eligible_from, "reason": reason,
-            "reason_message": V.mailing_reason_message(reason, eligible_from), "estimated": estimated}
+    return {
+        "eligible": reason is None,
+        "eligible_from": eligible_from,
+        "reason": reason,
+        "reason_message": V.mailing_reason_message(reason, eligible_from),
+        "estimated": estimated,
+    }
 
 
 def archive_details(st: M.Student, arch: M.Archive | None) -> dict | None:
     if not arch or not arch.data:
         return None
     d = dict(arch.data)
-    return {"student_name": st.name, "student_id": st.id, **{k: d.get(k) for k in V.ARCHIVE_FIELDS},
-            "hukou_choice_label": V.HUKOU_CHOICES.get(d.get("hukou_choice") or ""), "labels": V.ARCHIVE_FIELDS}
+    return {
+        "student_name": st.name,
+        "student_id": st.id,
+        **{k: d.get(k) for k in V.ARCHIVE_FIELDS},
+        "hukou_choice_label": V.HUKOU_CHOICES.get(d.get("hukou_choice") or ""),
+        "labels": V.ARCHIVE_FIELDS,
+    }
 
 
 def mailing_out(m: M.MailingRequest | None) -> MailingOut | None:
@@ -64,8 +75,11 @@ def mailing_out(m: M.MailingRequest | None) -> MailingOut | None:
 
 
 def my_mailing(s: Session, st: M.Student) -> MyMailingOut:
-    return MyMailingOut(request=mailing_out(active_mailing(s, st.id)), eligibility=eligibility(s, st),
-                        archive=archive_details(st, get_archive(s, st.id)))
+    return MyMailingOut(
+        request=mailing_out(active_mailing(s, st.id)),
+        eligibility=eligibility(s, st),
+        archive=archive_details(st, get_archive(s, st.id)),
+    )
 
 
 def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int, MailingCreatedOut]:
@@ -77,11 +91,17 @@ def create_mailing(s: Session, p: Principal, idem_key: str | None) -> tuple[int,
     if el["reason"] == R.already_requested:  # another request committed in between
         return 200, MailingCreatedOut(already_submitted=True, request=mailing_out(active_mailing(s, st.id)))
     if not el["eligible"]:
-        raise APIError(409, "not_eligible", el["reason_message"], reason=el["reason"],
-                       eligible_from=el["eligible_from"])
-    m = M.MailingRequest(student_id=st.id, active_key=st.id, idempotency_key=(idem_key or None),
-                         state=MS.submitted.value, archive_snapshot=archive_details(st, get_archive(s, st.id)) or {},
-                         created_at=clock.now())
+        raise APIError(
+            409, "not_eligible", el["reason_message"], reason=el["reason"], eligible_from=el["eligible_from"]
+        )
+    m = M.MailingRequest(
+        student_id=st.id,
+        active_key=st.id,
+        idempotency_key=(idem_key or None),
+        state=MS.submitted.value,
+        archive_snapshot=archive_details(st, get_archive(s, st.id)) or {},
+        created_at=clock.now(),
+    )
     s.add(m)
     try:
         s.flush()
@@ -101,18 +121,25 @@ def cancel_mailing(s: Session, p: Principal) -> MailingOut:
     st = lock_student(s, p.id)
     m = active_mailing(s, st.id)
     if m is None:
-        last = s.scalar(select(M.MailingRequest).where(M.MailingRequest.student_id == st.id)
-                        .order_by(M.MailingRequest.id.desc()).limit(1))
+        last = s.scalar(
+            select(M.MailingRequest)
+            .where(M.MailingRequest.student_id == st.id)
+            .order_by(M.MailingRequest.id.desc())
+            .limit(1)
+        )
         if last is not None and last.state == MS.cancelled:
             raise wrong_state("您的档案邮寄申请已取消，无需重复取消。")
         raise not_found("您没有可以取消的档案邮寄申请。")
     if m.state != MS.submitted:
-        raise wrong_state(f"档案{V.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。")
+        raise wrong_state(
+            f"档案{V.MAILING_STATE_LABELS[m.state]}，不能取消申请；如有问题请联系学院就业工作负责老师。"
+        )
     return _move(s, p, m, "cancel", None, state=MS.cancelled.value, active_key=None, cancelled_at=clock.now())
 
 
-def _move(s: Session, p: Principal, m: M.MailingRequest, action: str, notify: Callable | None,
-          **values: Any) -> MailingOut:
+def _move(
+    s: Session, p: Principal, m: M.MailingRequest, action: str, notify: Callable | None, **values: Any
+) -> MailingOut:
     """One transition of a request: its new values, the audit row and the student's notice, one transaction."""
     before = mailing_out(m)
     for k, v in values.items():
@@ -139,14 +166,24 @@ def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> MailingOut:
         raise invalid(errs)
     if m.state != MS.submitted:
         raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已提交的申请可以寄出。")
-    return _move(s, p, m, "ship", notices.on_shipped, state=MS.shipped.value, ems_no=ems_no.strip().upper(),
-                 shipped_at=clock.now())
+    return _move(
+        s,
+        p,
+        m,
+        "ship",
+        notices.on_shipped,
+        state=MS.shipped.value,
+        ems_no=ems_no.strip().upper(),
+        shipped_at=clock.now(),
+    )
 
 
 def deliver_mailing(s: Session, p: Principal, mid: int) -> MailingOut:
     m = _mailing_for_staff(s, p, mid)
     if m.state != MS.shipped:
-        raise wrong_state(f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。")
+        raise wrong_state(
+            f"该申请当前状态为“{V.MAILING_STATE_LABELS[m.state]}”，只有已寄出的申请可以标记送达。"
+        )
     return _move(s, p, m, "deliver", notices.on_delivered, state=MS.delivered.value, delivered_at=clock.now())
 
 

@@ -3,6 +3,7 @@
 Destination and archive share one save and one submit (`save_record`, `submit_record`), driven by a small
 `RecordSpec` per record: how a partial save merges and validates, what a submission needs, and the wording.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,10 +27,16 @@ RS = V.RecordState
 
 # --- views -------------------------------------------------------------------------------------------------
 def profile_view(st: M.Student) -> ProfileOut:
-    roster = RosterOut.model_validate({**{k: getattr(st, k) for k in RosterOut.model_fields if k != "college"},
-                                       "college": st.college.name})
-    return ProfileOut(roster=roster, personal=personal_of(st), missing=[k for k, v in personal_of(st).items() if not v],
-                      updated_at=st.profile_updated_at, locked=profile_locked_reason(st) is not None)
+    roster = RosterOut.model_validate(
+        {**{k: getattr(st, k) for k in RosterOut.model_fields if k != "college"}, "college": st.college.name}
+    )
+    return ProfileOut(
+        roster=roster,
+        personal=personal_of(st),
+        missing=[k for k, v in personal_of(st).items() if not v],
+        updated_at=st.profile_updated_at,
+        locked=profile_locked_reason(st) is not None,
+    )
 
 
 # --- loading -----------------------------------------------------------------------------------------------
@@ -47,8 +54,10 @@ def profile_locked_reason(st: M.Student, dest: M.Destination | None = None) -> s
         sess = object_session(st)
         dest = get_destination(sess, st.id) if sess else None
     if dest and dest.state == RS.school_approved:
-        return ("您的毕业去向已经学校审核通过，个人信息已用于国家平台同步。如需修改，请提交“个人信息完善”变更申请"
-                "（POST /api/me/change-requests，kind=personal_info），经院校两级审核后生效。")
+        return (
+            "您的毕业去向已经学校审核通过，个人信息已用于国家平台同步。如需修改，请提交“个人信息完善”变更申请"
+            "（POST /api/me/change-requests，kind=personal_info），经院校两级审核后生效。"
+        )
     return None
 
 
@@ -92,7 +101,11 @@ def norm_archive(data: dict) -> dict:
         if isinstance(v, str):
             v = v.strip()
         if isinstance(v, list):
-            v = [x.strip() for x in v if isinstance(x, str) and x.strip()] if all(isinstance(x, str) for x in v) else v
+            v = (
+                [x.strip() for x in v if isinstance(x, str) and x.strip()]
+                if all(isinstance(x, str) for x in v)
+                else v
+            )
         if v not in (None, "", []):
             out[k] = v
     return out
@@ -105,8 +118,11 @@ def merge_destination(st: M.Student, rec: M.Destination | None, data: dict) -> t
     t = str(t) if t is not None else None
     stored_unit = dict((rec.unit if rec else None) or {})
     unit_in = data.get("unit")
-    errs = validate_destination({"destination_type": t, "unit": norm_unit(unit_in)}, partial=True,
-                                override_code=st.credit_code_override)
+    errs = validate_destination(
+        {"destination_type": t, "unit": norm_unit(unit_in)},
+        partial=True,
+        override_code=st.credit_code_override,
+    )
     if errs:
         raise invalid(errs)
     if "unit" in data:
@@ -164,8 +180,10 @@ def _merge_archive_record(st: M.Student, rec: M.Archive | None, data: dict) -> t
 def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
     if state == RS.college_approved:
         return f"{what}已经学院审核通过，正在等待学校审核，此时不能修改。如需修改请联系学院就业工作负责老师。"
-    return (f"{what}已经学校审核通过，不能直接修改。请提交“{V.CHANGE_KINDS[change_kind]}”申请"
-            f"（kind={change_kind}），经院校两级审核后生效。")
+    return (
+        f"{what}已经学校审核通过，不能直接修改。请提交“{V.CHANGE_KINDS[change_kind]}”申请"
+        f"（kind={change_kind}），经院校两级审核后生效。"
+    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +192,9 @@ class RecordSpec:
     model: type
     out: type[RecordOut]  # DestinationOut | ArchiveOut
     load: Callable[[Session, str], Any]
-    merge: Callable[[M.Student, Any, dict], tuple[dict, str | None, bool]]  # -> (columns, chosen type, complete)
+    merge: Callable[
+        [M.Student, Any, dict], tuple[dict, str | None, bool]
+    ]  # -> (columns, chosen type, complete)
     errors: Callable[[M.Student, Any], list[FieldError]]  # of the stored record, for a submission
     locked: Callable[[str], str]  # why a record in this (reviewed) state cannot be saved
     submitted: str  # a repeated submission
@@ -182,14 +202,20 @@ class RecordSpec:
     empty: Callable[[Any], bool]  # nothing to submit yet
     empty_message: str
     incomplete: str  # prefix of the message for an incomplete submission
-    needs: Callable[[Session, M.Student], str | None] = lambda s, st: None  # another record that must come first
+    needs: Callable[[Session, M.Student], str | None] = lambda s, st: (
+        None
+    )  # another record that must come first
 
 
 DESTINATION = RecordSpec(
-    kind=V.RecordKind.destination, model=M.Destination, out=DestinationOut, load=get_destination,
+    kind=V.RecordKind.destination,
+    model=M.Destination,
+    out=DestinationOut,
+    load=get_destination,
     merge=merge_destination,
-    errors=lambda st, rec: validate_destination({"destination_type": rec.destination_type, "unit": rec.unit}, False,
-                                                st.credit_code_override),
+    errors=lambda st, rec: validate_destination(
+        {"destination_type": rec.destination_type, "unit": rec.unit}, False, st.credit_code_override
+    ),
     locked=lambda state: _not_editable_msg("毕业去向登记", state, V.ChangeKind.unit_change),
     submitted="毕业去向登记已提交，正在等待学院审核，无需重复提交。",
     reviewed=lambda state: _not_editable_msg("毕业去向登记", state, V.ChangeKind.unit_change),
@@ -207,11 +233,20 @@ def _destination_first(s: Session, st: M.Student) -> str | None:
 
 
 ARCHIVE = RecordSpec(
-    kind=V.RecordKind.archive, model=M.Archive, out=ArchiveOut, load=get_archive, merge=_merge_archive_record,
+    kind=V.RecordKind.archive,
+    model=M.Archive,
+    out=ArchiveOut,
+    load=get_archive,
+    merge=_merge_archive_record,
     errors=lambda st, rec: validate_archive(rec.data, student_ctx(st), partial=False),
-    locked=lambda state: "辅导员已审核户档信息，不能再直接修改。" + (
-        "如需修改请提交“户档信息修改”申请（kind=archive_edit）。" if state == RS.school_approved
-        else "如需修改请联系辅导员老师。"),
+    locked=lambda state: (
+        "辅导员已审核户档信息，不能再直接修改。"
+        + (
+            "如需修改请提交“户档信息修改”申请（kind=archive_edit）。"
+            if state == RS.school_approved
+            else "如需修改请联系辅导员老师。"
+        )
+    ),
     submitted="户档信息已提交，正在等待辅导员审核；审核前仍可修改后重新提交。",
     reviewed=lambda state: "户档信息已经辅导员审核，不能重复提交。",
     empty=lambda rec: rec is None or not rec.data,

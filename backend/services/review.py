@@ -1,4 +1,5 @@
 """Staff: the two-level review (counselor, then school), listings in scope, the audit log, credit-code override."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +44,9 @@ def _model(kind: str) -> Any:
     return model
 
 
-def staff_record(s: Session, p: Principal, kind: str, rid: int) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
+def staff_record(
+    s: Session, p: Principal, kind: str, rid: int
+) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
     """One record as a reviewer opens it; its `version` goes back with the review."""
     rec = s.get(_model(kind), rid)
     if rec is None:
@@ -52,8 +55,9 @@ def staff_record(s: Session, p: Principal, kind: str, rid: int) -> StaffDestinat
     return _view(kind, rec)
 
 
-def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason: str | None,
-           version: int) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
+def review(
+    s: Session, p: Principal, kind: str, rid: int, approve: bool, reason: str | None, version: int
+) -> StaffDestinationOut | StaffArchiveOut | StaffChangeOut:
     model = _model(kind)
     sid = s.scalar(select(model.student_id).where(model.id == rid))
     if sid is None:
@@ -64,12 +68,16 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
     expected = RS.submitted if college else RS.college_approved
     if rec.state != expected:
         who = "学院（辅导员）" if college else "学校"
-        raise wrong_state(f"该记录当前状态为“{V.STATE_LABELS.get(rec.state, rec.state)}”，"
-                          f"{who}只能审核状态为“{V.STATE_LABELS[expected]}”的记录。")
+        raise wrong_state(
+            f"该记录当前状态为“{V.STATE_LABELS.get(rec.state, rec.state)}”，"
+            f"{who}只能审核状态为“{V.STATE_LABELS[expected]}”的记录。"
+        )
     if rec.version != version:
         raise APIError(409, "stale_version", STALE_MSG, version=rec.version)
     if not approve and not (reason or "").strip():
-        raise invalid([FieldError("reason", "required", "审核不通过时请填写原因，学生将按原因修改后再次提交。")])
+        raise invalid(
+            [FieldError("reason", "required", "审核不通过时请填写原因，学生将按原因修改后再次提交。")]
+        )
     before = _view(kind, rec)
     now = clock.now()
     if college:
@@ -86,23 +94,39 @@ def review(s: Session, p: Principal, kind: str, rid: int, approve: bool, reason:
         rec.approved_on = clock.today()
         if kind == RK.change:
             apply_change(s, p, rec)
-    audit(s, p, rec.student_id, "change_request" if kind == RK.change else kind, rec.id,
-          "approve" if approve else "reject", before, _view(kind, rec))
+    audit(
+        s,
+        p,
+        rec.student_id,
+        "change_request" if kind == RK.change else kind,
+        rec.id,
+        "approve" if approve else "reject",
+        before,
+        _view(kind, rec),
+    )
     notices.on_review(s, kind, rec)  # same transaction
     s.commit()
     return _view(kind, rec)
 
 
-def list_records(s: Session, p: Principal, kind: str, state: str | None, college: str | None, limit: int,
-                 offset: int) -> RecordsPage:
+def list_records(
+    s: Session, p: Principal, kind: str, state: str | None, college: str | None, limit: int, offset: int
+) -> RecordsPage:
     model = KIND_MODELS.get(kind)
     if model is None:
         raise invalid([FieldError("kind", "invalid_choice", KIND_MSG)])
     q = select(model).join(M.Student, model.student_id == M.Student.id).join(M.College)
     if p.role == V.Role.counselor:
-        if college and college != p.college_code and not s.scalar(
-                select(M.College).where(M.College.code == p.college_code, M.College.name == college)):
-            raise not_found("没有这个学院，或不是你负责的学院。")  # 404 like an unknown college: not enumerable
+        if (
+            college
+            and college != p.college_code
+            and not s.scalar(
+                select(M.College).where(M.College.code == p.college_code, M.College.name == college)
+            )
+        ):
+            raise not_found(
+                "没有这个学院，或不是你负责的学院。"
+            )  # 404 like an unknown college: not enumerable
         q = q.where(M.Student.college_code == p.college_code)
     elif college:
         q = q.where((M.College.code == college) | (M.College.name == college))
@@ -118,10 +142,17 @@ def audit_entries(s: Session, p: Principal, student_id: str | None, limit: int, 
         check_scope(p, get_student(s, student_id), "没有这名学生。")
         q = q.where(M.AuditLog.student_id == student_id)
     elif p.role == V.Role.counselor:
-        q = q.join(M.Student, M.AuditLog.student_id == M.Student.id).where(M.Student.college_code == p.college_code)
+        q = q.join(M.Student, M.AuditLog.student_id == M.Student.id).where(
+            M.Student.college_code == p.college_code
+        )
     total, rows = page(s, q, M.AuditLog.id, limit, offset)
-    return AuditPage(total=total, items=[AuditOut.model_validate({**{k: getattr(a, k) for k in AuditOut.model_fields},
-                                                                  "at": ts(a.at)}) for a in rows])
+    return AuditPage(
+        total=total,
+        items=[
+            AuditOut.model_validate({**{k: getattr(a, k) for k in AuditOut.model_fields}, "at": ts(a.at)})
+            for a in rows
+        ],
+    )
 
 
 def set_credit_override(s: Session, p: Principal, student_id: str, code: str) -> CreditOverrideOut:

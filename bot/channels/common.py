@@ -1,5 +1,6 @@
 """Helpers shared by the custom channels: token verification, short-lived action tokens, CORS allow-list,
 bounded TTL caches and the channel state interface."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,8 +74,13 @@ def mint_action_token(claims: dict[str, Any], secret: str | None = None) -> str:
     tracker: the backend accepts it only together with the action server's service key, and only briefly.
     """
     now = dt.datetime.now(dt.timezone.utc)
-    payload = {"sub": claims["sub"], "role": claims.get("role") or "student", "aud": ACTIONS_AUDIENCE,
-               "iat": now, "exp": now + dt.timedelta(seconds=action_token_ttl())}
+    payload = {
+        "sub": claims["sub"],
+        "role": claims.get("role") or "student",
+        "aud": ACTIONS_AUDIENCE,
+        "iat": now,
+        "exp": now + dt.timedelta(seconds=action_token_ttl()),
+    }
     return jwt.encode(payload, secret or auth_secret(), algorithm="HS256")
 
 
@@ -186,8 +192,9 @@ class RedisChannelState(ChannelState):
     de-duplication until Redis is back.
     """
 
-    def __init__(self, client: Any, ttl: float, max_items: int = 20000, name: str = "",
-                 prefix: str = "zhineng:") -> None:
+    def __init__(
+        self, client: Any, ttl: float, max_items: int = 20000, name: str = "", prefix: str = "zhineng:"
+    ) -> None:
         super().__init__(ttl, max_items, name)
         self.red = client
         self.ttl = ttl
@@ -195,8 +202,9 @@ class RedisChannelState(ChannelState):
         self._warned_at = 0.0
 
     def _k(self, key: Hashable) -> str:
-        return self.prefix + json.dumps(list(key) if isinstance(key, tuple) else key, ensure_ascii=False,
-                                        separators=(",", ":"))
+        return self.prefix + json.dumps(
+            list(key) if isinstance(key, tuple) else key, ensure_ascii=False, separators=(",", ":")
+        )
 
     def _ms(self, ttl: float | None) -> int:
         return max(1, int(1000 * (self.ttl if ttl is None else ttl)))
@@ -205,8 +213,12 @@ class RedisChannelState(ChannelState):
         now = time.monotonic()
         if now - self._warned_at > 60:
             self._warned_at = now
-            logger.warning("channel state %s: Redis unavailable (%s): using this process's copy", self.name, op,
-                           exc_info=True)
+            logger.warning(
+                "channel state %s: Redis unavailable (%s): using this process's copy",
+                self.name,
+                op,
+                exc_info=True,
+            )
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         try:
@@ -225,8 +237,9 @@ class RedisChannelState(ChannelState):
 
     def add_if_absent(self, key: Hashable, value: Any, ttl: float | None = None) -> bool:
         try:
-            return bool(self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl),
-                                     nx=True))
+            return bool(
+                self.red.set(self._k(key), json.dumps(value, ensure_ascii=False), px=self._ms(ttl), nx=True)
+            )
         except Exception:  # noqa: BLE001
             self._down("add_if_absent")
             return super().add_if_absent(key, value, ttl)
@@ -271,10 +284,13 @@ def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState
         import redis
 
         timeout = float(os.environ.get("CHANNEL_STATE_TIMEOUT") or 0.5)
-        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                      health_check_interval=30)
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
         _redis_clients[url] = client
-    return RedisChannelState(client, ttl, max_items, name, os.environ.get("CHANNEL_STATE_PREFIX") or "zhineng:")
+    return RedisChannelState(
+        client, ttl, max_items, name, os.environ.get("CHANNEL_STATE_PREFIX") or "zhineng:"
+    )
 
 
 # --- CORS -------------------------------------------------------------------------------------------------

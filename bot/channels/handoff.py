@@ -23,6 +23,7 @@ fails closed (issue 21 §2): the bot stays silent and the student is asked to se
 (UNDELIVERED_TEXT); for any other conversation the bot answers (a student is never left without any answer).
 HANDOFF_GATE=0 turns the gate off.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,7 +71,12 @@ class HandoffGate:
         self.held_url = base + "/api/integration/handoff/held"
         self.bot_url = base + "/api/integration/handoff/bot"
         self.key = integration_key or os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
-        self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {"0", "false", "no", "off"}
+        self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {
+            "0",
+            "false",
+            "no",
+            "off",
+        }
         self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
         self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
         self._held: set[str] | None = None  # the last complete list, with this process's own marks
@@ -165,9 +171,15 @@ class HandoffGate:
         self.asked += 1
         data = None
         try:
-            async with self._http().post(self.url, json={"conversation": conversation, "channel": channel,
-                                                         "text": storable(text)[:1000] or "？"},
-                                         headers={"X-Integration-Key": self.key}) as r:
+            async with self._http().post(
+                self.url,
+                json={
+                    "conversation": conversation,
+                    "channel": channel,
+                    "text": storable(text)[:1000] or "？",
+                },
+                headers={"X-Integration-Key": self.key},
+            ) as r:
                 data = await r.json(content_type=None) if r.status == 200 else None
                 if r.status != 200:
                     logger.warning("handoff gate: backend answered %s for %s", r.status, conversation)
@@ -178,12 +190,20 @@ class HandoffGate:
             return {"held": True, "state": None, "reply": UNDELIVERED_TEXT} if known_held else None
         if data.get("held"):
             reply = data.get("reply")
-            return {"held": True, "state": data.get("state"), "reply": reply if isinstance(reply, str) else None}
+            return {
+                "held": True,
+                "state": data.get("state"),
+                "reply": reply if isinstance(reply, str) else None,
+            }
         note = data.get("note") if isinstance(data, dict) else None
         if isinstance(data, dict) and data.get("stored"):  # in the queue: still listed, the bot answers
             sid = data.get("session_id")
-            return {"held": False, "state": data.get("state"), "note": None,
-                    "session_id": sid if isinstance(sid, int) else None}
+            return {
+                "held": False,
+                "state": data.get("state"),
+                "note": None,
+                "session_id": sid if isinstance(sid, int) else None,
+            }
         if self._held is not None:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         self._shared.pop(conversation)
@@ -191,8 +211,9 @@ class HandoffGate:
             return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
         return None
 
-    async def store_answer(self, conversation: str, channel: str, held: dict[str, Any] | None,
-                           texts: list[str]) -> None:
+    async def store_answer(
+        self, conversation: str, channel: str, held: dict[str, Any] | None, texts: list[str]
+    ) -> None:
         """The bot's answer to a message the backend stored while queued (`check` gave a session_id): kept for
         the counselor (`POST /api/integration/handoff/bot`), shown on the staff page only. Awaited before the
         student gets the answer, so it is stored before their next message; a failure is logged, never shown."""
@@ -201,9 +222,11 @@ class HandoffGate:
         if not sid or not texts or not self.enabled:
             return
         try:
-            async with self._http().post(self.bot_url, json={"conversation": conversation, "channel": channel,
-                                                             "session_id": sid, "texts": texts},
-                                         headers={"X-Integration-Key": self.key}) as r:
+            async with self._http().post(
+                self.bot_url,
+                json={"conversation": conversation, "channel": channel, "session_id": sid, "texts": texts},
+                headers={"X-Integration-Key": self.key},
+            ) as r:
                 if r.status != 200 and r.status != 409:  # 409: the session ended meanwhile, nothing to keep
                     logger.warning("handoff gate: storing the bot's answer: backend answered %s", r.status)
         except (aiohttp.ClientError, asyncio.TimeoutError):

@@ -14,6 +14,7 @@
 - Bad JSON / bad fields -> 400 with `{"code", "message"}`; a turn that yields no reply (action server or
   backend down) returns a Chinese "try again later" message instead of an empty list.
 """
+
 from __future__ import annotations
 
 import json

@@ -19,6 +19,7 @@ so is whatever a form's open question receives (the form's to take). In the pipe
 FallbackClassifier (which still catches garbled input) and the knowledge base's retriever (which may answer an
 abstained question from a staff entry).
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ SHORT = 4  # at most this many characters besides fillers: a name, never asked b
 
 def _answers(message: Message) -> list[tuple[str | None, float]]:
     sel = (message.get("response_selector") or {}).get("faq") or {}
-    ranking = [(r.get("intent_response_key"), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
-               for r in sel.get("ranking") or []]
+    ranking = [
+        (r.get("intent_response_key"), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+        for r in sel.get("ranking") or []
+    ]
     chosen = sel.get("response") or {}
     if ranking and chosen.get("intent_response_key") and chosen["intent_response_key"] != ranking[0][0]:
         # a router replaced the answer (SpecRouter's name alone): it leads
@@ -72,8 +75,13 @@ class ConfidenceGate(GraphComponent):
         self.th = {k: float(config.get(k, v)) for k, v in THRESHOLDS.items()}
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> ConfidenceGate:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ConfidenceGate:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -91,8 +99,11 @@ class ConfidenceGate(GraphComponent):
         """Nothing but one of the document's names (and fillers): "手续办理", "托管单位接收？" is a question about
         that name, which the routers and the classifier already answer; asking back would only repeat it."""
         text = message.get(TEXT) or ""
-        spans = [(e["start"], e["end"]) for e in message.get(ENTITIES) or []
-                 if e.get("entity") in (FIELD_ENTITY, ITEM_ENTITY) and "start" in e]
+        spans = [
+            (e["start"], e["end"])
+            for e in message.get(ENTITIES) or []
+            if e.get("entity") in (FIELD_ENTITY, ITEM_ENTITY) and "start" in e
+        ]
         if not spans:
             return False
         rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
@@ -103,16 +114,19 @@ class ConfidenceGate(GraphComponent):
         """What action_compare can compare: two of the document's names of one kind, or a kind by its word."""
         items = {e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == ITEM_ENTITY}
         archive_type = any(getattr(S.ITEM_BY_NAME.get(v), "group", None) == "archive_type" for v in items)
-        return (len(S.compared(text)) >= 2 or len(items) >= 2 or archive_type
-                or bool(COMPARED_KIND.search(text)))
+        return (
+            len(S.compared(text)) >= 2 or len(items) >= 2 or archive_type or bool(COMPARED_KIND.search(text))
+        )
 
     def _process(self, message: Message) -> None:
         if self._name_alone(message):
             return
         top = message.get(INTENT) or {}
         intent, conf = top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        ranking = [(r.get(INTENT_NAME_KEY), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
-                   for r in message.get(INTENT_RANKING_KEY) or []]
+        ranking = [
+            (r.get(INTENT_NAME_KEY), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+            for r in message.get(INTENT_RANKING_KEY) or []
+        ]
         text = message.get(TEXT) or ""
         if intent == "compare" and conf < ROUTED and not self._two_names(message, text):
             # "X和Y有什么区别" about things the document does not name as a pair (邮编和区号, offer和三方):
@@ -123,17 +137,27 @@ class ConfidenceGate(GraphComponent):
         if outcome == "clarify" and len(S.FILLERS.sub("", text)) <= SHORT:
             outcome, detail = "answer", detail[0]  # a word or two: a name; asking back would only repeat it
         if outcome == "answer":
-            if top.get(INTENT_NAME_KEY) == "near_domain" and isinstance(detail, str) and detail.startswith("faq/"):
+            if (
+                top.get(INTENT_NAME_KEY) == "near_domain"
+                and isinstance(detail, str)
+                and detail.startswith("faq/")
+            ):
                 # likely a FAQ question with a sure answer after all: the FAQ rule answers it
                 faq = {INTENT_NAME_KEY: "faq", PREDICTED_CONFIDENCE_KEY: dict(ranking).get("faq", 0.0)}
                 message.set(INTENT, faq, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [faq] + [r for r in message.get(INTENT_RANKING_KEY) or []
-                                                         if r.get(INTENT_NAME_KEY) != "faq"], add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [faq]
+                    + [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != "faq"],
+                    add_to_output=True,
+                )
             return
         info: dict[str, Any] = {"outcome": outcome, "intent": top.get(INTENT_NAME_KEY)}
         if outcome == "clarify":
             info["options"] = detail
         fallback = {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
         message.set(INTENT, fallback, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [fallback] + list(message.get(INTENT_RANKING_KEY) or []), add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY, [fallback] + list(message.get(INTENT_RANKING_KEY) or []), add_to_output=True
+        )
         message.set(UNCERTAIN, info, add_to_output=True)

@@ -1,6 +1,7 @@
 """The answer / clarify / abstain decision as a pure function (no Rasa import: the tests and eval/calibrate.py use
 it directly). The NLU component that applies it, and the design: bot/nlu/confidence.py; thresholds: docs/nlu.md
 "Round 5" (read from cross-validation predictions by eval/calibrate.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,9 +14,24 @@ UNCERTAIN = "uncertain"
 OOD_INTENTS = ("near_domain", "out_of_scope")
 # intents whose own flow answers the student (the decision leaves them alone): conversation, form and action turns,
 # campus questions (utter_out_of_scope is itself an honest "not mine")
-OWN_FLOW = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "stop_form", "correct_field",
-            "handoff", "choose_topic", "fill_profile", "fill_destination", "fill_archive", "apply_mailing",
-            "out_of_scope", FALLBACK}
+OWN_FLOW = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "stop_form",
+    "correct_field",
+    "handoff",
+    "choose_topic",
+    "fill_profile",
+    "fill_destination",
+    "fill_archive",
+    "apply_mailing",
+    "out_of_scope",
+    FALLBACK,
+}
 ROUTED = 0.999  # a router's decision has confidence 1.0
 # Read from the held-out predictions by eval/calibrate.py (docs/nlu.md "Round 5"). A question is a FAQ question
 # when the classifier gives `faq` at least `faq_min` (else: near-domain, abstain); it is answered when its top
@@ -27,8 +43,13 @@ THRESHOLDS = {"answer": 0.45, "clarify_pair": 0.5, "clarify_second": 0.05, "near
 Ranking = Sequence[tuple[str | None, float]]
 
 
-def decide(intent: str | None, intent_conf: float, ranking: Ranking, answers: Ranking,
-           th: dict[str, float] = THRESHOLDS) -> tuple[str, Any]:
+def decide(
+    intent: str | None,
+    intent_conf: float,
+    ranking: Ranking,
+    answers: Ranking,
+    th: dict[str, float] = THRESHOLDS,
+) -> tuple[str, Any]:
     """("answer", the FAQ key or the intent) | ("clarify", [key1, key2]) | ("abstain", None).
 
     A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with a

@@ -29,6 +29,7 @@ Retired entries leave the snapshot, so they stop answering within `poll_seconds`
 backend the last snapshot is kept (a retirement needs the backend, which then serves it); before the first one,
 retrieval answers nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,9 @@ KNOWLEDGE = "knowledge"  # parse-data key read by actions/knowledge.py
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/integration/knowledge"
+    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip(
+        "/"
+    ) + "/api/integration/knowledge"
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -120,8 +123,16 @@ class KnowledgeRetriever(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"url": None, "poll_seconds": 0.5, "timeout": 2.0, "threshold": 0.74, "confidence_weight": 0.15,
-                "classified_threshold": 0.74, "char_weight": 0.1, "no_answer_intents": list(NO_ANSWER_INTENTS)}
+        return {
+            "url": None,
+            "poll_seconds": 0.5,
+            "timeout": 2.0,
+            "threshold": 0.74,
+            "confidence_weight": 0.15,
+            "classified_threshold": 0.74,
+            "char_weight": 0.1,
+            "no_answer_intents": list(NO_ANSWER_INTENTS),
+        }
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -141,13 +152,24 @@ class KnowledgeRetriever(GraphComponent):
         self._session = requests.Session()
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> KnowledgeRetriever:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KnowledgeRetriever:
         return cls(config)
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> KnowledgeRetriever:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KnowledgeRetriever:
         component = cls(config)
         component.start()
         return component
@@ -168,16 +190,23 @@ class KnowledgeRetriever(GraphComponent):
                 failing = False
             except Exception as e:  # noqa: BLE001 - keep the last snapshot until the backend answers again
                 if not failing:
-                    logger.warning("knowledge base: backend unreachable (%s: %s); keeping the last entries",
-                                   type(e).__name__, e)
+                    logger.warning(
+                        "knowledge base: backend unreachable (%s: %s); keeping the last entries",
+                        type(e).__name__,
+                        e,
+                    )
                 failing = True
             time.sleep(self.poll_seconds)
 
     def sync(self) -> None:
         """Fetch the entries when they changed, and featurize them (here, off the turns) once a model is known."""
         params = {"since": self.snapshot[0]} if self.snapshot else {}
-        r = self._session.get(self.url, params=params, headers={"X-Integration-Key": self.key},
-                              timeout=float(self.config["timeout"]))
+        r = self._session.get(
+            self.url,
+            params=params,
+            headers={"X-Integration-Key": self.key},
+            timeout=float(self.config["timeout"]),
+        )
         r.raise_for_status()
         data = r.json()
         if data.get("changed"):
@@ -206,8 +235,11 @@ class KnowledgeRetriever(GraphComponent):
             idx = self._current_index(f.model)
             entry, score, question = idx.best(f, self.char_weight) if idx else (None, 0.0, None)
             classified = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == INTENT_NAME
-            needed = (self.classified_threshold if classified
-                      else self.threshold + self.confidence_weight * sure(message, self.no_answer))
+            needed = (
+                self.classified_threshold
+                if classified
+                else self.threshold + self.confidence_weight * sure(message, self.no_answer)
+            )
             if entry is not None and score >= needed:
                 self._answer(message, idx.entries[entry], score, question)
             elif classified:
@@ -220,13 +252,24 @@ class KnowledgeRetriever(GraphComponent):
         others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != INTENT_NAME]
         total = sum(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in others) or 1.0
         top = {INTENT_NAME_KEY: INTENT_NAME, PREDICTED_CONFIDENCE_KEY: score}
-        ranking = [top] + [{**r, PREDICTED_CONFIDENCE_KEY: (1.0 - score) * (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-                            / total} for r in others]
+        ranking = [top] + [
+            {**r, PREDICTED_CONFIDENCE_KEY: (1.0 - score) * (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / total}
+            for r in others
+        ]
         message.set(INTENT, dict(top), add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-        message.set(KNOWLEDGE, {"id": entry["id"], "version": entry["version"], "answer": entry["answer"],
-                                "source": entry["source"], "score": round(score, 4), "question": question},
-                    add_to_output=True)
+        message.set(
+            KNOWLEDGE,
+            {
+                "id": entry["id"],
+                "version": entry["version"],
+                "answer": entry["answer"],
+                "source": entry["source"],
+                "score": round(score, 4),
+                "question": question,
+            },
+            add_to_output=True,
+        )
 
     @staticmethod
     def _demote(message: Message) -> None:
@@ -234,10 +277,15 @@ class KnowledgeRetriever(GraphComponent):
         (the other intents' probabilities given "not ask_knowledge", so the FallbackClassifier judges the next
         intent as if the knowledge base's wordings had never been trained)."""
         full = message.get(INTENT_RANKING_KEY) or []
-        gone = sum(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in full if r.get(INTENT_NAME_KEY) == INTENT_NAME)
+        gone = sum(
+            r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in full if r.get(INTENT_NAME_KEY) == INTENT_NAME
+        )
         scale = 1.0 / (1.0 - gone) if gone < 1.0 else 1.0
-        ranking = [{**r, PREDICTED_CONFIDENCE_KEY: min(1.0, (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) * scale)}
-                   for r in full if r.get(INTENT_NAME_KEY) != INTENT_NAME]
+        ranking = [
+            {**r, PREDICTED_CONFIDENCE_KEY: min(1.0, (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) * scale)}
+            for r in full
+            if r.get(INTENT_NAME_KEY) != INTENT_NAME
+        ]
         if ranking:
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

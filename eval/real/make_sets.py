@@ -12,6 +12,7 @@ overwrite it.
 
 Usage: python eval/real/make_sets.py [--force-tune]
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # An honest abstention: says the document does not cover it, and names who can (the person or 转人工).
-ABSTAIN = [[w, p] for w in ("没有写", "没有提到", "没有规定", "没有说明", "没有给出", "只能回答毕业手续")
-           for p in ("老师", "转人工")]
+ABSTAIN = [
+    [w, p]
+    for w in ("没有写", "没有提到", "没有规定", "没有说明", "没有给出", "只能回答毕业手续")
+    for p in ("老师", "转人工")
+]
 
 # What the document's answer on a topic must contain (from the spec's wording).
 TOPIC = {
@@ -104,8 +108,15 @@ def main() -> int:
         turn = {"say": q, "expect_any": any_}
         if none:
             turn["expect_none"] = none
-        halves[half].append({"id": f"real-{half}-{len(halves[half]) + 1:03d}", "cat": kind, "label": label,
-                             "source": url, "turns": [turn]})
+        halves[half].append(
+            {
+                "id": f"real-{half}-{len(halves[half]) + 1:03d}",
+                "cat": kind,
+                "label": label,
+                "source": url,
+                "turns": [turn],
+            }
+        )
     for half, cases in halves.items():
         out = HERE / f"real_{half}.jsonl"
         if out.exists() and (half == "test" or "--force-tune" not in sys.argv):

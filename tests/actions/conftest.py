@@ -1,5 +1,6 @@
 """Fixtures for the custom-action tests: a REAL backend process (uvicorn, temp SQLite, demo seed, pinned today)
 and helpers that run an action the way the action server does (Tracker.from_dict + CollectingDispatcher)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,17 @@ class Backend:
     def __init__(self, tmp: Path):
         self.today_file = tmp / "today.txt"
         self.today_file.write_text(TODAY)
-        self.system = System(database_url=f"sqlite:///{tmp}/actions.db", log_dir=tmp / "log", env={
-            "DEMO_MODE": "1", "TODAY_FILE": str(self.today_file), "TODAY": None, "AUTH_SECRET": "actions-test-secret",
-            "INTEGRATION_KEY": "actions-test-key"})
+        self.system = System(
+            database_url=f"sqlite:///{tmp}/actions.db",
+            log_dir=tmp / "log",
+            env={
+                "DEMO_MODE": "1",
+                "TODAY_FILE": str(self.today_file),
+                "TODAY": None,
+                "AUTH_SECRET": "actions-test-secret",
+                "INTEGRATION_KEY": "actions-test-key",
+            },
+        )
         self.url = self.system.backend_url
         self._tokens: dict[str, str] = {}
 
@@ -54,7 +63,9 @@ class Backend:
         return r.json()["access_token"]
 
     def get(self, path: str, student_id: str) -> Any:
-        r = httpx.get(self.url + path, headers={"Authorization": f"Bearer {self.token(student_id)}"}, timeout=30)
+        r = httpx.get(
+            self.url + path, headers={"Authorization": f"Bearer {self.token(student_id)}"}, timeout=30
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -84,19 +95,40 @@ def _backend_env(request, monkeypatch):
     monkeypatch.setenv("BACKEND_TIMEOUT", "3")
 
 
-def make_tracker(text: str, intent: str, token: str | None = None, slots: dict | None = None,
-                 events: list | None = None, active_loop: str | None = None, sender: str | None = None,
-                 metadata: dict | None = None, latest_action: str = "action_listen",
-                 message_id: str | None = None, after: dict | None = None) -> Tracker:
+def make_tracker(
+    text: str,
+    intent: str,
+    token: str | None = None,
+    slots: dict | None = None,
+    events: list | None = None,
+    active_loop: str | None = None,
+    sender: str | None = None,
+    metadata: dict | None = None,
+    latest_action: str = "action_listen",
+    message_id: str | None = None,
+    after: dict | None = None,
+) -> Tracker:
     """A tracker as the Rasa 3.6 server sends it: metadata on latest_message AND on the user event."""
     meta = dict(metadata or {})
     if token is not None:
         meta["token"] = token
     mid = message_id or uuid.uuid4().hex
-    parse = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": text, "message_id": mid,
-             "metadata": meta}
-    user_event = {"event": "user", "timestamp": time.time(), "text": text, "parse_data": parse,
-                  "input_channel": "rest", "message_id": mid, "metadata": meta}
+    parse = {
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": [],
+        "text": text,
+        "message_id": mid,
+        "metadata": meta,
+    }
+    user_event = {
+        "event": "user",
+        "timestamp": time.time(),
+        "text": text,
+        "parse_data": parse,
+        "input_channel": "rest",
+        "message_id": mid,
+        "metadata": meta,
+    }
     evs = list(events or []) + [user_event]
     # slots extracted from this message (what action_extract_slots logs before the form validates them)
     if active_loop and latest_action == "action_listen":
@@ -106,18 +138,20 @@ def make_tracker(text: str, intent: str, token: str | None = None, slots: dict |
         latest_action = active_loop
     for name, value in (after or {}).items():
         evs.append({"event": "slot", "timestamp": time.time(), "name": name, "value": value})
-    return Tracker.from_dict({
-        "sender_id": sender or f"test-{uuid.uuid4().hex[:8]}",
-        "slots": {**dict(slots or {}), **dict(after or {})},
-        "latest_message": parse,
-        "events": evs,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": latest_action,
-        "latest_action": {"action_name": latest_action},
-        "latest_input_channel": "rest",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": sender or f"test-{uuid.uuid4().hex[:8]}",
+            "slots": {**dict(slots or {}), **dict(after or {})},
+            "latest_message": parse,
+            "events": evs,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": latest_action,
+            "latest_action": {"action_name": latest_action},
+            "latest_input_channel": "rest",
+        }
+    )
 
 
 def run_action(action, tracker: Tracker, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
@@ -149,7 +183,9 @@ def render(m: dict) -> dict:
     args = {k: v for k, v in m.items() if k not in MESSAGE_KEYS}
     out = nlg.generate(variations, "rest", {}, args)
     assert out is not None, m
-    assert not nlg.placeholders(out.get("text") or ""), f"unfilled variable in {m['response']}: {out.get('text')}"
+    assert not nlg.placeholders(out.get("text") or ""), (
+        f"unfilled variable in {m['response']}: {out.get('text')}"
+    )
     out["buttons"] = list(out.get("buttons") or []) + list(m.get("buttons") or [])
     return out
 

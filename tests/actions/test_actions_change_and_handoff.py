@@ -1,11 +1,16 @@
 """Change advice (with and without sign-in) and 转人工."""
+
 import pytest
 
 from actions.change_advice import ActionChangeAdvice
 from tests.actions.conftest import make_tracker, run_action, texts
 
-FORMS = {"change_unit": "改签申请（单位变更）", "change_unit_info": "毕业去向修改（单位不变）",
-         "change_archive": "户档信息修改", "change_personal": "个人信息完善"}
+FORMS = {
+    "change_unit": "改签申请（单位变更）",
+    "change_unit_info": "毕业去向修改（单位不变）",
+    "change_archive": "户档信息修改",
+    "change_personal": "个人信息完善",
+}
 
 
 def advice(intent, token=None):

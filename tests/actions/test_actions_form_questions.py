@@ -1,13 +1,17 @@
 """Which text typed while a chat form waits for an answer is a question (answered, then asked again) and which is
 the answer (actions/forms/validate.py is_question): the field's validator shape and question words decide, not the
 classifier; answers may contain Chinese (names, addresses, unit names)."""
+
 import pytest
 
 from actions.forms.spec import ARCHIVE, DESTINATION, PROFILE
 from actions.forms.validate import is_question, only_waits
 
-F = {**{f.slot: f for f in PROFILE.fields}, **{f.slot: f for f in DESTINATION.fields},
-     **{f.slot: f for f in ARCHIVE.fields}}
+F = {
+    **{f.slot: f for f in PROFILE.fields},
+    **{f.slot: f for f in DESTINATION.fields},
+    **{f.slot: f for f in ARCHIVE.fields},
+}
 
 QUESTIONS = [
     ("dest_unit_credit_code", "这个代码是营业执照上的哪一串"),

@@ -1,6 +1,5 @@
 """The three in-chat forms, driven turn by turn through their validation actions against a real backend."""
 
-
 from actions.forms.gen_domain import main as gen_main
 from actions.forms.spec import ARCHIVE, DESTINATION, PROFILE
 from actions.forms.validate import (
@@ -127,8 +126,18 @@ def test_profile_decline_keeps_answers(fresh_backend):
     b = fresh_backend
     c = Chat(ValidateProfileForm(), b.token("2025000001"), PROFILE)
     c.start()
-    for v in ["群众", "河北省 石家庄市", "非困难生", "13812345678", "a@example.com", "wx_zhangwei", "李华", "2班",
-              "张建国", "13987654321"]:
+    for v in [
+        "群众",
+        "河北省 石家庄市",
+        "非困难生",
+        "13812345678",
+        "a@example.com",
+        "wx_zhangwei",
+        "李华",
+        "2班",
+        "张建国",
+        "13987654321",
+    ]:
         c.say(v)
     assert c.asking == "profile_confirm"
     out = c.say("先不提交", "deny")
@@ -209,26 +218,38 @@ def test_handoff_inside_form_passes_through_and_form_reasks(backend):
     c = Chat(ValidateProfileForm(), backend.token("2025000001"), PROFILE)
     c.start()
     assert c.say("转人工", "handoff") == ""
-    t = make_tracker("转人工", "handoff", backend.token("2025000001"), slots=c.slots, active_loop="profile_form",
-                     latest_action="profile_form")
+    t = make_tracker(
+        "转人工",
+        "handoff",
+        backend.token("2025000001"),
+        slots=c.slots,
+        active_loop="profile_form",
+        latest_action="profile_form",
+    )
     # as Rasa 3.6 sends it: ... user, action_handoff, bot, then the form's own action event
-    t.events += [{"event": "action", "name": "action_handoff"}, {"event": "bot", "text": "老师电话"},
-                 {"event": "action", "name": "profile_form"}]
+    t.events += [
+        {"event": "action", "name": "action_handoff"},
+        {"event": "bot", "text": "老师电话"},
+        {"event": "action", "name": "profile_form"},
+    ]
     msgs, ev = run_action(ValidateProfileForm(), t)
     assert "政治面貌" in texts(msgs)
 
 
 def test_correction_outside_form_reopens_or_advises(backend):
-    t = make_tracker("手机号填错了", "correct_field", backend.token("2025000001"),
-                     slots={"profile_mobile": "13812345678"})
+    t = make_tracker(
+        "手机号填错了", "correct_field", backend.token("2025000001"), slots={"profile_mobile": "13812345678"}
+    )
     msgs, ev = run_action(ActionCorrectField(), t)
     # the rules reopen the form (data/rules/forms.yml, tests/stories/test_forms.yml): no routing in the action
     slots = [{k: e.get(k) for k in ("name", "value")} for e in ev if e.get("event") == "slot"]
     assert {"name": "reopen_form", "value": "profile_form"} in slots
     assert {"name": "profile_mobile", "value": None} in slots
     assert msgs == [] and not [e for e in ev if e.get("event") == "followup"]
-    msgs, ev = run_action(ActionCorrectField(), make_tracker("单位详细地址填错了", "correct_field",
-                                                             slots={"reopen_form": "profile_form"}))
+    msgs, ev = run_action(
+        ActionCorrectField(),
+        make_tracker("单位详细地址填错了", "correct_field", slots={"reopen_form": "profile_form"}),
+    )
     assert "毕业去向修改（单位不变）" in texts(msgs) and "改签申请" not in texts(msgs)
     assert [{k: e.get(k) for k in ("name", "value")} for e in ev] == [{"name": "reopen_form", "value": None}]
 
@@ -236,17 +257,20 @@ def test_correction_outside_form_reopens_or_advises(backend):
 def test_activation_with_stale_requested_slot_from_an_old_session(backend):
     """requested_slot carries over into a new session; the ActiveLoop event marks the activation."""
     slots = {"requested_slot": "profile_mobile", "profile_political_status": "群众"}
-    t = make_tracker("帮我填个人信息", "fill_profile", backend.token("2025000001"), slots=slots,
-                     active_loop="profile_form")
+    t = make_tracker(
+        "帮我填个人信息", "fill_profile", backend.token("2025000001"), slots=slots, active_loop="profile_form"
+    )
     t.events.append({"event": "active_loop", "name": "profile_form", "timestamp": 0})
     msgs, ev = run_action(ValidateProfileForm(), t)
     assert "继续填写" in texts(msgs)
     assert {"event": "slot", "name": "requested_slot", "value": "profile_origin_place"} in [
-        {k: e.get(k) for k in ("event", "name", "value")} for e in ev]
+        {k: e.get(k) for k in ("event", "name", "value")} for e in ev
+    ]
 
 
 def test_paused_and_finished_actions():
     from actions.forms.validate import ActionFormFinished, ActionFormPaused
+
     msgs, ev = run_action(ActionFormPaused(), make_tracker("先不填了", "stop_form"))
     assert "保留" in texts(msgs) and ev == []
     msgs, ev = run_action(ActionFormFinished(), make_tracker("确认", "affirm"))
@@ -270,8 +294,18 @@ def test_profile_after_approval_becomes_a_change_request(fresh_backend):
     c = Chat(ValidateProfileForm(), b.token("2025000005"), PROFILE)
     out = c.start()
     if c.asking != "profile_confirm":  # fill whatever the seed left empty
-        for v in ["群众", "上海市 浦东新区", "非困难生", "13812345678", "a@example.com", "wx_chenjing", "李华", "2班",
-                  "陈大明", "13987654321"]:
+        for v in [
+            "群众",
+            "上海市 浦东新区",
+            "非困难生",
+            "13812345678",
+            "a@example.com",
+            "wx_chenjing",
+            "李华",
+            "2班",
+            "陈大明",
+            "13987654321",
+        ]:
             if c.asking == "profile_confirm":
                 break
             c.say(v)
@@ -282,7 +316,10 @@ def test_profile_after_approval_becomes_a_change_request(fresh_backend):
     out = c.say("确认提交", "affirm")
     assert "变更申请" in out, out
     import httpx
-    r = httpx.get(b.url + "/api/me/change-requests", headers={"Authorization": f"Bearer {b.token('2025000005')}"})
+
+    r = httpx.get(
+        b.url + "/api/me/change-requests", headers={"Authorization": f"Bearer {b.token('2025000005')}"}
+    )
     assert "personal_info" in r.text and "中共预备党员" in r.text
 
 
@@ -296,8 +333,11 @@ def test_trigger_while_open_repeats_question(backend):
 
 
 def test_pause_action_only_pauses():
-    """"先不提交" while the mailing details are shown is routed by a rule (data/rules/mailing.yml, test story
+    """ "先不提交" while the mailing details are shown is routed by a rule (data/rules/mailing.yml, test story
     tests/stories/test_mailing.yml) to action_mailing_cancel: the pause action itself routes nothing."""
     from actions.forms.validate import ActionFormPaused
-    msgs, ev = run_action(ActionFormPaused(), make_tracker("先不提交", "stop_form", slots={"mailing_pending": True}))
+
+    msgs, ev = run_action(
+        ActionFormPaused(), make_tracker("先不提交", "stop_form", slots={"mailing_pending": True})
+    )
     assert texts(msgs).startswith("好的，先不提交。已经填写的内容我会保留") and ev == []

@@ -1,5 +1,6 @@
 """The chat forms against the real backend: a chat save keeps what only the web asks (单位隶属, 备注), and a
 family member as the archive recipient ("张伟的妈妈") is refused in the chat with the backend's message."""
+
 from __future__ import annotations
 
 import httpx
@@ -8,17 +9,30 @@ from actions.forms.spec import ARCHIVE, DESTINATION
 from actions.forms.validate import ValidateArchiveForm, ValidateDestinationForm
 from tests.actions.test_actions_forms import Chat
 
-UNIT = {"name": "小米科技有限责任公司", "location": "北京市海淀区", "address": "北京市海淀区西二旗中路33号小米科技园",
-        "credit_code": "91110108551385082Q", "industry": "信息传输、软件和信息技术服务业",
-        "nature": "其他企业(含民营企业等)", "job_category": "工程技术人员", "contact_name": "周敏",
-        "contact_phone": "010-60606666", "affiliation": "中央企业", "remark": "入职时间2026年7月"}
+UNIT = {
+    "name": "小米科技有限责任公司",
+    "location": "北京市海淀区",
+    "address": "北京市海淀区西二旗中路33号小米科技园",
+    "credit_code": "91110108551385082Q",
+    "industry": "信息传输、软件和信息技术服务业",
+    "nature": "其他企业(含民营企业等)",
+    "job_category": "工程技术人员",
+    "contact_name": "周敏",
+    "contact_phone": "010-60606666",
+    "affiliation": "中央企业",
+    "remark": "入职时间2026年7月",
+}
 
 
 def test_chat_form_keeps_web_only_fields_and_refuses_family_recipient(fresh_backend):
     b = fresh_backend
     token = b.token("2025000001")
-    r = httpx.put(f"{b.url}/api/me/destination", json={"destination_type": "10", "unit": UNIT},
-                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    r = httpx.put(
+        f"{b.url}/api/me/destination",
+        json={"destination_type": "10", "unit": UNIT},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     c = Chat(ValidateDestinationForm(), token, DESTINATION)
     c.start("fill_destination")

@@ -1,4 +1,5 @@
 """Mailing request: eligibility, details, confirmation, idempotent repeats."""
+
 import httpx
 
 from actions.mailing import ActionMailingCancel, ActionMailingCheck, ActionMailingSubmit
@@ -10,24 +11,32 @@ def pending(events):
 
 
 def test_not_confirmed_yet(backend):
-    msgs, ev = run_action(ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000004")))
+    msgs, ev = run_action(
+        ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000004"))
+    )
     assert "国家平台" in texts(msgs) and pending(ev) is False
 
 
 def test_too_early_gives_exact_date(backend):
-    msgs, ev = run_action(ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000007")))
+    msgs, ev = run_action(
+        ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000007"))
+    )
     frm = backend.get("/api/me/mailing", "2025000007")["eligibility"]["eligible_from"]
     y, m, d = frm.split("-")
     assert f"{int(y)}年{int(m)}月{int(d)}日起可以申请" in texts(msgs) and pending(ev) is False
 
 
 def test_archive_missing(backend):
-    msgs, ev = run_action(ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000001")))
+    msgs, ev = run_action(
+        ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000001"))
+    )
     assert "户档信息登记还没有通过" in texts(msgs) and pending(ev) is False
 
 
 def test_already_shipped(backend):
-    msgs, ev = run_action(ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000006")))
+    msgs, ev = run_action(
+        ActionMailingCheck(), make_tracker("申请邮寄", "apply_mailing", backend.token("2025000006"))
+    )
     assert "已经提交过" in texts(msgs) and "1151234567890" in texts(msgs) and pending(ev) is False
 
 

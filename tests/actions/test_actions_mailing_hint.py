@@ -1,5 +1,6 @@
 """action_mailing_date_hint (after the general "什么时候能申请档案邮寄" answer) against the real backend:
 the signed-in student's own date, and nothing at all without a verified student."""
+
 import pytest
 
 from actions.mailing import ActionMailingDateHint
@@ -42,21 +43,28 @@ def test_already_requested_shows_state_and_ems(backend):
     assert "已经提交过" in out and "1151234567890" in out
 
 
-@pytest.mark.parametrize("meta", [{}, {"token": ""}, {"token": "not-a-token"}, {"token": 12345},
-                                  {"student_id": "2025000006"}])
+@pytest.mark.parametrize(
+    "meta", [{}, {"token": ""}, {"token": "not-a-token"}, {"token": 12345}, {"student_id": "2025000006"}]
+)
 def test_nothing_without_a_verified_student(backend, meta):
     assert hint(metadata=meta) == ""
 
 
 def test_token_only_from_the_latest_message(backend):
     # an earlier message carried a token; the latest one does not: say nothing
-    old = {"event": "user", "timestamp": 1.0, "text": "你好", "metadata": {"token": backend.token("2025000006")},
-           "parse_data": {"intent": {"name": "greet"}, "entities": [], "text": "你好"}}
+    old = {
+        "event": "user",
+        "timestamp": 1.0,
+        "text": "你好",
+        "metadata": {"token": backend.token("2025000006")},
+        "parse_data": {"intent": {"name": "greet"}, "entities": [], "text": "你好"},
+    }
     assert hint(events=[old]) == ""
 
 
 def test_staff_token_gets_nothing(backend):
     from backend.seed import STAFF
+
     assert hint(backend.staff_token(STAFF[0][0])) == ""
 
 

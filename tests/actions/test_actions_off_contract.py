@@ -2,6 +2,7 @@
 it over HTTP) against a fake backend that answers 2xx with an HTML page or with JSON off the contract: every
 action says the backend is unavailable (a clear Chinese message), never "已提交档案邮寄申请" and never "nothing was
 started"; a mailing request is confirmed only with the created request's id and state."""
+
 from __future__ import annotations
 
 import http.server
@@ -21,10 +22,22 @@ def js(obj, ctype="application/json"):
     return (ctype, json.dumps(obj, ensure_ascii=False))
 
 
-MAILING_REQUEST = {"id": 7, "student_id": "2025000005", "state": "submitted", "ems_no": None, "version": 1,
-                   "archive": {"address": "北京市海淀区"}, "created_at": "2026-11-30T10:00:00+08:00"}
-ELIGIBILITY = {"eligible": True, "eligible_from": "2026-11-20", "reason": None, "reason_message": "",
-               "estimated": False}
+MAILING_REQUEST = {
+    "id": 7,
+    "student_id": "2025000005",
+    "state": "submitted",
+    "ems_no": None,
+    "version": 1,
+    "archive": {"address": "北京市海淀区"},
+    "created_at": "2026-11-30T10:00:00+08:00",
+}
+ELIGIBILITY = {
+    "eligible": True,
+    "eligible_from": "2026-11-20",
+    "reason": None,
+    "reason_message": "",
+    "estimated": False,
+}
 
 
 class FakeBackend:
@@ -42,8 +55,10 @@ class FakeBackend:
                 n = int(self.headers.get("content-length") or 0)
                 if n:
                     self.rfile.read(n)
-                status, (ctype, body) = fake.answers.get((self.command, self.path.split("?")[0]),
-                                                         (404, js({"code": "not_found", "message": "没有"})))
+                status, (ctype, body) = fake.answers.get(
+                    (self.command, self.path.split("?")[0]),
+                    (404, js({"code": "not_found", "message": "没有"})),
+                )
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("content-type", ctype)
@@ -70,9 +85,17 @@ def rig(tmp_path_factory):
 
 def call(system, action: str, text: str, intent: str, slots: dict | None = None) -> str:
     tracker = make_tracker(text, intent, "a.b.c", slots=slots, sender="student:2025000005").current_state()
-    r = httpx.post(f"{system.actions_url}/webhook", json={"next_action": action, "sender_id": tracker["sender_id"],
-                                                          "tracker": tracker, "domain": {}, "version": "3.6.0"},
-                   timeout=30)
+    r = httpx.post(
+        f"{system.actions_url}/webhook",
+        json={
+            "next_action": action,
+            "sender_id": tracker["sender_id"],
+            "tracker": tracker,
+            "domain": {},
+            "version": "3.6.0",
+        },
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     return "\n".join(render(m).get("text") or "" for m in r.json()["responses"])
 
@@ -81,10 +104,16 @@ UNAVAILABLE = "个人查询功能暂时不可用"
 BROKEN = [
     pytest.param((201, HTML), id="html-page"),
     pytest.param((201, js({"ok": True})), id="unexpected-json"),
-    pytest.param((201, js({"already_submitted": False, "request": {"state": "submitted"}})), id="no-request-id"),
-    pytest.param((201, js({"already_submitted": False, "request": {**MAILING_REQUEST, "state": "成功"}})),
-                 id="unknown-state"),
-    pytest.param((201, js({"already_submitted": False, "request": MAILING_REQUEST}, "text/html")), id="json-as-html"),
+    pytest.param(
+        (201, js({"already_submitted": False, "request": {"state": "submitted"}})), id="no-request-id"
+    ),
+    pytest.param(
+        (201, js({"already_submitted": False, "request": {**MAILING_REQUEST, "state": "成功"}})),
+        id="unknown-state",
+    ),
+    pytest.param(
+        (201, js({"already_submitted": False, "request": MAILING_REQUEST}, "text/html")), id="json-as-html"
+    ),
     pytest.param((200, ("application/json", "{not json")), id="broken-json"),
     pytest.param((204, ("application/json", "")), id="empty"),
 ]
@@ -100,14 +129,26 @@ def test_mailing_submit_is_never_confirmed_without_the_created_request(rig, answ
 
 def test_mailing_submit_within_the_contract_is_confirmed(rig):
     system, fake = rig  # the control: the same rig confirms a real answer
-    fake.answers[("POST", "/api/me/mailing")] = (201, js({"already_submitted": False, "request": MAILING_REQUEST}))
-    assert "已提交档案邮寄申请" in call(system, "action_mailing_submit", "确认提交", "affirm", {"mailing_pending": True})
+    fake.answers[("POST", "/api/me/mailing")] = (
+        201,
+        js({"already_submitted": False, "request": MAILING_REQUEST}),
+    )
+    assert "已提交档案邮寄申请" in call(
+        system, "action_mailing_submit", "确认提交", "affirm", {"mailing_pending": True}
+    )
 
 
-@pytest.mark.parametrize("answer", [pytest.param((200, HTML), id="html-page"),
-                                    pytest.param((200, js({})), id="empty-object"),
-                                    pytest.param((200, js({"request": None, "eligibility": {"eligible": "yes"},
-                                                           "archive": None})), id="wrong-types")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param((200, HTML), id="html-page"),
+        pytest.param((200, js({})), id="empty-object"),
+        pytest.param(
+            (200, js({"request": None, "eligibility": {"eligible": "yes"}, "archive": None})),
+            id="wrong-types",
+        ),
+    ],
+)
 def test_mailing_check_off_contract_is_unavailable(rig, answer):
     system, fake = rig
     fake.answers[("GET", "/api/me/mailing")] = answer
@@ -115,9 +156,14 @@ def test_mailing_check_off_contract_is_unavailable(rig, answer):
     assert UNAVAILABLE in out and "确认提交" not in out, out
 
 
-@pytest.mark.parametrize("answer", [pytest.param((200, HTML), id="html-page"),
-                                    pytest.param((200, js({"student": {"name": "张三"}})), id="partial"),
-                                    pytest.param((200, js([])), id="a-list")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param((200, HTML), id="html-page"),
+        pytest.param((200, js({"student": {"name": "张三"}})), id="partial"),
+        pytest.param((200, js([])), id="a-list"),
+    ],
+)
 def test_status_off_contract_is_unavailable(rig, answer):
     system, fake = rig
     fake.answers[("GET", "/api/me/status")] = answer

@@ -1,4 +1,5 @@
 """The action server can load the package and knows every action the domain names."""
+
 from pathlib import Path
 
 import yaml
@@ -13,7 +14,10 @@ def test_every_domain_action_is_registered():
     names = set(ex.actions)
     wanted = set()
     for f in (ROOT / "bot" / "domain").glob("*.yml"):
-        wanted |= {a for a in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("actions", [])
-                   if a.startswith(("action_", "validate_"))}
+        wanted |= {
+            a
+            for a in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("actions", [])
+            if a.startswith(("action_", "validate_"))
+        }
     assert wanted, "no custom actions in the domain?"
     assert wanted <= names, wanted - names

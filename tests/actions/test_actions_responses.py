@@ -4,6 +4,7 @@ Rasa drops a message whose response it cannot find (no error, the student just g
 a branch no other test reaches would go unnoticed: every `utter_*` name in the actions' code is checked here, and the
 names the actions build (per change kind, per form, per field) are expanded and checked too.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,16 @@ from tests.actions.conftest import ROOT, domain_responses
 
 ACTION_FILES = sorted(p for p in (ROOT / "actions").rglob("*.py") if p.name != "handoff.py")
 # domain files whose responses only custom actions send (the rest are sent by rules and the response selector)
-ACTION_DOMAIN_FILES = ["abstain.yml", "backend.yml", "change.yml", "compare.yml", "form_texts.yml", "forms.yml",
-                       "mailing.yml", "status.yml"]
+ACTION_DOMAIN_FILES = [
+    "abstain.yml",
+    "backend.yml",
+    "change.yml",
+    "compare.yml",
+    "form_texts.yml",
+    "forms.yml",
+    "mailing.yml",
+    "status.yml",
+]
 SENT_BY_RULES = {"utter_mailing_when"}
 
 
@@ -26,7 +35,11 @@ def literal_names() -> set[str]:
     names = set()
     for path in ACTION_FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("utter_"):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.startswith("utter_")
+            ):
                 names.add(node.value)
     return names
 
@@ -53,6 +66,7 @@ def test_every_response_the_actions_send_is_in_the_domain():
 
 def test_every_action_response_in_the_domain_is_sent_by_an_action():
     import yaml
+
     declared = set()
     for name in ACTION_DOMAIN_FILES:
         data = yaml.safe_load(Path(ROOT / "bot" / "domain" / name).read_text(encoding="utf-8")) or {}

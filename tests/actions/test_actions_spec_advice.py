@@ -3,6 +3,7 @@ both sides, and someone not signed in who names a menu gets its how-to (not only
 
 The NLU side (bot/nlu/spec_router.py) puts the field into the message as entity `spec_field`; here the actions
 run against the real backend with such a message, for every field of the table."""
+
 import itertools
 import subprocess
 import sys
@@ -111,27 +112,34 @@ def test_names_table_examples():
 
 
 def test_jieba_dictionary_is_generated_from_the_table():
-    out = subprocess.run([sys.executable, "-m", "bot.nlu.spec_terms"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
-    assert (ROOT / "bot" / "dictionary" / "spec_terms.txt").read_text(encoding="utf-8") == out, \
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.nlu.spec_terms"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert (ROOT / "bot" / "dictionary" / "spec_terms.txt").read_text(encoding="utf-8") == out, (
         "run: python -m bot.nlu.spec_terms > bot/dictionary/spec_terms.txt"
+    )
 
 
 def test_signed_in_general_question_gets_general_answer_then_own_case(backend):
     """bot.nlu.spec_router.SignedInRouter sends faq/rejected from a signed-in student to check_status."""
     from actions.status import ActionCheckStatus
+
     general = "审核未通过时，页面会显示未通过原因。按原因修改后再次提交即可。登录后问我“我的进度”，可以看到具体原因。"
     t = make_tracker("被驳回了怎么改", "check_status", backend.token("2025000003"))
     t.latest_message["routed_from"] = "faq/rejected"
-    t.latest_message["response_selector"] = {"default": {"response": {
-        "intent_response_key": "faq/rejected", "responses": [{"text": general}]}}}
+    t.latest_message["response_selector"] = {
+        "default": {"response": {"intent_response_key": "faq/rejected", "responses": [{"text": general}]}}
+    }
     msgs, _ = run_action(ActionCheckStatus(), t)
     out = texts(msgs)
     assert out.startswith("审核未通过时") and "登录" not in out
     assert "组织机构代码与单位名称不一致" in out and "再次提交" in out
     # asked directly ("查一下我的进度"), only the progress
-    plain = texts(run_action(ActionCheckStatus(), make_tracker("查进度", "check_status",
-                                                               backend.token("2025000003")))[0])
+    plain = texts(
+        run_action(ActionCheckStatus(), make_tracker("查进度", "check_status", backend.token("2025000003")))[
+            0
+        ]
+    )
     assert not plain.startswith("审核未通过时") and "组织机构代码与单位名称不一致" in plain
 
 
@@ -139,11 +147,16 @@ def test_routed_general_answer_is_the_current_one_else_the_models(backend):
     """The repeated FAQ answer is the backend's current text (staff edits included, no source line); an answer the
     backend does not know (404) falls back to the text the model's response selector carries."""
     from actions.status import ActionCheckStatus
+
     model_text = "模型里的回答。登录后问我。"
-    for routed, expected in (("faq/rejected", "审核未通过时，页面会显示学院或学校给出的未通过原因。"),
-                             ("faq/no_such_topic", "模型里的回答。")):
+    for routed, expected in (
+        ("faq/rejected", "审核未通过时，页面会显示学院或学校给出的未通过原因。"),
+        ("faq/no_such_topic", "模型里的回答。"),
+    ):
         t = make_tracker("被驳回了怎么改", "check_status", backend.token("2025000003"))
         t.latest_message["routed_from"] = routed
-        t.latest_message["response_selector"] = {"default": {"response": {"responses": [{"text": model_text}]}}}
+        t.latest_message["response_selector"] = {
+            "default": {"response": {"responses": [{"text": model_text}]}}
+        }
         out = texts(run_action(ActionCheckStatus(), t)[0])
         assert out.startswith(expected) and "依据" not in out and "登录" not in out, out

@@ -1,4 +1,5 @@
 """action_check_status against the real backend, for every seeded student."""
+
 import pytest
 
 from actions.status import ActionCheckStatus
@@ -6,7 +7,9 @@ from tests.actions.conftest import make_tracker, run_action, texts
 
 
 def status_text(backend, sid):
-    msgs, events = run_action(ActionCheckStatus(), make_tracker("我的进度", "check_status", token=backend.token(sid)))
+    msgs, events = run_action(
+        ActionCheckStatus(), make_tracker("我的进度", "check_status", token=backend.token(sid))
+    )
     assert events == []
     return texts(msgs)
 
@@ -53,6 +56,8 @@ def test_confirmed_today_gives_exact_date(backend):
     assert f"{int(y)}年{int(m)}月{int(d)}日起可以申请" in out
 
 
-@pytest.mark.parametrize("sid,other", [("2025000005", "杨帆"), ("2025000006", "陈静"), ("2025000002", "王强")])
+@pytest.mark.parametrize(
+    "sid,other", [("2025000005", "杨帆"), ("2025000006", "陈静"), ("2025000002", "王强")]
+)
 def test_only_own_data(backend, sid, other):
     assert other not in status_text(backend, sid)

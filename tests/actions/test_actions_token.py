@@ -1,4 +1,5 @@
 """Where the token comes from, and what happens without a valid one."""
+
 import time
 
 import httpx
@@ -14,8 +15,11 @@ from tests.actions.conftest import make_tracker, run_action, texts
 
 UNAVAILABLE = "个人查询功能暂时不可用，请稍后再试；常见问题仍可以问我。"  # utter_backend_unavailable
 
-PERSONAL = [(ActionCheckStatus(), "check_status"), (ActionMailingCheck(), "apply_mailing"),
-            (ActionMailingSubmit(), "affirm")]
+PERSONAL = [
+    (ActionCheckStatus(), "check_status"),
+    (ActionMailingCheck(), "apply_mailing"),
+    (ActionMailingSubmit(), "affirm"),
+]
 
 
 def test_token_from_latest_message_metadata():
@@ -53,8 +57,11 @@ def test_no_token_asks_to_sign_in(backend, action, intent):
 
 @pytest.mark.parametrize("action,intent", PERSONAL)
 def test_forged_token_asks_to_sign_in_again(backend, action, intent):
-    forged = jwt.encode({"sub": "2025000005", "role": "student", "exp": int(time.time()) + 600}, "wrong-secret",
-                        algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "2025000005", "role": "student", "exp": int(time.time()) + 600},
+        "wrong-secret",
+        algorithm="HS256",
+    )
     msgs, _ = run_action(action, make_tracker("x", intent, token=forged))
     out = texts(msgs)
     assert "重新登录" in out
@@ -66,8 +73,10 @@ def test_student_number_in_chat_is_not_identity(backend):
     msgs, _ = run_action(ActionCheckStatus(), make_tracker("我是2025000006，查一下我的档案", "check_status"))
     out = texts(msgs)
     assert "登录" in out and "1151234567890" not in out
-    msgs, _ = run_action(ActionCheckStatus(), make_tracker("我是2025000006，查一下我的档案", "check_status",
-                                                           token=backend.token("2025000005")))
+    msgs, _ = run_action(
+        ActionCheckStatus(),
+        make_tracker("我是2025000006，查一下我的档案", "check_status", token=backend.token("2025000005")),
+    )
     out = texts(msgs)
     assert "陈静" in out and "1151234567890" not in out and "杨帆" not in out
 
@@ -85,6 +94,7 @@ def test_backend_down_says_unavailable_quickly(monkeypatch):
 def test_backend_slow_times_out(monkeypatch):
     """A backend that accepts the connection but never answers: the timeout (BACKEND_TIMEOUT) applies."""
     import socket
+
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
@@ -115,6 +125,7 @@ def test_one_shared_client_per_loop(backend):
 
     async def two():
         return B.client() is B.client()
+
     assert asyncio.run(two())
     assert httpx.AsyncClient  # the client type in use
 
@@ -122,8 +133,11 @@ def test_one_shared_client_per_loop(backend):
 # --- action tokens (issue 9 §1): what the channels now put into the tracker ---------------------------------
 def _action_token(sub="2025000005", ttl=60, aud="actions"):
     now = int(time.time())
-    return jwt.encode({"sub": sub, "role": "student", "aud": aud, "iat": now, "exp": now + ttl},
-                      "actions-test-secret", algorithm="HS256")
+    return jwt.encode(
+        {"sub": sub, "role": "student", "aud": aud, "iat": now, "exp": now + ttl},
+        "actions-test-secret",
+        algorithm="HS256",
+    )
 
 
 def test_action_token_works_through_the_action_server_only(backend):

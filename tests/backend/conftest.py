@@ -1,4 +1,5 @@
 """Fixtures for the backend tests (helpers in tests/backend/helpers.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,5 +28,3 @@ def srv(server):
     server.set_today(BASE_TODAY)
     yield server
     server.set_today(BASE_TODAY)
-
-

@@ -1,5 +1,6 @@
 """Helpers for the backend tests. Backend tests run against a real backend process over real HTTP, on SQLite and (when TEST_POSTGRES_URL is
 set, always in CI) on PostgreSQL. The schema is built by the Alembic migrations from an empty database."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,6 +25,7 @@ AUTH_SECRET = "test-secret"
 
 def _postgres_db(base_url: str) -> tuple[str, callable]:
     import psycopg
+
     name = "be_test_" + uuid.uuid4().hex[:10]
     plain = base_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as c:
@@ -32,6 +34,7 @@ def _postgres_db(base_url: str) -> tuple[str, callable]:
     def drop() -> None:
         with psycopg.connect(plain, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     head, _, _ = base_url.rpartition("/")
     return f"{head}/{name}", drop
 
@@ -82,6 +85,7 @@ class Server:
     def now(self) -> dt.datetime:
         """This backend's "now" (backend.clock on its TODAY_FILE): what its leases and timeouts compare with."""
         from backend.clock import now_on
+
         pinned = self.today_file.read_text().strip()
         return now_on(dt.date.fromisoformat(pinned) if pinned else None)
 
@@ -108,19 +112,35 @@ class Server:
         return self.client(self.token(staff_id=staff_id))
 
     def cli(self, *args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env={**self.env, **(extra_env or {})},
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "backend.cli", *args],
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
-def start_backend(db_url: str, tmp: Path, extra_env: dict | None = None, seed: bool = True,
-                  public_url: bool = False) -> Server:
+def start_backend(
+    db_url: str, tmp: Path, extra_env: dict | None = None, seed: bool = True, public_url: bool = False
+) -> Server:
     """A backend process (the launcher library's, system/) on its own database and "today" (TODAY_FILE);
     `public_url`: BACKEND_PUBLIC_URL is its own address (what single sign-on needs)."""
     today_file = tmp / "today.txt"
     today_file.write_text(BASE_TODAY.isoformat())
-    system = System(database_url=db_url, log_dir=tmp / "log", env={
-        "TODAY_FILE": str(today_file), "TODAY": None, "DEMO_MODE": "1", "INTEGRATION_KEY": INTEGRATION_KEY,
-        "AUTH_SECRET": AUTH_SECRET, **(extra_env or {})})
+    system = System(
+        database_url=db_url,
+        log_dir=tmp / "log",
+        env={
+            "TODAY_FILE": str(today_file),
+            "TODAY": None,
+            "DEMO_MODE": "1",
+            "INTEGRATION_KEY": INTEGRATION_KEY,
+            "AUTH_SECRET": AUTH_SECRET,
+            **(extra_env or {}),
+        },
+    )
     if public_url:
         system.env["BACKEND_PUBLIC_URL"] = system.backend_url
     system.prepare_database(seed=seed)
@@ -150,6 +170,7 @@ _seq = itertools.count(1)
 
 def _engine(db_url: str):
     from backend.db import make_engine
+
     return make_engine(db_url)
 
 
@@ -162,16 +183,30 @@ def new_student(srv: Server, college: str = "physics", name: str | None = None, 
 
     from backend.roster import import_roster
     from backend.seed import make_id_number
+
     n = next(_seq)
     sid = f"20{uuid.uuid4().int % 10**8:08d}"
     eng = _engines.setdefault(srv.db_url, _engine(srv.db_url))
     with Session(eng) as s:
-        import_roster(s, [{
-            "id": sid, "name": name or f"测试{n}", "gender": "女", "college_code": college, "major": "物理学",
-            "degree": "本科生毕业", "level": "本科", "graduation_date": "2026-06-30",
-            "id_number": make_id_number("110105", dt.date(2003, 1, 1) + dt.timedelta(days=n), f"{n % 1000:03d}"),
-            "home_address": "北京市朝阳区望京街道花家地南街8号院3号楼2单元501室",
-        }])
+        import_roster(
+            s,
+            [
+                {
+                    "id": sid,
+                    "name": name or f"测试{n}",
+                    "gender": "女",
+                    "college_code": college,
+                    "major": "物理学",
+                    "degree": "本科生毕业",
+                    "level": "本科",
+                    "graduation_date": "2026-06-30",
+                    "id_number": make_id_number(
+                        "110105", dt.date(2003, 1, 1) + dt.timedelta(days=n), f"{n % 1000:03d}"
+                    ),
+                    "home_address": "北京市朝阳区望京街道花家地南街8号院3号楼2单元501室",
+                }
+            ],
+        )
     if profile:
         with srv.student(sid) as c:
             r = c.put("/api/me/profile", json=PROFILE)
@@ -180,21 +215,41 @@ def new_student(srv: Server, college: str = "physics", name: str | None = None, 
 
 
 PROFILE = {
-    "political_status": "共青团员", "origin_place": "北京市 东城区", "hardship_category": "非困难生",
-    "mobile": "13156785678", "email": "13156785678@qq.com", "wechat": "wx_student01", "counselor_name": "李华",
-    "class_name": "1班", "emergency_contact_name": "王建国", "emergency_contact_phone": "13356785678",
+    "political_status": "共青团员",
+    "origin_place": "北京市 东城区",
+    "hardship_category": "非困难生",
+    "mobile": "13156785678",
+    "email": "13156785678@qq.com",
+    "wechat": "wx_student01",
+    "counselor_name": "李华",
+    "class_name": "1班",
+    "emergency_contact_name": "王建国",
+    "emergency_contact_phone": "13356785678",
 }
 UNIT = {
-    "name": "小米科技有限责任公司", "location": "北京市海淀区", "address": "北京市海淀区西二旗中路33号小米科技园",
-    "credit_code": "91110108551385082Q", "industry": "信息传输、软件和信息技术服务业",
-    "nature": "其他企业(含民营企业等)", "job_category": "工程技术人员", "contact_name": "周敏",
-    "contact_phone": "010-60606666", "contact_email": "campus@xiaomi.com", "affiliation": "非营利系统单位",
+    "name": "小米科技有限责任公司",
+    "location": "北京市海淀区",
+    "address": "北京市海淀区西二旗中路33号小米科技园",
+    "credit_code": "91110108551385082Q",
+    "industry": "信息传输、软件和信息技术服务业",
+    "nature": "其他企业(含民营企业等)",
+    "job_category": "工程技术人员",
+    "contact_name": "周敏",
+    "contact_phone": "010-60606666",
+    "contact_email": "campus@xiaomi.com",
+    "affiliation": "非营利系统单位",
 }
 DESTINATION = {"destination_type": "10", "unit": UNIT}
 ARCHIVE = {
-    "transfer_type": "签约单位接收", "evidence": ["就业单位调档函"], "unit_name": "小米科技有限责任公司",
-    "address": "北京市海淀区西二旗中路33号小米科技园", "postal_code": "100085", "contact_name": "周敏",
-    "contact_phone": "010-60606666", "hukou_choice": "not_moved_in", "hukou_transfer_type": "签约单位接收",
+    "transfer_type": "签约单位接收",
+    "evidence": ["就业单位调档函"],
+    "unit_name": "小米科技有限责任公司",
+    "address": "北京市海淀区西二旗中路33号小米科技园",
+    "postal_code": "100085",
+    "contact_name": "周敏",
+    "contact_phone": "010-60606666",
+    "hukou_choice": "not_moved_in",
+    "hukou_transfer_type": "签约单位接收",
 }
 
 
@@ -219,14 +274,25 @@ def staff_record(srv: Server, kind: str, rid: int, staff_id: str = "school-admin
         return ok(c.get(f"/api/staff/records/{kind}/{rid}"))
 
 
-def review(srv: Server, kind: str, rid: int, level: str, approve: bool = True, reason: str | None = None,
-           college: str = "physics") -> dict:
+def review(
+    srv: Server,
+    kind: str,
+    rid: int,
+    level: str,
+    approve: bool = True,
+    reason: str | None = None,
+    college: str = "physics",
+) -> dict:
     """A reviewer opens the record and decides: the review carries the version they saw."""
     staff = f"counselor-{college}" if level == "college" else "school-admin"
     version = staff_record(srv, kind, rid, staff)["version"]
     with srv.staff(staff) as c:
-        return ok(c.post(f"/api/staff/records/{kind}/{rid}/review",
-                         json={"approve": approve, "reason": reason, "version": version}))
+        return ok(
+            c.post(
+                f"/api/staff/records/{kind}/{rid}/review",
+                json={"approve": approve, "reason": reason, "version": version},
+            )
+        )
 
 
 def register_and_approve(srv: Server, sid: str, college: str = "physics") -> None:
@@ -243,5 +309,6 @@ def register_and_approve(srv: Server, sid: str, college: str = "physics") -> Non
 
 def confirm(srv: Server, sid: str, on: dt.date | None = None) -> httpx.Response:
     body = {"student_id": sid, **({"confirmed_on": on.isoformat()} if on else {})}
-    return srv.http.post("/api/integration/national/confirmations", json=body,
-                         headers={"X-Integration-Key": INTEGRATION_KEY})
+    return srv.http.post(
+        "/api/integration/national/confirmations", json=body, headers={"X-Integration-Key": INTEGRATION_KEY}
+    )

@@ -1,4 +1,5 @@
 """Identity: demo login, tokens, roles, CAS single sign-on; a student only ever reaches their own data."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,12 @@ from tests.backend.helpers import AUTH_SECRET, err, free_port, new_student, ok, 
 
 def test_dev_login_and_me(srv):
     with srv.student("2025000005") as c:
-        assert ok(c.get("/api/me")) == {"role": "student", "id": "2025000005", "name": "陈静", "college": "计算机学院"}
+        assert ok(c.get("/api/me")) == {
+            "role": "student",
+            "id": "2025000005",
+            "name": "陈静",
+            "college": "计算机学院",
+        }
     with srv.staff("counselor-physics") as c:
         me = ok(c.get("/api/me"))
         assert me["role"] == "counselor" and me["college"] == "物理学院"
@@ -26,12 +32,18 @@ def test_dev_login_and_me(srv):
 def test_dev_login_bad_input(srv):
     with srv.client() as c:
         err(c.post("/api/auth/dev-login", json={}), 422, "validation_error")
-        err(c.post("/api/auth/dev-login", json={"student_id": "2025000001", "staff_id": "school-admin"}),
-            422, "validation_error")
+        err(
+            c.post("/api/auth/dev-login", json={"student_id": "2025000001", "staff_id": "school-admin"}),
+            422,
+            "validation_error",
+        )
         err(c.post("/api/auth/dev-login", json={"student_id": "2099999999"}), 404, "not_found")
         err(c.post("/api/auth/dev-login", json={"staff_id": "nobody"}), 404, "not_found")
-        err(c.post("/api/auth/dev-login", content=b"not json", headers={"content-type": "application/json"}),
-            422, "validation_error")
+        err(
+            c.post("/api/auth/dev-login", content=b"not json", headers={"content-type": "application/json"}),
+            422,
+            "validation_error",
+        )
         err(c.post("/api/auth/dev-login", json={"student_id": 5}), 422, "validation_error")
 
 
@@ -47,17 +59,28 @@ def test_tokens_are_verified(srv):
         err(c.get("/api/me/status", headers={"Authorization": "Basic abc"}), 401, "not_authenticated")
         forged = _token({"sub": "2025000005", "role": "student", "exp": exp}, "another-secret")
         err(c.get("/api/me/status", headers={"Authorization": f"Bearer {forged}"}), 401, "not_authenticated")
-        expired = _token({"sub": "2025000005", "role": "student",
-                          "exp": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)})
+        expired = _token(
+            {
+                "sub": "2025000005",
+                "role": "student",
+                "exp": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1),
+            }
+        )
         err(c.get("/api/me/status", headers={"Authorization": f"Bearer {expired}"}), 401, "token_expired")
         ghost = _token({"sub": "2099999999", "role": "student", "exp": exp})
         err(c.get("/api/me/status", headers={"Authorization": f"Bearer {ghost}"}), 401, "not_authenticated")
         # a student id dressed up as staff is refused
         fake_staff = _token({"sub": "2025000005", "role": "school", "exp": exp})
-        err(c.get("/api/staff/records?kind=destination", headers={"Authorization": f"Bearer {fake_staff}"}),
-            401, "not_authenticated")
+        err(
+            c.get("/api/staff/records?kind=destination", headers={"Authorization": f"Bearer {fake_staff}"}),
+            401,
+            "not_authenticated",
+        )
         good = _token({"sub": "2025000005", "role": "student", "exp": exp})
-        assert ok(c.get("/api/me/status", headers={"Authorization": f"Bearer {good}"}))["student"]["id"] == "2025000005"
+        assert (
+            ok(c.get("/api/me/status", headers={"Authorization": f"Bearer {good}"}))["student"]["id"]
+            == "2025000005"
+        )
 
 
 def test_student_reaches_only_own_data(srv):
@@ -65,7 +88,11 @@ def test_student_reaches_only_own_data(srv):
     with srv.student(a) as ca, srv.student(b) as cb:
         # no endpoint takes a student id: a body that tries to name one is refused
         err(ca.put("/api/me/profile", json={"student_id": b}), 422, "validation_error")
-        err(ca.put("/api/me/destination", json={"destination_type": "70", "student_id": b}), 422, "validation_error")
+        err(
+            ca.put("/api/me/destination", json={"destination_type": "70", "student_id": b}),
+            422,
+            "validation_error",
+        )
         ok(ca.put("/api/me/destination", json={"destination_type": "70"}))
         assert ok(cb.get("/api/me/destination"))["state"] == "not_started"
         assert ok(ca.get("/api/me/status"))["student"]["id"] == a
@@ -80,6 +107,7 @@ def test_student_reaches_only_own_data(srv):
 class FakeCas(BaseHTTPRequestHandler):
     """A university SSO: a ticket validates once, and (as CAS does) only for the service it was issued for when
     the test says which (`issued_for`)."""
+
     tickets = {"ST-good": "2025000005", "ST-stranger": "1999000001"}
     issued_for: dict = {}
     seen: list = []
@@ -90,14 +118,20 @@ class FakeCas(BaseHTTPRequestHandler):
         FakeCas.seen.append((url.path, q))
         ticket = q.get("ticket", "")
         user = None
-        if url.path.endswith("/p3/serviceValidate") and self.issued_for.get(ticket, q.get("service")) == q.get("service"):
+        if url.path.endswith("/p3/serviceValidate") and self.issued_for.get(
+            ticket, q.get("service")
+        ) == q.get("service"):
             user = self.tickets.pop(ticket, None)
         if user:
-            body = (f'<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>'
-                    f'<cas:user>{user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>')
+            body = (
+                f'<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess>'
+                f"<cas:user>{user}</cas:user></cas:authenticationSuccess></cas:serviceResponse>"
+            )
         else:
-            body = ('<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure '
-                    'code="INVALID_TICKET">bad</cas:authenticationFailure></cas:serviceResponse>')
+            body = (
+                '<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure '
+                'code="INVALID_TICKET">bad</cas:authenticationFailure></cas:serviceResponse>'
+            )
         data = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/xml")
@@ -115,12 +149,19 @@ def sso_backend(tmp_path_factory):
     cas = ThreadingHTTPServer(("127.0.0.1", cas_port), FakeCas)
     threading.Thread(target=cas.serve_forever, daemon=True).start()
     tmp = tmp_path_factory.mktemp("sso")
-    srv = start_backend(f"sqlite:///{tmp}/sso.db", tmp,
-                        {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"}, public_url=True)
+    srv = start_backend(
+        f"sqlite:///{tmp}/sso.db",
+        tmp,
+        {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"},
+        public_url=True,
+    )
     # the same, without BACKEND_PUBLIC_URL (as the review found it)
     tmp2 = tmp_path_factory.mktemp("sso-no-public-url")
-    bare = start_backend(f"sqlite:///{tmp2}/sso.db", tmp2,
-                         {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"})
+    bare = start_backend(
+        f"sqlite:///{tmp2}/sso.db",
+        tmp2,
+        {"DEMO_MODE": "0", "CAS_SERVER_URL": f"http://127.0.0.1:{cas_port}/cas"},
+    )
     srv.bare = bare
     yield srv
     stop_backend(bare)
@@ -138,12 +179,20 @@ def test_a_ticket_for_another_sites_service_is_refused_whatever_the_host_header(
     srv = sso_backend if which == "public_url" else sso_backend.bare
     FakeCas.tickets["ST-evil"] = "school-admin"
     FakeCas.issued_for["ST-evil"] = EVIL_SERVICE
-    r = httpx.get(f"{srv.base}/api/auth/cas/callback", params={"ticket": "ST-evil", "next": "/"},
-                  headers={"Host": "evil.example"}, follow_redirects=False)
+    r = httpx.get(
+        f"{srv.base}/api/auth/cas/callback",
+        params={"ticket": "ST-evil", "next": "/"},
+        headers={"Host": "evil.example"},
+        follow_redirects=False,
+    )
     assert r.status_code in (401, 404) and "access_token" not in r.headers.get("location", ""), r.text
     assert r.json()["code"] == ("sso_ticket_invalid" if which == "public_url" else "sso_not_configured")
-    r = httpx.get(f"{srv.base}/api/auth/cas/login", params={"next": "/"}, headers={"Host": "evil.example"},
-                  follow_redirects=False)
+    r = httpx.get(
+        f"{srv.base}/api/auth/cas/login",
+        params={"next": "/"},
+        headers={"Host": "evil.example"},
+        follow_redirects=False,
+    )
     if which == "public_url":
         service = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers["location"]).query))["service"]
         assert service.startswith(srv.base + "/api/auth/cas/callback")

@@ -3,6 +3,7 @@ either case with or without the hyphen or spaces (I/L read as 1, O as 0); unique
 on collision); a new code voids the student's older ones; single use, enforced in the database (of openids racing
 for one code exactly one wins); 10-minute expiry; failed guesses limited per openid and overall in the database
 (429 too_many_attempts with a Chinese message saying when to retry); issuing limited per student."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -107,11 +108,15 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     from backend.auth import Principal
     from backend.db import make_engine
     from backend.services import wechat as S
+
     engine = make_engine(srv.db_url)
     a, b = new_student(srv), new_student(srv)
     live = issue(srv, a)
-    seq = iter([live.replace("-", ""), live.replace("-", ""), "ZZZZ9999" if live != "ZZZZ-9999" else "YYYY9999"])
+    seq = iter(
+        [live.replace("-", ""), live.replace("-", ""), "ZZZZ9999" if live != "ZZZZ-9999" else "YYYY9999"]
+    )
     from backend import clock
+
     monkeypatch.setattr(clock, "now", srv.now)  # the backend's clock (its pinned date), not the wall clock
     orig = S._new_code
     S._new_code = lambda: next(seq)
@@ -124,8 +129,14 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     assert ok(bind(srv, f"o-col-{b}", out["code"]))["student_id"] == b
     assert ok(bind(srv, f"o-col-{a}", live))["student_id"] == a
     with Session(engine) as s:  # and a duplicate row cannot be written at all
-        s.add(M.WechatBindCode(code=live.replace("-", ""), student_id=b, created_at=dt.datetime.now(dt.timezone.utc),
-                               expires_at=dt.datetime.now(dt.timezone.utc)))
+        s.add(
+            M.WechatBindCode(
+                code=live.replace("-", ""),
+                student_id=b,
+                created_at=dt.datetime.now(dt.timezone.utc),
+                expires_at=dt.datetime.now(dt.timezone.utc),
+            )
+        )
         with pytest.raises(IntegrityError):
             s.flush()
     engine.dispose()
@@ -212,14 +223,20 @@ def test_issuing_a_new_code_while_openids_bind_the_old_one(srv):
             def one(i, code=code, barrier=barrier, rnd=rnd, token=token):
                 barrier.wait(30)
                 if i % 5 == 4:  # four new codes
-                    return client().post("/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"})
+                    return client().post(
+                        "/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"}
+                    )
                 return client().post(BIND, json={"openid": f"o-iv-{rnd}-{i}", "code": code}, headers=KEY)
 
             results = list(pool.map(one, range(20)))
             binds = [r for i, r in enumerate(results) if i % 5 != 4]
-            assert all(r.status_code == 200 for i, r in enumerate(results) if i % 5 == 4), [r.text for r in results]
-            assert all(r.status_code == 200 or (r.status_code == 422 and r.json()["code"] in
-                                                ("bind_code_used", "bind_code_voided")) for r in binds), \
-                [r.text for r in binds]
+            assert all(r.status_code == 200 for i, r in enumerate(results) if i % 5 == 4), [
+                r.text for r in results
+            ]
+            assert all(
+                r.status_code == 200
+                or (r.status_code == 422 and r.json()["code"] in ("bind_code_used", "bind_code_voided"))
+                for r in binds
+            ), [r.text for r in binds]
             won = [r for r in binds if r.status_code == 200]
             assert len(won) <= 1 and len(bound_openids(srv, sid)) == len(won)

@@ -1,6 +1,7 @@
 """Request bodies are capped at 1 MiB before they are buffered: a declared Content-Length above the cap is answered
 413 at once, without reading the body; a chunked body is counted while it streams and answered 413 as soon as it
 passes the cap. Raw sockets, so the test controls exactly what is sent and when."""
+
 from __future__ import annotations
 
 import socket
@@ -23,6 +24,7 @@ def _connect(srv) -> socket.socket:
 
 def _read_response(sock: socket.socket, timeout: float = 10) -> tuple[int, dict, bytes]:
     import json
+
     sock.settimeout(timeout)
     data = b""
     while b"\r\n\r\n" not in data:
@@ -44,8 +46,10 @@ def _read_response(sock: socket.socket, timeout: float = 10) -> tuple[int, dict,
 
 
 def _head(path: str, token: str, extra: str) -> bytes:
-    return (f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\n{extra}\r\n").encode()
+    return (
+        f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\n{extra}\r\n"
+    ).encode()
 
 
 def _check_413(status: int, body: dict) -> None:
@@ -74,7 +78,7 @@ def test_real_40_mb_body_gets_413(srv):
                 sock.sendall(_head("/api/me/profile", token, f"Content-Length: {len(payload)}\r\n"))
                 view = memoryview(payload)
                 while sent["n"] < len(payload):
-                    sent["n"] += sock.send(view[sent["n"]:sent["n"] + 65536])
+                    sent["n"] += sock.send(view[sent["n"] : sent["n"] + 65536])
             except OSError:
                 pass  # the server closed the connection after its 413: the rest is never read
 
@@ -103,7 +107,10 @@ def test_body_under_the_cap_is_read(srv, size):
         body = '{"class_name": "' + "1" * size + '"}'
         r = c.put("/api/me/profile", content=body.encode(), headers={"Content-Type": "application/json"})
         err(r, 422, "validation_error")  # read and validated, not refused for its size
-        r = c.put("/api/me/profile", content=b'{"x": "' + b"1" * (MIB + 10) + b'"}',
-                  headers={"Content-Type": "application/json"})
+        r = c.put(
+            "/api/me/profile",
+            content=b'{"x": "' + b"1" * (MIB + 10) + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
         e = err(r, 413, "too_large")
         assert "1 MiB" in e["message"]

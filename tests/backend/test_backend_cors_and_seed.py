@@ -5,6 +5,7 @@
 - `python -m backend.cli seed` with APP_ENV=production (and real secrets, so the start-up check passes) refuses
   and creates no demo student (whose demo login would be someone's account). Before: it seeded.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,30 +34,56 @@ def backend(tmp_path_factory):
 def test_another_site_gets_no_cors_grant(backend, path):
     r = httpx.get(backend.base + path, headers={"Origin": EVIL})
     assert "access-control-allow-origin" not in r.headers, r.headers
-    pre = httpx.options(backend.base + path, headers={"Origin": EVIL, "Access-Control-Request-Method": "GET",
-                                                      "Access-Control-Request-Headers": "authorization"})
+    pre = httpx.options(
+        backend.base + path,
+        headers={
+            "Origin": EVIL,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert pre.headers.get("access-control-allow-origin") not in (EVIL, "*"), pre.headers
 
 
 def test_the_job_site_origin_is_allowed(backend):
     r = httpx.get(backend.base + "/api/health", headers={"Origin": JOB_SITE})
     assert r.headers.get("access-control-allow-origin") == JOB_SITE
-    pre = httpx.options(backend.base + "/api/me/status", headers={
-        "Origin": JOB_SITE, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"})
+    pre = httpx.options(
+        backend.base + "/api/me/status",
+        headers={
+            "Origin": JOB_SITE,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert pre.status_code == 200 and pre.headers.get("access-control-allow-origin") == JOB_SITE
 
 
 def test_seed_is_refused_in_production(tmp_path):
     db = tmp_path / "prod.db"
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{db}", "APP_ENV": "production",
-           **{k: secrets.token_hex(24) for k in ("AUTH_SECRET", "INTEGRATION_KEY", "ACTIONS_SERVICE_KEY")},
-           "WECHAT_TOKEN": secrets.token_hex(16),
-           # the deployment settings production requires (deploy/production.py, issue 21 §7)
-           "WECHAT_AES_KEY": secrets.token_hex(32)[:43], "WECHAT_APPID": "wx" + secrets.token_hex(8),
-           "CHAT_ALLOWED_ORIGINS": "https://job.bit.edu.cn", "CAS_SERVER_URL": "https://sso.bit.edu.cn/cas",
-           "BACKEND_PUBLIC_URL": "https://job.bit.edu.cn", "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}"}
-    out = subprocess.run([sys.executable, "-m", "backend.cli", "seed"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "APP_ENV": "production",
+        **{k: secrets.token_hex(24) for k in ("AUTH_SECRET", "INTEGRATION_KEY", "ACTIONS_SERVICE_KEY")},
+        "WECHAT_TOKEN": secrets.token_hex(16),
+        # the deployment settings production requires (deploy/production.py, issue 21 §7)
+        "WECHAT_AES_KEY": secrets.token_hex(32)[:43],
+        "WECHAT_APPID": "wx" + secrets.token_hex(8),
+        "CHAT_ALLOWED_ORIGINS": "https://job.bit.edu.cn",
+        "CAS_SERVER_URL": "https://sso.bit.edu.cn/cas",
+        "BACKEND_PUBLIC_URL": "https://job.bit.edu.cn",
+        "TRACKER_DB_URL": f"sqlite:///{tmp_path / 't.db'}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "seed"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2, out.stdout + out.stderr
     assert "APP_ENV=production" in out.stderr and "import-roster" in out.stderr
     if db.exists():
@@ -65,6 +92,12 @@ def test_seed_is_refused_in_production(tmp_path):
             with eng.connect() as c:
                 assert c.execute(text("SELECT count(*) FROM students")).scalar() == 0
     # the same environment can still build the schema (what a real deployment does first)
-    mig = subprocess.run([sys.executable, "-m", "backend.cli", "migrate"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    mig = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert mig.returncode == 0, mig.stderr

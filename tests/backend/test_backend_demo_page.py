@@ -1,4 +1,5 @@
 """The demo page served by the back end points its widget at this deployment's Rasa server."""
+
 from __future__ import annotations
 
 import re
@@ -22,15 +23,20 @@ def test_widget_gets_rasa_port_and_public_url(tmp_path):
     try:
         tag = _widget_tag(srv.base)
         assert 'data-rasa-port="5123"' in tag and 'data-rasa-url=""' in tag
-        assert httpx.get(srv.base + "/widget/widget.js", timeout=10).status_code == 200  # static files still served
+        assert (
+            httpx.get(srv.base + "/widget/widget.js", timeout=10).status_code == 200
+        )  # static files still served
     finally:
         stop_backend(srv)
     evil = 'https://chat.example.edu/"><script>alert(1)</script>'
-    srv = start_backend(f"sqlite:///{tmp_path / 'b.db'}", tmp_path, {"RASA_PUBLIC_URL": evil, "RASA_PORT": "x"},
-                        seed=False)
+    srv = start_backend(
+        f"sqlite:///{tmp_path / 'b.db'}", tmp_path, {"RASA_PUBLIC_URL": evil, "RASA_PORT": "x"}, seed=False
+    )
     try:
         tag = _widget_tag(srv.base)
-        assert 'data-rasa-url="https://chat.example.edu/&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in tag
+        assert (
+            'data-rasa-url="https://chat.example.edu/&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in tag
+        )
         assert 'data-rasa-port="5005"' in tag  # not a port number: the default
     finally:
         stop_backend(srv)

@@ -1,5 +1,6 @@
 """档案邮寄申请: eligibility (archive approved, national confirmation at least one working day old), the archive
 details to confirm, exactly one active request per student even under concurrent retries, shipping and delivery."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,11 @@ def test_eligibility_reasons(srv):
         assert m["eligibility"]["eligible"] is True and m["eligibility"]["reason"] is None
         a = m["archive"]
         assert (a["transfer_type"], a["address"], a["postal_code"], a["contact_name"]) == (
-            ARCHIVE["transfer_type"], ARCHIVE["address"], ARCHIVE["postal_code"], ARCHIVE["contact_name"])
+            ARCHIVE["transfer_type"],
+            ARCHIVE["address"],
+            ARCHIVE["postal_code"],
+            ARCHIVE["contact_name"],
+        )
         assert a["hukou_choice_label"] == "户口未迁入学校"
         err(c.post("/api/me/mailing", headers={"Idempotency-Key": "x" * 101}), 422, "validation_error")
     with srv.staff("school-admin") as s:
@@ -65,7 +70,9 @@ def test_twenty_concurrent_identical_submissions_create_one_request(srv):
 
     def submit(_):
         with httpx.Client(base_url=srv.base, timeout=60, trust_env=False) as c:
-            return c.post("/api/me/mailing", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "same"})
+            return c.post(
+                "/api/me/mailing", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "same"}
+            )
 
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(submit, range(20)))
@@ -75,10 +82,17 @@ def test_twenty_concurrent_identical_submissions_create_one_request(srv):
     assert len(ids) == 1
     assert sum(1 for r in results if r.json()["already_submitted"]) == 19
     with srv.staff("school-admin") as s:
-        mine = [m for m in ok(s.get("/api/staff/mailing", params={"limit": 500}))["items"] if m["student_id"] == sid]
+        mine = [
+            m
+            for m in ok(s.get("/api/staff/mailing", params={"limit": 500}))["items"]
+            if m["student_id"] == sid
+        ]
         assert len(mine) == 1
-        creates = [a for a in ok(s.get("/api/staff/audit", params={"student_id": sid}))["items"]
-                   if a["entity"] == "mailing"]
+        creates = [
+            a
+            for a in ok(s.get("/api/staff/audit", params={"student_id": sid}))["items"]
+            if a["entity"] == "mailing"
+        ]
         assert len(creates) == 1
 
 
@@ -88,7 +102,9 @@ def test_twenty_concurrent_submissions_with_different_keys(srv):
 
     def submit(i):
         with httpx.Client(base_url=srv.base, timeout=60, trust_env=False) as c:
-            return c.post("/api/me/mailing", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"k{i}"})
+            return c.post(
+                "/api/me/mailing", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"k{i}"}
+            )
 
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(submit, range(20)))
@@ -127,8 +143,13 @@ def test_ship_and_deliver(srv):
 def test_change_after_confirmation_blocks_mailing_until_reconfirmed(srv):
     sid = eligible_student(srv)
     with srv.student(sid) as c:
-        cr = ok(c.post("/api/me/change-requests", json={"kind": "archive_edit", "changes": {"contact_name": "刘老师"}}),
-                201)
+        cr = ok(
+            c.post(
+                "/api/me/change-requests",
+                json={"kind": "archive_edit", "changes": {"contact_name": "刘老师"}},
+            ),
+            201,
+        )
         assert err(c.post("/api/me/mailing"), 409, "not_eligible")["reason"] == "change_pending"
     review(srv, "change", cr["id"], "college")
     review(srv, "change", cr["id"], "school")  # approved Wed -> synced Thu
@@ -140,5 +161,3 @@ def test_change_after_confirmation_blocks_mailing_until_reconfirmed(srv):
         srv.set_today(WED + dt.timedelta(days=2))
         m = ok(c.post("/api/me/mailing"), 201)
         assert m["request"]["archive"]["contact_name"] == "刘老师"  # the details as confirmed
-
-

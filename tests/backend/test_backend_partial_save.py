@@ -1,6 +1,7 @@
 """A save changes only the fields it carries: a field left out of a PUT keeps its stored value, a field sent as
 null or "" is cleared. The chat form sends only its own fields (actions.forms.spec.payload, the very function the
 action server uses), so 单位隶属 and 备注 saved on the web survive the chat, and the other way round."""
+
 from __future__ import annotations
 
 from actions.forms.spec import ARCHIVE as ARCHIVE_FORM
@@ -33,7 +34,9 @@ def test_web_then_chat_keeps_web_only_fields(srv):
         d = chat_save(c, DEST_FORM, {"dest_unit_contact_email": "无"})
         assert "contact_email" not in d["unit"] and d["unit"]["contact_name"] == "吴刚"
         d = ok(c.put("/api/me/destination", json={"unit": {"contact_email": UNIT["contact_email"]}}))
-        assert d["unit"]["affiliation"] == WEB_ONLY["affiliation"] and d["unit"]["remark"] == WEB_ONLY["remark"]
+        assert (
+            d["unit"]["affiliation"] == WEB_ONLY["affiliation"] and d["unit"]["remark"] == WEB_ONLY["remark"]
+        )
         # a chat form started from empty slots (e.g. a new conversation) sends even less: still nothing lost
         body = payload(DEST_FORM, {"dest_type": "签就业协议形式就业", "dest_unit_name": UNIT["name"]})
         d = ok(c.put("/api/me/destination", json=body))
@@ -44,18 +47,28 @@ def test_web_then_chat_keeps_web_only_fields(srv):
 def test_chat_then_web_keeps_chat_fields(srv):
     sid = new_student(srv)
     with srv.student(sid) as c:
-        chat = {"dest_type": "签就业协议形式就业", "dest_unit_name": UNIT["name"], "dest_unit_location": UNIT["location"],
-                "dest_unit_address": UNIT["address"], "dest_unit_credit_code": UNIT["credit_code"],
-                "dest_unit_industry": UNIT["industry"], "dest_unit_nature": UNIT["nature"],
-                "dest_unit_job_category": UNIT["job_category"], "dest_unit_contact_name": UNIT["contact_name"],
-                "dest_unit_contact_phone": UNIT["contact_phone"], "dest_unit_contact_email": UNIT["contact_email"]}
+        chat = {
+            "dest_type": "签就业协议形式就业",
+            "dest_unit_name": UNIT["name"],
+            "dest_unit_location": UNIT["location"],
+            "dest_unit_address": UNIT["address"],
+            "dest_unit_credit_code": UNIT["credit_code"],
+            "dest_unit_industry": UNIT["industry"],
+            "dest_unit_nature": UNIT["nature"],
+            "dest_unit_job_category": UNIT["job_category"],
+            "dest_unit_contact_name": UNIT["contact_name"],
+            "dest_unit_contact_phone": UNIT["contact_phone"],
+            "dest_unit_contact_email": UNIT["contact_email"],
+        }
         d = ok(c.put("/api/me/destination", json=payload(DEST_FORM, chat)))
         assert d["state"] == "filled" and "affiliation" not in d["unit"]
         d = ok(c.put("/api/me/destination", json={"unit": WEB_ONLY}))  # the web saves its own two fields
         assert d["unit"] == {**UNIT, **WEB_ONLY} and d["destination_type"] == "10" and d["state"] == "filled"
         # explicit null / "" clears a field; a left-out field stays
         d = ok(c.put("/api/me/destination", json={"unit": {"remark": None, "affiliation": ""}}))
-        assert "remark" not in d["unit"] and "affiliation" not in d["unit"] and d["unit"]["name"] == UNIT["name"]
+        assert (
+            "remark" not in d["unit"] and "affiliation" not in d["unit"] and d["unit"]["name"] == UNIT["name"]
+        )
         # a bad field in a partial save is refused and nothing changes
         err(c.put("/api/me/destination", json={"unit": {"contact_phone": "12"}}), 422, "validation_error")
         assert ok(c.get("/api/me/destination"))["unit"]["contact_phone"] == UNIT["contact_phone"]
@@ -73,14 +86,22 @@ def test_archive_and_profile_merge(srv):
         web = {**ARCHIVE, "hukou_choice": "address", "hukou_address": "北京市海淀区西二旗中路33号"}
         ok(c.put("/api/me/archive", json=web))
         a = chat_save(c, ARCHIVE_FORM, {"archive_contact_name": "刘老师"})
-        assert a["contact_name"] == "刘老师" and a["hukou_address"] == web["hukou_address"] and a["state"] == "filled"
+        assert (
+            a["contact_name"] == "刘老师"
+            and a["hukou_address"] == web["hukou_address"]
+            and a["state"] == "filled"
+        )
         a = ok(c.put("/api/me/archive", json={"postal_code": "100085"}))
-        assert {k: a[k] for k in web if k != "contact_name"} == {k: v for k, v in web.items() if k != "contact_name"}
+        assert {k: a[k] for k in web if k != "contact_name"} == {
+            k: v for k, v in web.items() if k != "contact_name"
+        }
         # hukou_address belongs to hukou_choice=address: choosing another option drops it
         a = ok(c.put("/api/me/archive", json={"hukou_choice": "not_moved_in"}))
         assert a["hukou_address"] is None and a["state"] == "filled"
         # a type without an address drops the address fields and the other type's evidence
-        a = ok(c.put("/api/me/archive", json={"transfer_type": "暂不确定", "hukou_transfer_type": "暂不确定"}))
+        a = ok(
+            c.put("/api/me/archive", json={"transfer_type": "暂不确定", "hukou_transfer_type": "暂不确定"})
+        )
         assert a["address"] is None and a["evidence"] is None and a["state"] == "filled"
         # profile: a partial save keeps the rest, a missing required field is still refused
         p = ok(c.put("/api/me/profile", json={"mobile": "13912345678"}))

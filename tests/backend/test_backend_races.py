@@ -2,6 +2,7 @@
 409 with a Chinese message, and a review carries the version the reviewer saw (a record changed since then gets
 409 stale_version). Real concurrency: 20 simultaneous HTTP requests per round against the one backend process,
 50+ rounds per test, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -78,7 +79,10 @@ def test_review_requires_the_version_seen(srv):
         assert e["message"] == STALE_MSG
         fresh = staff_record(srv, "destination", rid, "counselor-physics")
         assert fresh["version"] > seen["version"] and fresh["unit"]["contact_name"] == "吴刚"
-        assert ok(s.post(url, json={"approve": True, "version": fresh["version"]}))["state"] == "college_approved"
+        assert (
+            ok(s.post(url, json={"approve": True, "version": fresh["version"]}))["state"]
+            == "college_approved"
+        )
 
 
 SCENARIOS = ["college_approve_vs_reject", "school_change_approve_vs_reject", "student_edit_vs_review"]
@@ -101,9 +105,15 @@ def test_concurrent_decisions_exactly_one_wins(srv, scenario):
                     ok(c.put("/api/me/destination", json=DESTINATION))
                     rid = ok(c.post("/api/me/destination/submit"))["id"]
                 v = staff_record(srv, "destination", rid, "counselor-physics")["version"]
-                calls = [("POST", f"/api/staff/records/destination/{rid}/review", counselor,
-                          {"approve": i % 2 == 0, "reason": None if i % 2 == 0 else f"原因{i}", "version": v})
-                         for i in range(N)]
+                calls = [
+                    (
+                        "POST",
+                        f"/api/staff/records/destination/{rid}/review",
+                        counselor,
+                        {"approve": i % 2 == 0, "reason": None if i % 2 == 0 else f"原因{i}", "version": v},
+                    )
+                    for i in range(N)
+                ]
                 results = fire(srv, pool, calls)
                 wins = [(i, r) for i, r in enumerate(results) if r.status_code == 200]
                 assert len(wins) == 1, (rnd, [r.text for r in results])
@@ -112,20 +122,38 @@ def test_concurrent_decisions_exactly_one_wins(srv, scenario):
                 i = wins[0][0]
                 assert final["state"] == ("college_approved" if i % 2 == 0 else "college_rejected")
                 assert final["rejection_reason"] == (None if i % 2 == 0 else f"原因{i}")
-                decisions = [a for a in audit(srv, sid) if a["entity"] == "destination"
-                             and a["action"] in ("approve", "reject")]
+                decisions = [
+                    a
+                    for a in audit(srv, sid)
+                    if a["entity"] == "destination" and a["action"] in ("approve", "reject")
+                ]
                 assert len(decisions) == 1, decisions
             elif kind == 1:  # two decisions at the school level on a change request
                 with srv.student(approved) as c:
                     before = ok(c.get("/api/me/archive"))["contact_name"]
-                    cr = ok(c.post("/api/me/change-requests",
-                                   json={"kind": "archive_edit", "changes": {"contact_name": f"刘老师{rnd}"}}), 201)
+                    cr = ok(
+                        c.post(
+                            "/api/me/change-requests",
+                            json={"kind": "archive_edit", "changes": {"contact_name": f"刘老师{rnd}"}},
+                        ),
+                        201,
+                    )
                 v = staff_record(srv, "change", cr["id"], "counselor-physics")["version"]
-                ok(srv.staff("counselor-physics").post(f"/api/staff/records/change/{cr['id']}/review",
-                                                       json={"approve": True, "version": v}))
+                ok(
+                    srv.staff("counselor-physics").post(
+                        f"/api/staff/records/change/{cr['id']}/review", json={"approve": True, "version": v}
+                    )
+                )
                 v = staff_record(srv, "change", cr["id"], "school-admin")["version"]
-                calls = [("POST", f"/api/staff/records/change/{cr['id']}/review", admin,
-                          {"approve": i % 2 == 1, "reason": "材料不全", "version": v}) for i in range(N)]
+                calls = [
+                    (
+                        "POST",
+                        f"/api/staff/records/change/{cr['id']}/review",
+                        admin,
+                        {"approve": i % 2 == 1, "reason": "材料不全", "version": v},
+                    )
+                    for i in range(N)
+                ]
                 results = fire(srv, pool, calls)
                 wins = [i for i, r in enumerate(results) if r.status_code == 200]
                 assert len(wins) == 1, (rnd, [r.text for r in results])
@@ -150,8 +178,14 @@ def test_concurrent_decisions_exactly_one_wins(srv, scenario):
                     if i % 2:
                         calls.append(("PUT", "/api/me/archive", tok, {"contact_name": f"赵老师{i}"}))
                     else:
-                        calls.append(("POST", f"/api/staff/records/archive/{rid}/review", counselor,
-                                      {"approve": True, "version": v}))
+                        calls.append(
+                            (
+                                "POST",
+                                f"/api/staff/records/archive/{rid}/review",
+                                counselor,
+                                {"approve": True, "version": v},
+                            )
+                        )
                 results = fire(srv, pool, calls)
                 _losers_are_409(results)
                 approvals = [r for i, r in enumerate(results) if i % 2 == 0 and r.status_code == 200]
@@ -159,7 +193,9 @@ def test_concurrent_decisions_exactly_one_wins(srv, scenario):
                 final = staff_record(srv, "archive", rid, "counselor-physics")
                 assert len(approvals) <= 1
                 if approvals:  # the counselor approved exactly what they saw
-                    assert not edits and final["contact_name"] == ARCHIVE["contact_name"], [r.text for r in results]
+                    assert not edits and final["contact_name"] == ARCHIVE["contact_name"], [
+                        r.text for r in results
+                    ]
                     assert final["state"] == "college_approved"
                 else:  # an edit came first: it took the record back to "filled" (to resubmit), no approval
                     assert edits and final["state"] == "filled"
@@ -175,8 +211,12 @@ def test_ship_vs_cancel_exactly_one_wins(srv):
             tok = srv.token(student_id=sid)
             mid = ok(srv.student(sid).post("/api/me/mailing"), 201)["request"]["id"]
             ems = [f"11{rnd:05d}{i:06d}" for i in range(N)]
-            calls = [("POST", "/api/me/mailing/cancel", tok, None) if i % 2 else
-                     ("POST", f"/api/staff/mailing/{mid}/ship", admin, {"ems_no": ems[i]}) for i in range(N)]
+            calls = [
+                ("POST", "/api/me/mailing/cancel", tok, None)
+                if i % 2
+                else ("POST", f"/api/staff/mailing/{mid}/ship", admin, {"ems_no": ems[i]})
+                for i in range(N)
+            ]
             results = fire(srv, pool, calls)
             wins = [i for i, r in enumerate(results) if r.status_code == 200]
             assert len(wins) == 1, (rnd, [r.text for r in results])

@@ -3,6 +3,7 @@
 A second connection holds SQLite's write lock (BEGIN IMMEDIATE) the whole time: a GET still answers at once
 (before, every request began with BEGIN IMMEDIATE and waited for the lock), a POST waits until it is released.
 """
+
 from __future__ import annotations
 
 import sqlite3

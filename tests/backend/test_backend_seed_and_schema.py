@@ -1,4 +1,5 @@
 """Demo data (dates from today with the working-day calendar, checksums) and the Alembic migrations."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,6 +31,7 @@ def _statuses(srv) -> dict:
 
 def check_demo(srv, today: dt.date) -> None:
     from backend import workdays
+
     s = _statuses(srv)
     assert all(v["today"] == today.isoformat() for v in s.values())
     one = s["2025000001"]
@@ -39,14 +41,18 @@ def check_demo(srv, today: dt.date) -> None:
     with srv.student("2025000002") as c:
         d2 = ok(c.get("/api/me/destination"))
     assert d2["state"] == "submitted" and d2["destination_type"] == "10"
-    assert d2["destination_type_label"] == "签就业协议形式就业" and d2["unit"]["name"] == "小米科技有限责任公司"
+    assert (
+        d2["destination_type_label"] == "签就业协议形式就业" and d2["unit"]["name"] == "小米科技有限责任公司"
+    )
     three = s["2025000003"]["destination"]
     assert three["state"] == "school_rejected" and three["rejection_reason"] == "组织机构代码与单位名称不一致"
     four = s["2025000004"]
     assert four["destination"]["state"] == four["archive"]["state"] == "school_approved"
     assert four["sync"]["synced"] is True and four["national"]["confirmed"] is False
-    assert workdays.next_workday(dt.date.fromisoformat(four["sync"]["both_approved_on"])).isoformat() \
+    assert (
+        workdays.next_workday(dt.date.fromisoformat(four["sync"]["both_approved_on"])).isoformat()
         == four["sync"]["sync_date"]
+    )
     five = s["2025000005"]
     assert five["national"]["confirmed"] is True and five["archive"]["state"] == "school_approved"
     c5 = dt.date.fromisoformat(five["national"]["confirmed_on"])
@@ -67,8 +73,13 @@ def check_demo(srv, today: dt.date) -> None:
             if item["student_id"].startswith("202500000") and item["unit"]:
                 assert check_credit_code(item["unit"]["credit_code"]) == []
     # staff accounts exist
-    for staff in ("counselor-physics", "counselor-computer", "counselor-automation", "counselor-management",
-                  "school-admin"):
+    for staff in (
+        "counselor-physics",
+        "counselor-computer",
+        "counselor-automation",
+        "counselor-management",
+        "school-admin",
+    ):
         srv.token(staff_id=staff)
 
 
@@ -95,13 +106,34 @@ def test_demo_data_on_holidays_and_beyond_the_official_calendar(tmp_path, today)
 
 def test_roster_import_checks_id_numbers(tmp_path):
     import json
+
     bad = tmp_path / "roster.json"
-    bad.write_text(json.dumps([{"id": "2025100001", "name": "测试", "gender": "男", "college_code": "physics",
-                                "major": "物理学", "degree": "本科生毕业", "level": "本科",
-                                "graduation_date": "2027-06-30", "id_number": "110105194912310021"}]))
+    bad.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "2025100001",
+                    "name": "测试",
+                    "gender": "男",
+                    "college_code": "physics",
+                    "major": "物理学",
+                    "degree": "本科生毕业",
+                    "level": "本科",
+                    "graduation_date": "2027-06-30",
+                    "id_number": "110105194912310021",
+                }
+            ]
+        )
+    )
     env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/r.db", "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "backend.cli", *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "backend.cli", *a],
+        cwd=ROOT,
+        env=env,  # noqa: E731
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run("seed").returncode == 0
     r = run("import-roster", str(bad))
     assert r.returncode == 1 and "校验位" in r.stderr
@@ -124,7 +156,14 @@ def test_migrations_build_the_schema_from_empty(db_kind, tmp_path):
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             assert diff == [], diff
             tables = set(inspect(conn).get_table_names())
-        assert {"students", "destinations", "archives", "change_requests", "mailing_requests", "audit_log"} <= tables
+        assert {
+            "students",
+            "destinations",
+            "archives",
+            "change_requests",
+            "mailing_requests",
+            "audit_log",
+        } <= tables
         r = subprocess.run(alembic + ["downgrade", "base"], cwd=ROOT, env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         with engine.connect() as conn:

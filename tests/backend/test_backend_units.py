@@ -1,4 +1,5 @@
 """Pure rules: check algorithms, address rules, the working-day calendar and its fallback."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,14 +44,17 @@ def test_id_number():
     assert check_id_number("1101051949")[0].code == "id_number_format"
 
 
-@pytest.mark.parametrize("code,address,ok", [
-    ("100081", "北京市海淀区中关村南大街5号", True),
-    ("010010", "内蒙古自治区呼和浩特市新城区新华大街1号", True),  # leading zero is valid
-    ("200000", "北京市海淀区中关村南大街5号", False),
-    ("510623", "广东省广州市天河区天河路385号", True),
-    ("10008", "北京市海淀区中关村南大街5号", False),
-    ("1000811", None, False),
-])
+@pytest.mark.parametrize(
+    "code,address,ok",
+    [
+        ("100081", "北京市海淀区中关村南大街5号", True),
+        ("010010", "内蒙古自治区呼和浩特市新城区新华大街1号", True),  # leading zero is valid
+        ("200000", "北京市海淀区中关村南大街5号", False),
+        ("510623", "广东省广州市天河区天河路385号", True),
+        ("10008", "北京市海淀区中关村南大街5号", False),
+        ("1000811", None, False),
+    ],
+)
 def test_postal_code(code, address, ok):
     assert (check_postal_code(code, address) == []) is ok
 
@@ -62,8 +66,12 @@ def test_precise_address():
 
 
 def test_recipient_not_student_or_family():
-    st = {"name": "张三", "emergency_contact_name": "张建国", "mobile": "13100000000",
-          "emergency_contact_phone": "13200000000"}
+    st = {
+        "name": "张三",
+        "emergency_contact_name": "张建国",
+        "mobile": "13100000000",
+        "emergency_contact_phone": "13200000000",
+    }
     assert check_recipient("李老师", "010-68912345", st, "n", "p") == []
     assert check_recipient("张三", "010-68912345", st, "n", "p")[0].code == "recipient_is_family"
     assert check_recipient("张建国", "010-68912345", st, "n", "p")[0].code == "recipient_is_family"
@@ -73,16 +81,28 @@ def test_recipient_not_student_or_family():
 
 def test_archive_evidence_by_type():
     st = {"name": "张三", "origin_place": "北京市 东城区"}
-    base = {"unit_name": "北京大学", "address": "北京市海淀区颐和园路5号", "postal_code": "100871",
-            "contact_name": "李老师", "contact_phone": "010-62751234", "hukou_choice": "self_move",
-            "hukou_transfer_type": "升学外单位接收"}
+    base = {
+        "unit_name": "北京大学",
+        "address": "北京市海淀区颐和园路5号",
+        "postal_code": "100871",
+        "contact_name": "李老师",
+        "contact_phone": "010-62751234",
+        "hukou_choice": "self_move",
+        "hukou_transfer_type": "升学外单位接收",
+    }
     errs = validate_archive({**base, "transfer_type": "升学外单位接收", "evidence": []}, st)
     assert [e.code for e in errs] == ["evidence_required"] and "录取通知书" in errs[0].message
     assert validate_archive({**base, "transfer_type": "升学外单位接收", "evidence": ["录取通知书"]}, st) == []
-    assert validate_archive({"transfer_type": "暂不确定", "hukou_choice": "not_moved_in",
-                             "hukou_transfer_type": "暂不确定"}, st) == []
-    no_origin = validate_archive({**base, "transfer_type": "转回生源地", "hukou_transfer_type": "转回生源地"},
-                                 {"name": "张三"})
+    assert (
+        validate_archive(
+            {"transfer_type": "暂不确定", "hukou_choice": "not_moved_in", "hukou_transfer_type": "暂不确定"},
+            st,
+        )
+        == []
+    )
+    no_origin = validate_archive(
+        {**base, "transfer_type": "转回生源地", "hukou_transfer_type": "转回生源地"}, {"name": "张三"}
+    )
     assert [e.code for e in no_origin] == ["origin_place_missing"]
 
 
@@ -96,16 +116,19 @@ def test_covered_years_follow_chinesecalendar():
         day += dt.timedelta(days=1)
 
 
-@pytest.mark.parametrize("day,expected", [
-    (D(2026, 9, 30), D(2026, 10, 8)),   # National Day
-    (D(2026, 10, 9), D(2026, 10, 10)),  # Saturday make-up day
-    (D(2026, 2, 13), D(2026, 2, 14)),   # Saturday make-up day before the Spring Festival
-    (D(2026, 2, 14), D(2026, 2, 24)),   # Spring Festival 02-15..02-23
-    (D(2026, 12, 31), D(2027, 1, 4)),   # into the fallback: 2027-01-01 (estimated holiday) and a weekend
-    (D(2027, 2, 4), D(2027, 2, 15)),    # 2027 Spring Festival (estimated)
-    (D(2027, 9, 30), D(2027, 10, 8)),   # 2027 National Day (estimated)
-    (D(2027, 3, 5), D(2027, 3, 8)),     # plain weekend
-])
+@pytest.mark.parametrize(
+    "day,expected",
+    [
+        (D(2026, 9, 30), D(2026, 10, 8)),  # National Day
+        (D(2026, 10, 9), D(2026, 10, 10)),  # Saturday make-up day
+        (D(2026, 2, 13), D(2026, 2, 14)),  # Saturday make-up day before the Spring Festival
+        (D(2026, 2, 14), D(2026, 2, 24)),  # Spring Festival 02-15..02-23
+        (D(2026, 12, 31), D(2027, 1, 4)),  # into the fallback: 2027-01-01 (estimated holiday) and a weekend
+        (D(2027, 2, 4), D(2027, 2, 15)),  # 2027 Spring Festival (estimated)
+        (D(2027, 9, 30), D(2027, 10, 8)),  # 2027 National Day (estimated)
+        (D(2027, 3, 5), D(2027, 3, 8)),  # plain weekend
+    ],
+)
 def test_next_workday(day, expected):
     assert workdays.next_workday(day) == expected
 
@@ -113,7 +136,9 @@ def test_next_workday(day, expected):
 def test_fallback_is_estimated_and_extendable(tmp_path, monkeypatch):
     assert workdays.is_estimated(D(2027, 6, 1))
     f = tmp_path / "holidays.json"
-    f.write_text(json.dumps({"official_years": [2027], "holidays": ["2027-03-08"], "workdays": ["2027-03-06"]}))
+    f.write_text(
+        json.dumps({"official_years": [2027], "holidays": ["2027-03-08"], "workdays": ["2027-03-06"]})
+    )
     monkeypatch.setattr(workdays, "settings", Settings(holidays_file=str(f)))
     assert not workdays.is_estimated(D(2027, 6, 1))
     assert workdays.is_workday(D(2027, 3, 6))  # a Saturday made a working day

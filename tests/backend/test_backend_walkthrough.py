@@ -2,6 +2,7 @@
 register, rejected, fix, approved twice, synced, confirmed, mailing, changes after confirmation, review again.
 Dates cross the 2026 Spring Festival (with its Saturday make-up day), National Day 2026 (with the Saturday
 make-up day after it) and the 2027 Spring Festival (beyond chinesecalendar: the estimated fallback)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,12 +53,16 @@ def test_whole_document(srv):
     assert s["destination"]["state"] == "school_rejected"
     assert s["destination"]["rejection_reason"] == "组织机构代码与单位名称不一致"
     fixed = {**DESTINATION, "unit": {**DESTINATION["unit"], "remark": "已核对营业执照"}}
-    assert ok(c.put("/api/me/destination", json=fixed))["state"] == "school_rejected"  # still shows the reason
+    assert (
+        ok(c.put("/api/me/destination", json=fixed))["state"] == "school_rejected"
+    )  # still shows the reason
     d = ok(c.post("/api/me/destination/submit"))
     assert d["state"] == "submitted" and d["rejection_reason"] is None
     review(srv, "destination", d["id"], "college")
     review(srv, "archive", a["id"], "college")
-    assert err(c.put("/api/me/archive", json=ARCHIVE), 409, "wrong_state")  # locked once the counselor reviewed
+    assert err(
+        c.put("/api/me/archive", json=ARCHIVE), 409, "wrong_state"
+    )  # locked once the counselor reviewed
 
     # --- 2026-02-13 (Fri): school approves both -> synced on the Saturday make-up day 2026-02-14 ------------
     srv.set_today(D(2026, 2, 13))
@@ -65,8 +70,12 @@ def test_whole_document(srv):
     review(srv, "archive", a["id"], "school")
     s = status(c)
     assert s["destination"]["step"] == 5 and s["archive"]["step"] == 5
-    assert s["sync"] == {"both_approved_on": "2026-02-13", "sync_date": "2026-02-14", "synced": False,
-                         "estimated": False}
+    assert s["sync"] == {
+        "both_approved_on": "2026-02-13",
+        "sync_date": "2026-02-14",
+        "synced": False,
+        "estimated": False,
+    }
     err(confirm(srv, sid), 409, "wrong_state")  # not on the national platform yet
 
     # --- 2026-02-14 (Sat, make-up working day): synced; confirmed on the national platform ----------------
@@ -92,19 +101,34 @@ def test_whole_document(srv):
     again = ok(c.post("/api/me/mailing", headers={"Idempotency-Key": "k3"}), 200)
     assert again["already_submitted"] is True and again["request"]["id"] == created["request"]["id"]
     with srv.staff("counselor-physics") as staff:
-        ok(staff.post(f"/api/staff/mailing/{created['request']['id']}/ship", json={"ems_no": "1151234567890"}))
+        ok(
+            staff.post(
+                f"/api/staff/mailing/{created['request']['id']}/ship", json={"ems_no": "1151234567890"}
+            )
+        )
         ok(staff.post(f"/api/staff/mailing/{created['request']['id']}/deliver"))
     s = status(c)
-    assert s["mailing"]["request"]["state"] == "delivered" and s["mailing"]["request"]["ems_no"] == "1151234567890"
+    assert (
+        s["mailing"]["request"]["state"] == "delivered"
+        and s["mailing"]["request"]["ems_no"] == "1151234567890"
+    )
 
     # --- 2026-09-29: a change after confirmation (unit address), reviewed around National Day -------------
     srv.set_today(D(2026, 9, 29))
     new_addr = {"address": "北京市海淀区安宁庄路6号小米科技园", "contact_phone": "010-60606667"}
-    e = err(c.post("/api/me/change-requests", json={"kind": "destination_edit",
-                                                     "changes": {"unit": {"name": "小米通讯技术有限公司"}}}),
-            409, "wrong_change_path")
+    e = err(
+        c.post(
+            "/api/me/change-requests",
+            json={"kind": "destination_edit", "changes": {"unit": {"name": "小米通讯技术有限公司"}}},
+        ),
+        409,
+        "wrong_change_path",
+    )
     assert e["right_path"] == "unit_change" and "改签申请（单位变更）" in e["message"]
-    cr = ok(c.post("/api/me/change-requests", json={"kind": "destination_edit", "changes": {"unit": new_addr}}), 201)
+    cr = ok(
+        c.post("/api/me/change-requests", json={"kind": "destination_edit", "changes": {"unit": new_addr}}),
+        201,
+    )
     assert status(c)["pending_changes"][0]["kind"] == "destination_edit"
     review(srv, "change", cr["id"], "college")
     srv.set_today(D(2026, 9, 30))
@@ -127,23 +151,34 @@ def test_whole_document(srv):
     # --- 2027-02-03: 改签 to another employer, reviewed before the 2027 Spring Festival (estimated) --------
     srv.set_today(D(2027, 2, 3))
     new_unit = {"name": "北京字节跳动科技有限公司", "credit_code": "91110108MA0000001X"}
-    e = err(c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}),
-            422, "validation_error")
+    e = err(
+        c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}),
+        422,
+        "validation_error",
+    )
     assert e["fields"][0]["field"] == "unit.credit_code"
     new_unit["credit_code"] = _valid_code("91110108MA000000")
-    cr = ok(c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}), 201)
+    cr = ok(
+        c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}), 201
+    )
     review(srv, "change", cr["id"], "college")
     rej = review(srv, "change", cr["id"], "school", approve=False, reason="请上传新单位的录用材料")
     assert rej["state"] == "school_rejected"
-    cr = ok(c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}), 201)
+    cr = ok(
+        c.post("/api/me/change-requests", json={"kind": "unit_change", "changes": {"unit": new_unit}}), 201
+    )
     review(srv, "change", cr["id"], "college")
     srv.set_today(D(2027, 2, 4))
     review(srv, "change", cr["id"], "school")
     s = status(c)
     assert ok(c.get("/api/me/destination"))["unit"]["name"] == "北京字节跳动科技有限公司"
     # 2027-02-05 and 02-08..02-12 are (estimated) Spring Festival days off: next working day is 02-15
-    assert s["sync"] == {"both_approved_on": "2027-02-04", "sync_date": "2027-02-15", "synced": False,
-                         "estimated": True}
+    assert s["sync"] == {
+        "both_approved_on": "2027-02-04",
+        "sync_date": "2027-02-15",
+        "synced": False,
+        "estimated": True,
+    }
     srv.set_today(D(2027, 2, 10))
     err(confirm(srv, sid), 409, "wrong_state")
     srv.set_today(D(2027, 2, 15))
@@ -157,21 +192,48 @@ def test_whole_document(srv):
     with srv.staff("school-admin") as staff:
         log = ok(staff.get("/api/staff/audit", params={"student_id": sid}))["items"]
     actions = [(e["entity"], e["action"]) for e in log]
-    for expected in [("destination", "submit"), ("destination", "reject"), ("destination", "approve"),
-                     ("archive", "approve"), ("national", "confirm"), ("mailing", "create"), ("mailing", "ship"),
-                     ("mailing", "deliver"), ("change_request", "create"), ("destination", "apply_change"),
-                     ("national", "needs_reconfirm")]:
+    for expected in [
+        ("destination", "submit"),
+        ("destination", "reject"),
+        ("destination", "approve"),
+        ("archive", "approve"),
+        ("national", "confirm"),
+        ("mailing", "create"),
+        ("mailing", "ship"),
+        ("mailing", "deliver"),
+        ("change_request", "create"),
+        ("destination", "apply_change"),
+        ("national", "needs_reconfirm"),
+    ]:
         assert expected in actions, expected
-    days_used = {"2026-02-11", "2026-02-12", "2026-02-13", "2026-02-14", "2026-02-20", "2026-02-24", "2026-09-29",
-                 "2026-09-30", "2026-10-05", "2026-10-09", "2027-02-03", "2027-02-04", "2027-02-10", "2027-02-15"}
+    days_used = {
+        "2026-02-11",
+        "2026-02-12",
+        "2026-02-13",
+        "2026-02-14",
+        "2026-02-20",
+        "2026-02-24",
+        "2026-09-29",
+        "2026-09-30",
+        "2026-10-05",
+        "2026-10-09",
+        "2027-02-03",
+        "2027-02-04",
+        "2027-02-10",
+        "2027-02-15",
+    }
     assert {e["at"][:10] for e in log} <= days_used | {"2026-11-30"}  # every timestamp on the pinned day
     rej_entry = next(e for e in log if e["action"] == "reject" and e["entity"] == "destination")
     assert rej_entry["actor_id"] == "school-admin" and rej_entry["at"].startswith("2026-02-12")
-    assert rej_entry["before"]["state"] == "college_approved" and rej_entry["after"]["state"] == "school_rejected"
+    assert (
+        rej_entry["before"]["state"] == "college_approved"
+        and rej_entry["after"]["state"] == "school_rejected"
+    )
     c.close()
 
 
 def _valid_code(first16: str) -> str:
     from backend.validators import credit_code_check_char
+
     first17 = first16 + "1"
     return first17 + credit_code_check_char(first17)

@@ -1,4 +1,5 @@
 """Re-seeding the demo (make run does it) while demo students have notices and a notice setting (issue 15)."""
+
 import subprocess
 import sys
 
@@ -10,8 +11,10 @@ def seeded_cli(tmp_path):
     env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/app.db", "PATH": "/usr/bin:/bin"}
 
     def run(*args):
-        return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
     assert run("-m", "backend.cli", "migrate").returncode == 0
     assert run("-m", "backend.cli", "seed").returncode == 0
     return run
@@ -19,13 +22,16 @@ def seeded_cli(tmp_path):
 
 def test_reseed_with_notices(tmp_path):
     run = seeded_cli(tmp_path)
-    r = run("-c", "from backend.db import SessionLocal\n"
-                  "from backend import notices as N\n"
-                  "with SessionLocal() as s:\n"
-                  "    assert N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
-                  "    assert not N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
-                  "    N.set_wechat(s, '2025000005', False)\n"
-                  "    s.commit()\n")
+    r = run(
+        "-c",
+        "from backend.db import SessionLocal\n"
+        "from backend import notices as N\n"
+        "with SessionLocal() as s:\n"
+        "    assert N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
+        "    assert not N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
+        "    N.set_wechat(s, '2025000005', False)\n"
+        "    s.commit()\n",
+    )
     assert r.returncode == 0, r.stderr
     r = run("-m", "backend.cli", "seed")
     assert r.returncode == 0, r.stderr
@@ -34,16 +40,19 @@ def test_reseed_with_notices(tmp_path):
 def test_reseed_with_a_handoff_session(tmp_path):
     """A demo student asked for a person (handoff session + messages): make run / the eval re-seed still works."""
     run = seeded_cli(tmp_path)
-    r = run("-c", "from backend.db import SessionLocal\n"
-                  "import datetime as dt\n"
-                  "from backend import models as M\n"
-                  "now = dt.datetime.now(dt.timezone.utc)\n"
-                  "with SessionLocal() as s:\n"
-                  "    h = M.HandoffSession(conversation='student:2025000001', channel='rest', kind='chat',\n"
-                  "                         state='waiting', student_id='2025000001', created_at=now)\n"
-                  "    s.add(h); s.flush()\n"
-                  "    s.add(M.HandoffMessage(session_id=h.id, sender='student', text='hi', at=now))\n"
-                  "    s.commit()\n")
+    r = run(
+        "-c",
+        "from backend.db import SessionLocal\n"
+        "import datetime as dt\n"
+        "from backend import models as M\n"
+        "now = dt.datetime.now(dt.timezone.utc)\n"
+        "with SessionLocal() as s:\n"
+        "    h = M.HandoffSession(conversation='student:2025000001', channel='rest', kind='chat',\n"
+        "                         state='waiting', student_id='2025000001', created_at=now)\n"
+        "    s.add(h); s.flush()\n"
+        "    s.add(M.HandoffMessage(session_id=h.id, sender='student', text='hi', at=now))\n"
+        "    s.commit()\n",
+    )
     assert r.returncode == 0, r.stderr
     r = run("-m", "backend.cli", "seed")
     assert r.returncode == 0, r.stderr
@@ -57,6 +66,9 @@ def test_every_table_of_a_student_is_reset():
     from backend.seed import STUDENT_TABLES
 
     covered = {m.__table__.name for m in STUDENT_TABLES} | {"notices", "notice_settings"}
-    owning = {t.name for t in M.Base.metadata.sorted_tables
-              if any(fk.column.table.name == "students" for fk in t.foreign_keys)}
+    owning = {
+        t.name
+        for t in M.Base.metadata.sorted_tables
+        if any(fk.column.table.name == "students" for fk in t.foreign_keys)
+    }
     assert owning - covered == set(), f"reset_demo misses {owning - covered}"

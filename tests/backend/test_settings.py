@@ -1,4 +1,5 @@
 """backend.config.Settings (pydantic-settings): the environment variables and their demo defaults."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,14 @@ import pytest
 from backend.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = ("APP_ENV", "DEMO_MODE", "CHAT_ALLOWED_ORIGINS", "ACTION_TOKEN_TTL_SECONDS", "CAS_SERVER_URL", "AUTH_SECRET")
+ENV = (
+    "APP_ENV",
+    "DEMO_MODE",
+    "CHAT_ALLOWED_ORIGINS",
+    "ACTION_TOKEN_TTL_SECONDS",
+    "CAS_SERVER_URL",
+    "AUTH_SECRET",
+)
 
 
 @pytest.fixture
@@ -42,9 +50,19 @@ def test_environment_is_read_and_cleaned(env) -> None:
 
 
 def test_production_refuses_demo_secrets_without_a_traceback(tmp_path) -> None:
-    r = subprocess.run([sys.executable, "-c", "import backend.config"], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "APP_ENV": "production",
-                                                   "AUTH_SECRET": "demo-secret-change-me", "DEMO_MODE": "1"})
+    r = subprocess.run(
+        [sys.executable, "-c", "import backend.config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "APP_ENV": "production",
+            "AUTH_SECRET": "demo-secret-change-me",
+            "DEMO_MODE": "1",
+        },
+    )
     assert r.returncode == 78, r.stderr
     assert "refusing to start with APP_ENV=production" in r.stderr and "Traceback" not in r.stderr
     for name in ("AUTH_SECRET", "INTEGRATION_KEY", "ACTIONS_SERVICE_KEY", "DEMO_MODE"):

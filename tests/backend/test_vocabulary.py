@@ -1,4 +1,5 @@
 """backend.vocabulary: the one vocabulary of the backend and the actions (issue 11 §2)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_enums_are_their_plain_values() -> None:
-    for enum in (V.Role, V.RecordState, V.RecordKind, V.ChangeKind, V.ChangeTarget, V.MailingState,
-                 V.MailingReason):
+    for enum in (
+        V.Role,
+        V.RecordState,
+        V.RecordKind,
+        V.ChangeKind,
+        V.ChangeTarget,
+        V.MailingState,
+        V.MailingReason,
+    ):
         for member in enum:
             assert member.name == member.value
             assert f"{member}" == str(member) == member.value
@@ -34,17 +42,27 @@ def test_every_state_and_kind_has_its_label() -> None:
 def test_reason_message_names_the_date_when_too_early() -> None:
     assert V.mailing_reason_message(None) == V.MAILING_ELIGIBLE_MESSAGE
     assert "2026-10-09" in V.mailing_reason_message("too_early", "2026-10-09")
-    assert V.mailing_reason_message("not_confirmed") == V.MAILING_REASON_MESSAGES[V.MailingReason.not_confirmed]
+    assert (
+        V.mailing_reason_message("not_confirmed") == V.MAILING_REASON_MESSAGES[V.MailingReason.not_confirmed]
+    )
 
 
 def test_imports_without_database_or_web_libraries_in_rasas_python_too() -> None:
-    code = ("import sys; from backend import vocabulary; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('sqlalchemy', 'pydantic', 'fastapi', 'starlette', 'httpx') "
-            "or m.startswith('backend.') and m != 'backend.vocabulary'); print(bad)")
+    code = (
+        "import sys; from backend import vocabulary; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'pydantic', 'fastapi', 'starlette', 'httpx') "
+        "or m.startswith('backend.') and m != 'backend.vocabulary'); print(bad)"
+    )
     pythons = [sys.executable] + [str(p) for p in [ROOT / ".venv-rasa" / "bin" / "python"] if p.exists()]
     for py in pythons:
-        out = subprocess.run([py, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        out = subprocess.run(
+            [py, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == "[]", (py, out.stdout)

@@ -1,4 +1,5 @@
 """Parsing chat_eval.py output and Rasa's cross-validation reports."""
+
 import json
 
 from bench.accuracy import merge_cases, parse_chat_eval, read_cv_reports
@@ -24,8 +25,16 @@ def test_merge_and_cv_reports(tmp_path):
     out = tmp_path / "all.jsonl"
     assert merge_cases([a], out) == 2
     assert [json.loads(l)["cat"] for l in out.read_text().splitlines()] == ["x", "c"]
-    (tmp_path / "intent_report.json").write_text(json.dumps(
-        {"greet": {"f1-score": 1.0}, "accuracy": 0.9, "weighted avg": {"f1-score": 0.91}, "macro avg": {"f1-score": 0.8}}))
+    (tmp_path / "intent_report.json").write_text(
+        json.dumps(
+            {
+                "greet": {"f1-score": 1.0},
+                "accuracy": 0.9,
+                "weighted avg": {"f1-score": 0.91},
+                "macro avg": {"f1-score": 0.8},
+            }
+        )
+    )
     (tmp_path / "DIETClassifier_report.json").write_text(json.dumps({"micro avg": {"f1-score": 0.7}}))
     r = read_cv_reports(tmp_path)
     assert r["intent"] == {"weighted": 0.91, "macro": 0.8, "accuracy": 0.9}

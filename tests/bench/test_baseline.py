@@ -1,4 +1,5 @@
 """The retrieval baseline on a small project of its own, served over real HTTP and scored by eval/chat_eval.py."""
+
 import json
 import socket
 import subprocess
@@ -77,7 +78,11 @@ rules:
 
 @pytest.fixture()
 def project(tmp_path):
-    for rel, text in (("data/nlu/main.yml", NLU), ("bot/domain/main.yml", DOMAIN), ("data/rules/main.yml", RULES)):
+    for rel, text in (
+        ("data/nlu/main.yml", NLU),
+        ("bot/domain/main.yml", DOMAIN),
+        ("data/rules/main.yml", RULES),
+    ):
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
@@ -114,8 +119,12 @@ def _free_port():
 def baseline_url(project):
     """The baseline serving `project` over real HTTP on a free loopback port (its base URL)."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--root", str(project), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.baseline", "--root", str(project), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -130,19 +139,47 @@ def baseline_url(project):
 
 def test_served_and_scored_by_chat_eval(baseline_url, tmp_path):
     url = baseline_url
-    req = urllib.request.Request(url + "/webhooks/rest/webhook", data=b"not json",
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        url + "/webhooks/rest/webhook", data=b"not json", headers={"content-type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=5)
     assert e.value.code == 400 and json.loads(e.value.read())["code"] == "bad_json"
 
     cases = tmp_path / "cases.jsonl"
-    cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
-        {"id": "faq-1", "turns": [{"say": "推荐表遗失了能补吗", "expect_any": [["补办"]]}]},
-        {"id": "faq-2", "login": "2025000005",
-         "turns": [{"say": "档案收件人可以是家属吗", "expect_any": [["家属"]], "expect_none": ["条件回复"]}]},
-        {"id": "act-1", "turns": [{"say": "我的审核进度到哪了", "expect_any": [["审核"]]}]},
-    ]), encoding="utf-8")
-    out = subprocess.run([sys.executable, str(CHAT_EVAL), str(cases), "--bot", url + "/webhooks/rest/webhook",
-                          "--backend", url], capture_output=True, text=True, timeout=60)
+    cases.write_text(
+        "\n".join(
+            json.dumps(c, ensure_ascii=False)
+            for c in [
+                {"id": "faq-1", "turns": [{"say": "推荐表遗失了能补吗", "expect_any": [["补办"]]}]},
+                {
+                    "id": "faq-2",
+                    "login": "2025000005",
+                    "turns": [
+                        {
+                            "say": "档案收件人可以是家属吗",
+                            "expect_any": [["家属"]],
+                            "expect_none": ["条件回复"],
+                        }
+                    ],
+                },
+                {"id": "act-1", "turns": [{"say": "我的审核进度到哪了", "expect_any": [["审核"]]}]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(CHAT_EVAL),
+            str(cases),
+            "--bot",
+            url + "/webhooks/rest/webhook",
+            "--backend",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "faq: 2/2" in out.stdout and "act: 0/1" in out.stdout, out.stdout + out.stderr

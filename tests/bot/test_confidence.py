@@ -5,6 +5,7 @@
   abstain, a clear question is answered, the two close archive-type topics are asked about, and a form's open
   question is never taken away (no tracker here: the pipeline's /model/parse path).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,23 @@ TH = {"answer": 0.6, "clarify_pair": 0.5, "clarify_second": 0.1, "near": 0.3, "f
 
 
 def test_a_sure_answer_is_given():
-    assert decide("faq", 0.9, [("faq", 0.9), ("near_domain", 0.05)], [("faq/login", 0.8), ("faq/menu_location", 0.1)],
-                  TH) == ("answer", "faq/login")
+    assert decide(
+        "faq",
+        0.9,
+        [("faq", 0.9), ("near_domain", 0.05)],
+        [("faq/login", 0.8), ("faq/menu_location", 0.1)],
+        TH,
+    ) == ("answer", "faq/login")
 
 
 def test_two_close_answers_are_asked_about():
-    out = decide("faq", 0.8, [("faq", 0.8), ("near_domain", 0.1)],
-                 [("faq/type_custody", 0.4), ("faq/type_hometown", 0.3), ("faq/shengyuandi", 0.1)], TH)
+    out = decide(
+        "faq",
+        0.8,
+        [("faq", 0.8), ("near_domain", 0.1)],
+        [("faq/type_custody", 0.4), ("faq/type_hometown", 0.3), ("faq/shengyuandi", 0.1)],
+        TH,
+    )
     assert out == ("clarify", ["faq/type_custody", "faq/type_hometown"])
 
 
@@ -37,36 +48,58 @@ def test_an_unsure_answer_without_a_close_second_abstains():
 
 
 def test_a_likely_near_domain_question_abstains_even_with_a_sure_answer():
-    out = decide("faq", 0.35, [("faq", 0.35), ("near_domain", 0.33), ("out_of_scope", 0.3)],
-                 [("faq/type_custody", 0.9)], TH)
+    out = decide(
+        "faq",
+        0.35,
+        [("faq", 0.35), ("near_domain", 0.33), ("out_of_scope", 0.3)],
+        [("faq/type_custody", 0.9)],
+        TH,
+    )
     assert out == ("abstain", None)
-    assert decide("near_domain", 0.9, [("near_domain", 0.9), ("faq", 0.1)], [("faq/type_custody", 0.9)], TH) == (
-        "answer", "near_domain")
+    assert decide(
+        "near_domain", 0.9, [("near_domain", 0.9), ("faq", 0.1)], [("faq/type_custody", 0.9)], TH
+    ) == ("answer", "near_domain")
 
 
 def test_a_faq_question_with_a_sure_answer_is_answered_although_near_domain_ranked_first():
-    out = decide("near_domain", 0.56, [("near_domain", 0.56), ("faq", 0.44)], [("faq/lost_tripartite", 0.98)], TH)
+    out = decide(
+        "near_domain", 0.56, [("near_domain", 0.56), ("faq", 0.44)], [("faq/lost_tripartite", 0.98)], TH
+    )
     assert out == ("answer", "faq/lost_tripartite")
 
 
 def test_a_routers_decision_is_kept():
     # SpecRouter's name alone: intent and answer at 1.0, the classifier's guesses halved
     assert decide("faq", 1.0, [("faq", 1.0), ("near_domain", 0.4)], [("faq/archive_seal", 1.0)], TH) == (
-        "answer", "faq/archive_seal")
+        "answer",
+        "faq/archive_seal",
+    )
     # a field with a change word -> change intent at 1.0
     assert decide("change_personal", 1.0, [("change_personal", 1.0), ("near_domain", 0.4)], [], TH) == (
-        "answer", "change_personal")
+        "answer",
+        "change_personal",
+    )
 
 
 def test_other_intents_abstain_only_when_unsure_and_near_domain_is_likely():
-    assert decide("check_status", 0.45, [("check_status", 0.45), ("near_domain", 0.35)], [], TH) == ("abstain", None)
+    assert decide("check_status", 0.45, [("check_status", 0.45), ("near_domain", 0.35)], [], TH) == (
+        "abstain",
+        None,
+    )
     assert decide("check_status", 0.8, [("check_status", 0.8), ("near_domain", 0.15)], [], TH) == (
-        "answer", "check_status")
+        "answer",
+        "check_status",
+    )
 
 
-@pytest.mark.parametrize("intent", ["greet", "handoff", "stop_form", "out_of_scope", "choose_topic", "nlu_fallback"])
+@pytest.mark.parametrize(
+    "intent", ["greet", "handoff", "stop_form", "out_of_scope", "choose_topic", "nlu_fallback"]
+)
 def test_conversation_form_and_ood_intents_are_left_to_their_flows(intent):
-    assert decide(intent, 0.2, [(intent, 0.2), ("near_domain", 0.5)], [("faq/login", 0.1)], TH) == ("answer", intent)
+    assert decide(intent, 0.2, [(intent, 0.2), ("near_domain", 0.5)], [("faq/login", 0.1)], TH) == (
+        "answer",
+        intent,
+    )
 
 
 # --- the trained model ------------------------------------------------------------------------------------------
@@ -91,12 +124,23 @@ asyncio.run(main())
 def parsed():
     texts = [*NEAR, *ANSWER]
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run([str(RASA.parent / "python"), "-c", SCRIPT, str(latest_model()),
-                          json.dumps(texts, ensure_ascii=False)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            str(RASA.parent / "python"),
+            "-c",
+            SCRIPT,
+            str(latest_model()),
+            json.dumps(texts, ensure_ascii=False),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
     assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 def test_the_held_out_wordings_are_not_training_examples():

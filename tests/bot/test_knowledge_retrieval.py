@@ -9,6 +9,7 @@ classifier run as in Rasa, then the retriever with the thresholds of bot/config.
   entry matching (retired since training) yields to its next intent.
 - The thresholds in bot/config.yml are the ones eval/knowledge_threshold.py reads from the tuning half.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,12 @@ from system import RASA, ROOT, latest_model
 
 pytestmark = pytest.mark.slow
 
-NEW_ENTRY = {"version": 1, "answer": "校园卡余额在离校手续中由卡务中心办理退费。", "source": "卡务中心通知",
-             "questions": ["毕业后校园卡里的余额怎么退", "校园卡余额毕业时能退吗", "离校前饭卡里的钱怎么处理"]}
+NEW_ENTRY = {
+    "version": 1,
+    "answer": "校园卡余额在离校手续中由卡务中心办理退费。",
+    "source": "卡务中心通知",
+    "questions": ["毕业后校园卡里的余额怎么退", "校园卡余额毕业时能退吗", "离校前饭卡里的钱怎么处理"],
+}
 NEW_PARAPHRASES = ["毕业离校饭卡里剩的钱能退回来吗", "离校了饭卡的余额怎么退回"]
 NEAR_MISSES = ["校园卡丢了怎么办", "社保卡怎么激活", "失业保险怎么申领"]
 UNRELATED = ["图书馆借书证丢了咋整", "档案邮寄申请什么时候可以提交", "你好"]
@@ -53,6 +58,7 @@ out = {"seed": run(seed, texts), "new": run(seed + [new], texts), "none": run([]
 print("RESULT" + json.dumps(out, ensure_ascii=False, default=str))
 """
 
+
 def report_paraphrases() -> list[tuple[str, str]]:
     data = yaml.safe_load((ROOT / "eval" / "knowledge" / "paraphrases.yml").read_text(encoding="utf-8"))
     return [(q, key) for key, qs in data["paraphrases"].items() for i, q in enumerate(qs) if i % 2 == 1]
@@ -62,12 +68,24 @@ def report_paraphrases() -> list[tuple[str, str]]:
 def result():
     texts = [q for q, _ in report_paraphrases()] + NEW_PARAPHRASES + NEAR_MISSES + UNRELATED
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run([str(RASA.parent / "python"), "-c", SCRIPT, str(latest_model()),
-                          json.dumps(NEW_ENTRY, ensure_ascii=False), json.dumps(texts, ensure_ascii=False)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            str(RASA.parent / "python"),
+            "-c",
+            SCRIPT,
+            str(latest_model()),
+            json.dumps(NEW_ENTRY, ensure_ascii=False),
+            json.dumps(texts, ensure_ascii=False),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
     assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    data = json.loads(line[len("RESULT"):])
+    data = json.loads(line[len("RESULT") :])
     return {k: ({r["text"]: r for r in v} if k in ("seed", "new", "none") else v) for k, v in data.items()}
 
 
@@ -80,7 +98,8 @@ def test_thresholds_are_the_ones_read_from_the_tuning_half(result):
     cfg, chosen = result["cfg"], result["chosen"]
     assert {k: cfg[k] for k in chosen} == chosen, (
         f"bot/config.yml's KnowledgeRetriever settings are not the ones the held-out data gives for this model: "
-        f"run `.venv-rasa/bin/python eval/knowledge_threshold.py` and put {chosen} there (and in docs/knowledge.md)")
+        f"run `.venv-rasa/bin/python eval/knowledge_threshold.py` and put {chosen} there (and in docs/knowledge.md)"
+    )
     # and on the report half nothing is answered wrong
     assert result["report"]["wrong_entry"] == 0 and result["report"]["taken_over"] == 0, result["report"]
 
@@ -93,7 +112,10 @@ def test_held_out_paraphrases_get_their_entry_and_nothing_wrong(result):
         if r["knowledge"]:
             assert r["knowledge"]["id"] == ids[key], (text, r["knowledge"])
             assert r["intent"]["name"] == "ask_knowledge"
-            assert r["ranking"][0]["name"] == "ask_knowledge" and sum(x["confidence"] for x in r["ranking"]) <= 1.0001
+            assert (
+                r["ranking"][0]["name"] == "ask_knowledge"
+                and sum(x["confidence"] for x in r["ranking"]) <= 1.0001
+            )
             answered += 1
     # 12/18 before the near_domain class (issue 20's abstention) was merged; 6/18 since: the thresholds re-read on
     # the held-out data had to rise (docs/knowledge.md "After the merge"). A floor, not a target.
@@ -128,6 +150,8 @@ def test_ask_knowledge_without_a_live_entry_yields_to_the_next_intent(result):
     for r in demoted:
         assert r["knowledge"] is None and r["intent"]["name"] != "ask_knowledge"
         before = r["before"][1]
-        assert r["intent"]["name"] == before[1]["name"] and all(x["name"] != "ask_knowledge" for x in r["ranking"])
+        assert r["intent"]["name"] == before[1]["name"] and all(
+            x["name"] != "ask_knowledge" for x in r["ranking"]
+        )
         # the rest renormalised: the next intent's probability given "not ask_knowledge"
         assert abs(r["intent"]["confidence"] - before[1]["confidence"] / (1 - before[0]["confidence"])) < 1e-6

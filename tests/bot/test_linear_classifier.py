@@ -7,6 +7,7 @@
 - Questions worded unlike any training example (asserted absent from data/nlu) still get their intent: what the
   sentence embedding adds over character n-grams (docs/nlu.md, Round 4).
 """
+
 from __future__ import annotations
 
 import json
@@ -53,12 +54,23 @@ asyncio.run(main())
 def parsed():
     texts = [*HELD_OUT, *FAQ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run([str(RASA.parent / "python"), "-c", SCRIPT, str(latest_model()),
-                          json.dumps(texts, ensure_ascii=False)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            str(RASA.parent / "python"),
+            "-c",
+            SCRIPT,
+            str(latest_model()),
+            json.dumps(texts, ensure_ascii=False),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
     assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 def test_output_has_the_shapes_the_bot_reads(parsed):
@@ -72,7 +84,9 @@ def test_output_has_the_shapes_the_bot_reads(parsed):
         resp = sel["faq"]["response"]
         key = resp["intent_response_key"]
         assert key.startswith("faq/") and resp["utter_action"] == f"utter_{key}"
-        assert resp["responses"] and resp["responses"][0]["text"] != key  # the domain's answer, not a placeholder
+        assert (
+            resp["responses"] and resp["responses"][0]["text"] != key
+        )  # the domain's answer, not a placeholder
         assert sel["faq"]["ranking"][0]["intent_response_key"] == key
 
 

@@ -8,6 +8,7 @@
 - SQLite tracker store: the patched run keeps its conversations in a SQL tracker store on SQLite, in WAL mode.
 - guard: on another Rasa version, or if the patched functions changed, the module warns and leaves Rasa alone.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -65,9 +66,15 @@ class KeepAliveActions:
                 name = req.get("next_action") or ""
                 fake.calls.append((self.client_address[1], name))
                 if name == "action_link":  # events that break the schema: a metadata that is not an object
-                    return self._json(200, {"events": [{"event": "slot", "name": "x", "value": 1,
-                                                        "metadata": "not-an-object"}],
-                                            "responses": [{"text": INVALID_TEXT}]})
+                    return self._json(
+                        200,
+                        {
+                            "events": [
+                                {"event": "slot", "name": "x", "value": 1, "metadata": "not-an-object"}
+                            ],
+                            "responses": [{"text": INVALID_TEXT}],
+                        },
+                    )
                 if name == "action_slow":
                     time.sleep(SLOW_SECONDS)
                     return self._json(200, {"events": [], "responses": [{"text": "慢速回复完成"}]})
@@ -90,15 +97,38 @@ class RasaUnderTest:
     def __init__(self, tmp: Path, model: Path, patches: bool, tracker_db: Path | None = None) -> None:
         self.actions = KeepAliveActions()
         endpoints = tmp / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.url}/webhook\"\n" + (
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{tracker_db}\"\n" if tracker_db else ""))
-        self.system = System(backend_port=free_port(), actions_port=free_port(), log_dir=tmp / "log",
-                             env={"ACTION_TIMEOUT": str(ACTION_TIMEOUT), "PERF_PATCHES": "1" if patches else "0"})
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "{self.actions.url}/webhook"\n'
+            + (
+                f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
+                if tracker_db
+                else ""
+            )
+        )
+        self.system = System(
+            backend_port=free_port(),
+            actions_port=free_port(),
+            log_dir=tmp / "log",
+            env={"ACTION_TIMEOUT": str(ACTION_TIMEOUT), "PERF_PATCHES": "1" if patches else "0"},
+        )
         try:
-            self.system._spawn("rasa", [
-                str(RASA), "run", "--model", str(model), "--port", str(self.system.rasa_port),
-                "--interface", "127.0.0.1", "--credentials", str(ROOT / "bot" / "credentials.yml"),
-                "--endpoints", str(endpoints)])
+            self.system._spawn(
+                "rasa",
+                [
+                    str(RASA),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(self.system.rasa_port),
+                    "--interface",
+                    "127.0.0.1",
+                    "--credentials",
+                    str(ROOT / "bot" / "credentials.yml"),
+                    "--endpoints",
+                    str(endpoints),
+                ],
+            )
             self.system._wait("rasa", f"{self.system.rasa_url}/", 180)
         except BaseException:
             self.stop()
@@ -208,8 +238,14 @@ print("SESSION_UNTOUCHED", EndpointConfig.session is orig_session)
 def _guard(mode: str) -> str:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PERF_PATCHES", None)
-    out = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", GUARD_SCRIPT, mode], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", GUARD_SCRIPT, mode],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 
@@ -217,14 +253,17 @@ def _guard(mode: str) -> str:
 def test_other_rasa_version_is_left_alone():
     out = _guard("version")
     assert "written for Rasa 3.6.21, found 3.7.0" in out
-    assert ("APPLIED [('action_validation', False), ('endpoint_sessions', False), "
-            "('sqlite_tracker_store', False)]") in out
+    assert (
+        "APPLIED [('action_validation', False), ('endpoint_sessions', False), "
+        "('sqlite_tracker_store', False)]"
+    ) in out
     assert "VALIDATE_UNTOUCHED True" in out and "SESSION_UNTOUCHED True" in out
 
 
 def test_changed_internals_are_left_alone():
     out = _guard("changed")
     assert "_validate_action_result is not the Rasa 3.6.21 one" in out
-    assert ("APPLIED [('action_validation', False), ('endpoint_sessions', True), "
-            "('sqlite_tracker_store', True)]") in out
+    assert (
+        "APPLIED [('action_validation', False), ('endpoint_sessions', True), ('sqlite_tracker_store', True)]"
+    ) in out
     assert "VALIDATE_UNTOUCHED True" in out and "SESSION_UNTOUCHED False" in out

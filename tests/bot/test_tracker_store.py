@@ -4,6 +4,7 @@ Every check runs the same operations on both stores and compares what they hand 
 semantics (a lost slot, a second session leaking in, a retrieved tracker that aliases the stored one) fails.
 The store also runs under every e2e test (bot/endpoints.yml).
 """
+
 from __future__ import annotations
 
 import json
@@ -122,8 +123,14 @@ print(json.dumps({"stock": stock, "sql": sql, "ours": ours, "small": small, "res
 
 def _run(tmp) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    p = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", SCRIPT, str(tmp)], cwd=ROOT, env=env,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", SCRIPT, str(tmp)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -154,7 +161,7 @@ def test_in_process_store_behaves_like_rasas_stores(results):
     _same(small["full"], sql["full"], "full")
     # the checks above compare like with like; these say what "like" is
     for r in (ours, small):
-        assert r["unsaved"]["latest_message"]["text"] == "继续"          # the unsaved turn did not leak in
+        assert r["unsaved"]["latest_message"]["text"] == "继续"  # the unsaved turn did not leak in
         assert [e[2] for e in _events(r["last_session"]) if e[0] == "user"] == ["第二次"]
         assert [e[2] for e in _events(r["full"]) if e[0] == "user"] == ["你好", "继续", "第二次"]
         assert any(v == "x" for v in r["first"]["slots"].values())
@@ -221,8 +228,14 @@ print(json.dumps(asyncio.run(main())))
 def test_conversations_in_postgresql_survive_a_new_store():
     """The PostgreSQL configuration: the project's database (the backend's psycopg 3 URL) holds the events."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    p = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PG_SCRIPT, os.environ["TEST_POSTGRES_URL"]],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PG_SCRIPT, os.environ["TEST_POSTGRES_URL"]],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
     assert r["dialect"] == "postgresql"

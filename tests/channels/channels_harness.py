@@ -4,6 +4,7 @@ customer-service send), the real backend (binding, demo login) and a static serv
 
 Used by tests/channels and tests/web.
 """
+
 from __future__ import annotations
 
 import base64
@@ -109,8 +110,10 @@ class FakeActions:
         if name == "action_link":
             return LINK_TEXT
         if name == "action_whoami":
-            return (f"会话={tracker.get('sender_id')}；令牌={'有' if meta.get('token') else '无'}；"
-                    f"用户={meta.get('user_id') or '-'}；渠道={meta.get('channel') or '-'}")
+            return (
+                f"会话={tracker.get('sender_id')}；令牌={'有' if meta.get('token') else '无'}；"
+                f"用户={meta.get('user_id') or '-'}；渠道={meta.get('channel') or '-'}"
+            )
         if name == "action_remember":
             return "已记住"
         if name == "action_recall":
@@ -119,8 +122,12 @@ class FakeActions:
         return "未知动作"
 
     def calls_for(self, sender_id: str, action: str | None = None) -> list:
-        return [c for c in self.calls if (c.get("tracker") or {}).get("sender_id") == sender_id
-                and (action is None or c.get("next_action") == action)]
+        return [
+            c
+            for c in self.calls
+            if (c.get("tracker") or {}).get("sender_id") == sender_id
+            and (action is None or c.get("next_action") == action)
+        ]
 
     def close(self):
         self.server.close()
@@ -149,7 +156,9 @@ class FakeWeChatAPI:
                     fake.token_requests.append(q)
                     if q.get("appid") != WECHAT_APPID or q.get("secret") != WECHAT_APPSECRET:
                         return self._json(200, {"errcode": 40125, "errmsg": "invalid appsecret"})
-                    return self._json(200, {"access_token": f"AT{len(fake.token_requests)}", "expires_in": 7200})
+                    return self._json(
+                        200, {"access_token": f"AT{len(fake.token_requests)}", "expires_in": 7200}
+                    )
                 self._json(404, {"errcode": 404})
 
             def do_POST(self):
@@ -210,10 +219,26 @@ class _StaticHandler(http.server.SimpleHTTPRequestHandler):
 def train_tiny_model(out_dir: Path) -> Path:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     subprocess.run(
-        [str(RASA), "train", "--config", str(TINYBOT / "config.yml"), "--domain", str(TINYBOT / "domain.yml"),
-         "--data", str(TINYBOT / "nlu.yml"), str(TINYBOT / "rules.yml"), "--out", str(out_dir),
-         "--fixed-model-name", "tiny"],
-        cwd=out_dir, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            str(RASA),
+            "train",
+            "--config",
+            str(TINYBOT / "config.yml"),
+            "--domain",
+            str(TINYBOT / "domain.yml"),
+            "--data",
+            str(TINYBOT / "nlu.yml"),
+            str(TINYBOT / "rules.yml"),
+            "--out",
+            str(out_dir),
+            "--fixed-model-name",
+            "tiny",
+        ],
+        cwd=out_dir,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     return out_dir / "tiny.tar.gz"
 
@@ -226,9 +251,19 @@ class ChannelStack:
     (the launcher's default). `extra_env` overrides the settings (e.g. APP_ENV=production with real secrets).
     """
 
-    def __init__(self, tmp: Path, web_origin: str = "", reply_timeout: float = 4.0, aes: bool = False,
-                 extra_env: dict | None = None, rasa_api: bool = True, seed: bool = True,
-                 rasa_extra_args: list | None = None, database_url: str | None = None, endpoints_extra: str = ""):
+    def __init__(
+        self,
+        tmp: Path,
+        web_origin: str = "",
+        reply_timeout: float = 4.0,
+        aes: bool = False,
+        extra_env: dict | None = None,
+        rasa_api: bool = True,
+        seed: bool = True,
+        rasa_extra_args: list | None = None,
+        database_url: str | None = None,
+        endpoints_extra: str = "",
+    ):
         self.tmp = tmp
         self.endpoints_extra = endpoints_extra  # more sections of Rasa's endpoints.yml (e.g. the turn log)
         self.aes = aes
@@ -268,10 +303,16 @@ class ChannelStack:
             self.system.start_backend()
             model = model or train_tiny_model(self.tmp)
             endpoints = self.tmp / "endpoints.yml"
-            endpoints.write_text(f"action_endpoint:\n  url: \"{self.actions.server.url}/webhook\"\n"
-                                 + self.endpoints_extra)
-            self.system.start_rasa(model, str(endpoints), str(ROOT / "bot" / "credentials.yml"),
-                                   self.rasa_extra_args, warm_up=False)
+            endpoints.write_text(
+                f'action_endpoint:\n  url: "{self.actions.server.url}/webhook"\n' + self.endpoints_extra
+            )
+            self.system.start_rasa(
+                model,
+                str(endpoints),
+                str(ROOT / "bot" / "credentials.yml"),
+                self.rasa_extra_args,
+                warm_up=False,
+            )
         except BaseException:
             self.stop()
             raise
@@ -310,7 +351,6 @@ class ChannelStack:
         return body["access_token"]
 
 
-
 # --- WeChat request builders (independent of wechatpy) -------------------------------------------------
 def nonce() -> str:
     return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(10))
@@ -328,15 +368,19 @@ def signed_query(token: str = WECHAT_TOKEN, ts: int | None = None, **extra) -> d
 
 def text_xml(openid: str, content: str, msg_id: int | None = None, account: str = "gh_test") -> str:
     msg_id = msg_id or random.randint(10**15, 10**16)
-    return (f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def event_xml(openid: str, event: str = "subscribe", account: str = "gh_test") -> str:
-    return (f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-            f"<Event><![CDATA[{event}]]></Event></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event></xml>"
+    )
 
 
 def _aes_key() -> bytes:
@@ -365,7 +409,7 @@ def aes_decrypt(encrypted: str) -> tuple[str, str]:
     raw = dec.update(base64.b64decode(encrypted)) + dec.finalize()
     raw = raw[: -raw[-1]]
     n = int.from_bytes(raw[16:20], "big")
-    return raw[20:20 + n].decode(), raw[20 + n:].decode()
+    return raw[20 : 20 + n].decode(), raw[20 + n :].decode()
 
 
 def chromium_path() -> str | None:

@@ -5,6 +5,7 @@
 - `safe_stack`: APP_ENV=production with real secrets, WeChat safe mode, the management API off (the
   launcher's default) and an operator's `--cors "*"` on the command line (the allow-list must still win).
 """
+
 import secrets
 import string
 
@@ -37,16 +38,23 @@ PRODUCTION_ENV = {
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    s = ChannelStack(tmp_path_factory.mktemp("channels"),
-                     extra_env={"ACTION_TOKEN_TTL_SECONDS": str(ACTION_TOKEN_TTL)}).start()
+    s = ChannelStack(
+        tmp_path_factory.mktemp("channels"), extra_env={"ACTION_TOKEN_TTL_SECONDS": str(ACTION_TOKEN_TTL)}
+    ).start()
     yield s
     s.stop()
 
 
 @pytest.fixture(scope="session")
 def safe_stack(tmp_path_factory, stack):
-    s = ChannelStack(tmp_path_factory.mktemp("channels-safe"), aes=True, rasa_api=False, seed=False,
-                     extra_env=PRODUCTION_ENV, rasa_extra_args=["--cors", "*"])
+    s = ChannelStack(
+        tmp_path_factory.mktemp("channels-safe"),
+        aes=True,
+        rasa_api=False,
+        seed=False,
+        extra_env=PRODUCTION_ENV,
+        rasa_extra_args=["--cors", "*"],
+    )
     s.start(model=stack.tmp / "tiny.tar.gz")
     yield s
     s.stop()

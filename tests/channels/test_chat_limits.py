@@ -3,6 +3,7 @@ channel (tiny bot, fake action server): messages per conversation and per client
 `too_many_messages` in Chinese with Retry-After); X-Forwarded-For believed only from TRUSTED_PROXIES (here
 127.0.0.2, "the proxy"; direct clients connect from 127.0.0.1); the action server gets a pseudonym of the address
 (never the address, never what the client put into the metadata)."""
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,15 @@ PER_CONVERSATION, PER_CLIENT = 5, 12
 
 @pytest.fixture(scope="module")
 def limited(stack, tmp_path_factory):
-    s = ChannelStack(tmp_path_factory.mktemp("chat-limits"), rasa_api=False, extra_env={
-        "CHAT_RATE_PER_CONVERSATION": str(PER_CONVERSATION), "CHAT_RATE_PER_CLIENT": str(PER_CLIENT),
-        "TRUSTED_PROXIES": "127.0.0.2"})
+    s = ChannelStack(
+        tmp_path_factory.mktemp("chat-limits"),
+        rasa_api=False,
+        extra_env={
+            "CHAT_RATE_PER_CONVERSATION": str(PER_CONVERSATION),
+            "CHAT_RATE_PER_CLIENT": str(PER_CLIENT),
+            "TRUSTED_PROXIES": "127.0.0.2",
+        },
+    )
     s.start(model=stack.tmp / "tiny.tar.gz")
     yield s
     s.stop()
@@ -60,7 +67,9 @@ def test_one_conversation_is_limited(limited):
         r = say(proxy, limited.rest, "rl-conv", xff=xff)
         assert r.status_code == 429, r.text
         b = r.json()
-        assert b["code"] == "too_many_messages" and re.fullmatch(r"消息发送太频繁了，请\d+秒后再发。", b["message"]), b
+        assert b["code"] == "too_many_messages" and re.fullmatch(
+            r"消息发送太频繁了，请\d+秒后再发。", b["message"]
+        ), b
         assert 1 <= int(r.headers["Retry-After"]) <= 60
         assert say(proxy, limited.rest, "rl-other", xff=xff).status_code == 200  # another conversation
 
@@ -69,8 +78,10 @@ def test_one_address_cannot_rotate_senders_or_forge_forwarded_for(limited):
     # the attacker connects directly (127.0.0.1, not the proxy): a new sender and a made-up X-Forwarded-For for
     # every message are still one client
     with client() as direct:
-        codes, one = burst(lambda i: say(direct, limited.rest, "rl-" + uuid.uuid4().hex[:10],
-                                         xff=f"203.0.113.{i}"), PER_CLIENT + 8)
+        codes, one = burst(
+            lambda i: say(direct, limited.rest, "rl-" + uuid.uuid4().hex[:10], xff=f"203.0.113.{i}"),
+            PER_CLIENT + 8,
+        )
     check_limited(codes, one, PER_CLIENT)
     # visitors behind the proxy are other clients: not held up
     with client("127.0.0.2") as proxy:
@@ -79,7 +90,9 @@ def test_one_address_cannot_rotate_senders_or_forge_forwarded_for(limited):
 
 def test_the_action_server_gets_a_pseudonym_of_the_address(limited):
     def client_seen(sender: str) -> str:
-        calls = [c for c in limited.actions.calls if (c.get("tracker") or {}).get("sender_id") == f"anon:{sender}"]
+        calls = [
+            c for c in limited.actions.calls if (c.get("tracker") or {}).get("sender_id") == f"anon:{sender}"
+        ]
         assert calls, sender
         return calls[-1]["tracker"]["latest_message"]["metadata"]["client"]
 

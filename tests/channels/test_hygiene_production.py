@@ -1,5 +1,6 @@
 """Issue 21 §11 in production mode (APP_ENV=production with real secrets, `safe_stack`): the API documentation
 (/docs, /redoc, /openapi.json) is off, and the staff page still carries its security headers."""
+
 from __future__ import annotations
 
 import httpx

@@ -7,6 +7,7 @@ customer-service API), the backend with its notice delivery thread and a `python
 (a deadline notice to a WeChat-bound student). Then every log is read: request lines are there (operators keep
 them), the secret and the tokens are not.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,10 @@ TOKEN_IN_URL = re.compile(r"access_token=(?!\*)[^&\s\"']+")
 
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
-    s = ChannelStack(tmp_path_factory.mktemp("log-secrets"),
-                     extra_env={"NOTICE_POLL_SECONDS": "0.2", "NOTICE_SWEEP_SECONDS": "0.5"})
+    s = ChannelStack(
+        tmp_path_factory.mktemp("log-secrets"),
+        extra_env={"NOTICE_POLL_SECONDS": "0.2", "NOTICE_SWEEP_SECONDS": "0.5"},
+    )
     try:
         s.start()
         yield s
@@ -40,8 +43,13 @@ def logged(tmp_path_factory):
 
 
 def wechat(s, openid: str, content: str) -> str:
-    r = httpx.post(s.wechat, params=signed_query(s.wechat_token), content=text_xml(openid, content).encode(),
-                   timeout=15, trust_env=False)
+    r = httpx.post(
+        s.wechat,
+        params=signed_query(s.wechat_token),
+        content=text_xml(openid, content).encode(),
+        timeout=15,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return ET.fromstring(r.text).findtext("Content") or ""
 
@@ -54,23 +62,39 @@ def test_wechat_calls_leave_no_secret_in_any_process_log(logged):
     wechat(s, oid, "长回复")
     assert len(s.wechat_api.wait_sent(oid, 1, timeout=20)) >= 1, "Rasa sent nothing through the WeChat API"
     # the backend's worker thread and a worker process: a deadline notice to a bound student
-    s.system._spawn("notices-worker", [str(VENV_PY), "-m", "backend.notices"],
-                    extra_env={"NOTICE_POLL_SECONDS": "0.2"})
-    student = httpx.Client(base_url=s.backend_url, trust_env=False, timeout=15,
-                           headers={"Authorization": f"Bearer {s.login('2025000006')}"})
+    s.system._spawn(
+        "notices-worker", [str(VENV_PY), "-m", "backend.notices"], extra_env={"NOTICE_POLL_SECONDS": "0.2"}
+    )
+    student = httpx.Client(
+        base_url=s.backend_url,
+        trust_env=False,
+        timeout=15,
+        headers={"Authorization": f"Bearer {s.login('2025000006')}"},
+    )
     code = student.post("/api/me/wechat/bind-code").json()["code"]
     bound = "o" + uuid.uuid4().hex[:27]
     assert "绑定成功" in wechat(s, bound, code)
-    admin = httpx.post(f"{s.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"},
-                       trust_env=False).json()["access_token"]
+    admin = httpx.post(
+        f"{s.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    ).json()["access_token"]
     due = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=30)
-    r = httpx.post(f"{s.backend_url}/api/staff/notices/deadlines", trust_env=False, timeout=15,
-                   headers={"Authorization": f"Bearer {admin}"},
-                   json={"title": "日志检查截止", "due_on": due.isoformat(), "audience": "all",
-                         "college_code": "management"})
+    r = httpx.post(
+        f"{s.backend_url}/api/staff/notices/deadlines",
+        trust_env=False,
+        timeout=15,
+        headers={"Authorization": f"Bearer {admin}"},
+        json={
+            "title": "日志检查截止",
+            "due_on": due.isoformat(),
+            "audience": "all",
+            "college_code": "management",
+        },
+    )
     assert r.status_code == 201, r.text
     deadline = time.monotonic() + 30
-    while not any("日志检查截止" in m["text"]["content"] for m in s.wechat_api.sent if m.get("touser") == bound):
+    while not any(
+        "日志检查截止" in m["text"]["content"] for m in s.wechat_api.sent if m.get("touser") == bound
+    ):
         assert time.monotonic() < deadline, "the notice never reached WeChat"
         time.sleep(0.2)
     s.system.stop_one("notices-worker")
@@ -81,7 +105,9 @@ def test_wechat_calls_leave_no_secret_in_any_process_log(logged):
     assert s.wechat_api.token_requests, "nobody asked WeChat for an access token"
     for name, text_ in logs.items():
         assert WECHAT_APPSECRET not in text_, f"{name} holds the WeChat app secret"
-        assert not TOKEN_IN_URL.search(text_), f"{name} holds an access token: {TOKEN_IN_URL.search(text_)[0]}"
+        assert not TOKEN_IN_URL.search(text_), (
+            f"{name} holds an access token: {TOKEN_IN_URL.search(text_)[0]}"
+        )
     # redacted, not silenced: the process that sent the notice logged its WeChat request lines
     senders = [n for n in ("backend.log", "notices-worker.log") if "/cgi-bin/message/custom/send" in logs[n]]
     assert senders, "no WeChat request line in the backend's or the worker's log"
@@ -99,11 +125,18 @@ def test_every_record_of_a_process_is_masked_whichever_handler_writes_it():
     log.setLevel(logging.INFO)
     log.propagate = False
     try:
-        log.info("HTTP Request: %s %s", "GET",
-                 "https://api.weixin.qq.com/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=S3CR3T")
-        log.info('HTTP Request: POST https://x/cgi-bin/message/custom/send?access_token=AT-42 "HTTP/1.1 200 OK"')
+        log.info(
+            "HTTP Request: %s %s",
+            "GET",
+            "https://api.weixin.qq.com/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=S3CR3T",
+        )
+        log.info(
+            'HTTP Request: POST https://x/cgi-bin/message/custom/send?access_token=AT-42 "HTTP/1.1 200 OK"'
+        )
         log.warning("no token: %s", {"access_token": "AT-43", "errcode": 0})
-        log.info("cas https://cas/p3/serviceValidate?ticket=ST-7-abc&service=https%3A%2F%2Fjob%2F%3Ftoken%3DT0K")
+        log.info(
+            "cas https://cas/p3/serviceValidate?ticket=ST-7-abc&service=https%3A%2F%2Fjob%2F%3Ftoken%3DT0K"
+        )
         log.info("authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig")
         try:
             raise ValueError("Client error for url https://x/send?access_token=AT-44")

@@ -1,6 +1,7 @@
 """Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off), two
 `python -m backend.notices` workers racing, the real WeChat channel in a real `rasa run` (binding, 关闭通知/开启通知,
 the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL is set."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,11 +40,18 @@ def ns(request, tmp_path_factory):
         url, drop = _postgres_db(base)
     today_file = tmp / "today.txt"
     today_file.write_text("")
-    s = ChannelStack(tmp, extra_env={
-        "NOTICE_WORKER": "0",  # only the two worker processes below deliver
-        "NOTICE_POLL_SECONDS": "0.2", "NOTICE_SWEEP_SECONDS": "0.5",
-        "NOTICE_LEASE_SECONDS": str(LEASE), "NOTICE_RETRY_SECONDS": "0.5",
-        "WECHAT_NOTICE_TEMPLATE_ID": TEMPLATE_ID, "TODAY_FILE": str(today_file)})
+    s = ChannelStack(
+        tmp,
+        extra_env={
+            "NOTICE_WORKER": "0",  # only the two worker processes below deliver
+            "NOTICE_POLL_SECONDS": "0.2",
+            "NOTICE_SWEEP_SECONDS": "0.5",
+            "NOTICE_LEASE_SECONDS": str(LEASE),
+            "NOTICE_RETRY_SECONDS": "0.5",
+            "WECHAT_NOTICE_TEMPLATE_ID": TEMPLATE_ID,
+            "TODAY_FILE": str(today_file),
+        },
+    )
     if request.param == "postgres":
         s.system.database_url = url
     s.today_file = today_file
@@ -61,8 +69,12 @@ def ns(request, tmp_path_factory):
 
 
 def api(ns, token=None) -> httpx.Client:
-    return httpx.Client(base_url=ns.backend_url, trust_env=False, timeout=15,
-                        headers={"Authorization": f"Bearer {token}"} if token else {})
+    return httpx.Client(
+        base_url=ns.backend_url,
+        trust_env=False,
+        timeout=15,
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
 
 
 def staff(ns, staff_id: str) -> httpx.Client:
@@ -71,10 +83,15 @@ def staff(ns, staff_id: str) -> httpx.Client:
 
 
 def wechat(ns, openid: str, content: str) -> str:
-    r = httpx.post(ns.wechat, params=signed_query(ns.wechat_token), content=text_xml(openid, content).encode(),
-                   timeout=15)
+    r = httpx.post(
+        ns.wechat,
+        params=signed_query(ns.wechat_token),
+        content=text_xml(openid, content).encode(),
+        timeout=15,
+    )
     assert r.status_code == 200, r.text
     import xml.etree.ElementTree as ET
+
     return ET.fromstring(r.text).findtext("Content")
 
 
@@ -89,8 +106,11 @@ def bind(ns, sid: str) -> tuple[str, httpx.Client]:
 def messages_to(ns, oid: str) -> list[str]:
     """Every notice that reached the openid: customer-service texts and template messages."""
     out = [m["text"]["content"] for m in ns.wechat_api.sent if m.get("touser") == oid]
-    out += ["template:" + m["template_id"] + ":" + m["data"]["remark"]["value"]
-            for m in ns.wechat_api.templates if m.get("touser") == oid]
+    out += [
+        "template:" + m["template_id"] + ":" + m["data"]["remark"]["value"]
+        for m in ns.wechat_api.templates
+        if m.get("touser") == oid
+    ]
     return out
 
 
@@ -114,8 +134,10 @@ def review(ns, who: str, sid: str, approve: bool, reason: str | None = None, ver
     st = api(ns, ns.login(sid)).get("/api/me/destination").json()
     c = staff(ns, who)
     rec = c.get(f"/api/staff/records/destination/{st['id']}").json()
-    return c.post(f"/api/staff/records/destination/{st['id']}/review",
-                  json={"approve": approve, "reason": reason, "version": version or rec["version"]})
+    return c.post(
+        f"/api/staff/records/destination/{st['id']}/review",
+        json={"approve": approve, "reason": reason, "version": version or rec["version"]},
+    )
 
 
 def test_review_decisions_reach_wechat_once_and_the_widget_api(ns):
@@ -144,8 +166,14 @@ def test_review_decisions_reach_wechat_once_and_the_widget_api(ns):
     assert other.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 0}
     assert api(ns).post("/api/me/notices/read", json={"ids": ids}).status_code == 401
     assert all(not n["read"] for n in me.get("/api/me/notices").json()["notices"])
-    for bad in ({"ids": []}, {"ids": ["x"]}, {"ids": ids, "student_id": "2025000004"}, {"ids": [2**40]},
-                {"ids": list(range(1, 202))}, {"ids": [0]}):
+    for bad in (
+        {"ids": []},
+        {"ids": ["x"]},
+        {"ids": ids, "student_id": "2025000004"},
+        {"ids": [2**40]},
+        {"ids": list(range(1, 202))},
+        {"ids": [0]},
+    ):
         r = me.post("/api/me/notices/read", json=bad)
         assert r.status_code == 422 and r.json()["code"] and r.json()["message"], r.text
     assert me.post("/api/me/notices/read", json={"ids": ids}).json() == {"marked": 2}
@@ -160,7 +188,9 @@ def test_the_day_mailing_becomes_possible_is_noticed_once(ns):
     got = wait_for(ns, oid, "可以申请档案邮寄")
     assert len(got) == 1
     time.sleep(1.5)  # several sweeps by both workers
-    assert rows(ns, "select count(*) from notices where student_id='2025000007' and kind='mailing_open'") == [(1,)]
+    assert rows(ns, "select count(*) from notices where student_id='2025000007' and kind='mailing_open'") == [
+        (1,)
+    ]
     assert len([m for m in messages_to(ns, oid) if "可以申请档案邮寄" in m]) == 1
 
 
@@ -174,47 +204,74 @@ def test_notices_off_by_chat_command_and_template_outside_the_window(ns):
     school = staff(ns, "school-admin")
     assert school.post(f"/api/staff/mailing/{mid}/ship", json={"ems_no": "1151234567890"}).status_code == 200
     deadline = time.monotonic() + 20
-    while not rows(ns, "select 1 from notices where student_id='2025000005' and kind='shipped' "
-                       "and wechat_state='skipped'") and time.monotonic() < deadline:
+    while (
+        not rows(
+            ns,
+            "select 1 from notices where student_id='2025000005' and kind='shipped' "
+            "and wechat_state='skipped'",
+        )
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert rows(ns, "select wechat_error from notices where student_id='2025000005' and kind='shipped'") == [
-        ("turned_off",)]
+        ("turned_off",)
+    ]
     assert not [m for m in messages_to(ns, oid) if "寄出" in m]
-    assert "档案已寄出" in [n["title"] for n in me.get("/api/me/notices").json()["notices"]]  # the widget has it
+    assert "档案已寄出" in [
+        n["title"] for n in me.get("/api/me/notices").json()["notices"]
+    ]  # the widget has it
 
     assert "已开启" in wechat(ns, oid, "开启通知")
     # three days later the student has not written: outside the 48-hour window, a template message
     ns.today_file.write_text((pinned_today(ns) + dt.timedelta(days=3)).isoformat())
     assert school.post(f"/api/staff/mailing/{mid}/deliver").status_code == 200
     got = wait_for(ns, oid, "档案已送达")
-    assert got == [f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。如有疑问请联系学院就业工作负责老师。"]
+    assert got == [
+        f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。如有疑问请联系学院就业工作负责老师。"
+    ]
 
 
 def test_unbound_openid_cannot_change_notices(ns):
     reply = wechat(ns, "o" + uuid.uuid4().hex[:27], "关闭通知")
     assert "未绑定" in reply
-    r = httpx.post(f"{ns.backend_url}/api/integration/wechat/notices", json={"openid": "x", "enabled": False},
-                   trust_env=False)
+    r = httpx.post(
+        f"{ns.backend_url}/api/integration/wechat/notices",
+        json={"openid": "x", "enabled": False},
+        trust_env=False,
+    )
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
 
 
 def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
     school, counselor = staff(ns, "school-admin"), staff(ns, "counselor-physics")
     due = (pinned_today(ns) + dt.timedelta(days=30)).isoformat()
-    r = counselor.post("/api/staff/notices/deadlines", json={
-        "title": "毕业去向修改截止", "due_on": due, "audience": "all", "college_code": "computer"})
+    r = counselor.post(
+        "/api/staff/notices/deadlines",
+        json={"title": "毕业去向修改截止", "due_on": due, "audience": "all", "college_code": "computer"},
+    )
     assert r.status_code == 403 and r.json()["code"]
-    r = school.post("/api/staff/notices/deadlines", json={
-        "title": "毕业去向修改截止", "due_on": "2000-01-01", "audience": "all"})
+    r = school.post(
+        "/api/staff/notices/deadlines",
+        json={"title": "毕业去向修改截止", "due_on": "2000-01-01", "audience": "all"},
+    )
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "due_on"
-    r = school.post("/api/staff/notices/deadlines", json={"title": "x", "due_on": due, "audience": "everyone"})
+    r = school.post(
+        "/api/staff/notices/deadlines", json={"title": "x", "due_on": due, "audience": "everyone"}
+    )
     assert r.status_code == 422 and r.json()["code"]
     r = school.post("/api/staff/notices/deadlines", json={"title": "   ", "due_on": due, "audience": "all"})
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "title"
 
     # only the computer college's students whose destination is not through the school review: 2025000002
-    r = school.post("/api/staff/notices/deadlines", json={
-        "title": "计算机学院毕业去向登记截止", "due_on": due, "audience": "destination_open", "college_code": "computer"})
+    r = school.post(
+        "/api/staff/notices/deadlines",
+        json={
+            "title": "计算机学院毕业去向登记截止",
+            "due_on": due,
+            "audience": "destination_open",
+            "college_code": "computer",
+        },
+    )
     assert r.status_code == 201 and r.json()["students"] == 1, r.text
     concerned = [sid for (sid,) in rows(ns, "select student_id from notices where kind='deadline'")]
     assert concerned == ["2025000002"]
@@ -222,8 +279,10 @@ def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
     # many notices at once, two workers racing: each goes out exactly once
     bound = dict(rows(ns, "select student_id, openid from wechat_bindings"))
     for i in range(8):
-        r = school.post("/api/staff/notices/deadlines", json={
-            "title": f"第{i}批材料提交截止", "due_on": due, "audience": "all"})
+        r = school.post(
+            "/api/staff/notices/deadlines",
+            json={"title": f"第{i}批材料提交截止", "due_on": due, "audience": "all"},
+        )
         assert r.status_code == 201 and r.json()["students"] >= 7
     deadline = time.monotonic() + 30
     while rows(ns, "select 1 from notices where wechat_state='pending'") and time.monotonic() < deadline:
@@ -235,25 +294,38 @@ def test_deadline_reminders_go_to_the_students_concerned_each_once(ns):
         assert len(counts) == 8 and set(counts.values()) == {1}, (sid, counts)
     sent = rows(ns, "select wechat_state, count(*) from notices where kind='deadline' group by wechat_state")
     assert dict(sent).get("pending", 0) == 0
-    workers = {w for (w,) in rows(ns, "select distinct wechat_claimed_by from notices where wechat_claimed_by "
-                                      "is not null")}
+    workers = {
+        w
+        for (w,) in rows(
+            ns, "select distinct wechat_claimed_by from notices where wechat_claimed_by is not null"
+        )
+    }
     assert len(workers) >= 1
 
 
 def test_a_deadline_close_by_reminds_the_students_it_still_concerns(ns):
     school = staff(ns, "school-admin")
     pinned = pinned_today(ns)
-    r = school.post("/api/staff/notices/deadlines", json={
-        "title": "计算机学院去向登记补交截止", "due_on": (pinned + dt.timedelta(days=2)).isoformat(),
-        "audience": "destination_open", "college_code": "computer"})
+    r = school.post(
+        "/api/staff/notices/deadlines",
+        json={
+            "title": "计算机学院去向登记补交截止",
+            "due_on": (pinned + dt.timedelta(days=2)).isoformat(),
+            "audience": "destination_open",
+            "college_code": "computer",
+        },
+    )
     assert r.status_code == 201 and r.json()["students"] == 1
     did = r.json()["id"]
     oid = dict(rows(ns, "select student_id, openid from wechat_bindings"))["2025000002"]
     got = wait_for(ns, oid, "计算机学院去向登记补交截止将于")
     assert len(got) == 1  # (outside the 48 h window by now: a template message)
     time.sleep(1.0)
-    assert rows(ns, "select student_id, event_key from notices where event_key like :k order by event_key",
-                k=f"deadline:{did}%") == [("2025000002", f"deadline:{did}"), ("2025000002", f"deadline:{did}:soon")]
+    assert rows(
+        ns,
+        "select student_id, event_key from notices where event_key like :k order by event_key",
+        k=f"deadline:{did}%",
+    ) == [("2025000002", f"deadline:{did}"), ("2025000002", f"deadline:{did}:soon")]
 
 
 def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(ns):
@@ -261,17 +333,23 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
         ns.system.stop_one(name)
     school = staff(ns, "school-admin")
     due = (pinned_today(ns) + dt.timedelta(days=40)).isoformat()
-    r = school.post("/api/staff/notices/deadlines", json={"title": "重启期间的材料截止", "due_on": due, "audience": "all"})
+    r = school.post(
+        "/api/staff/notices/deadlines", json={"title": "重启期间的材料截止", "due_on": due, "audience": "all"}
+    )
     assert r.status_code == 201
     time.sleep(1.0)
     bound = dict(rows(ns, "select student_id, openid from wechat_bindings"))
     assert all(not [m for m in messages_to(ns, oid) if "重启期间" in m] for oid in bound.values())
-    assert rows(ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'") == [(7,)]
+    assert rows(
+        ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'"
+    ) == [(7,)]
     for name in ("notices-a", "notices-b"):
         ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
     for oid in bound.values():
         assert len(wait_for(ns, oid, "重启期间")) == 1
-    assert rows(ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'") == [(0,)]
+    assert rows(
+        ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'"
+    ) == [(0,)]
 
 
 # --- a worker that dies between claim and send; transient and permanent WeChat errors -----------------------
@@ -322,22 +400,33 @@ def pinned_today(ns) -> dt.date:
     """The backend's date: its pinned day, else today in Beijing (backend.clock), never the test's own UTC date
     (a day behind from 16:00 UTC)."""
     from backend.clock import now_on
+
     raw = ns.today_file.read_text().strip()
     return dt.date.fromisoformat(raw) if raw else now_on(None).date()
 
 
 def management_deadline(ns, title: str) -> int:
     """A deadline that concerns only 2025000006 (the one student of the management college)."""
-    r = staff(ns, "school-admin").post("/api/staff/notices/deadlines", json={
-        "title": title, "due_on": (pinned_today(ns) + dt.timedelta(days=30)).isoformat(), "audience": "all",
-        "college_code": "management"})
+    r = staff(ns, "school-admin").post(
+        "/api/staff/notices/deadlines",
+        json={
+            "title": title,
+            "due_on": (pinned_today(ns) + dt.timedelta(days=30)).isoformat(),
+            "audience": "all",
+            "college_code": "management",
+        },
+    )
     assert r.status_code == 201 and r.json()["students"] == 1, r.text
     return rows(ns, "select id from notices where title like :t", t=f"%{title}%")[0][0]
 
 
 def state(ns, nid: int):
-    return rows(ns, "select wechat_state, wechat_via, wechat_attempts, wechat_error, wechat_claimed_by "
-                    "from notices where id=:i", i=nid)[0]
+    return rows(
+        ns,
+        "select wechat_state, wechat_via, wechat_attempts, wechat_error, wechat_claimed_by "
+        "from notices where id=:i",
+        i=nid,
+    )[0]
 
 
 def wait_state(ns, nid: int, *states: str, timeout: float = 30):
@@ -358,8 +447,9 @@ def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_onc
         ns.system.stop_one(name)
     hole = HangingWeChat()
     try:
-        doomed = ns.system._spawn("notices-doomed", [str(VENV_PY), "-m", "backend.notices"],
-                                  extra_env={"WECHAT_API_BASE": hole.url})
+        doomed = ns.system._spawn(
+            "notices-doomed", [str(VENV_PY), "-m", "backend.notices"], extra_env={"WECHAT_API_BASE": hole.url}
+        )
         nid = management_deadline(ns, "被中断的材料截止")
         assert hole.asked.wait(30), "the doomed worker never tried to send"
         st, _, attempts, _, by = state(ns, nid)
@@ -389,8 +479,9 @@ def test_a_worker_stuck_past_its_lease_does_not_overwrite_the_result_when_it_wak
         ns.system.stop_one(name)
     hole = HangingWeChat()
     try:
-        ns.system._spawn("notices-stuck", [str(VENV_PY), "-m", "backend.notices"],
-                         extra_env={"WECHAT_API_BASE": hole.url})
+        ns.system._spawn(
+            "notices-stuck", [str(VENV_PY), "-m", "backend.notices"], extra_env={"WECHAT_API_BASE": hole.url}
+        )
         nid = management_deadline(ns, "卡住的发送截止")
         assert hole.asked.wait(30), "the stuck worker never tried to send"
         stuck_claim = state(ns, nid)[4]
@@ -452,8 +543,13 @@ def test_stale_claims_of_dead_workers_go_out_once_with_two_workers_racing(ns, oi
     if ns.db.dialect.name == "sqlite":
         at = at.replace(tzinfo=None)  # stored as the wall time
     with ns.db.begin() as c:
-        c.execute(text("update notices set wechat_claimed_at=:at, wechat_claimed_by='dead-host:1:gone#1', "
-                       "wechat_attempts=1 where id in (" + ",".join(map(str, ids[:4])) + ")"), {"at": at})
+        c.execute(
+            text(
+                "update notices set wechat_claimed_at=:at, wechat_claimed_by='dead-host:1:gone#1', "
+                "wechat_attempts=1 where id in (" + ",".join(map(str, ids[:4])) + ")"
+            ),
+            {"at": at},
+        )
     for name in ("notices-a", "notices-b"):
         ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
     for i in range(6):

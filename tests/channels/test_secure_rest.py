@@ -1,4 +1,5 @@
 """The authenticated REST channel (/webhooks/rest/webhook) against a real `rasa run` with our channel loaded."""
+
 import time
 import uuid
 
@@ -60,13 +61,16 @@ def _token(secret=AUTH_SECRET, **claims):
     return jwt.encode(base, secret, algorithm="HS256")
 
 
-@pytest.mark.parametrize("token", [
-    pytest.param(_token(secret="not-the-secret"), id="forged"),
-    pytest.param(_token(exp=int(time.time()) - 10), id="expired"),
-    pytest.param(_token(role="superuser"), id="unknown-role"),
-    pytest.param(jwt.encode({"sub": "2025000005"}, AUTH_SECRET, algorithm="HS256"), id="no-exp"),
-    pytest.param("garbage.token.value", id="garbage"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(_token(secret="not-the-secret"), id="forged"),
+        pytest.param(_token(exp=int(time.time()) - 10), id="expired"),
+        pytest.param(_token(role="superuser"), id="unknown-role"),
+        pytest.param(jwt.encode({"sub": "2025000005"}, AUTH_SECRET, algorithm="HS256"), id="no-exp"),
+        pytest.param("garbage.token.value", id="garbage"),
+    ],
+)
 def test_forged_or_expired_tokens_are_anonymous(stack, token):
     sender = sid()
     first = say(stack, sender, "whoami", token)
@@ -74,9 +78,11 @@ def test_forged_or_expired_tokens_are_anonymous(stack, token):
     assert f"会话=anon:{sender}" in texts(first) and "令牌=无" in texts(first)
     second = texts(say(stack, sender, "whoami", token))
     assert "登录已失效" not in second  # told once
-    assert all(c.get("tracker", {}).get("sender_id") != "student:2025000005"
-               or (c["tracker"].get("latest_message") or {}).get("metadata", {}).get("token") != token
-               for c in stack.actions.calls)
+    assert all(
+        c.get("tracker", {}).get("sender_id") != "student:2025000005"
+        or (c["tracker"].get("latest_message") or {}).get("metadata", {}).get("token") != token
+        for c in stack.actions.calls
+    )
 
 
 def test_a_short_lived_action_token_is_passed_on_instead_of_the_web_token(stack):
@@ -91,17 +97,20 @@ def test_a_short_lived_action_token_is_passed_on_instead_of_the_web_token(stack)
     assert claims["exp"] - time.time() <= 300
 
 
-@pytest.mark.parametrize("body,code", [
-    (b"{not json", "bad_json"),
-    (b"[1, 2]", "bad_json"),
-    (b'{"sender": "a", "message": ""}', "empty_message"),
-    (b'{"sender": "a", "message": 5}', "empty_message"),
-    (b'{"sender": "", "message": "hi"}', "bad_sender"),
-    (b'{"sender": "a b", "message": "hi"}', "bad_sender"),
-    (b'{"message": "hi"}', "bad_sender"),
-    (b'{"sender": "a", "message": "hi", "metadata": [1]}', "bad_metadata"),
-    (b'{"sender": "a", "message": "' + "长".encode() * 1001 + b'"}', "message_too_long"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        (b"{not json", "bad_json"),
+        (b"[1, 2]", "bad_json"),
+        (b'{"sender": "a", "message": ""}', "empty_message"),
+        (b'{"sender": "a", "message": 5}', "empty_message"),
+        (b'{"sender": "", "message": "hi"}', "bad_sender"),
+        (b'{"sender": "a b", "message": "hi"}', "bad_sender"),
+        (b'{"message": "hi"}', "bad_sender"),
+        (b'{"sender": "a", "message": "hi", "metadata": [1]}', "bad_metadata"),
+        (b'{"sender": "a", "message": "' + "长".encode() * 1001 + b'"}', "message_too_long"),
+    ],
+)
 def test_bad_requests_are_400_with_a_code(stack, body, code):
     r = httpx.post(stack.rest, content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
@@ -141,7 +150,9 @@ def test_cors_only_for_the_widget_origin(stack):
     assert ok.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
     bad = httpx.options(stack.rest, headers={"Origin": "http://evil.example", **pre})
     assert "access-control-allow-origin" not in bad.headers
-    r = httpx.post(stack.rest, json={"sender": "a", "message": "你好"}, headers={"Origin": "http://127.0.0.1:8000"})
+    r = httpx.post(
+        stack.rest, json={"sender": "a", "message": "你好"}, headers={"Origin": "http://127.0.0.1:8000"}
+    )
     assert r.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
 
 

@@ -1,5 +1,6 @@
 """Issue 9 §1: Rasa's management API, CORS and credentials in the tracker, attacked over HTTP against real
 processes (a real `rasa run` with our channels, the real backend)."""
+
 import re
 import secrets
 import time
@@ -23,8 +24,11 @@ def sid():
 
 
 def say(stack, sender, text, token=None):
-    r = httpx.post(stack.rest, json={"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
-                   timeout=30)
+    r = httpx.post(
+        stack.rest,
+        json={"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     return "\n".join(m.get("text") or "" for m in r.json())
 
@@ -40,30 +44,39 @@ def test_the_launcher_starts_rasa_without_the_api_and_without_cors_star(tmp_path
     assert len(api.rasa_api_token) >= 32
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/status"),
-    ("GET", "/version"),
-    ("GET", "/conversations/student:2025000003/tracker"),
-    ("POST", "/conversations/student:2025000003/execute"),
-    ("POST", "/conversations/student:2025000003/trigger_intent"),
-    ("POST", "/model/parse"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/status"),
+        ("GET", "/version"),
+        ("GET", "/conversations/student:2025000003/tracker"),
+        ("POST", "/conversations/student:2025000003/execute"),
+        ("POST", "/conversations/student:2025000003/trigger_intent"),
+        ("POST", "/model/parse"),
+    ],
+)
 def test_management_api_is_off_by_default(safe_stack, method, path):
-    r = httpx.request(method, safe_stack.rasa_url + path, json={"name": "action_listen", "text": "hi"}, timeout=10)
+    r = httpx.request(
+        method, safe_stack.rasa_url + path, json={"name": "action_listen", "text": "hi"}, timeout=10
+    )
     assert r.status_code in (404, 405), (r.status_code, r.text[:200])
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/status"),
-    ("GET", "/conversations/student:2025000003/tracker"),
-    ("POST", "/conversations/student:2025000003/execute"),
-    ("POST", "/model/parse"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/status"),
+        ("GET", "/conversations/student:2025000003/tracker"),
+        ("POST", "/conversations/student:2025000003/execute"),
+        ("POST", "/model/parse"),
+    ],
+)
 @pytest.mark.parametrize("token", [None, "", "wrong-token", "demo-rasa-api-token"])
 def test_management_api_needs_its_token_when_enabled(stack, method, path, token):
     params = {} if token is None else {"token": token}
-    r = httpx.request(method, stack.rasa_url + path, params=params,
-                      json={"name": "action_whoami", "text": "hi"}, timeout=10)
+    r = httpx.request(
+        method, stack.rasa_url + path, params=params, json={"name": "action_whoami", "text": "hi"}, timeout=10
+    )
     assert r.status_code in (401, 403), (r.status_code, r.text[:200])
     assert stack.actions.calls_for("student:2025000003") == []
 
@@ -77,8 +90,12 @@ def test_an_api_token_that_starts_with_a_dash_starts_rasa(stack, tmp_path):
     """secrets.token_urlsafe gives a token starting with '-' one time in 64: Rasa's argument parser took it for an
     option and the launcher exited with 2 (CI, test-dates); the token is now passed as `--auth-token=...`."""
     token = "-" + secrets.token_urlsafe(32)
-    s = System(log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}", rasa_api=True,
-               env={"RASA_API_TOKEN": token})
+    s = System(
+        log_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        rasa_api=True,
+        env={"RASA_API_TOKEN": token},
+    )
     try:
         s.start_rasa(stack.tmp / "tiny.tar.gz", str(stack.tmp / "endpoints.yml"), warm_up=False)
         assert httpx.get(s.rasa_api_url("/status"), timeout=10).status_code == 200
@@ -92,9 +109,22 @@ def test_rasa_refuses_to_start_with_an_open_api(stack, tmp_path):
     s = System(log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")
     from system import RASA, ROOT
 
-    proc = s._spawn("rasa", [str(RASA), "run", "--model", str(stack.tmp / "tiny.tar.gz"), "--port",
-                             str(s.rasa_port), "--interface", "127.0.0.1", "--enable-api",
-                             "--credentials", str(ROOT / "bot" / "credentials.yml")])
+    proc = s._spawn(
+        "rasa",
+        [
+            str(RASA),
+            "run",
+            "--model",
+            str(stack.tmp / "tiny.tar.gz"),
+            "--port",
+            str(s.rasa_port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+            "--credentials",
+            str(ROOT / "bot" / "credentials.yml"),
+        ],
+    )
     try:
         rc = proc.wait(timeout=120)
     finally:
@@ -115,8 +145,18 @@ def _cors_headers(r):
 
 
 @pytest.mark.parametrize("fixture", ["stack", "safe_stack"])
-@pytest.mark.parametrize("path", ["/", "/status", "/version", "/conversations/student:2025000003/tracker",
-                                  "/webhooks/rest/webhook", "/webhooks/rest/", "/webhooks/wechat/webhook"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/status",
+        "/version",
+        "/conversations/student:2025000003/tracker",
+        "/webhooks/rest/webhook",
+        "/webhooks/rest/",
+        "/webhooks/wechat/webhook",
+    ],
+)
 def test_no_route_lets_another_site_read_it(request, fixture, path):
     s = request.getfixturevalue(fixture)
     for method in ("GET", "POST", "OPTIONS"):
@@ -133,8 +173,12 @@ def test_the_widget_origin_is_allowed(request, fixture):
     s = request.getfixturevalue(fixture)
     ok = httpx.options(s.rest, headers={"Origin": "http://127.0.0.1:8000", **PREFLIGHT})
     assert ok.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
-    r = httpx.post(s.rest, json={"sender": "a", "message": "你好"}, headers={"Origin": "http://127.0.0.1:8000"},
-                   timeout=30)
+    r = httpx.post(
+        s.rest,
+        json={"sender": "a", "message": "你好"},
+        headers={"Origin": "http://127.0.0.1:8000"},
+        timeout=30,
+    )
     assert r.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
 
 
@@ -183,22 +227,32 @@ def test_an_action_token_is_not_a_sign_in_for_the_chat(stack):
     web_token = stack.login("2025000004")
     say(stack, sid(), "whoami", web_token)
     tok = stack.actions.calls_for("student:2025000004", "action_whoami")[-1]["tracker"]["latest_message"][
-        "metadata"]["token"]
+        "metadata"
+    ]["token"]
     out = say(stack, sid(), "whoami", tok)
     assert "登录已失效" in out and "会话=anon:" in out
 
 
 def test_wechat_tracker_holds_only_a_short_lived_action_token(stack):
     oid = "o" + uuid.uuid4().hex[:27]
-    r = httpx.post(f"{stack.backend_url}/api/integration/wechat/token", json={"openid": oid},
-                   headers={"X-Integration-Key": stack.integration_key}, timeout=10)
+    r = httpx.post(
+        f"{stack.backend_url}/api/integration/wechat/token",
+        json={"openid": oid},
+        headers={"X-Integration-Key": stack.integration_key},
+        timeout=10,
+    )
     assert r.status_code == 404  # not bound yet
     # bind through the backend's own integration route (the code format belongs to the backend)
     web_token = stack.login("2025000005")
-    code = httpx.post(f"{stack.backend_url}/api/me/wechat/bind-code",
-                      headers={"Authorization": f"Bearer {web_token}"}).json()["code"]
-    r = httpx.post(f"{stack.backend_url}/api/integration/wechat/bind", json={"openid": oid, "code": code},
-                   headers={"X-Integration-Key": stack.integration_key}, timeout=10)
+    code = httpx.post(
+        f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {web_token}"}
+    ).json()["code"]
+    r = httpx.post(
+        f"{stack.backend_url}/api/integration/wechat/bind",
+        json={"openid": oid, "code": code},
+        headers={"X-Integration-Key": stack.integration_key},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     q = signed_query(stack.wechat_token)
     r = httpx.post(stack.wechat, params=q, content=text_xml(oid, "whoami").encode(), timeout=15)
@@ -217,12 +271,21 @@ def test_wechat_token_route_mints_action_tokens(stack):
     """The integration route used to mint a 30-minute web token, accepted by every backend route."""
     oid = "o" + uuid.uuid4().hex[:27]
     web_token = stack.login("2025000006")
-    code = httpx.post(f"{stack.backend_url}/api/me/wechat/bind-code",
-                      headers={"Authorization": f"Bearer {web_token}"}).json()["code"]
-    httpx.post(f"{stack.backend_url}/api/integration/wechat/bind", json={"openid": oid, "code": code},
-               headers={"X-Integration-Key": stack.integration_key}, timeout=10).raise_for_status()
-    r = httpx.post(f"{stack.backend_url}/api/integration/wechat/token", json={"openid": oid},
-                   headers={"X-Integration-Key": stack.integration_key}, timeout=10)
+    code = httpx.post(
+        f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {web_token}"}
+    ).json()["code"]
+    httpx.post(
+        f"{stack.backend_url}/api/integration/wechat/bind",
+        json={"openid": oid, "code": code},
+        headers={"X-Integration-Key": stack.integration_key},
+        timeout=10,
+    ).raise_for_status()
+    r = httpx.post(
+        f"{stack.backend_url}/api/integration/wechat/token",
+        json={"openid": oid},
+        headers={"X-Integration-Key": stack.integration_key},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json()["expires_in"] <= 300
     tok = r.json()["access_token"]
     assert _backend_status(stack, tok).status_code == 401

@@ -5,6 +5,7 @@
 - a retry of a message whose answer is ready by then gets it as the passive reply, also when the
   customer-service API cannot deliver it.
 """
+
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -51,8 +52,12 @@ def test_safe_mode_still_answers_encrypted_messages(safe_stack):
     q = signed_query(safe_stack.wechat_token, encrypt_type="aes")
     enc = aes_encrypt(text_xml(oid, "whoami"))
     q["msg_signature"] = sign(safe_stack.wechat_token, q["timestamp"], q["nonce"], enc)
-    r = httpx.post(safe_stack.wechat, params=q, content=f"<xml><Encrypt><![CDATA[{enc}]]></Encrypt></xml>".encode(),
-                   timeout=15)
+    r = httpx.post(
+        safe_stack.wechat,
+        params=q,
+        content=f"<xml><Encrypt><![CDATA[{enc}]]></Encrypt></xml>".encode(),
+        timeout=15,
+    )
     assert r.status_code == 200 and "<Encrypt>" in r.text, r.text
 
 
@@ -63,8 +68,10 @@ def test_a_signed_query_cannot_be_reused_for_another_body_or_sender(stack):
     original = text_xml(victim, "remember", msg_id=880001).encode()
     first = httpx.post(stack.wechat, params=q, content=original, timeout=15)
     assert "已记住" in content(first)
-    for body in (text_xml(attacker, "whoami", msg_id=880002),   # another sender
-                 text_xml(victim, "whoami", msg_id=880003)):    # same sender, another message
+    for body in (
+        text_xml(attacker, "whoami", msg_id=880002),  # another sender
+        text_xml(victim, "whoami", msg_id=880003),
+    ):  # same sender, another message
         r = httpx.post(stack.wechat, params=q, content=body.encode(), timeout=15)
         assert r.status_code == 403 and r.json()["code"] == "replayed_nonce", r.text
     time.sleep(0.3)
@@ -81,8 +88,9 @@ def test_a_nonce_is_refused_even_with_a_fresh_timestamp(stack):
     """The nonce alone is remembered: another timestamp signed with the same nonce is still a replay."""
     oid = openid()
     q = signed_query(stack.wechat_token)
-    assert "已记住" in content(httpx.post(stack.wechat, params=q, content=text_xml(oid, "remember").encode(),
-                                         timeout=15))
+    assert "已记住" in content(
+        httpx.post(stack.wechat, params=q, content=text_xml(oid, "remember").encode(), timeout=15)
+    )
     ts = str(int(q["timestamp"]) + 1)
     q2 = {"signature": sign(stack.wechat_token, ts, q["nonce"]), "timestamp": ts, "nonce": q["nonce"]}
     r = httpx.post(stack.wechat, params=q2, content=text_xml(oid, "whoami").encode(), timeout=15)

@@ -1,5 +1,6 @@
 """The WeChat Official Account channel against a real `rasa run` (our channels loaded), the real backend for
 binding and a local fake of the WeChat customer-service API. Issue 4 points 5-9."""
+
 import hashlib
 import time
 import uuid
@@ -29,8 +30,12 @@ def openid() -> str:
 
 
 def post(stack, body, params=None, timeout=15.0):
-    return httpx.post(stack.wechat, params=signed_query(stack.wechat_token) if params is None else params,
-                      content=body.encode() if isinstance(body, str) else body, timeout=timeout)
+    return httpx.post(
+        stack.wechat,
+        params=signed_query(stack.wechat_token) if params is None else params,
+        content=body.encode() if isinstance(body, str) else body,
+        timeout=timeout,
+    )
 
 
 def post_aes(stack, inner_xml, timeout=15.0):
@@ -137,8 +142,10 @@ def test_subscribe_gets_a_welcome_that_says_what_it_can_do(stack):
 @pytest.mark.parametrize("xml_type", ["image", "voice", "location", "shortvideo", "weird"])
 def test_unknown_message_types_get_a_polite_text(stack, xml_type):
     oid = openid()
-    body = (f"<xml><ToUserName>gh</ToUserName><FromUserName>{oid}</FromUserName><CreateTime>{int(time.time())}"
-            f"</CreateTime><MsgType>{xml_type}</MsgType><MediaId>m1</MediaId><MsgId>1234567</MsgId></xml>")
+    body = (
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{oid}</FromUserName><CreateTime>{int(time.time())}"
+        f"</CreateTime><MsgType>{xml_type}</MsgType><MediaId>m1</MediaId><MsgId>1234567</MsgId></xml>"
+    )
     assert "文字" in reply_content(post(stack, body))
 
 
@@ -202,32 +209,51 @@ def test_retries_of_one_msgid_are_answered_once(stack):
 
 
 # --- hostile or broken input ---------------------------------------------------------------------------
-XXE = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-       '<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>'
-       '<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>')
-BOMB = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
-        '<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>'
-        '<MsgType>text</MsgType><Content>&lol2;</Content><MsgId>1</MsgId></xml>')
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    "<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"
+)
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+    "<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>&lol2;</Content><MsgId>1</MsgId></xml>"
+)
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param("<xml><ToUserName>gh</ToUserName><FromUser", id="truncated"),
-    pytest.param("not xml at all", id="not-xml"),
-    pytest.param("", id="empty"),
-    pytest.param(b"\xff\xfe<xml></xml>", id="not-utf8"),
-    pytest.param("<xml></xml>", id="empty-xml"),
-    pytest.param("<root><MsgType>text</MsgType></root>", id="wrong-root"),
-    pytest.param(XXE, id="xxe"),
-    pytest.param(BOMB, id="entity-bomb"),
-    pytest.param("<xml><ToUserName>gh</ToUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
-                 "<Content>hi</Content><MsgId>1</MsgId></xml>", id="no-FromUserName"),
-    pytest.param("<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
-                 "<Content>hi</Content></xml>", id="no-MsgType"),
-    pytest.param("<xml><ToUserName>gh</ToUserName><FromUserName><a>b</a></FromUserName><CreateTime>1"
-                 "</CreateTime><MsgType>text</MsgType><Content>hi</Content></xml>", id="nested-field"),
-    pytest.param("<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
-                 "<MsgType>text</MsgType><Content>hi</Content><MsgId>abc</MsgId></xml>", id="bad-MsgId"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<xml><ToUserName>gh</ToUserName><FromUser", id="truncated"),
+        pytest.param("not xml at all", id="not-xml"),
+        pytest.param("", id="empty"),
+        pytest.param(b"\xff\xfe<xml></xml>", id="not-utf8"),
+        pytest.param("<xml></xml>", id="empty-xml"),
+        pytest.param("<root><MsgType>text</MsgType></root>", id="wrong-root"),
+        pytest.param(XXE, id="xxe"),
+        pytest.param(BOMB, id="entity-bomb"),
+        pytest.param(
+            "<xml><ToUserName>gh</ToUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
+            "<Content>hi</Content><MsgId>1</MsgId></xml>",
+            id="no-FromUserName",
+        ),
+        pytest.param(
+            "<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
+            "<Content>hi</Content></xml>",
+            id="no-MsgType",
+        ),
+        pytest.param(
+            "<xml><ToUserName>gh</ToUserName><FromUserName><a>b</a></FromUserName><CreateTime>1"
+            "</CreateTime><MsgType>text</MsgType><Content>hi</Content></xml>",
+            id="nested-field",
+        ),
+        pytest.param(
+            "<xml><ToUserName>gh</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
+            "<MsgType>text</MsgType><Content>hi</Content><MsgId>abc</MsgId></xml>",
+            id="bad-MsgId",
+        ),
+    ],
+)
 def test_bad_xml_is_a_clean_4xx(stack, body):
     r = post(stack, body)
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
@@ -237,8 +263,10 @@ def test_bad_xml_is_a_clean_4xx(stack, body):
 
 def test_text_without_content_gets_a_polite_prompt(stack):
     oid = openid()
-    body = (f"<xml><ToUserName>gh</ToUserName><FromUserName>{oid}</FromUserName><CreateTime>{int(time.time())}"
-            f"</CreateTime><MsgType>text</MsgType><MsgId>99</MsgId></xml>")
+    body = (
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>{oid}</FromUserName><CreateTime>{int(time.time())}"
+        f"</CreateTime><MsgType>text</MsgType><MsgId>99</MsgId></xml>"
+    )
     assert "问题" in reply_content(post(stack, body))
 
 
@@ -254,8 +282,10 @@ def test_aes_mode_round_trip(safe_stack):
     assert r.status_code == 200, r.text
     outer = ET.fromstring(r.text)
     encrypt, ts, n = outer.findtext("Encrypt"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
-    assert outer.findtext("MsgSignature") == hashlib.sha1(
-        "".join(sorted([safe_stack.wechat_token, ts, n, encrypt])).encode()).hexdigest()
+    assert (
+        outer.findtext("MsgSignature")
+        == hashlib.sha1("".join(sorted([safe_stack.wechat_token, ts, n, encrypt])).encode()).hexdigest()
+    )
     inner, appid = aes_decrypt(encrypt)
     assert appid == WECHAT_APPID
     assert f"会话=wechat:{oid}" in ET.fromstring(inner).findtext("Content")
@@ -273,7 +303,9 @@ def test_aes_mode_rejects_wrong_appid_and_garbage(safe_stack):
 
 # --- binding -------------------------------------------------------------------------------------------
 def bind_code(stack, token):
-    r = httpx.post(f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"})
+    r = httpx.post(
+        f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code in (200, 201), r.text
     return r.json()["code"]
 

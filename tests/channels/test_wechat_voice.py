@@ -1,6 +1,7 @@
 """Voice messages in WeChat (issue 15 §4) through the real channel in a real `rasa run` with the real backend:
 with WeChat's speech recognition the `Recognition` text is answered like typed text (same de-duplication by
 MsgId, same binding); without it a kind Chinese reply asks to type instead, and the bot never runs."""
+
 import random
 import time
 import uuid
@@ -20,14 +21,18 @@ def openid() -> str:
 
 def voice_xml(openid: str, recognition: str | None, msg_id: int | None = None) -> str:
     rec = "" if recognition is None else f"<Recognition><![CDATA[{recognition}]]></Recognition>"
-    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
-            f"<MediaId><![CDATA[media_{uuid.uuid4().hex[:8]}]]></MediaId><Format><![CDATA[amr]]></Format>"
-            f"{rec}<MsgId>{msg_id or random.randint(10**15, 10**16)}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+        f"<MediaId><![CDATA[media_{uuid.uuid4().hex[:8]}]]></MediaId><Format><![CDATA[amr]]></Format>"
+        f"{rec}<MsgId>{msg_id or random.randint(10**15, 10**16)}</MsgId></xml>"
+    )
 
 
 def post(stack, body):
-    return httpx.post(stack.wechat, params=signed_query(stack.wechat_token), content=body.encode(), timeout=15)
+    return httpx.post(
+        stack.wechat, params=signed_query(stack.wechat_token), content=body.encode(), timeout=15
+    )
 
 
 def test_recognised_voice_is_answered_like_text(stack):

@@ -2,6 +2,7 @@
 two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL, and the fake
 WeChat API for the counselors' replies (test_handoff_cluster.py). Needs redis-server, nginx and TEST_POSTGRES_URL:
 skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in .ci/run)."""
+
 from __future__ import annotations
 
 import os
@@ -33,11 +34,22 @@ def cluster(tmp_path_factory):
             pytest.fail(f"REQUIRE_CLUSTER is set but the cluster cannot start: {why}")
         pytest.skip(f"cluster tests need redis-server, nginx and PostgreSQL: {why}")
     wx = FakeWeChatAPI().start()
-    c = Cluster(rasa_instances=2, action_servers=2, backend_workers=2, database_url=PG, fresh_database=True,
-                state_dir=tmp_path_factory.mktemp("cluster"),
-                # a person in the chat at any hour; replies to WeChat go to the fake API, picked up quickly
-                env={"HANDOFF_HOURS": "always", "WECHAT_APPID": WECHAT_APPID, "WECHAT_APPSECRET": WECHAT_APPSECRET,
-                     "WECHAT_API_BASE": wx.server.url, "HANDOFF_POLL_SECONDS": "0.3"})
+    c = Cluster(
+        rasa_instances=2,
+        action_servers=2,
+        backend_workers=2,
+        database_url=PG,
+        fresh_database=True,
+        state_dir=tmp_path_factory.mktemp("cluster"),
+        # a person in the chat at any hour; replies to WeChat go to the fake API, picked up quickly
+        env={
+            "HANDOFF_HOURS": "always",
+            "WECHAT_APPID": WECHAT_APPID,
+            "WECHAT_APPSECRET": WECHAT_APPSECRET,
+            "WECHAT_API_BASE": wx.server.url,
+            "HANDOFF_POLL_SECONDS": "0.3",
+        },
+    )
     c.start()
     c.wx = wx
     yield c

@@ -7,6 +7,7 @@ Each round takes Rasa's lock of the conversation (`LockStore.lock`, as `Agent.ha
 marks the critical section in Redis (INCR inside; a value above 1 means two holders at once) and increments a
 counter by read, pause, write (a lost increment means two holders at once). Prints a JSON summary.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,9 @@ import sys
 import time
 
 
-async def main(store_path: str, port: int, conversation: str, rounds: int, start_at: float,
-               lifetime: float = 20) -> dict:
+async def main(
+    store_path: str, port: int, conversation: str, rounds: int, start_at: float, lifetime: float = 20
+) -> dict:
     import redis
     from rasa.shared.utils.common import class_from_module_path
 
@@ -42,7 +44,13 @@ async def main(store_path: str, port: int, conversation: str, rounds: int, start
 
 
 if __name__ == "__main__":
-    path, port, conv, rounds, start = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+    path, port, conv, rounds, start = (
+        sys.argv[1],
+        int(sys.argv[2]),
+        sys.argv[3],
+        int(sys.argv[4]),
+        float(sys.argv[5]),
+    )
     lifetime = float(sys.argv[6]) if len(sys.argv) > 6 else 20.0
     t0 = time.monotonic()
     out = asyncio.run(main(path, port, conv, rounds, start, lifetime))

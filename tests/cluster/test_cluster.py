@@ -5,6 +5,7 @@ One cluster for the package (conftest.py, startup ~1 min; test_handoff_cluster.p
 redis-server, nginx and TEST_POSTGRES_URL: skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in
 .ci/run).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,14 +32,20 @@ WECHAT_TOKEN = "demo-wechat-token"  # the demo default the cluster's Rasa server
 
 # --- helpers -------------------------------------------------------------------------------------------------
 def text_of(messages) -> str:
-    return "\n".join([m.get("text") or "" for m in messages]
-                     + [b.get("title", "") for m in messages for b in m.get("buttons") or []])
+    return "\n".join(
+        [m.get("text") or "" for m in messages]
+        + [b.get("title", "") for m in messages for b in m.get("buttons") or []]
+    )
 
 
 def turn(url: str, sender: str, text: str, token: str | None = None, timeout: float = 60) -> tuple[str, str]:
     """One REST turn; (reply text, the Rasa server nginx used last: "127.0.0.1:port")."""
-    r = httpx.post(url, json={"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
-                   timeout=timeout, trust_env=False)
+    r = httpx.post(
+        url,
+        json={"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
+        timeout=timeout,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     upstream = (r.headers.get("x-upstream") or "").split(",")[-1].strip()
     return text_of(r.json()), upstream
@@ -72,7 +79,9 @@ def test_cluster_endpoints_are_the_single_process_ones_with_a_shared_lock_and_tr
         if name not in ("tracker_store", "lock_store"):
             assert clustered[name] == single[name], name
     assert clustered["lock_store"]["type"] == "bot.lock_store.AtomicRedisLockStore"
-    assert clustered["lock_store"]["url"] == "${REDIS_HOST}"  # expanded by Rasa from each server's environment
+    assert (
+        clustered["lock_store"]["url"] == "${REDIS_HOST}"
+    )  # expanded by Rasa from each server's environment
 
 
 # --- the lock: two servers, one conversation, messages at the same moment ------------------------------------
@@ -98,9 +107,26 @@ def _race(cluster: Cluster, store: str, rounds: int = 150) -> tuple[list[dict], 
     redis(cluster.redis_port, ["SELECT", "3"], ["FLUSHDB"], ["SELECT", "4"], ["FLUSHDB"])
     start = time.time() + 8  # both processes have imported Rasa by then
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-    procs = [subprocess.Popen([str(RASA_PY), "-m", "tests.cluster.lock_race", store, str(cluster.redis_port),
-                               "student:race", str(rounds), str(start)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(RASA_PY),
+                "-m",
+                "tests.cluster.lock_race",
+                store,
+                str(cluster.redis_port),
+                "student:race",
+                str(rounds),
+                str(start),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     out = [json.loads(p.communicate(timeout=240)[0].strip().splitlines()[-1]) for p in procs]
     counter = redis(cluster.redis_port, ["SELECT", "4"], ["GET", "counter"])[1]
     return out, int(counter or 0)
@@ -128,7 +154,9 @@ def test_messages_of_one_conversation_on_two_servers_are_handled_in_order(cluste
         os.killpg(p.pid, signal.SIGSTOP)
     try:
         first = threading.Thread(target=lambda: got.update(first=turn(a, "web", "群众", token)[0]))
-        second = threading.Thread(target=lambda: got.update(second=turn(b, "web", "河北省 石家庄市", token)[0]))
+        second = threading.Thread(
+            target=lambda: got.update(second=turn(b, "web", "河北省 石家庄市", token)[0])
+        )
         first.start()
         time.sleep(0.5)
         second.start()
@@ -176,8 +204,18 @@ def test_form_alternates_between_servers_and_survives_kill_9_of_one(cluster):
     finally:
         cluster.start_rasa(victim)  # for the tests after this one
     assert user_texts(cluster, "student:2025000001") == [
-        "帮我填写个人信息", "群众", "河北省 石家庄市", "非困难生", "13812345678", "a@example.com", "wx_zhangwei",
-        "李华", "2班", "张建国", "13987654321"]
+        "帮我填写个人信息",
+        "群众",
+        "河北省 石家庄市",
+        "非困难生",
+        "13812345678",
+        "a@example.com",
+        "wx_zhangwei",
+        "李华",
+        "2班",
+        "张建国",
+        "13987654321",
+    ]
 
 
 # --- form answers and the turn log on two servers (issue 21 §3) ----------------------------------------------
@@ -222,7 +260,10 @@ def test_wechat_retry_on_the_other_server_is_answered_once(cluster):
         got[key] = httpx.post(urls[i], params=q, content=body, timeout=30, trust_env=False)
 
     # the first delivery to server 1 and WeChat's retry of it to server 2 while it is being answered
-    threads = [threading.Thread(target=post, args=(0, "first")), threading.Thread(target=post, args=(1, "retry"))]
+    threads = [
+        threading.Thread(target=post, args=(0, "first")),
+        threading.Thread(target=post, args=(1, "retry")),
+    ]
     threads[0].start()
     time.sleep(0.05)
     threads[1].start()
@@ -248,8 +289,12 @@ def test_rolling_restart_under_load_loses_no_turn(cluster):
     """Each Rasa server in turn gets SIGTERM (finishes its turns, stops taking connections) and starts again
     while four clients keep talking through nginx; a client retries a turn once on a connection error (from
     nginx: 502/503/504, no server could be reached)."""
-    questions = ["档案能寄给我妈妈收吗", "两级审核通过后多久同步到国家平台", "就业推荐表丢了还能补办吗",
-                 "公司没换，就是单位详细地址填错了"]
+    questions = [
+        "档案能寄给我妈妈收吗",
+        "两级审核通过后多久同步到国家平台",
+        "就业推荐表丢了还能补办吗",
+        "公司没换，就是单位详细地址填错了",
+    ]
     stop = threading.Event()
     run = uuid.uuid4().hex[:6]
     sent: dict = {}
@@ -266,7 +311,9 @@ def test_rolling_restart_under_load_loses_no_turn(cluster):
                 for attempt in (1, 2):
                     try:
                         r = http.post(cluster.rest_webhook, json={"sender": sender, "message": text})
-                        if r.status_code in (502, 503, 504) and attempt == 1:  # nginx: no server could be reached
+                        if (
+                            r.status_code in (502, 503, 504) and attempt == 1
+                        ):  # nginx: no server could be reached
                             retried[0] += 1
                             continue
                         break
@@ -275,7 +322,11 @@ def test_rolling_restart_under_load_loses_no_turn(cluster):
                             failures.append((sender, text, "connection error twice"))
                             return
                         retried[0] += 1
-                if r.status_code != 200 or not text_of(r.json()).strip() or "暂时无法处理" in text_of(r.json()):
+                if (
+                    r.status_code != 200
+                    or not text_of(r.json()).strip()
+                    or "暂时无法处理" in text_of(r.json())
+                ):
                     failures.append((sender, text, r.status_code, r.text[:200]))
                     return
                 sent[sender].append(text)

@@ -4,6 +4,7 @@ between the servers: every one after 转人工 is held (none reaches the bot) un
 counselor's WeChat replies go out once each; a Rasa server restarted mid-handoff keeps the conversation held.
 Runs on tests/cluster's cluster (the package's `cluster` fixture, conftest.py): needs redis-server, nginx and
 TEST_POSTGRES_URL, skipped without them locally, required in CI (REQUIRE_CLUSTER=1)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ WECHAT_TOKEN = "demo-wechat-token"
 
 
 def turn(cluster, sender: str, text: str) -> tuple[list[dict], str]:
-    r = httpx.post(cluster.rest_webhook, json={"sender": sender, "message": text, "metadata": {}}, timeout=60,
-                   trust_env=False)
+    r = httpx.post(
+        cluster.rest_webhook,
+        json={"sender": sender, "message": text, "metadata": {}},
+        timeout=60,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return r.json(), (r.headers.get("x-upstream") or "").split(",")[-1].strip()
 
@@ -37,10 +42,12 @@ def user_texts(cluster, sender_id: str) -> list[str]:
 
 
 def staff(cluster) -> httpx.Client:
-    tok = httpx.post(f"{cluster.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"},
-                     trust_env=False).json()["access_token"]
-    return httpx.Client(base_url=cluster.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False,
-                        timeout=30)
+    tok = httpx.post(
+        f"{cluster.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=cluster.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False, timeout=30
+    )
 
 
 def session_for(c: httpx.Client, text: str) -> dict:
@@ -71,11 +78,15 @@ def test_every_message_is_held_whichever_server_it_reaches(cluster):
         assert not any(m.get("text") for m in out), out  # the bot is silent
     assert len(servers) == 2, servers
     said = user_texts(cluster, f"anon:{sender}")
-    assert "转人工" in said and "排队2：档案寄到哪里了" in said and not [t for t in said if t.startswith("第")], said
+    assert (
+        "转人工" in said and "排队2：档案寄到哪里了" in said and not [t for t in said if t.startswith("第")]
+    ), said
     with staff(cluster) as c:
         detail = c.get(f"/api/staff/handoff/{s['id']}").json()
         assert [m["text"] for m in detail["messages"] if m["sender"] == "student"] == (
-            ["排队1：档案寄到哪里了", "排队2：档案寄到哪里了"] + [f"第{i + 1}条：我的档案寄到哪里了" for i in range(6)])
+            ["排队1：档案寄到哪里了", "排队2：档案寄到哪里了"]
+            + [f"第{i + 1}条：我的档案寄到哪里了" for i in range(6)]
+        )
         assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
     for _ in range(2):  # both servers let the bot answer again
         out, _ = turn(cluster, sender, "档案邮寄怎么申请")
@@ -83,8 +94,13 @@ def test_every_message_is_held_whichever_server_it_reaches(cluster):
 
 
 def wechat(cluster, openid: str, text: str) -> str | None:
-    r = httpx.post(cluster.wechat_webhook, params=signed_query(token=WECHAT_TOKEN), content=text_xml(openid, text).encode(),
-                   timeout=30, trust_env=False)
+    r = httpx.post(
+        cluster.wechat_webhook,
+        params=signed_query(token=WECHAT_TOKEN),
+        content=text_xml(openid, text).encode(),
+        timeout=30,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return None if r.text == "success" else ET.fromstring(r.text).findtext("Content")
 
@@ -100,7 +116,10 @@ def test_wechat_replies_go_out_once_with_two_backend_workers_and_a_rasa_restart(
         for i in range(4):
             assert wechat(cluster, openid, f"补充{i + 1}") is None  # held on both servers: no bot answer
         for i in range(3):
-            assert c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": f"回复{i + 1}"}).status_code == 200
+            assert (
+                c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": f"回复{i + 1}"}).status_code
+                == 200
+            )
         got = cluster.wx.wait_sent(openid, 4)
         time.sleep(2.0)  # both workers went round several times more
         texts = [m["text"]["content"] for m in cluster.wx.sent if m.get("touser") == openid]
@@ -108,7 +127,12 @@ def test_wechat_replies_go_out_once_with_two_backend_workers_and_a_rasa_restart(
         assert [t.split("】")[-1] for t in texts[1:]] == ["回复1", "回复2", "回复3"], got
         detail = c.get(f"/api/staff/handoff/{s['id']}").json()
         assert [m["text"] for m in detail["messages"] if m["sender"] == "student"] == [
-            "请问能帮我看看户档信息吗", "补充1", "补充2", "补充3", "补充4"]
+            "请问能帮我看看户档信息吗",
+            "补充1",
+            "补充2",
+            "补充3",
+            "补充4",
+        ]
         assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
     said = user_texts(cluster, f"wechat:{openid}")
     assert not [t for t in said if t.startswith("补充")], said

@@ -3,6 +3,7 @@ of a form (the form goes on, as promised): whether a form is open is read from t
 (bot/tracker_store.py -> bot/turnlog.py), not from the memory of the process. Real backend, action server and
 Rasa (trained model), SQLite and PostgreSQL (backend and tracker store). The cluster case (two Rasa servers,
 round robin) is tests/cluster/test_cluster.py::test_form_answers_stay_out_of_the_turn_log_on_either_server."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,10 @@ PLACEHOLDER = "（表单填写中的内容，不记录）"
 
 
 def text_of(messages) -> str:
-    return "\n".join([m.get("text") or "" for m in messages]
-                     + [b.get("title", "") for m in messages for b in m.get("buttons") or []])
+    return "\n".join(
+        [m.get("text") or "" for m in messages]
+        + [b.get("title", "") for m in messages for b in m.get("buttons") or []]
+    )
 
 
 def logged_questions(backend_url: str, student_id: str, n: int, timeout: float = 30) -> list[str]:
@@ -32,16 +35,32 @@ def logged_questions(backend_url: str, student_id: str, n: int, timeout: float =
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
     deadline = time.monotonic() + timeout
     while True:
-        text = httpx.get(f"{backend_url}/api/staff/insights/turns.csv", params={"days": 1}, headers=headers,
-                         trust_env=False, timeout=30).text
-        rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if len(r) > 3 and r[2] == student_id]
+        text = httpx.get(
+            f"{backend_url}/api/staff/insights/turns.csv",
+            params={"days": 1},
+            headers=headers,
+            trust_env=False,
+            timeout=30,
+        ).text
+        rows = [
+            r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if len(r) > 3 and r[2] == student_id
+        ]
         if len(rows) >= n or time.monotonic() > deadline:
             return [r[3] for r in rows]
         time.sleep(0.5)
 
 
 # the personal answers of the profile form, and what to look for in the log (masking would hide the numbers anyway)
-ANSWERS = ["河北省 石家庄市", "非困难生", "13812345678", "a@example.com", "wx_zhangwei", "李华", "2班", "张建国"]
+ANSWERS = [
+    "河北省 石家庄市",
+    "非困难生",
+    "13812345678",
+    "a@example.com",
+    "wx_zhangwei",
+    "李华",
+    "2班",
+    "张建国",
+]
 IN_CLEAR = ["河北省", "石家庄", "wx_zhangwei", "李华", "2班", "张建国", "example"]
 
 

@@ -1,5 +1,6 @@
 """Rasa's resource limits (issue 9 §5) against the real processes: request bodies over 64 KiB are refused
 before they are read (413), and anonymous conversations expire (TTL shortened here by environment)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,11 @@ TTL_S = 3
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("limits")
-    s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log",
-               env={"TRACKER_ANON_TTL_SECONDS": str(TTL_S), "TRACKER_PURGE_INTERVAL_SECONDS": "1"})
+    s = System(
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+        log_dir=tmp / "log",
+        env={"TRACKER_ANON_TTL_SECONDS": str(TTL_S), "TRACKER_PURGE_INTERVAL_SECONDS": "1"},
+    )
     s.start()
     yield s
     s.stop()
@@ -28,8 +32,11 @@ def system(tmp_path_factory):
 def raw_post(port: int, path: str, length: int, sent: bytes, timeout: float = 5.0) -> bytes:
     """POST announcing `length` bytes but sending only `sent`; returns what the server answers in `timeout`."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: {length}\r\n\r\n".encode() + sent)
+        s.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+            + sent
+        )
         data = b""
         try:
             while b"\r\n\r\n" not in data:
@@ -57,7 +64,7 @@ def test_body_just_over_64_kib_is_refused_and_a_normal_turn_still_works(system):
 
 
 def _senders(system) -> set[str]:
-    db = system.child_env()["TRACKER_DB_URL"][len("sqlite:///"):]
+    db = system.child_env()["TRACKER_DB_URL"][len("sqlite:///") :]
     with sqlite3.connect(db) as conn:
         return {r[0] for r in conn.execute("SELECT DISTINCT sender_id FROM events")}
 

@@ -1,5 +1,6 @@
 """Conversations survive restarts (issue 10 §3): the real backend, action server and Rasa; Rasa and the action
 server are stopped (SIGTERM while a turn is in flight, then kill -9) and started again in the middle of a form."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ pytestmark = pytest.mark.slow
 
 
 def text_of(messages) -> str:
-    return "\n".join([m.get("text") or "" for m in messages]
-                     + [b.get("title", "") for m in messages for b in m.get("buttons") or []])
+    return "\n".join(
+        [m.get("text") or "" for m in messages]
+        + [b.get("title", "") for m in messages for b in m.get("buttons") or []]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +83,22 @@ def test_form_goes_on_after_rasa_and_the_action_server_restart(system):
     assert "群众" in reply and "河北省" in reply and "非困难生" in reply, reply
 
     # the conversation is in the tracker database, one row per event, none written twice
-    db = system.child_env()["TRACKER_DB_URL"][len("sqlite:///"):]
+    db = system.child_env()["TRACKER_DB_URL"][len("sqlite:///") :]
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = 'student:2025000001' ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = 'student:2025000001' ORDER BY id"
+        ).fetchall()
     users = [json.loads(d)["text"] for (d,) in rows if json.loads(d)["event"] == "user"]
-    assert users == ["帮我填写个人信息", "群众", "河北省 石家庄市", "非困难生", "13812345678", "a@example.com",
-                     "wx_zhangwei", "李华", "2班", "张建国", "13987654321"]
+    assert users == [
+        "帮我填写个人信息",
+        "群众",
+        "河北省 石家庄市",
+        "非困难生",
+        "13812345678",
+        "a@example.com",
+        "wx_zhangwei",
+        "李华",
+        "2班",
+        "张建国",
+        "13987654321",
+    ]

@@ -1,5 +1,6 @@
 """The `make run` launcher (scripts/run_all.py) as a subprocess (issue 10 §4): a process killed with -9 is
 restarted with back-off while the others keep serving; Ctrl-C stops everything and leaves no process behind."""
+
 from __future__ import annotations
 
 import os
@@ -22,11 +23,22 @@ FAQ = "两级审核通过后多久同步到国家平台"
 class Launcher:
     def __init__(self, tmp: Path) -> None:
         self.ports = {"BACKEND_PORT": free_port(), "ACTIONS_PORT": free_port(), "RASA_PORT": free_port()}
-        env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp / 'app.db'}", SEED="1",
-                   **{k: str(v) for k, v in self.ports.items()})
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=f"sqlite:///{tmp / 'app.db'}",
+            SEED="1",
+            **{k: str(v) for k, v in self.ports.items()},
+        )
         env.pop("TRACKER_DB_URL", None)
-        self.proc = subprocess.Popen([str(VENV_PY), "scripts/run_all.py", "--no-train", "--log-dir", str(tmp / "log")],
-                                     cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [str(VENV_PY), "scripts/run_all.py", "--no-train", "--log-dir", str(tmp / "log")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 

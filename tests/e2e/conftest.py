@@ -1,5 +1,6 @@
 """Helpers of the end-to-end tests: the real backend, action server and Rasa server (the session's `system`),
 talked to through the REST channel as the seeded demo students (and as nobody)."""
+
 import subprocess
 import uuid
 
@@ -19,8 +20,13 @@ def text_of(messages) -> str:
 @pytest.fixture
 def chat(system):
     """chat(text, student=None) -> reply text; each test gets fresh conversations and freshly seeded data."""
-    subprocess.run([str(VENV_PY), "-m", "backend.cli", "seed"], cwd=ROOT, env=system.child_env(), check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(VENV_PY), "-m", "backend.cli", "seed"],
+        cwd=ROOT,
+        env=system.child_env(),
+        check=True,
+        capture_output=True,
+    )
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     tokens = {}
 

@@ -1,5 +1,6 @@
 """End to end: the real backend, action server and Rasa server, talked to through the REST channel as the
 seeded demo students (and as nobody)."""
+
 import json
 import uuid
 
@@ -109,12 +110,15 @@ def test_handoff_gives_the_students_college_contact(chat):
 
 
 # --- issue 12: names from the process document, comparisons, own case, menu names, labelled values ---------------
-@pytest.mark.parametrize("text,form,never", [
-    ("单位隶属那一栏选错了", "毕业去向修改（单位不变）", "改签申请"),
-    ("户口迁移类型选得不对", "户档信息修改", "改签申请"),
-    ("工作职位类别想换一个", "毕业去向修改（单位不变）", "改签申请"),
-    ("国推生类别选错了", "个人信息完善", "户档信息修改"),
-])
+@pytest.mark.parametrize(
+    "text,form,never",
+    [
+        ("单位隶属那一栏选错了", "毕业去向修改（单位不变）", "改签申请"),
+        ("户口迁移类型选得不对", "户档信息修改", "改签申请"),
+        ("工作职位类别想换一个", "毕业去向修改（单位不变）", "改签申请"),
+        ("国推生类别选错了", "个人信息完善", "户档信息修改"),
+    ],
+)
 def test_any_field_of_the_document_gets_its_change_path(chat, text, form, never):
     out = chat(text)
     assert form in out and never not in out, out
@@ -192,8 +196,11 @@ def test_every_unit_choice_moves_the_destination_form_on(system, chat):
         turn("北京市昌平区")
         turn("北京市昌平区回龙观东大街1号")
         assert "行业" in turn("91350100M000100Y43")
-        industry, nature, job = (INDUSTRIES[i % len(INDUSTRIES)], UNIT_NATURES[i % len(UNIT_NATURES)],
-                                 JOB_CATEGORIES[i % len(JOB_CATEGORIES)])
+        industry, nature, job = (
+            INDUSTRIES[i % len(INDUSTRIES)],
+            UNIT_NATURES[i % len(UNIT_NATURES)],
+            JOB_CATEGORIES[i % len(JOB_CATEGORIES)],
+        )
         out = turn(industry)
         assert "单位性质" in out, (industry, out)
         out = turn(nature)

@@ -1,6 +1,7 @@
 """A question typed while a chat form waits for an answer is answered (the FAQ answer or the field's help), then the
 form asks again; it is never taken as the answer. 转人工 pauses the form; 取消/退出/算了 always leave it (issue 20 e).
 Through the real backend, action server and Rasa server."""
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -20,17 +21,23 @@ def test_questions_in_the_destination_form(chat):
     assert "单位名称是？" in chat("签就业协议形式就业", student=s)
     # a free-text field: the question is not the unit's name; a Chinese name is
     reply = chat("这个要填什么", student=s)
-    assert "“单位名称”是学校平台“毕业去向登记”里要填写的一项" in reply and asks_again(reply, "单位名称是？"), reply
+    assert "“单位名称”是学校平台“毕业去向登记”里要填写的一项" in reply and asks_again(
+        reply, "单位名称是？"
+    ), reply
     assert "单位所在地是？" in chat("小米科技有限责任公司", student=s)
     assert "单位详细地址是？" in chat("北京市海淀区", student=s)
     assert CREDIT_Q in chat("北京市海淀区西二旗中路33号", student=s)
     reply = chat("这个代码是营业执照上的哪一串", student=s)
     assert "统一社会信用代码是18位" in reply and asks_again(reply, CREDIT_Q), reply
-    assert "填写有误" not in reply and "统一社会信用代码：" not in reply, reply  # not rejected as a malformed code
+    assert "填写有误" not in reply and "统一社会信用代码：" not in reply, (
+        reply
+    )  # not rejected as a malformed code
     reply = chat("等一下，我先问个问题", student=s)
     assert "你问吧" in reply and asks_again(reply, CREDIT_Q) and "统一社会信用代码：" not in reply, reply
     reply = chat("为什么要填这个", student=s)
-    assert "“统一社会信用代码”是学校平台“毕业去向登记”里要填写的一项" in reply and asks_again(reply, CREDIT_Q), reply
+    assert "“统一社会信用代码”是学校平台“毕业去向登记”里要填写的一项" in reply and asks_again(
+        reply, CREDIT_Q
+    ), reply
     # 转人工 pauses the form: the question is not asked again at once, the next message is not an answer
     reply = chat("转人工", student=s)
     assert "人工服务" in reply and "正在填写的表先暂停" in reply and CREDIT_Q not in reply, reply
@@ -53,7 +60,9 @@ def test_questions_in_the_archive_form(chat):
     assert "档案转寄单位的名称是？" in chat("就业单位调档函", student=s)
     # a question about the student's own case inside the form: the case, then the same question
     reply = chat("我还缺什么", student=s)
-    assert "户档信息登记：还没有开始填写" in reply and reply.rstrip().endswith("档案转寄单位的名称是？"), reply
+    assert "户档信息登记：还没有开始填写" in reply and reply.rstrip().endswith("档案转寄单位的名称是？"), (
+        reply
+    )
     assert ADDRESS_Q in chat("小米科技有限责任公司", student=s)
     reply = chat("档案转寄地址可以写学校吗", student=s)
     assert "精确到街道或门牌号" in reply and asks_again(reply, ADDRESS_Q), reply

@@ -2,6 +2,7 @@
 state (README's table, 2025000001..2025000007), and never reads "登录后…" (issue 20 d). Through the real backend,
 action server and Rasa server. Each question here got a general answer, an out-of-scope answer or a "登录后问我"
 before (eval/cases/personal_v2.jsonl has the full set)."""
+
 import httpx
 import pytest
 
@@ -20,19 +21,28 @@ CASES = [
     ("2025000002", "你是谁", ["智能咨询助手", "查你本人的办理进度"], []),
     ("2025000003", "学校说我哪里填错了", ["组织机构代码与单位名称不一致", "学校审核未通过"], []),
     ("2025000003", "我还缺什么", ["组织机构代码与单位名称不一致", "户档信息登记：还没有开始填写"], []),
-    ("2025000004", "我的档案最后去哪个单位", ["中国航空工业集团有限公司北京分公司", "北京市朝阳区京顺路5号"], []),
+    (
+        "2025000004",
+        "我的档案最后去哪个单位",
+        ["中国航空工业集团有限公司北京分公司", "北京市朝阳区京顺路5号"],
+        [],
+    ),
     ("2025000004", "为什么我还不能申请档案邮寄", ["国家平台完成毕业去向确认"], ["现在就可以申请"]),
     ("2025000005", "档案转寄地址我填的是啥来着", ["上海市浦东新区张东路1525号"], []),
     ("2025000005", "学校什么时候给我寄档案", ["提交档案邮寄申请后寄出", "你现在就可以申请档案邮寄"], []),
     ("2025000006", "我的档案寄到哪个单位去了", ["广州汽车集团股份有限公司", "已寄出", "1151234567890"], []),
     ("2025000006", "档案邮寄到哪一步了", ["已寄出", "1151234567890"], []),
     ("2025000006", "档案邮寄要多少钱", ["流程文档没有提到档案邮寄的费用"], []),
-    ("2025000007", "我档案接收单位是哪个", ["小米科技有限责任公司", "户档信息登记：第5步/共5步，学校审核完成"], []),
+    (
+        "2025000007",
+        "我档案接收单位是哪个",
+        ["小米科技有限责任公司", "户档信息登记：第5步/共5步，学校审核完成"],
+        [],
+    ),
 ]
 
 
-@pytest.mark.parametrize("student,question,expected,never", CASES,
-                         ids=[f"{c[0][-1]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize("student,question,expected,never", CASES, ids=[f"{c[0][-1]}-{c[1]}" for c in CASES])
 def test_own_case_question_is_answered_from_the_case(chat, student, question, expected, never):
     reply = chat(question, student=student)
     for text in expected:
@@ -43,7 +53,9 @@ def test_own_case_question_is_answered_from_the_case(chat, student, question, ex
 
 def own_status(system, student: str) -> dict:
     token = dev_login(system.backend_url, student)
-    r = httpx.get(f"{system.backend_url}/api/me/status", headers={"authorization": f"Bearer {token}"}, timeout=10)
+    r = httpx.get(
+        f"{system.backend_url}/api/me/status", headers={"authorization": f"Bearer {token}"}, timeout=10
+    )
     assert r.status_code == 200, r.text
     return r.json()
 

@@ -4,6 +4,7 @@ for the document's concepts; "when does the school mail my archive" answered fro
 
 Every question here is worded unlike any training example (asserted): the model has to generalise.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -31,6 +32,7 @@ def chat(system, token=None):
 
     def turn(text):
         return say(system.rest_webhook, sender, text, token)
+
     return turn
 
 

@@ -1,5 +1,6 @@
 """Degrades, never breaks: with the backend or the action server down, FAQ answers keep working and personal
 features say they are temporarily unavailable. Runs last in the e2e package (it stops and restarts processes)."""
+
 import time
 import uuid
 

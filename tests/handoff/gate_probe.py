@@ -1,5 +1,6 @@
 """Run by test_handoff_gate.py in the Rasa environment (.venv-rasa, where the channels run): drives the channels'
 handoff gate (bot/channels/handoff.py) against a real backend and prints what it saw as JSON."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +19,13 @@ async def main(base: str, key: str, dead: str) -> dict:
     out: dict = {}
     gate = HandoffGate(base, key)
     async with aiohttp.ClientSession() as http:
+
         async def ask_person(conv: str) -> None:
-            async with http.post(base + "/api/integration/handoff", headers=SERVICE,
-                                 json={"conversation": conv, "channel": "web"}) as r:
+            async with http.post(
+                base + "/api/integration/handoff",
+                headers=SERVICE,
+                json={"conversation": conv, "channel": "web"},
+            ) as r:
                 assert r.status == 200, await r.text()
 
         out["first"] = await gate.check("anon:gp-free", "web", "你好")

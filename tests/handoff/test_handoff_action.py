@@ -1,5 +1,6 @@
 """action_handoff against the real backend: it opens the session (queue or ticket), says so with the domain's
 responses, hands the widget its payload, and falls back to the contact details when the backend is down."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,10 @@ from tests.actions.conftest import make_tracker, run_action, texts
 from tests.backend.helpers import free_port, new_student, ok
 from tests.handoff.conftest import SATURDAY
 
-HISTORY = [{"event": "user", "text": "档案能寄给我妈妈收吗", "parse_data": {}},
-           {"event": "bot", "text": "不可以。档案接收人不能是毕业生本人或家属。"}]
+HISTORY = [
+    {"event": "user", "text": "档案能寄给我妈妈收吗", "parse_data": {}},
+    {"event": "bot", "text": "不可以。档案接收人不能是毕业生本人或家属。"},
+]
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +35,14 @@ def responses(msgs: list[dict]) -> list[str]:
 
 
 def payload(msgs: list[dict]) -> dict | None:
-    return next((m["custom"]["handoff"] for m in msgs if isinstance(m.get("custom"), dict)
-                 and "handoff" in m["custom"]), None)
+    return next(
+        (
+            m["custom"]["handoff"]
+            for m in msgs
+            if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]
+        ),
+        None,
+    )
 
 
 def college_contact(srv, sid: str) -> dict:
@@ -44,8 +53,14 @@ def college_contact(srv, sid: str) -> dict:
 
 def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
     sid = new_student(srv, college="physics")
-    tracker = make_tracker("转人工", "handoff", srv.token(student_id=sid), events=HISTORY, sender=f"student:{sid}",
-                           metadata={"channel": "web"})
+    tracker = make_tracker(
+        "转人工",
+        "handoff",
+        srv.token(student_id=sid),
+        events=HISTORY,
+        sender=f"student:{sid}",
+        metadata={"channel": "web"},
+    )
     msgs, events = run_action(ActionHandoff(), tracker)
     assert events == [] and responses(msgs) == ["utter_handoff_queued"]
     assert msgs[0]["who"] == "你所在学院的辅导员"
@@ -57,18 +72,23 @@ def test_signed_in_student_joins_their_colleges_queue_with_the_chat_so_far(srv):
     with srv.staff("counselor-physics") as c:
         detail = ok(c.get(f"/api/staff/handoff/{p['session_id']}"))
     assert detail["student"]["id"] == sid
-    assert [x["text"] for x in detail["transcript"]] == ["档案能寄给我妈妈收吗", "不可以。档案接收人不能是毕业生本人或家属。",
-                                                         "转人工"]
+    assert [x["text"] for x in detail["transcript"]] == [
+        "档案能寄给我妈妈收吗",
+        "不可以。档案接收人不能是毕业生本人或家属。",
+        "转人工",
+    ]
     # asked again: told it is already with a person, the same session
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
-                                                       sender=f"student:{sid}"))
+    msgs, _ = run_action(
+        ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid), sender=f"student:{sid}")
+    )
     assert responses(msgs) == ["utter_handoff_already"] and payload(msgs)["session_id"] == p["session_id"]
     assert contact["phone"] in texts(msgs)
     # a counselor holds it now: told to write to them
     with srv.staff("counselor-physics") as c:
         ok(c.post(f"/api/staff/handoff/{p['session_id']}/take"))
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
-                                                       sender=f"student:{sid}"))
+    msgs, _ = run_action(
+        ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid), sender=f"student:{sid}")
+    )
     assert responses(msgs) == ["utter_handoff_already_active"] and payload(msgs)["state"] == "active"
 
 
@@ -85,21 +105,26 @@ def test_anonymous_visitor_gets_the_career_center_and_a_secret(srv):
 def test_outside_office_hours_a_ticket_or_the_contacts(srv):
     srv.set_today(SATURDAY)
     sid = new_student(srv, college="physics")
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid),
-                                                       sender=f"student:{sid}"))
+    msgs, _ = run_action(
+        ActionHandoff(), make_tracker("转人工", "handoff", srv.token(student_id=sid), sender=f"student:{sid}")
+    )
     assert responses(msgs) == ["utter_handoff_ticket"] and "工作日" in msgs[0]["hours"]
     assert msgs[0]["minutes"] == 10 and college_contact(srv, sid)["phone"] in texts(msgs)
     assert payload(msgs)["state"] == "ticket_draft"
     general = httpx.get(srv.base + "/api/contacts").json()["general"]
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender="anon:" + uuid.uuid4().hex[:8]))
+    msgs, _ = run_action(
+        ActionHandoff(), make_tracker("转人工", "handoff", sender="anon:" + uuid.uuid4().hex[:8])
+    )
     assert responses(msgs) == ["utter_handoff_closed_hours"] and general["phone"] in texts(msgs)
     assert payload(msgs) is None
 
 
 def test_wechat_payload_has_no_secret(srv):
     openid = "o" + uuid.uuid4().hex[:27]
-    msgs, _ = run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender=f"wechat:{openid}",
-                                                       metadata={"channel": "wechat"}))
+    msgs, _ = run_action(
+        ActionHandoff(),
+        make_tracker("转人工", "handoff", sender=f"wechat:{openid}", metadata={"channel": "wechat"}),
+    )
     assert responses(msgs) == ["utter_handoff_queued"] and payload(msgs)["state"] == "waiting"
     assert httpx.get(srv.base + "/api/contacts").json()["general"]["phone"] in texts(msgs)  # not bound
     assert "secret" not in payload(msgs)  # WeChat shows no text-less payload; the channel notes the session

@@ -1,6 +1,7 @@
 """A person in the chat (issue 15 §2), the backend's side over real HTTP: the queue and its scope (a counselor sees
 their college only, the career center the anonymous ones), the held conversation, two counselors racing for one
 conversation, the widget's poll, office-hours tickets, and the audit log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,28 +19,52 @@ INTEGRATION = {"X-Integration-Key": INTEGRATION_KEY}
 
 def action_token(student_id: str) -> str:
     now = dt.datetime.now(dt.timezone.utc)
-    return jwt.encode({"sub": student_id, "role": "student", "aud": "actions", "iat": now,
-                       "exp": now + dt.timedelta(minutes=5)}, AUTH_SECRET, algorithm="HS256")
+    return jwt.encode(
+        {
+            "sub": student_id,
+            "role": "student",
+            "aud": "actions",
+            "iat": now,
+            "exp": now + dt.timedelta(minutes=5),
+        },
+        AUTH_SECRET,
+        algorithm="HS256",
+    )
 
 
 def ask_person(srv, conversation: str, student: str | None = None, channel: str = "web", transcript=None):
     headers = dict(SERVICE)
     if student:
         headers["Authorization"] = f"Bearer {action_token(student)}"
-    return srv.http.post("/api/integration/handoff", headers=headers, json={
-        "conversation": conversation, "channel": channel,
-        "transcript": transcript if transcript is not None else [{"who": "student", "text": "档案寄到哪里"},
-                                                                 {"who": "bot", "text": "寄到接收单位。"}]})
+    return srv.http.post(
+        "/api/integration/handoff",
+        headers=headers,
+        json={
+            "conversation": conversation,
+            "channel": channel,
+            "transcript": transcript
+            if transcript is not None
+            else [{"who": "student", "text": "档案寄到哪里"}, {"who": "bot", "text": "寄到接收单位。"}],
+        },
+    )
 
 
 def say(srv, conversation: str, text: str, channel: str = "web") -> dict:
-    return ok(srv.http.post("/api/integration/handoff/inbound", headers=INTEGRATION,
-                            json={"conversation": conversation, "channel": channel, "text": text}))
+    return ok(
+        srv.http.post(
+            "/api/integration/handoff/inbound",
+            headers=INTEGRATION,
+            json={"conversation": conversation, "channel": channel, "text": text},
+        )
+    )
 
 
 def bot_said(srv, conversation: str, session_id, texts, channel: str = "web", headers=INTEGRATION):
-    return srv.http.post("/api/integration/handoff/bot", headers=headers, json={
-        "conversation": conversation, "channel": channel, "session_id": session_id, "texts": texts})
+    return srv.http.post(
+        "/api/integration/handoff/bot",
+        headers=headers,
+        json={"conversation": conversation, "channel": channel, "session_id": session_id, "texts": texts},
+    )
 
 
 def anon() -> str:
@@ -76,7 +101,9 @@ def test_signed_in_student_reaches_their_colleges_counselor_only(srv):
         detail = ok(c.get(f"/api/staff/handoff/{hid}"))
         assert detail["transcript"][0] == {"who": "student", "text": "档案寄到哪里"}  # the chat so far
         assert [(m["sender"], m["text"]) for m in detail["messages"]] == [
-            ("student", "我的档案到底寄到哪里了？"), ("bot", "档案由学院寄出，可在“档案去向”查询。")]
+            ("student", "我的档案到底寄到哪里了？"),
+            ("bot", "档案由学院寄出，可在“档案去向”查询。"),
+        ]
         assert detail["messages"][1]["wechat_state"] == "none"
     # another college's counselor: not in their queue, and every route answers as if it did not exist
     with srv.staff("counselor-computer") as c:
@@ -187,23 +214,38 @@ def test_nobody_opens_or_reads_another_students_conversation(srv):
     # a student conversation needs that student's token (from the action server with its key)
     err(ask_person(srv, f"student:{victim}"), 403, "forbidden")
     err(ask_person(srv, f"student:{victim}", attacker), 403, "forbidden")
-    r = srv.http.post("/api/integration/handoff", json={"conversation": anon(), "channel": "web"},
-                      headers={"X-Actions-Service-Key": "wrong"})
+    r = srv.http.post(
+        "/api/integration/handoff",
+        json={"conversation": anon(), "channel": "web"},
+        headers={"X-Actions-Service-Key": "wrong"},
+    )
     err(r, 401, "service_key_invalid")
-    err(srv.http.post("/api/integration/handoff", json={"conversation": anon(), "channel": "web"}), 401,
-        "service_key_invalid")
+    err(
+        srv.http.post("/api/integration/handoff", json={"conversation": anon(), "channel": "web"}),
+        401,
+        "service_key_invalid",
+    )
     # the channels' route needs the integration key
-    err(srv.http.post("/api/integration/handoff/inbound", json={"conversation": anon(), "channel": "web",
-                                                                 "text": "x"}), 401, "not_authenticated")
+    err(
+        srv.http.post(
+            "/api/integration/handoff/inbound", json={"conversation": anon(), "channel": "web", "text": "x"}
+        ),
+        401,
+        "not_authenticated",
+    )
     # a staff token is not a student's
     with srv.staff("counselor-physics") as c:
         err(c.get("/api/handoff/messages"), 403, "forbidden")
 
 
 def test_bad_input_gets_a_clear_answer(srv):
-    for body in ({"conversation": "student:../x", "channel": "web"}, {"conversation": anon(), "channel": "sms"},
-                 {"conversation": anon(), "channel": "web", "transcript": [{"who": "admin", "text": "x"}]},
-                 {"conversation": anon(), "channel": "wechat"}, {"conversation": anon(), "channel": "web", "x": 1}):
+    for body in (
+        {"conversation": "student:../x", "channel": "web"},
+        {"conversation": anon(), "channel": "sms"},
+        {"conversation": anon(), "channel": "web", "transcript": [{"who": "admin", "text": "x"}]},
+        {"conversation": anon(), "channel": "wechat"},
+        {"conversation": anon(), "channel": "web", "x": 1},
+    ):
         r = srv.http.post("/api/integration/handoff", headers=SERVICE, json=body)
         err(r, 422, "validation_error")
     with srv.staff("school-admin") as c:
@@ -215,8 +257,11 @@ def test_bad_input_gets_a_clear_answer(srv):
         ok(c.post(f"/api/staff/handoff/{hid}/take"))
         for text in ("", "   ", "字" * 1001):
             err(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": text}), 422, "validation_error")
-    r = srv.http.post("/api/integration/handoff/inbound", headers=INTEGRATION,
-                      json={"conversation": anon(), "channel": "web", "text": ""})
+    r = srv.http.post(
+        "/api/integration/handoff/inbound",
+        headers=INTEGRATION,
+        json={"conversation": anon(), "channel": "web", "text": ""},
+    )
     err(r, 422, "validation_error")
 
 
@@ -237,13 +282,17 @@ def test_outside_office_hours_a_message_becomes_a_ticket_answered_as_a_notice(sr
 
     srv.set_today(dt.date(2026, 12, 7))  # Monday
     with srv.staff("counselor-computer") as c:
-        assert hid not in [x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]]
+        assert hid not in [
+            x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
+        ]
     with srv.staff("counselor-physics") as c:
         tickets = ok(c.get("/api/staff/handoff", params={"view": "tickets"}))
         row = next(x for x in tickets["sessions"] if x["id"] == hid)
         assert row["last_student_text"].startswith("我的户档信息被驳回了")
         assert tickets["counts"].get("ticket_open", 0) >= 1
-        answered = ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "请按驳回原因修改联系电话后重新提交。"}))
+        answered = ok(
+            c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "请按驳回原因修改联系电话后重新提交。"})
+        )
         assert answered["state"] == "answered"
         err(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "再说一次"}), 409, "wrong_state")
     with srv.student(sid) as c:
@@ -274,10 +323,16 @@ def test_nobody_takes_it_in_time_what_the_student_wrote_becomes_a_ticket(srv):
     assert not out["held"] and out["state"] == "ticket_open" and "作为留言转给老师" in out["note"]
     assert say(srv, conv, "你好") == {"held": False}
     with srv.staff("counselor-physics") as c:
-        row = next(x for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
-                   if x["id"] == hid)
+        row = next(
+            x
+            for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
+            if x["id"] == hid
+        )
         assert row["last_student_text"] == "我的问题是档案转递"
-        assert ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "档案会转到单位。"}))["state"] == "answered"
+        assert (
+            ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "档案会转到单位。"}))["state"]
+            == "answered"
+        )
     assert "timeout_ticket" in audit_actions(srv, sid)
     # a student who wrote nothing while queued: no empty ticket, the queue just ends
     quiet = new_student(srv, college="physics")
@@ -324,7 +379,11 @@ def test_a_ticket_draft_expires_and_the_next_message_goes_to_the_bot(srv):
     assert say(srv, conv, "你好") == {"held": False}
     # asking again starts a new draft (the old one is not "already" open)
     again = ok(ask_person(srv, conv, sid))
-    assert again["state"] == "ticket_draft" and not again["already"] and again["session_id"] != first["session_id"]
+    assert (
+        again["state"] == "ticket_draft"
+        and not again["already"]
+        and again["session_id"] != first["session_id"]
+    )
     # a stale draft nobody wrote to is replaced by a new request too
     srv.set_today(SATURDAY + dt.timedelta(days=2))
     third = ok(ask_person(srv, conv, sid))
@@ -350,15 +409,27 @@ def test_the_bots_answers_while_queued_are_for_the_counselor_only(srv):
     err(bot_said(srv, conv, hid, ["x"], headers={"X-Integration-Key": "wrong"}), 401, "not_authenticated")
     err(bot_said(srv, other, hid, ["冒充的回答"]), 404, "not_found")
     err(bot_said(srv, conv, 2147483647, ["x"]), 404, "not_found")
-    for sid, texts, channel in ((hid, [], "web"), (hid, [""], "web"), (hid, ["字" * 4001], "web"),
-                                (hid, ["x"] * 11, "web"), (0, ["x"], "web"), ("abc", ["x"], "web"),
-                                (hid, "x", "web"), (hid, ["x"], "wechat"), (hid, [1], "web")):
+    for sid, texts, channel in (
+        (hid, [], "web"),
+        (hid, [""], "web"),
+        (hid, ["字" * 4001], "web"),
+        (hid, ["x"] * 11, "web"),
+        (0, ["x"], "web"),
+        ("abc", ["x"], "web"),
+        (hid, "x", "web"),
+        (hid, ["x"], "wechat"),
+        (hid, [1], "web"),
+    ):
         err(bot_said(srv, conv, sid, texts, channel), 422, "validation_error")
     with srv.staff("school-admin") as c:
         detail = ok(c.get(f"/api/staff/handoff/{hid}"))
         assert [(m["sender"], m["text"]) for m in detail["messages"]] == [
-            ("student", "没登录能查档案吗"), ("bot", "可以查询公开的办理流程。"), ("bot", "登录后可查个人进度。"),
-            ("student", "那怎么登录"), ("bot", "点右上角“登录”。")]
+            ("student", "没登录能查档案吗"),
+            ("bot", "可以查询公开的办理流程。"),
+            ("bot", "登录后可查个人进度。"),
+            ("student", "那怎么登录"),
+            ("bot", "点右上角“登录”。"),
+        ]
         ok(c.post(f"/api/staff/handoff/{hid}/take"))
         ok(c.post(f"/api/staff/handoff/{hid}/reply", json={"text": "我是老师。"}))
         ok(c.post(f"/api/staff/handoff/{hid}/close"))

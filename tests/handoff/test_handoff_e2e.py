@@ -4,6 +4,7 @@ the WeChat path against the fake WeChat API; a ticket left outside office hours.
 answering (the messages also reach the counselor); once a counselor takes the conversation the bot is silent.
 Office hours are all day on working days: "today" is pinned to a working day or a Saturday (no result depends on
 the time of day)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,10 +38,21 @@ def stack(tmp_path_factory):
     wx = FakeWeChatAPI().start()
     today = tmp / "today.txt"
     today.write_text(BASE_TODAY.isoformat())
-    system = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log", rasa_api=True, env={
-        "HANDOFF_HOURS": "00:00-24:00", "TODAY_FILE": str(today), "WECHAT_TOKEN": WECHAT_TOKEN,
-        "WECHAT_APPID": WECHAT_APPID, "WECHAT_APPSECRET": WECHAT_APPSECRET, "WECHAT_API_BASE": wx.server.url,
-        "HANDOFF_POLL_SECONDS": "0.3", "NOTICE_POLL_SECONDS": "0.5"})
+    system = System(
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+        log_dir=tmp / "log",
+        rasa_api=True,
+        env={
+            "HANDOFF_HOURS": "00:00-24:00",
+            "TODAY_FILE": str(today),
+            "WECHAT_TOKEN": WECHAT_TOKEN,
+            "WECHAT_APPID": WECHAT_APPID,
+            "WECHAT_APPSECRET": WECHAT_APPSECRET,
+            "WECHAT_API_BASE": wx.server.url,
+            "HANDOFF_POLL_SECONDS": "0.3",
+            "NOTICE_POLL_SECONDS": "0.5",
+        },
+    )
     system.model = latest_model()  # the restart test starts Rasa again with the same model
     system.start(model=system.model)
     system.today_file, system.wx = today, wx
@@ -56,15 +68,21 @@ def today(stack):
 
 
 def api(stack, **login) -> httpx.Client:
-    tok = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json=login, trust_env=False).json()["access_token"]
-    return httpx.Client(base_url=stack.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False,
-                        timeout=30)
+    tok = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json=login, trust_env=False).json()[
+        "access_token"
+    ]
+    return httpx.Client(
+        base_url=stack.backend_url, headers={"Authorization": f"Bearer {tok}"}, trust_env=False, timeout=30
+    )
 
 
 def rest(stack, sender: str, text: str, token: str | None = None) -> list[dict]:
-    r = httpx.post(stack.rest_webhook, json={"sender": sender, "message": text,
-                                             "metadata": {"token": token} if token else {}},
-                   timeout=60, trust_env=False)
+    r = httpx.post(
+        stack.rest_webhook,
+        json={"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
+        timeout=60,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -139,13 +157,15 @@ def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
         bot_line = tp.locator("#hq-messages li.hq-bot")
         expect(bot_line.first).to_contain_text("智能助手（自动回答，学生已看到）")
         assert tp.locator("#hq-messages li").evaluate_all("els => els.map(e => e.className)")[:2] == [
-            "hq-student", "hq-bot"]
+            "hq-student",
+            "hq-bot",
+        ]
         with api(stack, staff_id="counselor-physics") as c:
             sid = session_of(c, last_student_text="我的档案寄到哪里了？一直没收到")["id"]
             msgs = c.get(f"/api/staff/handoff/{sid}").json()["messages"]
         assert msgs[0]["sender"] == "student" and msgs[0]["text"] == "我的档案寄到哪里了？一直没收到"
         bot_said = [m["text"] for m in msgs if m["sender"] == "bot"]
-        assert bot_said and all(m["sender"] == "bot" for m in msgs[1:1 + len(bot_said)]), msgs
+        assert bot_said and all(m["sender"] == "bot" for m in msgs[1 : 1 + len(bot_said)]), msgs
         assert bot_said[0].splitlines()[0][:12] in widget_bot, (bot_said, widget_bot)
         tp.locator("#hq-take").click()
         expect(tp.locator("#hq-reply-form")).to_be_visible()
@@ -218,7 +238,12 @@ def test_anonymous_visitor_gets_the_career_centers_reply_once_even_after_a_reloa
             s = session_of(c, last_student_text="没登录也能问吗")
             assert s["student"] is None
             assert c.post(f"/api/staff/handoff/{s['id']}/take").status_code == 200
-            assert c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "可以，请说说你的问题。"}).status_code == 200
+            assert (
+                c.post(
+                    f"/api/staff/handoff/{s['id']}/reply", json={"text": "可以，请说说你的问题。"}
+                ).status_code
+                == 200
+            )
         expect(pg.locator(".zz-staff", has_text="可以，请说说你的问题。")).to_have_count(1, timeout=15000)
         pg.reload()  # the same tab: the conversation and its cursor are kept; the reply is not shown twice
         expect(pg.get_by_role("dialog", name="智能咨询对话")).to_be_visible()
@@ -227,7 +252,9 @@ def test_anonymous_visitor_gets_the_career_centers_reply_once_even_after_a_reloa
         expect(pg.locator(".zz-staff", has_text="可以，请说说你的问题。")).to_have_count(1)
         with api(stack, staff_id="school-admin") as c:
             assert c.post(f"/api/staff/handoff/{s['id']}/close").status_code == 200
-        expect(pg.get_by_role("dialog", name="智能咨询对话")).to_contain_text("老师已结束人工咨询", timeout=15000)
+        expect(pg.get_by_role("dialog", name="智能咨询对话")).to_contain_text(
+            "老师已结束人工咨询", timeout=15000
+        )
     finally:
         ctx.close()
     assert not errors, errors
@@ -235,8 +262,13 @@ def test_anonymous_visitor_gets_the_career_centers_reply_once_even_after_a_reloa
 
 # --- WeChat against the fake WeChat API ------------------------------------------------------------------------
 def wechat(stack, openid: str, text: str) -> str | None:
-    r = httpx.post(stack.rasa_url + "/webhooks/wechat/webhook", params=signed_query(),
-                   content=text_xml(openid, text).encode(), timeout=30, trust_env=False)
+    r = httpx.post(
+        stack.rasa_url + "/webhooks/wechat/webhook",
+        params=signed_query(),
+        content=text_xml(openid, text).encode(),
+        timeout=30,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return None if r.text == "success" else ET.fromstring(r.text).findtext("Content")
 
@@ -256,10 +288,14 @@ def test_wechat_student_counselor_reply_once_bot_silent_then_back(stack):
         r = c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "是的，托管到生源地人才服务机构。"})
         assert r.status_code == 200, r.text
         got = wx.wait_sent(openid, 2)
-        assert got[1]["msgtype"] == "text" and got[1]["text"]["content"].endswith("是的，托管到生源地人才服务机构。")
+        assert got[1]["msgtype"] == "text" and got[1]["text"]["content"].endswith(
+            "是的，托管到生源地人才服务机构。"
+        )
         detail = c.get(f"/api/staff/handoff/{s['id']}").json()
         assert [m["text"] for m in detail["messages"] if m["sender"] == "student"] == [
-            "我想问一下档案邮寄怎么申请", "是托管到人才中心吗"]
+            "我想问一下档案邮寄怎么申请",
+            "是托管到人才中心吗",
+        ]
         # the counselor also sees what the bot answered while queued, in order; it is not sent to WeChat again
         assert [m["sender"] for m in detail["messages"]] == ["student", "bot", "system", "student", "staff"]
         assert detail["messages"][1]["text"] == queued and detail["messages"][1]["wechat_state"] == "none"
@@ -277,8 +313,9 @@ def test_wechat_student_counselor_reply_once_bot_silent_then_back(stack):
 
 # --- outside office hours: a ticket -------------------------------------------------------------------------
 def test_outside_office_hours_the_student_leaves_a_message_answered_later(stack, today):
-    token = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"student_id": "2025000002"},
-                       trust_env=False).json()["access_token"]
+    token = httpx.post(
+        f"{stack.backend_url}/api/auth/dev-login", json={"student_id": "2025000002"}, trust_env=False
+    ).json()["access_token"]
     today(SATURDAY)
     out = rest(stack, "x", "转人工", token)
     text = " ".join(m.get("text") or "" for m in out)
@@ -290,15 +327,21 @@ def test_outside_office_hours_the_student_leaves_a_message_answered_later(stack,
     assert out and "邮寄" in out[0].get("text", "") and "留言" not in out[0].get("text", "")
     today(dt.date(2026, 12, 7))
     with api(stack, staff_id="counselor-physics") as c:  # 2025000002 is a computer science student
-        assert all(s["student"] is None or s["student"]["id"] != "2025000002"
-                   for s in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"])
+        assert all(
+            s["student"] is None or s["student"]["id"] != "2025000002"
+            for s in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"]
+        )
     with api(stack, staff_id="counselor-computer") as c:
-        s = next(x for x in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"]
-                 if x["student"] and x["student"]["id"] == "2025000002")
+        s = next(
+            x
+            for x in c.get("/api/staff/handoff", params={"view": "tickets"}).json()["sessions"]
+            if x["student"] and x["student"]["id"] == "2025000002"
+        )
         r = c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "已联系学院，本周内审核。"})
         assert r.status_code == 200 and r.json()["state"] == "answered"
-    notices = httpx.get(f"{stack.backend_url}/api/me/notices", headers={"Authorization": f"Bearer {token}"},
-                        trust_env=False).json()["notices"]
+    notices = httpx.get(
+        f"{stack.backend_url}/api/me/notices", headers={"Authorization": f"Bearer {token}"}, trust_env=False
+    ).json()["notices"]
     n = next(x for x in notices if x["kind"] == "handoff")
     assert "已联系学院，本周内审核。" in n["body"] and "能帮我催一下吗" in n["body"]
 
@@ -320,9 +363,13 @@ def test_a_held_conversation_stays_held_across_a_rasa_restart(stack):
     assert "我是物理学院的" not in user_texts(stack, f"anon:{sender}")
     with api(stack, staff_id="school-admin") as c:
         assert session_of(c, last_student_text="我是物理学院的")["id"] == s["id"]
-        assert c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "请问你是哪个学院的？"}).status_code == 200
-    polled = httpx.get(f"{stack.backend_url}/api/handoff/messages", headers={"X-Handoff-Secret": secret},
-                       trust_env=False).json()
+        assert (
+            c.post(f"/api/staff/handoff/{s['id']}/reply", json={"text": "请问你是哪个学院的？"}).status_code
+            == 200
+        )
+    polled = httpx.get(
+        f"{stack.backend_url}/api/handoff/messages", headers={"X-Handoff-Secret": secret}, trust_env=False
+    ).json()
     assert [m["text"] for m in polled["messages"]][-1] == "请问你是哪个学院的？"
     assert rest(stack, sender, "结束人工")[0]["text"].startswith("已结束人工咨询")
     out = rest(stack, sender, "档案邮寄怎么申请")

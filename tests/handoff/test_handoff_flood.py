@@ -4,6 +4,7 @@ conversations and addresses; one address rotating its conversation; a WeChat use
 Must hold: at most one open session (queue or ticket) per student, limits per student / openid / address, a cap on
 anonymous ones waiting, signed-in students listed before anonymous visitors, and every session reachable by paging
 (no silent cut-off). The figures go to docs/security.md."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,7 +15,9 @@ from tests.handoff.conftest import SATURDAY
 from tests.handoff.test_handoff_api import SERVICE, action_token, anon, ask_person, say
 
 
-def ask_from(srv, conversation: str, client: str | None = None, student: str | None = None, channel: str = "web"):
+def ask_from(
+    srv, conversation: str, client: str | None = None, student: str | None = None, channel: str = "web"
+):
     headers = dict(SERVICE)
     if student:
         headers["Authorization"] = f"Bearer {action_token(student)}"
@@ -36,7 +39,9 @@ def all_pages(srv, staff: str, view: str, per_page: int = 50) -> tuple[list[dict
         first = ok(c.get("/api/staff/handoff", params={"view": view, "per_page": per_page}))
         rows = list(first["sessions"])
         for page in range(2, first["pages"] + 1):
-            rows += ok(c.get("/api/staff/handoff", params={"view": view, "per_page": per_page, "page": page}))["sessions"]
+            rows += ok(
+                c.get("/api/staff/handoff", params={"view": view, "per_page": per_page, "page": page})
+            )["sessions"]
     assert len(rows) == first["total"] == len({r["id"] for r in rows}), first  # nothing lost, nothing twice
     return rows, first
 
@@ -81,7 +86,11 @@ def test_an_open_ticket_is_returned_not_repeated(srv):
     # the review: 101 tickets from one student hid a classmate's; now a second request returns the open ticket
     for _ in range(5):
         again = ok(ask_person(srv, conv, sid))
-        assert again["already"] and again["state"] == "ticket_open" and again["session_id"] == first["session_id"]
+        assert (
+            again["already"]
+            and again["state"] == "ticket_open"
+            and again["session_id"] == first["session_id"]
+        )
         assert "已经给老师留过言" in again["message"]
     ok(ask_person(srv, f"student:{classmate}", classmate))
     say(srv, f"student:{classmate}", "请问派遣证怎么办？")
@@ -123,7 +132,9 @@ def test_one_address_rotating_its_conversation_is_limited(srv):
     assert [r.status_code for r in res] == [200] * 5 + [429] * 7
     for r in res[5:]:
         refused(r, "too_many_handoffs")
-    assert ok(ask_from(srv, anon(), client="203.0.113.8"))["state"] == "waiting"  # another address: not held up
+    assert (
+        ok(ask_from(srv, anon(), client="203.0.113.8"))["state"] == "waiting"
+    )  # another address: not held up
     close_all_waiting(srv)
 
 
@@ -133,13 +144,16 @@ def test_the_action_forwards_the_channels_client_to_the_limit(srv, monkeypatch):
     from actions.handoff import ActionHandoff
     from tests.actions.conftest import make_tracker, run_action
     from tests.handoff.test_handoff_action import payload
+
     monkeypatch.setenv("BACKEND_URL", srv.base)
     monkeypatch.setenv("ACTIONS_SERVICE_KEY", "demo-actions-service-key")
     close_all_waiting(srv)
 
     def handoff(client: str):
-        return run_action(ActionHandoff(), make_tracker("转人工", "handoff", sender=anon(),
-                                                        metadata={"channel": "web", "client": client}))[0]
+        return run_action(
+            ActionHandoff(),
+            make_tracker("转人工", "handoff", sender=anon(), metadata={"channel": "web", "client": client}),
+        )[0]
 
     got = [payload(handoff("a" * 32)) for _ in range(7)]
     assert [p is not None for p in got] == [True] * 5 + [False] * 2  # then the contact details only

@@ -1,6 +1,7 @@
 """Handoff sessions keep what students wrote: closed ones follow the turn log's retention (TURN_LOG_RETENTION_DAYS,
 default 180 days; `python -m backend.cli purge`), over real HTTP against the real backend (SQLite and
 PostgreSQL). Own module: the purge runs with "today" 200 days ahead and would remove the other modules' sessions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,10 +40,14 @@ def test_closed_sessions_older_than_the_retention_are_purged(srv):
 
     r = srv.cli("purge")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "'handoff_sessions_deleted': 1" in r.stdout and "'handoff_messages_deleted': " in r.stdout, r.stdout
+    assert "'handoff_sessions_deleted': 1" in r.stdout and "'handoff_messages_deleted': " in r.stdout, (
+        r.stdout
+    )
     with srv.staff("counselor-physics") as c:
         err(c.get(f"/api/staff/handoff/{old}"), 404, "not_found")
-        assert old not in [x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "closed"}))["sessions"]]
+        assert old not in [
+            x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "closed"}))["sessions"]
+        ]
         got = ok(c.get(f"/api/staff/handoff/{recent}"))
         assert SECRET_TEXT in [m["text"] for m in got["messages"]]
         got = ok(c.get(f"/api/staff/handoff/{held}"))

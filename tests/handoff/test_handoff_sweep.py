@@ -2,6 +2,7 @@
 second times out conversations nobody took within HANDOFF_WAIT_MINUTES although the student says nothing more:
 a student who wrote while queued gets a ticket, the others' queue is closed, the widget's poll shows why, the audit
 log names the system; a conversation taken before, or not yet waiting long enough, is left alone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,17 @@ from tests.handoff.test_handoff_api import anon, ask_person, say
 def swept(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"handoff-sweep-{request.param}")
     db_url, drop = database_urls(tmp, request.param)
-    srv = start_backend(db_url, tmp, extra_env={"HANDOFF_HOURS": "00:00-24:00", "NOTICE_WORKER": "0",
-                                                "HANDOFF_WORKER": "0", "HANDOFF_SWEEP_SECONDS": "0.3",
-                                                "HANDOFF_WAIT_MINUTES": "30"})
+    srv = start_backend(
+        db_url,
+        tmp,
+        extra_env={
+            "HANDOFF_HOURS": "00:00-24:00",
+            "NOTICE_WORKER": "0",
+            "HANDOFF_WORKER": "0",
+            "HANDOFF_SWEEP_SECONDS": "0.3",
+            "HANDOFF_WAIT_MINUTES": "30",
+        },
+    )
     yield srv
     stop_backend(srv)
     drop()
@@ -81,10 +90,15 @@ def test_the_sweep_times_out_the_queue_without_a_further_message(swept):
     assert got["session"]["state"] == "closed" and "老师暂时没有接入" in got["messages"][-1]["text"]
     # the counselor finds the ticket with what the student wrote; the WeChat user's notice waits for delivery
     with srv.staff("counselor-physics") as c:
-        row = next(x for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
-                   if x["id"] == h_writer)
+        row = next(
+            x
+            for x in ok(c.get("/api/staff/handoff", params={"view": "tickets"}))["sessions"]
+            if x["id"] == h_writer
+        )
         assert row["last_student_text"] == "我的问题是档案转递"
-        assert h_writer not in [x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "queue"}))["sessions"]]
+        assert h_writer not in [
+            x["id"] for x in ok(c.get("/api/staff/handoff", params={"view": "queue"}))["sessions"]
+        ]
     with srv.staff("school-admin") as c:
         last = ok(c.get(f"/api/staff/handoff/{h_wechat}"))["messages"][-1]
         assert last["sender"] == "system" and "老师会尽快在这里回复你" in last["text"]
@@ -129,8 +143,11 @@ def test_a_take_racing_the_sweep_wins_or_loses_cleanly(swept):
     time.sleep(1.0)  # a few more sweeps
     with srv.staff("school-admin") as c:
         for sid in students:
-            actions = [x["action"] for x in ok(c.get("/api/staff/audit", params={"student_id": sid, "limit": 1000}))
-                       ["items"] if x["entity"] == "handoff"]
+            actions = [
+                x["action"]
+                for x in ok(c.get("/api/staff/audit", params={"student_id": sid, "limit": 1000}))["items"]
+                if x["entity"] == "handoff"
+            ]
             timeouts = actions.count("timeout_ticket") + actions.count("timeout_close")
             if results[sid] == 200:
                 assert state_of(srv, hids[sid]) == "active" and timeouts == 0 and actions.count("take") == 1

@@ -1,5 +1,6 @@
 """A real Prometheus (Debian's /usr/bin/prometheus) for tests: scrapes the given targets every second, with the
 project's alert rules loaded; queried through its HTTP API."""
+
 from __future__ import annotations
 
 import json
@@ -29,15 +30,26 @@ class Prometheus:
         for name, target in targets.items():
             jobs.setdefault(job_of(name), []).append(target)
         shutil.copy(ROOT / "deploy" / "prometheus" / "alerts.yml", tmp / "alerts.yml")
-        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "rule_files": ["alerts.yml"],
-                  "scrape_configs": [{"job_name": job, "static_configs": [{"targets": t}]}
-                                     for job, t in jobs.items()]}
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": ["alerts.yml"],
+            "scrape_configs": [
+                {"job_name": job, "static_configs": [{"targets": t}]} for job, t in jobs.items()
+            ],
+        }
         (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = open(tmp / "prometheus.log", "wb")
-        self.proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}",
-                                      f"--storage.tsdb.path={tmp / 'data'}",
-                                      f"--web.listen-address=127.0.0.1:{self.port}"],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                PROMETHEUS,
+                f"--config.file={tmp / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.wait(lambda: http_get(f"{self.url}/-/ready")[0] == 200, 60, "prometheus not ready")
 
     @property
@@ -60,15 +72,18 @@ class Prometheus:
             time.sleep(0.5)
 
     def query(self, expr: str) -> list[dict]:
-        status, body = http_get(f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}", timeout=10)
+        status, body = http_get(
+            f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}", timeout=10
+        )
         data = json.loads(body)
         assert status == 200 and data["status"] == "success", data
         return data["data"]["result"]
 
     def series(self, match: str) -> list[dict]:
         """The label sets of every series matching `match` (Prometheus's /api/v1/series)."""
-        status, body = http_get(f"{self.url}/api/v1/series?{urllib.parse.urlencode({'match[]': match})}",
-                                timeout=10)
+        status, body = http_get(
+            f"{self.url}/api/v1/series?{urllib.parse.urlencode({'match[]': match})}", timeout=10
+        )
         return json.loads(body)["data"]
 
     def value(self, expr: str) -> float:

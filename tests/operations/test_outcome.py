@@ -1,5 +1,6 @@
 """A turn's outcome label (ops/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends them,
 including the NLU decision step's parse_data["uncertain"] (outcome clarify / abstain) when present."""
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,19 @@ CASES = [
 
 
 def test_outcomes():
-    code = ("import json, sys; from ops.outcome import turn_outcome; "
-            "print(json.dumps([list(turn_outcome(events)) for events in json.loads(sys.stdin.read())]))")
-    out = subprocess.run([str(RASA_PY), "-c", code], cwd=ROOT, input=json.dumps([c[0] for c in CASES]),
-                         capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    code = (
+        "import json, sys; from ops.outcome import turn_outcome; "
+        "print(json.dumps([list(turn_outcome(events)) for events in json.loads(sys.stdin.read())]))"
+    )
+    out = subprocess.run(
+        [str(RASA_PY), "-c", code],
+        cwd=ROOT,
+        input=json.dumps([c[0] for c in CASES]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got == [c[1] for c in CASES]

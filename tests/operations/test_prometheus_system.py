@@ -1,6 +1,7 @@
 """A real Prometheus (Debian's package) scraping `make run`'s three processes (the launcher's System): chats of
 each outcome, then the expected series read back through Prometheus's HTTP API; no student number or message
 text in any label; readiness follows the backend (issue 23 §1, §3, §4)."""
+
 from __future__ import annotations
 
 import json
@@ -44,16 +45,30 @@ def test_every_process_is_scraped_and_ready(running):
     for job in ("zhineng-backend", "zhineng-rasa", "zhineng-actions"):
         assert prom.wait_value(f'up{{job="{job}"}}', lambda v: v == 1) == 1
         assert prom.wait_value(f'zhineng_ready{{job="{job}"}}', lambda v: v == 1) == 1
-    assert {"ZhinengProcessDown", "ZhinengHandoffWaitTooLong", "ZhinengTurnLatencyHigh"} <= set(prom.rules_loaded())
+    assert {"ZhinengProcessDown", "ZhinengHandoffWaitTooLong", "ZhinengTurnLatencyHigh"} <= set(
+        prom.rules_loaded()
+    )
 
 
 def test_turns_by_channel_intent_and_outcome(running):
     _, prom = running
-    assert prom.wait_value('sum(zhineng_rasa_turns_total{channel="rest", outcome="answered"})', lambda v: v >= 2) >= 2
-    assert prom.wait_value('zhineng_rasa_turns_total{channel="rest", intent="out_of_scope", outcome="fallback"}',
-                           lambda v: v == 1) == 1
-    assert prom.wait_value('zhineng_rasa_turns_total{channel="rest", intent="handoff", outcome="handoff"}',
-                           lambda v: v == 1) == 1
+    assert (
+        prom.wait_value('sum(zhineng_rasa_turns_total{channel="rest", outcome="answered"})', lambda v: v >= 2)
+        >= 2
+    )
+    assert (
+        prom.wait_value(
+            'zhineng_rasa_turns_total{channel="rest", intent="out_of_scope", outcome="fallback"}',
+            lambda v: v == 1,
+        )
+        == 1
+    )
+    assert (
+        prom.wait_value(
+            'zhineng_rasa_turns_total{channel="rest", intent="handoff", outcome="handoff"}', lambda v: v == 1
+        )
+        == 1
+    )
     turns = prom.value("sum(zhineng_rasa_turns_total)")
     assert turns >= 5  # the four turns and the launcher's warm-up
     assert prom.value("sum(zhineng_rasa_turn_duration_seconds_count)") == turns
@@ -67,19 +82,30 @@ def test_turns_by_channel_intent_and_outcome(running):
 def test_actions_backend_and_queue(running):
     _, prom = running
     # the status action ran and called the backend with the student's token
-    assert prom.wait_value('sum(zhineng_action_duration_seconds_count{action!="unknown"})', lambda v: v >= 2) >= 2
+    assert (
+        prom.wait_value('sum(zhineng_action_duration_seconds_count{action!="unknown"})', lambda v: v >= 2)
+        >= 2
+    )
     assert prom.value('zhineng_action_backend_calls_total{outcome="ok"}') >= 1
     assert prom.value("sum(zhineng_action_errors_total)") == 0
     # the backend by route template: the dev login, the turn log, the action's calls
-    assert prom.value('zhineng_backend_requests_total{route="/api/auth/dev-login", method="POST", status="200"}') == 1
-    assert prom.wait_value('sum(zhineng_backend_requests_total{route="/api/integration/turns", status="200"})',
-                           lambda v: v >= 1) >= 1
-    assert prom.value('sum(zhineng_backend_request_duration_seconds_count)') >= 3
+    assert (
+        prom.value('zhineng_backend_requests_total{route="/api/auth/dev-login", method="POST", status="200"}')
+        == 1
+    )
+    assert (
+        prom.wait_value(
+            'sum(zhineng_backend_requests_total{route="/api/integration/turns", status="200"})',
+            lambda v: v >= 1,
+        )
+        >= 1
+    )
+    assert prom.value("sum(zhineng_backend_request_duration_seconds_count)") >= 3
     # the student asked for a person: one waiting in the queue
     assert prom.wait_value("zhineng_handoff_waiting", lambda v: v == 1) == 1
     assert prom.value("zhineng_handoff_oldest_wait_seconds") >= 0
     assert prom.value('zhineng_outbox_backlog{outbox="notices"}') >= 0
-    assert len(prom.query('zhineng_outbox_oldest_age_seconds')) == 2
+    assert len(prom.query("zhineng_outbox_oldest_age_seconds")) == 2
 
 
 def test_no_student_identifier_or_text_in_any_label(running):

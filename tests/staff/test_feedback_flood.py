@@ -4,6 +4,7 @@ address FEEDBACK_PER_CLIENT (20) whatever conversation ids it makes up or X-Forw
 ones FEEDBACK_ANONYMOUS (120); the rest get 429 `too_many_feedback` with a Chinese message and Retry-After, and
 nothing of them is stored. A vote is changed only by whoever gave it: an anonymous POST naming a student's
 conversation and answer never touches the student's row."""
+
 from __future__ import annotations
 
 import csv
@@ -19,9 +20,17 @@ ANSWER = "打开北京理工大学就业信息网（job.bit.edu.cn），点击�
 
 
 def body(conversation: str, **kw) -> dict:
-    return {"channel": "web", "conversation": conversation, "message_id": uuid.uuid4().hex[:12],
-            "question": "洪水测试", "answer": ANSWER, "rating": "down", "reason": "没有帮助",
-            "comment": "flood", **kw}
+    return {
+        "channel": "web",
+        "conversation": conversation,
+        "message_id": uuid.uuid4().hex[:12],
+        "question": "洪水测试",
+        "answer": ANSWER,
+        "rating": "down",
+        "reason": "没有帮助",
+        "comment": "flood",
+        **kw,
+    }
 
 
 def flood(bases: list[str], bodies: list[dict], headers: list[dict] | None = None) -> list[httpx.Response]:
@@ -30,8 +39,14 @@ def flood(bases: list[str], bodies: list[dict], headers: list[dict] | None = Non
     heads = headers or [{} for _ in bodies]
     try:
         with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(lambda i: clients[i % len(clients)].post("/api/feedback", json=bodies[i],
-                                                                          headers=heads[i]), range(len(bodies))))
+            return list(
+                pool.map(
+                    lambda i: clients[i % len(clients)].post(
+                        "/api/feedback", json=bodies[i], headers=heads[i]
+                    ),
+                    range(len(bodies)),
+                )
+            )
     finally:
         for c in clients:
             c.close()
@@ -76,8 +91,14 @@ def test_one_client_cannot_flood_by_rotating_conversations(srv, tmp_path):
         check_refused(again[1])
         # a signed-in student is limited as a student, not by the anonymous visitors of their address
         tok = srv.token(student_id="2025000001")
-        codes = [r.status_code for r in flood(bases, [body("web-s", comment="登录后") for _ in range(12)],
-                                              [{"Authorization": f"Bearer {tok}"}] * 12)]
+        codes = [
+            r.status_code
+            for r in flood(
+                bases,
+                [body("web-s", comment="登录后") for _ in range(12)],
+                [{"Authorization": f"Bearer {tok}"}] * 12,
+            )
+        ]
         assert sorted(codes) == [200] * 10 + [429] * 2, codes
         assert [f["学号"] for f in stored(srv, "登录后")] == ["2025000001"] * 10
     finally:
@@ -98,12 +119,18 @@ def test_many_addresses_behind_the_proxy_share_the_anonymous_cap(srv, tmp_path):
     proxied, drop = behind_proxy(srv, tmp_path, fresh=True)
     try:
         # one address through the proxy: 20 a minute
-        res = flood([proxied.base], [body("web-" + uuid.uuid4().hex[:8]) for _ in range(25)],
-                    [{"X-Forwarded-For": "203.0.113.9"}] * 25)
+        res = flood(
+            [proxied.base],
+            [body("web-" + uuid.uuid4().hex[:8]) for _ in range(25)],
+            [{"X-Forwarded-For": "203.0.113.9"}] * 25,
+        )
         assert sorted(r.status_code for r in res) == [200] * 20 + [429] * 5
         # 150 more from 150 addresses: all anonymous ones together 120 a minute, so 100 more
-        res = flood([proxied.base], [body("web-" + uuid.uuid4().hex[:8]) for _ in range(150)],
-                    [xff(i) for i in range(150)])
+        res = flood(
+            [proxied.base],
+            [body("web-" + uuid.uuid4().hex[:8]) for _ in range(150)],
+            [xff(i) for i in range(150)],
+        )
         codes = [r.status_code for r in res]
         assert codes.count(200) == 100 and codes.count(429) == 50, codes
         for r in res:
@@ -118,8 +145,13 @@ def test_many_addresses_behind_the_proxy_share_the_anonymous_cap(srv, tmp_path):
 def test_an_anonymous_post_never_overwrites_a_students_vote(srv, tmp_path):
     tok = srv.token(student_id="2025000002")
     mine = body("web-stu", comment="本人", rating="down", reason="内容缺失", message_id="m-owned-1")
-    r = httpx.post(f"{srv.base}/api/feedback", json=mine, headers={"Authorization": f"Bearer {tok}"},
-                   trust_env=False, timeout=30)
+    r = httpx.post(
+        f"{srv.base}/api/feedback",
+        json=mine,
+        headers={"Authorization": f"Bearer {tok}"},
+        trust_env=False,
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     # the review: an anonymous POST with the student's conversation and message id turned 👎 into 👍 and removed
     # their student id. Whatever conversation the attacker names (the widget's, the stored key), from an address
@@ -128,8 +160,13 @@ def test_an_anonymous_post_never_overwrites_a_students_vote(srv, tmp_path):
     try:
         for conv in ("web-stu", "student:2025000002", "anon:web-stu"):
             attack = {**mine, "conversation": conv, "rating": "up", "reason": None, "comment": "攻击"}
-            res = httpx.post(f"{proxied.base}/api/feedback", json=attack, trust_env=False, timeout=30,
-                             headers={"X-Forwarded-For": "192.0.2.50"})
+            res = httpx.post(
+                f"{proxied.base}/api/feedback",
+                json=attack,
+                trust_env=False,
+                timeout=30,
+                headers={"X-Forwarded-For": "192.0.2.50"},
+            )
             assert res.status_code == 200, res.text
     finally:
         stop_backend(proxied)
@@ -137,8 +174,13 @@ def test_an_anonymous_post_never_overwrites_a_students_vote(srv, tmp_path):
     assert [(f["学号"], f["评价"], f["原因"]) for f in rows] == [("2025000002", "👎", "内容缺失")], rows
     assert [f["学号"] for f in stored(srv, "攻击")] == ["", "", ""]
     # the student changes their own vote: fine
-    r = httpx.post(f"{srv.base}/api/feedback", json={**mine, "rating": "up", "reason": None},
-                   headers={"Authorization": f"Bearer {tok}"}, trust_env=False, timeout=30)
+    r = httpx.post(
+        f"{srv.base}/api/feedback",
+        json={**mine, "rating": "up", "reason": None},
+        headers={"Authorization": f"Bearer {tok}"},
+        trust_env=False,
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["rating"] == "up", r.text
 
 
@@ -147,12 +189,21 @@ def test_an_anonymous_vote_is_changed_only_from_its_address(srv, tmp_path):
     try:
         mine = body("web-anon-" + uuid.uuid4().hex[:6], comment="匿名本人", message_id="m-anon-1")
         with httpx.Client(base_url=proxied.base, trust_env=False, timeout=30) as c:
-            assert c.post("/api/feedback", json=mine, headers={"X-Forwarded-For": "192.0.2.10"}).status_code == 200
-            other = c.post("/api/feedback", json={**mine, "rating": "up", "reason": None},
-                           headers={"X-Forwarded-For": "192.0.2.11"})
+            assert (
+                c.post("/api/feedback", json=mine, headers={"X-Forwarded-For": "192.0.2.10"}).status_code
+                == 200
+            )
+            other = c.post(
+                "/api/feedback",
+                json={**mine, "rating": "up", "reason": None},
+                headers={"X-Forwarded-For": "192.0.2.11"},
+            )
             err(other, 409, "not_yours")
-            same = c.post("/api/feedback", json={**mine, "rating": "up", "reason": None},
-                          headers={"X-Forwarded-For": "192.0.2.10"})
+            same = c.post(
+                "/api/feedback",
+                json={**mine, "rating": "up", "reason": None},
+                headers={"X-Forwarded-For": "192.0.2.10"},
+            )
             assert same.status_code == 200 and same.json()["rating"] == "up", same.text
     finally:
         stop_backend(proxied)

@@ -2,6 +2,7 @@
 turn log and in feedback, and so in the staff overview and the CSV exports: the regression corpus
 tests/staff/data/mask_corpus.tsv (phone and ID numbers with . _ — – space separators, full-width, Chinese numerals
 〇/零/幺, partly masked ID numbers, abc＠qq．com ...) through the real backend on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,11 @@ import pytest
 from backend.masking import _view, mask
 from tests.backend.helpers import INTEGRATION_KEY, ok
 
-CORPUS = [line.split("\t") for line in (Path(__file__).parent / "data" / "mask_corpus.tsv")
-          .read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+CORPUS = [
+    line.split("\t")
+    for line in (Path(__file__).parent / "data" / "mask_corpus.tsv").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+]
 assert len([c for c in CORPUS if c[0] != "keep"]) >= 50
 
 
@@ -57,18 +61,50 @@ def _check(tag: str, cells: list[str]) -> int:
 
 def test_the_turn_log_and_its_exports_hold_no_spelling_of_a_secret(srv):
     tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])
-    turns = [{"at": srv.now().timestamp(), "channel": "web", "conversation": f"mask-{tag}-{i}",
-              "question": _label(tag, i) + text, "intent": "faq", "confidence": 0.3, "answer_key": "utter_faq/login"}
-             for i, (_, text, _) in enumerate(CORPUS)]
-    out = ok(srv.client().post("/api/integration/turns", json={"turns": turns},
-                               headers={"X-Integration-Key": INTEGRATION_KEY}))
+    turns = [
+        {
+            "at": srv.now().timestamp(),
+            "channel": "web",
+            "conversation": f"mask-{tag}-{i}",
+            "question": _label(tag, i) + text,
+            "intent": "faq",
+            "confidence": 0.3,
+            "answer_key": "utter_faq/login",
+        }
+        for i, (_, text, _) in enumerate(CORPUS)
+    ]
+    out = ok(
+        srv.client().post(
+            "/api/integration/turns", json={"turns": turns}, headers={"X-Integration-Key": INTEGRATION_KEY}
+        )
+    )
     assert out["stored"] == len(CORPUS) and out["rejected"] == 0
-    picked = [0, 4, 13, 17, 24, 36, 44, 49, 51, 53]  # feedback: question and comment (a few: feedback is limited)
+    picked = [
+        0,
+        4,
+        13,
+        17,
+        24,
+        36,
+        44,
+        49,
+        51,
+        53,
+    ]  # feedback: question and comment (a few: feedback is limited)
     for i in picked:
-        r = srv.client().post("/api/feedback", json={
-            "channel": "web", "conversation": f"mask-{tag}-fb{i}", "message_id": f"m{i}",
-            "question": _label(tag, i) + CORPUS[i][1], "answer": "请登录学校平台。", "rating": "down",
-            "reason": "没有帮助", "comment": _label(tag, i) + CORPUS[i][1]})
+        r = srv.client().post(
+            "/api/feedback",
+            json={
+                "channel": "web",
+                "conversation": f"mask-{tag}-fb{i}",
+                "message_id": f"m{i}",
+                "question": _label(tag, i) + CORPUS[i][1],
+                "answer": "请登录学校平台。",
+                "rating": "down",
+                "reason": "没有帮助",
+                "comment": _label(tag, i) + CORPUS[i][1],
+            },
+        )
         assert r.status_code == 200, r.text
     with srv.staff("school-admin") as c:
         turns_csv = c.get("/api/staff/insights/turns.csv", params={"days": 1}).text
@@ -91,6 +127,7 @@ def test_rows_stored_before_are_masked_by_the_migration(db_kind, tmp_path):
     from sqlalchemy import create_engine, text
 
     from tests.backend.helpers import ROOT, database_urls
+
     url, drop = database_urls(tmp_path, db_kind)
     env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "backend" / "alembic.ini")]
@@ -101,11 +138,20 @@ def test_rows_stored_before_are_masked_by_the_migration(db_kind, tmp_path):
         engine = create_engine(url)
         with engine.begin() as conn:
             for t in clear:
-                conn.execute(text("INSERT INTO turn_log (at, channel, conversation, question, fallback, handoff) "
-                                  "VALUES (CURRENT_TIMESTAMP, 'web', 'old', :q, false, false)"), {"q": t})
-            conn.execute(text("INSERT INTO feedback (at, channel, conversation, message_id, question, answer, "
-                              "rating, comment) VALUES (CURRENT_TIMESTAMP, 'web', 'old', 'm1', :q, :a, 'down', :c)"),
-                         {"q": clear[0], "a": "请登录。", "c": clear[-1]})
+                conn.execute(
+                    text(
+                        "INSERT INTO turn_log (at, channel, conversation, question, fallback, handoff) "
+                        "VALUES (CURRENT_TIMESTAMP, 'web', 'old', :q, false, false)"
+                    ),
+                    {"q": t},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO feedback (at, channel, conversation, message_id, question, answer, "
+                    "rating, comment) VALUES (CURRENT_TIMESTAMP, 'web', 'old', 'm1', :q, :a, 'down', :c)"
+                ),
+                {"q": clear[0], "a": "请登录。", "c": clear[-1]},
+            )
         r = subprocess.run(alembic + ["upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         with engine.connect() as conn:

@@ -1,6 +1,7 @@
 """Texts of the custom actions are responses with variables (issue 11 §3, issue 14 §1): staff edit them like any
 answer, the edit reaches the student on the next turn with the variables filled from the action's data, and with
 the backend down the domain's wording comes back, filled the same way. Real backend, action server and `rasa run`."""
+
 from __future__ import annotations
 
 import time
@@ -19,18 +20,28 @@ STATUS = "utter_status"
 
 
 def reply(system, text, token=None):
-    return "\n".join(m.get("text") or "" for m in say(system.rest_webhook, f"act-{uuid.uuid4().hex[:8]}", text, token))
+    return "\n".join(
+        m.get("text") or "" for m in say(system.rest_webhook, f"act-{uuid.uuid4().hex[:8]}", text, token)
+    )
 
 
 def staff(system):
-    r = httpx.post(f"{system.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False)
-    return httpx.Client(base_url=system.backend_url, headers={"Authorization": f"Bearer {r.json()['access_token']}"},
-                        trust_env=False, timeout=30)
+    r = httpx.post(
+        f"{system.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    )
+    return httpx.Client(
+        base_url=system.backend_url,
+        headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+        trust_env=False,
+        timeout=30,
+    )
 
 
 def edit(c, key, text):
     cur = c.get(f"/api/staff/answers/{key}").json()
-    r = c.put(f"/api/staff/answers/{key}", json={"base_version": cur["version"], "variations": [{"text": text}]})
+    r = c.put(
+        f"/api/staff/answers/{key}", json={"base_version": cur["version"], "variations": [{"text": text}]}
+    )
     assert r.status_code == 200, r.text
     return cur["version"]
 
@@ -57,8 +68,10 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
         view = c.get(f"/api/staff/answers/{STATUS}").json()
         assert {"name", "lines"} <= set(view["variables"])  # offered to the editor
         # a variable the action does not fill is refused, so a student never sees a raw {brace}
-        r = c.put(f"/api/staff/answers/{STATUS}", json={"base_version": view["version"],
-                                                         "variations": [{"text": "{name}{学号}"}]})
+        r = c.put(
+            f"/api/staff/answers/{STATUS}",
+            json={"base_version": view["version"], "variations": [{"text": "{name}{学号}"}]},
+        )
         assert r.status_code == 422 and r.json()["fields"][0]["code"] == "unknown_variable", r.text
 
         before = reply(system, ASK_COMPARE)
@@ -68,20 +81,35 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
         try:
             # anonymous, no backend data: the items the action computed go into the staff's wording
             out = until(lambda: (lambda t: t if tag in t else None)(reply(system, ASK_COMPARE)), 3)
-            assert out.startswith(tag + "两张表：\n· 改签申请（单位变更）：") and "· 毕业去向修改（单位不变）：" in out, out
+            assert (
+                out.startswith(tag + "两张表：\n· 改签申请（单位变更）：")
+                and "· 毕业去向修改（单位不变）：" in out
+            ), out
             assert "怎么选" not in out and "{" not in out
             # signed in: the name and the progress lines come from the student's own records
-            out = until(lambda: (lambda t: t if tag in t else None)(
-                reply(system, "查一下我的办理进度", login("2025000003"))), 3)
+            out = until(
+                lambda: (lambda t: t if tag in t else None)(
+                    reply(system, "查一下我的办理进度", login("2025000003"))
+                ),
+                3,
+            )
             assert tag + "王强同学的进度：\n· 毕业去向登记：" in out, out
             assert "组织机构代码与单位名称不一致" in out and "你的办理进度如下" not in out
 
             # Rasa's NLG request to the backend (used when Rasa has no fresh copy): the call's arguments fill the
             # edited text the same way
             key = {"X-Integration-Key": system.child_env()["INTEGRATION_KEY"]}  # Rasa's key (issue 21 §9)
-            r = httpx.post(f"{system.backend_url}/api/nlg", trust_env=False, headers=key, json={
-                "response": COMPARE, "arguments": {"items": "· 甲10[2]\n· 乙", "template": COMPARE},
-                "tracker": {"sender_id": "x", "slots": {}}, "channel": {"name": "rest"}})
+            r = httpx.post(
+                f"{system.backend_url}/api/nlg",
+                trust_env=False,
+                headers=key,
+                json={
+                    "response": COMPARE,
+                    "arguments": {"items": "· 甲10[2]\n· 乙", "template": COMPARE},
+                    "tracker": {"sender_id": "x", "slots": {}},
+                    "channel": {"name": "rest"},
+                },
+            )
             assert r.status_code == 200 and r.json()["text"] == tag + "两张表：\n· 甲10[2]\n· 乙", r.text
 
             system.stop_one("backend")
@@ -98,7 +126,12 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
         finally:
             roll_back(c, COMPARE, v_compare)
             roll_back(c, STATUS, v_status)
-    until(lambda: (lambda t: t if tag not in t and t.startswith("区别如下") else None)(reply(system, ASK_COMPARE)), 8)
+    until(
+        lambda: (lambda t: t if tag not in t and t.startswith("区别如下") else None)(
+            reply(system, ASK_COMPARE)
+        ),
+        8,
+    )
 
 
 def test_a_students_answer_with_brackets_is_filled_into_the_response(system, login):
@@ -120,13 +153,20 @@ def test_a_students_answer_with_brackets_is_filled_into_the_response(system, log
 def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system, tmp_path):
     """A second `rasa run` (same backend and action server) that keeps no copy of the answers (poll_seconds: 0):
     every response is Rasa's NLG request to POST /api/nlg, whose `arguments` carry the action's variables."""
-    endpoints = (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8").replace("poll_seconds: 0.5",
-                                                                                     "poll_seconds: 0")
+    endpoints = (
+        (ROOT / "bot" / "endpoints.yml")
+        .read_text(encoding="utf-8")
+        .replace("poll_seconds: 0.5", "poll_seconds: 0")
+    )
     assert "poll_seconds: 0\n" in endpoints
     (tmp_path / "endpoints.yml").write_text(endpoints, encoding="utf-8")
-    second = System(backend_port=system.backend_port, actions_port=system.actions_port,
-                    database_url=system.database_url, log_dir=tmp_path,
-                    env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
+    second = System(
+        backend_port=system.backend_port,
+        actions_port=system.actions_port,
+        database_url=system.database_url,
+        log_dir=tmp_path,
+        env={"TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}"},
+    )
     tag = f"【远程{uuid.uuid4().hex[:6]}】"
     with staff(system) as c:
         version = edit(c, COMPARE, tag + "{items}")
@@ -140,14 +180,18 @@ def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system,
 
 
 def test_a_signed_in_general_question_gets_the_edited_faq_answer_then_the_own_case(system, login):
-    """"被驳回了怎么改" signed in: action_check_status repeats the FAQ answer (faq/rejected) before the student's own
+    """ "被驳回了怎么改" signed in: action_check_status repeats the FAQ answer (faq/rejected) before the student's own
     progress; a staff edit of that answer shows there too (it used to repeat the model's text)."""
     key, tag = "utter_faq/rejected", f"【测试{uuid.uuid4().hex[:6]}】"
     with staff(system) as c:
         version = edit(c, key, tag + "按驳回原因改好后重新提交。登录后问我“我的进度”可以看到原因。")
         try:
-            out = until(lambda: (lambda t: t if tag in t else None)(
-                reply(system, "被驳回了怎么改", login("2025000003"))), 3)
+            out = until(
+                lambda: (lambda t: t if tag in t else None)(
+                    reply(system, "被驳回了怎么改", login("2025000003"))
+                ),
+                3,
+            )
             assert out.startswith(tag + "按驳回原因改好后重新提交。\n王强，你的办理进度如下"), out
             assert "登录" not in out and "依据" not in out and "组织机构代码与单位名称不一致" in out
         finally:

@@ -1,5 +1,6 @@
 """Answers staff edit without retraining (issue 14 §1): the NLG endpoint and the staff API, over HTTP against the
 real backend (SQLite, and PostgreSQL with TEST_POSTGRES_URL)."""
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -16,8 +17,13 @@ DOMAIN_LOGIN = "打开北京理工大学就业信息网（job.bit.edu.cn），�
 
 
 def nlg(srv, response, slots=None, channel="rest", arguments=None, **extra):
-    body = {"response": response, "arguments": arguments or {}, "tracker": {"sender_id": "t", "slots": slots or {}},
-            "channel": {"name": channel}, **extra}
+    body = {
+        "response": response,
+        "arguments": arguments or {},
+        "tracker": {"sender_id": "t", "slots": slots or {}},
+        "channel": {"name": channel},
+        **extra,
+    }
     return srv.client().post("/api/nlg", headers=NLG_KEY, json=body)
 
 
@@ -29,8 +35,10 @@ def current(srv, key=KEY):
 def edit(srv, key, texts, staff="school-admin", base=None, **extra):
     base = base or current(srv, key)["version"]
     with srv.staff(staff) as c:
-        return c.put(f"/api/staff/answers/{key}",
-                     json={"base_version": base, "variations": [{"text": t} for t in texts], **extra})
+        return c.put(
+            f"/api/staff/answers/{key}",
+            json={"base_version": base, "variations": [{"text": t} for t in texts], **extra},
+        )
 
 
 def test_seeded_from_the_domain_and_served_in_rasas_format(srv):
@@ -50,10 +58,16 @@ def test_unknown_response_and_bad_bodies_are_4xx(srv):
     err(nlg(srv, "utter_not_there"), 404, "unknown_response")
     err(srv.client().post("/api/nlg", headers=NLG_KEY, json={"arguments": {}}), 422, "validation_error")
     err(srv.client().post("/api/nlg", headers=NLG_KEY, json=[1, 2]), 422, "validation_error")
-    r = srv.client().post("/api/nlg", content=b"{not json", headers={**NLG_KEY, "content-type": "application/json"})
+    r = srv.client().post(
+        "/api/nlg", content=b"{not json", headers={**NLG_KEY, "content-type": "application/json"}
+    )
     err(r, 422, "validation_error")
     # slots of a wrong shape are ignored, not a 500
-    assert ok(srv.client().post("/api/nlg", headers=NLG_KEY, json={"response": KEY, "tracker": {"slots": [1]}, "channel": "x"}))["text"]
+    assert ok(
+        srv.client().post(
+            "/api/nlg", headers=NLG_KEY, json={"response": KEY, "tracker": {"slots": [1]}, "channel": "x"}
+        )
+    )["text"]
 
 
 def test_edit_is_live_on_the_next_call_with_history_audit_and_rollback(srv):
@@ -86,24 +100,39 @@ def test_edit_is_live_on_the_next_call_with_history_audit_and_rollback(srv):
 def test_counselors_read_only_students_and_anonymous_refused(srv):
     err(edit(srv, KEY, ["辅导员想改"], staff="counselor-physics"), 403, "forbidden")
     with srv.staff("counselor-physics") as c:
-        err(c.post(f"/api/staff/answers/{KEY}/rollback", json={"version": 1, "base_version": 1}), 403, "forbidden")
+        err(
+            c.post(f"/api/staff/answers/{KEY}/rollback", json={"version": 1, "base_version": 1}),
+            403,
+            "forbidden",
+        )
         assert ok(c.get(f"/api/staff/answers/{KEY}"))["can_edit"] is False
     with srv.student("2025000005") as c:
         err(c.get("/api/staff/answers"), 403, "forbidden")
-        err(c.put(f"/api/staff/answers/{KEY}", json={"base_version": 1, "variations": [{"text": "学生改"}]}),
-            403, "forbidden")
+        err(
+            c.put(f"/api/staff/answers/{KEY}", json={"base_version": 1, "variations": [{"text": "学生改"}]}),
+            403,
+            "forbidden",
+        )
     err(srv.client().get("/api/staff/answers"), 401, "not_authenticated")
-    err(srv.client().put(f"/api/staff/answers/{KEY}", json={"base_version": 1, "variations": [{"text": "x"}]}),
-        401, "not_authenticated")
+    err(
+        srv.client().put(
+            f"/api/staff/answers/{KEY}", json={"base_version": 1, "variations": [{"text": "x"}]}
+        ),
+        401,
+        "not_authenticated",
+    )
     assert not ok(nlg(srv, KEY))["text"].startswith("辅导员想改")
 
 
-@pytest.mark.parametrize("text,code", [
-    ("   ", "required"),
-    ("字" * 2001, "too_long"),
-    ("你好{nmae}同学", "unknown_variable"),
-    ("花括号{没闭合", "stray_brace"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("   ", "required"),
+        ("字" * 2001, "too_long"),
+        ("你好{nmae}同学", "unknown_variable"),
+        ("花括号{没闭合", "stray_brace"),
+    ],
+)
 def test_bad_edits_are_refused_in_chinese_and_nothing_is_saved(srv, text, code):
     v = current(srv)["version"]
     body = err(edit(srv, KEY, [text]), 422, "validation_error")
@@ -120,9 +149,19 @@ def test_stale_edit_count_mismatch_no_change_unknown_key(srv):
     with srv.staff("school-admin") as c:
         err(c.get("/api/staff/answers/utter_nope"), 404, "not_found")
         err(c.get("/api/staff/answers/..%2Fetc"), 422, "validation_error")
-        err(c.post(f"/api/staff/answers/{KEY}/rollback", json={"version": 999, "base_version": v}), 404, "not_found")
-        err(c.put(f"/api/staff/answers/{KEY}", json={"base_version": v, "variations": [{"text": "x", "evil": 1}]}),
-            422, "validation_error")
+        err(
+            c.post(f"/api/staff/answers/{KEY}/rollback", json={"version": 999, "base_version": v}),
+            404,
+            "not_found",
+        )
+        err(
+            c.put(
+                f"/api/staff/answers/{KEY}",
+                json={"base_version": v, "variations": [{"text": "x", "evil": 1}]},
+            ),
+            422,
+            "validation_error",
+        )
 
 
 def test_two_editors_at_once_one_wins_the_other_gets_409(srv):
@@ -140,18 +179,23 @@ def test_variables_conditions_and_channels_filled_like_rasa(srv):
     from sqlalchemy import create_engine, update
 
     from backend import models as M
+
     key = "utter_you_are_welcome"
     variations = [
         {"text": "不客气，{student_name}！"},
         {"text": "微信里也不客气，{student_name}。", "channel": "wechat"},
-        {"text": "表单进行中：{requested_slot}", "condition": [{"type": "slot", "name": "requested_slot",
-                                                             "value": "PROFILE_MOBILE"}]},
+        {
+            "text": "表单进行中：{requested_slot}",
+            "condition": [{"type": "slot", "name": "requested_slot", "value": "PROFILE_MOBILE"}],
+        },
     ]
     eng = create_engine(srv.db_url.replace("postgresql://", "postgresql+psycopg://"))
     with eng.begin() as c:
         c.execute(update(M.Answer).where(M.Answer.key == key).values(variations=variations))
     eng.dispose()
-    time.sleep(2.2)  # changed behind the backend's back: its copy of the answers reloads within ANSWERS_CACHE_SECONDS
+    time.sleep(
+        2.2
+    )  # changed behind the backend's back: its copy of the answers reloads within ANSWERS_CACHE_SECONDS
     assert ok(nlg(srv, key, {"student_name": "王强"}))["text"] == "不客气，王强！"
     assert ok(nlg(srv, key, {"student_name": "王强"}, channel="wechat"))["text"] == "微信里也不客气，王强。"
     # string conditions compare case-insensitively, as in Rasa
@@ -161,9 +205,17 @@ def test_variables_conditions_and_channels_filled_like_rasa(srv):
     assert ok(nlg(srv, key, {}))["text"] == "不客气，{student_name}！"
 
 
-STAFF_ONLY = [("GET", "/api/staff/me"), ("GET", "/api/staff/answers"), ("GET", f"/api/staff/answers/{KEY}"),
-              ("PUT", f"/api/staff/answers/{KEY}"), ("POST", f"/api/staff/answers/{KEY}/rollback")]
-EDIT_BODIES = {"PUT": {"base_version": 1, "variations": [{"text": "越权修改"}]}, "POST": {"version": 1, "base_version": 1}}
+STAFF_ONLY = [
+    ("GET", "/api/staff/me"),
+    ("GET", "/api/staff/answers"),
+    ("GET", f"/api/staff/answers/{KEY}"),
+    ("PUT", f"/api/staff/answers/{KEY}"),
+    ("POST", f"/api/staff/answers/{KEY}/rollback"),
+]
+EDIT_BODIES = {
+    "PUT": {"base_version": 1, "variations": [{"text": "越权修改"}]},
+    "POST": {"version": 1, "base_version": 1},
+}
 
 
 @pytest.mark.parametrize("method,path", STAFF_ONLY)
@@ -212,8 +264,12 @@ def test_process_answers_name_their_source_under_the_answer(srv):
     body = err(edit(srv, key, texts, source="长" * 201), 422, "validation_error")
     assert body["fields"][0]["field"] == "source"
     with srv.staff("school-admin") as c:
-        ok(c.post(f"/api/staff/answers/{key}/rollback", json={"version": cur["version"],
-                                                            "base_version": current(srv, key)["version"]}))
+        ok(
+            c.post(
+                f"/api/staff/answers/{key}/rollback",
+                json={"version": cur["version"], "base_version": current(srv, key)["version"]},
+            )
+        )
     assert ok(nlg(srv, key))["text"].endswith("第6步")
 
 
@@ -223,13 +279,17 @@ def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff
     from sqlalchemy import create_engine, delete, update
 
     from backend import models as M
+
     edited = "utter_backend_unavailable"  # one variation (utter_iamabot has one more for signed-in students)
     texts = ["个人查询暂时不可用（老师改过的说明）。"]
     ok(edit(srv, edited, texts))
     eng = create_engine(srv.db_url.replace("postgresql://", "postgresql+psycopg://"))
     with eng.begin() as c:  # an older release: a different domain text, and one response it did not have yet
-        c.execute(update(M.Answer).where(M.Answer.key == "utter_out_of_scope")
-                  .values(variations=[{"text": "旧版本的领域文本"}]))
+        c.execute(
+            update(M.Answer)
+            .where(M.Answer.key == "utter_out_of_scope")
+            .values(variations=[{"text": "旧版本的领域文本"}])
+        )
         c.execute(delete(M.AnswerVersion).where(M.AnswerVersion.answer_key == "utter_faq/mailing_cost"))
         c.execute(delete(M.Answer).where(M.Answer.key == "utter_faq/mailing_cost"))
     eng.dispose()
@@ -249,8 +309,13 @@ def test_answers_snapshot_for_rasas_copy_moves_with_every_edit(srv):
     snap = ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY))
     rev = snap["revision"]
     assert snap["changed"] is True and snap["source_prefix"] == "依据："
-    assert snap["responses"]["utter_greet"][0]["buttons"] and snap["sources"]["utter_faq/login"].startswith("《")
-    assert ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": rev})) == {"revision": rev, "changed": False}
+    assert snap["responses"]["utter_greet"][0]["buttons"] and snap["sources"]["utter_faq/login"].startswith(
+        "《"
+    )
+    assert ok(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": rev})) == {
+        "revision": rev,
+        "changed": False,
+    }
     key = "utter_faq/postal_code"
     cur = current(srv, key)
     ok(edit(srv, key, ["邮政编码按档案接收地址填写（测试修改）。"]))
@@ -258,6 +323,12 @@ def test_answers_snapshot_for_rasas_copy_moves_with_every_edit(srv):
     assert snap2["changed"] is True and snap2["revision"] > rev
     assert snap2["responses"][key][0]["text"] == "邮政编码按档案接收地址填写（测试修改）。"
     with srv.staff("school-admin") as c:
-        ok(c.post(f"/api/staff/answers/{key}/rollback", json={"version": cur["version"],
-                                                            "base_version": cur["version"] + 1}))
-    err(srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": -1}), 422, "validation_error")
+        ok(
+            c.post(
+                f"/api/staff/answers/{key}/rollback",
+                json={"version": cur["version"], "base_version": cur["version"] + 1},
+            )
+        )
+    err(
+        srv.client().get("/api/nlg/responses", headers=NLG_KEY, params={"since": -1}), 422, "validation_error"
+    )

@@ -1,5 +1,6 @@
 """Answers edited by staff reach students on the next turn, through the real `rasa run` with bot/endpoints.yml
 (bot/nlg.py -> POST /api/nlg); with the backend down students still get the domain's text (issue 14 §1)."""
+
 from __future__ import annotations
 
 import time
@@ -18,13 +19,21 @@ DOMAIN_TEXT = "打开北京理工大学就业信息网（job.bit.edu.cn）"
 
 
 def ask(system, text=ASK, token=None):
-    return "\n".join(m.get("text") or "" for m in say(system.rest_webhook, f"nlg-{uuid.uuid4().hex[:8]}", text, token))
+    return "\n".join(
+        m.get("text") or "" for m in say(system.rest_webhook, f"nlg-{uuid.uuid4().hex[:8]}", text, token)
+    )
 
 
 def staff(system):
-    r = httpx.post(f"{system.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False)
-    return httpx.Client(base_url=system.backend_url, headers={"Authorization": f"Bearer {r.json()['access_token']}"},
-                        trust_env=False, timeout=30)
+    r = httpx.post(
+        f"{system.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    )
+    return httpx.Client(
+        base_url=system.backend_url,
+        headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+        trust_env=False,
+        timeout=30,
+    )
 
 
 def test_edit_live_on_next_turn_rollback_and_domain_fallback(system):
@@ -35,7 +44,10 @@ def test_edit_live_on_next_turn_rollback_and_domain_fallback(system):
         # §2: the process answer names its source on the line under it
         assert first.endswith("\n依据：《学校平台操作流程》一、学校平台登记 第1步"), first
         edited = f"【测试{uuid.uuid4().hex[:6]}】登录请用统一身份认证。"
-        r = c.put(f"/api/staff/answers/{KEY}", json={"base_version": cur["version"], "variations": [{"text": edited}]})
+        r = c.put(
+            f"/api/staff/answers/{KEY}",
+            json={"base_version": cur["version"], "variations": [{"text": edited}]},
+        )
         assert r.status_code == 200, r.text
         try:
             # the retrieval response's full name (utter_faq/login) is answered from the backend's answers: the
@@ -62,7 +74,9 @@ def test_edit_live_on_next_turn_rollback_and_domain_fallback(system):
                 time.sleep(0.2)
         finally:
             v = c.get(f"/api/staff/answers/{KEY}").json()["version"]
-            r = c.post(f"/api/staff/answers/{KEY}/rollback", json={"version": cur["version"], "base_version": v})
+            r = c.post(
+                f"/api/staff/answers/{KEY}/rollback", json={"version": cur["version"], "base_version": v}
+            )
             assert r.status_code == 200, r.text
     t0 = time.monotonic()  # the rollback reaches students the same way
     while edited in ask(system):

@@ -1,6 +1,7 @@
 """👍/👎 in WeChat (issue 14 §4) through the real WeChat channel of a real `rasa run` (tiny bot, our channels) and
 the real backend: the hint under the first answer, 👎 asks for one of four reasons, the student comes from the
 WeChat binding."""
+
 from __future__ import annotations
 
 import csv
@@ -24,17 +25,27 @@ def stack(tmp_path_factory):
 
 
 def say(stack, oid, text) -> str:
-    r = httpx.post(stack.wechat, params=signed_query(stack.wechat_token), content=text_xml(oid, text).encode(),
-                   timeout=15, trust_env=False)
+    r = httpx.post(
+        stack.wechat,
+        params=signed_query(stack.wechat_token),
+        content=text_xml(oid, text).encode(),
+        timeout=15,
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return ET.fromstring(r.text).findtext("Content")
 
 
 def feedback_rows(stack) -> list[dict]:
-    tok = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"},
-                     trust_env=False).json()["access_token"]
-    r = httpx.get(f"{stack.backend_url}/api/staff/insights/feedback.csv", params={"days": 1},
-                  headers={"Authorization": f"Bearer {tok}"}, trust_env=False)
+    tok = httpx.post(
+        f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    ).json()["access_token"]
+    r = httpx.get(
+        f"{stack.backend_url}/api/staff/insights/feedback.csv",
+        params={"days": 1},
+        headers={"Authorization": f"Bearer {tok}"},
+        trust_env=False,
+    )
     return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
 
 
@@ -61,16 +72,22 @@ def test_wechat_feedback(stack):
 def test_wechat_feedback_of_a_bound_student_carries_the_student_id(stack):
     oid = "o" + uuid.uuid4().hex[:27]
     token = stack.login("2025000006")
-    code = httpx.post(f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"},
-                      trust_env=False).json()["code"]
+    code = httpx.post(
+        f"{stack.backend_url}/api/me/wechat/bind-code",
+        headers={"Authorization": f"Bearer {token}"},
+        trust_env=False,
+    ).json()["code"]
     assert "绑定成功" in say(stack, oid, code)
     say(stack, oid, "whoami")
     assert "谢谢" in say(stack, oid, "👎 事实错误 绑定学生的反馈")
     row = [r for r in feedback_rows(stack) if r["补充说明"] == "绑定学生的反馈"][0]
     assert row["学号"] == "2025000006" and row["原因"] == "事实错误"
     # the integration endpoint needs the integration key
-    r = httpx.post(f"{stack.backend_url}/api/integration/feedback", trust_env=False,
-                   json={"openid": oid, "message_id": "x", "answer": "a", "rating": "up"})
+    r = httpx.post(
+        f"{stack.backend_url}/api/integration/feedback",
+        trust_env=False,
+        json={"openid": oid, "message_id": "x", "answer": "a", "rating": "up"},
+    )
     assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
 
 

@@ -5,6 +5,7 @@ server and Rasa process it starts (the launcher keeps the parent's PYTHONPATH) r
 (time-machine, ticking), while monotonic clocks, sleeps and timeouts stay real. A test that only passes on the day
 it was written fails here. Not on any path outside that target.
 """
+
 import os
 
 _days = os.environ.get("TEST_SHIFT_DAYS")

@@ -6,6 +6,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 14:00:00
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -13,14 +14,18 @@ from alembic import op
 
 from backend.masking import mask
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 # (table, column, the length the store path cuts it to)
-COLUMNS = (("turn_log", "question", 1000), ("feedback", "question", 1000), ("feedback", "answer", 4000),
-           ("feedback", "comment", 500))
+COLUMNS = (
+    ("turn_log", "question", 1000),
+    ("feedback", "question", 1000),
+    ("feedback", "answer", 4000),
+    ("feedback", "comment", 500),
+)
 BATCH = 1000
 
 
@@ -30,8 +35,9 @@ def upgrade() -> None:
         t = sa.table(table, sa.column("id", sa.Integer), sa.column(column, sa.Text))
         last = 0
         while True:
-            rows = conn.execute(sa.select(t.c.id, t.c[column]).where(t.c.id > last).order_by(t.c.id)
-                                .limit(BATCH)).all()
+            rows = conn.execute(
+                sa.select(t.c.id, t.c[column]).where(t.c.id > last).order_by(t.c.id).limit(BATCH)
+            ).all()
             if not rows:
                 break
             last = rows[-1][0]

@@ -7,6 +7,7 @@
 - delivery.py: the 5-second rule and WeChat's retries (one answer per message, passive or customer-service);
 - channel.py: the Rasa input channel tying them together.
 """
+
 from bot.channels.wechat.channel import WeChatInput
 
 __all__ = ["WeChatInput"]

@@ -1,6 +1,7 @@
 """WeChat Official Account HTTP API (wechatpy's client layer, async): the access token and the customer-service
 message API, with aiohttp and timeouts so the event loop never blocks. wechatpy's own client is synchronous
 (requests), so only its error codes are used here."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,11 @@ from wechatpy.constants import WeChatErrorCode
 logger = logging.getLogger(__name__)
 
 # the access token is invalid or expired: fetch a new one and try once more
-TOKEN_ERRORS = (WeChatErrorCode.INVALID_CREDENTIAL.value, WeChatErrorCode.INVALID_ACCESS_TOKEN.value,
-                WeChatErrorCode.EXPIRED_ACCESS_TOKEN.value)
+TOKEN_ERRORS = (
+    WeChatErrorCode.INVALID_CREDENTIAL.value,
+    WeChatErrorCode.INVALID_ACCESS_TOKEN.value,
+    WeChatErrorCode.EXPIRED_ACCESS_TOKEN.value,
+)
 HTTP_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 
 
@@ -81,8 +85,11 @@ class WeChatAPI:
             except HTTP_ERRORS:
                 logger.warning("wechat: customer-service send failed")
                 return False
-            code = data.get("errcode", WeChatErrorCode.SUCCESS.value) if isinstance(data, dict) \
+            code = (
+                data.get("errcode", WeChatErrorCode.SUCCESS.value)
+                if isinstance(data, dict)
                 else WeChatErrorCode.SYSTEM_ERROR.value
+            )
             if code == WeChatErrorCode.SUCCESS.value:
                 return True
             if code in TOKEN_ERRORS and attempt == 0:
@@ -109,7 +116,9 @@ class HTTP:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout, connect=2))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout, connect=2)
+            )
         return self._session
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
 """The backend's WeChat integration endpoints (`/api/integration/wechat/*`, `X-Integration-Key`), async."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,9 @@ class Backend:
     async def __call__(self, method: str, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Call an integration endpoint: (status, JSON object); (0, {}) when the backend cannot be reached."""
         try:
-            async with self.http.session().request(method, self.url + path, json=payload,
-                                                   headers={"X-Integration-Key": self.integration_key}) as r:
+            async with self.http.session().request(
+                method, self.url + path, json=payload, headers={"X-Integration-Key": self.integration_key}
+            ) as r:
                 try:
                     data = await r.json(content_type=None)
                 except Exception:  # noqa: BLE001 - not JSON
@@ -37,7 +39,9 @@ class Backend:
         return (await self("DELETE", "/api/integration/wechat/bind", {"openid": openid}))[0]
 
     async def set_notices(self, openid: str, enabled: bool) -> int:
-        return (await self("POST", "/api/integration/wechat/notices", {"openid": openid, "enabled": enabled}))[0]
+        return (
+            await self("POST", "/api/integration/wechat/notices", {"openid": openid, "enabled": enabled})
+        )[0]
 
     async def student_token(self, openid: str) -> tuple[int, str | None, dict[str, Any] | None]:
         """(status, the bound student's short-lived action token, its verified claims); 404 when not bound."""

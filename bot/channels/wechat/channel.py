@@ -7,6 +7,7 @@ in the metadata; voice messages with WeChat's `Recognition` text are answered li
 reply to type instead); subscribe events get a welcome; other types a polite text. Numbered quick replies
 ("回复数字选择") map a typed number back to the button's payload.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,11 +64,14 @@ class WeChatInput(InputChannel):
         self.crypto = WeChatCrypto(token, aes_key, appid or "") if aes_key else None
         self.http = HTTP(http_timeout)
         # channel states: shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this process
-        self._nonces = channel_state("wechat:nonce", protocol.REPLAY_WINDOW, 100000)  # nonce -> sha1 of the body
+        self._nonces = channel_state(
+            "wechat:nonce", protocol.REPLAY_WINDOW, 100000
+        )  # nonce -> sha1 of the body
         self._buttons = channel_state("wechat:buttons", 30 * 60)  # openid -> quick-reply payloads
         self._hinted = channel_state("wechat:hinted", 24 * 3600, 50000)  # openids told how to bind
-        self.api = WeChatAPI(self.http, appid or "", appsecret or "", api_base,
-                             channel_state("wechat:access_token", 7200, 10))
+        self.api = WeChatAPI(
+            self.http, appid or "", appsecret or "", api_base, channel_state("wechat:access_token", 7200, 10)
+        )
         self.backend = Backend(self.http, backend_url, integration_key)
         self.commands = Commands(self.backend, channel_state("wechat:bind_failures", 10 * 60))
         self.feedback = WechatFeedback(self.backend)  # 👍/👎 on the last answer (issue 14, bot/feedback.py)
@@ -126,8 +130,9 @@ class WeChatInput(InputChannel):
             reply = await self._handle(msg, on_new_message)
             if not reply:  # None, or "" while a person holds the conversation (nothing to say now)
                 return response.text("success")
-            return protocol.xml_response(protocol.text_reply_xml(msg.openid, msg.account, reply), request,
-                                         self.crypto)
+            return protocol.xml_response(
+                protocol.text_reply_xml(msg.openid, msg.account, reply), request, self.crypto
+            )
 
         return bp
 
@@ -150,8 +155,9 @@ class WeChatInput(InputChannel):
         if not content or not content.strip():
             return EMPTY_REPLY
         text = content.strip()
-        return await self.delivery.reply(msg.key, msg.openid,
-                                         lambda: self._answer_chunks(on_new_message, msg.openid, text))
+        return await self.delivery.reply(
+            msg.key, msg.openid, lambda: self._answer_chunks(on_new_message, msg.openid, text)
+        )
 
     async def _answer_chunks(self, on_new_message: OnNewMessage, openid: str, text: str) -> list[str]:
         try:
@@ -177,8 +183,9 @@ class WeChatInput(InputChannel):
             await self.handoff.store_answer(wechat_conversation_id(openid), "wechat", held, [answer])
         return note + "\n" + answer if note else answer
 
-    async def _answer_after_gate(self, on_new_message: OnNewMessage, openid: str, text: str,
-                                 reply: str | None) -> str:
+    async def _answer_after_gate(
+        self, on_new_message: OnNewMessage, openid: str, text: str, reply: str | None
+    ) -> str:
         if reply is None:
             reply = await self.feedback.reply(openid, text)
         if reply is not None:
@@ -197,7 +204,8 @@ class WeChatInput(InputChannel):
         collector, conversation = CollectingOutputChannel(), wechat_conversation_id(openid)
         try:
             await on_new_message(
-                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata))
+                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
+            )
         except Exception:
             logger.exception("wechat: bot turn failed")
         self.handoff.mark_from(conversation, collector.messages)  # this turn asked for a person

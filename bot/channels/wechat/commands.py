@@ -1,6 +1,7 @@
 """What a WeChat user can type besides questions: binding codes, 解绑, how to bind, 关闭/开启通知; and the
 channel's fixed texts. A binding code from the web page (8 characters, shown as XXXX-XXXX, any case, hyphen
 optional) binds the OpenID to a student (the backend normalises and limits attempts)."""
+
 from __future__ import annotations
 
 import re
@@ -32,13 +33,13 @@ WELCOME = (
     "您好，欢迎关注！我是毕业生手续“智能咨询”助手，可以：\n"
     "1. 解答毕业去向登记、户档信息登记、档案邮寄等手续问题；\n"
     "2. 信息填错时告诉您该走哪条修改流程（改签申请、毕业去向修改、户档信息修改、个人信息完善）；\n"
-    "3. 绑定学号后查询您的办理进度、申请档案邮寄。\n"
-    + BIND_HOWTO
-    + "\n直接输入您的问题即可开始。"
+    "3. 绑定学号后查询您的办理进度、申请档案邮寄。\n" + BIND_HOWTO + "\n直接输入您的问题即可开始。"
 )
 UNBOUND_HINT = "（您还未绑定学号，以上为通用解答。如需查询个人办理进度，请先绑定。" + BIND_HOWTO + "）"
 NON_TEXT_REPLY = "目前只能处理文字消息，请直接用文字输入您的问题。"
-VOICE_UNRECOGNISED_REPLY = "抱歉，这条语音没能识别成文字（可能是语音识别未开启或声音不清楚），请改用文字输入您的问题。"
+VOICE_UNRECOGNISED_REPLY = (
+    "抱歉，这条语音没能识别成文字（可能是语音识别未开启或声音不清楚），请改用文字输入您的问题。"
+)
 TOO_LONG_REPLY = f"消息太长了，请控制在 {MAX_TEXT_CHARS} 字以内再发送。"
 EMPTY_REPLY = "请直接输入您的问题。"
 
@@ -70,8 +71,11 @@ class Commands:
     async def set_notices(self, openid: str, enabled: bool) -> str:
         status = await self.backend.set_notices(openid, enabled)
         if status == 200:
-            return ("已开启办理进度通知：审核结果、同步、档案寄出等进展会在微信里告诉你。发送“关闭通知”可关闭。"
-                    if enabled else "已关闭微信里的办理进度通知（登录网页“智能咨询”时仍会看到）。发送“开启通知”可重新开启。")
+            return (
+                "已开启办理进度通知：审核结果、同步、档案寄出等进展会在微信里告诉你。发送“关闭通知”可关闭。"
+                if enabled
+                else "已关闭微信里的办理进度通知（登录网页“智能咨询”时仍会看到）。发送“开启通知”可重新开启。"
+            )
         if status == 404:
             return "您还未绑定学号，没有可以设置的通知。" + BIND_HOWTO
         return UNAVAILABLE_TEXT
@@ -85,8 +89,10 @@ class Commands:
             self.bind_failures.pop(openid)
             name = str(data.get("name") or "").strip()
             who = f"{name}同学，" if name else ""
-            return (f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。办理进度有变化（审核结果、同步、"
-                    "档案寄出等）会在这里通知你，发送“关闭通知”可关闭。发送“解绑”可解除绑定。")
+            return (
+                f"绑定成功！{who}现在可以直接问“我的办理进度”或申请档案邮寄了。办理进度有变化（审核结果、同步、"
+                "档案寄出等）会在这里通知你，发送“关闭通知”可关闭。发送“解绑”可解除绑定。"
+            )
         if status == 0 or status >= 500:
             return "暂时无法完成绑定，请稍后再试。"
         if status == 429:  # the backend's own attempt limits (per openid and overall)

@@ -10,6 +10,7 @@ server: it waits for the answer of the server that owns the message.
 Who delivers the answer is the `claims` state: none yet, "passive" (a request's reply; retries get the same
 text) or "cs" (the customer-service API). A retry finding the answer ready and unclaimed takes it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,9 @@ class Delivery:
         self._owners = channel_state("wechat:owner", REPLAY_WINDOW)
         self._answers = channel_state("wechat:answer", REPLAY_WINDOW)
         self._claims = channel_state("wechat:claim", REPLAY_WINDOW)
-        self._seen = TTLCache(ttl=REPLAY_WINDOW, max_items=20000)  # message key -> _Entry (a task: this process)
+        self._seen = TTLCache(
+            ttl=REPLAY_WINDOW, max_items=20000
+        )  # message key -> _Entry (a task: this process)
         self._tasks: set = set()
 
     async def reply(self, key: Hashable, openid: str, answer: Answer) -> str | None:
@@ -66,8 +69,9 @@ class Delivery:
         # not delivered yet: the first request, or a retry while it is computing or after the CS API failed
         entry.waiters += 1
         try:
-            chunks: list[str] | None = await asyncio.wait_for(asyncio.shield(entry.task),
-                                                                 timeout=self.reply_timeout)
+            chunks: list[str] | None = await asyncio.wait_for(
+                asyncio.shield(entry.task), timeout=self.reply_timeout
+            )
         except asyncio.TimeoutError:
             chunks = None
         except Exception:

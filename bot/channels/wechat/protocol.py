@@ -9,6 +9,7 @@ incoming message into plain fields, passive reply XML and reply splitting. No I/
   with a valid `msg_signature` are accepted (403 `encryption_required`);
 - replies are split by UTF-8 bytes and CDATA-escaped.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,7 +86,7 @@ def split_utf8(text: str, max_bytes: int = REPLY_MAX_BYTES) -> list[str]:
                 break
             cut = i + 1
         best = cut
-        window = text[int(cut * 0.75):cut]
+        window = text[int(cut * 0.75) : cut]
         for seps in ("\n", "。！？；!?;", "，,、 "):
             pos = max(window.rfind(s) for s in seps)
             if pos >= 0:
@@ -192,8 +193,9 @@ def parse(request: Request, crypto: WeChatCrypto | None) -> tuple[Incoming | Non
             if not msg_signature:
                 return None, reject(403, "missing_msg_signature", "missing msg_signature")
             try:
-                xml = crypto.decrypt_message(xml, msg_signature, request.args.get("timestamp"),
-                                             request.args.get("nonce"))
+                xml = crypto.decrypt_message(
+                    xml, msg_signature, request.args.get("timestamp"), request.args.get("nonce")
+                )
             except (InvalidSignatureException, InvalidAppIdException):
                 return None, reject(403, "invalid_msg_signature", "invalid msg_signature or appid")
             if _has_entities(xml):
