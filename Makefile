@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa must not try to reach the internet (telemetry) on machines without it.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run run-cluster test test-dates test-backend bench bench-cluster bench-nlg train validate chat clean
+.PHONY: setup run run-cluster test test-dates test-backend lint format bench bench-cluster bench-nlg train validate chat clean
 
 # --- environments (rebuilt when their requirements change) -----------------
 $(VENV)/.stamp: requirements/app.txt
@@ -57,6 +57,17 @@ SHIFT_DAYS ?= 365
 DATE_TESTS ?= tests/backend tests/handoff tests/channels tests/staff tests/actions
 test-dates: setup train
 	PYTHONPATH=$(CURDIR)/tests/timeshift:$(CURDIR) TEST_SHIFT_DAYS=$(SHIFT_DAYS) $(VENV)/bin/python -m pytest $(DATE_TESTS)
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; the formatter's layout) and mypy on the application
+# code; the settings are in pyproject.toml. `make format` applies what ruff can fix by itself.
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.stamp
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-backend: $(VENV)/.stamp
 	$(VENV)/bin/python -m pytest tests/backend
