@@ -3,7 +3,7 @@
 import pytest
 
 from actions.change_advice import ActionChangeAdvice
-from tests.actions.conftest import make_tracker, run_action, texts
+from tests.actions.helpers import make_tracker, run_action, texts
 
 FORMS = {
     "change_unit": "改签申请（单位变更）",

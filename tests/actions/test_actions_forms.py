@@ -8,48 +8,7 @@ from actions.forms.validate import (
     ValidateDestinationForm,
     ValidateProfileForm,
 )
-from tests.actions.conftest import make_tracker, run_action, texts
-
-
-class Chat:
-    """Keeps the slots like Rasa does and runs the validation action for each turn."""
-
-    def __init__(self, action, token: str | None, form):
-        self.action, self.token, self.form = action, token, form
-        self.slots: dict = {}
-        self.last = ""
-
-    def _apply(self, events):
-        for e in events:
-            if e.get("event") == "slot":
-                self.slots[e["name"]] = e["value"]
-
-    def start(self, intent="fill_profile") -> str:
-        self.slots["requested_slot"] = None
-        t = make_tracker("开始", intent, self.token, slots=self.slots, active_loop=self.form.name)
-        msgs, ev = run_action(self.action, t)
-        self._apply(ev)
-        self.last = texts(msgs)
-        return self.last
-
-    def say(self, text: str, intent: str = "inform", value=None) -> str:
-        req = self.slots.get("requested_slot")
-        after = {}
-        if intent not in ("stop_form", "correct_field", "handoff"):
-            if req == self.form.confirm_slot:
-                if intent in ("affirm", "deny"):
-                    after = {req: intent == "affirm"}
-            elif req:
-                after = {req: text if value is None else value}
-        t = make_tracker(text, intent, self.token, slots=self.slots, active_loop=self.form.name, after=after)
-        msgs, ev = run_action(self.action, t)
-        self._apply(ev)
-        self.last = texts(msgs)
-        return self.last
-
-    @property
-    def asking(self):
-        return self.slots.get("requested_slot")
+from tests.actions.helpers import Chat, make_tracker, run_action, texts
 
 
 def test_domain_file_is_generated_from_spec(monkeypatch):

@@ -7,7 +7,7 @@ import httpx
 
 from actions.forms.spec import ARCHIVE, DESTINATION
 from actions.forms.validate import ValidateArchiveForm, ValidateDestinationForm
-from tests.actions.test_actions_forms import Chat
+from tests.actions.helpers import Chat
 
 UNIT = {
     "name": "小米科技有限责任公司",

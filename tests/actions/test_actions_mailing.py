@@ -3,7 +3,7 @@
 import httpx
 
 from actions.mailing import ActionMailingCancel, ActionMailingCheck, ActionMailingSubmit
-from tests.actions.conftest import make_tracker, run_action, texts
+from tests.actions.helpers import make_tracker, run_action, texts
 
 
 def pending(events):

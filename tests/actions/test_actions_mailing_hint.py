@@ -4,7 +4,7 @@ the signed-in student's own date, and nothing at all without a verified student.
 import pytest
 
 from actions.mailing import ActionMailingDateHint
-from tests.actions.conftest import make_tracker, run_action, texts
+from tests.actions.helpers import make_tracker, run_action, texts
 
 Q = "我什么时候能申请档案邮寄"
 

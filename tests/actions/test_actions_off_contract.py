@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from system import System
-from tests.actions.conftest import make_tracker, render
+from tests.actions.helpers import make_tracker, render
 
 HTML = ("text/html; charset=utf-8", "<html><body>维护中 / maintenance</body></html>")
 

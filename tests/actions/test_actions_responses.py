@@ -14,7 +14,8 @@ from actions.forms.spec import FORMS
 from actions.forms.validate import ask_response
 from actions.uncertain import TOPIC_TITLES
 from backend import vocabulary as V
-from tests.actions.conftest import ROOT, domain_responses
+from system import ROOT
+from tests.actions.helpers import domain_responses
 
 ACTION_FILES = sorted(p for p in (ROOT / "actions").rglob("*.py") if p.name != "handoff.py")
 # domain files whose responses only custom actions send (the rest are sent by rules and the response selector)

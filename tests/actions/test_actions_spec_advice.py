@@ -16,8 +16,8 @@ from actions.forms.spec import DESTINATION, PROFILE
 from actions.forms.validate import ValidateDestinationForm, ValidateProfileForm
 from actions.mailing import ActionMailingCheck
 from bot.nlu import spec_terms as S
-from tests.actions.conftest import ROOT, make_tracker, run_action, texts
-from tests.actions.test_actions_forms import Chat
+from system import ROOT
+from tests.actions.helpers import Chat, make_tracker, run_action, texts
 
 OTHER_FORMS = {path: [f for p, f in S.PATH_FORM.items() if p != path] for path in S.PATH_FORM}
 

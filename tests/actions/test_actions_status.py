@@ -3,7 +3,7 @@
 import pytest
 
 from actions.status import ActionCheckStatus
-from tests.actions.conftest import make_tracker, run_action, texts
+from tests.actions.helpers import make_tracker, run_action, texts
 
 
 def status_text(backend, sid):

@@ -2,7 +2,7 @@
 custom message without a `text` key (WeChat shows only the text) carries the five steps and the mailing state."""
 
 from actions.status import ActionCheckStatus
-from tests.actions.conftest import make_tracker, render, run_action
+from tests.actions.helpers import make_tracker, render, run_action
 
 
 def payload(backend, sid):

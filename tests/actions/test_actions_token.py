@@ -11,7 +11,8 @@ from actions.change_advice import ActionChangeAdvice
 from actions.handoff import ActionHandoff
 from actions.mailing import ActionMailingCheck, ActionMailingSubmit
 from actions.status import ActionCheckStatus
-from tests.actions.conftest import make_tracker, run_action, texts
+from system import free_port
+from tests.actions.helpers import make_tracker, run_action, texts
 
 UNAVAILABLE = "个人查询功能暂时不可用，请稍后再试；常见问题仍可以问我。"  # utter_backend_unavailable
 
@@ -82,7 +83,7 @@ def test_student_number_in_chat_is_not_identity(backend):
 
 
 def test_backend_down_says_unavailable_quickly(monkeypatch):
-    port = __import__("tests.actions.conftest", fromlist=["free_port"]).free_port()
+    port = free_port()
     monkeypatch.setenv("BACKEND_URL", f"http://127.0.0.1:{port}")
     for action, intent in PERSONAL:
         t0 = time.monotonic()
@@ -110,7 +111,7 @@ def test_backend_slow_times_out(monkeypatch):
 
 
 def test_change_advice_and_handoff_degrade_when_backend_down(monkeypatch):
-    port = __import__("tests.actions.conftest", fromlist=["free_port"]).free_port()
+    port = free_port()
     monkeypatch.setenv("BACKEND_URL", f"http://127.0.0.1:{port}")
     msgs, _ = run_action(ActionChangeAdvice(), make_tracker("签了新单位", "change_unit", token="a.b.c"))
     assert "改签申请（单位变更）" in texts(msgs) and "暂时查不到" in texts(msgs)
