@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.backend.helpers import DESTINATION, INTEGRATION_KEY, err, new_student, ok
-from tests.handoff.test_handoff_api import SERVICE, ask_person
+from tests.handoff.helpers import SERVICE, ask_person
 
 KEY = {"X-Integration-Key": INTEGRATION_KEY}
 NLG_BODY = {"response": "utter_faq/login", "tracker": {"slots": {}}, "channel": {"name": "rest"}}

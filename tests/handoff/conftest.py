@@ -4,13 +4,10 @@ office hours by pinning "today" to a working day or a weekend."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from tests.backend.helpers import BASE_TODAY, database_urls, start_backend, stop_backend
 
-SATURDAY = dt.date(2026, 12, 5)  # not a working day: tickets instead of the queue
 assert BASE_TODAY.weekday() == 0
 
 

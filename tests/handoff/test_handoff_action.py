@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from actions.handoff import ActionHandoff
-from tests.actions.conftest import make_tracker, run_action, texts
+from tests.actions.helpers import make_tracker, run_action, texts
 from tests.backend.helpers import free_port, new_student, ok
-from tests.handoff.conftest import SATURDAY
+from tests.handoff.helpers import SATURDAY, payload
 
 HISTORY = [
     {"event": "user", "text": "档案能寄给我妈妈收吗", "parse_data": {}},
@@ -32,17 +32,6 @@ CONTACTS = ("utter_handoff_college_contact", "utter_handoff_center_contact", "ut
 def responses(msgs: list[dict]) -> list[str]:
     """The responses saying what happened (the contact details that follow every answer are checked apart)."""
     return [m["response"] for m in msgs if m.get("response") and m["response"] not in CONTACTS]
-
-
-def payload(msgs: list[dict]) -> dict | None:
-    return next(
-        (
-            m["custom"]["handoff"]
-            for m in msgs
-            if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]
-        ),
-        None,
-    )
 
 
 def college_contact(srv, sid: str) -> dict:

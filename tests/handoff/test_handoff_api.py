@@ -8,55 +8,8 @@ import datetime as dt
 import threading
 import uuid
 
-import jwt
-
-from tests.backend.helpers import AUTH_SECRET, INTEGRATION_KEY, err, new_student, ok
-from tests.handoff.conftest import SATURDAY
-
-SERVICE = {"X-Actions-Service-Key": "demo-actions-service-key"}
-INTEGRATION = {"X-Integration-Key": INTEGRATION_KEY}
-
-
-def action_token(student_id: str) -> str:
-    now = dt.datetime.now(dt.timezone.utc)
-    return jwt.encode(
-        {
-            "sub": student_id,
-            "role": "student",
-            "aud": "actions",
-            "iat": now,
-            "exp": now + dt.timedelta(minutes=5),
-        },
-        AUTH_SECRET,
-        algorithm="HS256",
-    )
-
-
-def ask_person(srv, conversation: str, student: str | None = None, channel: str = "web", transcript=None):
-    headers = dict(SERVICE)
-    if student:
-        headers["Authorization"] = f"Bearer {action_token(student)}"
-    return srv.http.post(
-        "/api/integration/handoff",
-        headers=headers,
-        json={
-            "conversation": conversation,
-            "channel": channel,
-            "transcript": transcript
-            if transcript is not None
-            else [{"who": "student", "text": "档案寄到哪里"}, {"who": "bot", "text": "寄到接收单位。"}],
-        },
-    )
-
-
-def say(srv, conversation: str, text: str, channel: str = "web") -> dict:
-    return ok(
-        srv.http.post(
-            "/api/integration/handoff/inbound",
-            headers=INTEGRATION,
-            json={"conversation": conversation, "channel": channel, "text": text},
-        )
-    )
+from tests.backend.helpers import err, new_student, ok
+from tests.handoff.helpers import INTEGRATION, SATURDAY, SERVICE, anon, ask_person, say
 
 
 def bot_said(srv, conversation: str, session_id, texts, channel: str = "web", headers=INTEGRATION):
@@ -65,10 +18,6 @@ def bot_said(srv, conversation: str, session_id, texts, channel: str = "web", he
         headers=headers,
         json={"conversation": conversation, "channel": channel, "session_id": session_id, "texts": texts},
     )
-
-
-def anon() -> str:
-    return "anon:" + uuid.uuid4().hex[:16]
 
 
 def audit_actions(srv, student_id: str) -> list[str]:

@@ -138,7 +138,7 @@ def test_a_reply_claimed_by_a_dead_worker_goes_out_once_after_the_lease(two):
 
 
 def test_a_ticket_from_an_unbound_wechat_user_is_answered_by_a_customer_service_message(two):
-    from tests.handoff.conftest import SATURDAY
+    from tests.handoff.helpers import SATURDAY
 
     a, b, wx = two
     oid = "o" + uuid.uuid4().hex[:27]

@@ -26,7 +26,7 @@ from tests.channels.channels_harness import (
     signed_query,
     text_xml,
 )
-from tests.handoff.conftest import SATURDAY
+from tests.handoff.helpers import SATURDAY
 
 pytestmark = pytest.mark.slow
 STUDENT = "2025000004"  # physics

@@ -11,8 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.backend.helpers import err, new_student, ok
-from tests.handoff.conftest import SATURDAY
-from tests.handoff.test_handoff_api import SERVICE, action_token, anon, ask_person, say
+from tests.handoff.helpers import SATURDAY, SERVICE, action_token, anon, ask_person, say
 
 
 def ask_from(
@@ -142,8 +141,8 @@ def test_the_action_forwards_the_channels_client_to_the_limit(srv, monkeypatch):
     """The real action_handoff with the metadata the REST channel sets (`client`: the visitor's pseudonymous
     address): the backend limits per client; a client that made up a new conversation each time is still one."""
     from actions.handoff import ActionHandoff
-    from tests.actions.conftest import make_tracker, run_action
-    from tests.handoff.test_handoff_action import payload
+    from tests.actions.helpers import make_tracker, run_action
+    from tests.handoff.helpers import payload
 
     monkeypatch.setenv("BACKEND_URL", srv.base)
     monkeypatch.setenv("ACTIONS_SERVICE_KEY", "demo-actions-service-key")

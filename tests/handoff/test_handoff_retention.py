@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.backend.helpers import BASE_TODAY, err, new_student, ok
-from tests.handoff.test_handoff_api import ask_person, say
+from tests.handoff.helpers import ask_person, say
 
 SECRET_TEXT = "我的手机号是13912345678，档案寄到哪里了？"
 

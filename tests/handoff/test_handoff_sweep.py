@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from tests.backend.helpers import BASE_TODAY, database_urls, new_student, ok, start_backend, stop_backend
-from tests.handoff.test_handoff_api import anon, ask_person, say
+from tests.handoff.helpers import anon, ask_person, say
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
