@@ -312,3 +312,13 @@ def confirm(srv: Server, sid: str, on: dt.date | None = None) -> httpx.Response:
     return srv.http.post(
         "/api/integration/national/confirmations", json=body, headers={"X-Integration-Key": INTEGRATION_KEY}
     )
+
+
+def eligible_student(srv, college="physics") -> str:
+    """Approved on Mon 2026-11-30, synced Tue, confirmed Tue; mailing possible from Wed."""
+    sid = new_student(srv, college=college)
+    register_and_approve(srv, sid, college=college)
+    srv.set_today(BASE_TODAY + dt.timedelta(days=1))
+    ok(confirm(srv, sid))
+    srv.set_today(BASE_TODAY + dt.timedelta(days=2))
+    return sid

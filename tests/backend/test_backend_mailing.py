@@ -12,6 +12,7 @@ from tests.backend.helpers import (
     ARCHIVE,
     BASE_TODAY,
     confirm,
+    eligible_student,
     err,
     new_student,
     ok,
@@ -20,16 +21,6 @@ from tests.backend.helpers import (
 )
 
 TUE, WED = BASE_TODAY + dt.timedelta(days=1), BASE_TODAY + dt.timedelta(days=2)
-
-
-def eligible_student(srv, college="physics") -> str:
-    """Approved on Mon 2026-11-30, synced Tue, confirmed Tue; mailing possible from Wed."""
-    sid = new_student(srv, college=college)
-    register_and_approve(srv, sid, college=college)
-    srv.set_today(TUE)
-    ok(confirm(srv, sid))
-    srv.set_today(WED)
-    return sid
 
 
 def test_eligibility_reasons(srv):

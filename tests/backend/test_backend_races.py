@@ -15,13 +15,13 @@ from tests.backend.helpers import (
     ARCHIVE,
     BASE_TODAY,
     DESTINATION,
+    eligible_student,
     err,
     new_student,
     ok,
     register_and_approve,
     staff_record,
 )
-from tests.backend.test_backend_mailing import eligible_student
 
 N = 20  # simultaneous requests per round
 ROUNDS = 50

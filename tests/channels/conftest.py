@@ -6,34 +6,9 @@
   launcher's default) and an operator's `--cors "*"` on the command line (the allow-list must still win).
 """
 
-import secrets
-import string
-
 import pytest
 
-from tests.channels.channels_harness import WECHAT_AES_KEY, WECHAT_APPID, ChannelStack
-
-ACTION_TOKEN_TTL = 4
-
-
-def strong(n: int = 48) -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
-
-
-PRODUCTION_ENV = {
-    "APP_ENV": "production",
-    "AUTH_SECRET": strong(),
-    "INTEGRATION_KEY": strong(),
-    "WECHAT_TOKEN": strong(32),  # WeChat allows 3-32 characters
-    "ACTIONS_SERVICE_KEY": strong(),
-    "WECHAT_APPSECRET": strong(32),
-    # the deployment settings production requires (issue 21 §7); nothing here is contacted by the tests
-    "WECHAT_AES_KEY": WECHAT_AES_KEY,
-    "WECHAT_APPID": WECHAT_APPID,
-    "CHAT_ALLOWED_ORIGINS": "http://127.0.0.1:8000",
-    "CAS_SERVER_URL": "https://sso.bit.edu.cn/cas",
-    "BACKEND_PUBLIC_URL": "https://job.bit.edu.cn",
-}
+from tests.channels.channels_harness import ACTION_TOKEN_TTL, PRODUCTION_ENV, ChannelStack
 
 
 @pytest.fixture(scope="session")

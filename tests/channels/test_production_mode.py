@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from system import RASA, RASA_PY, ROOT, VENV_PY, free_port
-from tests.channels.conftest import PRODUCTION_ENV
+from tests.channels.channels_harness import PRODUCTION_ENV
 
 pytestmark = pytest.mark.slow
 

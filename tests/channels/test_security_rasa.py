@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from system import System
-from tests.channels.channels_harness import signed_query, text_xml
-from tests.channels.conftest import ACTION_TOKEN_TTL
+from tests.channels.channels_harness import ACTION_TOKEN_TTL, signed_query, text_xml
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,14 @@ from tests.channels.channels_harness import (
     WECHAT_APPID,
     aes_decrypt,
     aes_encrypt,
+    bind_code,
     event_xml,
     nonce,
+    reply_content,
     sign,
     signed_query,
     text_xml,
+    user_events,
 )
 
 pytestmark = pytest.mark.slow
@@ -45,17 +48,6 @@ def post_aes(stack, inner_xml, timeout=15.0):
     q["msg_signature"] = sign(stack.wechat_token, q["timestamp"], q["nonce"], enc)
     body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>"
     return httpx.post(stack.wechat, params=q, content=body.encode(), timeout=timeout)
-
-
-def reply_content(resp) -> str:
-    assert resp.status_code == 200, resp.text
-    root = ET.fromstring(resp.text)
-    assert root.findtext("MsgType") == "text"
-    return root.findtext("Content")
-
-
-def user_events(stack, sender_id):
-    return [e for e in stack.tracker(sender_id).get("events", []) if e.get("event") == "user"]
 
 
 # --- verification and signatures -----------------------------------------------------------------------
@@ -302,14 +294,6 @@ def test_aes_mode_rejects_wrong_appid_and_garbage(safe_stack):
 
 
 # --- binding -------------------------------------------------------------------------------------------
-def bind_code(stack, token):
-    r = httpx.post(
-        f"{stack.backend_url}/api/me/wechat/bind-code", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert r.status_code in (200, 201), r.text
-    return r.json()["code"]
-
-
 def test_binding_flow_status_and_unbinding(stack):
     oid, other = openid(), openid()
     token = stack.login("2025000005")

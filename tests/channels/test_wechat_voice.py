@@ -9,8 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.channels.channels_harness import signed_query
-from tests.channels.test_wechat_channel import bind_code, reply_content, user_events
+from tests.channels.channels_harness import bind_code, reply_content, signed_query, user_events
 
 pytestmark = pytest.mark.slow
 
