@@ -225,7 +225,7 @@ def test_form_answers_stay_out_of_the_turn_log_on_either_server(cluster):
     import types
 
     from tests.backend.helpers import new_student
-    from tests.durability.test_form_privacy import ANSWERS, IN_CLEAR, PLACEHOLDER, logged_questions
+    from tests.helpers.form_privacy import assert_answers_kept_out_of_the_log, fill_profile_form
 
     sid = new_student(types.SimpleNamespace(db_url=cluster.sys.database_url), profile=False)
     token = dev_login(cluster.backend_url, sid)
@@ -236,16 +236,9 @@ def test_form_answers_stay_out_of_the_turn_log_on_either_server(cluster):
         seen.append(upstream)
         return reply
 
-    assert "政治面貌" in chat("帮我填写个人信息")
-    assert "生源所在地" in chat("群众")
-    for answer in ANSWERS:
-        chat(answer)
+    fill_profile_form(chat)
     assert set(seen) == {port_of(cluster, 0), port_of(cluster, 1)}, seen
-    questions = logged_questions(cluster.backend_url, sid, 2 + len(ANSWERS))
-    assert questions.count(PLACEHOLDER) == 1 + len(ANSWERS), questions
-    logged = "\n".join(questions)
-    for clear in IN_CLEAR:
-        assert clear not in logged, (clear, questions)
+    assert_answers_kept_out_of_the_log(cluster.backend_url, sid)
 
 
 # --- WeChat: a retry reaching the other server ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Helpers of the end-to-end tests: the real backend, action server and Rasa server (the session's `system`),
+"""Fixtures of the end-to-end tests: the real backend, action server and Rasa server (the session's `system`),
 talked to through the REST channel as the seeded demo students (and as nobody)."""
 
 import subprocess
@@ -7,14 +7,7 @@ import uuid
 import pytest
 
 from system import ROOT, VENV_PY, dev_login, say
-
-
-def text_of(messages) -> str:
-    parts = []
-    for m in messages:
-        parts.append(m.get("text") or "")
-        parts += [b.get("title", "") for b in m.get("buttons") or []]
-    return "\n".join(parts)
+from tests.e2e.helpers import text_of
 
 
 @pytest.fixture
@@ -41,8 +34,3 @@ def chat(system):
         return text_of(say(system.rest_webhook, sender, text, token))
 
     return _chat
-
-
-def cn(d: str) -> str:
-    y, m, dd = (int(x) for x in d.split("-"))
-    return f"{y}年{m}月{dd}日"

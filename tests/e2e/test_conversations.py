@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from system import dev_login, http_get, say
-from tests.e2e.conftest import cn, text_of
+from tests.e2e.helpers import cn, text_of
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from system import dev_login
-from tests.e2e.conftest import cn
+from tests.e2e.helpers import cn
 
 pytestmark = pytest.mark.slow
 
