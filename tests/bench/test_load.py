@@ -5,7 +5,6 @@ import asyncio
 import pytest
 
 from bench.load import Scenario, percentile, run_load
-from tests.bench.test_baseline import baseline_url, project  # noqa: F401  (fixtures)
 
 
 def test_percentile():

@@ -3,7 +3,6 @@
 import asyncio
 
 from bench.soak import soak
-from tests.bench.test_baseline import baseline_url, project  # noqa: F401  (fixtures)
 
 
 def test_soak_spreads_turns_over_new_senders_and_reads_rss(baseline_url):  # noqa: F811

@@ -1,36 +1,9 @@
 """Fixtures for the browser tests: web/ served statically (a copy whose widget tag points at the test servers),
 a real Rasa server with our channels (tiny bot), the real backend, and Debian's chromium driven by Playwright
 (`browser`: tests/conftest.py, one launch shared by consecutive browser tests)."""
-import contextlib
-import re
-import shutil
-
 import pytest
 
-from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb
-
-
-@contextlib.contextmanager
-def serve_site(tmp, extra_env: dict | None = None):
-    """-> (page_url, stack): web/ served statically, the widget pointed at a fresh stack's Rasa and backend."""
-    www = tmp / "www"
-    shutil.copytree(ROOT / "web", www)
-    web = StaticWeb(www)
-    stack = ChannelStack(tmp, web_origin=web.url, extra_env=extra_env)
-    # the same page served by the demo back end itself (test_demo_page_served_by_the_back_end)
-    stack.system.env["CHAT_ALLOWED_ORIGINS"] += "," + stack.system.backend_url
-    stack.start()
-    index = www / "index.html"
-    html = index.read_text(encoding="utf-8")
-    html, n = re.subn(r'data-rasa-url="[^"]*" data-backend-url="[^"]*"',
-                      f'data-rasa-url="{stack.rasa_url}" data-backend-url="{stack.backend_url}"', html)
-    assert n == 1, "the demo page must embed the widget with data-rasa-url and data-backend-url"
-    index.write_text(html, encoding="utf-8")
-    try:
-        yield web.url + "/index.html", stack
-    finally:
-        stack.stop()
-        web.close()
+from tests.web.helpers import serve_site
 
 
 @pytest.fixture(scope="session")
@@ -49,4 +22,21 @@ def page(browser):
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
     ctx.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def make_page(browser):
+    """make_page(width, height) -> a fresh page; the test fails on any uncaught script error."""
+    contexts, errors = [], []
+
+    def _make(width=1280, height=800):
+        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+        contexts.append(ctx)
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        return pg
+    yield _make
+    for c in contexts:
+        c.close()
     assert not errors, errors

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.test_widget_feedback_browser import ask
+from tests.web.helpers import ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.backend.helpers import INTEGRATION_KEY, start_backend, stop_backend
+from tests.web.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 KEY = "utter_faq/login"
@@ -22,33 +23,10 @@ def backend(tmp_path_factory, browser):
     stop_backend(srv)
 
 
-@pytest.fixture
-def make_page(browser):
-    contexts, errors = [], []
-
-    def _make(width=1280, height=800):
-        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-        contexts.append(ctx)
-        pg = ctx.new_page()
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        return pg
-    yield _make
-    for c in contexts:
-        c.close()
-    assert not errors, errors
-
-
 def nlg_text(srv) -> str:
     r = httpx.post(f"{srv.base}/api/nlg", json={"response": KEY, "tracker": {"slots": {}}, "channel": {"name": "rest"}},
                    trust_env=False, headers={"X-Integration-Key": INTEGRATION_KEY})
     return r.json()["text"]
-
-
-def sign_in(page, srv, staff_id="school-admin"):
-    page.goto(f"{srv.base}/staff/")
-    page.get_by_label("工作人员账号（演示）").select_option(staff_id)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
 
 
 def open_login_answer(page):

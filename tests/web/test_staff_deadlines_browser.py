@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.backend.helpers import start_backend, stop_backend
-from tests.web.test_staff_browser import make_page, sign_in  # noqa: F401 (make_page is a fixture)
+from tests.web.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

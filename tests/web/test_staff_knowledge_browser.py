@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import expect
 
 from system import ROOT, say
-from tests.web.test_staff_browser import make_page  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,18 +10,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.web.helpers import ask, last_fb, open_widget
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def open_widget(page, url):
-    page.goto(url)
-    page.get_by_role("button", name="打开智能咨询").click()
-    return page.get_by_role("textbox", name=re.compile("输入您的问题"))
-
-
-def ask(box, text):
-    box.fill(text)
-    box.press("Enter")
 
 
 def feedback_rows(stack) -> list[dict]:
@@ -31,10 +22,6 @@ def feedback_rows(stack) -> list[dict]:
                   headers={"Authorization": f"Bearer {tok}"}, trust_env=False)
     assert r.status_code == 200, r.text
     return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
-
-
-def last_fb(page):
-    return page.locator(".zz-log .zz-fb").last
 
 
 def test_thumbs_up_and_down_with_reason(page, site):

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import serve_site
-from tests.web.test_widget_feedback_browser import ask, last_fb, open_widget
+from tests.web.helpers import ask, last_fb, open_widget, serve_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PER_CLIENT = 5  # FEEDBACK_PER_CLIENT of this module's own stack (default 20): new anonymous rows per address a minute
