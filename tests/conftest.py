@@ -56,6 +56,36 @@ def browser():
     return BrowserProxy(_chromium)
 
 
+@pytest.fixture
+def page(browser):
+    """A fresh page; the test fails on any uncaught script error."""
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def make_page(browser):
+    """make_page(width, height) -> a fresh page; the test fails on any uncaught script error."""
+    contexts, errors = [], []
+
+    def _make(width=1280, height=800):
+        ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+        contexts.append(ctx)
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        return pg
+
+    yield _make
+    for c in contexts:
+        c.close()
+    assert not errors, errors
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     # Playwright's event loop must not be running in a test that does not use the browser (asyncio.run fails)

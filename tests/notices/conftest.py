@@ -1,0 +1,20 @@
+"""Fixtures for the notices tests (notices, deadline reminders, the notice worker): the real backend
+(uvicorn, migrated and seeded from empty) on SQLite and, with TEST_POSTGRES_URL, on PostgreSQL
+(tests/backend/helpers.py). The WeChat delivery end to end (test_notices.py) and the browser tests bring their
+own processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.backend.helpers import database_urls, start_backend, stop_backend
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def srv(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"notices-{request.param}")
+    db_url, drop = database_urls(tmp, request.param)
+    server = start_backend(db_url, tmp)
+    yield server
+    stop_backend(server)
+    drop()
