@@ -54,7 +54,8 @@ test: setup train
 # The tests that touch dates, with every process's wall clock moved SHIFT_DAYS away (tests/timeshift/sitecustomize.py,
 # time-machine): a test that passes only on the day it was written fails here (issue 24). CI runs one year ahead.
 SHIFT_DAYS ?= 365
-DATE_TESTS ?= tests/backend tests/handoff tests/channels tests/staff tests/actions
+DATE_TESTS ?= tests/backend tests/handoff tests/channels tests/staff tests/actions \
+  tests/notices/test_notices.py tests/notices/test_notices_seed.py tests/notices/test_deadlines_api.py
 test-dates: setup train
 	PYTHONPATH=$(CURDIR)/tests/timeshift:$(CURDIR) TEST_SHIFT_DAYS=$(SHIFT_DAYS) $(VENV)/bin/python -m pytest $(DATE_TESTS)
 

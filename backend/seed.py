@@ -151,7 +151,7 @@ def _wd_back(day: dt.date, n: int) -> dt.date:
 
 
 # every table whose rows belong to a student (a foreign key to students.id), children before parents;
-# tests/backend/test_notices_seed.py checks that no such table is missing
+# tests/notices/test_notices_seed.py checks that no such table is missing
 STUDENT_TABLES = (
     M.AuditLog,
     M.MailingRequest,
