@@ -1,12 +1,13 @@
 """Degrades, never breaks: with the backend or the action server down, FAQ answers keep working and personal
-features say they are temporarily unavailable. Runs last in the e2e package (it stops and restarts processes)."""
+features say they are temporarily unavailable. The tests stop and restart processes, so they run on a stack of
+their own (the module's `system`), not on the session's that other tests share."""
 
 import time
 import uuid
 
 import pytest
 
-from system import dev_login, say
+from system import System, dev_login, say
 
 pytestmark = pytest.mark.slow
 
@@ -16,6 +17,16 @@ MAILING_WHEN = "什么时候能申请档案邮寄"
 
 def text_of(messages) -> str:
     return "\n".join((m.get("text") or "") for m in messages)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    """The whole assistant on its own (seeded SQLite), for this module only: the tests stop its processes."""
+    tmp = tmp_path_factory.mktemp("degrade")
+    s = System(database_url=f"sqlite:///{tmp / 'app.db'}", log_dir=tmp / "log")
+    s.start()
+    yield s
+    s.stop()
 
 
 def timed(system, text, token=None):
