@@ -1,5 +1,6 @@
 """Helpers of the browser tests: web/ served for a fresh channel stack, the chat widget's feedback controls and
 the staff page's demo sign-in, driven the way a person does (roles and labels)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,11 @@ def serve_site(tmp, extra_env: dict | None = None):
     stack.start()
     index = www / "index.html"
     html = index.read_text(encoding="utf-8")
-    html, n = re.subn(r'data-rasa-url="[^"]*" data-backend-url="[^"]*"',
-                      f'data-rasa-url="{stack.rasa_url}" data-backend-url="{stack.backend_url}"', html)
+    html, n = re.subn(
+        r'data-rasa-url="[^"]*" data-backend-url="[^"]*"',
+        f'data-rasa-url="{stack.rasa_url}" data-backend-url="{stack.backend_url}"',
+        html,
+    )
     assert n == 1, "the demo page must embed the widget with data-rasa-url and data-backend-url"
     index.write_text(html, encoding="utf-8")
     try:

@@ -1,6 +1,7 @@
 """The pages under their Content-Security-Policy (issue 21 §11), in a real Chromium against the real backend and
 Rasa: the demo page served by the backend answers in the widget and the staff page signs in, with no policy
 violation reported; another site's page cannot frame the staff page."""
+
 from __future__ import annotations
 
 import re
@@ -43,6 +44,9 @@ def test_another_site_cannot_frame_the_staff_page(page, site):
     url, stack = site
     page.goto(url)  # the job site's origin (another origin than the backend)
     with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
-        page.evaluate("""src => { const f = document.createElement('iframe'); f.src = src;
-                                  document.body.append(f); }""", stack.backend_url + "/staff/")
+        page.evaluate(
+            """src => { const f = document.createElement('iframe'); f.src = src;
+                                  document.body.append(f); }""",
+            stack.backend_url + "/staff/",
+        )
     assert page.frame_locator("iframe").locator("#demo-login").count() == 0

@@ -1,5 +1,6 @@
 """The staff answers page (issue 14 §1) in a real headless Chromium against the real backend: sign-in, edit live on
 the NLG endpoint, validation, history and rollback, counselors read-only, keyboard only, a phone-sized screen."""
+
 from __future__ import annotations
 
 import re
@@ -18,21 +19,29 @@ DOMAIN_TEXT = "打开北京理工大学就业信息网（job.bit.edu.cn）"
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory, browser):
-    srv = start_backend(f"sqlite:///{tmp_path_factory.mktemp('staff-web')}/app.db", tmp_path_factory.mktemp("sw"))
+    srv = start_backend(
+        f"sqlite:///{tmp_path_factory.mktemp('staff-web')}/app.db", tmp_path_factory.mktemp("sw")
+    )
     yield srv
     stop_backend(srv)
 
 
 def nlg_text(srv) -> str:
-    r = httpx.post(f"{srv.base}/api/nlg", json={"response": KEY, "tracker": {"slots": {}}, "channel": {"name": "rest"}},
-                   trust_env=False, headers={"X-Integration-Key": INTEGRATION_KEY})
+    r = httpx.post(
+        f"{srv.base}/api/nlg",
+        json={"response": KEY, "tracker": {"slots": {}}, "channel": {"name": "rest"}},
+        trust_env=False,
+        headers={"X-Integration-Key": INTEGRATION_KEY},
+    )
     return r.json()["text"]
 
 
 def open_login_answer(page):
     page.get_by_label("搜索回答（名称或内容）").fill("统一身份认证")
     page.get_by_role("button", name="搜索").click()
-    page.get_by_role("list", name="回答列表").get_by_role("button", name=re.compile("常见问题 · login ·")).click()
+    page.get_by_role("list", name="回答列表").get_by_role(
+        "button", name=re.compile("常见问题 · login ·")
+    ).click()
     expect(page.get_by_role("heading", name="常见问题 · login")).to_be_focused()
 
 
@@ -198,6 +207,7 @@ def test_failed_question_to_a_new_answer_and_training_data(make_page, tmp_path_f
     """§5: a question nobody answered becomes a new answer and a training example written for `make train`."""
     import shutil
     from tests.backend.helpers import ROOT
+
     tmp = tmp_path_factory.mktemp("staff-train")
     shutil.copytree(ROOT / "data", tmp / "repo" / "data")
     srv = start_backend(f"sqlite:///{tmp}/app.db", tmp, extra_env={"STAFF_TRAINING_DIR": str(tmp / "repo")})
@@ -215,11 +225,15 @@ def test_failed_question_to_a_new_answer_and_training_data(make_page, tmp_path_f
         page.get_by_label("新回答的名称（小写英文，如 scholarship_time）").fill("Diploma")
         page.get_by_label("新回答的内容").fill("毕业证书在毕业典礼后由学院统一发放，具体时间请关注学院通知。")
         page.get_by_role("button", name="保存为训练样本").click()
-        expect(page.get_by_label("新回答的名称（小写英文，如 scholarship_time）")).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label("新回答的名称（小写英文，如 scholarship_time）")).to_have_attribute(
+            "aria-invalid", "true"
+        )
         page.get_by_label("新回答的名称（小写英文，如 scholarship_time）").fill("diploma_time")
         page.get_by_role("button", name="保存为训练样本").click()
         expect(page.locator("#attach-status")).to_contain_text("已保存为“常见问题 · diploma_time”的训练样本")
-        expect(page.locator("#examples")).to_contain_text("“毕业证什么时候能领” → 常见问题 · diploma_time（待写入）")
+        expect(page.locator("#examples")).to_contain_text(
+            "“毕业证什么时候能领” → 常见问题 · diploma_time（待写入）"
+        )
         page.get_by_role("button", name="写入训练数据").click()
         expect(page.locator("#export-status")).to_contain_text("data/nlu/staff_examples.yml")
         expect(page.locator("#examples")).to_contain_text("已写入")

@@ -2,6 +2,7 @@
 (backend, action server, `rasa run` with the trained model): school staff add an entry with the keyboard on a
 phone-sized screen, and real Rasa answers a paraphrase of it (not one of its wordings) on the next turn, with its
 source; after 停用 it no longer answers; counselors read only; bad input gets Chinese messages at the field."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,9 @@ from system import ROOT, say
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WORDINGS = ["毕业后校园卡里的余额怎么退", "校园卡余额毕业时能退吗", "离校前饭卡里的钱怎么处理"]
-PARAPHRASE = "离校了饭卡的余额怎么退回"  # the other one scores under the threshold since the near_domain merge
+PARAPHRASE = (
+    "离校了饭卡的余额怎么退回"  # the other one scores under the threshold since the near_domain merge
+)
 SOURCE = "卡务中心《毕业生离校校园卡退费通知》"
 
 
@@ -35,7 +38,9 @@ def open_tab(page):
 
 
 def ask(system, text=PARAPHRASE) -> str:
-    return "\n".join(m.get("text") or "" for m in say(system.rest_webhook, f"kb-{uuid.uuid4().hex[:8]}", text))
+    return "\n".join(
+        m.get("text") or "" for m in say(system.rest_webhook, f"kb-{uuid.uuid4().hex[:8]}", text)
+    )
 
 
 system_ref: list = []
@@ -81,7 +86,9 @@ def test_added_on_the_page_answers_a_paraphrase_next_turn_and_stops_when_retired
     page.keyboard.insert_text(SOURCE)
     page.get_by_role("button", name="保存并立即生效").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status").filter(has_text=re.compile(r"已新增第\d+条，学生下一次提问即生效"))).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=re.compile(r"已新增第\d+条，学生下一次提问即生效"))
+    ).to_be_visible()
     heading = page.locator("#kb-editor-h")
     expect(heading).to_be_focused()
     entry_id = int(re.search(r"第(\d+)条", heading.inner_text()).group(1))
@@ -105,7 +112,9 @@ def test_added_on_the_page_answers_a_paraphrase_next_turn_and_stops_when_retired
     expect(questions).to_be_focused()
 
     # edit, then retire: it stops answering on the next turn, the history stays
-    page.get_by_role("list", name="知识列表").get_by_role("button", name=re.compile(f"第{entry_id}条")).click()
+    page.get_by_role("list", name="知识列表").get_by_role(
+        "button", name=re.compile(f"第{entry_id}条")
+    ).click()
     expect(heading).to_be_focused()
     page.get_by_label("回答", exact=True).fill(answer + "（已更新）")
     page.get_by_label("修改说明（可选，记入历史版本）").fill("补充")
@@ -127,7 +136,9 @@ def test_added_on_the_page_answers_a_paraphrase_next_turn_and_stops_when_retired
     sign_in(page2, system, "counselor-physics")
     open_tab(page2)
     expect(page2.get_by_role("button", name="新增知识")).to_be_hidden()
-    page2.get_by_role("list", name="知识列表").get_by_role("button", name=re.compile(f"第{entry_id}条")).click()
+    page2.get_by_role("list", name="知识列表").get_by_role(
+        "button", name=re.compile(f"第{entry_id}条")
+    ).click()
     expect(page2.locator("#kb-readonly")).to_be_visible()
     expect(page2.get_by_label("回答", exact=True)).to_have_attribute("readonly", "")
     expect(page2.get_by_role("button", name="保存并立即生效")).to_be_hidden()

@@ -1,4 +1,5 @@
 """The demo job-site page and the chat widget in a real headless Chromium (issue 4 points 1-4)."""
+
 import re
 from pathlib import Path
 
@@ -63,7 +64,9 @@ def test_sign_in_status_token_and_wechat_bind_code(page, site):
     page.get_by_role("button", name=re.compile("登录")).click()
     expect(page.locator("#who")).to_contain_text("2025000005")
     page.get_by_role("button", name="获取微信绑定码").click()
-    expect(page.locator("#bind-result")).to_contain_text(re.compile(r"绑定码：[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"))
+    expect(page.locator("#bind-result")).to_contain_text(
+        re.compile(r"绑定码：[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+    )
     page.locator("#consult-btn").click()
     box = page.get_by_role("textbox", name=re.compile("输入您的问题"))
     ask(page, box, "whoami")
@@ -156,8 +159,12 @@ def test_keyboard_only_and_aria(page, site):
 @pytest.mark.parametrize("name,viewport", [("desktop", (1280, 800)), ("phone", (375, 740))])
 def test_layout_and_screenshots(browser, site, name, viewport):
     url, _ = site
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": viewport[0], "height": viewport[1]},
-                              is_mobile=name == "phone", has_touch=name == "phone")
+    ctx = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": viewport[0], "height": viewport[1]},
+        is_mobile=name == "phone",
+        has_touch=name == "phone",
+    )
     page = ctx.new_page()
     try:
         page.goto(url)

@@ -1,5 +1,6 @@
 """👍/👎 under each answer in the chat widget (issue 14 §4), in a real Chromium against the real backend: stored
 with the reason and comment, signed-in students' feedback carries their id, keyboard only."""
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def feedback_rows(stack) -> list[dict]:
-    tok = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"},
-                     trust_env=False).json()["access_token"]
-    r = httpx.get(f"{stack.backend_url}/api/staff/insights/feedback.csv", params={"days": 1},
-                  headers={"Authorization": f"Bearer {tok}"}, trust_env=False)
+    tok = httpx.post(
+        f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": "school-admin"}, trust_env=False
+    ).json()["access_token"]
+    r = httpx.get(
+        f"{stack.backend_url}/api/staff/insights/feedback.csv",
+        params={"days": 1},
+        headers={"Authorization": f"Bearer {tok}"},
+        trust_env=False,
+    )
     assert r.status_code == 200, r.text
     return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
 
@@ -45,7 +51,12 @@ def test_thumbs_up_and_down_with_reason(page, site):
     expect(fb.get_by_role("status")).to_have_text("已收到反馈，谢谢！")
     rows = feedback_rows(stack)
     down = [r for r in rows if r["补充说明"] == "希望给出官网链接的说明"]
-    assert len(down) == 1 and down[0]["评价"] == "👎" and down[0]["原因"] == "内容缺失" and down[0]["问题"] == "链接"
+    assert (
+        len(down) == 1
+        and down[0]["评价"] == "👎"
+        and down[0]["原因"] == "内容缺失"
+        and down[0]["问题"] == "链接"
+    )
     assert down[0]["学号"] == "" and "job.bit.edu.cn" in down[0]["回答"]
     assert any(r["问题"] == "你好" and r["评价"] == "👍" for r in rows)
     # the choice survives a reload (no second vote offered for the same answer)

@@ -1,6 +1,7 @@
 """A feedback flood from one browser (one address), in a real Chromium against the real backend: the widget shows the
 backend's own message for its 429 `too_many_feedback` (how long to wait), not a generic failure, and keeps the
 buttons so the student can vote again later."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,9 @@ from playwright.sync_api import expect
 from tests.web.helpers import ask, last_fb, open_widget, serve_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PER_CLIENT = 5  # FEEDBACK_PER_CLIENT of this module's own stack (default 20): new anonymous rows per address a minute
+PER_CLIENT = (
+    5  # FEEDBACK_PER_CLIENT of this module's own stack (default 20): new anonymous rows per address a minute
+)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 (current step, rejection reason highlighted) and the mailing state with the EMS number, from the custom payload
 of the real action_check_status. Real Chromium, the demo page served by the real backend, the real trained
 model, action server and backend (the session `system`)."""
+
 from __future__ import annotations
 
 import re
@@ -45,7 +46,9 @@ def test_rejected_at_school_review_shows_step_5_and_the_reason(page, system):
     expect(rejected).to_contain_text("学校审核")
     expect(rejected).to_have_attribute("aria-current", "step")
     expect(rejected).to_contain_text("未通过")
-    expect(bar.get_by_role("list", name="毕业去向登记办理步骤").locator('[aria-current="step"]')).to_have_count(1)
+    expect(
+        bar.get_by_role("list", name="毕业去向登记办理步骤").locator('[aria-current="step"]')
+    ).to_have_count(1)
     note = bar.get_by_role("note")
     expect(note).to_have_count(1)
     expect(note).to_contain_text("学校审核未通过原因：")
@@ -76,6 +79,7 @@ def test_shipped_archive_shows_all_steps_done_and_the_ems_number(page, system):
 
 def _out(name: str):
     from pathlib import Path
+
     out = Path(__file__).resolve().parent / "output"
     out.mkdir(exist_ok=True)
     return out / name
