@@ -2,6 +2,7 @@
 creates a deadline, sees who it concerns and who got it; the concerned student finds the reminder in the widget,
 an unconcerned one does not; counselors neither see the section nor may create one (403 from the backend);
 keyboard only on a phone-sized screen."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory, browser):
-    srv = start_backend(f"sqlite:///{tmp_path_factory.mktemp('deadlines-web')}/app.db",
-                        tmp_path_factory.mktemp("dw"), extra_env={"NOTICE_WORKER": "0"})
+    srv = start_backend(
+        f"sqlite:///{tmp_path_factory.mktemp('deadlines-web')}/app.db",
+        tmp_path_factory.mktemp("dw"),
+        extra_env={"NOTICE_WORKER": "0"},
+    )
     yield srv
     stop_backend(srv)
 
@@ -67,7 +71,9 @@ def test_career_center_sets_a_deadline_for_the_students_it_concerns(make_page, b
     page.get_by_label("学院", exact=True).select_option(label="计算机学院")
     page.get_by_role("button", name="查看涉及的学生").click()
     heading = page.locator("#dl-preview-h")
-    expect(heading).to_have_text(re.compile(r"^涉及的学生：1人（计算机学院，毕业去向登记未完成学校审核的学生）"))
+    expect(heading).to_have_text(
+        re.compile(r"^涉及的学生：1人（计算机学院，毕业去向登记未完成学校审核的学生）")
+    )
     expect(heading).to_be_focused()
     rows = page.locator("#dl-preview-list tbody tr")
     expect(rows).to_have_count(1)
@@ -112,9 +118,20 @@ def test_counselors_neither_see_nor_create_deadlines(make_page, backend):
     expect(page.get_by_text(re.compile("^已登录："))).to_be_visible()
     expect(page.locator("#deadlines:visible")).to_have_count(0)
     with backend.staff("counselor-computer") as c:
-        r = c.post("/api/staff/notices/deadlines", json={"title": "本院去向截止", "due_on": due(backend, 10),
-                                                          "audience": "all", "college_code": "computer"})
-        assert r.status_code == 403 and r.json()["code"] == "forbidden" and "学校就业指导中心" in r.json()["message"]
+        r = c.post(
+            "/api/staff/notices/deadlines",
+            json={
+                "title": "本院去向截止",
+                "due_on": due(backend, 10),
+                "audience": "all",
+                "college_code": "computer",
+            },
+        )
+        assert (
+            r.status_code == 403
+            and r.json()["code"] == "forbidden"
+            and "学校就业指导中心" in r.json()["message"]
+        )
         r = c.get("/api/staff/notices/deadlines/preview", params={"audience": "all"})
         assert r.status_code == 403
     with backend.student("2025000002") as c:
@@ -154,7 +171,9 @@ def test_keyboard_only_on_a_phone(make_page, backend):
     expect(page.get_by_role("button", name="查看涉及的学生")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#dl-preview-h")).to_be_focused()
-    expect(page.locator("#dl-preview-h")).to_have_text(re.compile(r"^涉及的学生：\d+人（全部学院，还没有申请档案邮寄的学生）"))
+    expect(page.locator("#dl-preview-h")).to_have_text(
+        re.compile(r"^涉及的学生：\d+人（全部学院，还没有申请档案邮寄的学生）")
+    )
     page.get_by_role("button", name="发送提醒").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").filter(has_text=re.compile(r"已提醒\d+名学生"))).to_be_visible()
@@ -167,6 +186,7 @@ def test_keyboard_only_on_a_phone(make_page, backend):
 
 def _out(name: str):
     from pathlib import Path
+
     out = Path(__file__).resolve().parent / "output"
     out.mkdir(exist_ok=True)
     return out / name
