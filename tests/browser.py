@@ -1,8 +1,8 @@
-"""One Chromium (Debian's, driven by Playwright) for every browser test of the session, without leaking its event
-loop: Playwright's sync API keeps an asyncio loop running in the main thread while it is up, so any later test that
-calls asyncio.run would fail. tests/conftest.py starts it when the first test that needs `browser` is set up and
-stops it before the first test that does not (and at the end of the session); consecutive browser tests (tests/web,
-tests/handoff/test_handoff_e2e.py) share one launch."""
+"""One Chromium (Debian's, driven by Playwright) for every browser test of the session, without leaking its
+event loop: Playwright's sync API keeps an asyncio loop running in the main thread while it is up, so any
+later test that calls asyncio.run would fail. tests/conftest.py starts it when the first test that needs
+`browser` is set up and stops it before the first test that does not (and at the end of the session);
+consecutive browser tests (tests/web, tests/handoff/test_handoff_e2e.py) share one launch."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ class Chromium:
 
 
 class BrowserProxy:
-    """Looks like playwright's Browser (new_context, new_page, ...); every call goes to the running Chromium."""
+    """Looks like playwright's Browser (new_context, new_page, ...); every call goes to the running
+    Chromium."""
 
     def __init__(self, chromium: Chromium) -> None:
         self._chromium = chromium

@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
 
 
-# --- one Chromium for the browser tests (tests/browser.py) ---------------------------------------------------
+# --- one Chromium for the browser tests (tests/browser.py) --------------------------------------------------
 from tests.browser import BrowserProxy, Chromium, require_chromium  # noqa: E402
 
 _chromium = Chromium()
@@ -51,7 +51,8 @@ _chromium = Chromium()
 
 @pytest.fixture(scope="session")
 def browser():
-    """Chromium (Playwright's Browser API): shared by consecutive browser tests, stopped before any other test."""
+    """Chromium (Playwright's Browser API): shared by consecutive browser tests, stopped before any other
+    test."""
     require_chromium()
     return BrowserProxy(_chromium)
 

@@ -1,5 +1,5 @@
-"""Fixtures for the custom-action tests: a REAL backend process (uvicorn, temp SQLite, demo seed, pinned today).
-Running an action the way the action server does is in tests/actions/helpers.py."""
+"""Fixtures for the custom-action tests: a REAL backend process (uvicorn, temp SQLite, demo seed, pinned
+today). Running an action the way the action server does is in tests/actions/helpers.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Which text typed while a chat form waits for an answer is a question (answered, then asked again) and which is
-the answer (actions/forms/validate.py is_question): the field's validator shape and question words decide, not the
-classifier; answers may contain Chinese (names, addresses, unit names)."""
+"""Which text typed while a chat form waits for an answer is a question (answered, then asked again) and
+which is the answer (actions/forms/validate.py is_question): the field's validator shape and question words
+decide, not the classifier; answers may contain Chinese (names, addresses, unit names)."""
 
 import pytest
 

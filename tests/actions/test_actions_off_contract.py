@@ -1,7 +1,7 @@
-"""Issue 21 §6: a broken backend answer is never a false success. The REAL action server (rasa_sdk, as Rasa calls
-it over HTTP) against a fake backend that answers 2xx with an HTML page or with JSON off the contract: every
-action says the backend is unavailable (a clear Chinese message), never "已提交档案邮寄申请" and never "nothing was
-started"; a mailing request is confirmed only with the created request's id and state."""
+"""Issue 21 §6: a broken backend answer is never a false success. The REAL action server (rasa_sdk, as Rasa
+calls it over HTTP) against a fake backend that answers 2xx with an HTML page or with JSON off the contract:
+every action says the backend is unavailable (a clear Chinese message), never "已提交档案邮寄申请" and never
+"nothing was started"; a mailing request is confirmed only with the created request's id and state."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The responses the custom actions send exist in the domain, and every action response of the domain is sent.
 
-Rasa drops a message whose response it cannot find (no error, the student just gets nothing), so a misspelt name in
-a branch no other test reaches would go unnoticed: every `utter_*` name in the actions' code is checked here, and the
-names the actions build (per change kind, per form, per field) are expanded and checked too.
+Rasa drops a message whose response it cannot find (no error, the student just gets nothing), so a misspelt
+name in a branch no other test reaches would go unnoticed: every `utter_*` name in the actions' code is
+checked here, and the names the actions build (per change kind, per form, per field) are expanded and checked
+too.
 """
 
 from __future__ import annotations

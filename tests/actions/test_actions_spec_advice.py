@@ -124,7 +124,10 @@ def test_signed_in_general_question_gets_general_answer_then_own_case(backend):
     """bot.nlu.spec_router.SignedInRouter sends faq/rejected from a signed-in student to check_status."""
     from actions.status import ActionCheckStatus
 
-    general = "审核未通过时，页面会显示未通过原因。按原因修改后再次提交即可。登录后问我“我的进度”，可以看到具体原因。"
+    general = (
+        "审核未通过时，页面会显示未通过原因。按原因修改后再次提交即可。登录后问我“我的进度”，"
+        "可以看到具体原因。"
+    )
     t = make_tracker("被驳回了怎么改", "check_status", backend.token("2025000003"))
     t.latest_message["routed_from"] = "faq/rejected"
     t.latest_message["response_selector"] = {
@@ -144,8 +147,8 @@ def test_signed_in_general_question_gets_general_answer_then_own_case(backend):
 
 
 def test_routed_general_answer_is_the_current_one_else_the_models(backend):
-    """The repeated FAQ answer is the backend's current text (staff edits included, no source line); an answer the
-    backend does not know (404) falls back to the text the model's response selector carries."""
+    """The repeated FAQ answer is the backend's current text (staff edits included, no source line); an
+    answer the backend does not know (404) falls back to the text the model's response selector carries."""
     from actions.status import ActionCheckStatus
 
     model_text = "模型里的回答。登录后问我。"

@@ -1,5 +1,6 @@
 """action_check_status's progress payload (issue 15 §3) against the real backend: the text stays as it was, a
-custom message without a `text` key (WeChat shows only the text) carries the five steps and the mailing state."""
+custom message without a `text` key (WeChat shows only the text) carries the five steps and the mailing
+state."""
 
 from actions.status import ActionCheckStatus
 from tests.actions.helpers import make_tracker, render, run_action

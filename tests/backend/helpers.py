@@ -1,5 +1,6 @@
-"""Helpers for the backend tests. Backend tests run against a real backend process over real HTTP, on SQLite and (when TEST_POSTGRES_URL is
-set, always in CI) on PostgreSQL. The schema is built by the Alembic migrations from an empty database."""
+"""Helpers for the backend tests. Backend tests run against a real backend process over real HTTP, on SQLite
+and (when TEST_POSTGRES_URL is set, always in CI) on PostgreSQL. The schema is built by the Alembic
+migrations from an empty database."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ class Server:
         self.today_file.write_text(str(day))
 
     def now(self) -> dt.datetime:
-        """This backend's "now" (backend.clock on its TODAY_FILE): what its leases and timeouts compare with."""
+        """This backend's "now" (backend.clock on its TODAY_FILE): what its leases and timeouts compare
+        with."""
         from backend.clock import now_on
 
         pinned = self.today_file.read_text().strip()

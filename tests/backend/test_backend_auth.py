@@ -105,8 +105,8 @@ def test_student_reaches_only_own_data(srv):
 
 # --- a separate backend: demo mode off, CAS configured against a fake university SSO ----------------------
 class FakeCas(BaseHTTPRequestHandler):
-    """A university SSO: a ticket validates once, and (as CAS does) only for the service it was issued for when
-    the test says which (`issued_for`)."""
+    """A university SSO: a ticket validates once, and (as CAS does) only for the service it was issued for
+    when the test says which (`issued_for`)."""
 
     tickets = {"ST-good": "2025000005", "ST-stranger": "1999000001"}
     issued_for: dict = {}

@@ -1,8 +1,9 @@
 """WeChat binding codes (backend): 8 characters of Crockford base32 (40 bits), shown as XXXX-XXXX, accepted in
-either case with or without the hyphen or spaces (I/L read as 1, O as 0); unique (a database constraint, retried
-on collision); a new code voids the student's older ones; single use, enforced in the database (of openids racing
-for one code exactly one wins); 10-minute expiry; failed guesses limited per openid and overall in the database
-(429 too_many_attempts with a Chinese message saying when to retry); issuing limited per student."""
+either case with or without the hyphen or spaces (I/L read as 1, O as 0); unique (a database constraint,
+retried on collision); a new code voids the student's older ones; single use, enforced in the database (of
+openids racing for one code exactly one wins); 10-minute expiry; failed guesses limited per openid and
+overall in the database (429 too_many_attempts with a Chinese message saying when to retry); issuing limited
+per student."""
 
 from __future__ import annotations
 
@@ -92,15 +93,16 @@ def test_issuing_is_limited_per_student(srv):
 
 
 def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, monkeypatch):
-    """The review saw duplicate codes bind student 1's WeChat to student 2. Codes are unique in the database and
-    each binds the student it was issued to."""
+    """The review saw duplicate codes bind student 1's WeChat to student 2. Codes are unique in the database
+    and each binds the student it was issued to."""
     sids = [new_student(srv) for _ in range(4)]
     codes = [issue(srv, s) for s in sids]
     assert len(set(codes)) == 4
     for sid, code in zip(sids, codes):
         assert ok(bind(srv, f"o-col-{sid}", code))["student_id"] == sid
         assert bound_openids(srv, sid) == [f"o-col-{sid}"]
-    # a forced collision: the generator returns a live code first; the database refuses it, the service retries
+    # a forced collision: the generator returns a live code first; the database refuses it, the service
+    # retries
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
@@ -186,7 +188,8 @@ def test_brute_force_is_stopped(own_server):
     sid = new_student(srv)
     code = issue(srv, sid)
     guess = (f"{i:08d}" for i in range(10**8))
-    # one openid, hundreds of guesses: 5 failures, then 429 for the rest of the window, the right code included
+    # one openid, hundreds of guesses: 5 failures, then 429 for the rest of the window, the right code
+    # included
     codes = [bind(srv, "o-attacker", next(guess)).json()["code"] for _ in range(300)]
     assert codes[:5] == ["bind_code_invalid"] * 5 and set(codes[5:]) == {"too_many_attempts"}
     e = err(bind(srv, "o-attacker", code), 429, "too_many_attempts")
@@ -205,7 +208,8 @@ def test_brute_force_is_stopped(own_server):
 
 def test_issuing_a_new_code_while_openids_bind_the_old_one(srv):
     """The student asks for a new code (voiding the old one) while openids send the old code: never a 500 (no
-    deadlock between the two lock orders), at most one binding, and a binding only with a code that was live."""
+    deadlock between the two lock orders), at most one binding, and a binding only with a code that was
+    live."""
     local = threading.local()
 
     def client() -> httpx.Client:

@@ -1,6 +1,6 @@
-"""Request bodies are capped at 1 MiB before they are buffered: a declared Content-Length above the cap is answered
-413 at once, without reading the body; a chunked body is counted while it streams and answered 413 as soon as it
-passes the cap. Raw sockets, so the test controls exactly what is sent and when."""
+"""Request bodies are capped at 1 MiB before they are buffered: a declared Content-Length above the cap is
+answered 413 at once, without reading the body; a chunked body is counted while it streams and answered 413
+as soon as it passes the cap. Raw sockets, so the test controls exactly what is sent and when."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The four change paths: each a request with its own review; a change sent down the wrong path is refused with
-an error naming the right one; an approved change needs a new sync and a new national confirmation."""
+"""The four change paths: each a request with its own review; a change sent down the wrong path is refused
+with an error naming the right one; an approved change needs a new sync and a new national confirmation."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 - A page on another site (Origin http://evil.example) gets no Access-Control-Allow-Origin from the API, on a
   simple request or a preflight; the configured origin (CHAT_ALLOWED_ORIGINS) does. Before: `*` for everyone.
-- `python -m backend.cli seed` with APP_ENV=production (and real secrets, so the start-up check passes) refuses
-  and creates no demo student (whose demo login would be someone's account). Before: it seeded.
+- `python -m backend.cli seed` with APP_ENV=production (and real secrets, so the start-up check passes)
+  refuses and creates no demo student (whose demo login would be someone's account). Before: it seeded.
 """
 
 from __future__ import annotations

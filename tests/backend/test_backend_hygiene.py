@@ -1,7 +1,7 @@
-"""Issue 21 §8, §9, §11 against the real backend over HTTP (SQLite and PostgreSQL): over-deep JSON is a 4xx with
-no traceback in the log; Rasa's NLG routes answer only the integration key (or the action server's service key);
-a counselor cannot tell another college's record, student, mailing request or handoff id from one that does not
-exist; every response says nosniff and the pages carry their Content-Security-Policy."""
+"""Issue 21 §8, §9, §11 against the real backend over HTTP (SQLite and PostgreSQL): over-deep JSON is a 4xx
+with no traceback in the log; Rasa's NLG routes answer only the integration key (or the action server's
+service key); a counselor cannot tell another college's record, student, mailing request or handoff id from
+one that does not exist; every response says nosniff and the pages carry their Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -132,5 +132,6 @@ def test_security_headers(srv):
     # a forged Host header cannot write into the policy
     r = srv.http.get("/", headers={"Host": 'evil.example"; script-src *'})
     assert "evil" not in r.headers.get("content-security-policy", "")
-    # outside production the API documentation stays (off in production: tests/channels/test_hygiene_production.py)
+    # outside production the API documentation stays (off in production:
+    # tests/channels/test_hygiene_production.py)
     assert srv.http.get("/openapi.json").status_code == 200

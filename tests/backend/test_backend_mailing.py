@@ -1,5 +1,6 @@
-"""档案邮寄申请: eligibility (archive approved, national confirmation at least one working day old), the archive
-details to confirm, exactly one active request per student even under concurrent retries, shipping and delivery."""
+"""档案邮寄申请: eligibility (archive approved, national confirmation at least one working day old), the
+archive details to confirm, exactly one active request per student even under concurrent retries, shipping and
+delivery."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""A save changes only the fields it carries: a field left out of a PUT keeps its stored value, a field sent as
-null or "" is cleared. The chat form sends only its own fields (actions.forms.spec.payload, the very function the
-action server uses), so 单位隶属 and 备注 saved on the web survive the chat, and the other way round."""
+"""A save changes only the fields it carries: a field left out of a PUT keeps its stored value, a field sent
+as null or "" is cleared. The chat form sends only its own fields (actions.forms.spec.payload, the very
+function the action server uses), so 单位隶属 and 备注 saved on the web survive the chat, and the other way
+round."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Every state transition is conditional: of concurrent decisions on one record exactly one wins, the others get
-409 with a Chinese message, and a review carries the version the reviewer saw (a record changed since then gets
-409 stale_version). Real concurrency: 20 simultaneous HTTP requests per round against the one backend process,
-50+ rounds per test, on SQLite and PostgreSQL."""
+"""Every state transition is conditional: of concurrent decisions on one record exactly one wins, the others
+get 409 with a Chinese message, and a review carries the version the reviewer saw (a record changed since then
+gets 409 stale_version). Real concurrency: 20 simultaneous HTTP requests per round against the one backend
+process, 50+ rounds per test, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Archive recipient: a kinship word ("张伟的妈妈", "我爸", "舅舅") marks a family member and is refused with the same
-message as the student's own name, in the web API (PUT /api/me/archive), in the validation route the chat form
-uses (POST /api/validation/archive) and in an 户档信息修改 change request. Ordinary names and unit staff pass."""
+"""Archive recipient: a kinship word ("张伟的妈妈", "我爸", "舅舅") marks a family member and is refused with
+the same message as the student's own name, in the web API (PUT /api/me/archive), in the validation route the
+chat form uses (POST /api/validation/archive) and in an 户档信息修改 change request. Ordinary names and unit
+staff pass."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The retrieval baseline on a small project of its own, served over real HTTP and scored by eval/chat_eval.py."""
+"""The retrieval baseline on a small project of its own, served over real HTTP and scored by
+eval/chat_eval.py."""
 
 import json
 import subprocess

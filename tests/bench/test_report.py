@@ -1,4 +1,5 @@
-"""bench/report.py: the NLG cost row (issue 14 leftover) and updating one row of docs/benchmarks.md in place."""
+"""bench/report.py: the NLG cost row (issue 14 leftover) and updating one row of docs/benchmarks.md in
+place."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ def test_put_target_row_appends_then_replaces_leaving_the_page_alone(tmp_path):
     report.put_target_row(page, ("NLG cost", "<= 10 ms", "+13.0 ms", False), "NLG")
     text = page.read_text(encoding="utf-8")
     assert (
-        "| FAQ turn p50, 1 client | <= 60 ms | 15 ms | yes |\n| NLG cost | <= 10 ms | +13.0 ms | NO |\n\n## Accuracy"
-        in text
+        "| FAQ turn p50, 1 client | <= 60 ms | 15 ms | yes |\n"
+        "| NLG cost | <= 10 ms | +13.0 ms | NO |\n\n## Accuracy" in text
     )
     report.put_target_row(page, ("NLG cost", "<= 10 ms", "+2.0 ms", True), "NLG")
     text = page.read_text(encoding="utf-8")

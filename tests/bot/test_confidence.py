@@ -102,7 +102,7 @@ def test_conversation_form_and_ood_intents_are_left_to_their_flows(intent):
     )
 
 
-# --- the trained model ------------------------------------------------------------------------------------------
+# --- the trained model --------------------------------------------------------------------------------------
 NEAR = [  # near-domain, worded unlike any example of data/nlu (asserted below)
     "毕业后自己交灵活就业的养老保险划算吗",
     "人才市场保管档案这几年一共要交多少钱",

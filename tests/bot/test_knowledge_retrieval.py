@@ -1,12 +1,12 @@
-"""The knowledge retriever (bot/nlu/knowledge.py) on the trained model, in Rasa's own venv: the tokenizer and the
-classifier run as in Rasa, then the retriever with the thresholds of bot/config.yml against the seed entries
-(backend/data/knowledge.yml) and an entry the model never learned.
+"""The knowledge retriever (bot/nlu/knowledge.py) on the trained model, in Rasa's own venv: the tokenizer and
+the classifier run as in Rasa, then the retriever with the thresholds of bot/config.yml against the seed
+entries (backend/data/knowledge.yml) and an entry the model never learned.
 
-- Held-out paraphrases (report half of eval/knowledge/paraphrases.yml, never used to choose the thresholds) are
-  answered by their own entry; so is a paraphrase of a new entry, with no retraining.
+- Held-out paraphrases (report half of eval/knowledge/paraphrases.yml, never used to choose the thresholds)
+  are answered by their own entry; so is a paraphrase of a new entry, with no retraining.
 - A question on an entry's topic that it does not answer, and the project's blind-set questions, are not.
-- A weak match leaves the classifier's outcome exactly as it was; `ask_knowledge` from the classifier with no live
-  entry matching (retired since training) yields to its next intent.
+- A weak match leaves the classifier's outcome exactly as it was; `ask_knowledge` from the classifier with no
+  live entry matching (retired since training) yields to its next intent.
 - The thresholds in bot/config.yml are the ones eval/knowledge_threshold.py reads from the tuning half.
 """
 
@@ -97,8 +97,9 @@ def seed_ids() -> dict[str, int]:
 def test_thresholds_are_the_ones_read_from_the_tuning_half(result):
     cfg, chosen = result["cfg"], result["chosen"]
     assert {k: cfg[k] for k in chosen} == chosen, (
-        f"bot/config.yml's KnowledgeRetriever settings are not the ones the held-out data gives for this model: "
-        f"run `.venv-rasa/bin/python eval/knowledge_threshold.py` and put {chosen} there (and in docs/knowledge.md)"
+        "bot/config.yml's KnowledgeRetriever settings are not the ones the held-out data gives for this "
+        f"model: run `.venv-rasa/bin/python eval/knowledge_threshold.py` and put {chosen} there "
+        "(and in docs/knowledge.md)"
     )
     # and on the report half nothing is answered wrong
     assert result["report"]["wrong_entry"] == 0 and result["report"]["taken_over"] == 0, result["report"]
@@ -117,8 +118,8 @@ def test_held_out_paraphrases_get_their_entry_and_nothing_wrong(result):
                 and sum(x["confidence"] for x in r["ranking"]) <= 1.0001
             )
             answered += 1
-    # 12/18 before the near_domain class (issue 20's abstention) was merged; 6/18 since: the thresholds re-read on
-    # the held-out data had to rise (docs/knowledge.md "After the merge"). A floor, not a target.
+    # 12/18 before the near_domain class (issue 20's abstention) was merged; 6/18 since: the thresholds
+    # re-read on the held-out data had to rise (docs/knowledge.md "After the merge"). A floor, not a target.
     assert answered >= len(report_paraphrases()) / 3, answered
 
 

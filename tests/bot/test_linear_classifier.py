@@ -1,11 +1,11 @@
 """The NLU classifier (bot/nlu/linear_classifier.py) in the trained model, loaded by Rasa in its own venv.
 
 - Its output has the shapes the rest of the bot reads: `intent`/`intent_ranking` (FallbackClassifier, routers,
-  policies) and `response_selector.faq` like the stock ResponseSelector's (utter_faq's ActionRetrieveResponse needs
-  `utter_action`; actions/status.py reads `responses`), with the domain's answer texts.
+  policies) and `response_selector.faq` like the stock ResponseSelector's (utter_faq's ActionRetrieveResponse
+  needs `utter_action`; actions/status.py reads `responses`), with the domain's answer texts.
 - Its fast softmax gives exactly sklearn's predict_proba.
-- Questions worded unlike any training example (asserted absent from data/nlu) still get their intent: what the
-  sentence embedding adds over character n-grams (docs/nlu.md, Round 4).
+- Questions worded unlike any training example (asserted absent from data/nlu) still get their intent: what
+  the sentence embedding adds over character n-grams (docs/nlu.md, Round 4).
 """
 
 from __future__ import annotations

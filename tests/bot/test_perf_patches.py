@@ -1,10 +1,12 @@
-"""bot/perf.py inside a real `rasa run` (tiny keyword bot from tests/channels, our channels, a fake action server).
+"""bot/perf.py inside a real `rasa run` (tiny keyword bot from tests/channels, our channels, a fake action
+server).
 
 - keep-alive: the action server sees every action call of several turns arrive on ONE reused TCP connection;
   the control run (PERF_PATCHES=0, stock Rasa) opens a new connection per call, so the check can fail.
 - validation: an action response whose events break Rasa's events schema is still rejected (its text never
   reaches the user), the valid ones still answer.
-- timeout: with the shared session the ACTION_TIMEOUT cap still ends a hung action call, and the next turn works.
+- timeout: with the shared session the ACTION_TIMEOUT cap still ends a hung action call, and the next turn
+  works.
 - SQLite tracker store: the patched run keeps its conversations in a SQL tracker store on SQLite, in WAL mode.
 - guard: on another Rasa version, or if the patched functions changed, the module warns and leaves Rasa alone.
 """

@@ -1,10 +1,10 @@
 """Rasa's own checks on the project: the training data validates, and the test stories predict without error.
 
-- `rasa data validate --fail-on-warnings`: domain, NLU, rules and config agree (the one warning Rasa prints, about
-  the retrieval intent `faq` being declared in two domain files, is Rasa's own merge of retrieval intents and
-  does not fail the check).
-- `rasa test core --stories tests/stories --fail-on-prediction-errors` with the trained model: every test story's
-  actions are predicted (the conversation flows of data/rules, one file per flow).
+- `rasa data validate --fail-on-warnings`: domain, NLU, rules and config agree (the one warning Rasa prints,
+  about the retrieval intent `faq` being declared in two domain files, is Rasa's own merge of retrieval
+  intents and does not fail the check).
+- `rasa test core --stories tests/stories --fail-on-prediction-errors` with the trained model: every test
+  story's actions are predicted (the conversation flows of data/rules, one file per flow).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""bot/tracker_store.py against Rasa's own InMemoryTrackerStore, in the Rasa venv (Python 3.10); restart and expiry.
+"""bot/tracker_store.py against Rasa's own InMemoryTrackerStore, in the Rasa venv (Python 3.10); restart and
+expiry.
 
 Every check runs the same operations on both stores and compares what they hand back, so a difference in
 semantics (a lost slot, a second session leaking in, a retrieved tracker that aliases the stored one) fails.

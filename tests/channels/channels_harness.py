@@ -1,5 +1,5 @@
-"""Test harness for the channels: a throwaway keyword bot served by a REAL `rasa run` with our channels loaded,
-a fake action server (so a test can make an answer slow or long), a fake WeChat API (access token +
+"""Test harness for the channels: a throwaway keyword bot served by a REAL `rasa run` with our channels
+loaded, a fake action server (so a test can make an answer slow or long), a fake WeChat API (access token +
 customer-service send), the real backend (binding, demo login) and a static server for web/.
 
 Used by tests/channels and tests/web.

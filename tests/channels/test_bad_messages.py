@@ -1,7 +1,7 @@
-"""Issue 21 §2 against the real processes (backend on SQLite and PostgreSQL, `rasa run` with our channels and the
-turn-log broker): one message with NUL (or the six characters `\\u0000`) neither drops other students' turns from
-the turn log nor lets the bot answer a conversation a counselor holds; the counselor gets the message. When the
-backend cannot be asked, a held conversation stays closed to the bot (fail closed)."""
+"""Issue 21 §2 against the real processes (backend on SQLite and PostgreSQL, `rasa run` with our channels and
+the turn-log broker): one message with NUL (or the six characters `\\u0000`) neither drops other students'
+turns from the turn log nor lets the bot answer a conversation a counselor holds; the counselor gets the
+message. When the backend cannot be asked, a held conversation stays closed to the bot (fail closed)."""
 
 from __future__ import annotations
 

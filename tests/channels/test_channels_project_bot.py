@@ -1,4 +1,5 @@
-"""Smoke test of both channels with the project's own model and action server (the lead's `system` fixture)."""
+"""Smoke test of both channels with the project's own model and action server (the lead's `system`
+fixture)."""
 
 import time
 import uuid

@@ -1,8 +1,8 @@
-"""The chat's per-client limits and the client address (issue 21 §1, §11), against a real Rasa server with our REST
-channel (tiny bot, fake action server): messages per conversation and per client address per minute (429
-`too_many_messages` in Chinese with Retry-After); X-Forwarded-For believed only from TRUSTED_PROXIES (here
-127.0.0.2, "the proxy"; direct clients connect from 127.0.0.1); the action server gets a pseudonym of the address
-(never the address, never what the client put into the metadata)."""
+"""The chat's per-client limits and the client address (issue 21 §1, §11), against a real Rasa server with
+our REST channel (tiny bot, fake action server): messages per conversation and per client address per minute
+(429 `too_many_messages` in Chinese with Retry-After); X-Forwarded-For believed only from TRUSTED_PROXIES
+(here 127.0.0.2, "the proxy"; direct clients connect from 127.0.0.1); the action server gets a pseudonym of
+the address (never the address, never what the client put into the metadata)."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ def test_one_conversation_is_limited(limited):
 
 
 def test_one_address_cannot_rotate_senders_or_forge_forwarded_for(limited):
-    # the attacker connects directly (127.0.0.1, not the proxy): a new sender and a made-up X-Forwarded-For for
-    # every message are still one client
+    # the attacker connects directly (127.0.0.1, not the proxy): a new sender and a made-up X-Forwarded-For
+    # for every message are still one client
     with client() as direct:
         codes, one = burst(
             lambda i: say(direct, limited.rest, "rl-" + uuid.uuid4().hex[:10], xff=f"203.0.113.{i}"),

@@ -253,7 +253,7 @@ def test_backend_and_rasa_listen_on_loopback_only(safe_stack):
         )
 
 
-# --- issue 21 §7: unknown APP_ENV, every deployment setting, the credentials file -----------------------------
+# --- issue 21 §7: unknown APP_ENV, every deployment setting, the credentials file ---------------------------
 def _processes(tmp_path, port, model=None):
     yield (
         "backend",
@@ -335,8 +335,8 @@ def test_every_deployment_setting_is_checked_and_named_in_one_refusal(tmp_path):
 
 
 def test_values_in_the_credentials_file_are_checked_too(tmp_path, stack):
-    """bot/credentials.yml overrides the environment: a demo secret or plain-http API there is refused although
-    the environment is right (deploy.rasa_run and a plain `rasa run` with our channels)."""
+    """bot/credentials.yml overrides the environment: a demo secret or plain-http API there is refused
+    although the environment is right (deploy.rasa_run and a plain `rasa run` with our channels)."""
     creds = tmp_path / "credentials.yml"
     creds.write_text(
         "bot.channels.secure_rest.SecureRestInput:\n  auth_secret: demo-secret-change-me\n"

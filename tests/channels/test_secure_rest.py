@@ -1,4 +1,5 @@
-"""The authenticated REST channel (/webhooks/rest/webhook) against a real `rasa run` with our channel loaded."""
+"""The authenticated REST channel (/webhooks/rest/webhook) against a real `rasa run` with our channel
+loaded."""
 
 import time
 import uuid
@@ -158,8 +159,9 @@ def test_cors_only_for_the_widget_origin(stack):
 
 @pytest.mark.parametrize("staff_id", ["school-admin", "counselor-physics"])
 def test_a_staff_token_gets_an_anonymous_conversation(stack, staff_id):
-    """Issue 21 §10: the student chat accepts student tokens only. A valid staff token (school admin, counselor)
-    opens no `school:`/`counselor:` conversation and puts no staff action token into the tracker."""
+    """Issue 21 §10: the student chat accepts student tokens only. A valid staff token (school admin,
+    counselor) opens no `school:`/`counselor:` conversation and puts no staff action token into the
+    tracker."""
     r = httpx.post(f"{stack.backend_url}/api/auth/dev-login", json={"staff_id": staff_id}, timeout=10)
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]

@@ -86,8 +86,9 @@ def test_management_api_works_with_its_token(stack):
 
 
 def test_an_api_token_that_starts_with_a_dash_starts_rasa(stack, tmp_path):
-    """secrets.token_urlsafe gives a token starting with '-' one time in 64: Rasa's argument parser took it for an
-    option and the launcher exited with 2 (CI, test-dates); the token is now passed as `--auth-token=...`."""
+    """secrets.token_urlsafe gives a token starting with '-' one time in 64: Rasa's argument parser took it
+    for an option and the launcher exited with 2 (CI, test-dates); the token is now passed as
+    `--auth-token=...`."""
     token = "-" + secrets.token_urlsafe(32)
     s = System(
         log_dir=tmp_path,

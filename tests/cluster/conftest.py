@@ -1,7 +1,7 @@
-"""One cluster for every test of tests/cluster (startup ~1 min): nginx round robin over two `rasa run` servers,
-two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL, and the fake
-WeChat API for the counselors' replies (test_handoff_cluster.py). Needs redis-server, nginx and TEST_POSTGRES_URL:
-skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in .ci/run)."""
+"""One cluster for every test of tests/cluster (startup ~1 min): nginx round robin over two `rasa run`
+servers, two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL, and
+the fake WeChat API for the counselors' replies (test_handoff_cluster.py). Needs redis-server, nginx and
+TEST_POSTGRES_URL: skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in .ci/run)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def _why_not() -> str:
 
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory):
-    """The running cluster; `cluster.wx` is the fake WeChat API its backend sends customer-service messages to.
-    A test that stops or restarts a process starts it again before it ends."""
+    """The running cluster; `cluster.wx` is the fake WeChat API its backend sends customer-service messages
+    to. A test that stops or restarts a process starts it again before it ends."""
     why = _why_not()
     if why:
         if os.environ.get("REQUIRE_CLUSTER"):

@@ -1,11 +1,13 @@
-"""Worker for tests/cluster (run with the Rasa venv's Python): hammers one conversation's lock from this process.
+"""Worker for tests/cluster (run with the Rasa venv's Python): hammers one conversation's lock from this
+process.
 
     python -m tests.cluster.lock_race <lock store class path> <redis port> <conversation> <rounds> <start at>
         [ticket lifetime, default 20 s]
 
-Each round takes Rasa's lock of the conversation (`LockStore.lock`, as `Agent.handle_message` does) and, inside,
-marks the critical section in Redis (INCR inside; a value above 1 means two holders at once) and increments a
-counter by read, pause, write (a lost increment means two holders at once). Prints a JSON summary.
+Each round takes Rasa's lock of the conversation (`LockStore.lock`, as `Agent.handle_message` does) and,
+inside, marks the critical section in Redis (INCR inside; a value above 1 means two holders at once) and
+increments a counter by read, pause, write (a lost increment means two holders at once). Prints a JSON
+summary.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Issue 13: the cluster (scripts/cluster.py) with real processes: nginx round robin over two `rasa run` servers,
-two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL.
+"""Issue 13: the cluster (scripts/cluster.py) with real processes: nginx round robin over two `rasa run`
+servers, two action servers, Redis (lock store, channel state), the backend with two workers, PostgreSQL.
 
 One cluster for the package (conftest.py, startup ~1 min; test_handoff_cluster.py runs on it too). Needs
 redis-server, nginx and TEST_POSTGRES_URL: skipped without them locally, required in CI (REQUIRE_CLUSTER=1 in
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 WECHAT_TOKEN = "demo-wechat-token"  # the demo default the cluster's Rasa servers get from system/processes.py
 
 
-# --- helpers -------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------------------
 def text_of(messages) -> str:
     return "\n".join(
         [m.get("text") or "" for m in messages]
@@ -68,7 +68,7 @@ def port_of(cluster: Cluster, i: int) -> str:
     return f"127.0.0.1:{cluster.rasa_ports[i]}"
 
 
-# --- configuration --------------------------------------------------------------------------------------------
+# --- configuration ------------------------------------------------------------------------------------------
 def test_cluster_endpoints_are_the_single_process_ones_with_a_shared_lock_and_tracker_store():
     from system.cluster import cluster_endpoints
 
@@ -84,7 +84,7 @@ def test_cluster_endpoints_are_the_single_process_ones_with_a_shared_lock_and_tr
     )  # expanded by Rasa from each server's environment
 
 
-# --- the lock: two servers, one conversation, messages at the same moment ------------------------------------
+# --- the lock: two servers, one conversation, messages at the same moment -----------------------------------
 def redis(port: int, *commands: list[str]) -> list[str | None]:
     """Commands on one Redis connection over RESP (the test venv has no Redis client); replies as text."""
     import socket
@@ -134,7 +134,8 @@ def _race(cluster: Cluster, store: str, rounds: int = 150) -> tuple[list[dict], 
 
 def test_two_processes_never_hold_one_conversation_at_once(cluster):
     """Rasa Pro's ConcurrentRedisLockStore case: tickets of one conversation issued at the same moment by two
-    processes. Rasa 3.6's RedisLockStore issues both the same ticket (docs/scaling.md: measured); ours never."""
+    processes. Rasa 3.6's RedisLockStore issues both the same ticket (docs/scaling.md: measured); ours
+    never."""
     out, counter = _race(cluster, "bot.lock_store.AtomicRedisLockStore")
     assert [o["errors"] for o in out] == [0, 0], out
     assert [o["overlaps"] for o in out] == [0, 0], out
@@ -171,7 +172,7 @@ def test_messages_of_one_conversation_on_two_servers_are_handled_in_order(cluste
     assert user_texts(cluster, "student:2025000004") == ["帮我填写个人信息", "群众", "河北省 石家庄市"]
 
 
-# --- round robin, kill -9 mid-form -----------------------------------------------------------------------------
+# --- round robin, kill -9 mid-form --------------------------------------------------------------------------
 def test_form_alternates_between_servers_and_survives_kill_9_of_one(cluster):
     token = dev_login(cluster.backend_url, "2025000001")
     seen = []
@@ -218,10 +219,11 @@ def test_form_alternates_between_servers_and_survives_kill_9_of_one(cluster):
     ]
 
 
-# --- form answers and the turn log on two servers (issue 21 §3) ----------------------------------------------
+# --- form answers and the turn log on two servers (issue 21 §3) ---------------------------------------------
 def test_form_answers_stay_out_of_the_turn_log_on_either_server(cluster):
-    """Round robin: the form opens on one server, the answers alternate between both; neither server's turn log
-    broker saw the form open in its own memory for every answer, yet no answer reaches the log in clear."""
+    """Round robin: the form opens on one server, the answers alternate between both; neither server's turn
+    log broker saw the form open in its own memory for every answer, yet no answer reaches the log in
+    clear."""
     import types
 
     from tests.backend.helpers import new_student
@@ -241,7 +243,7 @@ def test_form_answers_stay_out_of_the_turn_log_on_either_server(cluster):
     assert_answers_kept_out_of_the_log(cluster.backend_url, sid)
 
 
-# --- WeChat: a retry reaching the other server ----------------------------------------------------------------
+# --- WeChat: a retry reaching the other server --------------------------------------------------------------
 def test_wechat_retry_on_the_other_server_is_answered_once(cluster):
     openid = "o" + uuid.uuid4().hex[:27]
     q = signed_query(WECHAT_TOKEN)
@@ -277,7 +279,7 @@ def test_wechat_retry_on_the_other_server_is_answered_once(cluster):
     assert r.status_code == 403 and r.json()["code"] == "replayed_nonce", r.text
 
 
-# --- rolling restart under load --------------------------------------------------------------------------------
+# --- rolling restart under load -----------------------------------------------------------------------------
 def test_rolling_restart_under_load_loses_no_turn(cluster):
     """Each Rasa server in turn gets SIGTERM (finishes its turns, stops taking connections) and starts again
     while four clients keep talking through nginx; a client retries a turn once on a connection error (from

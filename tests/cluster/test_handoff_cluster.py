@@ -1,9 +1,10 @@
-"""A person in the chat in the distributed topology (issue 15 §2, §5): nginx round robin over two Rasa servers, the
-backend with two workers (two delivery threads), Redis channel state, PostgreSQL. The student's messages alternate
-between the servers: every one after 转人工 is held (none reaches the bot) until the counselor closes; the
-counselor's WeChat replies go out once each; a Rasa server restarted mid-handoff keeps the conversation held.
-Runs on tests/cluster's cluster (the package's `cluster` fixture, conftest.py): needs redis-server, nginx and
-TEST_POSTGRES_URL, skipped without them locally, required in CI (REQUIRE_CLUSTER=1)."""
+"""A person in the chat in the distributed topology (issue 15 §2, §5): nginx round robin over two Rasa
+servers, the backend with two workers (two delivery threads), Redis channel state, PostgreSQL. The student's
+messages alternate between the servers: every one after 转人工 is held (none reaches the bot) until the
+counselor closes; the counselor's WeChat replies go out once each; a Rasa server restarted mid-handoff keeps
+the conversation held. Runs on tests/cluster's cluster (the package's `cluster` fixture, conftest.py): needs
+redis-server, nginx and TEST_POSTGRES_URL, skipped without them locally, required in CI
+(REQUIRE_CLUSTER=1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""A real Prometheus (Debian's package) scraping the cluster (issue 23 §3): every Rasa server, action server and
-the backend (two workers, one operations port: prometheus_client's multiprocess mode) up and ready; turns through
-the balancer counted on the server that took them; lock waits of the Redis lock store; the backend's requests
-summed over its workers. Runs on the package's cluster (conftest.py)."""
+"""A real Prometheus (Debian's package) scraping the cluster (issue 23 §3): every Rasa server, action server
+and the backend (two workers, one operations port: prometheus_client's multiprocess mode) up and ready; turns
+through the balancer counted on the server that took them; lock waits of the Redis lock store; the backend's
+requests summed over its workers. Runs on the package's cluster (conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Issue 21 §3: form answers never reach the staff turn log in clear, also after a restart of Rasa in the middle
-of a form (the form goes on, as promised): whether a form is open is read from the conversation's own events
-(bot/tracker_store.py -> bot/turnlog.py), not from the memory of the process. Real backend, action server and
-Rasa (trained model), SQLite and PostgreSQL (backend and tracker store). The cluster case (two Rasa servers,
-round robin) is tests/cluster/test_cluster.py::test_form_answers_stay_out_of_the_turn_log_on_either_server."""
+"""Issue 21 §3: form answers never reach the staff turn log in clear, also after a restart of Rasa in the
+middle of a form (the form goes on, as promised): whether a form is open is read from the conversation's own
+events (bot/tracker_store.py -> bot/turnlog.py), not from the memory of the process. Real backend, action
+server and Rasa (trained model), SQLite and PostgreSQL (backend and tracker store). The cluster case (two
+Rasa servers, round robin) is
+tests/cluster/test_cluster.py::test_form_answers_stay_out_of_the_turn_log_on_either_server."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ def system(tmp_path_factory):
 
 
 def raw_post(port: int, path: str, length: int, sent: bytes, timeout: float = 5.0) -> bytes:
-    """POST announcing `length` bytes but sending only `sent`; returns what the server answers in `timeout`."""
+    """POST announcing `length` bytes but sending only `sent`; returns what the server answers in
+    `timeout`."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

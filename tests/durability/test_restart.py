@@ -1,5 +1,6 @@
 """Conversations survive restarts (issue 10 §3): the real backend, action server and Rasa; Rasa and the action
-server are stopped (SIGTERM while a turn is in flight, then kill -9) and started again in the middle of a form."""
+server are stopped (SIGTERM while a turn is in flight, then kill -9) and started again in the middle of a
+form."""
 
 from __future__ import annotations
 

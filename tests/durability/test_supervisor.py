@@ -1,5 +1,6 @@
 """The `make run` launcher (scripts/run_all.py) as a subprocess (issue 10 §4): a process killed with -9 is
-restarted with back-off while the others keep serving; Ctrl-C stops everything and leaves no process behind."""
+restarted with back-off while the others keep serving; Ctrl-C stops everything and leaves no process
+behind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Helpers of the end-to-end tests: what a student reads of the bot's messages, and dates as the bot says them."""
+"""Helpers of the end-to-end tests: what a student reads of the bot's messages, and dates as the bot says
+them."""
 
 
 def text_of(messages) -> str:

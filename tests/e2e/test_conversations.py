@@ -109,7 +109,7 @@ def test_handoff_gives_the_students_college_contact(chat):
     assert "010-" in reply
 
 
-# --- issue 12: names from the process document, comparisons, own case, menu names, labelled values ---------------
+# --- issue 12: names from the process document, comparisons, own case, menu names, labelled values ----------
 @pytest.mark.parametrize(
     "text,form,never",
     [
@@ -152,8 +152,9 @@ def test_labelled_value_in_a_form_goes_to_its_field(chat):
 
 
 def test_every_choice_answer_moves_the_profile_form_on(system, chat):
-    """Signed in, every 政治面貌 and 困难生类别 choice fills its field and the form asks the next question: no answer
-    is taken for a question (e.g. "非困难生" once went to the student's status through the signed-in routing)."""
+    """Signed in, every 政治面貌 and 困难生类别 choice fills its field and the form asks the next question:
+    no answer is taken for a question (e.g. "非困难生" once went to the student's status through the signed-in
+    routing)."""
     from backend.categories import HARDSHIP_CATEGORIES, POLITICAL_STATUSES
 
     token = dev_login(system.backend_url, "2025000001")
@@ -178,8 +179,8 @@ def test_every_choice_answer_moves_the_profile_form_on(system, chat):
 
 
 def test_every_unit_choice_moves_the_destination_form_on(system, chat):
-    """Signed in, every 单位行业 / 单位性质 / 工作职位类别 choice fills its field (industry names such as "农、林、牧、渔业"
-    once went to the student's status through the signed-in routing)."""
+    """Signed in, every 单位行业 / 单位性质 / 工作职位类别 choice fills its field (industry names such as
+    "农、林、牧、渔业" once went to the student's status through the signed-in routing)."""
     from backend.categories import INDUSTRIES, JOB_CATEGORIES, UNIT_NATURES
 
     token = dev_login(system.backend_url, "2025000001")
@@ -211,9 +212,9 @@ def test_every_unit_choice_moves_the_destination_form_on(system, chat):
 
 
 def test_routing_leaves_a_form_slot_answer_to_the_form(system, chat):
-    """Outside a form a signed-in general question is routed to the student's case (bot/nlu/spec_router.py); at a
-    form's open question the same text stays with the form (the routers get the tracker): it is not taken for a
-    status check, and 政治面貌 (a closed choice list) refuses it instead of saving it."""
+    """Outside a form a signed-in general question is routed to the student's case (bot/nlu/spec_router.py);
+    at a form's open question the same text stays with the form (the routers get the tracker): it is not
+    taken for a status check, and 政治面貌 (a closed choice list) refuses it instead of saving it."""
     student = "2025000001"
 
     def latest():

@@ -1,6 +1,6 @@
-"""A question typed while a chat form waits for an answer is answered (the FAQ answer or the field's help), then the
-form asks again; it is never taken as the answer. 转人工 pauses the form; 取消/退出/算了 always leave it (issue 20 e).
-Through the real backend, action server and Rasa server."""
+"""A question typed while a chat form waits for an answer is answered (the FAQ answer or the field's help),
+then the form asks again; it is never taken as the answer. 转人工 pauses the form; 取消/退出/算了 always
+leave it (issue 20 e). Through the real backend, action server and Rasa server."""
 
 import pytest
 

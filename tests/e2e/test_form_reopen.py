@@ -1,5 +1,6 @@
-"""A correction after a chat form ended ("手机号填错了") reopens the form that holds that answer, routed by the
-rules (data/rules/forms.yml on the slot reopen_form that action_correct_field sets), through the real `rasa run`."""
+"""A correction after a chat form ended ("手机号填错了") reopens the form that holds that answer, routed by
+the rules (data/rules/forms.yml on the slot reopen_form that action_correct_field sets), through the real
+`rasa run`."""
 
 from __future__ import annotations
 

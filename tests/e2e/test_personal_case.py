@@ -1,7 +1,7 @@
-"""A signed-in student asking about their own case in their own words gets the answer from their case, in every demo
-state (README's table, 2025000001..2025000007), and never reads "登录后…" (issue 20 d). Through the real backend,
-action server and Rasa server. Each question here got a general answer, an out-of-scope answer or a "登录后问我"
-before (eval/cases/personal_v2.jsonl has the full set)."""
+"""A signed-in student asking about their own case in their own words gets the answer from their case, in
+every demo state (README's table, 2025000001..2025000007), and never reads "登录后…" (issue 20 d). Through
+the real backend, action server and Rasa server. Each question here got a general answer, an out-of-scope
+answer or a "登录后问我" before (eval/cases/personal_v2.jsonl has the full set)."""
 
 import httpx
 import pytest
@@ -61,8 +61,8 @@ def own_status(system, student: str) -> dict:
 
 
 def test_dates_of_the_case(chat, system):
-    """When it was synced to 国家平台, when it was confirmed, and from which (working) day mailing is possible: the
-    student's own dates, from the backend."""
+    """When it was synced to 国家平台, when it was confirmed, and from which (working) day mailing is
+    possible: the student's own dates, from the backend."""
     s4 = own_status(system, "2025000004")
     reply = chat("我的信息哪天同步到国家平台的", student="2025000004")
     assert f"已于{cn(s4['sync']['sync_date'])}同步到国家平台" in reply, reply
@@ -75,8 +75,8 @@ def test_dates_of_the_case(chat, system):
 
 
 def test_visitor_still_reads_what_signing_in_adds(chat):
-    """The signed-in variations are for signed-in students only: a visitor's greeting still says what signing in
-    adds, and the same own-case question asks them to sign in."""
+    """The signed-in variations are for signed-in students only: a visitor's greeting still says what signing
+    in adds, and the same own-case question asks them to sign in."""
     assert "登录后还能帮你查办理进度" in chat("你好")
     reply = chat("我的档案最后去哪个单位")
     assert "中国航空工业集团" not in reply and "查你本人" not in reply

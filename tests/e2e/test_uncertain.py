@@ -1,6 +1,7 @@
-"""Issue 20 through the real system (backend + action server + `rasa run`): the assistant answers, asks which of
-two close topics is meant, or says the documents do not cover the question and who can answer it; today's words
-for the document's concepts; "when does the school mail my archive" answered from what the document says.
+"""Issue 20 through the real system (backend + action server + `rasa run`): the assistant answers, asks which
+of two close topics is meant, or says the documents do not cover the question and who can answer it; today's
+words for the document's concepts; "when does the school mail my archive" answered from what the document
+says.
 
 Every question here is worded unlike any training example (asserted): the model has to generalise.
 """

@@ -1,5 +1,5 @@
-"""Run by test_handoff_gate.py in the Rasa environment (.venv-rasa, where the channels run): drives the channels'
-handoff gate (bot/channels/handoff.py) against a real backend and prints what it saw as JSON."""
+"""Run by test_handoff_gate.py in the Rasa environment (.venv-rasa, where the channels run): drives the
+channels' handoff gate (bot/channels/handoff.py) against a real backend and prints what it saw as JSON."""
 
 from __future__ import annotations
 

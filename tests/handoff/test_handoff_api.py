@@ -1,6 +1,6 @@
-"""A person in the chat (issue 15 §2), the backend's side over real HTTP: the queue and its scope (a counselor sees
-their college only, the career center the anonymous ones), the held conversation, two counselors racing for one
-conversation, the widget's poll, office-hours tickets, and the audit log."""
+"""A person in the chat (issue 15 §2), the backend's side over real HTTP: the queue and its scope (a
+counselor sees their college only, the career center the anonymous ones), the held conversation, two
+counselors racing for one conversation, the widget's poll, office-hours tickets, and the audit log."""
 
 from __future__ import annotations
 
@@ -316,7 +316,8 @@ def test_the_student_leaves_the_queue(srv):
 
 
 def test_a_ticket_draft_expires_and_the_next_message_goes_to_the_bot(srv):
-    """HANDOFF_DRAFT_MINUTES (10): "your next message is your message to the teacher" does not last forever."""
+    """HANDOFF_DRAFT_MINUTES (10): "your next message is your message to the teacher" does not last
+    forever."""
     srv.set_today(SATURDAY)
     sid = new_student(srv, college="physics")
     conv = f"student:{sid}"

@@ -1,6 +1,6 @@
-"""Counselors' replies to WeChat with several backend processes (issue 15 §5): two backends on one database both run
-the delivery worker against the fake WeChat API; every reply goes out exactly once, and a reply claimed by a worker
-that died before recording goes out once after the lease. SQLite and PostgreSQL."""
+"""Counselors' replies to WeChat with several backend processes (issue 15 §5): two backends on one database
+both run the delivery worker against the fake WeChat API; every reply goes out exactly once, and a reply
+claimed by a worker that died before recording goes out once after the lease. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

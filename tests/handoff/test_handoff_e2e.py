@@ -1,9 +1,9 @@
-"""A person in the chat end to end (issue 15 §2): the real backend, action server and Rasa server (trained model),
-the student in a real browser (the demo page's widget) and the counselor in another browser page (the staff page);
-the WeChat path against the fake WeChat API; a ticket left outside office hours. In the queue the bot keeps
-answering (the messages also reach the counselor); once a counselor takes the conversation the bot is silent.
-Office hours are all day on working days: "today" is pinned to a working day or a Saturday (no result depends on
-the time of day)."""
+"""A person in the chat end to end (issue 15 §2): the real backend, action server and Rasa server (trained
+model), the student in a real browser (the demo page's widget) and the counselor in another browser page (the
+staff page); the WeChat path against the fake WeChat API; a ticket left outside office hours. In the queue
+the bot keeps answering (the messages also reach the counselor); once a counselor takes the conversation the
+bot is silent. Office hours are all day on working days: "today" is pinned to a working day or a Saturday (no
+result depends on the time of day)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def session_of(staff: httpx.Client, view: str = "queue", **match) -> dict:
         time.sleep(0.2)
 
 
-# --- the browser: student widget + counselor staff page --------------------------------------------------------
+# --- the browser: student widget + counselor staff page -----------------------------------------------------
 @pytest.mark.browser
 def test_student_in_the_widget_and_counselor_on_the_staff_page(stack, browser):
     from playwright.sync_api import expect
@@ -260,7 +260,7 @@ def test_anonymous_visitor_gets_the_career_centers_reply_once_even_after_a_reloa
     assert not errors, errors
 
 
-# --- WeChat against the fake WeChat API ------------------------------------------------------------------------
+# --- WeChat against the fake WeChat API ---------------------------------------------------------------------
 def wechat(stack, openid: str, text: str) -> str | None:
     r = httpx.post(
         stack.rasa_url + "/webhooks/wechat/webhook",

@@ -1,9 +1,9 @@
-"""Burying the staff queue (issue 21 §1), the attacks over HTTP against the real backend (SQLite and PostgreSQL):
-a student asking for a person again and again, at once and one after another; an anonymous flood from many
-conversations and addresses; one address rotating its conversation; a WeChat user; many sessions in one college.
-Must hold: at most one open session (queue or ticket) per student, limits per student / openid / address, a cap on
-anonymous ones waiting, signed-in students listed before anonymous visitors, and every session reachable by paging
-(no silent cut-off). The figures go to docs/security.md."""
+"""Burying the staff queue (issue 21 §1), the attacks over HTTP against the real backend (SQLite and
+PostgreSQL): a student asking for a person again and again, at once and one after another; an anonymous flood
+from many conversations and addresses; one address rotating its conversation; a WeChat user; many sessions in
+one college. Must hold: at most one open session (queue or ticket) per student, limits per student / openid /
+address, a cap on anonymous ones waiting, signed-in students listed before anonymous visitors, and every
+session reachable by paging (no silent cut-off). The figures go to docs/security.md."""
 
 from __future__ import annotations
 
@@ -139,7 +139,8 @@ def test_one_address_rotating_its_conversation_is_limited(srv):
 
 def test_the_action_forwards_the_channels_client_to_the_limit(srv, monkeypatch):
     """The real action_handoff with the metadata the REST channel sets (`client`: the visitor's pseudonymous
-    address): the backend limits per client; a client that made up a new conversation each time is still one."""
+    address): the backend limits per client; a client that made up a new conversation each time is still
+    one."""
     from actions.handoff import ActionHandoff
     from tests.actions.helpers import make_tracker, run_action
     from tests.handoff.helpers import payload

@@ -1,7 +1,7 @@
 """The channels' handoff gate (bot/channels/handoff.py) against the real backend, in the Rasa environment: a
-conversation nobody holds costs no backend call once the held list is fresh; a session this process opened is held
-at once, one another process opened after the next poll; a closed one is let through; a down backend lets the bot
-answer quickly."""
+conversation nobody holds costs no backend call once the held list is fresh; a session this process opened is
+held at once, one another process opened after the next poll; a closed one is let through; a down backend
+lets the bot answer quickly."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Handoff sessions keep what students wrote: closed ones follow the turn log's retention (TURN_LOG_RETENTION_DAYS,
-default 180 days; `python -m backend.cli purge`), over real HTTP against the real backend (SQLite and
-PostgreSQL). Own module: the purge runs with "today" 200 days ahead and would remove the other modules' sessions."""
+"""Handoff sessions keep what students wrote: closed ones follow the turn log's retention
+(TURN_LOG_RETENTION_DAYS, default 180 days; `python -m backend.cli purge`), over real HTTP against the real
+backend (SQLite and PostgreSQL). Own module: the purge runs with "today" 200 days ahead and would remove the
+other modules' sessions."""
 
 from __future__ import annotations
 

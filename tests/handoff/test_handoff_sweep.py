@@ -1,7 +1,7 @@
 """The queue's timeout without the student (docs/handoff.md): a backend whose sweep runs every few tenths of a
 second times out conversations nobody took within HANDOFF_WAIT_MINUTES although the student says nothing more:
-a student who wrote while queued gets a ticket, the others' queue is closed, the widget's poll shows why, the audit
-log names the system; a conversation taken before, or not yet waiting long enough, is left alone."""
+a student who wrote while queued gets a ticket, the others' queue is closed, the widget's poll shows why, the
+audit log names the system; a conversation taken before, or not yet waiting long enough, is left alone."""
 
 from __future__ import annotations
 
@@ -108,15 +108,16 @@ def test_the_sweep_times_out_the_queue_without_a_further_message(swept):
     assert (entry["actor_role"], entry["actor_id"]) == ("system", "handoff-sweep")
     assert sum(1 for x in audit if x["action"] in ("timeout_ticket", "timeout_close")) == 1  # exactly once
 
-    # the next messages go to the bot without a second timeout; the taken conversation still holds its messages
+    # the next messages go to the bot without a second timeout; the taken conversation still holds its
+    # messages
     assert say(srv, f"student:{writer}", "还在吗？") == {"held": False}
     assert say(srv, visitor, "有人吗") == {"held": False}
     assert say(srv, f"student:{held}", "老师好")["held"] is True
 
 
 def test_a_take_racing_the_sweep_wins_or_loses_cleanly(swept):
-    """Counselors take overdue conversations while the sweep times them out: each one ends exactly one way (taken:
-    active, no timeout; not taken: 409 and one timeout), never both, never a 500."""
+    """Counselors take overdue conversations while the sweep times them out: each one ends exactly one way
+    (taken: active, no timeout; not taken: 409 and one timeout), never both, never a 500."""
     srv = swept
     srv.set_today(BASE_TODAY)
     students = [new_student(srv, college="physics") for _ in range(12)]

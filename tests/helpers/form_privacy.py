@@ -1,5 +1,6 @@
-"""Form answers never reach the staff turn log in clear (issue 21 §3): the profile form's personal answers, the
-staff turn log as the staff page exports it, and the checks shared by tests/durability and tests/cluster."""
+"""Form answers never reach the staff turn log in clear (issue 21 §3): the profile form's personal answers,
+the staff turn log as the staff page exports it, and the checks shared by tests/durability and
+tests/cluster."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import httpx
 
 PLACEHOLDER = "（表单填写中的内容，不记录）"
 
-# the personal answers of the profile form, and what to look for in the log (masking would hide the numbers anyway)
+# the personal answers of the profile form, and what to look for in the log (masking would hide the numbers
+# anyway)
 ANSWERS = [
     "河北省 石家庄市",
     "非困难生",
@@ -60,7 +62,8 @@ def fill_profile_form(chat: Callable[[str], str], in_the_middle: Callable[[], No
 
 
 def assert_answers_kept_out_of_the_log(backend_url: str, student_id: str) -> list[str]:
-    """The form's answers are logged as the placeholder, none of them in clear; returns the logged questions."""
+    """The form's answers are logged as the placeholder, none of them in clear; returns the logged
+    questions."""
     questions = logged_questions(backend_url, student_id, 2 + len(ANSWERS))
     assert questions.count(PLACEHOLDER) == 1 + len(ANSWERS), questions
     logged = "\n".join(questions)

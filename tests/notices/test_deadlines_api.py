@@ -1,6 +1,6 @@
-"""The deadlines API behind the staff page's 截止提醒 (issue 15 §1) over HTTP against the real backend (SQLite, and
-PostgreSQL with TEST_POSTGRES_URL): the career center only, who a deadline concerns, who got it, and a deadline
-sent twice at once (two clicks, two tabs, two backend processes) reminds the students once."""
+"""The deadlines API behind the staff page's 截止提醒 (issue 15 §1) over HTTP against the real backend
+(SQLite, and PostgreSQL with TEST_POSTGRES_URL): the career center only, who a deadline concerns, who got it,
+and a deadline sent twice at once (two clicks, two tabs, two backend processes) reminds the students once."""
 
 from __future__ import annotations
 

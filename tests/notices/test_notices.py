@@ -1,6 +1,7 @@
-"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off), two
-`python -m backend.notices` workers racing, the real WeChat channel in a real `rasa run` (binding, 关闭通知/开启通知,
-the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL is set."""
+"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off),
+two `python -m backend.notices` workers racing, the real WeChat channel in a real `rasa run` (binding,
+关闭通知/开启通知, the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL
+is set."""
 
 from __future__ import annotations
 
@@ -227,7 +228,8 @@ def test_notices_off_by_chat_command_and_template_outside_the_window(ns):
     assert school.post(f"/api/staff/mailing/{mid}/deliver").status_code == 200
     got = wait_for(ns, oid, "档案已送达")
     assert got == [
-        f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。如有疑问请联系学院就业工作负责老师。"
+        f"template:{TEMPLATE_ID}:你的档案已送达（EMS单号 1151234567890）。"
+        "如有疑问请联系学院就业工作负责老师。"
     ]
 
 
@@ -355,8 +357,8 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
 # --- a worker that dies between claim and send; transient and permanent WeChat errors -----------------------
 class HangingWeChat:
     """A WeChat API whose access-token answer never ends (a byte a second, so no read timeout fires, until
-    `release`): a worker pointed at it has claimed a notice and is stuck before sending it, the moment a crash is
-    worst. Anything it is asked to send is recorded."""
+    `release`): a worker pointed at it has claimed a notice and is stuck before sending it, the moment a
+    crash is worst. Anything it is asked to send is recorded."""
 
     def __init__(self) -> None:
         self.asked, self.release, self.sent = threading.Event(), threading.Event(), []
@@ -397,8 +399,8 @@ class HangingWeChat:
 
 
 def pinned_today(ns) -> dt.date:
-    """The backend's date: its pinned day, else today in Beijing (backend.clock), never the test's own UTC date
-    (a day behind from 16:00 UTC)."""
+    """The backend's date: its pinned day, else today in Beijing (backend.clock), never the test's own UTC
+    date (a day behind from 16:00 UTC)."""
     from backend.clock import now_on
 
     raw = ns.today_file.read_text().strip()
@@ -473,8 +475,8 @@ def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_onc
 
 
 def test_a_worker_stuck_past_its_lease_does_not_overwrite_the_result_when_it_wakes_up(ns, oid6):
-    """Not dead, only stuck (a WeChat call that hangs): another worker takes the notice over after the lease and
-    sends it; the stuck one, when it wakes up, records nothing over it."""
+    """Not dead, only stuck (a WeChat call that hangs): another worker takes the notice over after the lease
+    and sends it; the stuck one, when it wakes up, records nothing over it."""
     for name in ("notices-a", "notices-b"):
         ns.system.stop_one(name)
     hole = HangingWeChat()
@@ -534,7 +536,8 @@ def test_window_closed_on_wechat_side_falls_back_to_the_template_message(ns, oid
 
 
 def test_stale_claims_of_dead_workers_go_out_once_with_two_workers_racing(ns, oid6):
-    """Many notices claimed by a worker that died long ago (claims older than the lease) and fresh ones at once."""
+    """Many notices claimed by a worker that died long ago (claims older than the lease) and fresh ones at
+    once."""
     for name in ("notices-a", "notices-b"):
         ns.system.stop_one(name)
     ids = [management_deadline(ns, f"第{i}批遗留通知") for i in range(6)]

@@ -38,7 +38,8 @@ def test_reseed_with_notices(tmp_path):
 
 
 def test_reseed_with_a_handoff_session(tmp_path):
-    """A demo student asked for a person (handoff session + messages): make run / the eval re-seed still works."""
+    """A demo student asked for a person (handoff session + messages): make run / the eval re-seed still
+    works."""
     run = seeded_cli(tmp_path)
     r = run(
         "-c",

@@ -1,7 +1,7 @@
-"""截止提醒 on the staff page (issue 15 §1) in a real headless Chromium against the real backend: the career center
-creates a deadline, sees who it concerns and who got it; the concerned student finds the reminder in the widget,
-an unconcerned one does not; counselors neither see the section nor may create one (403 from the backend);
-keyboard only on a phone-sized screen."""
+"""截止提醒 on the staff page (issue 15 §1) in a real headless Chromium against the real backend: the career
+center creates a deadline, sees who it concerns and who got it; the concerned student finds the reminder in
+the widget, an unconcerned one does not; counselors neither see the section nor may create one (403 from the
+backend); keyboard only on a phone-sized screen."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Notices in the widget (issue 15 §1): at the next visit a signed-in student sees the unread notices first (above
-the conversation), they are marked read once shown, and a bound student turns WeChat notices off with a checkbox.
-Real Chromium, the demo page served by the real backend (the session `system`)."""
+"""Notices in the widget (issue 15 §1): at the next visit a signed-in student sees the unread notices first
+(above the conversation), they are marked read once shown, and a bound student turns WeChat notices off with a
+checkbox. Real Chromium, the demo page served by the real backend (the session `system`)."""
 
 from __future__ import annotations
 

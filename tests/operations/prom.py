@@ -1,5 +1,5 @@
-"""A real Prometheus (Debian's /usr/bin/prometheus) for tests: scrapes the given targets every second, with the
-project's alert rules loaded; queried through its HTTP API."""
+"""A real Prometheus (Debian's /usr/bin/prometheus) for tests: scrapes the given targets every second, with
+the project's alert rules loaded; queried through its HTTP API."""
 
 from __future__ import annotations
 

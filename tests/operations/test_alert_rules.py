@@ -36,8 +36,8 @@ def test_rules_are_valid_and_their_unit_tests_pass():
 
 @needs_promtool
 def test_the_unit_tests_catch_a_changed_threshold(tmp_path):
-    """The unit tests bite: the handoff wait threshold raised from 10 to 100 minutes fails them (the fast file:
-    the week's file does not test this rule)."""
+    """The unit tests bite: the handoff wait threshold raised from 10 to 100 minutes fails them (the fast
+    file: the week's file does not test this rule)."""
     rules = (PROM / "alerts.yml").read_text(encoding="utf-8")
     assert "zhineng_handoff_oldest_wait_seconds > 600" in rules
     (tmp_path / "alerts.yml").write_text(

@@ -1,7 +1,7 @@
 """The restore drill (issue 23 §5), on SQLite and PostgreSQL, against the real processes: chat (a conversation
 and a request for a person), a staff answer edit (answer history), the seeded records and mailing requests;
-stop; `python -m backend.cli backup`; wipe the databases; `restore`; every row of every table is back (the app's
-and Rasa's conversations), and the restarted backend serves them."""
+stop; `python -m backend.cli backup`; wipe the databases; `restore`; every row of every table is back (the
+app's and Rasa's conversations), and the restarted backend serves them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A real Prometheus (Debian's package) scraping `make run`'s three processes (the launcher's System): chats of
-each outcome, then the expected series read back through Prometheus's HTTP API; no student number or message
-text in any label; readiness follows the backend (issue 23 §1, §3, §4)."""
+"""A real Prometheus (Debian's package) scraping `make run`'s three processes (the launcher's System): chats
+of each outcome, then the expected series read back through Prometheus's HTTP API; no student number or
+message text in any label; readiness follows the backend (issue 23 §1, §3, §4)."""
 
 from __future__ import annotations
 

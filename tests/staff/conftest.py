@@ -1,5 +1,5 @@
-"""Fixtures for the staff tests: the real backend (uvicorn, migrated and seeded from empty) on SQLite and, with
-TEST_POSTGRES_URL, on PostgreSQL (the same helpers as tests/backend)."""
+"""Fixtures for the staff tests: the real backend (uvicorn, migrated and seeded from empty) on SQLite and,
+with TEST_POSTGRES_URL, on PostgreSQL (the same helpers as tests/backend)."""
 
 from __future__ import annotations
 

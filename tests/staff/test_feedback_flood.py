@@ -1,9 +1,9 @@
 """Feedback floods and overwrites (issue 14 leftover, issue 21 §5): the attacks over HTTP against real backend
-processes sharing one database. New rows per minute: a signed-in student FEEDBACK_PER_PRINCIPAL (10), an anonymous
-address FEEDBACK_PER_CLIENT (20) whatever conversation ids it makes up or X-Forwarded-For it writes, all anonymous
-ones FEEDBACK_ANONYMOUS (120); the rest get 429 `too_many_feedback` with a Chinese message and Retry-After, and
-nothing of them is stored. A vote is changed only by whoever gave it: an anonymous POST naming a student's
-conversation and answer never touches the student's row."""
+processes sharing one database. New rows per minute: a signed-in student FEEDBACK_PER_PRINCIPAL (10), an
+anonymous address FEEDBACK_PER_CLIENT (20) whatever conversation ids it makes up or X-Forwarded-For it
+writes, all anonymous ones FEEDBACK_ANONYMOUS (120); the rest get 429 `too_many_feedback` with a Chinese
+message and Retry-After, and nothing of them is stored. A vote is changed only by whoever gave it: an
+anonymous POST naming a student's conversation and answer never touches the student's row."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ import httpx
 
 from tests.backend.helpers import database_urls, err, start_backend, stop_backend
 
-ANSWER = "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，然后进入“手续办理”。"
+ANSWER = (
+    "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，"
+    "然后进入“手续办理”。"
+)
 
 
 def body(conversation: str, **kw) -> dict:
@@ -75,8 +78,8 @@ def test_one_client_cannot_flood_by_rotating_conversations(srv, tmp_path):
     second = start_backend(srv.db_url, tmp_path, seed=False)  # a second process on the same database
     try:
         bases = [srv.base, second.base]
-        # the review: a new conversation id per vote (25 rows in 1 s); also a made-up X-Forwarded-For each time,
-        # which these backends do not believe (no trusted proxy): one address, 20 rows a minute
+        # the review: a new conversation id per vote (25 rows in 1 s); also a made-up X-Forwarded-For each
+        # time, which these backends do not believe (no trusted proxy): one address, 20 rows a minute
         bodies = [body("web-" + uuid.uuid4().hex[:8]) for _ in range(30)]
         res = flood(bases, bodies, [xff(i) for i in range(30)])
         assert sorted(r.status_code for r in res) == [200] * 20 + [429] * 10, [r.text for r in res][:3]
@@ -153,9 +156,10 @@ def test_an_anonymous_post_never_overwrites_a_students_vote(srv, tmp_path):
         timeout=30,
     )
     assert r.status_code == 200, r.text
-    # the review: an anonymous POST with the student's conversation and message id turned 👎 into 👍 and removed
-    # their student id. Whatever conversation the attacker names (the widget's, the stored key), from an address
-    # no limit holds up yet: accepted as the attacker's own anonymous vote, the student's row untouched.
+    # the review: an anonymous POST with the student's conversation and message id turned 👎 into 👍 and
+    # removed their student id. Whatever conversation the attacker names (the widget's, the stored key), from
+    # an address no limit holds up yet: accepted as the attacker's own anonymous vote, the student's row
+    # untouched.
     proxied, _ = behind_proxy(srv, tmp_path)
     try:
         for conv in ("web-stu", "student:2025000002", "anon:web-stu"):

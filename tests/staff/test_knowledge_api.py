@@ -1,6 +1,7 @@
 """The knowledge base staff grow (issue 20 §2): the staff API and Rasa's snapshot, over HTTP against the real
 backend (SQLite, and PostgreSQL with TEST_POSTGRES_URL): who may do what, validation with Chinese messages and
-machine-readable reasons, history and audit, concurrent edits, retirement keeps history and leaves the snapshot."""
+machine-readable reasons, history and audit, concurrent edits, retirement keeps history and leaves the
+snapshot."""
 
 from __future__ import annotations
 

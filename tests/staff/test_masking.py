@@ -1,7 +1,8 @@
-"""Issue 21 §4: personal numbers and e-mail addresses are masked in every spelling before they are stored, in the
-turn log and in feedback, and so in the staff overview and the CSV exports: the regression corpus
-tests/staff/data/mask_corpus.tsv (phone and ID numbers with . _ — – space separators, full-width, Chinese numerals
-〇/零/幺, partly masked ID numbers, abc＠qq．com ...) through the real backend on SQLite and PostgreSQL."""
+"""Issue 21 §4: personal numbers and e-mail addresses are masked in every spelling before they are stored, in
+the turn log and in feedback, and so in the staff overview and the CSV exports: the regression corpus
+tests/staff/data/mask_corpus.tsv (phone and ID numbers with . _ — – space separators, full-width, Chinese
+numerals 〇/零/幺, partly masked ID numbers, abc＠qq．com ...) through the real backend on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

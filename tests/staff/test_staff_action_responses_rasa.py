@@ -1,6 +1,7 @@
-"""Texts of the custom actions are responses with variables (issue 11 §3, issue 14 §1): staff edit them like any
-answer, the edit reaches the student on the next turn with the variables filled from the action's data, and with
-the backend down the domain's wording comes back, filled the same way. Real backend, action server and `rasa run`."""
+"""Texts of the custom actions are responses with variables (issue 11 §3, issue 14 §1): staff edit them like
+any answer, the edit reaches the student on the next turn with the variables filled from the action's data,
+and with the backend down the domain's wording comes back, filled the same way. Real backend, action server
+and `rasa run`."""
 
 from __future__ import annotations
 
@@ -96,8 +97,8 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
             assert tag + "王强同学的进度：\n· 毕业去向登记：" in out, out
             assert "组织机构代码与单位名称不一致" in out and "你的办理进度如下" not in out
 
-            # Rasa's NLG request to the backend (used when Rasa has no fresh copy): the call's arguments fill the
-            # edited text the same way
+            # Rasa's NLG request to the backend (used when Rasa has no fresh copy): the call's arguments fill
+            # the edited text the same way
             key = {"X-Integration-Key": system.child_env()["INTEGRATION_KEY"]}  # Rasa's key (issue 21 §9)
             r = httpx.post(
                 f"{system.backend_url}/api/nlg",
@@ -135,8 +136,9 @@ def test_action_response_edit_is_live_with_its_variables_and_falls_back_to_the_d
 
 
 def test_a_students_answer_with_brackets_is_filled_into_the_response(system, login):
-    """Rasa's filling returns the template unfilled when the FILLED text contains "0[" (its check for an escaped
-    {{placeholder}}), so "10[2]班" typed into a form showed "好的，{label}已改为：{value}。" (bot/nlg.FilledNLG)."""
+    """Rasa's filling returns the template unfilled when the FILLED text contains "0[" (its check for an
+    escaped {{placeholder}}), so "10[2]班" typed into a form showed "好的，{label}已改为：{value}。"
+    (bot/nlg.FilledNLG)."""
     token, sender = login("2025000001"), f"act-{uuid.uuid4().hex[:8]}"
 
     def turn(text):
@@ -151,8 +153,9 @@ def test_a_students_answer_with_brackets_is_filled_into_the_response(system, log
 
 
 def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system, tmp_path):
-    """A second `rasa run` (same backend and action server) that keeps no copy of the answers (poll_seconds: 0):
-    every response is Rasa's NLG request to POST /api/nlg, whose `arguments` carry the action's variables."""
+    """A second `rasa run` (same backend and action server) that keeps no copy of the answers (poll_seconds:
+    0): every response is Rasa's NLG request to POST /api/nlg, whose `arguments` carry the action's
+    variables."""
     endpoints = (
         (ROOT / "bot" / "endpoints.yml")
         .read_text(encoding="utf-8")
@@ -180,8 +183,9 @@ def test_without_a_copy_rasa_asks_the_backend_with_the_actions_arguments(system,
 
 
 def test_a_signed_in_general_question_gets_the_edited_faq_answer_then_the_own_case(system, login):
-    """ "被驳回了怎么改" signed in: action_check_status repeats the FAQ answer (faq/rejected) before the student's own
-    progress; a staff edit of that answer shows there too (it used to repeat the model's text)."""
+    """ "被驳回了怎么改" signed in: action_check_status repeats the FAQ answer (faq/rejected) before the
+    student's own progress; a staff edit of that answer shows there too (it used to repeat the model's
+    text)."""
     key, tag = "utter_faq/rejected", f"【测试{uuid.uuid4().hex[:6]}】"
     with staff(system) as c:
         version = edit(c, key, tag + "按驳回原因改好后重新提交。登录后问我“我的进度”可以看到原因。")

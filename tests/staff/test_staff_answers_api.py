@@ -1,5 +1,5 @@
-"""Answers staff edit without retraining (issue 14 §1): the NLG endpoint and the staff API, over HTTP against the
-real backend (SQLite, and PostgreSQL with TEST_POSTGRES_URL)."""
+"""Answers staff edit without retraining (issue 14 §1): the NLG endpoint and the staff API, over HTTP against
+the real backend (SQLite, and PostgreSQL with TEST_POSTGRES_URL)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from tests.backend.helpers import INTEGRATION_KEY, err, ok
 NLG_KEY = {"X-Integration-Key": INTEGRATION_KEY}  # Rasa's NLG routes need the integration key (issue 21 §9)
 
 KEY = "utter_faq/login"
-DOMAIN_LOGIN = "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，然后进入“手续办理”。"
+DOMAIN_LOGIN = (
+    "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，"
+    "然后进入“手续办理”。"
+)
 
 
 def nlg(srv, response, slots=None, channel="rest", arguments=None, **extra):
@@ -175,7 +178,8 @@ def test_two_editors_at_once_one_wins_the_other_gets_409(srv):
 
 
 def test_variables_conditions_and_channels_filled_like_rasa(srv):
-    """Rasa's rules, on an answer whose variations staff gave a variable (conditions/channels set in the DB)."""
+    """Rasa's rules, on an answer whose variations staff gave a variable (conditions/channels set in the
+    DB)."""
     from sqlalchemy import create_engine, update
 
     from backend import models as M
@@ -246,7 +250,8 @@ def test_me_and_login_options(srv):
 
 
 def test_process_answers_name_their_source_under_the_answer(srv):
-    """§2: the section of the procedure document, under the answer; staff change or clear it (a new version)."""
+    """§2: the section of the procedure document, under the answer; staff change or clear it (a new
+    version)."""
     key = "utter_faq/sync_timing"
     text = ok(nlg(srv, key))["text"]
     body, _, last = text.rpartition("\n")
@@ -274,8 +279,8 @@ def test_process_answers_name_their_source_under_the_answer(srv):
 
 
 def test_migrate_adds_new_domain_answers_refreshes_unedited_ones_and_keeps_staff_edits(srv):
-    """`backend.cli migrate` (run by `make run`, `backend.cli run`): the domain stays the source for what staff
-    never edited; a staff edit is never overwritten."""
+    """`backend.cli migrate` (run by `make run`, `backend.cli run`): the domain stays the source for what
+    staff never edited; a staff edit is never overwritten."""
     from sqlalchemy import create_engine, delete, update
 
     from backend import models as M

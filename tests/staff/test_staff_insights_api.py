@@ -9,7 +9,10 @@ import pytest
 
 from tests.backend.helpers import INTEGRATION_KEY, err, ok
 
-LOGIN_TEXT = "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，然后进入“手续办理”。"
+LOGIN_TEXT = (
+    "打开北京理工大学就业信息网（job.bit.edu.cn），点击“统一身份认证”，输入本人学号和密码登录，"
+    "然后进入“手续办理”。"
+)
 
 
 def fb(srv, token=None, **kw):

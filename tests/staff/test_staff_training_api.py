@@ -1,5 +1,6 @@
-"""From a failed question to a better answer (issue 14 §5) over HTTP against the real backend: attach a question to
-an FAQ answer or to a new one, export where `make train` reads (checked with Rasa's own readers)."""
+"""From a failed question to a better answer (issue 14 §5) over HTTP against the real backend: attach a
+question to an FAQ answer or to a new one, export where `make train` reads (checked with Rasa's own
+readers)."""
 
 from __future__ import annotations
 

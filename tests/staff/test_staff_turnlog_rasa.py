@@ -1,6 +1,6 @@
 """Every turn of the real `rasa run` reaches the staff turn log (issue 14 §3) through bot/turnlog.py (an event
-broker in bot/endpoints.yml): intent, confidence, answer key, fallback, hand-off, the student id only when signed
-in, never the token, and no form answers."""
+broker in bot/endpoints.yml): intent, confidence, answer key, fallback, hand-off, the student id only when
+signed in, never the token, and no form answers."""
 
 from __future__ import annotations
 

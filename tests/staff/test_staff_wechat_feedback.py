@@ -1,6 +1,6 @@
-"""👍/👎 in WeChat (issue 14 §4) through the real WeChat channel of a real `rasa run` (tiny bot, our channels) and
-the real backend: the hint under the first answer, 👎 asks for one of four reasons, the student comes from the
-WeChat binding."""
+"""👍/👎 in WeChat (issue 14 §4) through the real WeChat channel of a real `rasa run` (tiny bot, our
+channels) and the real backend: the hint under the first answer, 👎 asks for one of four reasons, the student
+comes from the WeChat binding."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def test_wechat_feedback_of_a_bound_student_carries_the_student_id(stack):
 
 
 def test_a_wechat_feedback_flood_gets_a_chinese_answer(stack):
-    """The backend's limit (10 new rows per conversation a minute) reaches the WeChat user as a Chinese reply."""
+    """The backend's limit (10 new rows per conversation a minute) reaches the WeChat user as a Chinese
+    reply."""
     oid = "o" + uuid.uuid4().hex[:27]
     replies = []
     for i in range(11):

@@ -1,6 +1,7 @@
 """Issue 21 §2: one bad message must not drop other students' turns. The turn ingestion of the real backend
-(SQLite and PostgreSQL) takes each turn on its own: NUL (raw or as the JSON escape), the six characters `\\u0000`
-typed as text, lone surrogates are cleaned; a turn off the contract is counted as rejected; the others are stored."""
+(SQLite and PostgreSQL) takes each turn on its own: NUL (raw or as the JSON escape), the six characters
+`\\u0000` typed as text, lone surrogates are cleaned; a turn off the contract is counted as rejected; the
+others are stored."""
 
 from __future__ import annotations
 
@@ -76,8 +77,8 @@ def test_one_bad_turn_never_drops_the_batch(srv):
 
 
 def test_elsewhere_only_a_real_nul_is_refused(srv):
-    """The body guard of every other route tells a JSON-escaped NUL (422 nul_character) from the six characters
-    `\\u0000` typed as text (ordinary text: the route itself decides)."""
+    """The body guard of every other route tells a JSON-escaped NUL (422 nul_character) from the six
+    characters `\\u0000` typed as text (ordinary text: the route itself decides)."""
     c = srv.client()
     h = {"Content-Type": "application/json"}
     r = c.post("/api/validation/profile", content=json.dumps({"wechat": "a\x00b"}).encode(), headers=h)

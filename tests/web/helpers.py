@@ -1,5 +1,5 @@
-"""Helpers of the browser tests: web/ served for a fresh channel stack, the chat widget's feedback controls and
-the staff page's demo sign-in, driven the way a person does (roles and labels)."""
+"""Helpers of the browser tests: web/ served for a fresh channel stack, the chat widget's feedback controls
+and the staff page's demo sign-in, driven the way a person does (roles and labels)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from tests.channels.channels_harness import ROOT, ChannelStack, StaticWeb
 
 @contextlib.contextmanager
 def serve_site(tmp, extra_env: dict | None = None):
-    """-> (page_url, stack): web/ served statically, the widget pointed at a fresh stack's Rasa and backend."""
+    """-> (page_url, stack): web/ served statically, the widget pointed at a fresh stack's Rasa and
+    backend."""
     www = tmp / "www"
     shutil.copytree(ROOT / "web", www)
     web = StaticWeb(www)

@@ -1,6 +1,6 @@
 """The shared `browser` (tests/browser.py, tests/conftest.py) stops Playwright's event loop before a test that
-does not use it: with the old session-wide fixture, asyncio.run in any later test failed ("cannot be called from a
-running event loop"). The tests run in file order."""
+does not use it: with the old session-wide fixture, asyncio.run in any later test failed ("cannot be called
+from a running event loop"). The tests run in file order."""
 
 import asyncio
 

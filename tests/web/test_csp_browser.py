@@ -1,6 +1,6 @@
-"""The pages under their Content-Security-Policy (issue 21 §11), in a real Chromium against the real backend and
-Rasa: the demo page served by the backend answers in the widget and the staff page signs in, with no policy
-violation reported; another site's page cannot frame the staff page."""
+"""The pages under their Content-Security-Policy (issue 21 §11), in a real Chromium against the real backend
+and Rasa: the demo page served by the backend answers in the widget and the staff page signs in, with no
+policy violation reported; another site's page cannot frame the staff page."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The staff answers page (issue 14 §1) in a real headless Chromium against the real backend: sign-in, edit live on
-the NLG endpoint, validation, history and rollback, counselors read-only, keyboard only, a phone-sized screen."""
+"""The staff answers page (issue 14 §1) in a real headless Chromium against the real backend: sign-in, edit
+live on the NLG endpoint, validation, history and rollback, counselors read-only, keyboard only, a phone-sized
+screen."""
 
 from __future__ import annotations
 

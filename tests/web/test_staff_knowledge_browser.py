@@ -1,7 +1,8 @@
-"""The knowledge base on the staff page (issue 20 §2) in a real headless Chromium, with the whole assistant running
-(backend, action server, `rasa run` with the trained model): school staff add an entry with the keyboard on a
-phone-sized screen, and real Rasa answers a paraphrase of it (not one of its wordings) on the next turn, with its
-source; after 停用 it no longer answers; counselors read only; bad input gets Chinese messages at the field."""
+"""The knowledge base on the staff page (issue 20 §2) in a real headless Chromium, with the whole assistant
+running (backend, action server, `rasa run` with the trained model): school staff add an entry with the
+keyboard on a phone-sized screen, and real Rasa answers a paraphrase of it (not one of its wordings) on the
+next turn, with its source; after 停用 it no longer answers; counselors read only; bad input gets Chinese
+messages at the field."""
 
 from __future__ import annotations
 

@@ -187,7 +187,8 @@ def test_layout_and_screenshots(browser, site, name, viewport):
 
 
 def test_demo_page_served_by_the_back_end_finds_rasa_on_its_port(page, site):
-    """No rewritten copy: the back end fills the widget's Rasa port from RASA_PORT (a free port here, not 5005)."""
+    """No rewritten copy: the back end fills the widget's Rasa port from RASA_PORT (a free port here, not
+    5005)."""
     _, stack = site
     assert not stack.rasa_url.endswith(":5005")
     box = open_widget(page, stack.backend_url + "/")

@@ -1,5 +1,5 @@
-"""👍/👎 under each answer in the chat widget (issue 14 §4), in a real Chromium against the real backend: stored
-with the reason and comment, signed-in students' feedback carries their id, keyboard only."""
+"""👍/👎 under each answer in the chat widget (issue 14 §4), in a real Chromium against the real backend:
+stored with the reason and comment, signed-in students' feedback carries their id, keyboard only."""
 
 from __future__ import annotations
 

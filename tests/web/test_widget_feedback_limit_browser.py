@@ -1,6 +1,6 @@
-"""A feedback flood from one browser (one address), in a real Chromium against the real backend: the widget shows the
-backend's own message for its 429 `too_many_feedback` (how long to wait), not a generic failure, and keeps the
-buttons so the student can vote again later."""
+"""A feedback flood from one browser (one address), in a real Chromium against the real backend: the widget
+shows the backend's own message for its 429 `too_many_feedback` (how long to wait), not a generic failure,
+and keeps the buttons so the student can vote again later."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ PER_CLIENT = (
 
 @pytest.fixture(scope="module")
 def own_site(tmp_path_factory, browser):
-    """A stack of its own: the browser's address (loopback) exhausts its feedback limit here, not the shared site's."""
+    """A stack of its own: the browser's address (loopback) exhausts its feedback limit here, not the shared
+    site's."""
     with serve_site(tmp_path_factory.mktemp("web-fb-limit"), {"FEEDBACK_PER_CLIENT": str(PER_CLIENT)}) as s:
         yield s
 

@@ -1,7 +1,7 @@
 """Status at a glance (issue 15 §3): a status answer in the widget shows the job site's five-step progress bar
-(current step, rejection reason highlighted) and the mailing state with the EMS number, from the custom payload
-of the real action_check_status. Real Chromium, the demo page served by the real backend, the real trained
-model, action server and backend (the session `system`)."""
+(current step, rejection reason highlighted) and the mailing state with the EMS number, from the custom
+payload of the real action_check_status. Real Chromium, the demo page served by the real backend, the real
+trained model, action server and backend (the session `system`)."""
 
 from __future__ import annotations
 
