@@ -98,7 +98,7 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     sids = [new_student(srv) for _ in range(4)]
     codes = [issue(srv, s) for s in sids]
     assert len(set(codes)) == 4
-    for sid, code in zip(sids, codes):
+    for sid, code in zip(sids, codes, strict=True):
         assert ok(bind(srv, f"o-col-{sid}", code))["student_id"] == sid
         assert bound_openids(srv, sid) == [f"o-col-{sid}"]
     # a forced collision: the generator returns a live code first; the database refuses it, the service

@@ -126,14 +126,17 @@ def test_roster_import_checks_id_numbers(tmp_path):
         )
     )
     env = {"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/r.db", "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "backend.cli", *a],
-        cwd=ROOT,
-        env=env,  # noqa: E731
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "backend.cli", *a],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     assert run("seed").returncode == 0
     r = run("import-roster", str(bad))
     assert r.returncode == 1 and "校验位" in r.stderr

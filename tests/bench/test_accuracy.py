@@ -24,7 +24,7 @@ def test_merge_and_cv_reports(tmp_path):
     a.write_text('{"id": "x-1", "turns": []}\n\n{"id": "y", "cat": "c", "turns": []}\n', encoding="utf-8")
     out = tmp_path / "all.jsonl"
     assert merge_cases([a], out) == 2
-    assert [json.loads(l)["cat"] for l in out.read_text().splitlines()] == ["x", "c"]
+    assert [json.loads(ln)["cat"] for ln in out.read_text().splitlines()] == ["x", "c"]
     (tmp_path / "intent_report.json").write_text(
         json.dumps(
             {

@@ -68,7 +68,7 @@ def parsed():
         text=True,
         timeout=300,
     )
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line, out.stdout[-2000:] + out.stderr[-3000:]
     return json.loads(line[len("RESULT") :])
 

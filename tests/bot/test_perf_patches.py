@@ -167,7 +167,7 @@ def test_patches_reported_active_at_start(patched):
 
 
 def test_action_calls_reuse_one_connection(patched):
-    for i in range(5):
+    for _ in range(5):
         assert patched.say("perf-keepalive", "whoami")[0].endswith("次动作")
     ports = patched.actions.ports("action_whoami")
     assert len(ports) == 5

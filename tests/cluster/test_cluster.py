@@ -186,7 +186,7 @@ def test_form_alternates_between_servers_and_survives_kill_9_of_one(cluster):
     assert "生源所在地" in chat("群众")
     assert "困难生" in chat("河北省 石家庄市")
     assert set(seen) == {port_of(cluster, 0), port_of(cluster, 1)}, seen
-    assert all(x != y for x, y in zip(seen, seen[1:])), f"nginx did not alternate: {seen}"
+    assert all(x != y for x, y in zip(seen, seen[1:], strict=False)), f"nginx did not alternate: {seen}"
 
     # kill -9 the server that would take the next turn; the other one takes it, from the shared tracker
     victim = 0 if seen[-1] == port_of(cluster, 1) else 1

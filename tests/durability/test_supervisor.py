@@ -54,7 +54,7 @@ class Launcher:
                 m = re.search(pattern, line)
                 if m:
                     return m
-            if self.proc.poll() is not None and not any(re.search(pattern, l) for l in self.lines):
+            if self.proc.poll() is not None and not any(re.search(pattern, ln) for ln in self.lines):
                 break
             time.sleep(0.2)
         raise AssertionError(f"no line matching {pattern!r}; output:\n" + "\n".join(self.lines[-40:]))

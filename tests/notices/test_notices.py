@@ -491,7 +491,8 @@ def test_a_worker_stuck_past_its_lease_does_not_overwrite_the_result_when_it_wak
             ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
         assert len(wait_for(ns, oid6, "卡住的发送截止", timeout=LEASE + 30)) == 1
         assert state(ns, nid)[:3] == ("sent", "cs", 2)
-        hole.release.set()  # the stuck worker's call fails now: it would schedule a retry if the claim were its own
+        # the stuck worker's call fails now: it would schedule a retry if the claim were its own
+        hole.release.set()
         log = ns.system.log_dir / "notices-stuck.log"
         deadline = time.monotonic() + 15
         while "outlived its lease" not in log.read_text() and time.monotonic() < deadline:

@@ -88,7 +88,7 @@ def test_one_client_cannot_flood_by_rotating_conversations(srv, tmp_path):
                 check_refused(r)
         assert len(stored(srv)) == 20
         # changing one's vote on an answer already rated is no new row: accepted; a new answer still refused
-        rated = next(b for b, r in zip(bodies, res) if r.status_code == 200)
+        rated = next(b for b, r in zip(bodies, res, strict=True) if r.status_code == 200)
         again = flood(bases, [{**rated, "rating": "up", "reason": None}, body("web-x")])
         assert again[0].status_code == 200 and again[0].json()["rating"] == "up", again[0].text
         check_refused(again[1])

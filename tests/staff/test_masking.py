@@ -161,7 +161,7 @@ def test_rows_stored_before_are_masked_by_the_migration(db_kind, tmp_path):
         engine.dispose()
         by_text = {t: (k, s) for k, t, s in CORPUS}
         assert len(stored) == len(clear)
-        for orig, now in zip(clear, stored):
+        for orig, now in zip(clear, stored, strict=True):
             assert leaks(by_text[orig][0], orig, by_text[orig][1], now) is None, (orig, now)
         assert fb[0] == mask(clear[0]) and fb[1] == "请登录。" and fb[2] == mask(clear[-1])
     finally:

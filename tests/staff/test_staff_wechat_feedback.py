@@ -96,7 +96,7 @@ def test_a_wechat_feedback_flood_gets_a_chinese_answer(stack):
     reply."""
     oid = "o" + uuid.uuid4().hex[:27]
     replies = []
-    for i in range(11):
+    for _ in range(11):
         say(stack, oid, "你好")
         replies.append(say(stack, oid, "👍"))
     assert all("谢谢" in r for r in replies[:10]), replies

@@ -207,6 +207,7 @@ def test_questions_page_on_a_phone(make_page, backend):
 def test_failed_question_to_a_new_answer_and_training_data(make_page, tmp_path_factory, browser):
     """§5: a question nobody answered becomes a new answer and a training example written for `make train`."""
     import shutil
+
     from tests.backend.helpers import ROOT
 
     tmp = tmp_path_factory.mktemp("staff-train")

@@ -105,7 +105,7 @@ def test_enter_during_ime_composition_does_not_send(page, site):
         el.value = '你好';
         // some IMEs report keyCode 229 without isComposing
         el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 229, bubbles: true, cancelable: true}));
-    }""")
+    }""")  # noqa: E501 (a line of the page script)
     page.wait_for_timeout(300)
     assert page.locator(".zz-log .zz-user").count() == before
     expect(box).to_have_value("你好")
