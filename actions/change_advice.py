@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, NotSignedIn, StudentApi
-from backend import vocabulary as V
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
+from contracts import vocabulary as V
 
 INTENT_KIND = {
     "change_unit": V.ChangeKind.unit_change,

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import ApiError, AuthFailed, BackendError, NotSignedIn, StudentApi, say, turn_key
 from actions.status import cn_date
-from backend import vocabulary as V
+from contracts import vocabulary as V
 
 PENDING = "mailing_pending"
 

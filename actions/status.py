@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import BackendError, StudentApi, request, say, service_key
-from backend import vocabulary as V
+from contracts import vocabulary as V
 
 SOURCE_LINE = (
     "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)

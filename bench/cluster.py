@@ -54,7 +54,7 @@ def _postgres_pids() -> list[int]:
 
 def students(system: System, tmp: Path) -> list[str]:
     """Tokens of N_STUDENTS roster students imported through the backend (as bench/run.py does)."""
-    from bench.run import add_students
+    from bench.workload import add_students
 
     return [dev_login(system.backend_url, s) for s in add_students(system, N_STUDENTS, tmp)]
 

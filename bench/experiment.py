@@ -60,7 +60,7 @@ def parse_variant(spec: str) -> dict:
 
 def start_with_students(s: VariantSystem, model: Path, students: int, tmp: Path) -> list[str]:
     """Seeded database plus `students` roster-imported students, then the three servers; -> one token each."""
-    from bench.run import SEEDED, add_students  # the same extra students as make bench
+    from bench.workload import SEEDED, add_students  # the same extra students as make bench
 
     s.prepare_database(seed=True)
     ids = SEEDED + add_students(s, students, tmp)

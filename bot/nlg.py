@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from typing import Any
 
@@ -50,7 +49,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from backend import nlg as filling  # Rasa's {variable} filling, without its "0[" flaw (plain Python, no deps)
+# Rasa's {variable} filling, without its "0[" flaw (plain Python, no deps)
+from contracts import nlg as filling
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +61,11 @@ DEFAULT_POLL = 0.5
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/nlg"
+    return rasa_settings().backend_url + "/api/nlg"
 
 
 class FilledNLG(TemplatedNaturalLanguageGenerator):
-    """Rasa's templated generator whose {variables} are filled by backend.nlg.interpolate: a value with "0[" in it
+    """Rasa's templated generator whose {variables} are filled by contracts.nlg.interpolate: a value with "0[" in it
     (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
     Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
 
@@ -90,7 +91,7 @@ class BackendNLG(FilledNLG):
         # (Rasa's EndpointConfig; e.g. X-Integration-Key: ${INTEGRATION_KEY}) or else INTEGRATION_KEY
         self.headers = dict(cfg.headers or {})
         if not any(k.lower() == "x-integration-key" for k in self.headers):
-            self.headers["X-Integration-Key"] = os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
+            self.headers["X-Integration-Key"] = rasa_settings().integration_key
         self.timeout = float(cfg.kwargs.get("timeout", DEFAULT_TIMEOUT))
         self.retry_after = float(cfg.kwargs.get("retry_after", DEFAULT_RETRY_AFTER))
         self._session: aiohttp.ClientSession | None = None

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 from typing import Any
+
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def apply() -> dict[str, bool]:
     """Apply the patches once; never raises (a failed patch leaves Rasa as it is)."""
     if APPLIED:
         return APPLIED
-    if (os.environ.get("PERF_PATCHES") or "1").strip() in ("0", "false", "no", "off"):
+    if not rasa_settings().perf_patches:
         APPLIED.update(action_validation=False, endpoint_sessions=False, sqlite_tracker_store=False)
         logger.info("bot.perf: disabled by PERF_PATCHES")
         return APPLIED

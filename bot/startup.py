@@ -13,13 +13,13 @@ idempotent; importing a module changes nothing.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any
 
 from bot import perf
 from bot.channels.common import allowed_origins
-from deploy import production
+from contracts import production
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,7 @@ def cap_action_timeout() -> float:
     """
     import rasa.core.actions.action as rasa_action
 
-    try:
-        seconds = float(os.environ.get("ACTION_TIMEOUT") or 8)
-    except ValueError:
-        seconds = 8.0
+    seconds = rasa_settings().action_timeout
     rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
     return seconds
 

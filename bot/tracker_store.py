@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -51,6 +50,9 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, Restarted
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from contracts.env import number
+from contracts.settings import rasa as rasa_settings
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "tracker.db"
@@ -62,23 +64,14 @@ MAX_PENDING = 10000
 FORM_OPEN_KEY = "form_open"
 
 
-def _number(name: str, value: Any, default: float, minimum: float) -> float:
-    try:
-        n = float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        logger.warning("%s=%r is not a number: using %s", name, value, default)
-        return default
-    return max(minimum, n)
-
-
 def _hot_limit(value: Any, default: int = 1000) -> int:
     """0 turns the hot tier off: every retrieve reads the database (several Rasa servers, docs/scaling.md)."""
-    return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 0))
+    return int(number(value, default, 0, name="TRACKER_HOT_CONVERSATIONS"))
 
 
 def db_url(raw: str | None = None) -> str:
     """TRACKER_DB_URL as SQLAlchemy 1.4 (Rasa's) understands it; default the SQLite file var/tracker.db."""
-    url = (raw if raw is not None else os.environ.get("TRACKER_DB_URL") or "").strip()
+    url = (raw if raw is not None else rasa_settings().tracker_db_url).strip()
     if not url:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_DB}"
@@ -135,7 +128,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         perf.apply()  # WAL, pool and synchronous=NORMAL for SQLite (idempotent; also applied by bot.channels)
         # sender id -> (stored tracker, the last of its events known to be in the database, or None)
         self.hot: OrderedDict[str, tuple[DialogueStateTracker, Event | None]] = OrderedDict()
-        self.max_hot = _hot_limit(hot_conversations or os.environ.get("TRACKER_HOT_CONVERSATIONS"))
+        self.max_hot = _hot_limit(hot_conversations or rasa_settings().tracker_hot_conversations)
         # read from the database but not saved yet: sender id -> its last event in the database (or NOTHING_SAVED)
         self._pending: OrderedDict[str, Any] = OrderedDict()
         self.sql = SQLTrackerStore(domain=domain, host=db_url(url))
@@ -309,15 +302,12 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
     def anon_ttl(self) -> float:
         minutes = self.domain.session_config.session_expiration_time if self.domain else 0
         default = minutes * 60 if minutes and minutes > 0 else 1800
-        return _number("TRACKER_ANON_TTL_SECONDS", os.environ.get("TRACKER_ANON_TTL_SECONDS"), default, 1)
+        raw = rasa_settings().tracker_anon_ttl_seconds
+        return number(raw, default, 1, name="TRACKER_ANON_TTL_SECONDS")
 
     def purge_interval(self) -> float:
-        return _number(
-            "TRACKER_PURGE_INTERVAL_SECONDS",
-            os.environ.get("TRACKER_PURGE_INTERVAL_SECONDS"),
-            min(self.anon_ttl() / 2, 300),
-            0.5,
-        )
+        raw = rasa_settings().tracker_purge_interval_seconds
+        return number(raw, min(self.anon_ttl() / 2, 300), 0.5, name="TRACKER_PURGE_INTERVAL_SECONDS")
 
     def _maybe_purge(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.monotonic()

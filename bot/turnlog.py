@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import OrderedDict
 from typing import Any
@@ -32,6 +31,8 @@ from typing import Any
 import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
+
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,13 @@ MAX_BATCH = 200
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/integration/turns"
+    return rasa_settings().backend_url + "/api/integration/turns"
 
 
 class TurnLogBroker(EventBroker):
     def __init__(self, url: str | None = None, key: str | None = None, flush_seconds: float = 1.0) -> None:
         self.url = url or _default_url()
-        self.key = key if key is not None else os.environ.get("INTEGRATION_KEY", "demo-integration-key")
+        self.key = key if key is not None else rasa_settings().integration_key
         self.flush_seconds = flush_seconds
         self.open: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.forms: OrderedDict[str, bool] = OrderedDict()

@@ -20,7 +20,7 @@ from system.supervisor import Supervisor
 
 
 def main(argv: list[str] | None = None) -> int:
-    from deploy import production
+    from contracts import production
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(

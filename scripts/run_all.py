@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy import production
+from contracts import production
 from system import ROOT, VENV_PY, System
 from system.supervisor import Supervisor
 

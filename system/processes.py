@@ -17,7 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy import production
+from contracts import demo as demo_defaults
+from contracts import production
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ROOT / ".venv" / "bin" / "python"
@@ -27,10 +28,7 @@ MODELS = ROOT / "models"
 
 DEMO_ENV = {
     "DEMO_MODE": "1",
-    "AUTH_SECRET": "demo-secret-change-me",
-    "INTEGRATION_KEY": "demo-integration-key",
-    "WECHAT_TOKEN": "demo-wechat-token",
-    "ACTIONS_SERVICE_KEY": "demo-actions-service-key",
+    **demo_defaults.SECRETS,
     "RASA_TELEMETRY_ENABLED": "false",
 }
 

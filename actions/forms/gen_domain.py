@@ -7,17 +7,9 @@ import sys
 from pathlib import Path
 
 from actions.forms.spec import FORMS
+from contracts.forms import INTERRUPTING
 
 OUT = Path(__file__).resolve().parents[2] / "bot" / "domain" / "forms.yml"
-NOT_INTENT = [
-    "stop_form",
-    "correct_field",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-]
 
 
 def q(s: str) -> str:
@@ -49,7 +41,7 @@ def render() -> str:
                 "    influence_conversation: false",
                 "    mappings:",
                 "    - type: from_text",
-                f"      not_intent: [{', '.join(NOT_INTENT)}]",
+                f"      not_intent: [{', '.join(INTERRUPTING)}]",
                 "      conditions:",
                 f"      - active_loop: {form.name}",
                 f"        requested_slot: {f.slot}",

@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from backend import (
-    vocabulary as V,  # the reference lists (one vocabulary with the backend; no fallback copies)
-)
+from contracts import vocabulary as V  # the reference lists (no fallback copies)
 
 NONE_WORDS = {
     "无",
@@ -329,7 +327,7 @@ def conv_hukou_transfer(text: str):
     return conv_archive_type(text)
 
 
-# the platform's name of each field, by API key (backend.vocabulary); 毕业去向类型 is the form's first choice
+# the platform's name of each field, by API key (contracts.vocabulary); 毕业去向类型 is the form's first choice
 LABELS = {
     **V.PERSONAL_FIELDS,
     **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},

@@ -15,7 +15,8 @@ from rasa_sdk.forms import FormValidationAction
 from actions.backend import ApiError, BackendError, StudentApi, say
 from actions.forms import spec as S
 from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form, display_from_api, payload
-from backend import vocabulary as V
+from contracts import vocabulary as V
+from contracts.forms import INTERRUPTING
 
 REQUESTED = "requested_slot"
 REOPEN = (
@@ -26,15 +27,8 @@ TRIGGER = {
     "destination_form": "fill_destination",
     "archive_form": "fill_archive",
 }
-PASS_THROUGH_INTENTS = {
-    "stop_form",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-}
-# ^ handled by rules: the form rejects the turn
+# handled by rules: the form rejects the turn (correct_field is handled below)
+PASS_THROUGH_INTENTS = frozenset(INTERRUPTING) - {"correct_field"}
 CORRECTION_MARKERS = (
     "填错",
     "写错",

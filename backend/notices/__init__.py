@@ -47,9 +47,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..db import Base, SessionLocal, read_session
 from ..wechat_outbox import Background, Outbox
 
@@ -600,7 +601,7 @@ def stop_background() -> None:
 
 def main() -> None:
     """`python -m backend.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
-    from deploy import logs
+    from contracts import logs
 
     logs.setup("notices")  # httpx logs every URL at INFO: the app secret and access tokens are masked
     stop = threading.Event()

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import not_found
 from ..schemas import ts

@@ -28,27 +28,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any
 
 import aiohttp
 
-from backend.masking import storable  # plain standard library: importable from Rasa's environment
 from bot.channels.common import channel_state
+from contracts.masking import storable  # plain standard library: importable from Rasa's environment
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
 
 MARK_SECONDS = 120  # how long a fresh session is announced to the other servers (far longer than one poll)
 UNDELIVERED_TEXT = "消息暂时没能转给老师，请稍后再发送一次。"
-
-
-def _num(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        return default
 
 
 def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
@@ -66,18 +59,14 @@ def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
 
 class HandoffGate:
     def __init__(self, backend_url: str | None = None, integration_key: str | None = None) -> None:
-        base = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
+        s = rasa_settings()
+        base = (backend_url or s.backend_url).rstrip("/")
         self.url = base + "/api/integration/handoff/inbound"
         self.held_url = base + "/api/integration/handoff/held"
         self.bot_url = base + "/api/integration/handoff/bot"
-        self.key = integration_key or os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
-        self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {
-            "0",
-            "false",
-            "no",
-            "off",
-        }
-        self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
+        self.key = integration_key or s.integration_key
+        self.enabled = s.handoff_gate
+        self.timeout = s.handoff_gate_timeout
         self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
         self._held: set[str] | None = None  # the last complete list, with this process's own marks
         self._fresh_at = 0.0

@@ -1,4 +1,4 @@
-"""NLU components: the platform's own names (bot/nlu/spec_terms.py) as entities, and routing rules on top of the
+"""NLU components: the platform's own names (contracts/spec_terms.py) as entities, and routing rules on top of the
 statistical classifier (bot/nlu/linear_classifier.py, which sets the intent and ranks the faq answers of every
 message). SpecRouter runs after it (rules 1, 2, 4-6), SignedInRouter after SpecRouter, before the FallbackClassifier
 (rule 3 and: an unsure intent yields to a sure FAQ answer).
@@ -57,7 +57,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
+from contracts.forms import INTERRUPTING
 
 FIELD_ENTITY, ITEM_ENTITY = "spec_field", "spec_item"
 # intents a field-change rule may replace: the ones that answer questions (never form turns or actions)
@@ -102,15 +103,7 @@ SHORT_MIN_CONFIDENCE = 0.6
 # reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
 # the intents a form's from_text mapping refuses (not_intent in bot/domain/forms.yml)
-FORM_BLOCKING = {
-    "stop_form",
-    "correct_field",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-}
+FORM_BLOCKING = frozenset(INTERRUPTING)
 # "取消", "算了", "退出" typed alone while a form asks: the classifier reads several as deny, an answer the forms'
 # from_text mappings take; a form never traps a student, so these pause it (stop_form, data/rules/forms.yml)
 FORM_STOP = frozenset(
@@ -139,7 +132,7 @@ MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mai
 
 
 def _choices() -> frozenset:
-    from backend import categories as C  # plain Python: the platform's own choice lists
+    from contracts import vocabulary as C  # plain Python: the platform's own choice lists
 
     out = (
         set(C.POLITICAL_STATUSES)
@@ -398,7 +391,7 @@ class SpecRouter(GraphComponent):
     def _name_alone(self, message: Message, name: str, intent: str | None, conf: float, exact: bool) -> None:
         """A menu, archive type or platform named alone: the request to do it when the assistant does it for the
         student (and can answer the student, signed in or not), else the question about it, answered with its
-        own FAQ answer (bot/nlu/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
+        own FAQ answer (contracts/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
         action = S.ALONE_ACTION.get(name)
         if (
             action is not None

@@ -16,7 +16,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from backend import nlg
+from contracts import nlg
 from system import ROOT, System, free_port  # noqa: F401 - ROOT, free_port: for the tests
 
 TODAY = "2026-11-30"  # a Monday; the demo data is seeded relative to "today"
@@ -175,7 +175,7 @@ def domain_responses() -> dict[str, list[dict]]:
 
 def render(m: dict) -> dict:
     """What the student gets for one message of an action: a `response=` message filled from the domain the way
-    Rasa does (backend/nlg.generate is the port of Rasa's templated generator), its own buttons added."""
+    Rasa does (contracts/nlg.generate is the port of Rasa's templated generator), its own buttons added."""
     if not m.get("response"):
         return m
     variations = domain_responses().get(m["response"])

@@ -13,7 +13,7 @@ from pathlib import Path
 from actions.forms.spec import FORMS
 from actions.forms.validate import ask_response
 from actions.uncertain import TOPIC_TITLES
-from backend import vocabulary as V
+from contracts import vocabulary as V
 from tests.actions.conftest import ROOT, domain_responses
 
 ACTION_FILES = sorted(p for p in (ROOT / "actions").rglob("*.py") if p.name != "handoff.py")

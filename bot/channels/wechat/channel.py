@@ -11,7 +11,6 @@ reply to type instead); subscribe events get a welcome; other types a polite tex
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +36,8 @@ from bot.channels.wechat.commands import (
 from bot.channels.wechat.delivery import Delivery
 from bot.feedback import WechatFeedback
 from bot.startup import apply_rasa_patches
+from contracts import demo
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class WeChatInput(InputChannel):
         appsecret: str | None = None,
         api_base: str = "https://api.weixin.qq.com",
         backend_url: str = "http://127.0.0.1:8000",
-        integration_key: str = "demo-integration-key",
+        integration_key: str = demo.INTEGRATION_KEY,
         reply_timeout: float = 4.0,
         http_timeout: float = 5.0,
     ) -> None:
@@ -82,16 +83,16 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
         apply_rasa_patches()  # no-op when deploy/rasa_run.py did it; a plain `rasa run` gets the same checks
         c = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
-        env = os.environ.get
+        s = rasa_settings()
         return cls(
-            token=c.get("token") or env("WECHAT_TOKEN") or "demo-wechat-token",
-            aes_key=c.get("aes_key") or env("WECHAT_AES_KEY") or None,
-            appid=c.get("appid") or env("WECHAT_APPID") or None,
-            appsecret=c.get("appsecret") or env("WECHAT_APPSECRET") or None,
-            api_base=c.get("api_base") or env("WECHAT_API_BASE") or "https://api.weixin.qq.com",
-            backend_url=c.get("backend_url") or env("BACKEND_URL") or "http://127.0.0.1:8000",
-            integration_key=c.get("integration_key") or env("INTEGRATION_KEY") or "demo-integration-key",
-            reply_timeout=float(c.get("reply_timeout") or env("WECHAT_REPLY_TIMEOUT") or 4.0),
+            token=c.get("token") or s.wechat_token,
+            aes_key=c.get("aes_key") or s.wechat_aes_key or None,
+            appid=c.get("appid") or s.wechat_appid or None,
+            appsecret=c.get("appsecret") or s.wechat_appsecret or None,
+            api_base=c.get("api_base") or s.wechat_api_base,
+            backend_url=c.get("backend_url") or s.backend_url,
+            integration_key=c.get("integration_key") or s.integration_key,
+            reply_timeout=float(c.get("reply_timeout") or s.wechat_reply_timeout),
         )
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:

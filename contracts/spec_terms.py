@@ -6,7 +6,7 @@ changes it. Used by:
 - the NLU component `bot.nlu.spec_router` (entities, comparison and field-change routing; runs inside Rasa);
 - the actions (`actions/change_advice.py`, `actions/compare.py`: the advice and comparison texts);
 - the jieba user dictionary `bot/dictionary/spec_terms.txt`, generated from it:
-  `python -m bot.nlu.spec_terms > bot/dictionary/spec_terms.txt` (a test checks they agree).
+  `python -m contracts.spec_terms > bot/dictionary/spec_terms.txt` (a test checks they agree).
 Pure Python, no Rasa import: both virtual environments load it.
 """
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from contracts import demo
+
 MIN_SECRET_BYTES = 32
 EXIT_CODE = 78  # EX_CONFIG
 
@@ -53,11 +55,8 @@ CREDENTIAL_KEYS: dict[str, dict[str, str]] = {
 
 # Values shipped with the demo, the tests or the docs: never acceptable in production.
 DEMO_VALUES = {
-    "demo-secret-change-me",
-    "demo-integration-key",
-    "demo-wechat-token",
-    "demo-actions-service-key",
-    "demo-rasa-api-token",
+    *demo.SECRETS.values(),
+    demo.RASA_API_TOKEN,
     "test-wechat-token",
     "test-app-secret",
     "actions-test-secret",
@@ -298,7 +297,7 @@ def rasa_api_authenticated(argv: list[str] | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m deploy.production [--api]`: the same check, for launchers (make run) before anything starts."""
+    """`python -m contracts.production [--api]`: the same check, for launchers (make run) before anything starts."""
     argv = sys.argv[1:] if argv is None else argv
     found = problems(api_enabled="--api" in argv)
     if found:

@@ -1,7 +1,7 @@
 """The platform's one vocabulary: states, kinds, roles, their Chinese labels, reference lists and messages.
 
 Plain constants and str enums (JSON and the database hold the plain values); no database or web imports, so the
-action server (and Rasa's Python 3.10 environment) import it cheaply: `from backend import vocabulary as V`.
+action server (and Rasa's Python 3.10 environment) import it cheaply: `from contracts import vocabulary as V`.
 Every label a student reads about a record, change request or mailing request comes from here.
 """
 
