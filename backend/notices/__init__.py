@@ -414,14 +414,9 @@ TOKEN_EXPIRED = {40001, 40014, 42001}
 MAX_ATTEMPTS = 6  # tries of one notice (transient failures, unfinished claims) before it is marked failed
 
 
-def _aware(v: dt.datetime) -> dt.datetime:
-    """SQLite hands back the wall time clock.now() wrote, without its zone (Asia/Shanghai)."""
-    return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
-
-
 def in_window(inbound: WechatInbound | None) -> bool:
     """Inside WeChat's 48-hour customer-service window of the openid's last message (with a margin)."""
-    return inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
+    return inbound is not None and clock.now() - clock.aware(inbound.at) < WINDOW - WINDOW_MARGIN
 
 
 class WechatApi:
@@ -484,7 +479,7 @@ class WechatApi:
             "data": {
                 "first": {"value": n.title},
                 "keyword1": {"value": n.title},
-                "keyword2": {"value": cn_date(_aware(n.created_at).astimezone(clock.TZ).date())},
+                "keyword2": {"value": cn_date(clock.aware(n.created_at).astimezone(clock.TZ).date())},
                 "remark": {"value": n.body[:200]},
             },
         }

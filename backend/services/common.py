@@ -19,10 +19,6 @@ from ..schemas import ts
 SYSTEM = Principal("system", "system", "系统", None)
 
 
-def aware(v: dt.datetime) -> dt.datetime:
-    return v.replace(tzinfo=clock.TZ) if v.tzinfo is None else v
-
-
 def _jsonable(v: Any) -> Any:
     if isinstance(v, dt.datetime):
         return ts(v)
