@@ -38,6 +38,7 @@ class RasaSettings:
     chat_rate_per_client: int
     handoff_gate: bool  # HANDOFF_GATE: a person holding the chat silences the bot
     handoff_gate_timeout: float
+    handoff_gate_poll: float  # seconds between the gate's checks for a person's reply
     action_timeout: float  # seconds Rasa waits for the action server (ACTION_TIMEOUT)
     perf_patches: bool  # PERF_PATCHES: bot/perf.py
     tracker_db_url: str
@@ -69,6 +70,7 @@ class RasaSettings:
             chat_rate_per_client=env_int("CHAT_RATE_PER_CLIENT", 120, env=env),
             handoff_gate=env_flag("HANDOFF_GATE", True, env),
             handoff_gate_timeout=env_float("HANDOFF_GATE_TIMEOUT", 2.0, minimum=0.2, env=env),
+            handoff_gate_poll=env_float("HANDOFF_GATE_POLL", 0.5, minimum=0.0, env=env),
             action_timeout=env_float("ACTION_TIMEOUT", 8.0, env=env),
             perf_patches=env_flag("PERF_PATCHES", True, env),
             tracker_db_url=env_str("TRACKER_DB_URL", "", env).strip(),

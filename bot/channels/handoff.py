@@ -67,7 +67,7 @@ class HandoffGate:
         self.key = integration_key or s.integration_key
         self.enabled = s.handoff_gate
         self.timeout = s.handoff_gate_timeout
-        self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
+        self.poll_seconds = s.handoff_gate_poll
         self._held: set[str] | None = None  # the last complete list, with this process's own marks
         self._fresh_at = 0.0
         self._poller: asyncio.Task | None = None
