@@ -21,6 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
+from contracts.outcome import UNCERTAIN
 
 OPTIONS_SLOT = "clarify_options"
 # Short button titles of the FAQ topics (the answers are in bot/domain/faq.yml); a topic without a title is never
@@ -97,7 +98,8 @@ class ActionUncertain(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
-        info = msg.get("uncertain") if isinstance(msg.get("uncertain"), dict) else {}
+        given = msg.get(UNCERTAIN)
+        info: dict[str, Any] = given if isinstance(given, dict) else {}
         intent = (msg.get("intent") or {}).get("name")
         options = [t for t in (topic_of(k) for k in info.get("options") or []) if t]
         if info.get("outcome") == "clarify" and len(options) == 2 and options[0] != options[1]:

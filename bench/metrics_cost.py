@@ -2,7 +2,7 @@
 add, in the processes' own interpreters:
 
 - Rasa (its venv): per turn, the wrappers of ops/rasa_metrics.py around a real `MessageProcessor.handle_message`
-  call path reduced to its metric work: the outcome of a real tracker's turn (ops/outcome.py on the turn's
+  call path reduced to its metric work: the outcome of a real tracker's turn (contracts/outcome.py on the turn's
   events), the turn counter, the turn, NLU and lock-wait histograms, the active-conversation map;
 - backend: backend/metrics.py's ASGI middleware around a no-op app, per request, times the backend requests of
   a turn (REQUESTS_PER_TURN: the NLG call of an answer, the turn log batch, an action's backend call);

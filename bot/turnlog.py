@@ -32,15 +32,12 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from contracts.outcome import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
 from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
 FORM_PLACEHOLDER = "（表单填写中的内容，不记录）"
-FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "action_uncertain"}
-FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope", "near_domain"}  # near_domain: the abstention (issue 20)
-FALLBACK_RESPONSES = {"utter_default"}
-HANDOFF_ACTIONS = {"action_handoff"}
 SKIP_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots", "action_unlikely_intent"}
 MAX_OPEN = 20000  # conversations with a turn in progress
 MAX_QUEUE = 20000  # turns waiting for the backend

@@ -41,9 +41,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, UNCERTAIN, decide
+from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, decide
 from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
 from contracts import spec_terms as S
+from contracts.outcome import UNCERTAIN  # the parse-data key of a clarify or abstain decision
 
 # the kinds of names action_compare compares without both names in the message ("这几种类型有什么区别")
 COMPARED_KIND = re.compile(r"类型|平台|改签|修改|变更|菜单|申请|登记")

@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 FALLBACK = "nlu_fallback"
-# the parse-data key the decision writes for a clarify or abstain ({"outcome": "clarify"|"abstain", ...}), read by
-# action_uncertain and by the metrics' turn outcome (ops/outcome.py)
-UNCERTAIN = "uncertain"
 OOD_INTENTS = ("near_domain", "out_of_scope")
 # intents whose own flow answers the student (the decision leaves them alone): conversation, form and action turns,
 # campus questions (utter_out_of_scope is itself an honest "not mine")
