@@ -9,9 +9,9 @@
 - With APP_ENV=production the action server refuses to start with demo secrets (contracts/production.py).
 - Backend failures become exceptions carrying a Chinese message for the student.
 - A 2xx answer is trusted only within the contract (issue 21 §6): it must be JSON (content type and body), and
-  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the routes
-  declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing request is
-  confirmed only with the created request's id and state.
+  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the
+  routes declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing
+  request is confirmed only with the created request's id and state.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ _MAX_TOKEN_LEN = 4096
 
 
 class BackendError(Exception):
-    """Base class. The student reads the domain response `response` (bot/domain/backend.yml), or for an ApiError
-    whose body has one, the backend's own `message`."""
+    """Base class. The student reads the domain response `response` (bot/domain/backend.yml), or for an
+    ApiError whose body has one, the backend's own `message`."""
 
     response = "utter_backend_unavailable"
     message: str | None = None
@@ -190,7 +190,8 @@ async def request(
 ) -> tuple[int, Any]:
     """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise.
 
-    `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional extra.
+    `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional
+    extra.
     """
     h = {"accept": "application/json"}
     if token:

@@ -20,8 +20,8 @@ INTENT_KIND = {
 }
 NOT_REVIEWED_YET = re.compile(r"(还?没|未|没有)(被)?(辅导员|老师|学院)?(审|看|批|通过)")
 
-# The wording is in bot/domain/change.yml (utter_change_*); the actions pick the response and fill its variables.
-# Short add-on sentences chosen by the student's situation ({tail}, {prefix}) stay here.
+# The wording is in bot/domain/change.yml (utter_change_*); the actions pick the response and fill its
+# variables. Short add-on sentences chosen by the student's situation ({tail}, {prefix}) stay here.
 TAIL_SIGN_IN = "登录后我可以按你的办理进度告诉你具体怎么做。"
 TAIL_EXPIRED = "（你的登录已过期，重新登录后我可以按你的办理进度具体说明。）"
 TAIL_UNAVAILABLE = "（暂时查不到你的办理进度，以上是通用做法。）"

@@ -1,4 +1,5 @@
-"""action_compare: "X和Y有什么区别" / "该走X还是Y" for two change forms, two 档案转寄类型 or the two platforms.
+"""action_compare: "X和Y有什么区别" / "该走X还是Y" for two change forms, two 档案转寄类型 or the two
+platforms.
 
 Table-driven: the names and their one-line descriptions come from contracts/spec_terms.py (taken from the
 process document), so every pair of menu items or archive types is answered without its own example.

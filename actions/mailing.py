@@ -16,8 +16,9 @@ PENDING = "mailing_pending"
 
 # the archive details a student checks before the request: the type, then where it goes
 ARCHIVE_LABELS = [(k, V.ARCHIVE_FIELDS[k]) for k in ("transfer_type", *V.ARCHIVE_ADDRESS_FIELDS)]
-# The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer follows
-# the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the backend's reason).
+# The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer
+# follows the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the
+# backend's reason).
 HINT_LEAD = "按你的办理进度："
 NOTE = "\n说明：{}"
 
@@ -145,10 +146,10 @@ class ActionMailingCancel(Action):
         return [SlotSet(PENDING, False)]
 
 
-# --- "什么时候能申请档案邮寄": the general rule (utter_mailing_when) is answered to everyone by Rasa itself; this
-# light follow-up adds the signed-in student's own date. It says NOTHING without a token, so an anonymous student
-# gets exactly the FAQ answer, and that answer has already been sent when this action runs (action server down or
-# slow: the student still has it).
+# --- "什么时候能申请档案邮寄": the general rule (utter_mailing_when) is answered to everyone by Rasa itself;
+# this light follow-up adds the signed-in student's own date. It says NOTHING without a token, so an anonymous
+# student gets exactly the FAQ answer, and that answer has already been sent when this action runs (action
+# server down or slow: the student still has it).
 HINT_TIMEOUT = 1.5  # seconds: an optional extra must not hold the FAQ answer for the full backend timeout
 
 

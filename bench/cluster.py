@@ -2,13 +2,13 @@
 
 Three configurations on this machine, same load (bench/load.py, closed loop):
 - `embedded`: `make run`'s single process (SQLite tracker with the in-memory hot tier, in-process lock);
-- `cluster, 1 Rasa`: the cluster (system/cluster.py: PostgreSQL tracker store with the hot tier off, Redis lock
-  store and channel state, 2 action servers, backend with 2 workers), load sent to one Rasa server;
+- `cluster, 1 Rasa`: the cluster (system/cluster.py: PostgreSQL tracker store with the hot tier off, Redis
+  lock store and channel state, 2 action servers, backend with 2 workers), load sent to one Rasa server;
 - `cluster, 2 Rasa`: the same cluster, load through nginx (round robin over both servers).
 For each: FAQ turns from 20 anonymous conversations, and signed-in action turns from 4 conversations at once
-(10 turns each, every conversation a student of its own: a signed-in conversation is keyed to the student, and a
-long one costs more per turn); turns/s, p50, p95, and CPU ms per turn of every process group (from /proc), with
-the machine's CPU use during the run.
+(10 turns each, every conversation a student of its own: a signed-in conversation is keyed to the student, and
+a long one costs more per turn); turns/s, p50, p95, and CPU ms per turn of every process group (from /proc),
+with the machine's CPU use during the run.
 
     .venv/bin/python -m bench.cluster [--seconds 30]    (make bench CLUSTER=1, or make bench-cluster)
 
@@ -115,7 +115,8 @@ def run(seconds: float, tf_threads: int = 0) -> dict:
     finally:
         system.stop()
 
-    # its own PostgreSQL (var/bench-cluster/pg) unless CLUSTER_DATABASE_URL: its CPU is then this bench's alone
+    # its own PostgreSQL (var/bench-cluster/pg) unless CLUSTER_DATABASE_URL: its CPU is then this bench's
+    # alone
     pg = os.environ.get("CLUSTER_DATABASE_URL") or ""
     env = (
         {

@@ -1,9 +1,9 @@
 """What the knowledge retriever (bot/nlu/knowledge.py) costs a turn (issue 20 §2, docs/knowledge.md).
 
-1. End to end, with the retriever in the pipeline as shipped (bot/config.yml, the seed entries live): the FAQ turn
-   with one client (the FAQ messages `make bench` picks, bench/workload.py choose_messages), and a turn answered from
-   the knowledge base (held-out paraphrases of the seed entries that the retriever answers), through the REST
-   channel of the whole assistant (system/, fresh seeded database).
+1. End to end, with the retriever in the pipeline as shipped (bot/config.yml, the seed entries live): the FAQ
+   turn with one client (the FAQ messages `make bench` picks, bench/workload.py choose_messages), and a turn
+   answered from the knowledge base (held-out paraphrases of the seed entries that the retriever answers),
+   through the REST channel of the whole assistant (system/, fresh seeded database).
 2. In process, on the trained model: the retriever's own time per message (features already computed by the
    classifier), and the classifier's, over the same FAQ messages.
 

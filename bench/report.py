@@ -28,7 +28,8 @@ TARGETS = {
 
 
 def save_results(data, *names: str) -> str:
-    """Write `data` as JSON to results/<name> for each name ("{stamp}" becomes the time); -> the first name."""
+    """Write `data` as JSON to results/<name> for each name ("{stamp}" becomes the time); -> the first
+    name."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     names = tuple(n.format(stamp=stamp) for n in names)
     RESULTS.mkdir(exist_ok=True)

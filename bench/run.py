@@ -2,16 +2,17 @@
 
 Steps (each prints progress; the long ones stream it):
   1. train once more into a temporary directory to time it (`rasa train --force`), peak memory polled;
-  2. start backend, action server and Rasa with the launcher library (system/; free loopback ports, fresh seeded
-     temporary database), timing each start-up; start the baseline (bench/baseline.py);
-  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through eval/chat_eval.py
-     against the assistant and against the baseline;
+  2. start backend, action server and Rasa with the launcher library (system/; free loopback ports, fresh
+     seeded temporary database), timing each start-up; start the baseline (bench/baseline.py);
+  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through
+     eval/chat_eval.py against the assistant and against the baseline;
   4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
      turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, one long
      conversation (tracker growth), and a soak of 50 000 turns from 20 000 anonymous senders (bench/soak.py:
      Rasa's RSS before and after);
   5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
-  6. the cost of the NLG endpoint and the turn log per FAQ turn (bench/nlg_cost.py: three systems side by side);
+  6. the cost of the NLG endpoint and the turn log per FAQ turn (bench/nlg_cost.py: three systems side by
+     side);
   7. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
 
 `python -m bench.run --only nlg` runs step 6 alone and updates results/latest.json and docs/benchmarks.md.
@@ -60,7 +61,7 @@ def git_commit() -> str:
         return "?"
 
 
-# --- steps -----------------------------------------------------------------------------------------------------
+# --- steps --------------------------------------------------------------------------------------------------
 def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None:
     step("training time: rasa train --force into a temporary directory (progress below)")
     # its own training cache: this run must not evict what `make train` cached in .rasa/ (1 GB cap)
@@ -272,7 +273,8 @@ def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = Non
 
 
 def nlg_alone(a) -> int:
-    """`--only nlg`: the NLG cost step into results/latest.json (other results kept) and docs/benchmarks.md."""
+    """`--only nlg`: the NLG cost step into results/latest.json (other results kept) and
+    docs/benchmarks.md."""
     latest = ROOT / "results" / "latest.json"
     res = (
         json.loads(latest.read_text(encoding="utf-8"))

@@ -1,8 +1,8 @@
 """What the benchmarks send to the assistant: the students they sign in as and the messages they pick.
 
 A library for the benchmark entry points (bench/run.py `make bench`, bench/cluster.py, bench/experiment.py,
-bench/knowledge_cost.py): roster students imported through the backend, and probes that read back what a message
-does in the real system (its intent and the actions it ran, from the conversation's tracker).
+bench/knowledge_cost.py): roster students imported through the backend, and probes that read back what a
+message does in the real system (its intent and the actions it ran, from the conversation's tracker).
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def add_students(system: System, n: int, tmp: Path) -> list[str]:
 
 # --- what a message does in the real system --------------------------------------------------------------
 def conversation_of(sender: str, token: str | None) -> str:
-    """The Rasa conversation id the REST channel derives (the token is the backend's, valid: not checked here)."""
+    """The Rasa conversation id the REST channel derives (the token is the backend's, valid: not checked
+    here)."""
     return conversation_id(jwt.decode(token, options={"verify_signature": False}) if token else None, sender)
 
 

@@ -1,9 +1,10 @@
 """👍/👎 on the last answer in WeChat (issue 14 §4), used by bot/channels/wechat.py.
 
-WeChat has no buttons under a message, so feedback is a reply: "👍" (or 赞/有帮助), "👎" (or 踩/没帮助) then one
-of four reasons by number with an optional comment ("👎 2 没写费用" in one message works too). The first answer
-of a conversation (then every 12 h) ends with a line saying so. Feedback goes to the backend's integration
-endpoint with the integration key; the backend takes the student from the WeChat binding, never from the message.
+WeChat has no buttons under a message, so feedback is a reply: "👍" (or 赞/有帮助), "👎" (or 踩/没帮助) then
+one of four reasons by number with an optional comment ("👎 2 没写费用" in one message works too). The first
+answer of a conversation (then every 12 h) ends with a line saying so. Feedback goes to the backend's
+integration endpoint with the integration key; the backend takes the student from the WeChat binding, never
+from the message.
 """
 
 from __future__ import annotations

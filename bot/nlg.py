@@ -11,26 +11,26 @@
       poll_seconds: 0.5                    # how often the copy of the answers is checked (0: no copy)
 
 How an answer is made, first that applies:
-1. From this process's copy of the backend's answers: a task polls `GET {url}/responses?since=<revision>` every
-   `poll_seconds`, off the students' turns (`changed: false` while nothing changed; all answers when something
-   did). The copy is rendered by Rasa's own TemplatedNaturalLanguageGenerator (variations, conditions, channels,
-   `{variables}` from the slots and from the arguments of a custom action's `utter_message(response=..., **args)`,
-   as Rasa does; FilledNLG only fixes Rasa's unfilled template for a value containing "0["), plus the `依据：`
-   source line. An edit reaches students within
+1. From this process's copy of the backend's answers: a task polls `GET {url}/responses?since=<revision>`
+   every `poll_seconds`, off the students' turns (`changed: false` while nothing changed; all answers when
+   something did). The copy is rendered by Rasa's own TemplatedNaturalLanguageGenerator (variations,
+   conditions, channels, `{variables}` from the slots and from the arguments of a custom action's
+   `utter_message(response=..., **args)`, as Rasa does; FilledNLG only fixes Rasa's unfilled template for a
+   value containing "0["), plus the `依据：` source line. An edit reaches students within
    `poll_seconds`, i.e. on their next turn, with no backend call on the turn (a call per turn cost up to 18 ms
    p50 on a busy 2-core machine: bench/nlg_cost.py). A response the backend does not have: the domain's.
 2. When there is no fresh copy (the backend is down or not reached yet): Rasa's NLG request (`response`, `id`,
-   `arguments`, `channel`, a slim tracker with the slots; no events, no metadata, so no token) posted to `url`,
-   with `timeout`, over one kept-alive session.
-3. The domain's text (Rasa's TemplatedNaturalLanguageGenerator, which this class extends) on any failure of 2.,
-   then for `retry_after` seconds without asking. So with the backend down, students get the domain's text once
-   the poll has noticed (within `poll_seconds`), as the issue asks.
+   `arguments`, `channel`, a slim tracker with the slots; no events, no metadata, so no token) posted to
+   `url`, with `timeout`, over one kept-alive session.
+3. The domain's text (Rasa's TemplatedNaturalLanguageGenerator, which this class extends) on any failure of
+   2., then for `retry_after` seconds without asking. So with the backend down, students get the domain's text
+   once the poll has noticed (within `poll_seconds`), as the issue asks.
 
 Why not Rasa's stock callback NLG (`nlg: url:`): it waits up to 5 minutes for the endpoint, has no fallback (a
-down endpoint means no answer at all), opens a new HTTP session per call and posts the whole tracker (every event,
-the action token in the metadata) on every response. This class subclasses the templated generator so that
-Rasa's Agent hands it the model's domain responses when a model is loaded (Agent.load_model only updates a
-TemplatedNaturalLanguageGenerator). Rasa 3.6 loads it as `cls(endpoint_config=..., domain=...)`.
+down endpoint means no answer at all), opens a new HTTP session per call and posts the whole tracker (every
+event, the action token in the metadata) on every response. This class subclasses the templated generator so
+that Rasa's Agent hands it the model's domain responses when a model is loaded (Agent.load_model only updates
+a TemplatedNaturalLanguageGenerator). Rasa 3.6 loads it as `cls(endpoint_config=..., domain=...)`.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ def _default_url() -> str:
 
 
 class FilledNLG(TemplatedNaturalLanguageGenerator):
-    """Rasa's templated generator whose {variables} are filled by contracts.nlg.interpolate: a value with "0[" in it
-    (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
-    Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
+    """Rasa's templated generator whose {variables} are filled by contracts.nlg.interpolate: a value with "0["
+    in it (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw
+    template. Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
 
     def _fill_response(
         self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None, **kwargs: Any

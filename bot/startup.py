@@ -47,8 +47,8 @@ def check_rasa_process() -> None:
 def restrict_rasa_cors() -> None:
     """Make Rasa's own CORS set-up (every route: /, /status, /conversations/..., webhooks) use the allow-list.
 
-    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let any
-    web page read the API. The allow-list replaces whatever `--cors` says.
+    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let
+    any web page read the API. The allow-list replaces whatever `--cors` says.
     """
     import rasa.server as rasa_server
 

@@ -10,11 +10,12 @@ Two tiers:
   hands out a new tracker replayed from the stored event objects (what the stock store does after parsing),
   so what a caller does with a retrieved tracker never changes the stored one until it is saved.
 - durable: Rasa's own `SQLTrackerStore` (table `events`, one row per event) at TRACKER_DB_URL (default: the
-  SQLite file var/tracker.db; system/processes.py passes the project database's URL for PostgreSQL). Every save
-  writes the turn's new events before the reply goes out (write-through: a few rows in one transaction, about
-  0.3 ms on SQLite); a conversation not in memory (after a restart, or evicted) is read from SQL the stock way.
-  So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped. `bot/perf.py` gives
-  SQLite a connection pool, WAL and synchronous=NORMAL (a power cut can lose the last turns, never corrupt).
+  SQLite file var/tracker.db; system/processes.py passes the project database's URL for PostgreSQL). Every
+  save writes the turn's new events before the reply goes out (write-through: a few rows in one transaction,
+  about 0.3 ms on SQLite); a conversation not in memory (after a restart, or evicted) is read from SQL the
+  stock way. So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped.
+  `bot/perf.py` gives SQLite a connection pool, WAL and synchronous=NORMAL (a power cut can lose the last
+  turns, never corrupt).
 
 Anonymous conversations (`anon:<sender>`: the client picks the sender, so there is no bound on their number)
 expire TRACKER_ANON_TTL_SECONDS (default: the domain's session expiry, 30 min) after their last event: a purge
@@ -59,8 +60,9 @@ DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "tracker.db"
 ANON_PREFIX = "anon:"
 NOTHING_SAVED = object()  # marker: the database holds no event of this conversation
 MAX_PENDING = 10000
-# published with each user event (bot/turnlog.py): a form (active loop) was open when the student typed it, read
-# from the conversation's own events, so it holds after a restart and on any server of a cluster (issue 21 §3)
+# published with each user event (bot/turnlog.py): a form (active loop) was open when the student typed it,
+# read from the conversation's own events, so it holds after a restart and on any server of a cluster (issue
+# 21 §3)
 FORM_OPEN_KEY = "form_open"
 
 
@@ -129,7 +131,8 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         # sender id -> (stored tracker, the last of its events known to be in the database, or None)
         self.hot: OrderedDict[str, tuple[DialogueStateTracker, Event | None]] = OrderedDict()
         self.max_hot = _hot_limit(hot_conversations or rasa_settings().tracker_hot_conversations)
-        # read from the database but not saved yet: sender id -> its last event in the database (or NOTHING_SAVED)
+        # read from the database but not saved yet: sender id -> its last event in the database (or
+        # NOTHING_SAVED)
         self._pending: OrderedDict[str, Any] = OrderedDict()
         self.sql = SQLTrackerStore(domain=domain, host=db_url(url))
         self.table = SQLTrackerStore.SQLEvent.__table__
@@ -168,8 +171,8 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             if streamed is None:  # the stock diff against what retrieve() gives
                 streamed = TrackerEventDiffEngine.event_difference(await self.retrieve(sender_id), tracker)
             self._publish(streamed, tracker)
-        # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a worker
-        # thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
+        # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a
+        # worker thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
         last: Any = tracker.events[-1] if tracker.events else NOTHING_SAVED
         try:
             self._write(tracker, new_events)
@@ -190,8 +193,8 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._maybe_purge(asyncio.get_running_loop())
 
     def _publish(self, events: list[Event], tracker: DialogueStateTracker) -> None:
-        """Each event to the broker as the stock store sends it; a user event also says whether a form was open
-        when it was typed (FORM_OPEN_KEY)."""
+        """Each event to the broker as the stock store sends it; a user event also says whether a form was
+        open when it was typed (FORM_OPEN_KEY)."""
         in_form = typed_in_form(tracker) if any(isinstance(e, UserUttered) for e in events) else set()
         for event in events:
             body = {"sender_id": tracker.sender_id}

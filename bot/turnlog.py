@@ -7,17 +7,18 @@
       url: http://127.0.0.1:8000/api/integration/turns   # optional: default ${BACKEND_URL}/api/integration/turns
       flush_seconds: 1                                   # batch interval
 
-Rasa streams each conversation's new events to the broker when the tracker is saved (TrackerStore.stream_events).
-This broker puts a turn together (the student's message, then bot messages and actions, up to the next
-action_listen) and posts turns in batches to the backend with the integration key (INTEGRATION_KEY), off the
-student's turn: `publish` only appends to a queue. Sent per turn: time, channel, conversation id, intent and
-confidence, the answer key (the response, e.g. utter_faq/login, or the custom action), fallback or not, a request
-for a person or not, the student id for signed-in students (metadata.user_id set by our channels from the verified
-token) and the message text, which is replaced by a placeholder while a form is being filled (form answers are
-personal data; whether a form was open comes with the user event from the tracker store, `form_open`, read from
-the conversation's own events, so it holds after a restart of Rasa and on every server of a cluster); the backend
-masks numbers and e-mail addresses. Never the token or other metadata. If the backend is unreachable, batches are
-retried for a while and then dropped (the log is for staff, not for the student).
+Rasa streams each conversation's new events to the broker when the tracker is saved
+(TrackerStore.stream_events). This broker puts a turn together (the student's message, then bot messages and
+actions, up to the next action_listen) and posts turns in batches to the backend with the integration key
+(INTEGRATION_KEY), off the student's turn: `publish` only appends to a queue. Sent per turn: time, channel,
+conversation id, intent and confidence, the answer key (the response, e.g. utter_faq/login, or the custom
+action), fallback or not, a request for a person or not, the student id for signed-in students
+(metadata.user_id set by our channels from the verified token) and the message text, which is replaced by a
+placeholder while a form is being filled (form answers are personal data; whether a form was open comes with
+the user event from the tracker store, `form_open`, read from the conversation's own events, so it holds after
+a restart of Rasa and on every server of a cluster); the backend masks numbers and e-mail addresses. Never the
+token or other metadata. If the backend is unreachable, batches are retried for a while and then dropped (the
+log is for staff, not for the student).
 """
 
 from __future__ import annotations

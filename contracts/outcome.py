@@ -1,10 +1,10 @@
 """A turn's outcome, from the turn's Rasa events (dicts, as Rasa's event broker sends them): answered /
-clarified / abstained / fallback / handoff. The Rasa server's metrics (ops/rasa_metrics.py) label turns with it;
-the turn log (bot/turnlog.py) marks fallback and handoff turns with the same names.
+clarified / abstained / fallback / handoff. The Rasa server's metrics (ops/rasa_metrics.py) label turns with
+it; the turn log (bot/turnlog.py) marks fallback and handoff turns with the same names.
 
 - handoff: the student asked for a person (intent `handoff`, or the action_handoff action ran);
-- clarified / abstained: the NLU decision step's outcome (bot/nlu/decision.py: parse_data["uncertain"]["outcome"]
-  is "clarify" or "abstain");
+- clarified / abstained: the NLU decision step's outcome (bot/nlu/decision.py:
+  parse_data["uncertain"]["outcome"] is "clarify" or "abstain");
 - fallback: the fallback intents, actions and response below;
 - answered: everything else (also when the NLU decision wrote "answered" or nothing).
 """

@@ -3,14 +3,14 @@
 Plain Python on purpose: it is imported from both virtual environments (pydantic 1 and 2), with PYTHONPATH at
 the repository root. `APP_ENV=production` is the deployment switch; anything else is the demo.
 
-`APP_ENV` must be unset, `demo` or `production` (APP_ENVS): anything else (`prod`, `Production `...) refuses to
-start in every mode rather than run the demo by mistake. In production a process refuses to start, before it
-listens, while any secret is missing, shorter than MIN_SECRET_BYTES or a known demo value, while demo login /
-demo seeding is on, or while a deployment setting is missing or unsafe (issue 21 §7: WeChat safe mode and app
-id, the allowed origins, CAS and the public URL the CAS service is built from, both databases, no pinned date,
-https for WeChat's API, a bounded token lifetime, the action server on loopback, Redis with a password). Rasa
-also checks the values its channels take from bot/credentials.yml, which override the environment. One message
-names every problem; the process exits with status EXIT_CODE.
+`APP_ENV` must be unset, `demo` or `production` (APP_ENVS): anything else (`prod`, `Production `...) refuses
+to start in every mode rather than run the demo by mistake. In production a process refuses to start, before
+it listens, while any secret is missing, shorter than MIN_SECRET_BYTES or a known demo value, while demo login
+/ demo seeding is on, or while a deployment setting is missing or unsafe (issue 21 §7: WeChat safe mode and
+app id, the allowed origins, CAS and the public URL the CAS service is built from, both databases, no pinned
+date, https for WeChat's API, a bounded token lifetime, the action server on loopback, Redis with a password).
+Rasa also checks the values its channels take from bot/credentials.yml, which override the environment. One
+message names every problem; the process exits with status EXIT_CODE.
 """
 
 from __future__ import annotations
@@ -265,8 +265,8 @@ def enforce(
     credentials: Mapping[str, str] | None = None,
 ) -> None:
     """Exit the process (status EXIT_CODE) with one message naming every problem; no-op in the demo.
-    `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way and
-    named as coming from the file."""
+    `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way
+    and named as coming from the file."""
     env = dict(os.environ if env is None else env)
     env.update(credentials or {})
     found = [
@@ -297,7 +297,8 @@ def rasa_api_authenticated(argv: list[str] | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m contracts.production [--api]`: the same check, for launchers (make run) before anything starts."""
+    """`python -m contracts.production [--api]`: the same check, for launchers (make run) before anything
+    starts."""
     argv = sys.argv[1:] if argv is None else argv
     found = problems(api_enabled="--api" in argv)
     if found:

@@ -2,9 +2,9 @@
 
 The backend reads its own with pydantic-settings (backend/config.py). Rasa with our channels (`rasa()`), the
 action server (`action_server()`) and every process's operations port (`ops()`) read theirs here: plain frozen
-dataclasses built from `os.environ` at each call (cheap; a test or an operator changing the environment is seen
-at once), with the demo defaults of contracts/demo.py. Values a channel's credentials (bot/credentials.yml) give
-override these where the channel reads them.
+dataclasses built from `os.environ` at each call (cheap; a test or an operator changing the environment is
+seen at once), with the demo defaults of contracts/demo.py. Values a channel's credentials
+(bot/credentials.yml) give override these where the channel reads them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The HS256 bearer tokens: minted and verified here, by the backend and by Rasa's channels alike.
 
 - A web token (no `aud`): what the browser holds after sign-in (`sub`, `role`, `iat`, `exp`).
-- An action token (`aud`="actions", at most MAX_ACTION_TOKEN_TTL seconds): what a channel puts into the message
-  metadata for the action server, and so into Rasa's tracker. The backend accepts it only together with the
-  action server's service key, and only briefly.
+- An action token (`aud`="actions", at most MAX_ACTION_TOKEN_TTL seconds): what a channel puts into the
+  message metadata for the action server, and so into Rasa's tracker. The backend accepts it only together
+  with the action server's service key, and only briefly.
 
 Standard library and PyJWT (both environments have it).
 """
@@ -43,7 +43,8 @@ def mint(sub: str, role: str, secret: str, seconds: float, audience: str | None 
 
 
 def mint_action_token(sub: str, role: str, secret: str, ttl_seconds: Any = None) -> str:
-    """A short-lived token for the action server (`aud`="actions"; `ttl_seconds` bounded by action_token_ttl)."""
+    """A short-lived token for the action server (`aud`="actions"; `ttl_seconds` bounded by
+    action_token_ttl)."""
     return mint(sub, role, secret, action_token_ttl(ttl_seconds), audience=ACTIONS_AUDIENCE)
 
 

@@ -1,8 +1,8 @@
 """The platform's one vocabulary: states, kinds, roles, their Chinese labels, reference lists and messages.
 
-Plain constants and str enums (JSON and the database hold the plain values); no database or web imports, so the
-action server (and Rasa's Python 3.10 environment) import it cheaply: `from contracts import vocabulary as V`.
-Every label a student reads about a record, change request or mailing request comes from here.
+Plain constants and str enums (JSON and the database hold the plain values); no database or web imports, so
+the action server (and Rasa's Python 3.10 environment) import it cheaply: `from contracts import vocabulary as
+V`. Every label a student reads about a record, change request or mailing request comes from here.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def mailing_reason_message(reason: str | None, eligible_from: str | None = None)
     return MAILING_REASON_MESSAGES[MailingReason(reason)]
 
 
-# --- reference lists of the school platform ------------------------------------------------------------------
+# --- reference lists of the school platform -----------------------------------------------------------------
 # National destination categories (codes from real exports, 2021 rules).
 DESTINATION_TYPES: dict[str, str] = {
     "10": "签就业协议形式就业",

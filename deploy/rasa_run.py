@@ -3,8 +3,8 @@
 - The management HTTP API (`--enable-api`) is never open: its `--auth-token` comes from RASA_API_TOKEN in the
   environment (not from the command line, where `ps` would show it); without it the process refuses to start.
 - With APP_ENV=production the production check (contracts/production.py) runs before anything is loaded.
-- `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list, action
-  timeout, bot/perf.py), runs here, before Rasa starts.
+- `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list,
+  action timeout, bot/perf.py), runs here, before Rasa starts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Held-out predictions of the NLU (k-fold cross-validation of the pipeline's own components: JiebaTokenizer,
-LinearClassifier, SpecRouter) and the confidence thresholds of the answer / clarify / abstain decision read from
-them (issue 20; docs/nlu.md "Round 5"; the decision itself: bot/nlu/confidence.py).
+LinearClassifier, SpecRouter) and the confidence thresholds of the answer / clarify / abstain decision read
+from them (issue 20; docs/nlu.md "Round 5"; the decision itself: bot/nlu/confidence.py).
 
 It prints
 - a reliability table of the FAQ answer confidence (bins of the top answer's probability: share of held-out

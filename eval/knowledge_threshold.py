@@ -1,21 +1,22 @@
 """The knowledge retriever's thresholds from held-out data (issue 20 §2, docs/knowledge.md).
 
-Positives: eval/knowledge/paraphrases.yml, student-style wordings of the seed entries (backend/data/knowledge.yml)
-that are not among the entries' own wordings. Negatives: the questions of the project's eval sets, which the
-procedure answers (or the bot declines) and an entry must not take over, and eval/knowledge/near_misses.yml,
-questions on an entry's topic that it does not answer. Each text goes through the trained
-model's tokenizer and classifier exactly as in Rasa, then the retriever's scoring (bot/nlu/knowledge.py) against
-the seed entries.
+Positives: eval/knowledge/paraphrases.yml, student-style wordings of the seed entries
+(backend/data/knowledge.yml) that are not among the entries' own wordings. Negatives: the questions of the
+project's eval sets, which the procedure answers (or the bot declines) and an entry must not take over, and
+eval/knowledge/near_misses.yml, questions on an entry's topic that it does not answer. Each text goes through
+the trained model's tokenizer and classifier exactly as in Rasa, then the retriever's scoring
+(bot/nlu/knowledge.py) against the seed entries.
 
 Tuning half: every other paraphrase (the 1st, 3rd, ... of each entry) and near miss, and eval/cases/*.jsonl.
-Report half: the other paraphrases and near misses and the blind set (eval/blind/*.jsonl), never used to choose.
+Report half: the other paraphrases and near misses and the blind set (eval/blind/*.jsonl), never used to
+choose.
 
     PYTHONPATH=. .venv-rasa/bin/python eval/knowledge_threshold.py [--model models/x.tar.gz] [--char-weight 0.5]
 
-Chooses, on the tuning half, the rule with the most paraphrases answered by their own entry and none answered by
-a wrong entry and no eval question taken over: `classified_threshold` (texts the classifier itself calls
-ask_knowledge) and (`threshold`, `confidence_weight`) for the others (score >= threshold + weight * sure), then
-adds a margin of 0.02 to both thresholds, and prints what the rule does on both halves.
+Chooses, on the tuning half, the rule with the most paraphrases answered by their own entry and none answered
+by a wrong entry and no eval question taken over: `classified_threshold` (texts the classifier itself calls
+ask_knowledge) and (`threshold`, `confidence_weight`) for the others (score >= threshold + weight * sure),
+then adds a margin of 0.02 to both thresholds, and prints what the rule does on both halves.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ MARGIN = 0.02
 # the lowest `threshold` considered: below it the best wording shares little more than a topic word with the
 # question (the eval sets have few questions the classifier is unsure of, so they cannot set this end)
 FLOOR = 0.4
-# spec FAQ topics an entry deliberately extends (the seed's 报到证 entry adds the national notice): an eval question
-# of these topics answered by that entry is not a false take-over
+# spec FAQ topics an entry deliberately extends (the seed's 报到证 entry adds the national notice): an eval
+# question of these topics answered by that entry is not a false take-over
 OVERLAPS = {"baodaozheng_2023": ("报到证",)}
 
 
@@ -117,7 +118,8 @@ class Pipeline:
 
 
 def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: float) -> list[dict]:
-    """Per text: the best entry, its score, the classifier's own intent and how sure it is (knowledge.sure)."""
+    """Per text: the best entry, its score, the classifier's own intent and how sure it is
+    (knowledge.sure)."""
     from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 
     from bot.nlu.knowledge import NO_ANSWER_INTENTS, Index, sure

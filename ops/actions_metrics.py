@@ -1,5 +1,5 @@
-"""The action server's Prometheus metrics (issue 23), installed by actions/__init__.py (rasa_sdk imports it before
-it listens); served with /health and /ready (the backend answers /api/health) on the operations port
+"""The action server's Prometheus metrics (issue 23), installed by actions/__init__.py (rasa_sdk imports it
+before it listens); served with /health and /ready (the backend answers /api/health) on the operations port
 (ops/exporter.py, METRICS_PORT).
 
 - action latency and errors by action (registered action names only; anything else is "unknown")

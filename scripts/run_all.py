@@ -1,4 +1,5 @@
-"""`make run`: database with demo data, the model, then backend + action server + Rasa, supervised, until Ctrl-C.
+"""`make run`: database with demo data, the model, then backend + action server + Rasa, supervised, until
+Ctrl-C.
 
 A process that dies is restarted with a back-off (system/supervisor.py; var/log/supervisor.log). Ctrl-C or
 SIGTERM stops everything: Rasa first, then the action server, then the backend, each finishing the requests in

@@ -1,5 +1,5 @@
-"""The distributed topology on one machine (issue 13): `Cluster`, used by `make run-cluster` (scripts/cluster.py),
-tests/cluster and bench/cluster.py.
+"""The distributed topology on one machine (issue 13): `Cluster`, used by `make run-cluster`
+(scripts/cluster.py), tests/cluster and bench/cluster.py.
 
     nginx (balancer) ──> Rasa 1..N ──> nginx (action pool) ──> action servers 1..M ──> backend (uvicorn, W workers)
                           │  │                                                         │
@@ -8,12 +8,12 @@ tests/cluster and bench/cluster.py.
 
 Same code as `make run`; only configuration differs: bot/endpoints.cluster.yml over bot/endpoints.yml
 (`cluster_endpoints()`: Rasa's RedisLockStore made atomic, the SQL tracker store on PostgreSQL with the
-per-process hot tier off), CHANNEL_STATE_URL (WeChat de-duplication, nonces, pending answers, quick replies and
-the REST channel's notices in Redis), the backend on PostgreSQL with several workers. Each part can run on
+per-process hot tier off), CHANNEL_STATE_URL (WeChat de-duplication, nonces, pending answers, quick replies
+and the REST channel's notices in Redis), the backend on PostgreSQL with several workers. Each part can run on
 another machine: see README, "Several machines".
 
-PostgreSQL: `database_url` (an existing server), else a local cluster in var/cluster/pg on port 55433 (initdb on
-first use). Redis and nginx run on loopback ports with their files in var/cluster/.
+PostgreSQL: `database_url` (an existing server), else a local cluster in var/cluster/pg on port 55433 (initdb
+on first use). Redis and nginx run on loopback ports with their files in var/cluster/.
 """
 
 from __future__ import annotations
@@ -189,8 +189,8 @@ class Cluster:
         self._drop_db = None
         self._pg_data: Path | None = None
         self.model: Path | None = None
-        # System's helpers: its "rasa" is the balancer and its "actions" the action pool, so every URL it hands
-        # out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
+        # System's helpers: its "rasa" is the balancer and its "actions" the action pool, so every URL it
+        # hands out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
         self.sys = System(
             backend_port=self.backend_port,
             actions_port=self.actions_lb_port,
@@ -232,7 +232,7 @@ class Cluster:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.redis_port}"
 
-    # environment of the Rasa servers --------------------------------------------------------------------------
+    # environment of the Rasa servers ------------------------------------------------------------------------
     def rasa_env(self) -> dict:
         return {
             "TRACKER_DB_URL": self.sys.database_url,
@@ -245,7 +245,7 @@ class Cluster:
             **{k: v for k, v in self.env.items() if k in ("TICKET_LOCK_LIFETIME", "WECHAT_REPLY_TIMEOUT")},
         }
 
-    # parts ----------------------------------------------------------------------------------------------------
+    # parts --------------------------------------------------------------------------------------------------
     def _start_postgres(self) -> None:
         if self.database_url:
             url = self.database_url
@@ -477,7 +477,7 @@ class Cluster:
         )
         return targets
 
-    # stopping ---------------------------------------------------------------------------------------------------
+    # stopping -----------------------------------------------------------------------------------------------
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.sys.procs.get(name)
         if proc is not None:
@@ -495,9 +495,9 @@ class Cluster:
         self.sys.stop_one(self.rasa_name(i))
 
     def restart_rasa(self, i: int, timeout: float = 30) -> None:
-        """One step of a rolling restart: stop server i gracefully, start it, and return once the balancer sends
-        requests to it again (nginx retries a server it marked failed after fail_timeout): only then may the next
-        server stop, or for a moment no server would be live."""
+        """One step of a rolling restart: stop server i gracefully, start it, and return once the balancer
+        sends requests to it again (nginx retries a server it marked failed after fail_timeout): only then may
+        the next server stop, or for a moment no server would be live."""
         self.stop_rasa(i)
         self.start_rasa(i)
         deadline = time.monotonic() + timeout

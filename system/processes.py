@@ -72,10 +72,10 @@ class System:
     Rasa's management HTTP API (/status, /model/parse, /conversations/...) is off unless `rasa_api=True`; then
     it needs `?token=<rasa_api_token>` (RASA_API_TOKEN from the environment, else a random one per run).
     Hosts: BACKEND_HOST, ACTIONS_HOST, RASA_HOST (default 127.0.0.1: loopback only).
-    `chat_limits`: the REST channel's messages-per-minute limits (CHAT_RATE_*), off unless True or set in `env`.
-    `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark depends on the
-    time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None (make run): the
-    process environment's, else the backend's default (08:30-17:30 on working days).
+    `chat_limits`: the REST channel's messages-per-minute limits (CHAT_RATE_*), off unless True or set in
+    `env`. `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark
+    depends on the time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None
+    (make run): the process environment's, else the backend's default (08:30-17:30 on working days).
     """
 
     backend_port: int = 0
@@ -175,7 +175,8 @@ class System:
         )
         env.update(
             {
-                # the repository first, then whatever the parent had (e.g. tests/timeshift for `make test-dates`)
+                # the repository first, then whatever the parent had (e.g. tests/timeshift for `make
+                # test-dates`)
                 "PYTHONPATH": os.pathsep.join(
                     dict.fromkeys(
                         [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]

@@ -57,8 +57,9 @@ def render() -> str:
                 f"      - active_loop: {form.name}",
                 f"        requested_slot: {c}",
             ]
-    # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the rules
-    # in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave advice)
+    # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the
+    # rules in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave
+    # advice)
     lines += ["  reopen_form:", "    type: categorical", "    values:"] + [f"    - {f}" for f in FORMS]
     lines += ["    influence_conversation: true", "    mappings:", "    - type: custom"]
     lines += ["", "forms:"]

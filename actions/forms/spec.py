@@ -1,7 +1,7 @@
 """The three in-chat forms: fields, questions, and conversion between what the student types and the API.
 
-Single source of truth: `bot/domain/forms.yml` is generated from this module (`python -m actions.forms.gen_domain`)
-and a test checks that the two agree.
+Single source of truth: `bot/domain/forms.yml` is generated from this module (`python -m
+actions.forms.gen_domain`) and a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def _email(text: str) -> str:
 
 
 def pick(text: str, options: list[str], synonyms: dict[str, str] | None = None) -> str:
-    """Map free text to one option: exact, synonym, unique containment; else the cleaned text (backend says why)."""
+    """Map free text to one option: exact, synonym, unique containment; else the cleaned text (backend says
+    why)."""
     t = _clean(text)
     if t in options:
         return t
@@ -327,7 +328,8 @@ def conv_hukou_transfer(text: str):
     return conv_archive_type(text)
 
 
-# the platform's name of each field, by API key (contracts.vocabulary); 毕业去向类型 is the form's first choice
+# the platform's name of each field, by API key (contracts.vocabulary); 毕业去向类型 is the form's first
+# choice
 LABELS = {
     **V.PERSONAL_FIELDS,
     **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},

