@@ -89,8 +89,8 @@ def measure(label: str, url: str, groups: dict, tokens: list[str], seconds: floa
             "error_samples": s["error_samples"][:2],
         }
         print(
-            f"   {label:<16} {name:<6} x{conc:<2} {s['turns_per_s']:6.1f} turns/s  p50 {s['p50_ms']:6.1f} ms  "
-            f"p95 {s['p95_ms']:6.1f} ms  errors {r.errors}  CPU {busy:.0f}%  ms/turn {cpu}",
+            f"   {label:<16} {name:<6} x{conc:<2} {s['turns_per_s']:6.1f} turns/s  p50 {s['p50_ms']:6.1f} ms "
+            f" p95 {s['p95_ms']:6.1f} ms  errors {r.errors}  CPU {busy:.0f}%  ms/turn {cpu}",
             flush=True,
         )
         out.append(row)
@@ -197,8 +197,8 @@ def markdown(res: dict) -> str:
         f"CPU time of each process group during the run divided by the turns (PostgreSQL: {pg}; embedded "
         "uses SQLite inside the Rasa process).",
         "",
-        "| configuration | turns of | conc. | turns/s | p50 ms | p95 ms | errors | machine CPU | CPU ms/turn: "
-        "Rasa | actions | backend | PostgreSQL | Redis | nginx |",
+        "| configuration | turns of | conc. | turns/s | p50 ms | p95 ms | errors | machine CPU | CPU "
+        "ms/turn: Rasa | actions | backend | PostgreSQL | Redis | nginx |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in res["rows"]:

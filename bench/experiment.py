@@ -30,7 +30,7 @@ FAQ = [
     "户口迁移地址有哪几种填法",
 ]
 ACTION = ["我的审核进度到哪了", "查一下我的办理进度", "学校审核完了没"]
-MIXED = [m for pair in zip(FAQ, ACTION) for m in pair]
+MIXED = [m for pair in zip(FAQ, ACTION, strict=False) for m in pair]
 
 
 @dataclass

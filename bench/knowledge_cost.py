@@ -42,9 +42,13 @@ for t, m in zip(texts, msgs):
     t0 = time.perf_counter(); pipe.classifier.process([fresh]); clf.append((time.perf_counter() - t0) * 1000)
     for _ in range(50):
         t0 = time.perf_counter(); r.process([m]); ret.append((time.perf_counter() - t0) * 1000)
-print("RESULT" + json.dumps({"classifier_ms_p50": float(np.median(clf)), "retriever_ms_p50": float(np.median(ret)),
-                             "retriever_ms_p95": float(np.percentile(ret, 95)), "messages": len(clf),
-                             "wordings": sum(len(e["questions"]) for e in r.snapshot[1])}))
+print("RESULT" + json.dumps({
+    "classifier_ms_p50": float(np.median(clf)),
+    "retriever_ms_p50": float(np.median(ret)),
+    "retriever_ms_p95": float(np.percentile(ret, 95)),
+    "messages": len(clf),
+    "wordings": sum(len(e["questions"]) for e in r.snapshot[1]),
+}))
 """
 
 

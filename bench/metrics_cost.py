@@ -123,7 +123,7 @@ def backend_part() -> list[float]:
 
     bare, timed = rounds(noop), rounds(wrapped)
     loop.close()
-    return [max(0.0, t - b) for t, b in zip(sorted(timed), sorted(bare))]
+    return [max(0.0, t - b) for t, b in zip(sorted(timed), sorted(bare), strict=False)]
 
 
 def actions_part() -> list[float]:
@@ -151,9 +151,9 @@ def measure() -> dict:
         raise RuntimeError(out.stderr[-2000:])
     rasa = json.loads(out.stdout.strip().splitlines()[-1])["rasa"]
     backend, actions = backend_part(), actions_part()
-    total = [r + b + a for r, b, a in zip(sorted(rasa), sorted(backend), sorted(actions))]
+    total = [r + b + a for r, b, a in zip(sorted(rasa), sorted(backend), sorted(actions), strict=False)]
     return {
-        name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v))))
+        name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v)), strict=False))
         for name, v in (("rasa", rasa), ("backend", backend), ("actions", actions), ("turn", total))
     }
 
@@ -174,8 +174,8 @@ def table(result: dict) -> str:
         "",
         "## Metrics: cost per turn (issue 23)",
         "",
-        f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the code "
-        "the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
+        f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the "
+        "code the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
         f"(met: {met}).",
         "",
         "| part | p50 ms | p95 ms |",

@@ -174,14 +174,14 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
         ld["runs"].append(r.to_json())
         s = r.summary()
         print(
-            f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
-            f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}",
+            f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} "
+            f"turns/s, {s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}",
             flush=True,
         )
     mixed_secs = a.throughput_seconds * k
     mixed = Scenario(
         "mixed",
-        [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
+        [m for pair in zip(faq_msgs, act_msgs or faq_msgs, strict=False) for m in pair] or faq_msgs,
         tokens=fresh(int(MAX_TURNS_PER_S * mixed_secs), 20) if act_msgs else [],
         turns_per_conversation=a.turns_per_conversation,
     )
@@ -256,7 +256,8 @@ def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict)
 
 def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = None) -> None:
     step(
-        f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each (bench/nlg_cost.py)"
+        f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each "
+        "(bench/nlg_cost.py)"
     )
     res["nlg_cost"] = r = nlg_cost.measure(turns, model)
     res["nlg_cost"]["measured"] = {

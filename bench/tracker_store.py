@@ -104,8 +104,9 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
             }
             out["growth"] = g
             print(
-                f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 {g['last50_p50_ms']} ms, "
-                f"next session p50 {g['new_session_p50_ms']} / p95 {g['new_session_p95_ms']} ms",
+                f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 "
+                f"{g['last50_p50_ms']} ms, next session p50 {g['new_session_p50_ms']} / p95 "
+                f"{g['new_session_p95_ms']} ms",
                 flush=True,
             )
     finally:

@@ -97,7 +97,7 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return self.red.transaction(tx, key, counter, value_from_callable=True)
         except Exception as e:  # what Rasa's store raises, so Rasa handles it the same way
-            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: str) -> None:
         def prune(lock: TicketLock | None) -> tuple[None, TicketLock | None]:

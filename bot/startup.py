@@ -30,8 +30,8 @@ def check_rasa_process() -> None:
     """Refuse to start Rasa with an unauthenticated management API, or with demo settings in production."""
     if production.rasa_api_enabled() and not production.rasa_api_authenticated():
         print(
-            "rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
-            "API (trackers, actions) to anyone. Start it without --enable-api, or through "
+            "rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the "
+            "management API (trackers, actions) to anyone. Start it without --enable-api, or through "
             "`python -m deploy.rasa_run` with RASA_API_TOKEN set.",
             file=sys.stderr,
             flush=True,

@@ -4,8 +4,8 @@
 
     event_broker:
       type: bot.turnlog.TurnLogBroker
-      url: http://127.0.0.1:8000/api/integration/turns   # optional: default ${BACKEND_URL}/api/integration/turns
-      flush_seconds: 1                                   # batch interval
+      url: http://127.0.0.1:8000/api/integration/turns  # default ${BACKEND_URL}/api/integration/turns
+      flush_seconds: 1  # batch interval
 
 Rasa streams each conversation's new events to the broker when the tracker is saved
 (TrackerStore.stream_events). This broker puts a turn together (the student's message, then bot messages and

@@ -245,9 +245,8 @@ def credentials_overrides(path: str | None) -> dict[str, str]:
 
 
 def message(process: str, found: list[str], env: Mapping[str, str] | None = None) -> str:
-    lines = [
-        f"{process}: refusing to start with APP_ENV={(env if env is not None else os.environ).get('APP_ENV')}:"
-    ]
+    given = (env if env is not None else os.environ).get("APP_ENV")
+    lines = [f"{process}: refusing to start with APP_ENV={given}:"]
     lines += [f"  - {p}" for p in found]
     lines.append(
         f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "

@@ -152,8 +152,12 @@ MAILING_REASON_MESSAGES = {
     MailingReason.already_requested: "您已提交过档案邮寄申请，无需重复提交。",
     MailingReason.archive_not_approved: "户档信息尚未经院校两级审核通过，暂不能申请档案邮寄。",
     MailingReason.not_confirmed: "请先在国家平台确认毕业去向信息，确认一个工作日后可申请档案邮寄。",
-    MailingReason.needs_reconfirm: "您的信息修改后已重新同步，请在国家平台重新确认，确认一个工作日后可申请档案邮寄。",
-    MailingReason.change_pending: "您有尚未审核完成的修改申请，请等待审核通过、同步并在国家平台重新确认后再申请档案邮寄。",
+    MailingReason.needs_reconfirm: (
+        "您的信息修改后已重新同步，请在国家平台重新确认，确认一个工作日后可申请档案邮寄。"
+    ),
+    MailingReason.change_pending: (
+        "您有尚未审核完成的修改申请，请等待审核通过、同步并在国家平台重新确认后再申请档案邮寄。"
+    ),
     MailingReason.too_early: "国家平台确认完成一个工作日后才能申请档案邮寄。",
 }
 

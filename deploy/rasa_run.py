@@ -23,7 +23,8 @@ def main() -> None:
         token = rasa_settings().rasa_api_token
         if not token:
             print(
-                "rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
+                "rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never "
+                "open)",
                 file=sys.stderr,
                 flush=True,
             )

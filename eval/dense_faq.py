@@ -154,7 +154,7 @@ def main() -> None:
     for kind in KINDS:
         pred = fit_predict(kind, texts, keys, emb, says, e_cases)
         by: dict[str, list[int]] = {}
-        for (_, good, name), p in zip(cases, pred):
+        for (_, good, name), p in zip(cases, pred, strict=False):
             by.setdefault(name, [0, 0])
             by[name][0] += p in good
             by[name][1] += 1

@@ -1,7 +1,7 @@
 """The distributed topology on one machine (issue 13): `Cluster`, used by `make run-cluster`
 (scripts/cluster.py), tests/cluster and bench/cluster.py.
 
-    nginx (balancer) ──> Rasa 1..N ──> nginx (action pool) ──> action servers 1..M ──> backend (uvicorn, W workers)
+    nginx (balancer) ──> Rasa 1..N ──> nginx (action pool) ──> action servers 1..M ──> backend (W workers)
                           │  │                                                         │
                           │  └── Redis: lock store (db 1), channel state (db 2)         │
                           └───── PostgreSQL: conversations (Rasa's `events` table) ─────┴── the app's tables
@@ -515,7 +515,8 @@ class Cluster:
         raise RuntimeError(f"the balancer does not send requests to {self.rasa_name(i)} again")
 
     def stop(self) -> None:
-        self.sys.stop()  # nginx first (started last), then the Rasa servers, the action servers, backend, Redis
+        # nginx first (started last), then the Rasa servers, the action servers, backend, Redis
+        self.sys.stop()
         self._stop_postgres()
 
     def __enter__(self) -> Cluster:

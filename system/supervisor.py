@@ -118,7 +118,8 @@ class Supervisor:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.system.stop()  # a process being restarted is in procs: its start fails at once and its thread ends
+        # a process being restarted is in procs: its start fails at once and its thread ends
+        self.system.stop()
         for t in list(self.restarting.values()):
             t.join(30)
         self.system.stop()

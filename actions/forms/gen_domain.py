@@ -18,7 +18,8 @@ def q(s: str) -> str:
 
 def render() -> str:
     lines = [
-        "# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
+        "# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not "
+        "this.",
         "# The validation actions (validate_<form>) ask the questions with the responses",
         "# utter_form_ask_<slot> (not utter_ask_<slot>: Rasa's form would send that a second time);",
         "# staff edit them like any answer.",

