@@ -200,7 +200,7 @@ async def request(
     if headers:
         h.update(headers)
     try:
-        extra = {}
+        extra: dict[str, Any] = {}
         if timeout is not None:
             t = max(0.1, min(float(timeout), timeout_s()))
             extra["timeout"] = httpx.Timeout(t, connect=min(t, 2.0))

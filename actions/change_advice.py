@@ -63,7 +63,7 @@ def personal_advice(status: dict) -> Reply:
 
 def record_advice(kind: str, status: dict) -> Reply:
     form = V.CHANGE_KINDS[kind]
-    record = _record(kind)
+    record = _record(kind) or ""  # a record's change (personal_info has its own advice)
     rec_name = V.RECORD_NAMES[record]
     rec = status.get(record) or {}
     state = rec.get("state") or V.RecordState.not_started
@@ -101,7 +101,7 @@ def general_advice(kind: str, said: str, tail: str) -> Reply:
     """Not signed in, or no status: the general path for `kind`."""
     if kind == V.ChangeKind.personal_info:
         return "utter_change_personal_info", {"extra": tail}
-    record = V.RECORD_NAMES[_record(kind)]
+    record = V.RECORD_NAMES[_record(kind) or ""]
     names = {"form": V.CHANGE_KINDS[kind], "record": record, "tail": tail}
     if NOT_REVIEWED_YET.search(said):  # "辅导员还没看，我还能自己改吗": that case first
         return f"utter_change_{kind}_unreviewed", names

@@ -28,7 +28,7 @@ Reply = tuple[str, dict[str, str]]
 def request_reply(req: dict, lead: str = "") -> Reply:
     values = {
         "lead": lead,
-        "state": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "已提交"),
+        "state": V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or "已提交"),
     }
     if req.get("ems_no"):
         return "utter_mailing_requested_ems", {**values, "ems_no": req["ems_no"]}

@@ -102,7 +102,7 @@ def mailing_line(status: dict) -> str:
     m = status.get("mailing") or {}
     req = m.get("request")
     if req:
-        state = V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "")
+        state = V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or "")
         line = f"· 档案邮寄：已申请，{state}"
         if req.get("ems_no"):
             line += f"，EMS单号 {req['ems_no']}（可在中国邮政EMS官网查询物流）"
@@ -235,7 +235,7 @@ def progress_payload(status: dict) -> dict:
     if req:
         mailing = {
             "state": req.get("state"),
-            "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
+            "label": V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or ""),
             "ems_no": req.get("ems_no"),
         }
     elif m.get("eligible"):

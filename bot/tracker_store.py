@@ -201,7 +201,7 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             body.update(event.as_dict())
             if isinstance(event, UserUttered):
                 body[FORM_OPEN_KEY] = id(event) in in_form
-            self.event_broker.publish(body)  # type: ignore[union-attr]
+            self.event_broker.publish(body)
 
     @staticmethod
     def _unsaved(tracker: DialogueStateTracker, last_saved: Any) -> list[Event] | None:

@@ -17,7 +17,7 @@ FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def number(
-    value: object,
+    value: str | float | None,
     default: float,
     minimum: float | None = None,
     maximum: float | None = None,
@@ -26,7 +26,7 @@ def number(
 ) -> float:
     """`value` (a string, a number or None) as `kind` (float or int) within [minimum, maximum]."""
     try:
-        n = kind(value) if value not in (None, "") else kind(default)  # type: ignore[call-overload]
+        n = kind(default) if value is None or value == "" else kind(value)
     except (TypeError, ValueError):
         logger.warning("%s=%r is not a number: using %s", name, value, default)
         n = kind(default)

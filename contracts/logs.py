@@ -75,7 +75,7 @@ def _redacting(factory):
             record.stack_info = redact(record.stack_info)
         return record
 
-    make_record.redacting = True
+    make_record.redacting = True  # type: ignore[attr-defined]
     return make_record
 
 

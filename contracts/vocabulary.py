@@ -14,7 +14,7 @@ class StrEnum(str, Enum):
     """A str enum whose members print, format and hash as their value (names equal values)."""
 
     __str__ = str.__str__
-    __format__ = str.__format__
+    __format__ = str.__format__  # type: ignore[assignment]
 
 
 class Role(StrEnum):
@@ -87,7 +87,7 @@ class RecordKind(StrEnum):
     change = "change"
 
 
-RECORD_NAMES = {RecordKind.destination: "毕业去向登记", RecordKind.archive: "户档信息登记"}
+RECORD_NAMES: dict[str, str] = {RecordKind.destination: "毕业去向登记", RecordKind.archive: "户档信息登记"}
 
 
 class ChangeKind(StrEnum):
@@ -107,13 +107,13 @@ class ChangeTarget(StrEnum):
     personal = "personal"
 
 
-CHANGE_KINDS = {
+CHANGE_KINDS: dict[str, str] = {
     ChangeKind.unit_change: "改签申请（单位变更）",
     ChangeKind.destination_edit: "毕业去向修改（单位不变）",
     ChangeKind.archive_edit: "户档信息修改",
     ChangeKind.personal_info: "个人信息完善",
 }
-CHANGE_TARGET = {
+CHANGE_TARGET: dict[str, ChangeTarget] = {
     ChangeKind.unit_change: ChangeTarget.destination,
     ChangeKind.destination_edit: ChangeTarget.destination,
     ChangeKind.archive_edit: ChangeTarget.archive,
@@ -128,7 +128,7 @@ class MailingState(StrEnum):
     cancelled = "cancelled"
 
 
-MAILING_STATE_LABELS = {
+MAILING_STATE_LABELS: dict[str, str] = {
     MailingState.submitted: "已提交，待寄出",
     MailingState.shipped: "已寄出",
     MailingState.delivered: "已送达",

@@ -27,6 +27,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,7 +187,7 @@ class Cluster:
         self.action_metrics_ports = self.action_metrics_ports or [
             free_port() for _ in range(self.action_servers)
         ]
-        self._drop_db = None
+        self._drop_db: Callable[[], None] | None = None
         self._pg_data: Path | None = None
         self.model: Path | None = None
         # System's helpers: its "rasa" is the balancer and its "actions" the action pool, so every URL it
@@ -324,6 +325,7 @@ class Cluster:
             self._drop_db = None
         if self._pg_data is not None:
             binaries = pg_bin()
+            assert binaries is not None  # it started this PostgreSQL
             subprocess.run(
                 _as_postgres([str(binaries / "pg_ctl"), "-D", str(self._pg_data), "-m", "fast", "stop"]),
                 stdout=subprocess.DEVNULL,

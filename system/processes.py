@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from contracts import demo as demo_defaults
 from contracts import production
@@ -47,7 +48,7 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def http_post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, object]:
+def http_post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, Any]:
     req = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )

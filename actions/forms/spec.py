@@ -295,7 +295,7 @@ def conv_archive_type(text: str):
 def conv_evidence(text: str):
     t = _clean(text)
     names = sorted({e for v in ARCHIVE_TYPES.values() for e in v.get("evidence", [])}, key=len, reverse=True)
-    found = []
+    found: list[str] = []
     for n in names:
         if n in t and not any(n in f for f in found):
             found.append(n)
@@ -384,7 +384,7 @@ class Form:
 
 def _dest_unit(values: dict) -> bool:
     v = values.get("dest_type")
-    return bool(v) and conv_dest_type(v)[0] in UNIT_TYPES
+    return bool(v) and conv_dest_type(str(v))[0] in UNIT_TYPES
 
 
 def _archive_needs_evidence(values: dict) -> bool:
@@ -395,12 +395,12 @@ def _archive_needs_evidence(values: dict) -> bool:
 
 def _archive_needs_address(values: dict) -> bool:
     t = values.get("archive_transfer_type")
-    return bool(t) and conv_archive_type(t)[0] in ARCHIVE_NEED_ADDRESS
+    return bool(t) and conv_archive_type(str(t))[0] in ARCHIVE_NEED_ADDRESS
 
 
 def _hukou_address(values: dict) -> bool:
     v = values.get("archive_hukou_choice")
-    return bool(v) and conv_hukou_choice(v)[0] == "address"
+    return bool(v) and conv_hukou_choice(str(v))[0] == "address"
 
 
 PROFILE = Form(

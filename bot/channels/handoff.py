@@ -48,7 +48,8 @@ def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
     """The texts of one turn's bot messages as the counselor reads them (buttons as 选项：a / b)."""
     out = []
     for m in messages or []:
-        text = m.get("text") if isinstance(m.get("text"), str) else ""
+        raw = m.get("text")
+        text = raw if isinstance(raw, str) else ""
         titles = [b.get("title") for b in m.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
         if titles:
             text = (text + "\n" if text else "") + "选项：" + " / ".join(str(t) for t in titles)
@@ -115,7 +116,7 @@ class HandoffGate:
             self._warn("poll")
             return False
         convs = data.get("conversations") if isinstance(data, dict) else None
-        if not isinstance(convs, list) or not data.get("complete", False):
+        if not isinstance(data, dict) or not isinstance(convs, list) or not data.get("complete", False):
             self._held = None
             return False
         # marks made while this request was out stay (the list may predate them)
@@ -198,7 +199,7 @@ class HandoffGate:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         self._shared.pop(conversation)
         if isinstance(note, str) and note:
-            return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
+            return {"held": False, "state": data.get("state"), "note": note}
         return None
 
     async def store_answer(

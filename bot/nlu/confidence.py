@@ -130,6 +130,7 @@ class ConfidenceGate(GraphComponent):
             for r in message.get(INTENT_RANKING_KEY) or []
         ]
         text = message.get(TEXT) or ""
+        detail: Any  # the FAQ key or intent, the pair to clarify, or None
         if intent == "compare" and conf < ROUTED and not self._two_names(message, text):
             # "X和Y有什么区别" about things the document does not name as a pair (邮编和区号, offer和三方):
             # action_compare could only list the change forms

@@ -89,10 +89,11 @@ class Index:
             return None, 0.0, None
         if self.emb_t is None or f.embedding is None:  # a model without the embedding: char n-grams alone
             char_weight = 1.0
-        scores = 0.0
+        scores: Any = 0.0
         if char_weight > 0:
             scores = char_weight * np.asarray((f.chars @ self.chars_t).todense()).ravel()
         if char_weight < 1:
+            assert f.embedding is not None and self.emb_t is not None  # else char_weight is 1
             e = f.embedding / (np.linalg.norm(f.embedding) or 1.0)
             scores = scores + (1.0 - char_weight) * (e @ self.emb_t)
         row = int(np.argmax(scores))
@@ -242,7 +243,7 @@ class KnowledgeRetriever(GraphComponent):
                 if classified
                 else self.threshold + self.confidence_weight * sure(message, self.no_answer)
             )
-            if entry is not None and score >= needed:
+            if idx is not None and entry is not None and score >= needed:
                 self._answer(message, idx.entries[entry], score, question)
             elif classified:
                 self._demote(message)

@@ -141,6 +141,7 @@ class _Model:
         else:
             blocks = [self.chars.transform(texts), self.words.transform(words)]
         if self.use_embedding:
+            assert emb is not None, "a model with the embedding block needs the embedding"
             blocks.append(csr_matrix(self.embedding_weight * emb))
         return blocks
 
@@ -307,6 +308,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         return [(str(classes[i]), float(p[i])) for i in order]
 
     def _set_intent(self, message: Message, p: np.ndarray) -> None:
+        assert self.model is not None  # trained or loaded before it predicts
         ranking = [
             {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf}
             for name, conf in self._ranking(self.model.intents.classes_, p)
@@ -315,6 +317,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _set_answer(self, message: Message, p: np.ndarray) -> None:
+        assert self.model is not None and self.model.answers is not None  # only called with an answer model
         ranking = self._ranking(self.model.answers.classes_, p)
         key, conf = ranking[0]
         retrieval_intent = key.split("/", 1)[0]

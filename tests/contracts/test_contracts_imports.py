@@ -41,14 +41,18 @@ print(json.dumps({
     "version": "%d.%d" % sys.version_info[:2],
     "modules": names,
     "loaded": loaded,
-    "action_token": [claims["sub"], claims["role"], claims["aud"], claims["exp"] - claims["iat"], web_refused],
+    "action_token": [
+        claims["sub"], claims["role"], claims["aud"], claims["exp"] - claims["iat"], web_refused
+    ],
     "mask": masking.mask("电话 138-1234-5678"),
     "redact": logs.redact("GET /token?secret=abc&x=1"),
     "fill": nlg.interpolate("A栋{room}号", {"room": "10[2]"}),
     "label": V.mailing_reason_message("too_early", "2026-10-09"),
     "terms": [h.term.name for h in spec_terms.find_items("档案邮寄怎么申请")],
     "production": len(production.problems({"APP_ENV": "production", "AUTH_SECRET": demo.AUTH_SECRET})),
-    "rasa": [settings.rasa({}).backend_url, settings.rasa({"CHAT_RATE_PER_CLIENT": "x"}).chat_rate_per_client],
+    "rasa": [
+        settings.rasa({}).backend_url, settings.rasa({"CHAT_RATE_PER_CLIENT": "x"}).chat_rate_per_client
+    ],
     "number": [env.env_int("N", 5, env={"N": "7"}), env.env_float("N", 1.5, minimum=2, env={})],
     "forms": list(forms.INTERRUPTING),
 }, ensure_ascii=False))

@@ -11,6 +11,8 @@ import time
 import aiohttp
 from wechatpy.constants import WeChatErrorCode
 
+from bot.channels.common import ChannelState
+
 logger = logging.getLogger(__name__)
 
 # the access token is invalid or expired: fetch a new one and try once more
@@ -25,7 +27,9 @@ HTTP_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 class WeChatAPI:
     """Customer-service messages of one Official Account; `configured` is False without AppID and secret."""
 
-    def __init__(self, http: HTTP, appid: str, appsecret: str, api_base: str, shared_token: object) -> None:
+    def __init__(
+        self, http: HTTP, appid: str, appsecret: str, api_base: str, shared_token: ChannelState
+    ) -> None:
         self.http = http
         self.appid = appid
         self.appsecret = appsecret

@@ -129,6 +129,7 @@ class WeChatInput(InputChannel):
             bad = protocol.check_replay(request, self._nonces)
             if bad:
                 return bad
+            assert msg is not None  # parse gives the message or the answer to a bad request
             reply = await self._handle(msg, on_new_message)
             if not reply:  # None, or "" while a person holds the conversation (nothing to say now)
                 return response.text("success")
@@ -145,6 +146,7 @@ class WeChatInput(InputChannel):
                 # static and side-effect free, so a retry of the event may get it again
                 return protocol.split_utf8(WELCOME)[0]
             return None
+        content: str | None
         if msg.type == "voice":
             # answered like typed text (same de-duplication by MsgId); recognition ends sentences with 。
             content = (msg.recognition or "").strip().rstrip("。．.！!？?，, ")
