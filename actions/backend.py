@@ -6,12 +6,12 @@
   never from a student number typed into the chat. The channels put a short-lived action token there
   (`aud`="actions"); the backend accepts it only with this server's own secret, sent as
   `X-Actions-Service-Key` (ACTIONS_SERVICE_KEY), so a token read from an old tracker is useless.
-- With APP_ENV=production the action server refuses to start with demo secrets (deploy/production.py).
+- With APP_ENV=production the action server refuses to start with demo secrets (contracts/production.py).
 - Backend failures become exceptions carrying a Chinese message for the student.
 - A 2xx answer is trusted only within the contract (issue 21 §6): it must be JSON (content type and body), and
-  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the routes
-  declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing request is
-  confirmed only with the created request's id and state.
+  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the
+  routes declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing
+  request is confirmed only with the created request's id and state.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from typing import Any
 
 import httpx
@@ -27,7 +26,8 @@ from pydantic import BaseModel, ValidationError
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from deploy import production
+from contracts import production
+from contracts.settings import action_server
 from ops.actions_metrics import backend_call
 
 # the action server imports this module (through every action) before it listens
@@ -62,8 +62,8 @@ _MAX_TOKEN_LEN = 4096
 
 
 class BackendError(Exception):
-    """Base class. The student reads the domain response `response` (bot/domain/backend.yml), or for an ApiError
-    whose body has one, the backend's own `message`."""
+    """Base class. The student reads the domain response `response` (bot/domain/backend.yml), or for an
+    ApiError whose body has one, the backend's own `message`."""
 
     response = "utter_backend_unavailable"
     message: str | None = None
@@ -108,18 +108,15 @@ class ApiError(BackendError):
 
 
 def base_url() -> str:
-    return os.environ.get("BACKEND_URL", "http://127.0.0.1:8000").rstrip("/")
+    return action_server().backend_url
 
 
 def service_key() -> str:
-    return os.environ.get("ACTIONS_SERVICE_KEY") or "demo-actions-service-key"
+    return action_server().actions_service_key
 
 
 def timeout_s() -> float:
-    try:
-        return max(0.1, float(os.environ.get("BACKEND_TIMEOUT", "3")))
-    except ValueError:
-        return 3.0
+    return action_server().backend_timeout
 
 
 _client: httpx.AsyncClient | None = None
@@ -193,7 +190,8 @@ async def request(
 ) -> tuple[int, Any]:
     """Call the backend; return (status, body) for 2xx, raise a BackendError otherwise.
 
-    `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional extra.
+    `timeout` (seconds) tightens the client's timeout for one call (never loosens it), e.g. for an optional
+    extra.
     """
     h = {"accept": "application/json"}
     if token:
@@ -202,7 +200,7 @@ async def request(
     if headers:
         h.update(headers)
     try:
-        extra = {}
+        extra: dict[str, Any] = {}
         if timeout is not None:
             t = max(0.1, min(float(timeout), timeout_s()))
             extra["timeout"] = httpx.Timeout(t, connect=min(t, 2.0))

@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import AuthFailed, BackendError, NotSignedIn, StudentApi
-from backend import vocabulary as V
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
+from contracts import vocabulary as V
 
 INTENT_KIND = {
     "change_unit": V.ChangeKind.unit_change,
@@ -20,8 +20,8 @@ INTENT_KIND = {
 }
 NOT_REVIEWED_YET = re.compile(r"(还?没|未|没有)(被)?(辅导员|老师|学院)?(审|看|批|通过)")
 
-# The wording is in bot/domain/change.yml (utter_change_*); the actions pick the response and fill its variables.
-# Short add-on sentences chosen by the student's situation ({tail}, {prefix}) stay here.
+# The wording is in bot/domain/change.yml (utter_change_*); the actions pick the response and fill its
+# variables. Short add-on sentences chosen by the student's situation ({tail}, {prefix}) stay here.
 TAIL_SIGN_IN = "登录后我可以按你的办理进度告诉你具体怎么做。"
 TAIL_EXPIRED = "（你的登录已过期，重新登录后我可以按你的办理进度具体说明。）"
 TAIL_UNAVAILABLE = "（暂时查不到你的办理进度，以上是通用做法。）"
@@ -63,7 +63,7 @@ def personal_advice(status: dict) -> Reply:
 
 def record_advice(kind: str, status: dict) -> Reply:
     form = V.CHANGE_KINDS[kind]
-    record = _record(kind)
+    record = _record(kind) or ""  # a record's change (personal_info has its own advice)
     rec_name = V.RECORD_NAMES[record]
     rec = status.get(record) or {}
     state = rec.get("state") or V.RecordState.not_started
@@ -101,7 +101,7 @@ def general_advice(kind: str, said: str, tail: str) -> Reply:
     """Not signed in, or no status: the general path for `kind`."""
     if kind == V.ChangeKind.personal_info:
         return "utter_change_personal_info", {"extra": tail}
-    record = V.RECORD_NAMES[_record(kind)]
+    record = V.RECORD_NAMES[_record(kind) or ""]
     names = {"form": V.CHANGE_KINDS[kind], "record": record, "tail": tail}
     if NOT_REVIEWED_YET.search(said):  # "辅导员还没看，我还能自己改吗": that case first
         return f"utter_change_{kind}_unreviewed", names

@@ -1,6 +1,7 @@
-"""action_compare: "X和Y有什么区别" / "该走X还是Y" for two change forms, two 档案转寄类型 or the two platforms.
+"""action_compare: "X和Y有什么区别" / "该走X还是Y" for two change forms, two 档案转寄类型 or the two
+platforms.
 
-Table-driven: the names and their one-line descriptions come from bot/nlu/spec_terms.py (taken from the
+Table-driven: the names and their one-line descriptions come from contracts/spec_terms.py (taken from the
 process document), so every pair of menu items or archive types is answered without its own example.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
 
 CHANGE_FORMS = ("改签申请（单位变更）", "毕业去向修改（单位不变）", "户档信息修改", "个人信息完善")
 # the wording around the compared items is in bot/domain/compare.yml, one response per kind of item

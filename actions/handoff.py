@@ -1,17 +1,18 @@
 """action_handoff (转人工/找老师): a person in the chat (issue 15 §2, design in docs/handoff.md).
 
 The backend opens a handoff session for this conversation (POST /api/integration/handoff with this server's
-service key and, for a signed-in student, the action token of the latest message: identity only from the token):
+service key and, for a signed-in student, the action token of the latest message: identity only from the
+token):
 - office hours: the conversation joins the queue of the student's college counselors (the career center's when
-  not signed in) with the chat so far; while queued the channel stores the student's messages for the counselor
-  and the bot keeps answering them; once a counselor takes it the bot is silent until it is closed;
+  not signed in) with the chat so far; while queued the channel stores the student's messages for the
+  counselor and the bot keeps answering them; once a counselor takes it the bot is silent until it is closed;
 - outside office hours: a signed-in student (or a WeChat user) leaves a message (the next one, within
   HANDOFF_DRAFT_MINUTES) that becomes a ticket; an anonymous web visitor is told the hours.
 Every answer ends with a way to reach a person now: the student's college contact (signed in) or the career
 center's (anonymous), whatever the hours.
-The widget learns of the session from a custom payload `{"handoff": {...}}` (an anonymous conversation gets its
-secret there to read the counselor's replies); the channels see it too (bot/channels/handoff.py: the conversation
-is held from the next message on); WeChat shows no payload without text.
+The widget learns of the session from a custom payload `{"handoff": {...}}` (an anonymous conversation gets
+its secret there to read the counselor's replies); the channels see it too (bot/channels/handoff.py: the
+conversation is held from the next message on); WeChat shows no payload without text.
 When the backend cannot be reached: the contact details as before (a phone number is better than nothing).
 """
 
@@ -60,7 +61,8 @@ def pick_contact(body: Any) -> dict | None:
 
 
 def transcript(tracker: Tracker) -> list[dict[str, str]]:
-    """The chat so far (user and bot texts of this conversation, the last TRANSCRIPT_LINES) for the counselor."""
+    """The chat so far (user and bot texts of this conversation, the last TRANSCRIPT_LINES) for the
+    counselor."""
     lines: list[dict[str, str]] = []
     for e in tracker.events or []:
         kind, text = e.get("event"), e.get("text")
@@ -79,7 +81,8 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def client_of(tracker: Tracker) -> str | None:
-    """The web visitor's pseudonymous address the chat channel put into the metadata (the backend's limits)."""
+    """The web visitor's pseudonymous address the chat channel put into the metadata (the backend's
+    limits)."""
     client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
     return client[:64] if isinstance(client, str) and client else None
 

@@ -10,14 +10,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import ApiError, AuthFailed, BackendError, NotSignedIn, StudentApi, say, turn_key
 from actions.status import cn_date
-from backend import vocabulary as V
+from contracts import vocabulary as V
 
 PENDING = "mailing_pending"
 
 # the archive details a student checks before the request: the type, then where it goes
 ARCHIVE_LABELS = [(k, V.ARCHIVE_FIELDS[k]) for k in ("transfer_type", *V.ARCHIVE_ADDRESS_FIELDS)]
-# The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer follows
-# the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the backend's reason).
+# The wording is in bot/domain/mailing.yml (utter_mailing_*). Filled in: {lead} (HINT_LEAD when the answer
+# follows the general rule of utter_mailing_when, else nothing), {date}, {state}, {ems_no}, {note} (the
+# backend's reason).
 HINT_LEAD = "按你的办理进度："
 NOTE = "\n说明：{}"
 
@@ -27,7 +28,7 @@ Reply = tuple[str, dict[str, str]]
 def request_reply(req: dict, lead: str = "") -> Reply:
     values = {
         "lead": lead,
-        "state": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "已提交"),
+        "state": V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or "已提交"),
     }
     if req.get("ems_no"):
         return "utter_mailing_requested_ems", {**values, "ems_no": req["ems_no"]}
@@ -145,10 +146,10 @@ class ActionMailingCancel(Action):
         return [SlotSet(PENDING, False)]
 
 
-# --- "什么时候能申请档案邮寄": the general rule (utter_mailing_when) is answered to everyone by Rasa itself; this
-# light follow-up adds the signed-in student's own date. It says NOTHING without a token, so an anonymous student
-# gets exactly the FAQ answer, and that answer has already been sent when this action runs (action server down or
-# slow: the student still has it).
+# --- "什么时候能申请档案邮寄": the general rule (utter_mailing_when) is answered to everyone by Rasa itself;
+# this light follow-up adds the signed-in student's own date. It says NOTHING without a token, so an anonymous
+# student gets exactly the FAQ answer, and that answer has already been sent when this action runs (action
+# server down or slow: the student still has it).
 HINT_TIMEOUT = 1.5  # seconds: an optional extra must not hold the FAQ answer for the full backend timeout
 
 

@@ -10,14 +10,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend import BackendError, StudentApi, request, say, service_key
-from backend import vocabulary as V
+from contracts import vocabulary as V
 
 SOURCE_LINE = (
     "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
 )
 
-# The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line per
-# step of the student's progress, built from their records below) and {name} are filled in.
+# The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line
+# per step of the student's progress, built from their records below) and {name} are filled in.
 
 
 def cn_date(d: str | None) -> str:
@@ -56,8 +56,8 @@ def record_line(kind: str, rec: dict[str, Any]) -> str:
 
 
 def archive_destination(archive: dict | None) -> str:
-    """Where the student's archive goes, from their 户档信息登记 (GET /api/me/archive): the line under the record's
-    state ("我的档案会寄到哪"); empty when nothing is filled in."""
+    """Where the student's archive goes, from their 户档信息登记 (GET /api/me/archive): the line under the
+    record's state ("我的档案会寄到哪"); empty when nothing is filled in."""
     a = archive or {}
     kind, unit, address = a.get("transfer_type"), a.get("unit_name"), a.get("address")
     if not (kind or unit):
@@ -102,7 +102,7 @@ def mailing_line(status: dict) -> str:
     m = status.get("mailing") or {}
     req = m.get("request")
     if req:
-        state = V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or "")
+        state = V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or "")
         line = f"· 档案邮寄：已申请，{state}"
         if req.get("ems_no"):
             line += f"，EMS单号 {req['ems_no']}（可在中国邮政EMS官网查询物流）"
@@ -133,8 +133,8 @@ ANSWER_TIMEOUT = 1.0  # seconds for the current wording of a routed FAQ answer; 
 
 
 async def current_answer(key: str, tracker: Tracker) -> str | None:
-    """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint, Rasa's
-    protocol), without its source line; None when the backend cannot say."""
+    """The text students get for the response `key` now (staff edits included: the backend's NLG endpoint,
+    Rasa's protocol), without its source line; None when the backend cannot say."""
     # asked for a signed-in student (the routings are): the signed-in variation where an answer has one
     body = {
         "response": key,
@@ -156,10 +156,12 @@ async def current_answer(key: str, tracker: Tracker) -> str | None:
 
 
 async def routed_general_answer(tracker: Tracker) -> str:
-    """The FAQ answer a signed-in question was routed away from (bot/nlu/spec_router.py), minus its sign-in hint.
+    """The FAQ answer a signed-in question was routed away from (bot/nlu/spec_router.py), minus its sign-in
+    hint.
 
-    "被驳回了怎么改" from a signed-in student: the general answer first, then their own progress. The wording is
-    the answer's current one (a staff edit shows here too), else the one the model's response selector carries."""
+    "被驳回了怎么改" from a signed-in student: the general answer first, then their own progress. The wording
+    is the answer's current one (a staff edit shows here too), else the one the model's response selector
+    carries."""
     msg = tracker.latest_message or {}
     routed = msg.get("routed_from")
     if not routed or not isinstance(routed, str):
@@ -192,7 +194,7 @@ def student_name(status: dict) -> str:
     return (status.get("student") or {}).get("name") or "同学"
 
 
-# --- the job site's progress bar in the widget (issue 15 §3): a custom payload beside the unchanged text --------
+# --- the job site's progress bar in the widget (issue 15 §3): a custom payload beside the unchanged text ----
 PROGRESS_STEPS = ["毕业去向类型", "填写信息", "已提交", "学院审核", "学校审核"]
 
 
@@ -233,7 +235,7 @@ def progress_payload(status: dict) -> dict:
     if req:
         mailing = {
             "state": req.get("state"),
-            "label": V.MAILING_STATE_LABELS.get(req.get("state"), req.get("state") or ""),
+            "label": V.MAILING_STATE_LABELS.get(req.get("state") or "", req.get("state") or ""),
             "ems_no": req.get("ems_no"),
         }
     elif m.get("eligible"):

@@ -1,14 +1,17 @@
-"""What the assistant says when it is not sure (issue 20; decision: bot/nlu/confidence.py, docs/nlu.md "Round 5").
+"""What the assistant says when it is not sure (issue 20; decision: bot/nlu/confidence.py, docs/nlu.md "Round
+5").
 
 action_uncertain (intents nlu_fallback and near_domain):
-- the decision offered two close FAQ topics (parse-data key `uncertain`: {"outcome": "clarify", "options": [...]})
-  -> ask which one, with a button per topic (payload `/choose_topic{"topic": ...}`); the options are kept in the
-  slot `clarify_options` so "第二个" is answered too;
-- the question is near-domain or too unsure to answer (`near_domain`, or outcome "abstain") -> the documents do
-  not cover it, who can answer it (the college's employment teacher, 转人工), then the contact: a signed-in
+- the decision offered two close FAQ topics (parse-data key `uncertain`: {"outcome": "clarify", "options":
+  [...]}) -> ask which one, with a button per topic (payload `/choose_topic{"topic": ...}`); the options are
+  kept in the slot `clarify_options` so "第二个" is answered too;
+- the question is near-domain or too unsure to answer (`near_domain`, or outcome "abstain") -> the documents
+  do not cover it, who can answer it (the college's employment teacher, 转人工), then the contact: a signed-in
   student's college contact, else the career center's (the same lookup as 转人工);
-- anything else (the FallbackClassifier's own nlu_fallback: garbled or ambiguous short input) -> ask to rephrase.
-action_answer_topic (intent choose_topic): the chosen topic's FAQ answer (by name, so the NLG adds its 依据 line).
+- anything else (the FallbackClassifier's own nlu_fallback: garbled or ambiguous short input) -> ask to
+  rephrase.
+action_answer_topic (intent choose_topic): the chosen topic's FAQ answer (by name, so the NLG adds its 依据
+line).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
+from contracts.outcome import UNCERTAIN
 
 OPTIONS_SLOT = "clarify_options"
-# Short button titles of the FAQ topics (the answers are in bot/domain/faq.yml); a topic without a title is never
-# offered as a choice.
+# Short button titles of the FAQ topics (the answers are in bot/domain/faq.yml); a topic without a title is
+# never offered as a choice.
 TOPIC_TITLES = {
     "principle": "学校平台登记、国家平台确认的原则",
     "fix_wrong_info": "信息有误在哪里改",
@@ -97,7 +101,8 @@ class ActionUncertain(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         msg = tracker.latest_message or {}
-        info = msg.get("uncertain") if isinstance(msg.get("uncertain"), dict) else {}
+        given = msg.get(UNCERTAIN)
+        info: dict[str, Any] = given if isinstance(given, dict) else {}
         intent = (msg.get("intent") or {}).get("name")
         options = [t for t in (topic_of(k) for k in info.get("options") or []) if t]
         if info.get("outcome") == "clarify" and len(options) == 2 and options[0] != options[1]:

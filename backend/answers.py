@@ -25,7 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import clock, nlg
+from contracts import nlg
+
+from . import clock
 from . import models as M
 from .auth import Principal
 from .config import ROOT

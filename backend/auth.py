@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
-import jwt
 from fastapi import Depends, Header
 from sqlalchemy.orm import Session
 
+from contracts import tokens
+from contracts import vocabulary as V
+
 from . import models as M
-from . import vocabulary as V
 from .config import settings
 from .db import get_session
 from .errors import APIError, forbidden
@@ -31,17 +31,14 @@ class Principal:
 NATIONAL_ACTOR = Principal("integration", "national-platform", "国家平台", None)
 
 
-ACTIONS_AUDIENCE = "actions"
+ACTIONS_AUDIENCE = tokens.ACTIONS_AUDIENCE
 SERVICE_KEY_HEADER = "X-Actions-Service-Key"
 
 
 def issue_token(sub: str, role: str, ttl_minutes: int | None = None) -> str:
     """A web token (no `aud`): what the browser holds after sign-in."""
-    now = dt.datetime.now(dt.timezone.utc)
-    exp = now + dt.timedelta(minutes=ttl_minutes or settings.token_ttl_minutes)
-    return jwt.encode(
-        {"sub": sub, "role": role, "iat": now, "exp": exp}, settings.auth_secret, algorithm="HS256"
-    )
+    minutes = ttl_minutes or settings.token_ttl_minutes
+    return tokens.mint(sub, role, settings.auth_secret, minutes * 60)
 
 
 def issue_action_token(sub: str, role: str) -> str:
@@ -49,32 +46,19 @@ def issue_action_token(sub: str, role: str) -> str:
 
     It may end up in Rasa's conversation events; it is accepted only with the action server's service key.
     """
-    now = dt.datetime.now(dt.timezone.utc)
-    exp = now + dt.timedelta(seconds=settings.action_token_ttl_seconds)
-    return jwt.encode(
-        {"sub": sub, "role": role, "aud": ACTIONS_AUDIENCE, "iat": now, "exp": exp},
-        settings.auth_secret,
-        algorithm="HS256",
-    )
+    return tokens.mint_action_token(sub, role, settings.auth_secret, settings.action_token_ttl_seconds)
 
 
 def _decode(token: str, service: bool = False) -> dict:
     """Web tokens (no `aud`) for everyone; action tokens (`aud`="actions") only when `service` (key checked)."""
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-        audience = ACTIONS_AUDIENCE if "aud" in unverified else None
+        audience = ACTIONS_AUDIENCE if tokens.has_audience(token) else None
         if audience and not service:
             raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
-        return jwt.decode(
-            token,
-            settings.auth_secret,
-            algorithms=["HS256"],
-            audience=audience,
-            options={"require": ["sub", "role", "exp"]},
-        )
-    except jwt.ExpiredSignatureError:
+        return tokens.decode(token, settings.auth_secret, audience, require=("sub", "role", "exp"))
+    except tokens.ExpiredToken:
         raise APIError(401, "token_expired", "登录已过期，请重新登录。")
-    except jwt.InvalidTokenError:
+    except tokens.InvalidToken:
         raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
 
 

@@ -35,3 +35,8 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().date()
+
+
+def aware(v: dt.datetime) -> dt.datetime:
+    """`v` with its zone: SQLite hands back the wall time now() wrote without it (Asia/Shanghai)."""
+    return v if v.tzinfo else v.replace(tzinfo=TZ)

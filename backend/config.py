@@ -2,7 +2,7 @@
 
 `APP_ENV=production` is the deployment switch: demo login and the demo page are then off unless asked for, and
 building the settings refuses (exit status 78, one message naming every problem, before anything listens) while a
-secret is missing or a demo value (deploy/production.py: the same rules for the action server and Rasa).
+secret is missing or a demo value (contracts/production.py: the same rules for the action server and Rasa).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from deploy import production
+from contracts import demo, production, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUE = {"1", "true", "yes", "on"}
@@ -31,19 +31,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     database_url: str = _env_field("DATABASE_URL", f"sqlite:///{ROOT}/var/app.db")
-    auth_secret: str = _env_field("AUTH_SECRET", "demo-secret-change-me", repr=False)
+    auth_secret: str = _env_field("AUTH_SECRET", demo.AUTH_SECRET, repr=False)
     production: bool = _env_field("APP_ENV", False)
     # demo login and the demo page; default on outside production, off in it
     demo_mode: bool | None = _env_field("DEMO_MODE", None)  # None: set from `production` below
-    integration_key: str = _env_field("INTEGRATION_KEY", "demo-integration-key", repr=False)
+    integration_key: str = _env_field("INTEGRATION_KEY", demo.INTEGRATION_KEY, repr=False)
     # the action server's own secret (header X-Actions-Service-Key): the only way an action token is accepted
-    actions_service_key: str = _env_field("ACTIONS_SERVICE_KEY", "demo-actions-service-key", repr=False)
+    actions_service_key: str = _env_field("ACTIONS_SERVICE_KEY", demo.ACTIONS_SERVICE_KEY, repr=False)
     # lifetime of action tokens (aud "actions") minted for the WeChat channel; at most 5 minutes
     action_token_ttl_seconds: int = _env_field("ACTION_TOKEN_TTL_SECONDS", 300)
     # browser origins allowed to call the API from another site (the job site's widget): the same allow-list as
     # Rasa's (bot/channels/common.py); never `*`
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = _env_field(
-        "CHAT_ALLOWED_ORIGINS", ("http://127.0.0.1:8000", "http://localhost:8000")
+        "CHAT_ALLOWED_ORIGINS", demo.ALLOWED_ORIGINS
     )  # the demo page's own origin
     token_ttl_minutes: int = _env_field("TOKEN_TTL_MINUTES", 720)
     cas_server_url: str = _env_field("CAS_SERVER_URL", "")
@@ -86,10 +86,7 @@ class Settings(BaseSettings):
     @field_validator("action_token_ttl_seconds", mode="before")
     @classmethod
     def _ttl(cls, v: Any) -> int:
-        try:
-            return max(1, min(int(v or 300), 300))
-        except (TypeError, ValueError):
-            return 300
+        return tokens.action_token_ttl(v)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -50,7 +50,7 @@ _LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径�
 
 
 def _label(field: str) -> str:
-    from . import vocabulary as V
+    from contracts import vocabulary as V
 
     labels = {
         **V.PERSONAL_FIELDS,

@@ -3,7 +3,7 @@
 - Turns arrive in batches from the Rasa process (bot/turnlog.py, an event broker) on an integration endpoint;
   feedback from the widget (and any channel) on POST /api/feedback, signed in or not.
 - Nothing secret or personal beyond what staff need: no tokens; the question text with numbers and e-mail
-  addresses masked in every spelling (backend/masking.py), and not kept at all while a form is being filled (the
+  addresses masked in every spelling (contracts/masking.py), and not kept at all while a form is being filled (the
   Rasa side sends a placeholder); the student id only for signed-in students (from the verified token).
 - Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their reasons
   and requests for a person; a counselor only turns and feedback of their college's students; CSV export.
@@ -27,12 +27,13 @@ from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
+
 from . import clients, clock
 from . import models as M
 from .auth import Principal
 from .config import settings
 from .errors import APIError, invalid
-from .masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 from .services import ts
 from .validators import FieldError
 

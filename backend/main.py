@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 
-from deploy import logs
+from contracts import logs
 
 from . import errors, metrics, notices
 from .config import ROOT, settings

@@ -16,8 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from contracts import vocabulary as V
+
 from . import clock
-from . import vocabulary as V
 
 
 class _In(BaseModel):

@@ -65,8 +65,8 @@ def load_examples(nlu_dir: Path) -> list[tuple[str, str]]:
                 continue
             examples = block.get("examples") or ""
             if isinstance(examples, str):
-                lines = [l.strip() for l in examples.splitlines()]
-                items = [l[1:].strip() for l in lines if l.startswith("-")]
+                lines = [line.strip() for line in examples.splitlines()]
+                items = [line[1:].strip() for line in lines if line.startswith("-")]
             else:  # list form: [{"text": ...}, ...]
                 items = [e.get("text", "") if isinstance(e, dict) else str(e) for e in examples]
             out += [(strip_annotations(t), intent) for t in items if t.strip()]

@@ -2,13 +2,13 @@
 
 Three configurations on this machine, same load (bench/load.py, closed loop):
 - `embedded`: `make run`'s single process (SQLite tracker with the in-memory hot tier, in-process lock);
-- `cluster, 1 Rasa`: the cluster (system/cluster.py: PostgreSQL tracker store with the hot tier off, Redis lock
-  store and channel state, 2 action servers, backend with 2 workers), load sent to one Rasa server;
+- `cluster, 1 Rasa`: the cluster (system/cluster.py: PostgreSQL tracker store with the hot tier off, Redis
+  lock store and channel state, 2 action servers, backend with 2 workers), load sent to one Rasa server;
 - `cluster, 2 Rasa`: the same cluster, load through nginx (round robin over both servers).
 For each: FAQ turns from 20 anonymous conversations, and signed-in action turns from 4 conversations at once
-(10 turns each, every conversation a student of its own: a signed-in conversation is keyed to the student, and a
-long one costs more per turn); turns/s, p50, p95, and CPU ms per turn of every process group (from /proc), with
-the machine's CPU use during the run.
+(10 turns each, every conversation a student of its own: a signed-in conversation is keyed to the student, and
+a long one costs more per turn); turns/s, p50, p95, and CPU ms per turn of every process group (from /proc),
+with the machine's CPU use during the run.
 
     .venv/bin/python -m bench.cluster [--seconds 30]    (make bench CLUSTER=1, or make bench-cluster)
 
@@ -54,7 +54,7 @@ def _postgres_pids() -> list[int]:
 
 def students(system: System, tmp: Path) -> list[str]:
     """Tokens of N_STUDENTS roster students imported through the backend (as bench/run.py does)."""
-    from bench.run import add_students
+    from bench.workload import add_students
 
     return [dev_login(system.backend_url, s) for s in add_students(system, N_STUDENTS, tmp)]
 
@@ -89,8 +89,8 @@ def measure(label: str, url: str, groups: dict, tokens: list[str], seconds: floa
             "error_samples": s["error_samples"][:2],
         }
         print(
-            f"   {label:<16} {name:<6} x{conc:<2} {s['turns_per_s']:6.1f} turns/s  p50 {s['p50_ms']:6.1f} ms  "
-            f"p95 {s['p95_ms']:6.1f} ms  errors {r.errors}  CPU {busy:.0f}%  ms/turn {cpu}",
+            f"   {label:<16} {name:<6} x{conc:<2} {s['turns_per_s']:6.1f} turns/s  p50 {s['p50_ms']:6.1f} ms "
+            f" p95 {s['p95_ms']:6.1f} ms  errors {r.errors}  CPU {busy:.0f}%  ms/turn {cpu}",
             flush=True,
         )
         out.append(row)
@@ -115,7 +115,8 @@ def run(seconds: float, tf_threads: int = 0) -> dict:
     finally:
         system.stop()
 
-    # its own PostgreSQL (var/bench-cluster/pg) unless CLUSTER_DATABASE_URL: its CPU is then this bench's alone
+    # its own PostgreSQL (var/bench-cluster/pg) unless CLUSTER_DATABASE_URL: its CPU is then this bench's
+    # alone
     pg = os.environ.get("CLUSTER_DATABASE_URL") or ""
     env = (
         {
@@ -196,8 +197,8 @@ def markdown(res: dict) -> str:
         f"CPU time of each process group during the run divided by the turns (PostgreSQL: {pg}; embedded "
         "uses SQLite inside the Rasa process).",
         "",
-        "| configuration | turns of | conc. | turns/s | p50 ms | p95 ms | errors | machine CPU | CPU ms/turn: "
-        "Rasa | actions | backend | PostgreSQL | Redis | nginx |",
+        "| configuration | turns of | conc. | turns/s | p50 ms | p95 ms | errors | machine CPU | CPU "
+        "ms/turn: Rasa | actions | backend | PostgreSQL | Redis | nginx |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in res["rows"]:

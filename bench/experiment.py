@@ -30,7 +30,7 @@ FAQ = [
     "户口迁移地址有哪几种填法",
 ]
 ACTION = ["我的审核进度到哪了", "查一下我的办理进度", "学校审核完了没"]
-MIXED = [m for pair in zip(FAQ, ACTION) for m in pair]
+MIXED = [m for pair in zip(FAQ, ACTION, strict=False) for m in pair]
 
 
 @dataclass
@@ -60,7 +60,7 @@ def parse_variant(spec: str) -> dict:
 
 def start_with_students(s: VariantSystem, model: Path, students: int, tmp: Path) -> list[str]:
     """Seeded database plus `students` roster-imported students, then the three servers; -> one token each."""
-    from bench.run import SEEDED, add_students  # the same extra students as make bench
+    from bench.workload import SEEDED, add_students  # the same extra students as make bench
 
     s.prepare_database(seed=True)
     ids = SEEDED + add_students(s, students, tmp)

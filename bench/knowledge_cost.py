@@ -1,9 +1,9 @@
 """What the knowledge retriever (bot/nlu/knowledge.py) costs a turn (issue 20 §2, docs/knowledge.md).
 
-1. End to end, with the retriever in the pipeline as shipped (bot/config.yml, the seed entries live): the FAQ turn
-   with one client (the FAQ messages `make bench` picks, bench/run.py choose_messages), and a turn answered from
-   the knowledge base (held-out paraphrases of the seed entries that the retriever answers), through the REST
-   channel of the whole assistant (system/, fresh seeded database).
+1. End to end, with the retriever in the pipeline as shipped (bot/config.yml, the seed entries live): the FAQ
+   turn with one client (the FAQ messages `make bench` picks, bench/workload.py choose_messages), and a turn
+   answered from the knowledge base (held-out paraphrases of the seed entries that the retriever answers),
+   through the REST channel of the whole assistant (system/, fresh seeded database).
 2. In process, on the trained model: the retriever's own time per message (features already computed by the
    classifier), and the classifier's, over the same FAQ messages.
 
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bench.load import Scenario, run_load
-from bench.run import choose_messages, probe
+from bench.workload import choose_messages, probe
 from system import RASA_PY, ROOT, System, dev_login, latest_model
 
 IN_PROCESS = r"""
@@ -42,9 +42,13 @@ for t, m in zip(texts, msgs):
     t0 = time.perf_counter(); pipe.classifier.process([fresh]); clf.append((time.perf_counter() - t0) * 1000)
     for _ in range(50):
         t0 = time.perf_counter(); r.process([m]); ret.append((time.perf_counter() - t0) * 1000)
-print("RESULT" + json.dumps({"classifier_ms_p50": float(np.median(clf)), "retriever_ms_p50": float(np.median(ret)),
-                             "retriever_ms_p95": float(np.percentile(ret, 95)), "messages": len(clf),
-                             "wordings": sum(len(e["questions"]) for e in r.snapshot[1])}))
+print("RESULT" + json.dumps({
+    "classifier_ms_p50": float(np.median(clf)),
+    "retriever_ms_p50": float(np.median(ret)),
+    "retriever_ms_p95": float(np.percentile(ret, 95)),
+    "messages": len(clf),
+    "wordings": sum(len(e["questions"]) for e in r.snapshot[1]),
+}))
 """
 
 

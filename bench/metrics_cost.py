@@ -1,17 +1,19 @@
-"""The cost of the Prometheus metrics per turn (issue 23 §7; target <= 1 ms p50), measured on the code the metrics
-add, in the processes' own interpreters:
+"""The cost of the Prometheus metrics per turn (issue 23 §7; target <= 1 ms p50), measured on the code the
+metrics add, in the processes' own interpreters:
 
-- Rasa (its venv): per turn, the wrappers of ops/rasa_metrics.py around a real `MessageProcessor.handle_message`
-  call path reduced to its metric work: the outcome of a real tracker's turn (ops/outcome.py on the turn's
-  events), the turn counter, the turn, NLU and lock-wait histograms, the active-conversation map;
+- Rasa (its venv): per turn, the wrappers of ops/rasa_metrics.py around a real
+  `MessageProcessor.handle_message` call path reduced to its metric work: the outcome of a real tracker's turn
+  (contracts/outcome.py on the turn's events), the turn counter, the turn, NLU and lock-wait histograms, the
+  active-conversation map;
 - backend: backend/metrics.py's ASGI middleware around a no-op app, per request, times the backend requests of
   a turn (REQUESTS_PER_TURN: the NLG call of an answer, the turn log batch, an action's backend call);
 - action server: one action histogram observation and a backend-call count per action turn.
 
-A whole-system A/B would bury sub-millisecond costs in the run-to-run noise of a loaded machine (bench/findings.md),
-so each part is timed directly (the wrappers' own call overhead, a few microseconds, is not included): ROUNDS rounds of BATCH turns, p50/p95 of the per-turn cost over the rounds.
-`python -m bench.metrics_cost` prints the table and writes its section of docs/benchmarks.md; `make bench`
-runs it after bench.run.
+A whole-system A/B would bury sub-millisecond costs in the run-to-run noise of a loaded machine
+(bench/findings.md), so each part is timed directly (the wrappers' own call overhead, a few microseconds, is
+not included): ROUNDS rounds of BATCH turns, p50/p95 of the per-turn cost over the rounds. `python -m
+bench.metrics_cost` prints the table and writes its section of docs/benchmarks.md; `make bench` runs it after
+bench.run.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def backend_part() -> list[float]:
 
     bare, timed = rounds(noop), rounds(wrapped)
     loop.close()
-    return [max(0.0, t - b) for t, b in zip(sorted(timed), sorted(bare))]
+    return [max(0.0, t - b) for t, b in zip(sorted(timed), sorted(bare), strict=False)]
 
 
 def actions_part() -> list[float]:
@@ -149,9 +151,9 @@ def measure() -> dict:
         raise RuntimeError(out.stderr[-2000:])
     rasa = json.loads(out.stdout.strip().splitlines()[-1])["rasa"]
     backend, actions = backend_part(), actions_part()
-    total = [r + b + a for r, b, a in zip(sorted(rasa), sorted(backend), sorted(actions))]
+    total = [r + b + a for r, b, a in zip(sorted(rasa), sorted(backend), sorted(actions), strict=False)]
     return {
-        name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v))))
+        name: dict(zip(("p50_ms", "p95_ms"), (round(x, 4) for x in _quantiles(v)), strict=False))
         for name, v in (("rasa", rasa), ("backend", backend), ("actions", actions), ("turn", total))
     }
 
@@ -172,8 +174,8 @@ def table(result: dict) -> str:
         "",
         "## Metrics: cost per turn (issue 23)",
         "",
-        f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the code "
-        "the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
+        f"`python -m bench.metrics_cost` (a step of `make bench`): {ROUNDS} rounds of {BATCH} turns, the "
+        "code the metrics add timed in each process's interpreter. Target: a turn <= 1 ms p50 "
         f"(met: {met}).",
         "",
         "| part | p50 ms | p95 ms |",

@@ -1,9 +1,10 @@
-"""Cost of issue 14 per FAQ turn: the NLG endpoint (answers staff edit, bot/nlg.py) and the turn log (event broker).
+"""Cost of issue 14 per FAQ turn: the NLG endpoint (answers staff edit, bot/nlg.py) and the turn log (event
+broker).
 
-Three whole systems (backend, actions, `rasa run`) run side by side: bot/endpoints.yml as shipped ("on": answers
-from the backend's copy via bot/nlg.py, turns to the turn log), without its `event_broker:` section ("nlg only")
-and without both ("off": answers from the domain, no turn log). One client sends FAQ turns through the REST
-channel to each in turn, in a rotating order, so machine noise hits all alike.
+Three whole systems (backend, actions, `rasa run`) run side by side: bot/endpoints.yml as shipped ("on":
+answers from the backend's copy via bot/nlg.py, turns to the turn log), without its `event_broker:` section
+("nlg only") and without both ("off": answers from the domain, no turn log). One client sends FAQ turns
+through the REST channel to each in turn, in a rotating order, so machine noise hits all alike.
 
 A step of `make bench`; alone: `python -m bench.run --only nlg` (updates results/latest.json and
 docs/benchmarks.md), or `python -m bench.nlg_cost [--turns 200]` (prints only).

@@ -144,8 +144,8 @@ def main(argv=None) -> int:
             spy.wait(60)
         n = max(r.turns, 1)
         print(
-            f"\n{a.scenario} x{a.concurrency}: {r.turns} turns in {r.seconds:.1f}s = {r.throughput:.1f} turns/s, "
-            f"{r.errors} errors, p50 {r.summary()['p50_ms']} ms"
+            f"\n{a.scenario} x{a.concurrency}: {r.turns} turns in {r.seconds:.1f}s = {r.throughput:.1f} "
+            f"turns/s, {r.errors} errors, p50 {r.summary()['p50_ms']} ms"
         )
         print("CPU ms per turn:")
         total = 0.0

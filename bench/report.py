@@ -28,7 +28,8 @@ TARGETS = {
 
 
 def save_results(data, *names: str) -> str:
-    """Write `data` as JSON to results/<name> for each name ("{stamp}" becomes the time); -> the first name."""
+    """Write `data` as JSON to results/<name> for each name ("{stamp}" becomes the time); -> the first
+    name."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     names = tuple(n.format(stamp=stamp) for n in names)
     RESULTS.mkdir(exist_ok=True)
@@ -193,7 +194,8 @@ def write_markdown(res: dict, path: Path) -> None:
         f"{res.get('duration_s', 0):.0f} s in all). Raw numbers: `results/{res.get('results_file', '')}` "
         "(not committed).",
         "",
-        f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}, kernel {m['kernel']}. "
+        f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}, kernel "
+        f"{m['kernel']}. "
         "The load generator runs on the same cores as the three servers, so every latency below includes "
         "its share of CPU contention.",
         "",
@@ -216,8 +218,8 @@ def write_markdown(res: dict, path: Path) -> None:
             "",
             f"{real['total']} cases ({', '.join(ev['files'])}) scored by `eval/chat_eval.py` against "
             "the assistant and, in the same run, against the baseline: a nearest-example retrieval bot "
-            "(`bench/baseline.py`: jieba + BM25 over the same `data/nlu` examples, answering with the response "
-            "the matched intent maps to, no memory, no sign-in, no back end).",
+            "(`bench/baseline.py`: jieba + BM25 over the same `data/nlu` examples, answering with the "
+            "response the matched intent maps to, no memory, no sign-in, no back end).",
             "",
             "| | assistant | baseline |",
             "| --- | --- | --- |",
@@ -283,12 +285,12 @@ def write_markdown(res: dict, path: Path) -> None:
             "",
             "Closed loop: each conversation sends its next turn as soon as the previous reply arrives "
             "(`action-paced`: 0.5-1.5 s later, as a person reading and typing); a new "
-            f"conversation (sender) every {ld['turns_per_conversation']} turns. FAQ turns are answered from a "
-            "response; action turns are signed in (token in the metadata) and run a custom action that calls "
-            "the back end. Every signed-in conversation is a different student who has not chatted earlier in "
-            "the run. Without pauses, 20 conversations saturate the server: the latency is then the queue "
-            "(Little's law: 20 conversations / 30 turns/s = 667 ms on average whatever the code does), so the "
-            "20-conversation latency target is read on the paced run.",
+            f"conversation (sender) every {ld['turns_per_conversation']} turns. FAQ turns are answered from "
+            "a response; action turns are signed in (token in the metadata) and run a custom action that "
+            "calls the back end. Every signed-in conversation is a different student who has not chatted "
+            "earlier in the run. Without pauses, 20 conversations saturate the server: the latency is then "
+            "the queue (Little's law: 20 conversations / 30 turns/s = 667 ms on average whatever the code "
+            "does), so the 20-conversation latency target is read on the paced run.",
             "",
             "| turns | conversations | turns measured | errors | p50 ms | p95 ms | p99 ms | turns/s |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -302,19 +304,20 @@ def write_markdown(res: dict, path: Path) -> None:
         if ld.get("growth"):
             g = ld["growth"]
             L += [
-                f"Tracker growth: one conversation of {g['turns']} turns: p50 {g['first_p50_ms']:.0f} ms over its "
-                f"first 50 turns, {g['last_p50_ms']:.0f} ms over its last 50.",
+                f"Tracker growth: one conversation of {g['turns']} turns: p50 {g['first_p50_ms']:.0f} ms "
+                f"over its first 50 turns, {g['last_p50_ms']:.0f} ms over its last 50.",
                 "",
             ]
         if ld.get("soak"):
             sk = ld["soak"]
             L += [
-                f"Soak (`bench/soak.py`): {sk['turns']} FAQ turns from {sk['senders']} new anonymous senders, "
-                f"20 at once, {sk['turns_per_s']:.1f} turns/s, p50 {sk['p50_ms']:.0f} ms, {sk['errors']} errors; "
-                f"Rasa's RSS {sk['rss_before_mib']:.0f} MiB after a warm-up, {sk['rss_after_mib']:.0f} MiB at the "
-                f"end ({sk['rss_growth_pct']:+.1f} %), peak {sk['rss_peak_mib']:.0f} MiB. At most "
-                "TRACKER_HOT_CONVERSATIONS conversations stay in memory; the rest are in the tracker database, "
-                "and anonymous ones are deleted 30 minutes after their last turn.",
+                f"Soak (`bench/soak.py`): {sk['turns']} FAQ turns from {sk['senders']} new anonymous "
+                f"senders, 20 at once, {sk['turns_per_s']:.1f} turns/s, p50 {sk['p50_ms']:.0f} ms, "
+                f"{sk['errors']} errors; Rasa's RSS {sk['rss_before_mib']:.0f} MiB after a warm-up, "
+                f"{sk['rss_after_mib']:.0f} MiB at the end ({sk['rss_growth_pct']:+.1f} %), peak "
+                f"{sk['rss_peak_mib']:.0f} MiB. At most "
+                "TRACKER_HOT_CONVERSATIONS conversations stay in memory; the rest are in the tracker "
+                "database, and anonymous ones are deleted 30 minutes after their last turn.",
                 "",
             ]
         ex = ld.get("exercised") or {}
@@ -363,9 +366,9 @@ def write_markdown(res: dict, path: Path) -> None:
         "",
         "`make bench` trains the model if needed (`make train`), then `bench/run.py` trains once more into a "
         "temporary directory to time it, starts backend, action server and Rasa with the launcher library "
-        "(`system/`) on free loopback ports with a freshly seeded temporary database, starts the baseline, runs "
-        "the evaluation set against both, runs the load, stops everything, runs the cross-validation and the NLG "
-        "cost step (`bench/nlg_cost.py`; alone: `make bench-nlg`). "
+        "(`system/`) on free loopback ports with a freshly seeded temporary database, starts the baseline, "
+        "runs the evaluation set against both, runs the load, stops everything, runs the cross-validation "
+        "and the NLG cost step (`bench/nlg_cost.py`; alone: `make bench-nlg`). "
         "`python -m bench.run --help` lists options to skip steps or shorten the run.",
         "",
     ]

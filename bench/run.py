@@ -2,16 +2,17 @@
 
 Steps (each prints progress; the long ones stream it):
   1. train once more into a temporary directory to time it (`rasa train --force`), peak memory polled;
-  2. start backend, action server and Rasa with the launcher library (system/; free loopback ports, fresh seeded
-     temporary database), timing each start-up; start the baseline (bench/baseline.py);
-  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through eval/chat_eval.py
-     against the assistant and against the baseline;
+  2. start backend, action server and Rasa with the launcher library (system/; free loopback ports, fresh
+     seeded temporary database), timing each start-up; start the baseline (bench/baseline.py);
+  3. run the evaluation set (eval/cases/*.jsonl + ../shared/eval/sample_cases.jsonl where present) through
+     eval/chat_eval.py against the assistant and against the baseline;
   4. load through the REST channel (bench/load.py): FAQ and action turns with 1 and 20 conversations, action
      turns with 20 conversations pausing ~1 s between turns, mixed throughput with 20, one long
      conversation (tracker growth), and a soak of 50 000 turns from 20 000 anonymous senders (bench/soak.py:
      Rasa's RSS before and after);
   5. stop everything, then NLU cross-validation (`rasa test nlu --cross-validation`);
-  6. the cost of the NLG endpoint and the turn log per FAQ turn (bench/nlg_cost.py: three systems side by side);
+  6. the cost of the NLG endpoint and the turn log per FAQ turn (bench/nlg_cost.py: three systems side by
+     side);
   7. write results/bench-*.json, docs/benchmarks.md and docs/latency.png.
 
 `python -m bench.run --only nlg` runs step 6 alone and updates results/latest.json and docs/benchmarks.md.
@@ -30,67 +31,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
-import jwt
-
-from backend.validators import id_check_digit
 from bench import accuracy, nlg_cost, report
-from bench.load import Scenario, percentile, reply_text, run_load
+from bench.load import Scenario, percentile, run_load
 from bench.resources import MemoryMonitor, cpu_busy_percent, machine, run_measured, tree_rss
 from bench.soak import soak
-from bot.channels.common import conversation_id
-from system import RASA, ROOT, VENV_PY, System, dev_login, free_port, http_get, http_post, latest_model
+from bench.workload import SEEDED, add_students, choose_messages
+from system import RASA, ROOT, VENV_PY, System, dev_login, free_port, latest_model
 
-# Signed-in questions answered by reading the back end (no writes), tried in this order.
-ACTION_MESSAGES = [
-    "我的审核进度到哪了",
-    "我的毕业去向审核到哪一步了",
-    "户档信息审核通过了吗",
-    "我的办理进度怎么样了",
-    "学校审核完了没",
-    "查一下我的状态",
-]
-# Actions that change state or open a dialogue the next turn would answer: not used as load.
-STATEFUL = ("submit", "cancel", "mailing", "handoff", "form", "correct")
-SEEDED = [f"20250000{i:02d}" for i in range(1, 8)]
 # Roster-imported students for the load steps: every signed-in conversation of a load step is a student of its
 # own, who has not chatted before in the run (a real student's 30-minute session, not one that has grown
 # through every earlier step). The time-bounded mixed step gets enough for MAX_TURNS_PER_S; the default plan
 # then needs ~690 (26 + 105 + 85 + 475); beyond, students repeat.
 MAX_TURNS_PER_S = 100
 EXTRA_STUDENTS = 900
-
-
-def add_students(system: System, n: int, tmp: Path) -> list[str]:
-    """Import n more students through the backend's own roster import (same validation as the school's)."""
-    grad = dt.date(dt.date.today().year + (1 if dt.date.today().month > 7 else 0), 6, 30).isoformat()
-    rows = [
-        {
-            "id": f"2025{100000 + i}",
-            "name": f"测试{i:02d}",
-            "gender": "男" if i % 2 else "女",
-            "college_code": "physics",
-            "major": "物理学",
-            "degree": "本科生毕业",
-            "level": "本科",
-            "graduation_date": grad,
-            "id_number": id17 + id_check_digit(id17),
-        }
-        for i, id17 in ((i, f"110108200301{1 + i % 28:02d}{i:03d}") for i in range(1, n + 1))
-    ]
-    path = tmp / "bench_roster.json"
-    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    subprocess.run(
-        [str(VENV_PY), "-m", "backend.cli", "import-roster", str(path)],
-        cwd=ROOT,
-        env=system.child_env(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return [r["id"] for r in rows]
 
 
 def step(msg: str) -> None:
@@ -106,82 +61,7 @@ def git_commit() -> str:
         return "?"
 
 
-# --- what a message does in the real system --------------------------------------------------------------
-def conversation_of(sender: str, token: str | None) -> str:
-    """The Rasa conversation id the REST channel derives (the token is the backend's, valid: not checked here)."""
-    return conversation_id(jwt.decode(token, options={"verify_signature": False}) if token else None, sender)
-
-
-def probe(system: System, text: str, token: str | None) -> dict:
-    """Send one message; read back the intent and the actions it ran from the conversation's tracker."""
-    sender = f"bench-probe-{uuid.uuid4().hex[:10]}"
-    status, body = http_post(
-        system.rest_webhook,
-        {"sender": sender, "message": text, "metadata": {"token": token} if token else {}},
-    )
-    reply = reply_text(body) if status == 200 else ""
-    conv = urllib.parse.quote(conversation_of(sender, token), safe=":")  # Sanic does not unquote %3A
-    st, raw = http_get(system.rasa_api_url(f"/conversations/{conv}/tracker"), timeout=10)
-    intent, actions = None, []
-    if st == 200:
-        events = json.loads(raw).get("events", [])
-        for e in events:
-            if e.get("event") == "user":
-                intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
-                actions = []
-            elif e.get("event") == "action" and e.get("name") not in (
-                "action_listen",
-                "action_session_start",
-            ):
-                actions.append(e["name"])
-    return {"text": text, "intent": intent, "actions": actions, "reply": reply, "status": status}
-
-
-def is_custom(action: str) -> bool:
-    return not action.startswith("utter_") and action not in (
-        "action_default_fallback",
-        "action_two_stage_fallback",
-        "action_restart",
-        "action_back",
-        "action_deactivate_loop",
-        "action_unlikely_intent",
-        "action_extract_slots",
-    )
-
-
-def choose_messages(system: System, eval_cases: Path, token: str, limit_faq: int = 20) -> dict:
-    from bench.baseline import load_examples
-
-    faq_candidates: list[str] = []
-    for line in eval_cases.read_text(encoding="utf-8").splitlines():
-        c = json.loads(line)
-        if not c.get("login") and len(c["turns"]) == 1:
-            faq_candidates.append(c["turns"][0]["say"])
-    seen = set()
-    for text, intent in load_examples(ROOT / "data" / "nlu"):
-        if "/" in intent and intent not in seen:
-            seen.add(intent)
-            faq_candidates.append(text)
-    faq, action = [], []
-    for text in dict.fromkeys(faq_candidates):
-        if len(faq) >= limit_faq:
-            break
-        p = probe(system, text, None)
-        if p["status"] == 200 and p["reply"] and p["actions"] and not any(map(is_custom, p["actions"])):
-            faq.append(p)
-    for text in ACTION_MESSAGES:
-        p = probe(system, text, token)
-        if (
-            p["status"] == 200
-            and p["reply"]
-            and any(map(is_custom, p["actions"]))
-            and not any(w in a for a in p["actions"] for w in STATEFUL)
-        ):
-            action.append(p)
-    return {"faq": faq, "action": action}
-
-
-# --- steps -----------------------------------------------------------------------------------------------------
+# --- steps --------------------------------------------------------------------------------------------------
 def train_timed(monitor: MemoryMonitor, out_dir: Path, res: dict) -> Path | None:
     step("training time: rasa train --force into a temporary directory (progress below)")
     # its own training cache: this run must not evict what `make train` cached in .rasa/ (1 GB cap)
@@ -294,14 +174,14 @@ def load_runs(system: System, picked: dict, tokens: list[str], a, res: dict) -> 
         ld["runs"].append(r.to_json())
         s = r.summary()
         print(
-            f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} turns/s, "
-            f"{s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}",
+            f"   p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms, {s['turns_per_s']} "
+            f"turns/s, {s['errors']} errors {s['error_samples'][:2] if s['errors'] else ''}",
             flush=True,
         )
     mixed_secs = a.throughput_seconds * k
     mixed = Scenario(
         "mixed",
-        [m for pair in zip(faq_msgs, act_msgs or faq_msgs) for m in pair] or faq_msgs,
+        [m for pair in zip(faq_msgs, act_msgs or faq_msgs, strict=False) for m in pair] or faq_msgs,
         tokens=fresh(int(MAX_TURNS_PER_S * mixed_secs), 20) if act_msgs else [],
         turns_per_conversation=a.turns_per_conversation,
     )
@@ -376,7 +256,8 @@ def cross_validate(monitor: MemoryMonitor, out_dir: Path, folds: int, res: dict)
 
 def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = None) -> None:
     step(
-        f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each (bench/nlg_cost.py)"
+        f"NLG endpoint and turn log cost: three systems side by side, {turns} FAQ turns each "
+        "(bench/nlg_cost.py)"
     )
     res["nlg_cost"] = r = nlg_cost.measure(turns, model)
     res["nlg_cost"]["measured"] = {
@@ -393,7 +274,8 @@ def nlg_step(res: dict, turns: int, model: Path | None, busy: float | None = Non
 
 
 def nlg_alone(a) -> int:
-    """`--only nlg`: the NLG cost step into results/latest.json (other results kept) and docs/benchmarks.md."""
+    """`--only nlg`: the NLG cost step into results/latest.json (other results kept) and
+    docs/benchmarks.md."""
     latest = ROOT / "results" / "latest.json"
     res = (
         json.loads(latest.read_text(encoding="utf-8"))

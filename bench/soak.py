@@ -1,4 +1,5 @@
-"""Soak: many short anonymous conversations through the REST channel; Rasa's RSS before and after (issue 9 §5).
+"""Soak: many short anonymous conversations through the REST channel; Rasa's RSS before and after (issue 9
+§5).
 
 Anonymous senders are picked by the client, so their number has no bound: the tracker store keeps at most
 TRACKER_HOT_CONVERSATIONS conversations in memory and the rest on disk (bot/tracker_store.py). This step sends
@@ -49,7 +50,8 @@ async def soak(
     timeout: float = 30.0,
     progress: bool = True,
 ) -> dict:
-    """`turns` turns from `senders` new anonymous senders (turns spread evenly, each sender's back to back)."""
+    """`turns` turns from `senders` new anonymous senders (turns spread evenly, each sender's back to
+    back)."""
     _check_loopback(url)
     senders = max(1, min(senders, turns))
     run = uuid.uuid4().hex[:8]

@@ -1,5 +1,6 @@
-"""A/B of tracker stores (Rasa's in-memory, ours in bot/tracker_store.py, Rasa's SQL on SQLite): short-conversation
-latency, throughput, and the cost of a long history for a student who comes back (bench/findings.md, items 4, 6).
+"""A/B of tracker stores (Rasa's in-memory, ours in bot/tracker_store.py, Rasa's SQL on SQLite):
+short-conversation latency, throughput, and the cost of a long history for a student who comes back
+(bench/findings.md, items 4, 6).
 
 Per variant, on a fresh system (same model): FAQ turns with 1 conversation, signed-in action turns with 1
 conversation, mixed turns with 20 conversations for a fixed time, then one "returning student" conversation:
@@ -23,7 +24,8 @@ from bench.load import Scenario, percentile
 from bench.report import save_results
 from system import http_post, latest_model
 
-# "memory": Rasa's stock InMemoryTrackerStore (no tracker_store entry); "inprocess": bot/endpoints.yml as shipped
+# "memory": Rasa's stock InMemoryTrackerStore (no tracker_store entry); "inprocess": bot/endpoints.yml as
+# shipped
 STOCK_ENDPOINTS = """action_endpoint:
   url: ${ACTION_ENDPOINT_URL}
 """
@@ -102,8 +104,9 @@ def run_variant(name: str, model: Path, seconds: float, history: int, growth_onl
             }
             out["growth"] = g
             print(
-                f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 {g['last50_p50_ms']} ms, "
-                f"next session p50 {g['new_session_p50_ms']} / p95 {g['new_session_p95_ms']} ms",
+                f"   {name:>7} growth: first 50 p50 {g['first50_p50_ms']} ms, last 50 p50 "
+                f"{g['last50_p50_ms']} ms, next session p50 {g['new_session_p50_ms']} / p95 "
+                f"{g['new_session_p95_ms']} ms",
                 flush=True,
             )
     finally:

@@ -1,9 +1,10 @@
 """👍/👎 on the last answer in WeChat (issue 14 §4), used by bot/channels/wechat.py.
 
-WeChat has no buttons under a message, so feedback is a reply: "👍" (or 赞/有帮助), "👎" (or 踩/没帮助) then one
-of four reasons by number with an optional comment ("👎 2 没写费用" in one message works too). The first answer
-of a conversation (then every 12 h) ends with a line saying so. Feedback goes to the backend's integration
-endpoint with the integration key; the backend takes the student from the WeChat binding, never from the message.
+WeChat has no buttons under a message, so feedback is a reply: "👍" (or 赞/有帮助), "👎" (or 踩/没帮助) then
+one of four reasons by number with an optional comment ("👎 2 没写费用" in one message works too). The first
+answer of a conversation (then every 12 h) ends with a line saying so. Feedback goes to the backend's
+integration endpoint with the integration key; the backend takes the student from the WeChat binding, never
+from the message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from bot.channels.common import channel_state
 
 REASONS = ("答非所问", "内容缺失", "没有帮助", "事实错误")
 HINT = "（这条回答有帮助吗？回复“👍”或“👎”）"
-ASK_REASON = "哪里不好？请回复序号：1 答非所问　2 内容缺失　3 没有帮助　4 事实错误。可在序号后补充说明，如“2 没写要带什么材料”。"
+ASK_REASON = (
+    "哪里不好？请回复序号：1 答非所问　2 内容缺失　3 没有帮助　4 事实错误。"
+    "可在序号后补充说明，如“2 没写要带什么材料”。"
+)
 THANKS = "已收到反馈，谢谢！老师会据此改进回答。"
 NOTHING = "请先提问，再对回答回复“👍”或“👎”。"
 FAILED = "反馈暂时没有提交成功，请稍后再试。"

@@ -1,17 +1,17 @@
 """Rasa's RedisLockStore with atomic ticket operations (several Rasa servers sharing conversations).
 
 Rasa 3.6's open-source `RedisLockStore` keeps a conversation's ticket lock as one JSON value and changes it by
-read-modify-write (GET, change in Python, SET) with nothing in between to stop another server. Two servers that
-get a message of the same conversation at the same moment can both read the same lock and both be issued the
-same ticket number, and then both process the conversation at once (each on the tracker as it was before the
-other's turn: one answer is lost or a form question is asked twice); a finishing turn can also write back a lock
-without the ticket another server just added. Ticket numbers restart at 0 once the queue is empty or has expired,
-so a turn that outlived its ticket can remove a later turn's ticket. (Rasa Pro's `ConcurrentRedisLockStore`
-exists for this.)
+read-modify-write (GET, change in Python, SET) with nothing in between to stop another server. Two servers
+that get a message of the same conversation at the same moment can both read the same lock and both be issued
+the same ticket number, and then both process the conversation at once (each on the tracker as it was before
+the other's turn: one answer is lost or a form question is asked twice); a finishing turn can also write back
+a lock without the ticket another server just added. Ticket numbers restart at 0 once the queue is empty or
+has expired, so a turn that outlived its ticket can remove a later turn's ticket. (Rasa Pro's
+`ConcurrentRedisLockStore` exists for this.)
 
 This subclass keeps Rasa's lock format and waiting loop and changes only how the value is changed:
-- every change of a lock runs in a Redis transaction (WATCH the key, read, MULTI/SET or DEL, EXEC; retried when
-  another server changed the key in between), so no change is lost;
+- every change of a lock runs in a Redis transaction (WATCH the key, read, MULTI/SET or DEL, EXEC; retried
+  when another server changed the key in between), so no change is lost;
 - ticket numbers come from a per-conversation counter changed in the same transaction as the queue, never
   reissued while the counter lives (it expires with the lock);
 - lock keys expire (the ticket lifetime plus a minute) so a lock left by a killed server goes away by itself;
@@ -97,7 +97,7 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return self.red.transaction(tx, key, counter, value_from_callable=True)
         except Exception as e:  # what Rasa's store raises, so Rasa handles it the same way
-            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: str) -> None:
         def prune(lock: TicketLock | None) -> tuple[None, TicketLock | None]:

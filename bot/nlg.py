@@ -11,26 +11,26 @@
       poll_seconds: 0.5                    # how often the copy of the answers is checked (0: no copy)
 
 How an answer is made, first that applies:
-1. From this process's copy of the backend's answers: a task polls `GET {url}/responses?since=<revision>` every
-   `poll_seconds`, off the students' turns (`changed: false` while nothing changed; all answers when something
-   did). The copy is rendered by Rasa's own TemplatedNaturalLanguageGenerator (variations, conditions, channels,
-   `{variables}` from the slots and from the arguments of a custom action's `utter_message(response=..., **args)`,
-   as Rasa does; FilledNLG only fixes Rasa's unfilled template for a value containing "0["), plus the `依据：`
-   source line. An edit reaches students within
+1. From this process's copy of the backend's answers: a task polls `GET {url}/responses?since=<revision>`
+   every `poll_seconds`, off the students' turns (`changed: false` while nothing changed; all answers when
+   something did). The copy is rendered by Rasa's own TemplatedNaturalLanguageGenerator (variations,
+   conditions, channels, `{variables}` from the slots and from the arguments of a custom action's
+   `utter_message(response=..., **args)`, as Rasa does; FilledNLG only fixes Rasa's unfilled template for a
+   value containing "0["), plus the `依据：` source line. An edit reaches students within
    `poll_seconds`, i.e. on their next turn, with no backend call on the turn (a call per turn cost up to 18 ms
    p50 on a busy 2-core machine: bench/nlg_cost.py). A response the backend does not have: the domain's.
 2. When there is no fresh copy (the backend is down or not reached yet): Rasa's NLG request (`response`, `id`,
-   `arguments`, `channel`, a slim tracker with the slots; no events, no metadata, so no token) posted to `url`,
-   with `timeout`, over one kept-alive session.
-3. The domain's text (Rasa's TemplatedNaturalLanguageGenerator, which this class extends) on any failure of 2.,
-   then for `retry_after` seconds without asking. So with the backend down, students get the domain's text once
-   the poll has noticed (within `poll_seconds`), as the issue asks.
+   `arguments`, `channel`, a slim tracker with the slots; no events, no metadata, so no token) posted to
+   `url`, with `timeout`, over one kept-alive session.
+3. The domain's text (Rasa's TemplatedNaturalLanguageGenerator, which this class extends) on any failure of
+   2., then for `retry_after` seconds without asking. So with the backend down, students get the domain's text
+   once the poll has noticed (within `poll_seconds`), as the issue asks.
 
 Why not Rasa's stock callback NLG (`nlg: url:`): it waits up to 5 minutes for the endpoint, has no fallback (a
-down endpoint means no answer at all), opens a new HTTP session per call and posts the whole tracker (every event,
-the action token in the metadata) on every response. This class subclasses the templated generator so that
-Rasa's Agent hands it the model's domain responses when a model is loaded (Agent.load_model only updates a
-TemplatedNaturalLanguageGenerator). Rasa 3.6 loads it as `cls(endpoint_config=..., domain=...)`.
+down endpoint means no answer at all), opens a new HTTP session per call and posts the whole tracker (every
+event, the action token in the metadata) on every response. This class subclasses the templated generator so
+that Rasa's Agent hands it the model's domain responses when a model is loaded (Agent.load_model only updates
+a TemplatedNaturalLanguageGenerator). Rasa 3.6 loads it as `cls(endpoint_config=..., domain=...)`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from typing import Any
 
@@ -50,7 +49,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from backend import nlg as filling  # Rasa's {variable} filling, without its "0[" flaw (plain Python, no deps)
+# Rasa's {variable} filling, without its "0[" flaw (plain Python, no deps)
+from contracts import nlg as filling
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +61,13 @@ DEFAULT_POLL = 0.5
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/nlg"
+    return rasa_settings().backend_url + "/api/nlg"
 
 
 class FilledNLG(TemplatedNaturalLanguageGenerator):
-    """Rasa's templated generator whose {variables} are filled by backend.nlg.interpolate: a value with "0[" in it
-    (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw template.
-    Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
+    """Rasa's templated generator whose {variables} are filled by contracts.nlg.interpolate: a value with "0["
+    in it (an address "A栋10[2]号" typed into a form, inside {lines}) is filled in, where Rasa returns the raw
+    template. Everything else as Rasa: slots and the arguments of utter_message(response=..., **arguments)."""
 
     def _fill_response(
         self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None, **kwargs: Any
@@ -90,7 +91,7 @@ class BackendNLG(FilledNLG):
         # (Rasa's EndpointConfig; e.g. X-Integration-Key: ${INTEGRATION_KEY}) or else INTEGRATION_KEY
         self.headers = dict(cfg.headers or {})
         if not any(k.lower() == "x-integration-key" for k in self.headers):
-            self.headers["X-Integration-Key"] = os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
+            self.headers["X-Integration-Key"] = rasa_settings().integration_key
         self.timeout = float(cfg.kwargs.get("timeout", DEFAULT_TIMEOUT))
         self.retry_after = float(cfg.kwargs.get("retry_after", DEFAULT_RETRY_AFTER))
         self._session: aiohttp.ClientSession | None = None

@@ -1,26 +1,27 @@
 """Start-up performance patches for the Rasa 3.6 server (imported by `bot.channels`, see bench/findings.md).
 
-1. `RemoteAction._validate_action_result` calls `jsonschema.validate(result, schema)` after every custom action,
-   and `jsonschema.validate` first checks the large events schema against the meta-schema on every call: about
-   half of Rasa's CPU on an action turn. We build the validator once; every action response is still validated
-   against the same schema and an invalid one is still rejected with the same error.
+1. `RemoteAction._validate_action_result` calls `jsonschema.validate(result, schema)` after every custom
+   action, and `jsonschema.validate` first checks the large events schema against the meta-schema on every
+   call: about half of Rasa's CPU on an action turn. We build the validator once; every action response is
+   still validated against the same schema and an invalid one is still rejected with the same error.
 2. `EndpointConfig.request` opens a new `aiohttp.ClientSession` (new pool, new TCP connection) per call to the
-   action server. We hand out one long-lived session per event loop and endpoint instead, so action calls reuse
-   keep-alive connections. The per-request `timeout` Rasa passes (capped by `cap_action_timeout`,
+   action server. We hand out one long-lived session per event loop and endpoint instead, so action calls
+   reuse keep-alive connections. The per-request `timeout` Rasa passes (capped by `cap_action_timeout`,
    ACTION_TIMEOUT) still applies to every call.
 3. The SQL tracker store on SQLite opens and closes a connection for every query and fsyncs every turn, inside
    the event loop. We give it a small connection pool, WAL and synchronous=NORMAL.
 
-Each patch checks that Rasa is the version it was written against and that the patched functions still look the
-way it expects; otherwise it logs a warning and leaves Rasa alone. `PERF_PATCHES=0` disables them all.
+Each patch checks that Rasa is the version it was written against and that the patched functions still look
+the way it expects; otherwise it logs a warning and leaves Rasa alone. `PERF_PATCHES=0` disables them all.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import os
 from typing import Any
+
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def apply() -> dict[str, bool]:
     """Apply the patches once; never raises (a failed patch leaves Rasa as it is)."""
     if APPLIED:
         return APPLIED
-    if (os.environ.get("PERF_PATCHES") or "1").strip() in ("0", "false", "no", "off"):
+    if not rasa_settings().perf_patches:
         APPLIED.update(action_validation=False, endpoint_sessions=False, sqlite_tracker_store=False)
         logger.info("bot.perf: disabled by PERF_PATCHES")
         return APPLIED

@@ -13,13 +13,13 @@ idempotent; importing a module changes nothing.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any
 
 from bot import perf
 from bot.channels.common import allowed_origins
-from deploy import production
+from contracts import production
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,8 @@ def check_rasa_process() -> None:
     """Refuse to start Rasa with an unauthenticated management API, or with demo settings in production."""
     if production.rasa_api_enabled() and not production.rasa_api_authenticated():
         print(
-            "rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the management "
-            "API (trackers, actions) to anyone. Start it without --enable-api, or through "
+            "rasa: refusing to start: --enable-api without --auth-token/--jwt-secret would open the "
+            "management API (trackers, actions) to anyone. Start it without --enable-api, or through "
             "`python -m deploy.rasa_run` with RASA_API_TOKEN set.",
             file=sys.stderr,
             flush=True,
@@ -47,8 +47,8 @@ def check_rasa_process() -> None:
 def restrict_rasa_cors() -> None:
     """Make Rasa's own CORS set-up (every route: /, /status, /conversations/..., webhooks) use the allow-list.
 
-    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let any
-    web page read the API. The allow-list replaces whatever `--cors` says.
+    Rasa 3.6 passes `--cors` (default "") to sanic-cors for all routes; an operator's `--cors "*"` would let
+    any web page read the API. The allow-list replaces whatever `--cors` says.
     """
     import rasa.server as rasa_server
 
@@ -75,10 +75,7 @@ def cap_action_timeout() -> float:
     """
     import rasa.core.actions.action as rasa_action
 
-    try:
-        seconds = float(os.environ.get("ACTION_TIMEOUT") or 8)
-    except ValueError:
-        seconds = 8.0
+    seconds = rasa_settings().action_timeout
     rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
     return seconds
 

@@ -10,11 +10,12 @@ Two tiers:
   hands out a new tracker replayed from the stored event objects (what the stock store does after parsing),
   so what a caller does with a retrieved tracker never changes the stored one until it is saved.
 - durable: Rasa's own `SQLTrackerStore` (table `events`, one row per event) at TRACKER_DB_URL (default: the
-  SQLite file var/tracker.db; system/processes.py passes the project database's URL for PostgreSQL). Every save
-  writes the turn's new events before the reply goes out (write-through: a few rows in one transaction, about
-  0.3 ms on SQLite); a conversation not in memory (after a restart, or evicted) is read from SQL the stock way.
-  So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped. `bot/perf.py` gives
-  SQLite a connection pool, WAL and synchronous=NORMAL (a power cut can lose the last turns, never corrupt).
+  SQLite file var/tracker.db; system/processes.py passes the project database's URL for PostgreSQL). Every
+  save writes the turn's new events before the reply goes out (write-through: a few rows in one transaction,
+  about 0.3 ms on SQLite); a conversation not in memory (after a restart, or evicted) is read from SQL the
+  stock way. So a restart of Rasa loses nothing, and a half-filled form goes on where it stopped.
+  `bot/perf.py` gives SQLite a connection pool, WAL and synchronous=NORMAL (a power cut can lose the last
+  turns, never corrupt).
 
 Anonymous conversations (`anon:<sender>`: the client picks the sender, so there is no bound on their number)
 expire TRACKER_ANON_TTL_SECONDS (default: the domain's session expiry, 30 min) after their last event: a purge
@@ -35,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -51,34 +51,29 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, Restarted
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from contracts.env import number
+from contracts.settings import rasa as rasa_settings
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "tracker.db"
 ANON_PREFIX = "anon:"
 NOTHING_SAVED = object()  # marker: the database holds no event of this conversation
 MAX_PENDING = 10000
-# published with each user event (bot/turnlog.py): a form (active loop) was open when the student typed it, read
-# from the conversation's own events, so it holds after a restart and on any server of a cluster (issue 21 §3)
+# published with each user event (bot/turnlog.py): a form (active loop) was open when the student typed it,
+# read from the conversation's own events, so it holds after a restart and on any server of a cluster (issue
+# 21 §3)
 FORM_OPEN_KEY = "form_open"
-
-
-def _number(name: str, value: Any, default: float, minimum: float) -> float:
-    try:
-        n = float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        logger.warning("%s=%r is not a number: using %s", name, value, default)
-        return default
-    return max(minimum, n)
 
 
 def _hot_limit(value: Any, default: int = 1000) -> int:
     """0 turns the hot tier off: every retrieve reads the database (several Rasa servers, docs/scaling.md)."""
-    return int(_number("TRACKER_HOT_CONVERSATIONS", value, default, 0))
+    return int(number(value, default, 0, name="TRACKER_HOT_CONVERSATIONS"))
 
 
 def db_url(raw: str | None = None) -> str:
     """TRACKER_DB_URL as SQLAlchemy 1.4 (Rasa's) understands it; default the SQLite file var/tracker.db."""
-    url = (raw if raw is not None else os.environ.get("TRACKER_DB_URL") or "").strip()
+    url = (raw if raw is not None else rasa_settings().tracker_db_url).strip()
     if not url:
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_DB}"
@@ -135,8 +130,9 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         perf.apply()  # WAL, pool and synchronous=NORMAL for SQLite (idempotent; also applied by bot.channels)
         # sender id -> (stored tracker, the last of its events known to be in the database, or None)
         self.hot: OrderedDict[str, tuple[DialogueStateTracker, Event | None]] = OrderedDict()
-        self.max_hot = _hot_limit(hot_conversations or os.environ.get("TRACKER_HOT_CONVERSATIONS"))
-        # read from the database but not saved yet: sender id -> its last event in the database (or NOTHING_SAVED)
+        self.max_hot = _hot_limit(hot_conversations or rasa_settings().tracker_hot_conversations)
+        # read from the database but not saved yet: sender id -> its last event in the database (or
+        # NOTHING_SAVED)
         self._pending: OrderedDict[str, Any] = OrderedDict()
         self.sql = SQLTrackerStore(domain=domain, host=db_url(url))
         self.table = SQLTrackerStore.SQLEvent.__table__
@@ -175,8 +171,8 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
             if streamed is None:  # the stock diff against what retrieve() gives
                 streamed = TrackerEventDiffEngine.event_difference(await self.retrieve(sender_id), tracker)
             self._publish(streamed, tracker)
-        # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a worker
-        # thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
+        # Written inline, in one transaction: a few rows, ~0.3 ms on SQLite (WAL, synchronous=NORMAL); a
+        # worker thread cost more in latency (its wake-up on a busy machine) than it saved the event loop.
         last: Any = tracker.events[-1] if tracker.events else NOTHING_SAVED
         try:
             self._write(tracker, new_events)
@@ -197,15 +193,15 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._maybe_purge(asyncio.get_running_loop())
 
     def _publish(self, events: list[Event], tracker: DialogueStateTracker) -> None:
-        """Each event to the broker as the stock store sends it; a user event also says whether a form was open
-        when it was typed (FORM_OPEN_KEY)."""
+        """Each event to the broker as the stock store sends it; a user event also says whether a form was
+        open when it was typed (FORM_OPEN_KEY)."""
         in_form = typed_in_form(tracker) if any(isinstance(e, UserUttered) for e in events) else set()
         for event in events:
             body = {"sender_id": tracker.sender_id}
             body.update(event.as_dict())
             if isinstance(event, UserUttered):
                 body[FORM_OPEN_KEY] = id(event) in in_form
-            self.event_broker.publish(body)  # type: ignore[union-attr]
+            self.event_broker.publish(body)
 
     @staticmethod
     def _unsaved(tracker: DialogueStateTracker, last_saved: Any) -> list[Event] | None:
@@ -309,15 +305,12 @@ class InProcessTrackerStore(TrackerStore, SerializedTrackerAsText):
     def anon_ttl(self) -> float:
         minutes = self.domain.session_config.session_expiration_time if self.domain else 0
         default = minutes * 60 if minutes and minutes > 0 else 1800
-        return _number("TRACKER_ANON_TTL_SECONDS", os.environ.get("TRACKER_ANON_TTL_SECONDS"), default, 1)
+        raw = rasa_settings().tracker_anon_ttl_seconds
+        return number(raw, default, 1, name="TRACKER_ANON_TTL_SECONDS")
 
     def purge_interval(self) -> float:
-        return _number(
-            "TRACKER_PURGE_INTERVAL_SECONDS",
-            os.environ.get("TRACKER_PURGE_INTERVAL_SECONDS"),
-            min(self.anon_ttl() / 2, 300),
-            0.5,
-        )
+        raw = rasa_settings().tracker_purge_interval_seconds
+        return number(raw, min(self.anon_ttl() / 2, 300), 0.5, name="TRACKER_PURGE_INTERVAL_SECONDS")
 
     def _maybe_purge(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.monotonic()

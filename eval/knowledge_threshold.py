@@ -1,21 +1,23 @@
 """The knowledge retriever's thresholds from held-out data (issue 20 §2, docs/knowledge.md).
 
-Positives: eval/knowledge/paraphrases.yml, student-style wordings of the seed entries (backend/data/knowledge.yml)
-that are not among the entries' own wordings. Negatives: the questions of the project's eval sets, which the
-procedure answers (or the bot declines) and an entry must not take over, and eval/knowledge/near_misses.yml,
-questions on an entry's topic that it does not answer. Each text goes through the trained
-model's tokenizer and classifier exactly as in Rasa, then the retriever's scoring (bot/nlu/knowledge.py) against
-the seed entries.
+Positives: eval/knowledge/paraphrases.yml, student-style wordings of the seed entries
+(backend/data/knowledge.yml) that are not among the entries' own wordings. Negatives: the questions of the
+project's eval sets, which the procedure answers (or the bot declines) and an entry must not take over, and
+eval/knowledge/near_misses.yml, questions on an entry's topic that it does not answer. Each text goes through
+the trained model's tokenizer and classifier exactly as in Rasa, then the retriever's scoring
+(bot/nlu/knowledge.py) against the seed entries.
 
 Tuning half: every other paraphrase (the 1st, 3rd, ... of each entry) and near miss, and eval/cases/*.jsonl.
-Report half: the other paraphrases and near misses and the blind set (eval/blind/*.jsonl), never used to choose.
+Report half: the other paraphrases and near misses and the blind set (eval/blind/*.jsonl), never used to
+choose.
 
-    PYTHONPATH=. .venv-rasa/bin/python eval/knowledge_threshold.py [--model models/x.tar.gz] [--char-weight 0.5]
+    PYTHONPATH=. .venv-rasa/bin/python eval/knowledge_threshold.py \\
+        [--model models/x.tar.gz] [--char-weight 0.5]
 
-Chooses, on the tuning half, the rule with the most paraphrases answered by their own entry and none answered by
-a wrong entry and no eval question taken over: `classified_threshold` (texts the classifier itself calls
-ask_knowledge) and (`threshold`, `confidence_weight`) for the others (score >= threshold + weight * sure), then
-adds a margin of 0.02 to both thresholds, and prints what the rule does on both halves.
+Chooses, on the tuning half, the rule with the most paraphrases answered by their own entry and none answered
+by a wrong entry and no eval question taken over: `classified_threshold` (texts the classifier itself calls
+ask_knowledge) and (`threshold`, `confidence_weight`) for the others (score >= threshold + weight * sure),
+then adds a margin of 0.02 to both thresholds, and prints what the rule does on both halves.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ MARGIN = 0.02
 # the lowest `threshold` considered: below it the best wording shares little more than a topic word with the
 # question (the eval sets have few questions the classifier is unsure of, so they cannot set this end)
 FLOOR = 0.4
-# spec FAQ topics an entry deliberately extends (the seed's 报到证 entry adds the national notice): an eval question
-# of these topics answered by that entry is not a false take-over
+# spec FAQ topics an entry deliberately extends (the seed's 报到证 entry adds the national notice): an eval
+# question of these topics answered by that entry is not a false take-over
 OVERLAPS = {"baodaozheng_2023": ("报到证",)}
 
 
@@ -117,7 +119,8 @@ class Pipeline:
 
 
 def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: float) -> list[dict]:
-    """Per text: the best entry, its score, the classifier's own intent and how sure it is (knowledge.sure)."""
+    """Per text: the best entry, its score, the classifier's own intent and how sure it is
+    (knowledge.sure)."""
     from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 
     from bot.nlu.knowledge import NO_ANSWER_INTENTS, Index, sure
@@ -126,7 +129,7 @@ def score(pipe: Pipeline, entries: list[dict], texts: list[str], char_weight: fl
     msgs = pipe.messages(texts)
     index = Index(1, entries, pipe.classifier.model)
     out = []
-    for t, m in zip(texts, msgs):
+    for t, m in zip(texts, msgs, strict=False):
         i, s, q = index.best(m.get(FEATURES), char_weight)
         out.append(
             {
@@ -187,7 +190,7 @@ def evaluate(pipe: Pipeline, entries: list[dict], char_weight: float) -> dict:
     for name, half, sets in (("tuning", 0, ("cases",)), ("report", 1, ("blind",))):
         items = positives(half)
         pos = score(pipe, entries, [q for q, _ in items], char_weight)
-        for r, (_, want) in zip(pos, items):
+        for r, (_, want) in zip(pos, items, strict=False):
             r["want"] = want
         halves[name] = (pos, score(pipe, entries, near_misses(half) + negatives(sets), char_weight))
     rule = choose(*halves["tuning"])
@@ -213,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     for run in runs:
         o = run["tuning"]
         print(
-            f"char_weight {run['rule']['char_weight']}: tuning half answered {o['answered']}/{o['paraphrases']} "
-            f"with {run['rule']}"
+            f"char_weight {run['rule']['char_weight']}: tuning half answered "
+            f"{o['answered']}/{o['paraphrases']} with {run['rule']}"
         )
     best = max(runs, key=lambda r: (r["tuning"]["answered"], r["rule"]["char_weight"]))
     rule, halves = best["rule"], best["halves"]
@@ -223,21 +226,24 @@ def main(argv: list[str] | None = None) -> int:
         o = outcome(pos, neg, rule)
         print(
             f"{name:7s}: paraphrases answered by their entry {o['answered']}/{o['paraphrases']} "
-            f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions and "
-            f"near misses taken over {o['taken_over']}/{o['eval_questions']}"
+            f"({o['answered'] / o['paraphrases']:.0%}), by a wrong entry {o['wrong_entry']}; eval questions "
+            f"and near misses taken over {o['taken_over']}/{o['eval_questions']}"
         )
         for r in [r for r in neg if fires(r, rule) and not _overlap(r)]:
             print(
-                f"    TAKEN   {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+                f"    TAKEN   {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} "
+                f"{r['text']} -> {r['entry']}"
             )
         for r in [r for r in pos if not fires(r, rule) or r["entry"] != r["want"]][: args.show]:
             print(
-                f"    missed  {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+                f"    missed  {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} "
+                f"{r['text']} -> {r['entry']}"
             )
         near = sorted(neg, key=lambda r: -(r["score"] - rule["confidence_weight"] * r["sure"]))[: args.show]
         for r in near:
             print(
-                f"    nearest {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} {r['text']} -> {r['entry']}"
+                f"    nearest {r['score']:.2f} sure {r['sure']:.2f} {r['intent']:14s} "
+                f"{r['text']} -> {r['entry']}"
             )
     return 0
 

@@ -1,5 +1,5 @@
-"""The action server's Prometheus metrics (issue 23), installed by actions/__init__.py (rasa_sdk imports it before
-it listens); served with /health and /ready (the backend answers /api/health) on the operations port
+"""The action server's Prometheus metrics (issue 23), installed by actions/__init__.py (rasa_sdk imports it
+before it listens); served with /health and /ready (the backend answers /api/health) on the operations port
 (ops/exporter.py, METRICS_PORT).
 
 - action latency and errors by action (registered action names only; anything else is "unknown")
@@ -9,11 +9,12 @@ it listens); served with /health and /ready (the backend answers /api/health) on
 from __future__ import annotations
 
 import functools
-import os
 import time
 import urllib.request
 
 from prometheus_client import Counter, Histogram
+
+from contracts import settings
 
 ACTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -54,7 +55,7 @@ def backend_call(fn):
 
 
 def backend_ready() -> tuple[bool, str]:
-    url = (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/") + "/api/health"
+    url = settings.ops().backend_url + "/api/health"
     try:
         with urllib.request.urlopen(url, timeout=2) as r:
             return r.status == 200, f"backend answered {r.status}"
@@ -92,7 +93,7 @@ def serving_process() -> bool:
     from sanic.worker.process import WorkerProcess
 
     # worker names: "Sanic-Server-0-0" (the reloader, inspector and others have other labels)
-    return os.environ.get("SANIC_WORKER_NAME", "").startswith(f"Sanic-{WorkerProcess.SERVER_LABEL}-")
+    return settings.ops().sanic_worker_name.startswith(f"Sanic-{WorkerProcess.SERVER_LABEL}-")
 
 
 def install() -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -19,6 +18,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
+
+from contracts import settings
 
 logger = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series double the output and no rule or panel uses them
@@ -34,7 +35,7 @@ class _Quiet(WSGIRequestHandler):
 def registry_for_process(extra: tuple = ()) -> CollectorRegistry:
     """The registry a scrape reads: the process's own, or all processes' in multiprocess mode; plus `extra`
     collectors computed at scrape time (e.g. the outbox backlog read from the database)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.ops().multiprocess_dir:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
@@ -94,10 +95,10 @@ def app(ready: ReadyCheck | None, registry: CollectorRegistry):
 def start(service: str, ready: ReadyCheck | None = None, extra: tuple = ()) -> ThreadingWSGIServer | None:
     """Serve the operations port in a daemon thread; None when METRICS_PORT is unset or the port is taken (by
     another worker of the same service)."""
-    port = os.environ.get("METRICS_PORT", "").strip()
-    if not port.isdigit() or int(port) == 0:
+    s = settings.ops()
+    port, host = s.metrics_port, s.metrics_host
+    if not port:
         return None
-    host = os.environ.get("METRICS_HOST") or "127.0.0.1"
     try:
         server = make_server(
             host,

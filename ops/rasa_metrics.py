@@ -1,8 +1,8 @@
-"""The Rasa server's Prometheus metrics (issue 23), installed by bot/startup.py before Rasa starts; served with
-/health and /ready (the model is loaded) on the operations port (ops/exporter.py, METRICS_PORT).
+"""The Rasa server's Prometheus metrics (issue 23), installed by bot/startup.py before Rasa starts; served
+with /health and /ready (the model is loaded) on the operations port (ops/exporter.py, METRICS_PORT).
 
-- turns by channel, intent and outcome (ops/outcome.py); turn latency (the processor's handling of a message,
-  from the message to the saved tracker) and NLU latency histograms
+- turns by channel, intent and outcome (contracts/outcome.py); turn latency (the processor's handling of a
+  message, from the message to the saved tracker) and NLU latency histograms
 - active conversations: distinct conversations with a turn in the last ACTIVE_WINDOW_S (this process)
 - lock waits: seconds a turn waited for its conversation's lock (the cluster: another server held it)
 Labels hold names from the model's domain and the channel's name only: never a sender id or a message's text.
@@ -20,7 +20,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from ops.outcome import turn_outcome
+from contracts.outcome import turn_outcome
 
 ACTIVE_WINDOW_S = 300.0
 MAX_TRACKED = 100_000

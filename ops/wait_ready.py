@@ -1,6 +1,6 @@
 """`python -m ops.wait_ready URL [SECONDS]`: exit 0 once URL (a process's /ready) answers 200, 1 after SECONDS
-(default 180). The systemd units' ExecStartPost: a unit counts as started only when its process is ready, so the
-units ordered After= it (and a balancer's health checks) see a ready process. Standard library only."""
+(default 180). The systemd units' ExecStartPost: a unit counts as started only when its process is ready, so
+the units ordered After= it (and a balancer's health checks) see a ready process. Standard library only."""
 
 from __future__ import annotations
 

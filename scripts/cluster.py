@@ -20,7 +20,7 @@ from system.supervisor import Supervisor
 
 
 def main(argv: list[str] | None = None) -> int:
-    from deploy import production
+    from contracts import production
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     print(
-        f">> starting the cluster: {a.rasa} Rasa servers, {a.actions} action servers, backend with {a.workers} "
-        f"workers, Redis, nginx, PostgreSQL (logs in {cluster.log_dir})",
+        f">> starting the cluster: {a.rasa} Rasa servers, {a.actions} action servers, backend with "
+        f"{a.workers} workers, Redis, nginx, PostgreSQL (logs in {cluster.log_dir})",
         flush=True,
     )
     t0 = time.monotonic()
@@ -96,11 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"!! start failed: {e}", file=sys.stderr, flush=True)
         cluster.stop()
         return 1
+    web, rest, wechat = cluster.backend_url, cluster.rest_webhook, cluster.wechat_webhook
     print(
         f"""
 智能咨询 cluster is up ({time.monotonic() - t0:.0f}s). What runs where:
 {cluster.describe()}
-  Job-site demo page: {cluster.backend_url}/   REST channel: {cluster.rest_webhook}   WeChat: {cluster.wechat_webhook}
+  Job-site demo page: {web}/   REST channel: {rest}   WeChat: {wechat}
 A server that exits is restarted (var/cluster/log/supervisor.log); the balancer sends its turns to the others.
 Ctrl-C stops everything.""",
         flush=True,

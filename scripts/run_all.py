@@ -1,4 +1,5 @@
-"""`make run`: database with demo data, the model, then backend + action server + Rasa, supervised, until Ctrl-C.
+"""`make run`: database with demo data, the model, then backend + action server + Rasa, supervised, until
+Ctrl-C.
 
 A process that dies is restarted with a back-off (system/supervisor.py; var/log/supervisor.log). Ctrl-C or
 SIGTERM stops everything: Rasa first, then the action server, then the backend, each finishing the requests in
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy import production
+from contracts import production
 from system import ROOT, VENV_PY, System
 from system.supervisor import Supervisor
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         rasa_port=int(os.environ.get("RASA_PORT", 5005)),
         database_url=os.environ.get("DATABASE_URL", ""),
         log_dir=a.log_dir,
-        handoff_hours=None,  # the real office hours (HANDOFF_HOURS, else 08:30-17:30); tests default to "always"
+        # the real office hours (HANDOFF_HOURS, else 08:30-17:30); tests default to "always"
+        handoff_hours=None,
         chat_limits=True,  # the chat's per-client limits as deployed
         backend_metrics_port=int(os.environ.get("BACKEND_METRICS_PORT", 9101)),
         actions_metrics_port=int(os.environ.get("ACTIONS_METRICS_PORT", 9102)),
@@ -64,11 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     b, r = system.backend_url, system.rasa_url
     pids = ", ".join(f"{n} {p.pid}" for n, p in system.procs.items())
+    ops_backend, ops_actions, ops_rasa = (
+        system.ops_url(port, "")
+        for port in (system.backend_metrics_port, system.actions_metrics_port, system.rasa_metrics_port)
+    )
     print(
         "\n*** PRODUCTION (APP_ENV=production): no demo login, no demo page, no demo data. ***"
         if prod
-        else "\n*** DEMO — not for real students: demo secrets, demo login for every account, demo data. ***\n"
-        "*** A deployment needs APP_ENV=production and real secrets: README.md, 'Deploying for real'. ***",
+        else (
+            "\n*** DEMO — not for real students: demo secrets, demo login for every account, demo data. ***\n"
+            "*** A deployment needs APP_ENV=production and real secrets: README.md, 'Deploying for real'. ***"
+        ),
         flush=True,
     )
     print(
@@ -80,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
   WeChat webhook:                          {r}/webhooks/wechat/webhook
   Action server:                           {system.actions_url}
 Prometheus metrics, health and readiness (loopback; /metrics, /health, /ready; docs/operations.md):
-  backend {system.ops_url(system.backend_metrics_port, "")}   action server {system.ops_url(system.actions_metrics_port, "")}   Rasa {system.ops_url(system.rasa_metrics_port, "")}
+  backend {ops_backend}   action server {ops_actions}   Rasa {ops_rasa}
 Demo students 2025000001 … 2025000007 (sign in on the demo page); chat in a terminal with `make chat`.
 Processes (pid): {pids}; one that exits is restarted (var/log/supervisor.log).
 Ctrl-C stops everything.""",

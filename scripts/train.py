@@ -1,13 +1,14 @@
 """Train the assistant's model into models/ when the training data, domain or config changed.
 
 Rasa compares the fingerprint of the data with the newest model in models/ and skips the work when nothing
-changed, so `make run` and `make test` can call this every time (about a minute when it trains: Rasa prints its
-progress).
+changed, so `make run` and `make test` can call this every time (about a minute when it trains: Rasa prints
+its progress).
 
 Before training, the knowledge base's live entries (issue 20 §2) are exported from the backend's database
 (DATABASE_URL, default var/app.db; migrated first, which also adds the seed entries) into the generated,
-git-ignored data/nlu/knowledge.yml as examples of `ask_knowledge`. Without a reachable database the file is left
-as it is (no file: the classifier learns no `ask_knowledge` examples; retrieval still answers the live entries).
+git-ignored data/nlu/knowledge.yml as examples of `ask_knowledge`. Without a reachable database the file is
+left as it is (no file: the classifier learns no `ask_knowledge` examples; retrieval still answers the live
+entries).
 """
 
 import os

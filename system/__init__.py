@@ -1,7 +1,8 @@
 """One launcher library for the whole system: `make run` and `make run-cluster` (scripts/), the benchmarks
 (bench/) and the tests start, wait for and stop the same processes the same way.
 
-- system.processes: `System` (backend, action server, Rasa on loopback), paths, `say`, `dev_login`, HTTP helpers;
+- system.processes: `System` (backend, action server, Rasa on loopback), paths, `say`, `dev_login`, HTTP
+  helpers;
 - system.supervisor: `Supervisor` (restart with back-off, graceful stop);
 - system.cluster: `Cluster` (nginx, N Rasa servers, M action servers, Redis, PostgreSQL).
 """

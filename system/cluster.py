@@ -1,19 +1,19 @@
-"""The distributed topology on one machine (issue 13): `Cluster`, used by `make run-cluster` (scripts/cluster.py),
-tests/cluster and bench/cluster.py.
+"""The distributed topology on one machine (issue 13): `Cluster`, used by `make run-cluster`
+(scripts/cluster.py), tests/cluster and bench/cluster.py.
 
-    nginx (balancer) ──> Rasa 1..N ──> nginx (action pool) ──> action servers 1..M ──> backend (uvicorn, W workers)
+    nginx (balancer) ──> Rasa 1..N ──> nginx (action pool) ──> action servers 1..M ──> backend (W workers)
                           │  │                                                         │
                           │  └── Redis: lock store (db 1), channel state (db 2)         │
                           └───── PostgreSQL: conversations (Rasa's `events` table) ─────┴── the app's tables
 
 Same code as `make run`; only configuration differs: bot/endpoints.cluster.yml over bot/endpoints.yml
 (`cluster_endpoints()`: Rasa's RedisLockStore made atomic, the SQL tracker store on PostgreSQL with the
-per-process hot tier off), CHANNEL_STATE_URL (WeChat de-duplication, nonces, pending answers, quick replies and
-the REST channel's notices in Redis), the backend on PostgreSQL with several workers. Each part can run on
+per-process hot tier off), CHANNEL_STATE_URL (WeChat de-duplication, nonces, pending answers, quick replies
+and the REST channel's notices in Redis), the backend on PostgreSQL with several workers. Each part can run on
 another machine: see README, "Several machines".
 
-PostgreSQL: `database_url` (an existing server), else a local cluster in var/cluster/pg on port 55433 (initdb on
-first use). Redis and nginx run on loopback ports with their files in var/cluster/.
+PostgreSQL: `database_url` (an existing server), else a local cluster in var/cluster/pg on port 55433 (initdb
+on first use). Redis and nginx run on loopback ports with their files in var/cluster/.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,11 +187,11 @@ class Cluster:
         self.action_metrics_ports = self.action_metrics_ports or [
             free_port() for _ in range(self.action_servers)
         ]
-        self._drop_db = None
+        self._drop_db: Callable[[], None] | None = None
         self._pg_data: Path | None = None
         self.model: Path | None = None
-        # System's helpers: its "rasa" is the balancer and its "actions" the action pool, so every URL it hands
-        # out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
+        # System's helpers: its "rasa" is the balancer and its "actions" the action pool, so every URL it
+        # hands out (ACTION_ENDPOINT_URL, the demo page's RASA_PORT) goes through nginx
         self.sys = System(
             backend_port=self.backend_port,
             actions_port=self.actions_lb_port,
@@ -232,7 +233,7 @@ class Cluster:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.redis_port}"
 
-    # environment of the Rasa servers --------------------------------------------------------------------------
+    # environment of the Rasa servers ------------------------------------------------------------------------
     def rasa_env(self) -> dict:
         return {
             "TRACKER_DB_URL": self.sys.database_url,
@@ -245,7 +246,7 @@ class Cluster:
             **{k: v for k, v in self.env.items() if k in ("TICKET_LOCK_LIFETIME", "WECHAT_REPLY_TIMEOUT")},
         }
 
-    # parts ----------------------------------------------------------------------------------------------------
+    # parts --------------------------------------------------------------------------------------------------
     def _start_postgres(self) -> None:
         if self.database_url:
             url = self.database_url
@@ -324,6 +325,7 @@ class Cluster:
             self._drop_db = None
         if self._pg_data is not None:
             binaries = pg_bin()
+            assert binaries is not None  # it started this PostgreSQL
             subprocess.run(
                 _as_postgres([str(binaries / "pg_ctl"), "-D", str(self._pg_data), "-m", "fast", "stop"]),
                 stdout=subprocess.DEVNULL,
@@ -477,7 +479,7 @@ class Cluster:
         )
         return targets
 
-    # stopping ---------------------------------------------------------------------------------------------------
+    # stopping -----------------------------------------------------------------------------------------------
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.sys.procs.get(name)
         if proc is not None:
@@ -495,9 +497,9 @@ class Cluster:
         self.sys.stop_one(self.rasa_name(i))
 
     def restart_rasa(self, i: int, timeout: float = 30) -> None:
-        """One step of a rolling restart: stop server i gracefully, start it, and return once the balancer sends
-        requests to it again (nginx retries a server it marked failed after fail_timeout): only then may the next
-        server stop, or for a moment no server would be live."""
+        """One step of a rolling restart: stop server i gracefully, start it, and return once the balancer
+        sends requests to it again (nginx retries a server it marked failed after fail_timeout): only then may
+        the next server stop, or for a moment no server would be live."""
         self.stop_rasa(i)
         self.start_rasa(i)
         deadline = time.monotonic() + timeout
@@ -515,7 +517,8 @@ class Cluster:
         raise RuntimeError(f"the balancer does not send requests to {self.rasa_name(i)} again")
 
     def stop(self) -> None:
-        self.sys.stop()  # nginx first (started last), then the Rasa servers, the action servers, backend, Redis
+        # nginx first (started last), then the Rasa servers, the action servers, backend, Redis
+        self.sys.stop()
         self._stop_postgres()
 
     def __enter__(self) -> Cluster:

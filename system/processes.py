@@ -16,8 +16,10 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from deploy import production
+from contracts import demo as demo_defaults
+from contracts import production
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ROOT / ".venv" / "bin" / "python"
@@ -27,10 +29,7 @@ MODELS = ROOT / "models"
 
 DEMO_ENV = {
     "DEMO_MODE": "1",
-    "AUTH_SECRET": "demo-secret-change-me",
-    "INTEGRATION_KEY": "demo-integration-key",
-    "WECHAT_TOKEN": "demo-wechat-token",
-    "ACTIONS_SERVICE_KEY": "demo-actions-service-key",
+    **demo_defaults.SECRETS,
     "RASA_TELEMETRY_ENABLED": "false",
 }
 
@@ -49,7 +48,7 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def http_post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, object]:
+def http_post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, Any]:
     req = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )
@@ -74,10 +73,10 @@ class System:
     Rasa's management HTTP API (/status, /model/parse, /conversations/...) is off unless `rasa_api=True`; then
     it needs `?token=<rasa_api_token>` (RASA_API_TOKEN from the environment, else a random one per run).
     Hosts: BACKEND_HOST, ACTIONS_HOST, RASA_HOST (default 127.0.0.1: loopback only).
-    `chat_limits`: the REST channel's messages-per-minute limits (CHAT_RATE_*), off unless True or set in `env`.
-    `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark depends on the
-    time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None (make run): the
-    process environment's, else the backend's default (08:30-17:30 on working days).
+    `chat_limits`: the REST channel's messages-per-minute limits (CHAT_RATE_*), off unless True or set in
+    `env`. `handoff_hours`: HANDOFF_HOURS of the processes, "always" by default so no test or benchmark
+    depends on the time of day (a test that needs the closed case passes env={"HANDOFF_HOURS": "never"}); None
+    (make run): the process environment's, else the backend's default (08:30-17:30 on working days).
     """
 
     backend_port: int = 0
@@ -177,7 +176,8 @@ class System:
         )
         env.update(
             {
-                # the repository first, then whatever the parent had (e.g. tests/timeshift for `make test-dates`)
+                # the repository first, then whatever the parent had (e.g. tests/timeshift for `make
+                # test-dates`)
                 "PYTHONPATH": os.pathsep.join(
                     dict.fromkeys(
                         [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]

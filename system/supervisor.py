@@ -1,10 +1,10 @@
 """Keeps the system's processes running for `make run` and `make run-cluster`.
 
 A process that dies is started again after a back-off (1, 2, 4, 8, 16, then every 30 s while it keeps failing;
-back to 1 s once it has stayed up for a minute); the others keep serving meanwhile (FAQ answers need only Rasa).
-Every exit and restart is one line on the console and in the supervisor log. Ctrl-C (SIGINT) or SIGTERM stops
-everything in reverse start order, each process given SIGTERM and time to finish the requests in progress
-(Sanic's and uvicorn's graceful shutdown), SIGKILL after 20 s.
+back to 1 s once it has stayed up for a minute); the others keep serving meanwhile (FAQ answers need only
+Rasa). Every exit and restart is one line on the console and in the supervisor log. Ctrl-C (SIGINT) or SIGTERM
+stops everything in reverse start order, each process given SIGTERM and time to finish the requests in
+progress (Sanic's and uvicorn's graceful shutdown), SIGKILL after 20 s.
 
 For deployments use a real supervisor instead: deploy/systemd/*.service (see README).
 """
@@ -100,7 +100,8 @@ class Supervisor:
                 t.start()
 
     def run_until_signal(self, after_stop=None) -> None:
-        """Watch and restart until Ctrl-C or SIGTERM, then stop everything (requests in progress finish first)."""
+        """Watch and restart until Ctrl-C or SIGTERM, then stop everything (requests in progress finish
+        first)."""
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -117,7 +118,8 @@ class Supervisor:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.system.stop()  # a process being restarted is in procs: its start fails at once and its thread ends
+        # a process being restarted is in procs: its start fails at once and its thread ends
+        self.system.stop()
         for t in list(self.restarting.values()):
             t.join(30)
         self.system.stop()

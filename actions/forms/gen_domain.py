@@ -7,17 +7,9 @@ import sys
 from pathlib import Path
 
 from actions.forms.spec import FORMS
+from contracts.forms import INTERRUPTING
 
 OUT = Path(__file__).resolve().parents[2] / "bot" / "domain" / "forms.yml"
-NOT_INTENT = [
-    "stop_form",
-    "correct_field",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-]
 
 
 def q(s: str) -> str:
@@ -26,7 +18,8 @@ def q(s: str) -> str:
 
 def render() -> str:
     lines = [
-        "# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not this.",
+        "# GENERATED from actions/forms/spec.py by `python -m actions.forms.gen_domain`: edit the spec, not "
+        "this.",
         "# The validation actions (validate_<form>) ask the questions with the responses",
         "# utter_form_ask_<slot> (not utter_ask_<slot>: Rasa's form would send that a second time);",
         "# staff edit them like any answer.",
@@ -49,7 +42,7 @@ def render() -> str:
                 "    influence_conversation: false",
                 "    mappings:",
                 "    - type: from_text",
-                f"      not_intent: [{', '.join(NOT_INTENT)}]",
+                f"      not_intent: [{', '.join(INTERRUPTING)}]",
                 "      conditions:",
                 f"      - active_loop: {form.name}",
                 f"        requested_slot: {f.slot}",
@@ -65,8 +58,9 @@ def render() -> str:
                 f"      - active_loop: {form.name}",
                 f"        requested_slot: {c}",
             ]
-    # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the rules
-    # in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave advice)
+    # set by action_correct_field: the chat form that holds the answer a student corrects after it ended (the
+    # rules in data/rules/forms.yml reopen that form); None when no form holds it (the action then gave
+    # advice)
     lines += ["  reopen_form:", "    type: categorical", "    values:"] + [f"    - {f}" for f in FORMS]
     lines += ["    influence_conversation: true", "    mappings:", "    - type: custom"]
     lines += ["", "forms:"]

@@ -1,7 +1,7 @@
 """The three in-chat forms: fields, questions, and conversion between what the student types and the API.
 
-Single source of truth: `bot/domain/forms.yml` is generated from this module (`python -m actions.forms.gen_domain`)
-and a test checks that the two agree.
+Single source of truth: `bot/domain/forms.yml` is generated from this module (`python -m
+actions.forms.gen_domain`) and a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from backend import (
-    vocabulary as V,  # the reference lists (one vocabulary with the backend; no fallback copies)
-)
+from contracts import vocabulary as V  # the reference lists (no fallback copies)
 
 NONE_WORDS = {
     "无",
@@ -50,7 +48,8 @@ def _email(text: str) -> str:
 
 
 def pick(text: str, options: list[str], synonyms: dict[str, str] | None = None) -> str:
-    """Map free text to one option: exact, synonym, unique containment; else the cleaned text (backend says why)."""
+    """Map free text to one option: exact, synonym, unique containment; else the cleaned text (backend says
+    why)."""
     t = _clean(text)
     if t in options:
         return t
@@ -296,7 +295,7 @@ def conv_archive_type(text: str):
 def conv_evidence(text: str):
     t = _clean(text)
     names = sorted({e for v in ARCHIVE_TYPES.values() for e in v.get("evidence", [])}, key=len, reverse=True)
-    found = []
+    found: list[str] = []
     for n in names:
         if n in t and not any(n in f for f in found):
             found.append(n)
@@ -329,7 +328,8 @@ def conv_hukou_transfer(text: str):
     return conv_archive_type(text)
 
 
-# the platform's name of each field, by API key (backend.vocabulary); 毕业去向类型 is the form's first choice
+# the platform's name of each field, by API key (contracts.vocabulary); 毕业去向类型 is the form's first
+# choice
 LABELS = {
     **V.PERSONAL_FIELDS,
     **{f"unit.{k}": v for k, v in V.UNIT_FIELDS.items()},
@@ -384,7 +384,7 @@ class Form:
 
 def _dest_unit(values: dict) -> bool:
     v = values.get("dest_type")
-    return bool(v) and conv_dest_type(v)[0] in UNIT_TYPES
+    return bool(v) and conv_dest_type(str(v))[0] in UNIT_TYPES
 
 
 def _archive_needs_evidence(values: dict) -> bool:
@@ -395,12 +395,12 @@ def _archive_needs_evidence(values: dict) -> bool:
 
 def _archive_needs_address(values: dict) -> bool:
     t = values.get("archive_transfer_type")
-    return bool(t) and conv_archive_type(t)[0] in ARCHIVE_NEED_ADDRESS
+    return bool(t) and conv_archive_type(str(t))[0] in ARCHIVE_NEED_ADDRESS
 
 
 def _hukou_address(values: dict) -> bool:
     v = values.get("archive_hukou_choice")
-    return bool(v) and conv_hukou_choice(v)[0] == "address"
+    return bool(v) and conv_hukou_choice(str(v))[0] == "address"
 
 
 PROFILE = Form(

@@ -15,7 +15,8 @@ from rasa_sdk.forms import FormValidationAction
 from actions.backend import ApiError, BackendError, StudentApi, say
 from actions.forms import spec as S
 from actions.forms.spec import ARCHIVE, DESTINATION, FORMS, PROFILE, Field, Form, display_from_api, payload
-from backend import vocabulary as V
+from contracts import vocabulary as V
+from contracts.forms import INTERRUPTING
 
 REQUESTED = "requested_slot"
 REOPEN = (
@@ -26,15 +27,8 @@ TRIGGER = {
     "destination_form": "fill_destination",
     "archive_form": "fill_archive",
 }
-PASS_THROUGH_INTENTS = {
-    "stop_form",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-}
-# ^ handled by rules: the form rejects the turn
+# handled by rules: the form rejects the turn (correct_field is handled below)
+PASS_THROUGH_INTENTS = frozenset(INTERRUPTING) - {"correct_field"}
 CORRECTION_MARKERS = (
     "填错",
     "写错",
@@ -51,9 +45,9 @@ CORRECTION_MARKERS = (
     "重填",
 )
 INLINE_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|是)[:：]?\s*(.+)$")
-# The wording is in bot/domain/form_texts.yml (utter_form_*, hand-written) and bot/domain/forms.yml (the questions
-# utter_form_ask_<slot>, generated from actions/forms/spec.py). Variables: {title} the form's name, {label} a field,
-# {value} an answer, {message} the backend's explanation, {lines} the answers one per line.
+# The wording is in bot/domain/form_texts.yml (utter_form_*, hand-written) and bot/domain/forms.yml (the
+# questions utter_form_ask_<slot>, generated from actions/forms/spec.py). Variables: {title} the form's name,
+# {label} a field, {value} an answer, {message} the backend's explanation, {lines} the answers one per line.
 PREFILLED = "你在学校平台已有的信息我先带上了。"
 REJECTION = "上次审核未通过，原因：{}，请修改对应的项目后再提交。"
 NO_REASON = (
@@ -62,7 +56,8 @@ NO_REASON = (
 
 
 def ask_response(slot: str) -> str:
-    """The response asking for `slot` (not utter_ask_<slot>: Rasa's form would ask that itself, a second time)."""
+    """The response asking for `slot` (not utter_ask_<slot>: Rasa's form would ask that itself, a second
+    time)."""
     return f"utter_form_ask_{slot}"
 
 
@@ -90,7 +85,8 @@ LABEL_SEP = re.compile(r"^\s*(?:是|为|[:：]|填的?是|写的?是)\s*[:：]?\
 
 
 def labelled(form: Form, text: str, values: dict) -> tuple[Field, str] | None:
-    """A value the student labels ("统一社会信用代码是9111…", "单位邮箱：hr@x.com"): (field, value), else None.
+    """A value the student labels ("统一社会信用代码是9111…", "单位邮箱：hr@x.com"): (field, value), else
+    None.
 
     The label must open the message and be followed by 是/为/冒号, so a plain answer is never re-labelled."""
     t = re.sub(r"^(我的|我们的|单位的|公司的|我们单位的)", "", (text or "").strip())
@@ -107,12 +103,14 @@ def labelled(form: Form, text: str, values: dict) -> tuple[Field, str] | None:
     return (best, m.group("value").strip()) if m else None
 
 
-# --- a question typed while the form waits for an answer ("这个代码是营业执照上的哪一串", "等一下，我先问个问题") ----
+# --- a question typed while the form waits for an answer ("这个代码是营业执照上的哪一串",
+# "等一下，我先问个问题") ----
 QUESTION_CUE = re.compile(
     r"[？?]|吗|呢|什么|啥|怎么|咋|为什么|为何|哪|谁|如何|是不是|能不能|可不可以|可以不|要不要|多少|几位"
     r"|等一下|等等|稍等|等会|先问|问个|问一下|请问|想问|不知道|不清楚|不懂|不会填"
 )
-# a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without these
+# a request to wait or to ask first, with nothing asked yet: what is left of "等一下，我先问个问题" without
+# these
 WAIT_CUE = re.compile(
     r"等一下|等一等|等等|稍等一下|稍等|等会儿?|先别填|我?先问(?:个|一个|一下)?(?:问题)?|问(?:个|一个)问题"
     r"|我?想问(?:一下|个问题)?|请问|问一下|我有(?:个|一个)?问题|[我先啊呀吧哈嗯哦呢，,。.！!？?~～\s]"
@@ -177,8 +175,8 @@ def is_question(f: Field, text: str) -> bool:
     if shape is None:
         return not VALUE_END.search(text.strip().rstrip("。."))
     if (f.conv in CHOICE_CONVS or f.conv is S.conv_evidence) and shape and STRONG_QUESTION.search(text):
-        # a choice named inside a question ("预备党员算党员吗", "签约单位接收和托管单位接收有什么区别"): a question
-        # unless the text is the choice itself
+        # a choice named inside a question ("预备党员算党员吗", "签约单位接收和托管单位接收有什么区别"): a
+        # question unless the text is the choice itself
         return S._clean(text) != f.conv(text)[1]
     return not shape
 
@@ -290,7 +288,8 @@ class BaseFormValidation(FormValidationAction):
 
     def _activating(self, tracker: Tracker) -> bool:
         """True while the form is being activated: Rasa logged ActiveLoop(form) after the latest user message.
-        (requested_slot alone is not enough: slots, requested_slot included, carry over into a new session.)"""
+        (requested_slot alone is not enough: slots, requested_slot included, carry over into a new
+        session.)"""
         for event in reversed(tracker.events or []):
             if event.get("event") == "user":
                 return False
@@ -423,8 +422,8 @@ class BaseFormValidation(FormValidationAction):
 
     def on_question(self, dispatcher, tracker, f: Field, text: str) -> list[EventType]:
         """A question typed while the form waits for `f`: answered (the FAQ answer the classifier is sure of,
-        else the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is not
-        an answer."""
+        else the field's help; "等一下，我先问个问题": go ahead), then the same question again; the text is
+        not an answer."""
         selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}
         answer = selector.get("response") or {}
         key = answer.get("intent_response_key")
@@ -489,7 +488,8 @@ class BaseFormValidation(FormValidationAction):
             _, display = f.conv(str(raw))
             values[slot] = display
             events.append(SlotSet(slot, display))
-        # a changed choice can make later answers irrelevant (e.g. 升学 needs no unit): they stay but are not sent
+        # a changed choice can make later answers irrelevant (e.g. 升学 needs no unit): they stay but are not
+        # sent
         errors = await self._check(api, values)
         events = self._apply_errors(errors, values, dispatcher, events)
         return self._next(values, events, dispatcher)
@@ -565,14 +565,15 @@ class ActionFormFinished(Action):
 
 
 class ActionFormPaused(Action):
-    """ "先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of its own,
-    data/rules/mailing.yml, to action_mailing_cancel.)"""
+    """ "先不填了" / "先不提交": a form paused. ("先不提交" while the mailing details are shown is a rule of
+    its own, data/rules/mailing.yml, to action_mailing_cancel.)"""
 
     def name(self) -> str:
         return "action_form_paused"
 
     async def run(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
-        # 转人工 (data/rules/handoff.yml) pauses the form; else echo the student's own words: 先不提交 / 先不填了
+        # 转人工 (data/rules/handoff.yml) pauses the form; else echo the student's own words: 先不提交 /
+        # 先不填了
         paused = (
             "utter_form_paused_handoff"
             if latest_intent(tracker) == "handoff"

@@ -140,13 +140,9 @@ def draft_minutes() -> int:
 
 
 def _expired_draft(h: M.HandoffSession) -> bool:
-    return h.state == "ticket_draft" and clock.now() - _aware(h.created_at) > dt.timedelta(
+    return h.state == "ticket_draft" and clock.now() - clock.aware(h.created_at) > dt.timedelta(
         minutes=draft_minutes()
     )
-
-
-def _aware(v: dt.datetime) -> dt.datetime:
-    return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
 
 
 def _hash(secret: str) -> str:
@@ -487,7 +483,7 @@ SWEEP_ACTOR = ("system", "handoff-sweep")  # who the audit log names for a timeo
 
 
 def _overdue(h: M.HandoffSession) -> bool:
-    return h.state == "waiting" and clock.now() - _aware(h.created_at) > wait_limit()
+    return h.state == "waiting" and clock.now() - clock.aware(h.created_at) > wait_limit()
 
 
 def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str | None:

@@ -47,9 +47,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..db import Base, SessionLocal, read_session
 from ..wechat_outbox import Background, Outbox
 
@@ -413,14 +414,9 @@ TOKEN_EXPIRED = {40001, 40014, 42001}
 MAX_ATTEMPTS = 6  # tries of one notice (transient failures, unfinished claims) before it is marked failed
 
 
-def _aware(v: dt.datetime) -> dt.datetime:
-    """SQLite hands back the wall time clock.now() wrote, without its zone (Asia/Shanghai)."""
-    return v if v.tzinfo else v.replace(tzinfo=clock.TZ)
-
-
 def in_window(inbound: WechatInbound | None) -> bool:
     """Inside WeChat's 48-hour customer-service window of the openid's last message (with a margin)."""
-    return inbound is not None and clock.now() - _aware(inbound.at) < WINDOW - WINDOW_MARGIN
+    return inbound is not None and clock.now() - clock.aware(inbound.at) < WINDOW - WINDOW_MARGIN
 
 
 class WechatApi:
@@ -483,7 +479,7 @@ class WechatApi:
             "data": {
                 "first": {"value": n.title},
                 "keyword1": {"value": n.title},
-                "keyword2": {"value": cn_date(_aware(n.created_at).astimezone(clock.TZ).date())},
+                "keyword2": {"value": cn_date(clock.aware(n.created_at).astimezone(clock.TZ).date())},
                 "remark": {"value": n.body[:200]},
             },
         }
@@ -600,7 +596,7 @@ def stop_background() -> None:
 
 def main() -> None:
     """`python -m backend.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
-    from deploy import logs
+    from contracts import logs
 
     logs.setup("notices")  # httpx logs every URL at INFO: the app secret and access tokens are masked
     stop = threading.Event()

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
+from contracts import vocabulary as V
+
 from .. import clock, workdays
 from .. import models as M
 from .. import notices as N
-from .. import vocabulary as V
 from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
 from ..config import settings
 from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, invalid, wrong_state
 from ..schemas import ArchiveOut, ChangeOut, ChangesOut, DestinationOut

@@ -8,18 +8,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import not_found
 from ..schemas import ts
 
 SYSTEM = Principal("system", "system", "系统", None)
-
-
-def aware(v: dt.datetime) -> dt.datetime:
-    return v.replace(tzinfo=clock.TZ) if v.tzinfo is None else v
 
 
 def _jsonable(v: Any) -> Any:

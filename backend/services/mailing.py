@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock, notices, workdays
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, invalid, not_found, wrong_state
 from ..schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from contracts import vocabulary as V
+
 from .. import clock
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import invalid, wrong_state
 from ..schemas import ArchiveOut, DestinationOut, ProfileOut, RecordOut, RosterOut

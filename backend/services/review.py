@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock, notices
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import APIError, forbidden, invalid, not_found, wrong_state
 from ..schemas import (

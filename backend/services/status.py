@@ -6,9 +6,10 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from contracts import vocabulary as V
+
 from .. import clock, notices, workdays
 from .. import models as M
-from .. import vocabulary as V
 from ..auth import Principal
 from ..errors import invalid, wrong_state
 from ..schemas import StatusOut, SummaryOut, ds

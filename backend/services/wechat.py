@@ -15,7 +15,6 @@ from .. import models as M
 from ..auth import Principal
 from ..errors import APIError
 from .common import SYSTEM, audit, lock_student, ts
-from .common import aware as _aware
 
 
 def binding(s: Session, openid: str) -> M.WechatBinding:
@@ -60,7 +59,7 @@ def normalise_code(text: str) -> str | None:
 
 
 def _retry_minutes(oldest: dt.datetime, now: dt.datetime) -> int:
-    seconds = (_aware(oldest) + FAIL_WINDOW - now).total_seconds()
+    seconds = (clock.aware(oldest) + FAIL_WINDOW - now).total_seconds()
     return max(1, int(seconds + 59) // 60)
 
 
@@ -78,7 +77,7 @@ def new_bind_code(s: Session, p: Principal) -> dict:
         )
     )
     if len(recent) >= CODES_PER_HOUR:
-        retry = int((_aware(recent[0]) + dt.timedelta(hours=1) - now).total_seconds()) + 1
+        retry = int((clock.aware(recent[0]) + dt.timedelta(hours=1) - now).total_seconds()) + 1
         raise APIError(
             429,
             "too_many_codes",
@@ -175,7 +174,7 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
             "该绑定码已失效：你之后又获取了新的绑定码，请发送网页上显示的最新绑定码。",
             fields=[],
         )
-    if _aware(bc.expires_at) < now:
+    if clock.aware(bc.expires_at) < now:
         raise APIError(
             422, "bind_code_expired", "绑定码已过期（有效期10分钟），请在网页上重新获取。", fields=[]
         )

@@ -3,32 +3,27 @@ bounded TTL caches and the channel state interface."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-import jwt
+from contracts import tokens
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_AUTH_SECRET = "demo-secret-change-me"
 UNAVAILABLE_TEXT = "暂时无法处理，请稍后再试。"
-ROLES = ("student", "counselor", "school")
-ACTIONS_AUDIENCE = "actions"
-MAX_ACTION_TOKEN_TTL = 300
-DEFAULT_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+ACTIONS_AUDIENCE = tokens.ACTIONS_AUDIENCE
 
 
 def auth_secret() -> str:
-    return os.environ.get("AUTH_SECRET") or DEFAULT_AUTH_SECRET
+    return rasa_settings().auth_secret
 
 
 def verify_token(token: Any, secret: str | None = None, audience: str | None = None) -> dict[str, Any] | None:
@@ -39,32 +34,17 @@ def verify_token(token: Any, secret: str | None = None, audience: str | None = N
     if not isinstance(token, str) or not token or len(token) > 4096:
         return None
     try:
-        claims = jwt.decode(
-            token,
-            secret or auth_secret(),
-            algorithms=["HS256"],
-            audience=audience,
-            options={"require": ["sub", "exp"] + (["aud"] if audience else [])},
-        )
-    except jwt.PyJWTError:
+        claims = tokens.decode(token, secret or auth_secret(), audience)
+    except tokens.InvalidToken:
         return None
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub or len(sub) > 64:
         return None
     role = claims.get("role") or "student"
-    if role not in ROLES:
+    if role not in tokens.ROLES:
         return None
     claims["role"] = role
     return claims
-
-
-def action_token_ttl() -> int:
-    """Seconds an action token lives: ACTION_TOKEN_TTL_SECONDS, default and maximum 300."""
-    try:
-        ttl = int(os.environ.get("ACTION_TOKEN_TTL_SECONDS") or MAX_ACTION_TOKEN_TTL)
-    except ValueError:
-        ttl = MAX_ACTION_TOKEN_TTL
-    return max(1, min(ttl, MAX_ACTION_TOKEN_TTL))
 
 
 def mint_action_token(claims: dict[str, Any], secret: str | None = None) -> str:
@@ -73,15 +53,12 @@ def mint_action_token(claims: dict[str, Any], secret: str | None = None) -> str:
     This, not the student's 12-hour web token, is what goes into the message metadata and so into the
     tracker: the backend accepts it only together with the action server's service key, and only briefly.
     """
-    now = dt.datetime.now(dt.timezone.utc)
-    payload = {
-        "sub": claims["sub"],
-        "role": claims.get("role") or "student",
-        "aud": ACTIONS_AUDIENCE,
-        "iat": now,
-        "exp": now + dt.timedelta(seconds=action_token_ttl()),
-    }
-    return jwt.encode(payload, secret or auth_secret(), algorithm="HS256")
+    return tokens.mint_action_token(
+        claims["sub"],
+        claims.get("role") or "student",
+        secret or auth_secret(),
+        rasa_settings().action_token_ttl_seconds,
+    )
 
 
 def conversation_id(claims: dict[str, Any] | None, sender: str = "") -> str:
@@ -144,8 +121,8 @@ _MISSING = object()
 class ChannelState:
     """Key-value state of a channel with expiry (dedup, replay window, limits), in this process.
 
-    The interface a shared store offers too (`RedisChannelState`, chosen by `channel_state()`): get, set, pop and
-    an atomic add-if-absent. Values are plain data (JSON: str, int, bool, list, dict); keys are strings or
+    The interface a shared store offers too (`RedisChannelState`, chosen by `channel_state()`): get, set, pop
+    and an atomic add-if-absent. Values are plain data (JSON: str, int, bool, list, dict); keys are strings or
     tuples of them. Values that are not plain data (asyncio tasks) stay in a TTLCache of the process.
     """
 
@@ -170,7 +147,8 @@ class ChannelState:
         return self._cache.pop(key, default)
 
     def incr(self, key: Hashable, ttl: float | None = None) -> int:
-        """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new value."""
+        """Add one to the counter `key` (created at 1 with `ttl`; the expiry is not extended); the new
+        value."""
         item = self._cache._data.get(key)
         if item is None or item[0] <= time.monotonic():
             self._cache.set(key, 1, ttl)
@@ -185,11 +163,11 @@ class ChannelState:
 class RedisChannelState(ChannelState):
     """ChannelState shared by every Rasa server through Redis (CHANNEL_STATE_URL, e.g. redis://10.0.0.5:6379/2).
 
-    One key per entry, `<prefix><name>:<key as JSON>`, the value as JSON, expiring with the entry (SET EX / NX).
-    Calls are synchronous (one round trip on the LAN, about 0.1 ms, like the tracker store's inline write) so
-    the channels' code stays the same. If Redis cannot be reached within CHANNEL_STATE_TIMEOUT (default 0.5 s)
-    the call falls back to this process's copy and logs a warning: the channel keeps answering, with per-process
-    de-duplication until Redis is back.
+    One key per entry, `<prefix><name>:<key as JSON>`, the value as JSON, expiring with the entry (SET EX /
+    NX). Calls are synchronous (one round trip on the LAN, about 0.1 ms, like the tracker store's inline
+    write) so the channels' code stays the same. If Redis cannot be reached within CHANNEL_STATE_TIMEOUT
+    (default 0.5 s) the call falls back to this process's copy and logs a warning: the channel keeps
+    answering, with per-process de-duplication until Redis is back.
     """
 
     def __init__(
@@ -271,35 +249,33 @@ _redis_clients: dict[str, Any] = {}
 
 
 def channel_state(name: str, ttl: float, max_items: int = 20000) -> ChannelState:
-    """The channel state `name`: in Redis when CHANNEL_STATE_URL is set (several Rasa servers), else in-process.
+    """The channel state `name`: in Redis when CHANNEL_STATE_URL is set (several Rasa servers), else
+    in-process.
 
     CHANNEL_STATE_URL: redis://[:password@]host:port/db (rediss:// for TLS); CHANNEL_STATE_PREFIX (default
     `zhineng:`) separates deployments sharing one Redis.
     """
-    url = (os.environ.get("CHANNEL_STATE_URL") or "").strip()
+    s = rasa_settings()
+    url = s.channel_state_url
     if not url:
         return ChannelState(ttl, max_items, name)
     client = _redis_clients.get(url)
     if client is None:
         import redis
 
-        timeout = float(os.environ.get("CHANNEL_STATE_TIMEOUT") or 0.5)
+        timeout = s.channel_state_timeout
         client = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
         )
         _redis_clients[url] = client
-    return RedisChannelState(
-        client, ttl, max_items, name, os.environ.get("CHANNEL_STATE_PREFIX") or "zhineng:"
-    )
+    return RedisChannelState(client, ttl, max_items, name, s.channel_state_prefix)
 
 
 # --- CORS -------------------------------------------------------------------------------------------------
 def allowed_origins(raw: str | None = None) -> list[str]:
     """The browser origins allowed to call Rasa: CHAT_ALLOWED_ORIGINS (comma-separated), never `*`."""
     if raw is None:
-        raw = os.environ.get("CHAT_ALLOWED_ORIGINS")
-        if raw is None:
-            raw = DEFAULT_ORIGINS
+        raw = rasa_settings().allowed_origins
     origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
     if "*" in origins:
         logger.warning("CHAT_ALLOWED_ORIGINS: '*' ignored; list the job site's origins")
@@ -308,10 +284,10 @@ def allowed_origins(raw: str | None = None) -> list[str]:
 
 # --- who is asking (issue 21 §1, §11) ----------------------------------------------------------------------
 def trusted_proxies(raw: str | None = None) -> list[Any]:
-    """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default none:
-    no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
+    """TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxy in front of Rasa (default
+    none: no X-Forwarded-For is believed). The backend's uvicorn gets the same list as FORWARDED_ALLOW_IPS."""
     out = []
-    for item in (os.environ.get("TRUSTED_PROXIES", "") if raw is None else raw).split(","):
+    for item in (rasa_settings().trusted_proxies if raw is None else raw).split(","):
         try:
             out.append(ipaddress.ip_network(item.strip(), strict=False))
         except ValueError:
@@ -328,9 +304,9 @@ def _ip(value: str | None) -> Any:
 
 
 def client_address(peer: str | None, forwarded_for: str | None, proxies: list[Any] | None = None) -> str:
-    """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address of
-    X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are whatever the
-    client wrote). Empty when unknown."""
+    """The client's address: the connection's peer; when the peer is a trusted proxy, the right-most address
+    of X-Forwarded-For that is not itself a trusted proxy (what the proxy saw; entries further left are
+    whatever the client wrote). Empty when unknown."""
     proxies = trusted_proxies() if proxies is None else proxies
     ip = _ip(peer)
     if ip is None:
@@ -345,8 +321,8 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: list[An
 
 
 def client_pseudonym(address: str) -> str:
-    """What the channel passes on of an address (message metadata, so the tracker): HMAC-SHA256 with AUTH_SECRET,
-    32 hex digits; the same visitor gets the same value, the address itself is not stored."""
+    """What the channel passes on of an address (message metadata, so the tracker): HMAC-SHA256 with
+    AUTH_SECRET, 32 hex digits; the same visitor gets the same value, the address itself is not stored."""
     if not address:
         return ""
     return hmac.new(auth_secret().encode(), b"client:" + address.encode(), hashlib.sha256).hexdigest()[:32]
@@ -368,10 +344,3 @@ class RateLimit:
         if self._counts.incr((key, int(now // 60)), 120) <= self.per_minute:
             return None
         return max(1, 60 - int(now % 60))
-
-
-def env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name) or default)
-    except ValueError:
-        return default

@@ -1,41 +1,41 @@
 """The handoff gate (issue 15 §2), shared by the REST and WeChat channels: before a student's message goes to
-Rasa, is the conversation with a person? In the queue (waiting) the backend keeps the message for the counselor and
-the bot answers it as usual; while a person holds it (active) Rasa is not called: the bot stays silent; in a
-ticket draft the message is the ticket. The state is in the backend's database, so every Rasa process agrees and a
-restart loses nothing.
+Rasa, is the conversation with a person? In the queue (waiting) the backend keeps the message for the
+counselor and the bot answers it as usual; while a person holds it (active) Rasa is not called: the bot stays
+silent; in a ticket draft the message is the ticket. The state is in the backend's database, so every Rasa
+process agrees and a restart loses nothing.
 
 Cost per turn: none for a conversation nobody holds. A task polls the list of held conversations
 (`GET /api/integration/handoff/held`) every HANDOFF_GATE_POLL seconds (0.5), off the students' turns; only a
-message of a listed conversation is posted to the backend (`POST /api/integration/handoff/inbound`), which stores
-it (or says it is no longer held). A conversation whose own turn just asked for a person is listed at once in this
-process (`mark`) and announced to the other Rasa servers through the channel state (Redis with
-CHANNEL_STATE_URL; one GET per turn, like the channels' other shared state), so the next message is held whichever
-server it reaches. Without a fresh list (start-up, the backend unreachable for a while, HANDOFF_GATE_POLL=0, or
-more held conversations than the list holds) every message is posted.
+message of a listed conversation is posted to the backend (`POST /api/integration/handoff/inbound`), which
+stores it (or says it is no longer held). A conversation whose own turn just asked for a person is listed at
+once in this process (`mark`) and announced to the other Rasa servers through the channel state (Redis with
+CHANNEL_STATE_URL; one GET per turn, like the channels' other shared state), so the next message is held
+whichever server it reaches. Without a fresh list (start-up, the backend unreachable for a while,
+HANDOFF_GATE_POLL=0, or more held conversations than the list holds) every message is posted.
 
-`check` returns None (let the bot answer), {"held": False, "state": ..., "note": text or None} (let the bot answer;
-the note, when there is one, goes before its answer; in the queue also "session_id": the channel then hands the
-bot's answer to `store_answer`, so the counselor sees it after the student's message) or {"held": True, "state": ..., "reply": text or None}.
-The text posted is cleaned of what no database text holds (NUL, lone surrogates), so such a message still reaches
-the counselor. When the backend cannot be reached within HANDOFF_GATE_TIMEOUT (default 2 s) or answers anything but
-its contract: for a conversation this process knows to be held (the last list, its own or shared marks) the gate
-fails closed (issue 21 §2): the bot stays silent and the student is asked to send the message again
-(UNDELIVERED_TEXT); for any other conversation the bot answers (a student is never left without any answer).
-HANDOFF_GATE=0 turns the gate off.
+`check` returns None (let the bot answer), {"held": False, "state": ..., "note": text or None} (let the bot
+answer; the note, when there is one, goes before its answer; in the queue also "session_id": the channel then
+hands the bot's answer to `store_answer`, so the counselor sees it after the student's message) or {"held":
+True, "state": ..., "reply": text or None}. The text posted is cleaned of what no database text holds (NUL,
+lone surrogates), so such a message still reaches the counselor. When the backend cannot be reached within
+HANDOFF_GATE_TIMEOUT (default 2 s) or answers anything but its contract: for a conversation this process knows
+to be held (the last list, its own or shared marks) the gate fails closed (issue 21 §2): the bot stays silent
+and the student is asked to send the message again (UNDELIVERED_TEXT); for any other conversation the bot
+answers (a student is never left without any answer). HANDOFF_GATE=0 turns the gate off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any
 
 import aiohttp
 
-from backend.masking import storable  # plain standard library: importable from Rasa's environment
 from bot.channels.common import channel_state
+from contracts.masking import storable  # plain standard library: importable from Rasa's environment
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +44,12 @@ MARK_SECONDS = 120  # how long a fresh session is announced to the other servers
 UNDELIVERED_TEXT = "消息暂时没能转给老师，请稍后再发送一次。"
 
 
-def _num(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-
-
 def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
     """The texts of one turn's bot messages as the counselor reads them (buttons as 选项：a / b)."""
     out = []
     for m in messages or []:
-        text = m.get("text") if isinstance(m.get("text"), str) else ""
+        raw = m.get("text")
+        text = raw if isinstance(raw, str) else ""
         titles = [b.get("title") for b in m.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
         if titles:
             text = (text + "\n" if text else "") + "选项：" + " / ".join(str(t) for t in titles)
@@ -66,19 +60,15 @@ def bot_texts(messages: list[dict[str, Any]]) -> list[str]:
 
 class HandoffGate:
     def __init__(self, backend_url: str | None = None, integration_key: str | None = None) -> None:
-        base = (backend_url or os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
+        s = rasa_settings()
+        base = (backend_url or s.backend_url).rstrip("/")
         self.url = base + "/api/integration/handoff/inbound"
         self.held_url = base + "/api/integration/handoff/held"
         self.bot_url = base + "/api/integration/handoff/bot"
-        self.key = integration_key or os.environ.get("INTEGRATION_KEY") or "demo-integration-key"
-        self.enabled = (os.environ.get("HANDOFF_GATE") or "1").strip().lower() not in {
-            "0",
-            "false",
-            "no",
-            "off",
-        }
-        self.timeout = max(0.2, _num("HANDOFF_GATE_TIMEOUT", 2.0))
-        self.poll_seconds = max(0.0, _num("HANDOFF_GATE_POLL", 0.5))
+        self.key = integration_key or s.integration_key
+        self.enabled = s.handoff_gate
+        self.timeout = s.handoff_gate_timeout
+        self.poll_seconds = s.handoff_gate_poll
         self._held: set[str] | None = None  # the last complete list, with this process's own marks
         self._fresh_at = 0.0
         self._poller: asyncio.Task | None = None
@@ -86,8 +76,8 @@ class HandoffGate:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warned_at = 0.0
         self._marks: dict[str, float] = {}  # conversation -> when this process opened a session for it
-        # the same marks for every Rasa server (CHANNEL_STATE_URL: Redis), so the next message is held whichever
-        # server it reaches before that server's next poll
+        # the same marks for every Rasa server (CHANNEL_STATE_URL: Redis), so the next message is held
+        # whichever server it reaches before that server's next poll
         self._shared = channel_state("handoff:marked", MARK_SECONDS)
         self.asked = 0  # messages posted to the backend (tests, diagnostics)
 
@@ -126,7 +116,7 @@ class HandoffGate:
             self._warn("poll")
             return False
         convs = data.get("conversations") if isinstance(data, dict) else None
-        if not isinstance(convs, list) or not data.get("complete", False):
+        if not isinstance(data, dict) or not isinstance(convs, list) or not data.get("complete", False):
             self._held = None
             return False
         # marks made while this request was out stay (the list may predate them)
@@ -186,7 +176,8 @@ class HandoffGate:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
             self._warn("inbound")
         if not isinstance(data, dict) or not isinstance(data.get("held"), bool):
-            # no answer within the contract: a conversation known to be held stays with the person (fail closed)
+            # no answer within the contract: a conversation known to be held stays with the person (fail
+            # closed)
             return {"held": True, "state": None, "reply": UNDELIVERED_TEXT} if known_held else None
         if data.get("held"):
             reply = data.get("reply")
@@ -208,7 +199,7 @@ class HandoffGate:
             self._held.discard(conversation)  # closed meanwhile: no more calls until it is listed again
         self._shared.pop(conversation)
         if isinstance(note, str) and note:
-            return {"held": False, "state": data.get("state"), "note": note}  # type: ignore[union-attr]
+            return {"held": False, "state": data.get("state"), "note": note}
         return None
 
     async def store_answer(
@@ -216,7 +207,8 @@ class HandoffGate:
     ) -> None:
         """The bot's answer to a message the backend stored while queued (`check` gave a session_id): kept for
         the counselor (`POST /api/integration/handoff/bot`), shown on the staff page only. Awaited before the
-        student gets the answer, so it is stored before their next message; a failure is logged, never shown."""
+        student gets the answer, so it is stored before their next message; a failure is logged, never
+        shown."""
         sid = held.get("session_id") if held else None
         texts = [t[:4000] for t in texts if isinstance(t, str) and t.strip()][:10]
         if not sid or not texts or not self.enabled:

@@ -8,8 +8,8 @@
   that sent an expired/forged token is told once that its sign-in is no longer valid; a staff token (valid for
   the staff page only) is told once that the chat is for students.
 - The student's web token never reaches the bot: `metadata.token` is a fresh action token (<= 5 minutes,
-  `aud`="actions", same subject and role), which the backend accepts only from the action server (service key).
-  Conversation events and the tracker store therefore hold nothing that stays usable.
+  `aud`="actions", same subject and role), which the backend accepts only from the action server (service
+  key). Conversation events and the tracker store therefore hold nothing that stays usable.
 - CORS: only CHAT_ALLOWED_ORIGINS (never `*`).
 - Bad JSON / bad fields -> 400 with `{"code", "message"}`; a turn that yields no reply (action server or
   backend down) returns a Chinese "try again later" message instead of an empty list.
@@ -37,12 +37,12 @@ from bot.channels.common import (
     client_address,
     client_pseudonym,
     conversation_id,
-    env_int,
     mint_action_token,
     verify_token,
 )
 from bot.channels.handoff import HandoffGate, bot_texts
 from bot.startup import apply_rasa_patches
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,9 @@ class SecureRestInput(InputChannel):
         self.handoff = HandoffGate()  # a person holds the conversation: the bot stays silent (issue 15 §2)
         # messages per minute (issue 21 §11): per conversation (a student, an anonymous sender) and per client
         # address (CHAT_RATE_PER_CONVERSATION, CHAT_RATE_PER_CLIENT; 0: off)
-        self.rate_conversation = RateLimit("chat:conversation", env_int("CHAT_RATE_PER_CONVERSATION", 20))
-        self.rate_client = RateLimit("chat:client", env_int("CHAT_RATE_PER_CLIENT", 120))
+        s = rasa_settings()
+        self.rate_conversation = RateLimit("chat:conversation", s.chat_rate_per_conversation)
+        self.rate_client = RateLimit("chat:client", s.chat_rate_per_client)
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> SecureRestInput:

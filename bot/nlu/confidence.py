@@ -1,6 +1,6 @@
 """The decision between answering, asking which of two topics is meant, and abstaining (issue 20; design, the
-held-out reliability table and how the thresholds were read from it: docs/nlu.md "Round 5"; thresholds computed
-by eval/calibrate.py from cross-validation predictions).
+held-out reliability table and how the thresholds were read from it: docs/nlu.md "Round 5"; thresholds
+computed by eval/calibrate.py from cross-validation predictions).
 
 The out-of-domain detector is the classifier itself: its `near_domain` class is trained on several hundred
 near-domain questions the process document does not answer (data/nlu/abstain.yml; national policy, city rules,
@@ -14,10 +14,10 @@ Outcomes:
   "options": [key1, key2]}: action_uncertain asks which one (buttons), action_answer_topic answers the choice;
 - abstain: the near-domain classes are likely, or the answer is too unsure -> `nlu_fallback` with
   {"outcome": "abstain"}: action_uncertain says the documents do not cover it and who can answer.
-A router's rule decision (confidence 1.0: a name from the document, a field with a change word, ...) is kept, and
-so is whatever a form's open question receives (the form's to take). In the pipeline after the routers, before the
-FallbackClassifier (which still catches garbled input) and the knowledge base's retriever (which may answer an
-abstained question from a staff entry).
+A router's rule decision (confidence 1.0: a name from the document, a field with a change word, ...) is kept,
+and so is whatever a form's open question receives (the form's to take). In the pipeline after the routers,
+before the FallbackClassifier (which still catches garbled input) and the knowledge base's retriever (which
+may answer an abstained question from a staff entry).
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import spec_terms as S
-from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, UNCERTAIN, decide
+from bot.nlu.decision import FALLBACK, ROUTED, THRESHOLDS, decide
 from bot.nlu.spec_router import FIELD_ENTITY, ITEM_ENTITY, _asks_form_slot
+from contracts import spec_terms as S
+from contracts.outcome import UNCERTAIN  # the parse-data key of a clarify or abstain decision
 
 # the kinds of names action_compare compares without both names in the message ("这几种类型有什么区别")
 COMPARED_KIND = re.compile(r"类型|平台|改签|修改|变更|菜单|申请|登记")
@@ -96,8 +97,9 @@ class ConfidenceGate(GraphComponent):
 
     @staticmethod
     def _name_alone(message: Message) -> bool:
-        """Nothing but one of the document's names (and fillers): "手续办理", "托管单位接收？" is a question about
-        that name, which the routers and the classifier already answer; asking back would only repeat it."""
+        """Nothing but one of the document's names (and fillers): "手续办理", "托管单位接收？" is a question
+        about that name, which the routers and the classifier already answer; asking back would only repeat
+        it."""
         text = message.get(TEXT) or ""
         spans = [
             (e["start"], e["end"])
@@ -128,6 +130,7 @@ class ConfidenceGate(GraphComponent):
             for r in message.get(INTENT_RANKING_KEY) or []
         ]
         text = message.get(TEXT) or ""
+        detail: Any  # the FAQ key or intent, the pair to clarify, or None
         if intent == "compare" and conf < ROUTED and not self._two_names(message, text):
             # "X和Y有什么区别" about things the document does not name as a pair (邮编和区号, offer和三方):
             # action_compare could only list the change forms

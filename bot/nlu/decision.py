@@ -1,6 +1,6 @@
-"""The answer / clarify / abstain decision as a pure function (no Rasa import: the tests and eval/calibrate.py use
-it directly). The NLU component that applies it, and the design: bot/nlu/confidence.py; thresholds: docs/nlu.md
-"Round 5" (read from cross-validation predictions by eval/calibrate.py)."""
+"""The answer / clarify / abstain decision as a pure function (no Rasa import: the tests and eval/calibrate.py
+use it directly). The NLU component that applies it, and the design: bot/nlu/confidence.py; thresholds:
+docs/nlu.md "Round 5" (read from cross-validation predictions by eval/calibrate.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 FALLBACK = "nlu_fallback"
-# the parse-data key the decision writes for a clarify or abstain ({"outcome": "clarify"|"abstain", ...}), read by
-# action_uncertain and by the metrics' turn outcome (ops/outcome.py)
-UNCERTAIN = "uncertain"
 OOD_INTENTS = ("near_domain", "out_of_scope")
-# intents whose own flow answers the student (the decision leaves them alone): conversation, form and action turns,
-# campus questions (utter_out_of_scope is itself an honest "not mine")
+# intents whose own flow answers the student (the decision leaves them alone): conversation, form and action
+# turns, campus questions (utter_out_of_scope is itself an honest "not mine")
 OWN_FLOW = {
     "greet",
     "goodbye",
@@ -33,11 +30,11 @@ OWN_FLOW = {
     FALLBACK,
 }
 ROUTED = 0.999  # a router's decision has confidence 1.0
-# Read from the held-out predictions by eval/calibrate.py (docs/nlu.md "Round 5"). A question is a FAQ question
-# when the classifier gives `faq` at least `faq_min` (else: near-domain, abstain); it is answered when its top
-# answer reaches `answer`; otherwise the top two are asked about when together they reach `clarify_pair` and the
-# second reaches `clarify_second`; else abstain. Another intent below `answer` abstains when the near-domain classes
-# reach `near`.
+# Read from the held-out predictions by eval/calibrate.py (docs/nlu.md "Round 5"). A question is a FAQ
+# question when the classifier gives `faq` at least `faq_min` (else: near-domain, abstain); it is answered
+# when its top answer reaches `answer`; otherwise the top two are asked about when together they reach
+# `clarify_pair` and the second reaches `clarify_second`; else abstain. Another intent below `answer` abstains
+# when the near-domain classes reach `near`.
 THRESHOLDS = {"answer": 0.45, "clarify_pair": 0.5, "clarify_second": 0.05, "near": 0.3, "faq_min": 0.4}
 
 Ranking = Sequence[tuple[str | None, float]]
@@ -52,8 +49,8 @@ def decide(
 ) -> tuple[str, Any]:
     """("answer", the FAQ key or the intent) | ("clarify", [key1, key2]) | ("abstain", None).
 
-    A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with a
-    sure answer); ("answer", "near_domain") is the near-domain flow, itself an abstention."""
+    A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with
+    a sure answer); ("answer", "near_domain") is the near-domain flow, itself an abstention."""
     if intent in OWN_FLOW or intent is None:
         return "answer", intent
     routed = intent_conf >= ROUTED

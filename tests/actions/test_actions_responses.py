@@ -14,7 +14,7 @@ from pathlib import Path
 from actions.forms.spec import FORMS
 from actions.forms.validate import ask_response
 from actions.uncertain import TOPIC_TITLES
-from backend import vocabulary as V
+from contracts import vocabulary as V
 from system import ROOT
 from tests.actions.helpers import domain_responses
 

@@ -15,7 +15,7 @@ from actions.compare import ActionCompare, compare_reply
 from actions.forms.spec import DESTINATION, PROFILE
 from actions.forms.validate import ValidateDestinationForm, ValidateProfileForm
 from actions.mailing import ActionMailingCheck
-from bot.nlu import spec_terms as S
+from contracts import spec_terms as S
 from system import ROOT
 from tests.actions.helpers import Chat, make_tracker, run_action, texts
 
@@ -113,10 +113,10 @@ def test_names_table_examples():
 
 def test_jieba_dictionary_is_generated_from_the_table():
     out = subprocess.run(
-        [sys.executable, "-m", "bot.nlu.spec_terms"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "contracts.spec_terms"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert (ROOT / "bot" / "dictionary" / "spec_terms.txt").read_text(encoding="utf-8") == out, (
-        "run: python -m bot.nlu.spec_terms > bot/dictionary/spec_terms.txt"
+        "run: python -m contracts.spec_terms > bot/dictionary/spec_terms.txt"
     )
 
 

@@ -68,7 +68,7 @@ def test_seed_is_refused_in_production(tmp_path):
         "APP_ENV": "production",
         **{k: secrets.token_hex(24) for k in ("AUTH_SECRET", "INTEGRATION_KEY", "ACTIONS_SERVICE_KEY")},
         "WECHAT_TOKEN": secrets.token_hex(16),
-        # the deployment settings production requires (deploy/production.py, issue 21 §7)
+        # the deployment settings production requires (contracts/production.py, issue 21 §7)
         "WECHAT_AES_KEY": secrets.token_hex(32)[:43],
         "WECHAT_APPID": "wx" + secrets.token_hex(8),
         "CHAT_ALLOWED_ORIGINS": "https://job.bit.edu.cn",

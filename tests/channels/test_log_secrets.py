@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from deploy import logs
+from contracts import logs
 from system import VENV_PY
 from tests.channels.channels_harness import WECHAT_APPSECRET, ChannelStack, signed_query, text_xml
 

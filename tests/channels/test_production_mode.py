@@ -369,7 +369,7 @@ def test_values_in_the_credentials_file_are_checked_too(tmp_path, stack):
         [
             str(RASA_PY),
             "-c",
-            "from deploy import production as p; import os; "
+            "from contracts import production as p; import os; "
             "p.enforce('rasa', credentials=p.credentials_overrides('bot/credentials.yml'))",
         ],
         cwd=ROOT,

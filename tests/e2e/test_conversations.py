@@ -155,7 +155,7 @@ def test_every_choice_answer_moves_the_profile_form_on(system, chat):
     """Signed in, every 政治面貌 and 困难生类别 choice fills its field and the form asks the next question:
     no answer is taken for a question (e.g. "非困难生" once went to the student's status through the signed-in
     routing)."""
-    from backend.categories import HARDSHIP_CATEGORIES, POLITICAL_STATUSES
+    from contracts.vocabulary import HARDSHIP_CATEGORIES, POLITICAL_STATUSES
 
     token = dev_login(system.backend_url, "2025000001")
     sender = f"e2e-choices-{uuid.uuid4().hex[:8]}"
@@ -181,7 +181,7 @@ def test_every_choice_answer_moves_the_profile_form_on(system, chat):
 def test_every_unit_choice_moves_the_destination_form_on(system, chat):
     """Signed in, every 单位行业 / 单位性质 / 工作职位类别 choice fills its field (industry names such as
     "农、林、牧、渔业" once went to the student's status through the signed-in routing)."""
-    from backend.categories import INDUSTRIES, JOB_CATEGORIES, UNIT_NATURES
+    from contracts.vocabulary import INDUSTRIES, JOB_CATEGORIES, UNIT_NATURES
 
     token = dev_login(system.backend_url, "2025000001")
     sender = f"e2e-unit-{uuid.uuid4().hex[:8]}"

@@ -568,5 +568,5 @@ def test_the_worker_logs_hold_neither_the_app_secret_nor_access_tokens(ns):
     assert logs and any("outlived its lease" in p.read_text() for p in logs)  # the workers did log
     for p in logs:
         text_ = p.read_text()
-        # masked, not silenced (deploy/logs.py): request lines stay, values go
+        # masked, not silenced (contracts/logs.py): request lines stay, values go
         assert WECHAT_APPSECRET not in text_ and "access_token=AT" not in text_, p.name

@@ -1,4 +1,4 @@
-"""A turn's outcome label (ops/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends them,
+"""A turn's outcome label (contracts/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends them,
 including the NLU decision step's parse_data["uncertain"] (outcome clarify / abstain) when present."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ CASES = [
 
 def test_outcomes():
     code = (
-        "import json, sys; from ops.outcome import turn_outcome; "
+        "import json, sys; from contracts.outcome import turn_outcome; "
         "print(json.dumps([list(turn_outcome(events)) for events in json.loads(sys.stdin.read())]))"
     )
     out = subprocess.run(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.masking import _view, mask
+from contracts.masking import _view, mask
 from tests.backend.helpers import INTEGRATION_KEY, ok
 
 CORPUS = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from backend.masking import mask
+from contracts.masking import mask
 
 revision = "0011"
 down_revision = "0010"

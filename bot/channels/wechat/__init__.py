@@ -1,4 +1,5 @@
-"""WeChat Official Account channel (bot/credentials.yml: `bot.channels.wechat.WeChatInput`), in wechatpy's layers:
+"""WeChat Official Account channel (bot/credentials.yml: `bot.channels.wechat.WeChatInput`), in wechatpy's
+layers:
 
 - protocol.py: signatures, replay window, message parsing, reply XML (wechatpy's crypto and parser);
 - api.py: the WeChat HTTP API, access token and customer-service messages (wechatpy's client layer, async);

@@ -1,6 +1,6 @@
-"""WeChat Official Account HTTP API (wechatpy's client layer, async): the access token and the customer-service
-message API, with aiohttp and timeouts so the event loop never blocks. wechatpy's own client is synchronous
-(requests), so only its error codes are used here."""
+"""WeChat Official Account HTTP API (wechatpy's client layer, async): the access token and the
+customer-service message API, with aiohttp and timeouts so the event loop never blocks. wechatpy's own client
+is synchronous (requests), so only its error codes are used here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import time
 
 import aiohttp
 from wechatpy.constants import WeChatErrorCode
+
+from bot.channels.common import ChannelState
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,9 @@ HTTP_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 class WeChatAPI:
     """Customer-service messages of one Official Account; `configured` is False without AppID and secret."""
 
-    def __init__(self, http: HTTP, appid: str, appsecret: str, api_base: str, shared_token: object) -> None:
+    def __init__(
+        self, http: HTTP, appid: str, appsecret: str, api_base: str, shared_token: ChannelState
+    ) -> None:
         self.http = http
         self.appid = appid
         self.appsecret = appsecret

@@ -1,17 +1,16 @@
 """The WeChat Official Account (公众号) input channel: `GET|POST /webhooks/wechat/webhook`.
 
 A verified message (protocol.py) is answered once per MsgId (delivery.py): account commands first
-(commands.py: binding, 解绑, notices), then 👍/👎 feedback (bot/feedback.py), then the bot. Text goes to the bot as
-sender `wechat:<openid>` with the bound student's short-lived action token (`aud`="actions", from the backend)
-in the metadata; voice messages with WeChat's `Recognition` text are answered like text (without it: a kind
-reply to type instead); subscribe events get a welcome; other types a polite text. Numbered quick replies
-("回复数字选择") map a typed number back to the button's payload.
+(commands.py: binding, 解绑, notices), then 👍/👎 feedback (bot/feedback.py), then the bot. Text goes to the
+bot as sender `wechat:<openid>` with the bound student's short-lived action token (`aud`="actions", from the
+backend) in the metadata; voice messages with WeChat's `Recognition` text are answered like text (without it:
+a kind reply to type instead); subscribe events get a welcome; other types a polite text. Numbered quick
+replies ("回复数字选择") map a typed number back to the button's payload.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +36,8 @@ from bot.channels.wechat.commands import (
 from bot.channels.wechat.delivery import Delivery
 from bot.feedback import WechatFeedback
 from bot.startup import apply_rasa_patches
+from contracts import demo
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +57,15 @@ class WeChatInput(InputChannel):
         appsecret: str | None = None,
         api_base: str = "https://api.weixin.qq.com",
         backend_url: str = "http://127.0.0.1:8000",
-        integration_key: str = "demo-integration-key",
+        integration_key: str = demo.INTEGRATION_KEY,
         reply_timeout: float = 4.0,
         http_timeout: float = 5.0,
     ) -> None:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid or "") if aes_key else None
         self.http = HTTP(http_timeout)
-        # channel states: shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this process
+        # channel states: shared by all Rasa servers when CHANNEL_STATE_URL is set (Redis), else in this
+        # process
         self._nonces = channel_state(
             "wechat:nonce", protocol.REPLAY_WINDOW, 100000
         )  # nonce -> sha1 of the body
@@ -82,16 +84,16 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
         apply_rasa_patches()  # no-op when deploy/rasa_run.py did it; a plain `rasa run` gets the same checks
         c = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
-        env = os.environ.get
+        s = rasa_settings()
         return cls(
-            token=c.get("token") or env("WECHAT_TOKEN") or "demo-wechat-token",
-            aes_key=c.get("aes_key") or env("WECHAT_AES_KEY") or None,
-            appid=c.get("appid") or env("WECHAT_APPID") or None,
-            appsecret=c.get("appsecret") or env("WECHAT_APPSECRET") or None,
-            api_base=c.get("api_base") or env("WECHAT_API_BASE") or "https://api.weixin.qq.com",
-            backend_url=c.get("backend_url") or env("BACKEND_URL") or "http://127.0.0.1:8000",
-            integration_key=c.get("integration_key") or env("INTEGRATION_KEY") or "demo-integration-key",
-            reply_timeout=float(c.get("reply_timeout") or env("WECHAT_REPLY_TIMEOUT") or 4.0),
+            token=c.get("token") or s.wechat_token,
+            aes_key=c.get("aes_key") or s.wechat_aes_key or None,
+            appid=c.get("appid") or s.wechat_appid or None,
+            appsecret=c.get("appsecret") or s.wechat_appsecret or None,
+            api_base=c.get("api_base") or s.wechat_api_base,
+            backend_url=c.get("backend_url") or s.backend_url,
+            integration_key=c.get("integration_key") or s.integration_key,
+            reply_timeout=float(c.get("reply_timeout") or s.wechat_reply_timeout),
         )
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -127,6 +129,7 @@ class WeChatInput(InputChannel):
             bad = protocol.check_replay(request, self._nonces)
             if bad:
                 return bad
+            assert msg is not None  # parse gives the message or the answer to a bad request
             reply = await self._handle(msg, on_new_message)
             if not reply:  # None, or "" while a person holds the conversation (nothing to say now)
                 return response.text("success")
@@ -143,6 +146,7 @@ class WeChatInput(InputChannel):
                 # static and side-effect free, so a retry of the event may get it again
                 return protocol.split_utf8(WELCOME)[0]
             return None
+        content: str | None
         if msg.type == "voice":
             # answered like typed text (same de-duplication by MsgId); recognition ends sentences with 。
             content = (msg.recognition or "").strip().rstrip("。．.！!？?，, ")

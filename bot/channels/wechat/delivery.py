@@ -3,9 +3,9 @@
 WeChat waits 5 s for the passive reply, then retries the same message (same MsgId) up to twice. The answer is
 computed once per message: it is the passive reply when ready within `reply_timeout` (4 s); otherwise the
 request answers `success` and the answer goes out through the customer-service API in the background. A retry
-of a message whose answer is ready and not yet delivered (the customer-service API failed or is not configured)
-gets the answer as its passive reply. With several Rasa servers (CHANNEL_STATE_URL) a retry may reach another
-server: it waits for the answer of the server that owns the message.
+of a message whose answer is ready and not yet delivered (the customer-service API failed or is not
+configured) gets the answer as its passive reply. With several Rasa servers (CHANNEL_STATE_URL) a retry may
+reach another server: it waits for the answer of the server that owns the message.
 
 Who delivers the answer is the `claims` state: none yet, "passive" (a request's reply; retries get the same
 text) or "cs" (the customer-service API). A retry finding the answer ready and unclaimed takes it.
@@ -87,7 +87,8 @@ class Delivery:
         return self._take_passive(key, openid, chunks)
 
     def _take_passive(self, key: Hashable, openid: str, chunks: list[str]) -> str | None:
-        """Deliver a ready answer as the passive reply unless the customer-service API has it (atomic claim)."""
+        """Deliver a ready answer as the passive reply unless the customer-service API has it (atomic
+        claim)."""
         if self._claims.add_if_absent(key, "passive"):
             if len(chunks) > 1:
                 self.spawn(self.api.send_all(openid, chunks[1:], delay=0.5))
@@ -101,7 +102,8 @@ class Delivery:
 
     async def _answer_of_other_server(self, key: Hashable, openid: str) -> str | None:
         """A retry of a message another server is answering: its answer once ready (polled, within the reply
-        timeout), else `success` (that server sends it through the customer-service API or to a later retry)."""
+        timeout), else `success` (that server sends it through the customer-service API or to a later
+        retry)."""
         deadline = time.monotonic() + self.reply_timeout
         while True:
             chunks = self._answers.get(key)

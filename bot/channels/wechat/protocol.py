@@ -1,12 +1,12 @@
-"""WeChat message protocol (wechatpy's crypto/parser layer): request verification, replay window, parsing of an
-incoming message into plain fields, passive reply XML and reply splitting. No I/O and no bot logic here.
+"""WeChat message protocol (wechatpy's crypto/parser layer): request verification, replay window, parsing of
+an incoming message into plain fields, passive reply XML and reply splitting. No I/O and no bot logic here.
 
 - every request carries `signature`, `timestamp`, `nonce`; the signature is checked in constant time and stale
   timestamps are rejected before anything else happens (unverified requests never reach the bot);
 - replay: a nonce seen within the timestamp window is refused (403 `replayed_nonce`) unless the body is the
   very same (a WeChat retry, answered from the MsgId cache, so nothing runs twice);
-- plain and safe mode (`encrypt_type=aes`, `msg_signature`); with an AES key configured only encrypted messages
-  with a valid `msg_signature` are accepted (403 `encryption_required`);
+- plain and safe mode (`encrypt_type=aes`, `msg_signature`); with an AES key configured only encrypted
+  messages with a valid `msg_signature` are accepted (403 `encryption_required`);
 - replies are split by UTF-8 bytes and CDATA-escaped.
 """
 

@@ -1,12 +1,12 @@
 """One table of the school platform's names, taken from the process document (school-platform-process.md).
 
-Every field of every form on the platform (个人信息完善, 毕业去向登记's 签约信息, 户档信息登记), the 手续办理 menu
-items and the seven 档案转寄类型, each with the words students use for it and - for fields - the one path that
-changes it. Used by:
+Every field of every form on the platform (个人信息完善, 毕业去向登记's 签约信息, 户档信息登记), the 手续办理
+menu items and the seven 档案转寄类型, each with the words students use for it and - for fields - the one path
+that changes it. Used by:
 - the NLU component `bot.nlu.spec_router` (entities, comparison and field-change routing; runs inside Rasa);
 - the actions (`actions/change_advice.py`, `actions/compare.py`: the advice and comparison texts);
 - the jieba user dictionary `bot/dictionary/spec_terms.txt`, generated from it:
-  `python -m bot.nlu.spec_terms > bot/dictionary/spec_terms.txt` (a test checks they agree).
+  `python -m contracts.spec_terms > bot/dictionary/spec_terms.txt` (a test checks they agree).
 Pure Python, no Rasa import: both virtual environments load it.
 """
 
@@ -244,7 +244,8 @@ ITEMS: list[Term] = [
         r"学校平台|就业信息网",
         about="登记和修改：毕业去向、户档信息都在学校平台登记，信息有误也务必在学校平台修改，院校两级审核",
     ),
-    # today's names of the national platform: the MoE's 全国高校毕业生毕业去向登记系统 runs on 学信网 (issue 20, item b)
+    # today's names of the national platform: the MoE's 全国高校毕业生毕业去向登记系统 runs on 学信网 (issue
+    # 20, item b)
     Term(
         "国家平台",
         "platform",
@@ -313,9 +314,9 @@ ALONE_ANSWER = {
     "学校平台": "faq/principle",
     "国家平台": "faq/national_confirm",
 }
-# a menu the assistant does for the student: its name alone is that request (the action answers a student who is
-# not signed in with the how-to and the offer to do it after sign-in: only the mailing action does, the forms ask
-# to sign in first, so for them the name alone from such a student gets the FAQ answer)
+# a menu the assistant does for the student: its name alone is that request (the action answers a student who
+# is not signed in with the how-to and the offer to do it after sign-in: only the mailing action does, the
+# forms ask to sign in first, so for them the name alone from such a student gets the FAQ answer)
 ALONE_ACTION = {
     "档案邮寄申请": "apply_mailing",
     "毕业去向登记": "fill_destination",
@@ -372,8 +373,9 @@ def find_fields(text: str, items: list[Hit] | None = None) -> list[Hit]:
 
 
 def change_field(text: str, items: list[Hit] | None = None) -> Term | None:
-    """The field a change request is about ("单位行业选错了"), or None: a field is named, a change word is there,
-    the message does not ask about the field's format or meaning, and all named fields share one path."""
+    """The field a change request is about ("单位行业选错了"), or None: a field is named, a change word is
+    there, the message does not ask about the field's format or meaning, and all named fields share one
+    path."""
     text = text or ""
     if not CHANGE_CUE.search(text) or ABOUT_CUE.search(text) or MANY_CUE.search(text):
         return None
@@ -396,7 +398,8 @@ def field_named(text: str) -> Term | None:  # noqa: D401 - kept for callers that
 def compared(text: str) -> list[Term]:
     """Two or more distinct names of one group joined by a comparison word, else [].
 
-    The platforms only with a word of difference: "先填学校平台还是国家平台" is about order, not a comparison."""
+    The platforms only with a word of difference: "先填学校平台还是国家平台" is about order, not a
+    comparison."""
     if not COMPARE_CUE.search(text or ""):
         return []
     hits = find_items(text)

@@ -1,11 +1,12 @@
 """Masking of personal numbers and e-mail addresses in text staff read (turn log, feedback, their exports).
 
-Students write numbers in many ways (issue 21 §4): `138.1234.5678`, `138_1234_5678`, `138—1234—5678`, full-width
-`１３８１２３４５６７８`, Chinese numerals `一三八一二三四五六七八` (also 〇/零/幺 and the financial 壹贰叁...),
-`abc＠qq．com`, partly masked ID numbers `110101********123X`. The text is first read through a normalised view
-(NFKC per character, Chinese numerals as digits) that keeps, for each character of the view, where it came from;
-the patterns run on the view and the matching stretches of the ORIGINAL text become ＊, so everything else
-(full-width punctuation, Chinese numerals in ordinary words) is stored as written.
+Students write numbers in many ways (issue 21 §4): `138.1234.5678`, `138_1234_5678`, `138—1234—5678`,
+full-width `１３８１２３４５６７８`, Chinese numerals `一三八一二三四五六七八` (also 〇/零/幺 and the
+financial 壹贰叁...), `abc＠qq．com`, partly masked ID numbers `110101********123X`. The text is first read
+through a normalised view (NFKC per character, Chinese numerals as digits) that keeps, for each character of
+the view, where it came from; the patterns run on the view and the matching stretches of the ORIGINAL text
+become ＊, so everything else (full-width punctuation, Chinese numerals in ordinary words) is stored as
+written.
 
 - a number: digits (or `*`, the masking others already applied) with any of the separators below between them
   (at most 2 in a row), optionally ending in X (ID numbers); masked with at least 6 real digits, or 4 together

@@ -4,7 +4,8 @@ A port of Rasa 3.6's TemplatedNaturalLanguageGenerator / ResponseVariationFilter
 generator.py) and interpolator (rasa/core/nlg/interpolator.py), Apache-2.0, kept as close to the original as
 possible so that a response answered by the backend is chosen and filled exactly as Rasa would: conditional
 variations (slot conditions, case-insensitive for strings), channel-specific variations, `{slot}` variables
-filled from the slots and the arguments of the call. Rasa itself is not installed in the backend's environment.
+filled from the slots and the arguments of the call. Rasa itself is not installed in the backend's
+environment.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def _matches_filled_slots(filled_slots: dict[str, Any], response: dict[str, Any]
 def eligible_variations(
     variations: list[dict[str, Any]], output_channel: str, filled_slots: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """ResponseVariationFilter.responses_for_utter_action: conditional+channel, then channel, then conditional,
-    then the plain variations."""
+    """ResponseVariationFilter.responses_for_utter_action: conditional+channel, then channel, then
+    conditional, then the plain variations."""
     default = [v for v in variations if v.get(RESPONSE_CONDITION) is None]
     conditional = [
         v for v in variations if v.get(RESPONSE_CONDITION) and _matches_filled_slots(filled_slots, v)
@@ -54,10 +55,11 @@ def eligible_variations(
 
 
 def interpolate_text(response: str, values: dict[str, Any]) -> str:
-    """rasa.core.nlg.interpolator.interpolate_text, with two differences: a stray brace leaves the text as it is
-    (Rasa would raise), and a VALUE containing "0[" is filled in. Rasa looks for "0[" in the filled text to catch a
-    {{escaped}} placeholder and then returns the response unfilled, so an answer such as an address "A栋10[2]号"
-    put the raw "{lines}" in front of the student; here only the template's own text is checked."""
+    """rasa.core.nlg.interpolator.interpolate_text, with two differences: a stray brace leaves the text as it
+    is (Rasa would raise), and a VALUE containing "0[" is filled in. Rasa looks for "0[" in the filled text to
+    catch a {{escaped}} placeholder and then returns the response unfilled, so an answer such as an address
+    "A栋10[2]号" put the raw "{lines}" in front of the student; here only the template's own text is
+    checked."""
     try:
         text = PLACEHOLDER.sub(r"{0[\1]}", response)
         if "0[" in text.format({k: "" for k in values}):  # an escaped {{placeholder}}: Rasa's result

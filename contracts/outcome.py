@@ -1,10 +1,11 @@
-"""A turn's outcome for the metrics, from the turn's Rasa events (dicts, as Rasa's event broker sends them):
-answered / clarified / abstained / fallback / handoff.
+"""A turn's outcome, from the turn's Rasa events (dicts, as Rasa's event broker sends them): answered /
+clarified / abstained / fallback / handoff. The Rasa server's metrics (ops/rasa_metrics.py) label turns with
+it; the turn log (bot/turnlog.py) marks fallback and handoff turns with the same names.
 
 - handoff: the student asked for a person (intent `handoff`, or the action_handoff action ran);
-- clarified / abstained: the NLU decision step's outcome (bot/nlu/decision.py: parse_data["uncertain"]["outcome"]
-  is "clarify" or "abstain");
-- fallback: the fallback intents, actions and response of the turn log (bot/turnlog.py);
+- clarified / abstained: the NLU decision step's outcome (bot/nlu/decision.py:
+  parse_data["uncertain"]["outcome"] is "clarify" or "abstain");
+- fallback: the fallback intents, actions and response below;
 - answered: everything else (also when the NLU decision wrote "answered" or nothing).
 """
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.nlu.decision import UNCERTAIN
-from bot.turnlog import FALLBACK_ACTIONS, FALLBACK_INTENTS, FALLBACK_RESPONSES, HANDOFF_ACTIONS
-
+UNCERTAIN = "uncertain"  # the parse_data key of the NLU decision step (bot/nlu/decision.py)
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback", "action_uncertain"}
+FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope", "near_domain"}  # near_domain: the abstention (issue 20)
+FALLBACK_RESPONSES = {"utter_default"}
+HANDOFF_ACTIONS = {"action_handoff"}
 HANDOFF_INTENTS = {"handoff"}
 DECISIONS = {"clarify": "clarified", "abstain": "abstained"}
 OUTCOMES = ("answered", "clarified", "abstained", "fallback", "handoff")

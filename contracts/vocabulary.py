@@ -1,8 +1,8 @@
 """The platform's one vocabulary: states, kinds, roles, their Chinese labels, reference lists and messages.
 
-Plain constants and str enums (JSON and the database hold the plain values); no database or web imports, so the
-action server (and Rasa's Python 3.10 environment) import it cheaply: `from backend import vocabulary as V`.
-Every label a student reads about a record, change request or mailing request comes from here.
+Plain constants and str enums (JSON and the database hold the plain values); no database or web imports, so
+the action server (and Rasa's Python 3.10 environment) import it cheaply: `from contracts import vocabulary as
+V`. Every label a student reads about a record, change request or mailing request comes from here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ class StrEnum(str, Enum):
     """A str enum whose members print, format and hash as their value (names equal values)."""
 
     __str__ = str.__str__
-    __format__ = str.__format__
+    __format__ = str.__format__  # type: ignore[assignment]
 
 
 class Role(StrEnum):
@@ -87,7 +87,7 @@ class RecordKind(StrEnum):
     change = "change"
 
 
-RECORD_NAMES = {RecordKind.destination: "毕业去向登记", RecordKind.archive: "户档信息登记"}
+RECORD_NAMES: dict[str, str] = {RecordKind.destination: "毕业去向登记", RecordKind.archive: "户档信息登记"}
 
 
 class ChangeKind(StrEnum):
@@ -107,13 +107,13 @@ class ChangeTarget(StrEnum):
     personal = "personal"
 
 
-CHANGE_KINDS = {
+CHANGE_KINDS: dict[str, str] = {
     ChangeKind.unit_change: "改签申请（单位变更）",
     ChangeKind.destination_edit: "毕业去向修改（单位不变）",
     ChangeKind.archive_edit: "户档信息修改",
     ChangeKind.personal_info: "个人信息完善",
 }
-CHANGE_TARGET = {
+CHANGE_TARGET: dict[str, ChangeTarget] = {
     ChangeKind.unit_change: ChangeTarget.destination,
     ChangeKind.destination_edit: ChangeTarget.destination,
     ChangeKind.archive_edit: ChangeTarget.archive,
@@ -128,7 +128,7 @@ class MailingState(StrEnum):
     cancelled = "cancelled"
 
 
-MAILING_STATE_LABELS = {
+MAILING_STATE_LABELS: dict[str, str] = {
     MailingState.submitted: "已提交，待寄出",
     MailingState.shipped: "已寄出",
     MailingState.delivered: "已送达",
@@ -152,8 +152,12 @@ MAILING_REASON_MESSAGES = {
     MailingReason.already_requested: "您已提交过档案邮寄申请，无需重复提交。",
     MailingReason.archive_not_approved: "户档信息尚未经院校两级审核通过，暂不能申请档案邮寄。",
     MailingReason.not_confirmed: "请先在国家平台确认毕业去向信息，确认一个工作日后可申请档案邮寄。",
-    MailingReason.needs_reconfirm: "您的信息修改后已重新同步，请在国家平台重新确认，确认一个工作日后可申请档案邮寄。",
-    MailingReason.change_pending: "您有尚未审核完成的修改申请，请等待审核通过、同步并在国家平台重新确认后再申请档案邮寄。",
+    MailingReason.needs_reconfirm: (
+        "您的信息修改后已重新同步，请在国家平台重新确认，确认一个工作日后可申请档案邮寄。"
+    ),
+    MailingReason.change_pending: (
+        "您有尚未审核完成的修改申请，请等待审核通过、同步并在国家平台重新确认后再申请档案邮寄。"
+    ),
     MailingReason.too_early: "国家平台确认完成一个工作日后才能申请档案邮寄。",
 }
 
@@ -167,7 +171,7 @@ def mailing_reason_message(reason: str | None, eligible_from: str | None = None)
     return MAILING_REASON_MESSAGES[MailingReason(reason)]
 
 
-# --- reference lists of the school platform ------------------------------------------------------------------
+# --- reference lists of the school platform -----------------------------------------------------------------
 # National destination categories (codes from real exports, 2021 rules).
 DESTINATION_TYPES: dict[str, str] = {
     "10": "签就业协议形式就业",

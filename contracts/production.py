@@ -3,14 +3,14 @@
 Plain Python on purpose: it is imported from both virtual environments (pydantic 1 and 2), with PYTHONPATH at
 the repository root. `APP_ENV=production` is the deployment switch; anything else is the demo.
 
-`APP_ENV` must be unset, `demo` or `production` (APP_ENVS): anything else (`prod`, `Production `...) refuses to
-start in every mode rather than run the demo by mistake. In production a process refuses to start, before it
-listens, while any secret is missing, shorter than MIN_SECRET_BYTES or a known demo value, while demo login /
-demo seeding is on, or while a deployment setting is missing or unsafe (issue 21 §7: WeChat safe mode and app
-id, the allowed origins, CAS and the public URL the CAS service is built from, both databases, no pinned date,
-https for WeChat's API, a bounded token lifetime, the action server on loopback, Redis with a password). Rasa
-also checks the values its channels take from bot/credentials.yml, which override the environment. One message
-names every problem; the process exits with status EXIT_CODE.
+`APP_ENV` must be unset, `demo` or `production` (APP_ENVS): anything else (`prod`, `Production `...) refuses
+to start in every mode rather than run the demo by mistake. In production a process refuses to start, before
+it listens, while any secret is missing, shorter than MIN_SECRET_BYTES or a known demo value, while demo login
+/ demo seeding is on, or while a deployment setting is missing or unsafe (issue 21 §7: WeChat safe mode and
+app id, the allowed origins, CAS and the public URL the CAS service is built from, both databases, no pinned
+date, https for WeChat's API, a bounded token lifetime, the action server on loopback, Redis with a password).
+Rasa also checks the values its channels take from bot/credentials.yml, which override the environment. One
+message names every problem; the process exits with status EXIT_CODE.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from contracts import demo
 
 MIN_SECRET_BYTES = 32
 EXIT_CODE = 78  # EX_CONFIG
@@ -53,11 +55,8 @@ CREDENTIAL_KEYS: dict[str, dict[str, str]] = {
 
 # Values shipped with the demo, the tests or the docs: never acceptable in production.
 DEMO_VALUES = {
-    "demo-secret-change-me",
-    "demo-integration-key",
-    "demo-wechat-token",
-    "demo-actions-service-key",
-    "demo-rasa-api-token",
+    *demo.SECRETS.values(),
+    demo.RASA_API_TOKEN,
     "test-wechat-token",
     "test-app-secret",
     "actions-test-secret",
@@ -246,9 +245,8 @@ def credentials_overrides(path: str | None) -> dict[str, str]:
 
 
 def message(process: str, found: list[str], env: Mapping[str, str] | None = None) -> str:
-    lines = [
-        f"{process}: refusing to start with APP_ENV={(env if env is not None else os.environ).get('APP_ENV')}:"
-    ]
+    given = (env if env is not None else os.environ).get("APP_ENV")
+    lines = [f"{process}: refusing to start with APP_ENV={given}:"]
     lines += [f"  - {p}" for p in found]
     lines.append(
         f"Set every secret to a random value of at least {MIN_SECRET_BYTES} bytes "
@@ -266,8 +264,8 @@ def enforce(
     credentials: Mapping[str, str] | None = None,
 ) -> None:
     """Exit the process (status EXIT_CODE) with one message naming every problem; no-op in the demo.
-    `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way and
-    named as coming from the file."""
+    `credentials`: values from bot/credentials.yml that override the environment (Rasa), checked the same way
+    and named as coming from the file."""
     env = dict(os.environ if env is None else env)
     env.update(credentials or {})
     found = [
@@ -298,7 +296,8 @@ def rasa_api_authenticated(argv: list[str] | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m deploy.production [--api]`: the same check, for launchers (make run) before anything starts."""
+    """`python -m contracts.production [--api]`: the same check, for launchers (make run) before anything
+    starts."""
     argv = sys.argv[1:] if argv is None else argv
     found = problems(api_enabled="--api" in argv)
     if found:
