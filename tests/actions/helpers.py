@@ -96,7 +96,8 @@ def domain_responses() -> dict[str, list[dict]]:
 
 def render(m: dict) -> dict:
     """What the student gets for one message of an action: a `response=` message filled from the domain the
-    way Rasa does (contracts/nlg.generate is the port of Rasa's templated generator), its own buttons added."""
+    way Rasa does (contracts/nlg.generate is the port of Rasa's templated generator), its own buttons
+    added."""
     if not m.get("response"):
         return m
     variations = domain_responses().get(m["response"])

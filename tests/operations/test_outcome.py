@@ -1,5 +1,5 @@
-"""A turn's outcome label (contracts/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends them,
-including the NLU decision step's parse_data["uncertain"] (outcome clarify / abstain) when present."""
+"""A turn's outcome label (contracts/outcome.py, Rasa's venv) from the turn's events as Rasa's broker sends
+them, including the NLU decision step's parse_data["uncertain"] (outcome clarify / abstain) when present."""
 
 from __future__ import annotations
 
