@@ -289,6 +289,8 @@ MANY_CUE = re.compile(r"各在|各自|分别|都在哪|哪些")
 ABOUT_CUE = re.compile(
     r"格式|提示|校验|报错|通不过|验证不|会怎样|会怎么样|影响|几位|多少位|位数|填什么|怎么填|怎么写|是什么|什么意思|在哪查|哪里查|查不到"
 )
+# the login account's own settings ("统一身份认证的手机号换了收不到短信"): not a field of the platform's forms
+ACCOUNT_CUE = re.compile(r"统一身份认证|统一认证|账号|帐号|验证码|短信|密码")
 # names that have their own FAQ answer when asked alone; filler words around a name asked alone
 FAQ_GROUPS = ("archive_type", "platform", "form")
 # a name asked alone ("档案邮寄", "那托管单位接收呢") -> the FAQ answer about it (its how-to / what it is)
@@ -374,10 +376,15 @@ def find_fields(text: str, items: list[Hit] | None = None) -> list[Hit]:
 
 def change_field(text: str, items: list[Hit] | None = None) -> Term | None:
     """The field a change request is about ("单位行业选错了"), or None: a field is named, a change word is
-    there, the message does not ask about the field's format or meaning, and all named fields share one
-    path."""
+    there, the message does not ask about the field's format or meaning or about the login account, and all
+    named fields share one path."""
     text = text or ""
-    if not CHANGE_CUE.search(text) or ABOUT_CUE.search(text) or MANY_CUE.search(text):
+    if (
+        not CHANGE_CUE.search(text)
+        or ABOUT_CUE.search(text)
+        or MANY_CUE.search(text)
+        or ACCOUNT_CUE.search(text)
+    ):
         return None
     fields = find_fields(text, items)
     if not fields or len({h.term.path for h in fields}) > 1:

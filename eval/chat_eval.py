@@ -18,7 +18,9 @@ A failed case is *confident-wrong* when its reply gives an answer as if it were 
 expect_none (a wrong topic), or it has no abstention or clarification wording (HEDGES: the documents do not
 cover it, a question back, a sign-in prompt), like a spec answer with its 依据 line; otherwise it is an unsure
 failure. The count is printed beside the pass rate (issue 20: a wrong answer with a 依据 line is worse than no
-answer).
+answer). A knowledge-base answer (KB_MARK) opens with "the procedure document does not cover this" and still
+gives an answer with its source: failed, it counts as confident-wrong; the number of knowledge-base answers
+(and how many passed) is printed too, so a pass rate that rests on them can be read as such.
 
 Usage: python eval/chat_eval.py CASES.jsonl [--bot URL] [--backend URL] [--min-pass-rate 0.9]
        [--max-confident-wrong 0.03] [--json OUT] [-v]
@@ -52,6 +54,10 @@ HEDGES = (
     "请先登录",
     "需要先登录",
 )
+
+
+# the opening of a knowledge-base answer (bot/domain/knowledge.yml utter_knowledge)
+KB_MARK = "就业指导中心整理的说明"
 
 
 def norm(s: str) -> str:
@@ -93,13 +99,16 @@ def login(backend: str, student_id: str) -> str:
 def confident_wrong(reply: str, turn: dict) -> bool:
     """A failed reply that gives a spec answer (see the module docstring)."""
     r = norm(reply)
-    if any(norm(w) in r for w in turn.get("expect_none", [])):
+    if any(norm(w) in r for w in turn.get("expect_none", [])) or norm(KB_MARK) in r:
         return True
     return not any(norm(h) in r for h in HEDGES)
 
 
-def run_case(case: dict, bot: str, backend: str, lat: list[float]) -> tuple[bool, str]:
-    """(passed, why); `why` starts with "CONFIDENT-WRONG " for a confident-wrong failure."""
+def run_case(
+    case: dict, bot: str, backend: str, lat: list[float], kb: list[str] | None = None
+) -> tuple[bool, str]:
+    """(passed, why); `why` starts with "CONFIDENT-WRONG " for a confident-wrong failure. The case's id is
+    added to `kb` when a reply was a knowledge-base answer."""
     sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
     meta: dict = {}
     try:
@@ -110,6 +119,8 @@ def run_case(case: dict, bot: str, backend: str, lat: list[float]) -> tuple[bool
             msgs = post(bot, {"sender": sender, "message": turn["say"], "metadata": meta})
             lat.append((time.perf_counter() - t0) * 1000)
             rep = reply_text(msgs)
+            if kb is not None and norm(KB_MARK) in norm(rep):
+                kb.append(case["id"])
             ok, bad = check(rep, turn)
             if not ok:
                 tag = "CONFIDENT-WRONG " if confident_wrong(rep, turn) else ""
@@ -134,9 +145,12 @@ def main() -> int:
 
     with open(a.cases, encoding="utf-8") as f:
         cases = [json.loads(line) for line in f if line.strip()]
-    passed, failed, wrong, lat, by_cat, results = 0, 0, 0, [], {}, []
+    passed, failed, wrong, lat, by_cat, results, kb = 0, 0, 0, [], {}, [], []
+    kb_passed = 0
     for case in cases:
-        ok, why = run_case(case, a.bot, a.backend, lat)
+        n_kb = len(kb)
+        ok, why = run_case(case, a.bot, a.backend, lat, kb)
+        kb_passed += ok and len(kb) > n_kb
         wrong += why.startswith("CONFIDENT-WRONG")
         results.append({"id": case["id"], "passed": ok, "why": why})
         cat = case.get("cat") or case["id"].split("-")[0]
@@ -157,6 +171,7 @@ def main() -> int:
     print(f"pass rate {rate:.3f}")
     print(f"confident-wrong {wrong} ({wrong_rate:.3f}), unsure failures {failed - wrong}")
     print(f"{passed} passed, {failed} failed")
+    print(f"knowledge-base answers in {len(set(kb))} cases, {kb_passed} of them passed")
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump(
@@ -167,6 +182,8 @@ def main() -> int:
                     "confident_wrong": wrong,
                     "pass_rate": rate,
                     "confident_wrong_rate": wrong_rate,
+                    "knowledge_answers": len(set(kb)),
+                    "knowledge_passed": kb_passed,
                     "results": results,
                 },
                 f,

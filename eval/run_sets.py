@@ -62,13 +62,14 @@ def main(argv=None) -> int:
         system.start(model=model)
         try:
             print(f"model {model.name}")
-            print("| set | passed | pass rate | confident-wrong |")
-            print("| --- | --- | --- | --- |")
+            print("| set | passed | pass rate | confident-wrong | knowledge-base answers (passed) |")
+            print("| --- | --- | --- | --- | --- |")
             for f in a.files:
                 r = run_file(system, f, a.out / f"{f.stem}.json")
                 print(
                     f"| {f.name} ({r['total']}) | {r['passed']} | {r['pass_rate']:.3f} | "
-                    f"{r['confident_wrong']} ({r['confident_wrong_rate']:.3f}) |",
+                    f"{r['confident_wrong']} ({r['confident_wrong_rate']:.3f}) | "
+                    f"{r.get('knowledge_answers', 0)} ({r.get('knowledge_passed', 0)}) |",
                     flush=True,
                 )
         finally:

@@ -136,7 +136,7 @@ class ConfidenceGate(GraphComponent):
             # action_compare could only list the change forms
             outcome, detail = "abstain", None
         else:
-            outcome, detail = decide(intent, conf, ranking, _answers(message), self.th)
+            outcome, detail = decide(intent, conf, ranking, _answers(message), self.th, text)
         if outcome == "clarify" and len(S.FILLERS.sub("", text)) <= SHORT:
             outcome, detail = "answer", detail[0]  # a word or two: a name; asking back would only repeat it
         if outcome == "answer":

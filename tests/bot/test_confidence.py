@@ -14,8 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.nlu.decision import decide
+from bot.nlu.decision import ANSWER_CUES, decide, names_situation
 from system import RASA, ROOT, latest_model
 
 TH = {"answer": 0.6, "clarify_pair": 0.5, "clarify_second": 0.1, "near": 0.3, "faq_min": 0.4}
@@ -90,6 +91,33 @@ def test_other_intents_abstain_only_when_unsure_and_near_domain_is_likely():
         "answer",
         "check_status",
     )
+
+
+def test_an_answer_about_a_situation_the_message_does_not_name_abstains():
+    # issue 20 b: backing out of a signed agreement is not losing it; keeping the archive in a city is not
+    # carrying it oneself. The same sure answers are given when the situation is named.
+    sure = [("faq", 0.9), ("near_domain", 0.05)]
+    lost = [("faq/lost_tripartite", 0.8), ("faq/gaiqian", 0.1)]
+    carry = [("faq/hand_carry", 0.8), ("faq/type_custody", 0.1)]
+    assert decide("faq", 0.9, sure, lost, TH, "签了三方协议反悔了怎么办") == ("abstain", None)
+    assert decide("faq", 0.9, sure, lost, TH, "三方协议弄丢了怎么办") == ("answer", "faq/lost_tripartite")
+    assert decide("faq", 0.9, sure, carry, TH, "档案可以存放在别的城市吗") == ("abstain", None)
+    assert decide("faq", 0.9, sure, carry, TH, "档案能自己带过去吗") == ("answer", "faq/hand_carry")
+    # a router's decision and a call without the text are unchanged
+    assert decide("faq", 1.0, sure, [("faq/lost_tripartite", 1.0)], TH, "遗失补办") == (
+        "answer",
+        "faq/lost_tripartite",
+    )
+    assert decide("faq", 0.9, sure, lost, TH) == ("answer", "faq/lost_tripartite")
+
+
+def test_every_training_example_of_a_situation_answer_names_it():
+    data = yaml.safe_load((ROOT / "data" / "nlu" / "faq.yml").read_text(encoding="utf-8"))
+    for block in data["nlu"]:
+        if block["intent"] in ANSWER_CUES:
+            examples = [x[2:].strip() for x in block["examples"].splitlines() if x.strip()]
+            assert examples
+            assert [x for x in examples if not names_situation(block["intent"], x)] == []
 
 
 @pytest.mark.parametrize(

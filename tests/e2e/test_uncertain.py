@@ -17,7 +17,12 @@ from system import ROOT, dev_login, say
 
 pytestmark = pytest.mark.slow
 
-NEAR_DOMAIN = ["毕业以后档案放在人才中心每年要交多少保管费", "应届生落户杭州需要先交几个月社保"]
+# no knowledge entry covers these (docs/nlu.md "Round 6": the archive-fee question of Round 5 is now
+# answered by the seed entry on archive fees, see KNOWLEDGE below)
+NEAR_DOMAIN = ["新入职员工的体检报告一般要查哪些项目", "应届生落户杭州需要先交几个月社保"]
+# a near-domain question a seed knowledge entry answers: the entry, opened by "the document does not cover
+# this"
+KNOWLEDGE = "毕业以后档案放在人才中心每年要交多少保管费"
 CLARIFY = "档案寄到人才中心还是寄回老家"
 BACKOUT = "签完三方又毁约了，去了另一家公司，学校平台上要怎么改"
 MAIL_WHEN = "学校一般什么时候把我的档案寄出去"
@@ -25,7 +30,7 @@ MAIL_WHEN = "学校一般什么时候把我的档案寄出去"
 
 def test_the_questions_are_not_training_examples():
     data = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "data" / "nlu").glob("*.yml"))
-    assert not [t for t in [*NEAR_DOMAIN, CLARIFY, BACKOUT, MAIL_WHEN] if t in data]
+    assert not [t for t in [*NEAR_DOMAIN, KNOWLEDGE, CLARIFY, BACKOUT, MAIL_WHEN] if t in data]
 
 
 def chat(system, token=None):
@@ -48,6 +53,12 @@ def test_a_near_domain_question_gets_an_honest_abstention_with_a_person_to_ask(s
     assert "流程文档没有写" in out and "转人工" in out, out
     assert "依据：" not in out, out  # no spec answer presented as if it were one
     assert "就业指导中心" in out, out  # anonymous: the career center's contact
+
+
+def test_a_near_domain_question_a_knowledge_entry_answers_says_so_first(system):
+    out = text_of(chat(system)(KNOWLEDGE))
+    assert out.startswith("学校的毕业手续流程文档没有写这个"), out
+    assert "不用交保管费" in out and "老师" in out and "依据：" in out, out
 
 
 def test_a_signed_in_student_gets_the_abstention_and_the_college_contact(system):
