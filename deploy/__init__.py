@@ -1,1 +1,2 @@
-"""Deployment helpers shared by all three processes (plain Python: imported from both venvs)."""
+"""Deployment: Rasa's entry point (rasa_run.py) and the service, alert and dashboard files (systemd/,
+prometheus/, grafana/). The checks and log redaction every process shares are in contracts/."""

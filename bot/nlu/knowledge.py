@@ -33,7 +33,6 @@ one, retrieval answers nothing.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -49,6 +48,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.linear_classifier import FEATURES, Features, LinearClassifier
+from contracts.settings import rasa as rasa_settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ KNOWLEDGE = "knowledge"  # parse-data key read by actions/knowledge.py
 
 
 def _default_url() -> str:
-    return (os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip(
-        "/"
-    ) + "/api/integration/knowledge"
+    return rasa_settings().backend_url + "/api/integration/knowledge"
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -139,7 +137,7 @@ class KnowledgeRetriever(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
         self.url = self.config["url"] or _default_url()
-        self.key = os.environ.get("INTEGRATION_KEY", "demo-integration-key")
+        self.key = rasa_settings().integration_key
         self.threshold = float(self.config["threshold"])
         self.confidence_weight = float(self.config["confidence_weight"])
         self.classified_threshold = float(self.config["classified_threshold"])
