@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from .config import ROOT, settings
+from backend.core.config import ROOT, settings
 
 
 class BackupError(Exception):

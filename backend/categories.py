@@ -1,3 +1,3 @@
 """Former home of the reference lists, kept for importers outside the backend: use `backend.vocabulary`."""
 
-from .vocabulary import *  # noqa: F401,F403
+from backend.vocabulary import *  # noqa: F401,F403

@@ -95,10 +95,10 @@ class QueueCollector:
             yield GaugeMetricFamily(name, "")
 
     def collect(self):
-        from . import clock
-        from .db import read_session
-        from .models import HandoffMessage, HandoffSession
-        from .notices import Notice
+        from backend.core import clock
+        from backend.core.db import read_session
+        from backend.models import HandoffMessage, HandoffSession
+        from backend.services.notices import Notice
 
         backlog = GaugeMetricFamily(
             "zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"]
@@ -140,7 +140,7 @@ class QueueCollector:
 
 
 def database_ready() -> tuple[bool, str]:
-    from .db import engine
+    from backend.core.db import engine
 
     with engine.connect() as c:
         c.execute(text("SELECT 1"))
@@ -158,9 +158,8 @@ _started: list = []
 
 def start() -> None:
     """The backend's start-up hook (once per process): database error counting and the operations port."""
+    from backend.core.db import engine
     from ops import exporter
-
-    from .db import engine
 
     if _started:
         return

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from .db import Base
+from backend.core.db import Base
 
 
 class College(Base):

@@ -16,8 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from . import clock
-from . import vocabulary as V
+from backend import vocabulary as V
+from backend.core import clock
 
 
 class _In(BaseModel):

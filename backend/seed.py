@@ -7,10 +7,11 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import clock, workdays
-from . import models as M
-from .services import SYSTEM, audit
-from .validators import credit_code_check_char, id_check_digit
+from backend import models as M
+from backend import workdays
+from backend.core import clock
+from backend.services import SYSTEM, audit
+from backend.validators import credit_code_check_char, id_check_digit
 
 COLLEGES = [
     (
@@ -166,7 +167,7 @@ STUDENT_TABLES = (
 
 def reset_demo(s: Session) -> None:
     ids = DEMO_IDS
-    from .notices import Notice, NoticeSetting  # notices reference the student (issue 15)
+    from backend.services.notices import Notice, NoticeSetting  # notices reference the student (issue 15)
 
     # handoff messages hang off the demo students' handoff sessions (issue 15 §2)
     s.execute(

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 
-from . import vocabulary as V
+from backend import vocabulary as V
 
 
 @dataclass

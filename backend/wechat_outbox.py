@@ -6,7 +6,7 @@ wechat_next_at and wechat_error. Each row is a small state machine:
 pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> a final state, or back to
 pending with a later wechat_next_at after a transient failure (`retry`).
 - A claim is taken with one conditional UPDATE (unclaimed and due, or its lease expired), so of several workers
-  (threads of several backend processes, or `python -m backend.notices`) exactly one gets the row.
+  (threads of several backend processes, or `python -m backend.services.notices`) exactly one gets the row.
 - A worker records the outcome only while its claim is still the current one (`record`).
 - A worker that dies between claiming and recording leaves a claim that expires after the lease; the row is then
   delivered by another (or the restarted) worker - not lost. The one case WeChat's APIs (no idempotency key) leave
@@ -28,8 +28,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from . import clock, metrics
-from .db import SessionLocal, read_session
+from backend import metrics
+from backend.core import clock
+from backend.core.db import SessionLocal, read_session
 
 
 def env_number(name: str, default: float) -> float:

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from .. import answers as A
-from .. import models as M
-from .. import training as T
-from ..auth import Principal, current_staff, integration_key, integration_or_service_key
-from ..config import settings
-from ..db import get_session
-from ..errors import invalid
-from ..validators import FieldError
+from backend import models as M
+from backend.core.auth import Principal, current_staff, integration_key, integration_or_service_key
+from backend.core.config import settings
+from backend.core.db import get_session
+from backend.core.errors import invalid
+from backend.services import answers as A
+from backend.services import training as T
+from backend.validators import FieldError
 
 router = APIRouter(tags=["answers"])
 

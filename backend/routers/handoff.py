@@ -11,13 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clients
-from .. import handoff as H
-from .. import models as M
-from .. import notices as N
-from ..auth import Principal, _bearer, current_staff, integration_key, principal_from_token, service_key_ok
-from ..db import SessionLocal, get_session, read_session
-from ..errors import APIError, FieldError, forbidden, invalid
+from backend import clients
+from backend import models as M
+from backend.core.auth import (
+    Principal,
+    _bearer,
+    current_staff,
+    integration_key,
+    principal_from_token,
+    service_key_ok,
+)
+from backend.core.db import SessionLocal, get_session, read_session
+from backend.core.errors import APIError, FieldError, forbidden, invalid
+from backend.services import handoff as H
+from backend.services import notices as N
 
 router = APIRouter(prefix="/api", tags=["handoff"])
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
-from .. import clients
-from .. import insights as I
-from ..auth import Principal, current_staff, integration_key, optional_principal
-from ..db import get_session
+from backend import clients
+from backend.core.auth import Principal, current_staff, integration_key, optional_principal
+from backend.core.db import get_session
+from backend.services import insights as I
 
 router = APIRouter(tags=["insights"])
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .. import clock
-from .. import models as M
-from .. import notices as N
-from .. import services as S
-from ..auth import Principal, current_staff, current_student, integration_key
-from ..db import get_session
-from ..errors import APIError, FieldError, forbidden, invalid, not_found
+from backend import models as M
+from backend import services as S
+from backend.core import clock
+from backend.core.auth import Principal, current_staff, current_student, integration_key
+from backend.core.db import get_session
+from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
+from backend.services import notices as N
 
 router = APIRouter(prefix="/api", tags=["notices"])
 

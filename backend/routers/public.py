@@ -9,15 +9,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from .. import clock, workdays
-from .. import models as M
-from .. import notices as N
-from .. import vocabulary as V
-from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
-from ..config import settings
-from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
-from ..errors import APIError, invalid
-from ..schemas import (
+from backend import models as M
+from backend import vocabulary as V
+from backend import workdays
+from backend.core import clock
+from backend.core.auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
+from backend.core.config import settings
+from backend.core.deps import IntegrationKey, OptionalPrincipalDep, SessionDep
+from backend.core.errors import APIError, invalid
+from backend.schemas import (
     BindIn,
     BindOut,
     BoundOut,
@@ -33,10 +33,11 @@ from ..schemas import (
     ValidationOut,
     WechatTokenOut,
 )
-from ..services import status as status_service
-from ..services import wechat
-from ..services.common import SYSTEM, get_student, student_ctx
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
+from backend.services import notices as N
+from backend.services import status as status_service
+from backend.services import wechat
+from backend.services.common import SYSTEM, get_student, student_ctx
+from backend.validators import FieldError, validate_archive, validate_destination, validate_profile
 
 router = APIRouter(prefix="/api")
 

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, notices
-from .. import models as M
-from .. import vocabulary as V
-from ..auth import Principal
-from ..errors import APIError, forbidden, invalid, not_found, wrong_state
-from ..schemas import (
+from backend import models as M
+from backend import vocabulary as V
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
+from backend.schemas import (
     AuditOut,
     AuditPage,
     CreditOverrideOut,
@@ -22,9 +22,10 @@ from ..schemas import (
     StaffDestinationOut,
     ts,
 )
-from ..validators import FieldError, check_credit_code
-from .changes import apply_change
-from .common import audit, check_scope, get_student, lock_student, page
+from backend.services import notices
+from backend.services.changes import apply_change
+from backend.services.common import audit, check_scope, get_student, lock_student, page
+from backend.validators import FieldError, check_credit_code
 
 RK, RS = V.RecordKind, V.RecordState
 KIND_MODELS = {RK.destination: M.Destination, RK.archive: M.Archive, RK.change: M.ChangeRequest}

@@ -10,12 +10,12 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock
-from .. import models as M
-from ..auth import Principal
-from ..errors import APIError
-from .common import SYSTEM, audit, lock_student, ts
-from .common import aware as _aware
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import APIError
+from backend.services.common import SYSTEM, audit, lock_student, ts
+from backend.services.common import aware as _aware
 
 
 def binding(s: Session, openid: str) -> M.WechatBinding:

@@ -24,7 +24,7 @@ def test_reseed_with_notices(tmp_path):
     run = seeded_cli(tmp_path)
     r = run(
         "-c",
-        "from backend.db import SessionLocal\n"
+        "from backend.core.db import SessionLocal\n"
         "from backend import notices as N\n"
         "with SessionLocal() as s:\n"
         "    assert N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
@@ -42,7 +42,7 @@ def test_reseed_with_a_handoff_session(tmp_path):
     run = seeded_cli(tmp_path)
     r = run(
         "-c",
-        "from backend.db import SessionLocal\n"
+        "from backend.core.db import SessionLocal\n"
         "import datetime as dt\n"
         "from backend import models as M\n"
         "now = dt.datetime.now(dt.timezone.utc)\n"
@@ -62,8 +62,8 @@ def test_every_table_of_a_student_is_reset():
     """reset_demo must clear every table with a foreign key to students.id, or re-seeding fails (FK) the day
     someone adds one."""
     from backend import models as M
-    from backend import notices  # noqa: F401  (registers its tables)
     from backend.seed import STUDENT_TABLES
+    from backend.services import notices  # noqa: F401  (registers its tables)
 
     covered = {m.__table__.name for m in STUDENT_TABLES} | {"notices", "notice_settings"}
     owning = {

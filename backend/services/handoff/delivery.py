@@ -14,7 +14,7 @@ lease - a copy rather than a loss.
 
 The queue's sweep (a second thread of each backend process; HANDOFF_SWEEP=0 turns it off, HANDOFF_SWEEP_SECONDS
 its period, default 30) times out conversations nobody took within HANDOFF_WAIT_MINUTES even when the student says
-nothing more (`backend.handoff.sweep`). A thread of its own rather than a step of the delivery loop: the timeout
+nothing more (`backend.services.handoff.sweep`). A thread of its own rather than a step of the delivery loop: the timeout
 must happen whether or not this process delivers WeChat messages (HANDOFF_WORKER=0 where WeChat is not set up).
 """
 
@@ -27,10 +27,10 @@ import threading
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
-from .. import models as M
-from .. import notices as N
-from ..db import SessionLocal
-from ..wechat_outbox import Background, Outbox, env_number
+from backend import models as M
+from backend.core.db import SessionLocal
+from backend.services import notices as N
+from backend.wechat_outbox import Background, Outbox, env_number
 
 logger = logging.getLogger("backend.handoff")
 MAX_ATTEMPTS = 5
@@ -108,7 +108,9 @@ class Sweeper:
     """Every HANDOFF_SWEEP_SECONDS: the queued conversations past the wait limit become tickets or are closed."""
 
     def run(self, stop: threading.Event) -> None:
-        from . import sweep  # the package imports this module's siblings only; no cycle at import time
+        from backend.services.handoff import (
+            sweep,  # the package imports this module's siblings only; no cycle at import time
+        )
 
         every = max(0.2, env_number("HANDOFF_SWEEP_SECONDS", 30.0))
         while not stop.is_set():

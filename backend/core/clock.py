@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .config import settings
+from backend.core.config import settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -18,7 +18,7 @@
   account: a customer-service message; outside it, or when WeChat says the window closed (45015, 45047), a
   template message with WECHAT_NOTICE_TEMPLATE_ID (none set: WeChat is skipped, the widget still has it).
   The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
-  `python -m backend.notices`.
+  `python -m backend.services.notices`.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import clock
-from .. import models as M
-from .. import vocabulary as V
-from ..db import Base, SessionLocal, read_session
-from ..wechat_outbox import Background, Outbox
+from backend import models as M
+from backend import vocabulary as V
+from backend.core import clock
+from backend.core.db import Base, SessionLocal, read_session
+from backend.wechat_outbox import Background, Outbox
 
 logger = logging.getLogger("backend.notices")
 
@@ -208,7 +208,7 @@ def on_delivered(s: Session, m: M.MailingRequest) -> None:
 def due_computed(s: Session) -> list[tuple[str, str, str, str, str]]:
     """(student, event key, kind, title, body) of every sync that happened and every first day mailing is
     possible, as of today."""
-    from .. import services as S  # services imports this module
+    from backend import services as S  # services imports this module
 
     out = []
     both = (
@@ -599,7 +599,7 @@ def stop_background() -> None:
 
 
 def main() -> None:
-    """`python -m backend.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
+    """`python -m backend.services.notices`: one worker process (stops on SIGTERM/Ctrl-C)."""
     from deploy import logs
 
     logs.setup("notices")  # httpx logs every URL at INFO: the app secret and access tokens are masked

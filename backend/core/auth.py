@@ -13,11 +13,11 @@ import jwt
 from fastapi import Depends, Header
 from sqlalchemy.orm import Session
 
-from . import models as M
-from . import vocabulary as V
-from .config import settings
-from .db import get_session
-from .errors import APIError, forbidden
+from backend import models as M
+from backend import vocabulary as V
+from backend.core.config import settings
+from backend.core.db import get_session
+from backend.core.errors import APIError, forbidden
 
 
 @dataclass

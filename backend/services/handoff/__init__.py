@@ -33,12 +33,13 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clients, clock, workdays
-from .. import models as M
-from .. import notices as N
-from ..auth import Principal
-from ..config import settings
-from ..errors import APIError, not_found
+from backend import clients, workdays
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.config import settings
+from backend.core.errors import APIError, not_found
+from backend.services import notices as N
 
 logger = logging.getLogger("backend.handoff")
 

@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from deploy import production
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "backend" / "data"  # holidays, answer sources, the seed knowledge base
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     # where the demo page's chat widget finds Rasa: RASA_PUBLIC_URL if set, else the page's host at RASA_PORT
     rasa_public_url: str = _env_field("RASA_PUBLIC_URL", "")
     rasa_port: str = _env_field("RASA_PORT", "5005")
-    holidays_file: str = _env_field("HOLIDAYS_FILE", str(Path(__file__).parent / "data" / "holidays.json"))
+    holidays_file: str = _env_field("HOLIDAYS_FILE", str(DATA / "holidays.json"))
     # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per call)
     today: str = _env_field("TODAY", "")
     today_file: str = _env_field("TODAY_FILE", "")

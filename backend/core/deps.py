@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from .auth import (
+from backend.core.auth import (
     Principal,
     current_principal,
     current_staff,
@@ -15,7 +15,7 @@ from .auth import (
     integration_key,
     optional_principal,
 )
-from .db import get_session
+from backend.core.db import get_session
 
 SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from .config import settings
+from backend.core.config import settings
 
 DEFERRED = "deferred_begin"  # execution option: begin a SQLite transaction without the write lock
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})

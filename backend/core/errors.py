@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .validators import FieldError
+from backend.validators import FieldError
 
 
 class APIError(Exception):
@@ -50,7 +50,7 @@ _LOC_LABELS = {"body": "请求内容", "query": "查询参数", "path": "路径�
 
 
 def _label(field: str) -> str:
-    from . import vocabulary as V
+    from backend import vocabulary as V
 
     labels = {
         **V.PERSONAL_FIELDS,

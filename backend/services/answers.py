@@ -17,7 +17,6 @@ import functools
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,16 +24,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import clock, nlg
-from . import models as M
-from .auth import Principal
-from .config import ROOT
-from .errors import APIError, forbidden, invalid, not_found, wrong_state
-from .services import audit, ts
-from .validators import FieldError
+from backend import models as M
+from backend import nlg
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.config import DATA, ROOT
+from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
+from backend.services import audit, ts
+from backend.validators import FieldError
 
 DOMAIN_DIR = ROOT / "bot" / "domain"
-SOURCES_FILE = Path(__file__).parent / "data" / "answer_sources.yml"
+SOURCES_FILE = DATA / "answer_sources.yml"
 DOMAIN_AUTHOR = "domain"
 MAX_TEXT = 2000
 MAX_BUTTONS = 10
@@ -161,7 +161,7 @@ class AnswerCache:
         if time.monotonic() - self.loaded_at > self.ttl:
             with self.lock:
                 if time.monotonic() - self.loaded_at > self.ttl:
-                    from .db import read_session
+                    from backend.core.db import read_session
 
                     stamp, gen = time.monotonic(), self.generation
                     with read_session() as s:

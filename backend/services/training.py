@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import answers as A
-from . import clock
-from . import models as M
-from .auth import Principal
-from .config import ROOT
-from .errors import APIError, forbidden, invalid
-from .services import audit, ts
-from .validators import FieldError
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.config import ROOT
+from backend.core.errors import APIError, forbidden, invalid
+from backend.services import answers as A
+from backend.services import audit, ts
+from backend.validators import FieldError
 
 TOPIC_RE = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
 EXAMPLES_FILE = Path("data") / "nlu" / "staff_examples.yml"

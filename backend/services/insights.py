@@ -27,14 +27,15 @@ from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import clients, clock
-from . import models as M
-from .auth import Principal
-from .config import settings
-from .errors import APIError, invalid
-from .masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
-from .services import ts
-from .validators import FieldError
+from backend import clients
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.config import settings
+from backend.core.errors import APIError, invalid
+from backend.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
+from backend.services import ts
+from backend.validators import FieldError
 
 REASONS = ("答非所问", "内容缺失", "没有帮助", "事实错误")
 LOW_CONFIDENCE = 0.6  # below this (and not a fallback) a turn is listed as low-confidence
@@ -53,7 +54,7 @@ def purge(s: Session, now: dt.datetime | None = None) -> dict:
     cutoff = (now or clock.now()) - dt.timedelta(days=retention_days())
     turns = s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)).rowcount
     fb = s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)).rowcount
-    from . import handoff  # closed handoff sessions keep student text too: the same retention
+    from backend.services import handoff  # closed handoff sessions keep student text too: the same retention
 
     gone = handoff.purge(s, cutoff)
     s.commit()
@@ -106,7 +107,7 @@ def add_turns(s: Session, turns: list[dict]) -> dict:
 
 def _answer_key_of(text: str) -> str | None:
     """The answer a feedback is about, when its text is one of the current answers' texts."""
-    from .answers import SOURCE_PREFIX, cache
+    from backend.services.answers import SOURCE_PREFIX, cache
 
     body = text.split("\n" + SOURCE_PREFIX)[0].strip()
     cache.get("")  # make sure the copy is loaded

@@ -1,0 +1,1 @@
+"""Cross-cutting parts of the backend: settings, database, identity, clock, error bodies, route dependencies."""
