@@ -98,7 +98,7 @@ class QueueCollector:
         from backend.core import clock
         from backend.core.db import read_session
         from backend.models import HandoffMessage, HandoffSession
-        from backend.services.notices import Notice
+        from backend.models import Notice
 
         backlog = GaugeMetricFamily(
             "zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"]

@@ -167,7 +167,7 @@ STUDENT_TABLES = (
 
 def reset_demo(s: Session) -> None:
     ids = DEMO_IDS
-    from backend.services.notices import Notice, NoticeSetting  # notices reference the student (issue 15)
+    from backend.models import Notice, NoticeSetting  # notices reference the student (issue 15)
 
     # handoff messages hang off the demo students' handoff sessions (issue 15 §2)
     s.execute(

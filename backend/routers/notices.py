@@ -158,12 +158,12 @@ def add_deadline(
     ):  # the check below and the insert, one at a time (SQLite: BEGIN)
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x646561646C6E})
     same = s.scalar(
-        select(N.Deadline.id)
+        select(M.Deadline.id)
         .where(
-            N.Deadline.title == title,
-            N.Deadline.due_on == body.due_on,
-            N.Deadline.audience == body.audience,
-            N.Deadline.college_code.is_(None) if college is None else N.Deadline.college_code == college,
+            M.Deadline.title == title,
+            M.Deadline.due_on == body.due_on,
+            M.Deadline.audience == body.audience,
+            M.Deadline.college_code.is_(None) if college is None else M.Deadline.college_code == college,
         )
         .limit(1)
     )
@@ -180,7 +180,7 @@ def add_deadline(
     return out
 
 
-def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
+def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
     return {
         "id": d.id,
         "title": d.title,
@@ -198,17 +198,17 @@ def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
 @router.get("/staff/notices/deadlines")
 def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
     """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the form."""
-    q = select(N.Deadline).order_by(N.Deadline.id.desc()).limit(100)
+    q = select(M.Deadline).order_by(M.Deadline.id.desc()).limit(100)
     if p.role == "counselor":
-        q = q.where(N.Deadline.college_code == p.college_code)
+        q = q.where(M.Deadline.college_code == p.college_code)
     deadlines = list(s.scalars(q))
     keys = [f"deadline:{d.id}" for d in deadlines]
     counts = (
         dict(
             s.execute(
-                select(N.Notice.event_key, func.count())
-                .where(N.Notice.event_key.in_(keys))
-                .group_by(N.Notice.event_key)
+                select(M.Notice.event_key, func.count())
+                .where(M.Notice.event_key.in_(keys))
+                .group_by(M.Notice.event_key)
             ).all()
         )
         if keys
@@ -231,11 +231,11 @@ def deadline_detail(
     s: Session = Depends(get_session),
 ) -> dict:
     """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
-    d = s.get(N.Deadline, deadline_id)
+    d = s.get(M.Deadline, deadline_id)
     if d is None or (p.role == "counselor" and d.college_code != p.college_code):
         raise not_found("没有这个截止提醒。")
     notes = {
-        n.student_id: n for n in s.scalars(select(N.Notice).where(N.Notice.event_key == f"deadline:{d.id}"))
+        n.student_id: n for n in s.scalars(select(M.Notice).where(M.Notice.event_key == f"deadline:{d.id}"))
     }
     colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
     students = _students(s, list(notes))

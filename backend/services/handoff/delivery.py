@@ -78,7 +78,7 @@ class Delivery(Outbox):
             return self.record(s, mid, me, wechat_state="failed", wechat_error="not_wechat")
         if not self.api.configured:
             return self.record(s, mid, me, wechat_state="failed", wechat_error="wechat_not_configured")
-        inbound = s.get(N.WechatInbound, openid)
+        inbound = s.get(M.WechatInbound, openid)
         text = wechat_text(s, m)
         attempts = m.wechat_attempts
         s.commit()  # no transaction held while WeChat is called
