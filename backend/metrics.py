@@ -97,8 +97,7 @@ class QueueCollector:
     def collect(self):
         from backend.core import clock
         from backend.core.db import read_session
-        from backend.models import HandoffMessage, HandoffSession
-        from backend.models import Notice
+        from backend.models import HandoffMessage, HandoffSession, Notice
 
         backlog = GaugeMetricFamily(
             "zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"]
