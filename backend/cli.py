@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -89,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     rs.add_argument("backup", help="a directory written by `backup`")
     rs.add_argument("--yes", action="store_true", help="confirm: every change since the backup is lost")
     rp = sub.add_parser("run", help="migrate, seed demo data and serve")
-    rp.add_argument("--host", default=os.environ.get("BACKEND_HOST", "127.0.0.1"))
-    rp.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
+    rp.add_argument("--host", default=settings.backend_host)
+    rp.add_argument("--port", type=int, default=int(settings.backend_port))
     rp.add_argument(
         "--keep-data",
         action="store_true",
-        default=os.environ.get("KEEP_DATA") == "1",
+        default=settings.keep_data == "1",
         help="keep existing demo data instead of re-seeding it relative to today",
     )
     args = ap.parse_args(argv)

@@ -19,8 +19,8 @@ from backend.core.config import ROOT, settings
 from backend.routers import answers, insights, knowledge, public, staff, student
 from backend.routers import handoff as handoff_router
 from backend.routers import notices as notices_router
-from backend.services import notices
 from backend.services.handoff import delivery as handoff_delivery
+from backend.services.notices import delivery as notices
 from deploy import logs
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB

@@ -2,7 +2,7 @@
 
 - requests by route template (never the raw path: no student number in a label), method and status; latency
 - database errors by driver exception class (SQLAlchemy's handle_error event)
-- WeChat errors of the outboxes by errcode (backend/wechat_outbox.py calls `wechat_error`)
+- WeChat errors of the outboxes by errcode (services/wechat/outbox.py calls `wechat_error`)
 - read from the database at scrape time: the notice and handoff-reply outboxes' backlog and oldest age, the
   handoff queue's waiting students and the oldest wait
 Readiness: the database answers `SELECT 1`.

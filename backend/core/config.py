@@ -7,6 +7,7 @@ secret is missing or a demo value (deploy/production.py: the same rules for the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,10 +19,36 @@ from deploy import production
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "backend" / "data"  # holidays, answer sources, the seed knowledge base
 TRUE = {"1", "true", "yes", "on"}
+OFF = {"0", "false", "no", "off"}
 
 
 def _flag_or_none(v: Any) -> bool | None:
     return None if v is None or v == "" else v if isinstance(v, bool) else str(v).strip().lower() in TRUE
+
+
+def _lenient(default: float, cast: Callable[[Any], Any] = float) -> BeforeValidator:
+    """A number from the environment where empty or not a number means the default: a typo in a tuning knob
+    never stops a process."""
+
+    def parse(v: Any) -> Any:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return v
+        try:
+            return cast(str(v).strip() or default)
+        except ValueError:
+            return default
+
+    return BeforeValidator(parse)
+
+
+def _text_or(default: str) -> BeforeValidator:
+    """A text from the environment, stripped; empty means the default."""
+    return BeforeValidator(lambda v: str(v or "").strip() or default)
+
+
+def _on(v: Any) -> bool:
+    """A worker switch: on unless 0/false/no/off."""
+    return v is True or str(v).strip().lower() not in OFF
 
 
 def _env_field(name: str, default: Any, **kw: Any) -> Any:
@@ -73,6 +100,41 @@ class Settings(BaseSettings):
     )  # all anonymous, per minute
     # /docs, /redoc and /openapi.json: on outside production, off in it unless asked for
     api_docs: Annotated[bool | None, BeforeValidator(_flag_or_none)] = _env_field("API_DOCS", None)
+    # `backend.cli run`
+    backend_host: str = _env_field("BACKEND_HOST", "127.0.0.1")
+    backend_port: str = _env_field("BACKEND_PORT", "8000")
+    keep_data: str = _env_field("KEEP_DATA", "")
+    # Rasa's conversations, for backup/restore (default: tracker.db beside the SQLite database)
+    tracker_db_url: str = _env_field("TRACKER_DB_URL", "")
+    # staff answers and training examples (issue 14): the NLG cache, the export's directory, the turn log's age
+    answers_cache_seconds: Annotated[float, _lenient(2.0)] = _env_field("ANSWERS_CACHE_SECONDS", 2.0)
+    staff_training_dir: str = _env_field("STAFF_TRAINING_DIR", "")
+    turn_log_retention_days: Annotated[int, _lenient(180, int)] = _env_field("TURN_LOG_RETENTION_DAYS", 180)
+    # a person in the chat (issue 15 §2): office hours, queue wait, ticket draft, the queue's sweep
+    handoff_hours: Annotated[str, _text_or("08:30-17:30")] = _env_field("HANDOFF_HOURS", "08:30-17:30")
+    handoff_wait_minutes: Annotated[float, _lenient(30.0)] = _env_field("HANDOFF_WAIT_MINUTES", 30.0)
+    handoff_draft_minutes: Annotated[int, _lenient(10, lambda v: int(float(v)))] = _env_field(
+        "HANDOFF_DRAFT_MINUTES", 10
+    )
+    # the WeChat outbox's workers (services/wechat/outbox.py): on/off per process, poll, lease, back-off
+    notice_worker: Annotated[bool, BeforeValidator(_on)] = _env_field("NOTICE_WORKER", True)
+    handoff_worker: Annotated[bool, BeforeValidator(_on)] = _env_field("HANDOFF_WORKER", True)
+    handoff_sweep: Annotated[bool, BeforeValidator(_on)] = _env_field("HANDOFF_SWEEP", True)
+    notice_poll_seconds: Annotated[float, _lenient(2.0)] = _env_field("NOTICE_POLL_SECONDS", 2.0)
+    notice_lease_seconds: Annotated[float, _lenient(120.0)] = _env_field("NOTICE_LEASE_SECONDS", 120.0)
+    notice_sweep_seconds: Annotated[float, _lenient(60.0)] = _env_field("NOTICE_SWEEP_SECONDS", 60.0)
+    notice_retry_seconds: Annotated[float, _lenient(15.0)] = _env_field("NOTICE_RETRY_SECONDS", 15.0)
+    handoff_poll_seconds: Annotated[float, _lenient(1.0)] = _env_field("HANDOFF_POLL_SECONDS", 1.0)
+    handoff_lease_seconds: Annotated[float, _lenient(60.0)] = _env_field("HANDOFF_LEASE_SECONDS", 60.0)
+    handoff_sweep_seconds: Annotated[float, _lenient(30.0)] = _env_field("HANDOFF_SWEEP_SECONDS", 30.0)
+    # the official account's API (services/wechat/client.py); WECHAT_API_BASE: a test's fake WeChat
+    wechat_api_base: Annotated[str, _text_or("https://api.weixin.qq.com")] = _env_field(
+        "WECHAT_API_BASE", "https://api.weixin.qq.com"
+    )
+    wechat_appid: Annotated[str, _text_or("")] = _env_field("WECHAT_APPID", "")
+    wechat_appsecret: Annotated[str, _text_or("")] = _env_field("WECHAT_APPSECRET", "", repr=False)
+    wechat_notice_template_id: Annotated[str, _text_or("")] = _env_field("WECHAT_NOTICE_TEMPLATE_ID", "")
+    wechat_notice_url: Annotated[str, _text_or("")] = _env_field("WECHAT_NOTICE_URL", "")
 
     @field_validator("production", mode="before")
     @classmethod

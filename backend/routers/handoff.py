@@ -24,7 +24,7 @@ from backend.core.auth import (
 from backend.core.db import SessionLocal, get_session, read_session
 from backend.core.errors import APIError, FieldError, forbidden, invalid
 from backend.services import handoff as H
-from backend.services import notices as N
+from backend.services.notices import inbox
 
 router = APIRouter(prefix="/api", tags=["handoff"])
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -112,7 +112,7 @@ def request_person(
     _check_channel(body.conversation, body.channel)
     student = s.get(M.Student, p.id) if p else None
     if body.channel == "wechat":
-        N.touch_inbound(s, body.conversation.split(":", 1)[1])
+        inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
     return H.request(
         s,
         body.conversation,
@@ -134,7 +134,7 @@ def inbound(body: InboundIn) -> dict:
         return {"held": False}
     with SessionLocal() as s:
         if body.channel == "wechat":
-            N.touch_inbound(s, body.conversation.split(":", 1)[1])
+            inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
         return H.inbound(s, body.conversation, body.channel, body.text)
 
 

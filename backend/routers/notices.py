@@ -16,7 +16,7 @@ from backend.core import clock
 from backend.core.auth import Principal, current_staff, current_student, integration_key
 from backend.core.db import get_session
 from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
-from backend.services import notices as N
+from backend.services.notices import inbox, schedule
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
@@ -48,14 +48,14 @@ class DeadlineIn(_In):
 @router.get("/me/notices")
 def my_notices(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
     """Unread first, newest first; `wechat`: whether WeChat notices are on and the account is bound."""
-    return N.list_for(s, p.id)
+    return inbox.list_for(s, p.id)
 
 
 @router.post("/me/notices/read")
 def mark_read(
     body: ReadIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
 ) -> dict:
-    return {"marked": N.mark_read(s, p.id, body.ids)}
+    return {"marked": inbox.mark_read(s, p.id, body.ids)}
 
 
 @router.put("/me/notices/settings")
@@ -63,8 +63,8 @@ def put_settings(
     body: SettingsIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
 ) -> dict:
     S.lock_student(s, p.id)
-    before = N.wechat_setting(s, p.id)
-    out = N.set_wechat(s, p.id, body.wechat_enabled)
+    before = inbox.wechat_setting(s, p.id)
+    out = inbox.set_wechat(s, p.id, body.wechat_enabled)
     S.audit(s, p, p.id, "notices", p.id, "wechat_on" if body.wechat_enabled else "wechat_off", before, out)
     s.commit()
     return out
@@ -75,9 +75,9 @@ def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> 
     """The chat command 关闭通知 / 开启通知 in WeChat (the student from the binding)."""
     b = S.binding(s, body.openid)
     S.lock_student(s, b.student_id)
-    before = N.wechat_setting(s, b.student_id)
-    out = N.set_wechat(s, b.student_id, body.enabled)
-    N.touch_inbound(s, body.openid)
+    before = inbox.wechat_setting(s, b.student_id)
+    out = inbox.set_wechat(s, b.student_id, body.enabled)
+    inbox.touch_inbound(s, body.openid)
     S.audit(
         s,
         S.SYSTEM,
@@ -130,10 +130,10 @@ def preview_deadline(
 ) -> dict:
     """Who a deadline with this audience would concern now (career center only), at most 200 listed."""
     _career_center(p)
-    ids = N.concerned(s, audience, _college(s, college_code))
+    ids = schedule.concerned(s, audience, _college(s, college_code))
     return {
         "audience": audience,
-        "audience_label": N.AUDIENCES[audience],
+        "audience_label": schedule.AUDIENCES[audience],
         "count": len(ids),
         "students": _students(s, ids[:200]),
     }
@@ -174,7 +174,7 @@ def add_deadline(
             "已经设置过完全相同的截止提醒（事项、日期、对象和学院都相同），学生已收到提醒，不会重复发送。",
             deadline_id=same,
         )
-    out = N.add_deadline(s, p.id, title, body.due_on, body.audience, college)
+    out = schedule.add_deadline(s, p.id, title, body.due_on, body.audience, college)
     S.audit(s, p, None, "notice_deadline", out["id"], "create", None, out)
     s.commit()
     return out
@@ -186,7 +186,7 @@ def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
         "title": d.title,
         "due_on": d.due_on.isoformat(),
         "audience": d.audience,
-        "audience_label": N.AUDIENCES[d.audience],
+        "audience_label": schedule.AUDIENCES[d.audience],
         "college_code": d.college_code,
         "college": colleges.get(d.college_code) if d.college_code else None,
         "created_at": d.created_at.isoformat() if d.created_at else None,
@@ -217,10 +217,10 @@ def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(g
     colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).all())
     return {
         "deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
-        "audiences": N.AUDIENCES,
+        "audiences": schedule.AUDIENCES,
         "colleges": [{"code": c, "name": n} for c, n in colleges.items()],
         "can_create": p.role == "school",
-        "remind_days_before": N.REMIND_BEFORE.days,
+        "remind_days_before": schedule.REMIND_BEFORE.days,
     }
 
 

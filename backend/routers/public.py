@@ -33,10 +33,10 @@ from backend.schemas import (
     ValidationOut,
     WechatTokenOut,
 )
-from backend.services import notices as N
 from backend.services import status as status_service
-from backend.services import wechat
 from backend.services.common import SYSTEM, get_student, student_ctx
+from backend.services.notices import inbox
+from backend.services.wechat import codes as wechat
 from backend.validators import FieldError, validate_archive, validate_destination, validate_profile
 
 router = APIRouter(prefix="/api")
@@ -219,7 +219,7 @@ def national_confirmation(body: ConfirmIn, s: SessionDep) -> ConfirmOut:
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
     out = wechat.bind_wechat(s, body.openid, body.code)
-    N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
+    inbox.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
     return out
 
@@ -227,7 +227,7 @@ def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_token(body: OpenidIn, s: SessionDep) -> WechatTokenOut:
     b = wechat.binding(s, body.openid)
-    N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
+    inbox.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
     return {

@@ -30,10 +30,11 @@ from backend.schemas import (
     ProfileOut,
     StatusOut,
 )
-from backend.services import changes, mailing, records, wechat
+from backend.services import changes, mailing, records
 from backend.services import status as status_service
 from backend.services.common import get_student
 from backend.services.records import ARCHIVE, DESTINATION
+from backend.services.wechat import codes as wechat
 
 router = APIRouter(prefix="/api", tags=["student"])
 

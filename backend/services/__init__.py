@@ -15,7 +15,7 @@ from backend.services.common import SYSTEM, audit, get_student, lock_student, ts
 from backend.services.mailing import eligibility
 from backend.services.records import get_archive, get_destination
 from backend.services.status import confirm_national, sync_info
-from backend.services.wechat import binding
+from backend.services.wechat.codes import binding
 
 __all__ = [
     "SYSTEM",

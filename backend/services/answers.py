@@ -14,7 +14,6 @@ machine (bench/nlg_cost.py).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
 from typing import Any
@@ -28,7 +27,7 @@ from backend import models as M
 from backend import nlg
 from backend.core import clock
 from backend.core.auth import Principal
-from backend.core.config import DATA, ROOT
+from backend.core.config import DATA, ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
 from backend.services import audit, ts
 from backend.validators import FieldError
@@ -139,10 +138,7 @@ def _new_version(
 
 # --- NLG endpoint ----------------------------------------------------------------------------------------
 def _cache_seconds() -> float:
-    try:
-        return max(0.0, float(os.environ.get("ANSWERS_CACHE_SECONDS") or 2))
-    except ValueError:
-        return 2.0
+    return max(0.0, settings.answers_cache_seconds)
 
 
 class AnswerCache:

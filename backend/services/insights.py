@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -44,10 +43,7 @@ _last_purge = [float("-inf")]
 
 
 def retention_days() -> int:
-    try:
-        return max(1, min(int(os.environ.get("TURN_LOG_RETENTION_DAYS") or 180), 3650))
-    except ValueError:
-        return 180
+    return max(1, min(settings.turn_log_retention_days, 3650))
 
 
 def purge(s: Session, now: dt.datetime | None = None) -> dict:

@@ -10,7 +10,6 @@ STAFF_TRAINING_DIR (default: the repository) is where `data/` and `bot/domain/` 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.auth import Principal
-from backend.core.config import ROOT
+from backend.core.config import ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid
 from backend.services import answers as A
 from backend.services import audit, ts
@@ -35,7 +34,7 @@ STAFF_AUTHOR_NOTE = "老师新建"
 
 
 def out_dir() -> Path:
-    return Path(os.environ.get("STAFF_TRAINING_DIR") or ROOT)
+    return Path(settings.staff_training_dir or ROOT)
 
 
 def _editor(p: Principal) -> None:

@@ -107,7 +107,7 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     from backend import models as M
     from backend.core.auth import Principal
     from backend.core.db import make_engine
-    from backend.services import wechat as S
+    from backend.services.wechat import codes as S
 
     engine = make_engine(srv.db_url)
     a, b = new_student(srv), new_student(srv)

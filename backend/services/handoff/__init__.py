@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import re
 import secrets
 
@@ -39,7 +38,7 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.config import settings
 from backend.core.errors import APIError, not_found
-from backend.services import notices as N
+from backend.services.notices import events
 
 logger = logging.getLogger("backend.handoff")
 
@@ -83,7 +82,7 @@ TEXT_DRAFT_EXPIRED = (
 
 # --- office hours ------------------------------------------------------------------------------------------
 def hours_setting() -> str:
-    return (os.environ.get("HANDOFF_HOURS") or "08:30-17:30").strip()
+    return settings.handoff_hours
 
 
 def _parse_hours(raw: str) -> tuple[dt.time, dt.time] | None:
@@ -125,19 +124,13 @@ def wait_limit() -> dt.timedelta:
     """How long a conversation waits in the queue for a person (HANDOFF_WAIT_MINUTES, default 30) before it
     becomes a ticket (anonymous or nothing written: closed, the bot takes over again): at the student's next
     message or the backend's next sweep (HANDOFF_SWEEP_SECONDS)."""
-    try:
-        return dt.timedelta(minutes=max(1.0, float(os.environ.get("HANDOFF_WAIT_MINUTES") or 30)))
-    except ValueError:
-        return dt.timedelta(minutes=30)
+    return dt.timedelta(minutes=max(1.0, settings.handoff_wait_minutes))
 
 
 def draft_minutes() -> int:
     """How long "your next message is your message to the teacher" lasts after 转人工 outside office hours
     (HANDOFF_DRAFT_MINUTES, default 10); after that the next message goes to the bot again."""
-    try:
-        return max(1, int(float(os.environ.get("HANDOFF_DRAFT_MINUTES") or 10)))
-    except ValueError:
-        return 10
+    return max(1, settings.handoff_draft_minutes)
 
 
 def _expired_draft(h: M.HandoffSession) -> bool:
@@ -788,7 +781,7 @@ def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> 
     )
     if h.student_id:
         short = question if len(question) <= 60 else question[:60] + "…"
-        N.add(
+        events.add(
             s,
             h.student_id,
             f"handoff:{h.id}:answer",

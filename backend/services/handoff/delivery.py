@@ -1,12 +1,12 @@
 """Counselors' replies to WeChat conversations: one customer-service message per reply.
 
 A worker (a thread of each backend process, like the notices' one; HANDOFF_WORKER=0 turns it off) delivers the
-pending messages through the shared WeChat outbox (backend/wechat_outbox.py): each message is claimed with one
+pending messages through the shared WeChat outbox (services/wechat/outbox.py): each message is claimed with one
 conditional UPDATE (unclaimed and due, or its lease expired), so of several backend processes exactly one sends it,
 and the result is recorded only while the claim is still its own. A worker that dies between claiming and
 recording leaves a claim that expires after HANDOFF_LEASE_SECONDS (default 60): the message then goes out from
 another (or the restarted) process - not lost. Replies of one conversation go out in the order they were written.
-Sent through the notices' WeChat API client (same access token handling, WECHAT_API_BASE), inside WeChat's 48-hour
+Sent through the backend's one WeChat client (services/wechat/client.py), inside WeChat's 48-hour
 window only (the student just wrote, so it normally is); outside it, on a permanent refusal or after MAX_ATTEMPTS
 the message is marked failed and the staff page shows it. The one gap WeChat's API (no idempotency key) leaves: a
 crash after WeChat accepted the message and before the result was recorded (milliseconds) sends it again after the
@@ -28,13 +28,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from backend import models as M
+from backend.core.config import settings
 from backend.core.db import SessionLocal
-from backend.services import notices as N
-from backend.wechat_outbox import Background, Outbox, env_number
+from backend.services.wechat.client import OUT_OF_WINDOW, PERMANENT, WechatApi, in_window
+from backend.services.wechat.outbox import Background, Outbox
 
 logger = logging.getLogger("backend.handoff")
 MAX_ATTEMPTS = 5
-PERMANENT = set(N.PERMANENT) | set(N.OUT_OF_WINDOW)
+GIVE_UP = set(PERMANENT) | OUT_OF_WINDOW  # no retry changes these
 HM = M.HandoffMessage
 
 
@@ -48,14 +49,13 @@ def wechat_text(s: Session, m: M.HandoffMessage) -> str:
 class Delivery(Outbox):
     model = HM
     what = "handoff message"
-    lease_env, lease_default = "HANDOFF_LEASE_SECONDS", 60.0
-    poll_env, poll_default = "HANDOFF_POLL_SECONDS", 1.0
+    lease_seconds, poll_seconds = settings.handoff_lease_seconds, settings.handoff_poll_seconds
     max_attempts = MAX_ATTEMPTS
     logger = logger
 
-    def __init__(self, api: N.WechatApi | None = None, name: str | None = None) -> None:
+    def __init__(self, api: WechatApi | None = None, name: str | None = None) -> None:
         super().__init__(name)
-        self.api = api or N.WechatApi()
+        self.api = api or WechatApi()
 
     def due(self, now: dt.datetime):
         """The outbox's due rows whose conversation's earlier replies are done: replies reach the student in the
@@ -82,17 +82,17 @@ class Delivery(Outbox):
         text = wechat_text(s, m)
         attempts = m.wechat_attempts
         s.commit()  # no transaction held while WeChat is called
-        if not N.in_window(inbound):
+        if not in_window(inbound):
             return self.record(s, mid, me, wechat_state="failed", wechat_error="outside_window")
         code = self.api.send_text(openid, text)
         if code == 0:
             return self.record(s, mid, me, wechat_state="sent", wechat_error=None)
-        if code in PERMANENT or attempts >= MAX_ATTEMPTS:
+        if code in GIVE_UP or attempts >= MAX_ATTEMPTS:
             return self.record(s, mid, me, wechat_state="failed", wechat_error=f"errcode {code}")
         self.retry(s, mid, me, dt.timedelta(seconds=5 * 2**attempts), f"errcode {code}")
 
 
-_background = Background("handoff-delivery", "HANDOFF_WORKER", Delivery)
+_background = Background("handoff-delivery", settings.handoff_worker, Delivery)
 
 
 def start_background() -> None:
@@ -112,7 +112,7 @@ class Sweeper:
             sweep,  # the package imports this module's siblings only; no cycle at import time
         )
 
-        every = max(0.2, env_number("HANDOFF_SWEEP_SECONDS", 30.0))
+        every = max(0.2, settings.handoff_sweep_seconds)
         while not stop.is_set():
             try:
                 with SessionLocal() as s:
@@ -124,7 +124,7 @@ class Sweeper:
             stop.wait(every)
 
 
-_sweeper = Background("handoff-sweep", "HANDOFF_SWEEP", Sweeper)
+_sweeper = Background("handoff-sweep", settings.handoff_sweep, Sweeper)
 
 
 def start_sweep() -> None:

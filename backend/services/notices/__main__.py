@@ -1,5 +1,5 @@
-"""`python -m backend.services.notices`: one notice delivery worker (see backend/services/notices/__init__.py)."""
+"""`python -m backend.services.notices`: one notice delivery worker (see delivery.py)."""
 
-from backend.services.notices import main
+from backend.services.notices.delivery import main
 
 main()

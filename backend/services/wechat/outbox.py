@@ -33,13 +33,6 @@ from backend.core import clock
 from backend.core.db import SessionLocal, read_session
 
 
-def env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "").strip() or default)
-    except ValueError:
-        return default
-
-
 def worker_name() -> str:
     """host:pid:random - unique per worker, readable in wechat_claimed_by."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:60]
@@ -50,8 +43,7 @@ class Outbox:
 
     model: Any = None  # the mapped class with the wechat_* columns
     what = "row"  # in log lines: "<what> <id> outlived its lease"
-    lease_env, lease_default = "OUTBOX_LEASE_SECONDS", 60.0
-    poll_env, poll_default = "OUTBOX_POLL_SECONDS", 1.0
+    lease_seconds, poll_seconds = 60.0, 1.0  # subclasses: their settings (NOTICE_LEASE_SECONDS, ...)
     max_attempts = 5
     batch = 50
     logger = logging.getLogger("backend.outbox")
@@ -62,7 +54,7 @@ class Outbox:
 
     # --- the lease ------------------------------------------------------------------------------------------
     def lease(self) -> dt.timedelta:
-        return dt.timedelta(seconds=max(1.0, env_number(self.lease_env, self.lease_default)))
+        return dt.timedelta(seconds=max(1.0, self.lease_seconds))
 
     def due(self, now: dt.datetime):
         """Pending and unclaimed and due (wechat_next_at passed), or claimed longer ago than the lease."""
@@ -144,7 +136,7 @@ class Outbox:
         return self.deliver_pending(self.batch, stop=stop) >= self.batch
 
     def run(self, stop: threading.Event) -> None:
-        poll = env_number(self.poll_env, self.poll_default)
+        poll = self.poll_seconds
         while not stop.is_set():
             busy = False
             try:
@@ -156,15 +148,15 @@ class Outbox:
 
 
 class Background:
-    """A worker loop as a daemon thread of this process (started and stopped with the app); `off_env`=0 turns
-    it off."""
+    """A worker loop as a daemon thread of this process (started and stopped with the app); `on` false (its
+    setting, e.g. NOTICE_WORKER=0) turns it off."""
 
-    def __init__(self, name: str, off_env: str, factory: Callable[[], Outbox]) -> None:
-        self.name, self.off_env, self.factory = name, off_env, factory
+    def __init__(self, name: str, on: bool, factory: Callable[[], Any]) -> None:
+        self.name, self.on, self.factory = name, on, factory
         self._thread: tuple[threading.Thread, threading.Event] | None = None
 
     def start(self) -> None:
-        if os.environ.get(self.off_env, "1").strip().lower() in {"0", "false", "no", "off"} or self._thread:
+        if not self.on or self._thread:
             return
         stop = threading.Event()
         t = threading.Thread(target=self.factory().run, args=(stop,), name=self.name, daemon=True)
