@@ -23,12 +23,12 @@ from backend.core.auth import (
 )
 from backend.core.db import SessionLocal, get_session, read_session
 from backend.core.errors import APIError, FieldError, forbidden, invalid
-from backend.services import handoff as H
+from backend.services.handoff import common, conversation, staff
 from backend.services.notices import inbox
 
 router = APIRouter(prefix="/api", tags=["handoff"])
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=H.CONVERSATION_RE.pattern)]
+Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=common.CONVERSATION_RE.pattern)]
 
 
 class _In(BaseModel):
@@ -61,7 +61,7 @@ class BotAnswerIn(_In):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     session_id: int = Field(ge=1, le=2**31 - 1)
-    texts: list[Annotated[str, Field(min_length=1, max_length=H.BOT_TEXT_MAX)]] = Field(
+    texts: list[Annotated[str, Field(min_length=1, max_length=conversation.BOT_TEXT_MAX)]] = Field(
         min_length=1, max_length=10
     )
 
@@ -113,7 +113,7 @@ def request_person(
     student = s.get(M.Student, p.id) if p else None
     if body.channel == "wechat":
         inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
-    return H.request(
+    return conversation.request(
         s,
         body.conversation,
         body.channel,
@@ -135,7 +135,7 @@ def inbound(body: InboundIn) -> dict:
     with SessionLocal() as s:
         if body.channel == "wechat":
             inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
-        return H.inbound(s, body.conversation, body.channel, body.text)
+        return conversation.inbound(s, body.conversation, body.channel, body.text)
 
 
 @router.post("/integration/handoff/bot", tags=["integration"], dependencies=[Depends(integration_key)])
@@ -144,7 +144,7 @@ def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
     kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
     another conversation's session; 409 `wrong_state` once the session has ended."""
     _check_channel(body.conversation, body.channel)
-    return H.bot_answer(s, body.conversation, body.session_id, body.texts)
+    return conversation.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
 @router.get("/integration/handoff/held", tags=["integration"], dependencies=[Depends(integration_key)])
@@ -156,10 +156,10 @@ def held() -> dict:
             r.scalars(
                 select(M.HandoffSession.open_key)
                 .where(M.HandoffSession.open_key.is_not(None))
-                .limit(H.HELD_LIST_MAX)
+                .limit(common.HELD_LIST_MAX)
             )
         )
-    return {"conversations": keys, "complete": len(keys) < H.HELD_LIST_MAX}
+    return {"conversations": keys, "complete": len(keys) < common.HELD_LIST_MAX}
 
 
 # --- the widget ---------------------------------------------------------------------------------------------
@@ -177,9 +177,9 @@ def widget_messages(
         p = principal_from_token(token, s)
         if p.role != "student":
             raise forbidden("此功能仅供毕业生本人使用。")
-        return H.for_widget(s, f"student:{p.id}", None, after)
+        return conversation.for_widget(s, f"student:{p.id}", None, after)
     if x_handoff_secret:
-        return H.for_widget(s, None, x_handoff_secret, after)
+        return conversation.for_widget(s, None, x_handoff_secret, after)
     raise APIError(401, "not_authenticated", "请先登录，或在同一个聊天窗口中查看老师的回复。")
 
 
@@ -188,16 +188,16 @@ def widget_messages(
 def staff_list(
     view: Literal["queue", "tickets", "closed"] = "queue",
     page: int = Query(default=1, ge=1, le=100000, description="1-based"),
-    per_page: int = Query(default=H.PER_PAGE, ge=1, le=200),
+    per_page: int = Query(default=staff.PER_PAGE, ge=1, le=200),
     p: Principal = Depends(current_staff),
     s: Session = Depends(get_session),
 ) -> dict:
     """Counselors: their college's conversations; school staff (career center): all, anonymous ones included.
     Paged (`total`, `pages`); queue and tickets list signed-in students before anonymous visitors."""
-    open_now, label = H.office_hours()
+    open_now, label = common.office_hours()
     return {
-        **H.staff_list(s, p, view, page, per_page),
-        "counts": H.counts(s, p),
+        **staff.staff_list(s, p, view, page, per_page),
+        "counts": staff.counts(s, p),
         "office_hours": {"open": open_now, "label": label},
     }
 
@@ -206,13 +206,13 @@ def staff_list(
 def staff_detail(
     sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
 ) -> dict:
-    return H.staff_detail(s, p, sid)
+    return staff.staff_detail(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/take")
 def take(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
     """One staff member wins a waiting conversation; the others get 409 already_taken."""
-    return H.take(s, p, sid)
+    return staff.take(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/reply")
@@ -220,10 +220,10 @@ def reply(
     sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
 ) -> dict:
     """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
-    return H.reply(s, p, sid, body.text)
+    return staff.reply(s, p, sid, body.text)
 
 
 @router.post("/staff/handoff/{sid}/close")
 def close(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
     """End the conversation: the bot answers the student again."""
-    return H.close(s, p, sid)
+    return staff.close(s, p, sid)

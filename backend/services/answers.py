@@ -29,7 +29,7 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.config import DATA, ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
-from backend.services import audit, ts
+from backend.services.common import audit, ts
 from backend.validators import FieldError
 
 DOMAIN_DIR = ROOT / "bot" / "domain"

@@ -8,7 +8,7 @@
 - Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their reasons
   and requests for a person; a counselor only turns and feedback of their college's students; CSV export.
 - Retention: TURN_LOG_RETENTION_DAYS (default 180) days for turns, feedback and closed handoff sessions with
-  their messages (backend/handoff `purge`); `python -m backend.cli purge` deletes older rows, and the turn
+  their messages (services/handoff/staff.py `purge`); `python -m backend.cli purge` deletes older rows, and the turn
   ingestion does it at most once an hour.
 """
 
@@ -33,7 +33,8 @@ from backend.core.auth import Principal
 from backend.core.config import settings
 from backend.core.errors import APIError, invalid
 from backend.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
-from backend.services import ts
+from backend.services.common import ts
+from backend.services.handoff import staff as handoff_staff
 from backend.validators import FieldError
 
 REASONS = ("答非所问", "内容缺失", "没有帮助", "事实错误")
@@ -50,9 +51,7 @@ def purge(s: Session, now: dt.datetime | None = None) -> dict:
     cutoff = (now or clock.now()) - dt.timedelta(days=retention_days())
     turns = s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)).rowcount
     fb = s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)).rowcount
-    from backend.services import handoff  # closed handoff sessions keep student text too: the same retention
-
-    gone = handoff.purge(s, cutoff)
+    gone = handoff_staff.purge(s, cutoff)  # closed handoff sessions keep student text too: the same retention
     s.commit()
     return {
         "turns_deleted": turns or 0,

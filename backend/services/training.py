@@ -24,7 +24,7 @@ from backend.core.auth import Principal
 from backend.core.config import ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid
 from backend.services import answers as A
-from backend.services import audit, ts
+from backend.services.common import audit, ts
 from backend.validators import FieldError
 
 TOPIC_RE = re.compile(r"^[a-z][a-z0-9_]{2,40}$")

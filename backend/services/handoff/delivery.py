@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from backend import models as M
 from backend.core.config import settings
 from backend.core.db import SessionLocal
+from backend.services.handoff.timeout import sweep
 from backend.services.wechat.client import OUT_OF_WINDOW, PERMANENT, WechatApi, in_window
 from backend.services.wechat.outbox import Background, Outbox
 
@@ -108,10 +109,6 @@ class Sweeper:
     """Every HANDOFF_SWEEP_SECONDS: the queued conversations past the wait limit become tickets or are closed."""
 
     def run(self, stop: threading.Event) -> None:
-        from backend.services.handoff import (
-            sweep,  # the package imports this module's siblings only; no cycle at import time
-        )
-
         every = max(0.2, settings.handoff_sweep_seconds)
         while not stop.is_set():
             try:
