@@ -1,37 +1,20 @@
-"""Request bodies and responses (pydantic v2). Content rules live in validators.py so messages stay in Chinese;
-responses are the `*Out` models the routes declare (and docs/api.md lists, `python -m backend.apidoc`)."""
+"""个人信息完善, 毕业去向登记, 户档信息登记 and change requests: bodies, the student's and staff's views,
+review, the audit log."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     computed_field,
     model_validator,
 )
 
 from backend import vocabulary as V
-from backend.core import clock
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DevLoginIn(_In):
-    student_id: str | None = Field(default=None, examples=["2025000005"])
-    staff_id: str | None = Field(default=None, examples=["counselor-physics"])
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
+from backend.schemas.base import Day, Page, Stamp, _In, _Out
 
 
 class ProfileIn(_In):
@@ -98,48 +81,8 @@ class ReviewIn(_In):
     )
 
 
-class ShipIn(_In):
-    ems_no: str = Field(examples=["1151234567890"])
-
-
-class ConfirmIn(_In):
-    student_id: str
-    confirmed_on: dt.date | None = None
-
-
 class OverrideIn(_In):
     credit_code: str
-
-
-class BindIn(_In):
-    openid: str = Field(min_length=1, max_length=64)
-    code: str
-
-
-class OpenidIn(_In):
-    openid: str = Field(min_length=1, max_length=64)
-
-
-# --- responses ---------------------------------------------------------------------------------------------
-def ts(value: dt.datetime | None) -> str | None:
-    """A timestamp as the API shows it: Asia/Shanghai, seconds, with the offset."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=clock.TZ)
-    return value.astimezone(clock.TZ).isoformat(timespec="seconds")
-
-
-def ds(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-Stamp = Annotated[dt.datetime | None, PlainSerializer(ts, return_type=str | None)]
-Day = Annotated[dt.date | None, PlainSerializer(ds, return_type=str | None)]
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class SummaryOut(_Out):
@@ -272,15 +215,11 @@ STAFF_BASES: dict[type, type[RecordOut]] = {
     StaffArchiveOut: ArchiveOut,
     StaffChangeOut: ChangeOut,
 }
+
+
 StaffRecordOut = Annotated[
     StaffDestinationOut | StaffArchiveOut | StaffChangeOut, Field(discriminator="kind_of_record")
 ]
-
-
-class Page(BaseModel):
-    total: int
-    limit: int
-    offset: int
 
 
 class RecordsPage(Page):
@@ -320,97 +259,6 @@ class ProfileOut(BaseModel):
     )
 
 
-class MailingOut(_Out):
-    id: int
-    student_id: str
-    state: V.MailingState
-    ems_no: str | None = None
-    created_at: Stamp = None
-    shipped_at: Stamp = None
-    delivered_at: Stamp = None
-    cancelled_at: Stamp = None
-    version: int
-    archive: dict[str, Any] = Field(
-        validation_alias=AliasChoices("archive", "archive_snapshot"),
-        description="the archive details as submitted (ArchiveDetailsOut)",
-    )
-
-    @computed_field
-    def state_label(self) -> str:
-        return V.MAILING_STATE_LABELS[self.state]
-
-
-class MailingPage(Page):
-    items: list[MailingOut]
-
-
-class EligibilityOut(BaseModel):
-    eligible: bool
-    eligible_from: str | None = Field(
-        description="YYYY-MM-DD: one working day after the national confirmation"
-    )
-    reason: V.MailingReason | None
-    reason_message: str
-    estimated: bool = Field(description="the date rests on estimated holidays")
-
-
-class MyMailingOut(BaseModel):
-    request: MailingOut | None
-    eligibility: EligibilityOut
-    archive: ArchiveDetailsOut | None
-
-
-class MailingCreatedOut(BaseModel):
-    already_submitted: bool
-    request: MailingOut
-
-
-class SyncOut(BaseModel):
-    both_approved_on: str | None
-    sync_date: str | None
-    synced: bool
-    estimated: bool
-
-
-class NationalOut(BaseModel):
-    confirmed: bool
-    confirmed_on: str | None
-    needs_reconfirm: bool
-
-
-class ConfirmOut(NationalOut):
-    student_id: str
-
-
-class StudentBriefOut(BaseModel):
-    id: str
-    name: str
-    college: str
-
-
-class PendingChangeOut(BaseModel):
-    id: int
-    kind: V.ChangeKind
-    kind_label: str
-    state: V.RecordState
-    state_label: str
-
-
-class StatusMailingOut(EligibilityOut):
-    request: MailingOut | None
-
-
-class StatusOut(BaseModel):
-    student: StudentBriefOut
-    today: str
-    destination: SummaryOut
-    archive: SummaryOut
-    sync: SyncOut
-    national: NationalOut
-    mailing: StatusMailingOut
-    pending_changes: list[PendingChangeOut]
-
-
 class AuditOut(BaseModel):
     id: int
     at: str
@@ -432,160 +280,3 @@ class AuditPage(BaseModel):
 class CreditOverrideOut(BaseModel):
     student_id: str
     credit_code_override: str
-
-
-class MeOut(BaseModel):
-    role: V.Role
-    id: str
-    name: str
-    college: str | None
-
-
-class ContactOut(BaseModel):
-    college: str
-    college_code: str
-    name: str
-    phone: str
-    email: str
-    office_hours: str
-    office_location: str
-
-
-class GeneralContactOut(BaseModel):
-    name: str
-    phone: str
-    email: str
-    office_hours: str
-    office_location: str
-    website: str
-
-
-class ContactsOut(BaseModel):
-    general: GeneralContactOut
-    colleges: list[ContactOut]
-
-
-class HealthOut(BaseModel):
-    status: str
-
-
-class NextWorkdayOut(BaseModel):
-    date: str
-    is_workday: bool
-    next_workday: str
-    estimated: bool
-    note: str | None
-
-
-class CategoriesOut(BaseModel):
-    destination_types: dict[str, str]
-    unit_types: list[str]
-    archive_types: dict[str, dict[str, Any]]
-    hukou_choices: dict[str, str]
-    political_statuses: list[str]
-    hardship_categories: list[str]
-    unit_natures: list[str]
-    industries: list[str]
-    job_categories: list[str]
-    change_kinds: dict[str, str]
-
-
-class FieldErrorOut(BaseModel):
-    field: str
-    code: str
-    message: str
-
-
-class ValidationOut(BaseModel):
-    ok: bool
-    fields: list[FieldErrorOut]
-
-
-class BoundOut(BaseModel):
-    bound: bool
-
-
-class BindCodeOut(BaseModel):
-    code: str = Field(examples=["7KQ3-M9XZ"])
-    expires_at: str
-
-
-class BindOut(BaseModel):
-    student_id: str
-    name: str
-
-
-class WechatTokenOut(TokenOut):
-    expires_in: int
-    student_id: str
-
-
-# --- the knowledge base staff grow (issue 20 §2) ------------------------------------------------------------
-Question = Annotated[str, Field(max_length=1000)]
-
-
-class KnowledgeIn(_In):
-    questions: list[Question] = Field(
-        max_length=100,
-        description="学生可能的几种问法（至少1条，最多20条）",
-        examples=[["档案放人才中心要不要交费", "人才市场存档案收费吗"]],
-    )
-    answer: str = Field(max_length=10000, description="回答（最多2000字）")
-    source: str = Field(max_length=1000, description="依据：官方文件或负责部门（最多200字）")
-
-
-class KnowledgeEditIn(_In):
-    base_version: int = Field(ge=1, le=10**6, description="the version the edit starts from (409 if stale)")
-    questions: list[Question] | None = Field(default=None, max_length=100, description="省略则不变")
-    answer: str | None = Field(default=None, max_length=10000, description="省略则不变")
-    source: str | None = Field(default=None, max_length=1000, description="省略则不变")
-    note: str = Field(default="", max_length=200, description="修改说明")
-
-
-class _KnowledgeContent(_Out):
-    version: int
-    questions: list[str]
-    answer: str
-    source: str
-    retired: bool
-    created_at: Stamp
-
-
-class KnowledgeVersionOut(_KnowledgeContent):
-    author_role: str
-    author_id: str
-    note: str
-
-
-class KnowledgeOut(_KnowledgeContent):
-    id: int
-    created_by: str
-    updated_at: Stamp
-    updated_by: str
-
-
-class KnowledgeDetailOut(KnowledgeOut):
-    can_edit: bool
-    history: list[KnowledgeVersionOut]
-
-
-class KnowledgePage(BaseModel):
-    total: int
-    can_edit: bool
-    items: list[KnowledgeOut]
-
-
-class KnowledgeLiveOut(BaseModel):
-    id: int
-    version: int
-    questions: list[str]
-    answer: str
-    source: str
-
-
-class KnowledgeSnapshotOut(BaseModel):
-    """The live entries for Rasa's retriever: `changed: false` (no entries) while `since` is still current."""
-
-    revision: int
-    changed: bool
-    entries: list[KnowledgeLiveOut] | None = None

@@ -1,0 +1,56 @@
+"""Sign-in and WeChat binding: bodies and answers."""
+
+from __future__ import annotations
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from backend import vocabulary as V
+from backend.schemas.base import _In
+
+
+class DevLoginIn(_In):
+    student_id: str | None = Field(default=None, examples=["2025000005"])
+    staff_id: str | None = Field(default=None, examples=["counselor-physics"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class BindIn(_In):
+    openid: str = Field(min_length=1, max_length=64)
+    code: str
+
+
+class OpenidIn(_In):
+    openid: str = Field(min_length=1, max_length=64)
+
+
+class MeOut(BaseModel):
+    role: V.Role
+    id: str
+    name: str
+    college: str | None
+
+
+class BoundOut(BaseModel):
+    bound: bool
+
+
+class BindCodeOut(BaseModel):
+    code: str = Field(examples=["7KQ3-M9XZ"])
+    expires_at: str
+
+
+class BindOut(BaseModel):
+    student_id: str
+    name: str
+
+
+class WechatTokenOut(TokenOut):
+    expires_in: int
+    student_id: str
