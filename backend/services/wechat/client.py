@@ -49,7 +49,7 @@ WINDOW_MARGIN = dt.timedelta(minutes=10)  # clocks differ a little: better a tem
 OUT_OF_WINDOW = {ErrCode.OUT_OF_TIME_LIMIT, ErrCode.CS_MESSAGE_LIMIT}
 TOKEN_EXPIRED = {ErrCode.INVALID_CREDENTIAL, ErrCode.INVALID_ACCESS_TOKEN, ErrCode.ACCESS_TOKEN_EXPIRED}
 # WeChat's answers that no retry can change: record them and stop (anything else is retried with back-off)
-PERMANENT = {
+PERMANENT: dict[int, str] = {
     ErrCode.INVALID_OPENID: "invalid_openid",
     ErrCode.UNSUBSCRIBED: "unsubscribed",
     ErrCode.USER_REFUSED: "user_refused",
