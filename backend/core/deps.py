@@ -13,6 +13,7 @@ from backend.core.auth import (
     current_staff,
     current_student,
     integration_key,
+    integration_or_service_key,
     optional_principal,
 )
 from backend.core.db import get_session
@@ -23,3 +24,4 @@ OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 StudentDep = Annotated[Principal, Depends(current_student)]  # the student comes from the token only
 StaffDep = Annotated[Principal, Depends(current_staff)]  # counselors (own college) and school staff
 IntegrationKey = Depends(integration_key)  # `dependencies=[IntegrationKey]` on the integration routes
+IntegrationOrServiceKey = Depends(integration_or_service_key)  # the NLG endpoint: Rasa or the action server

@@ -9,19 +9,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from backend import clients
 from backend import models as M
 from backend.core.auth import (
     Principal,
     _bearer,
-    current_staff,
-    integration_key,
     principal_from_token,
     service_key_ok,
 )
-from backend.core.db import SessionLocal, get_session, read_session
+from backend.core.db import SessionLocal, read_session
+from backend.core.deps import (
+    IntegrationKey,
+    SessionDep,
+    StaffDep,
+)
 from backend.core.errors import APIError, FieldError, forbidden, invalid
 from backend.services.handoff import common, conversation, staff
 from backend.services.notices import inbox
@@ -80,15 +82,18 @@ class ReplyIn(_In):
 
 # --- the action server ------------------------------------------------------------------------------------
 def action_caller(
+    s: SessionDep,
     authorization: str | None = Header(default=None),
     x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
-    s: Session = Depends(get_session),
 ) -> Principal | None:
     """Only the action server (its service key); the student from its action token, when there is one."""
     if not service_key_ok(x_actions_service_key):
         raise APIError(401, "service_key_invalid", "服务密钥无效。")
     token = _bearer(authorization)
     return principal_from_token(token, s, service=True) if token else None
+
+
+ActionCallerDep = Annotated[Principal | None, Depends(action_caller)]
 
 
 def _check_channel(conversation: str, channel: str) -> None:
@@ -98,9 +103,7 @@ def _check_channel(conversation: str, channel: str) -> None:
 
 
 @router.post("/integration/handoff", tags=["integration"])
-def request_person(
-    body: RequestIn, p: Principal | None = Depends(action_caller), s: Session = Depends(get_session)
-) -> dict:
+def request_person(body: RequestIn, p: ActionCallerDep, s: SessionDep) -> dict:
     """转人工: queue (office hours) or ticket (outside; signed-in or WeChat) for the conversation."""
     kind = body.conversation.split(":", 1)[0]
     if p is not None and p.role != "student":
@@ -124,7 +127,7 @@ def request_person(
 
 
 # --- the channels (every student message, before Rasa) -------------------------------------------------------
-@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[Depends(integration_key)])
+@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[IntegrationKey])
 def inbound(body: InboundIn) -> dict:
     """{held: false}: let the bot answer. Checked with a read first: no write transaction for the usual
     conversation that no person holds."""
@@ -138,8 +141,8 @@ def inbound(body: InboundIn) -> dict:
         return conversation.inbound(s, body.conversation, body.channel, body.text)
 
 
-@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[Depends(integration_key)])
-def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[IntegrationKey])
+def bot_answer(body: BotAnswerIn, s: SessionDep) -> dict:
     """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with `session_id`):
     kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
     another conversation's session; 409 `wrong_state` once the session has ended."""
@@ -147,7 +150,7 @@ def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
     return conversation.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
-@router.get("/integration/handoff/held", tags=["integration"], dependencies=[Depends(integration_key)])
+@router.get("/integration/handoff/held", tags=["integration"], dependencies=[IntegrationKey])
 def held() -> dict:
     """The conversations a person holds now (the channels poll this, so a turn of a conversation nobody holds
     needs no call to the backend)."""
@@ -165,10 +168,10 @@ def held() -> dict:
 # --- the widget ---------------------------------------------------------------------------------------------
 @router.get("/handoff/messages")
 def widget_messages(
+    s: SessionDep,
     after: int = Query(default=0, ge=0, le=2**31 - 1),
     authorization: str | None = Header(default=None),
     x_handoff_secret: str | None = Header(default=None, max_length=100),
-    s: Session = Depends(get_session),
 ) -> dict:
     """The counselor's replies for the widget: a signed-in student by the web token, an anonymous conversation
     by the secret it was given when it asked for a person."""
@@ -186,11 +189,11 @@ def widget_messages(
 # --- staff --------------------------------------------------------------------------------------------------
 @router.get("/staff/handoff")
 def staff_list(
+    p: StaffDep,
+    s: SessionDep,
     view: Literal["queue", "tickets", "closed"] = "queue",
     page: int = Query(default=1, ge=1, le=100000, description="1-based"),
     per_page: int = Query(default=staff.PER_PAGE, ge=1, le=200),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
 ) -> dict:
     """Counselors: their college's conversations; school staff (career center): all, anonymous ones included.
     Paged (`total`, `pages`); queue and tickets list signed-in students before anonymous visitors."""
@@ -203,27 +206,23 @@ def staff_list(
 
 
 @router.get("/staff/handoff/{sid}")
-def staff_detail(
-    sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def staff_detail(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     return staff.staff_detail(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/take")
-def take(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def take(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """One staff member wins a waiting conversation; the others get 409 already_taken."""
     return staff.take(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/reply")
-def reply(
-    sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def reply(sid: SessionId, body: ReplyIn, p: StaffDep, s: SessionDep) -> dict:
     """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
     return staff.reply(s, p, sid, body.text)
 
 
 @router.post("/staff/handoff/{sid}/close")
-def close(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def close(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """End the conversation: the bot answers the student again."""
     return staff.close(s, p, sid)

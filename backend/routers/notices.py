@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend import services as S
 from backend.core import clock
-from backend.core.auth import Principal, current_staff, current_student, integration_key
-from backend.core.db import get_session
+from backend.core.auth import Principal
+from backend.core.deps import (
+    IntegrationKey,
+    SessionDep,
+    StaffDep,
+    StudentDep,
+)
 from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
 from backend.services.notices import inbox, schedule
 
@@ -46,22 +51,18 @@ class DeadlineIn(_In):
 
 
 @router.get("/me/notices")
-def my_notices(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def my_notices(p: StudentDep, s: SessionDep) -> dict:
     """Unread first, newest first; `wechat`: whether WeChat notices are on and the account is bound."""
     return inbox.list_for(s, p.id)
 
 
 @router.post("/me/notices/read")
-def mark_read(
-    body: ReadIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
-) -> dict:
+def mark_read(body: ReadIn, p: StudentDep, s: SessionDep) -> dict:
     return {"marked": inbox.mark_read(s, p.id, body.ids)}
 
 
 @router.put("/me/notices/settings")
-def put_settings(
-    body: SettingsIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
-) -> dict:
+def put_settings(body: SettingsIn, p: StudentDep, s: SessionDep) -> dict:
     S.lock_student(s, p.id)
     before = inbox.wechat_setting(s, p.id)
     out = inbox.set_wechat(s, p.id, body.wechat_enabled)
@@ -70,8 +71,8 @@ def put_settings(
     return out
 
 
-@router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[Depends(integration_key)])
-def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[IntegrationKey])
+def wechat_notices(body: WechatNoticesIn, s: SessionDep) -> dict:
     """The chat command 关闭通知 / 开启通知 in WeChat (the student from the binding)."""
     b = S.binding(s, body.openid)
     S.lock_student(s, b.student_id)
@@ -124,9 +125,9 @@ def _students(s: Session, ids: list[str]) -> list[dict]:
 @router.get("/staff/notices/deadlines/preview")
 def preview_deadline(
     audience: AUDIENCE,
+    p: StaffDep,
+    s: SessionDep,
     college_code: str | None = Query(default=None, max_length=40),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
 ) -> dict:
     """Who a deadline with this audience would concern now (career center only), at most 200 listed."""
     _career_center(p)
@@ -140,9 +141,7 @@ def preview_deadline(
 
 
 @router.post("/staff/notices/deadlines", status_code=201)
-def add_deadline(
-    body: DeadlineIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def add_deadline(body: DeadlineIn, p: StaffDep, s: SessionDep) -> dict:
     """A deadline reminder to the students it concerns: the career center (school staff) only."""
     _career_center(p)
     college = _college(s, body.college_code)
@@ -196,7 +195,7 @@ def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
 
 
 @router.get("/staff/notices/deadlines")
-def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
     """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the form."""
     q = select(M.Deadline).order_by(M.Deadline.id.desc()).limit(100)
     if p.role == "counselor":
@@ -225,11 +224,7 @@ def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(g
 
 
 @router.get("/staff/notices/deadlines/{deadline_id}")
-def deadline_detail(
-    deadline_id: int = Path(ge=1, le=2**31 - 1),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
-) -> dict:
+def deadline_detail(p: StaffDep, s: SessionDep, deadline_id: int = Path(ge=1, le=2**31 - 1)) -> dict:
     """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
     d = s.get(M.Deadline, deadline_id)
     if d is None or (p.role == "counselor" and d.college_code != p.college_code):
