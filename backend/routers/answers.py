@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from backend import models as M
 from backend.core.config import settings
@@ -22,6 +22,7 @@ from backend.core.deps import (
     StaffDep,
 )
 from backend.core.errors import invalid
+from backend.schemas.base import BaseIn
 from backend.services import answers as A
 from backend.services import training as T
 from backend.validators import FieldError
@@ -33,39 +34,35 @@ KEY = Path(
 )
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ButtonIn(_In):
+class ButtonIn(BaseIn):
     title: str = Field(max_length=100)
     payload: str = Field(max_length=500)
 
 
-class VariationIn(_In):
+class VariationIn(BaseIn):
     text: str = Field(max_length=5000, description="回答内容；变量写成{slot}")
     buttons: list[ButtonIn] | None = Field(default=None, max_length=20, description="省略则保留原按钮")
 
 
-class AnswerEditIn(_In):
+class AnswerEditIn(BaseIn):
     base_version: int = Field(ge=1, le=10**6, description="the version the edit starts from (409 if stale)")
     variations: list[VariationIn] = Field(min_length=1, max_length=20)
     source: str | None = Field(default=None, max_length=1000, description="出处；省略则保留，空串则清除")
     note: str = Field(default="", max_length=200, description="修改说明")
 
 
-class NewAnswerIn(_In):
+class NewAnswerIn(BaseIn):
     topic: str = Field(max_length=60, description="utter_faq/<topic>, lower-case letters, digits, _")
     text: str = Field(max_length=5000)
     source: str | None = Field(default=None, max_length=1000)
 
 
-class ExampleIn(_In):
+class ExampleIn(BaseIn):
     question: str = Field(max_length=1000, description="the student's question, as asked")
     answer_key: str = Field(max_length=120, description="an FAQ answer, utter_faq/<topic>")
 
 
-class RollbackIn(_In):
+class RollbackIn(BaseIn):
     version: int = Field(ge=1, le=10**6, description="the version to restore")
     base_version: int = Field(ge=1, le=10**6)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from backend import clients
@@ -25,6 +25,7 @@ from backend.core.deps import (
     StaffDep,
 )
 from backend.core.errors import APIError, FieldError, forbidden, invalid
+from backend.schemas.base import BaseIn
 from backend.services.handoff import common, conversation, staff
 from backend.services.notices import inbox
 
@@ -33,16 +34,12 @@ SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=common.CONVERSATION_RE.pattern)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Line(_In):
+class Line(BaseIn):
     who: Literal["student", "bot"]
     text: str = Field(max_length=2000)
 
 
-class RequestIn(_In):
+class RequestIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     transcript: list[Line] = Field(default_factory=list, max_length=40)
@@ -53,13 +50,13 @@ class RequestIn(_In):
     )
 
 
-class InboundIn(_In):
+class InboundIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     text: str = Field(min_length=1, max_length=1000)
 
 
-class BotAnswerIn(_In):
+class BotAnswerIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     session_id: int = Field(ge=1, le=2**31 - 1)
@@ -68,7 +65,7 @@ class BotAnswerIn(_In):
     )
 
 
-class ReplyIn(_In):
+class ReplyIn(BaseIn):
     text: str = Field(min_length=1, max_length=1000)
 
     @field_validator("text")

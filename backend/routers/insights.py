@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from backend import clients
 from backend.core.deps import (
@@ -16,6 +16,7 @@ from backend.core.deps import (
     SessionDep,
     StaffDep,
 )
+from backend.schemas.base import BaseIn
 from backend.services import insights as I
 
 router = APIRouter(tags=["insights"])
@@ -23,11 +24,7 @@ router = APIRouter(tags=["insights"])
 ID = r"^[A-Za-z0-9_.:\-]{1,72}$"  # stored under "anon:" (80 characters at most)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FeedbackIn(_In):
+class FeedbackIn(BaseIn):
     channel: Literal["web", "wechat"] = "web"
     conversation: str = Field(pattern=ID, description="the widget's conversation id")
     message_id: str = Field(
@@ -40,7 +37,7 @@ class FeedbackIn(_In):
     comment: str | None = Field(default=None, max_length=500)
 
 
-class WechatFeedbackIn(_In):
+class WechatFeedbackIn(BaseIn):
     openid: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     message_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     question: str = Field(default="", max_length=1000)
@@ -50,7 +47,7 @@ class WechatFeedbackIn(_In):
     comment: str | None = Field(default=None, max_length=500)
 
 
-class TurnIn(_In):
+class TurnIn(BaseIn):
     at: float | None = Field(default=None, description="UNIX time of the student's message")
     channel: str = Field(max_length=20)
     conversation: str = Field(max_length=80)
@@ -69,7 +66,7 @@ class TurnIn(_In):
         return I.storable(v) if isinstance(v, str) else v
 
 
-class TurnsIn(_In):
+class TurnsIn(BaseIn):
     turns: list[dict[str, Any]] = Field(
         max_length=500,
         description=(

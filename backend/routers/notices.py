@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -21,29 +21,26 @@ from backend.core.deps import (
     StudentDep,
 )
 from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
+from backend.schemas.base import BaseIn
 from backend.services.notices import inbox, schedule
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReadIn(_In):
+class ReadIn(BaseIn):
     ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=200)
 
 
-class SettingsIn(_In):
+class SettingsIn(BaseIn):
     wechat_enabled: bool
 
 
-class WechatNoticesIn(_In):
+class WechatNoticesIn(BaseIn):
     openid: str = Field(min_length=1, max_length=64)
     enabled: bool
 
 
-class DeadlineIn(_In):
+class DeadlineIn(BaseIn):
     title: str = Field(min_length=2, max_length=60)
     due_on: dt.date
     audience: Literal["destination_open", "archive_open", "mailing_not_requested", "all"]

@@ -4,7 +4,7 @@ messages stay in Chinese; responses are the `*Out` models the routes declare (an
 
 from __future__ import annotations
 
-from backend.schemas.base import Day, Page, Stamp, _In, _Out, ds, ts
+from backend.schemas.base import BaseIn, Day, Page, Stamp, _Out, ds, ts
 from backend.schemas.identity import (
     BindCodeOut,
     BindIn,
@@ -85,7 +85,7 @@ from backend.schemas.status import (
 )
 
 __all__ = [
-    "_In",
+    "BaseIn",
     "ts",
     "ds",
     "Stamp",

@@ -1,4 +1,4 @@
-"""The bases: one for every request body (`_In`: unknown fields refused), one for responses read from ORM rows
+"""The bases: one for every request body (`BaseIn`: unknown fields refused), one for responses read from ORM rows
 (`_Out`), the date/time serialisers and the page envelope."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import (
 from backend.core import clock
 
 
-class _In(BaseModel):
+class BaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -8,10 +8,10 @@ from pydantic import (
 )
 
 from backend import vocabulary as V
-from backend.schemas.base import _In
+from backend.schemas.base import BaseIn
 
 
-class DevLoginIn(_In):
+class DevLoginIn(BaseIn):
     student_id: str | None = Field(default=None, examples=["2025000005"])
     staff_id: str | None = Field(default=None, examples=["counselor-physics"])
 
@@ -21,12 +21,12 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
 
 
-class BindIn(_In):
+class BindIn(BaseIn):
     openid: str = Field(min_length=1, max_length=64)
     code: str
 
 
-class OpenidIn(_In):
+class OpenidIn(BaseIn):
     openid: str = Field(min_length=1, max_length=64)
 
 

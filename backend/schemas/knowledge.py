@@ -9,12 +9,12 @@ from pydantic import (
     Field,
 )
 
-from backend.schemas.base import Stamp, _In, _Out
+from backend.schemas.base import BaseIn, Stamp, _Out
 
 Question = Annotated[str, Field(max_length=1000)]
 
 
-class KnowledgeIn(_In):
+class KnowledgeIn(BaseIn):
     questions: list[Question] = Field(
         max_length=100,
         description="学生可能的几种问法（至少1条，最多20条）",
@@ -24,7 +24,7 @@ class KnowledgeIn(_In):
     source: str = Field(max_length=1000, description="依据：官方文件或负责部门（最多200字）")
 
 
-class KnowledgeEditIn(_In):
+class KnowledgeEditIn(BaseIn):
     base_version: int = Field(ge=1, le=10**6, description="the version the edit starts from (409 if stale)")
     questions: list[Question] | None = Field(default=None, max_length=100, description="省略则不变")
     answer: str | None = Field(default=None, max_length=10000, description="省略则不变")

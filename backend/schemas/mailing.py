@@ -12,11 +12,11 @@ from pydantic import (
 )
 
 from backend import vocabulary as V
-from backend.schemas.base import Page, Stamp, _In, _Out
+from backend.schemas.base import BaseIn, Page, Stamp, _Out
 from backend.schemas.records import ArchiveDetailsOut
 
 
-class ShipIn(_In):
+class ShipIn(BaseIn):
     ems_no: str = Field(examples=["1151234567890"])
 
 

@@ -14,10 +14,10 @@ from pydantic import (
 )
 
 from backend import vocabulary as V
-from backend.schemas.base import Day, Page, Stamp, _In, _Out
+from backend.schemas.base import BaseIn, Day, Page, Stamp, _Out
 
 
-class ProfileIn(_In):
+class ProfileIn(BaseIn):
     political_status: str | None = Field(default=None, description="政治面貌", examples=["共青团员"])
     origin_place: str | None = Field(default=None, description="生源所在地", examples=["北京市 东城区"])
     hardship_category: str | None = Field(default=None, description="困难生类别", examples=["非困难生"])
@@ -30,7 +30,7 @@ class ProfileIn(_In):
     emergency_contact_phone: str | None = Field(default=None, description="紧急联系人手机号")
 
 
-class UnitIn(_In):
+class UnitIn(BaseIn):
     name: str | None = Field(default=None, description="单位名称")
     location: str | None = Field(default=None, description="单位所在地")
     address: str | None = Field(default=None, description="单位详细地址")
@@ -45,14 +45,14 @@ class UnitIn(_In):
     remark: str | None = Field(default=None, description="备注信息")
 
 
-class DestinationIn(_In):
+class DestinationIn(BaseIn):
     destination_type: str | int | None = Field(
         default=None, description="national category code", examples=["10"]
     )
     unit: UnitIn | None = None
 
 
-class ArchiveIn(_In):
+class ArchiveIn(BaseIn):
     transfer_type: str | None = Field(default=None, description="档案转寄类型", examples=["签约单位接收"])
     evidence: list[str] | None = Field(default=None, description="审核材料", examples=[["就业单位调档函"]])
     unit_name: str | None = Field(default=None, description="档案转寄单位名称")
@@ -65,12 +65,12 @@ class ArchiveIn(_In):
     hukou_transfer_type: str | None = Field(default=None, description="户口迁移类型")
 
 
-class ChangeIn(_In):
+class ChangeIn(BaseIn):
     kind: str = Field(description="unit_change | destination_edit | archive_edit | personal_info")
     changes: dict = Field(description="fields to change (see docs/api.md)")
 
 
-class ReviewIn(_In):
+class ReviewIn(BaseIn):
     approve: bool
     reason: str | None = None
     version: int = Field(
@@ -81,7 +81,7 @@ class ReviewIn(_In):
     )
 
 
-class OverrideIn(_In):
+class OverrideIn(BaseIn):
     credit_code: str
 
 

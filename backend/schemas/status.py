@@ -9,12 +9,12 @@ from pydantic import (
 )
 
 from backend import vocabulary as V
-from backend.schemas.base import _In
+from backend.schemas.base import BaseIn
 from backend.schemas.mailing import EligibilityOut, MailingOut
 from backend.schemas.records import SummaryOut
 
 
-class ConfirmIn(_In):
+class ConfirmIn(BaseIn):
     student_id: str
     confirmed_on: dt.date | None = None
 
