@@ -14,16 +14,13 @@ from pathlib import Path
 from fastapi import Request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import settings
+from backend.models.base import Base  # noqa: F401  (Alembic and the tests find the tables through it)
 
 DEFERRED = "deferred_begin"  # execution option: begin a SQLite transaction without the write lock
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 def make_engine(url: str) -> Engine:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from backend.models.answers import Answer, AnswerVersion, Feedback, TrainingExample, TurnLog
+from backend.models.base import Base
 from backend.models.handoff import HandoffMessage, HandoffSession
 from backend.models.knowledge import KnowledgeEntry, KnowledgeVersion
 from backend.models.notices import Deadline, Notice, NoticeSetting
@@ -12,6 +13,7 @@ from backend.models.records import Archive, AuditLog, ChangeRequest, Destination
 from backend.models.wechat import WechatBindCode, WechatBindFailure, WechatBinding, WechatInbound
 
 __all__ = [
+    "Base",
     "College",
     "Staff",
     "Student",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.db import Base
+from backend.models.base import Base
 
 
 # --- answers staff edit without retraining (issue 14): served to Rasa through the NLG endpoint ---------------

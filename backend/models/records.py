@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from backend.core.db import Base
+from backend.models.base import Base
 
 if TYPE_CHECKING:
     from backend.models.people import Student

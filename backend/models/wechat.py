@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.db import Base
+from backend.models.base import Base
 
 
 class WechatBindCode(Base):
