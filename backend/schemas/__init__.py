@@ -1,4 +1,4 @@
-"""Request bodies and responses (pydantic v2), one module per resource. Content rules live in validators.py so
+"""Request bodies and responses (pydantic v2), one module per resource. Content rules live in validators/ so
 messages stay in Chinese; responses are the `*Out` models the routes declare (and docs/api.md lists,
 `python -m backend.apidoc`). Every name is importable from here (`from backend.schemas import RecordOut`)."""
 
