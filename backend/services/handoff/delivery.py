@@ -51,6 +51,7 @@ class Delivery(Outbox):
     model = HM
     what = "handoff message"
     lease_seconds, poll_seconds = settings.handoff_lease_seconds, settings.handoff_poll_seconds
+    lease_name = "HANDOFF_LEASE_SECONDS"
     max_attempts = MAX_ATTEMPTS
     logger = logger
 

@@ -44,6 +44,7 @@ class Outbox:
     model: Any = None  # the mapped class with the wechat_* columns
     what = "row"  # in log lines: "<what> <id> outlived its lease"
     lease_seconds, poll_seconds = 60.0, 1.0  # subclasses: their settings (NOTICE_LEASE_SECONDS, ...)
+    lease_name = "OUTBOX_LEASE_SECONDS"  # the setting named in the log when a claim outlived its lease
     max_attempts = 5
     batch = 50
     logger = logging.getLogger("backend.outbox")
@@ -91,7 +92,7 @@ class Outbox:
             metrics.wechat_error(T.__tablename__, values["wechat_error"])
         if res.rowcount != 1:
             self.logger.warning(
-                "%s %s outlived its lease (%s); another worker took it", self.what, row_id, self.lease_env
+                "%s %s outlived its lease (%s); another worker took it", self.what, row_id, self.lease_name
             )
         return res.rowcount == 1
 
