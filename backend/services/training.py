@@ -24,6 +24,7 @@ from backend.core.auth import Principal
 from backend.core.config import ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid
 from backend.services import answers as A
+from backend.services.answers.editing import _audit_id, _clean_source, _clean_variations
 from backend.services.common import audit, ts
 from backend.validators import FieldError
 
@@ -78,8 +79,8 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
     key = f"utter_faq/{topic}"
     if s.get(M.Answer, key) is not None:
         raise APIError(409, "already_exists", f"已经有名为“{topic}”的回答，请换一个名称或直接归入它。")
-    variations = A._clean_variations(key, [{}], [{"text": text}])
-    src = A._clean_source(source)
+    variations = _clean_variations(key, [{}], [{"text": text}])
+    src = _clean_source(source)
     now = clock.now()
     s.add(M.Answer(key=key, version=1, variations=variations, source=src, updated_at=now, updated_by=p.id))
     s.flush()
@@ -100,7 +101,7 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
         p,
         None,
         "answer",
-        A._audit_id(key),
+        _audit_id(key),
         "create",
         None,
         {"key": key, "variations": variations, "source": src},
@@ -141,7 +142,7 @@ def attach(s: Session, p: Principal, question: str, answer_key: str) -> dict:
             p,
             None,
             "training_example",
-            A._audit_id(answer_key),
+            _audit_id(answer_key),
             "attach",
             None,
             {"question": q, "answer_key": answer_key},

@@ -1,218 +1,27 @@
-"""Answers staff edit without retraining (issue 14 §1, §2).
-
-Every Rasa response (utter_*, and utter_faq/<topic> of the retrieval intent) lives in the `answers` table, seeded
-from the domain files (bot/domain/*.yml, the source for a fresh install) and served to Rasa through the NLG
-endpoint (POST /api/nlg, Rasa's protocol). Each edit is a new row in `answer_versions` (history), a rollback is a
-new version with an earlier content, and both go to the audit log. Only school staff (the career center) edit;
-counselors read. The NLG endpoint answers from a copy of the table in the process (one query for all answers,
-reloaded every ANSWERS_CACHE_SECONDS, default 2) that an edit or rollback through this process clears, so the edit
-is live on the next turn; with several backend processes, the others follow within ANSWERS_CACHE_SECONDS.
-Measured: the NLG call with a database read per call cost a FAQ turn more than the 20 ms budget on a busy 2-core
-machine (bench/nlg_cost.py).
-"""
+"""What staff see and edit: the list, one answer with its history, edits checked against the domain's variables,
+rollback."""
 
 from __future__ import annotations
 
-import functools
-import threading
-import time
-from typing import Any
-
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import models as M
 from backend import nlg
-from backend.core import clock
 from backend.core.auth import Principal
-from backend.core.config import DATA, ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
+from backend.services.answers.domain import (
+    DOMAIN_AUTHOR,
+    MAX_BUTTONS,
+    MAX_SOURCE,
+    MAX_TEXT,
+    _new_version,
+    domain,
+)
+from backend.services.answers.nlg import cache
 from backend.services.common import audit, ts
 from backend.validators import FieldError
-
-DOMAIN_DIR = ROOT / "bot" / "domain"
-SOURCES_FILE = DATA / "answer_sources.yml"
-DOMAIN_AUTHOR = "domain"
-MAX_TEXT = 2000
-MAX_BUTTONS = 10
-MAX_SOURCE = 200
-SOURCE_PREFIX = "依据："  # the line under an answer naming its source (issue 14 §2)
-
-
-# --- the domain (source for a fresh install) -------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def domain() -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
-    """(responses, slot names) of bot/domain/*.yml."""
-    responses: dict[str, list[dict[str, Any]]] = {}
-    slots: set[str] = set()
-    for f in sorted(DOMAIN_DIR.glob("*.yml")):
-        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-        responses.update(data.get("responses") or {})
-        slots.update((data.get("slots") or {}).keys())
-    return responses, frozenset(slots)
-
-
-def domain_sources() -> dict[str, str]:
-    """Where each answer comes from (backend/data/answer_sources.yml: response key -> section of the procedure
-    document), the default source of a fresh install."""
-    if not SOURCES_FILE.exists():
-        return {}
-    data = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8")) or {}
-    return {str(k): str(v).strip() for k, v in (data.get("sources") or {}).items() if v}
-
-
-def import_domain(s: Session) -> dict:
-    """Add the domain's responses the database lacks; refresh the ones staff never edited when the domain
-    changed (a new version by "domain"). Staff edits are never overwritten. Returns counts."""
-    responses, _ = domain()
-    sources = domain_sources()
-    now = clock.now()
-    added = refreshed = 0
-    for key, variations in responses.items():
-        variations = [dict(v) for v in variations or []]
-        source = sources.get(key) or None
-        ans = s.get(M.Answer, key)
-        if ans is None:
-            s.add(
-                M.Answer(
-                    key=key,
-                    version=1,
-                    variations=variations,
-                    source=source,
-                    updated_at=now,
-                    updated_by=DOMAIN_AUTHOR,
-                )
-            )
-            s.flush()
-            s.add(
-                M.AnswerVersion(
-                    answer_key=key,
-                    version=1,
-                    variations=variations,
-                    source=source,
-                    created_at=now,
-                    author_role=DOMAIN_AUTHOR,
-                    author_id=DOMAIN_AUTHOR,
-                    note="初始内容（来自领域文件）",
-                )
-            )
-            added += 1
-        elif ans.updated_by == DOMAIN_AUTHOR and (
-            ans.variations != variations or (ans.source or None) != source
-        ):
-            _new_version(s, ans, variations, source, DOMAIN_AUTHOR, DOMAIN_AUTHOR, "领域文件已更新", now)
-            refreshed += 1
-    s.commit()
-    cache.clear()
-    return {"answers_added": added, "answers_refreshed": refreshed}
-
-
-def _new_version(
-    s: Session,
-    ans: M.Answer,
-    variations: list[dict],
-    source: str | None,
-    role: str,
-    actor: str,
-    note: str,
-    now=None,
-) -> M.AnswerVersion:
-    now = now or clock.now()
-    ans.version += 1
-    ans.variations, ans.source, ans.updated_at, ans.updated_by = variations, source, now, actor
-    v = M.AnswerVersion(
-        answer_key=ans.key,
-        version=ans.version,
-        variations=variations,
-        source=source,
-        created_at=now,
-        author_role=role,
-        author_id=actor,
-        note=note,
-    )
-    s.add(v)
-    return v
-
-
-# --- NLG endpoint ----------------------------------------------------------------------------------------
-def _cache_seconds() -> float:
-    return max(0.0, settings.answers_cache_seconds)
-
-
-class AnswerCache:
-    """All answers' current content (key -> (variations, source)), reloaded when older than `ttl` seconds or
-    cleared by an edit in this process (an edit committed while a reload was reading makes that reload stale)."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl, self.data, self.loaded_at, self.lock = ttl, {}, float("-inf"), threading.Lock()
-        self.generation = 0
-
-    def clear(self) -> None:
-        self.generation += 1
-        self.loaded_at = float("-inf")
-
-    def get(self, key: str) -> tuple[list[dict], str | None] | None:
-        if time.monotonic() - self.loaded_at > self.ttl:
-            with self.lock:
-                if time.monotonic() - self.loaded_at > self.ttl:
-                    from backend.core.db import read_session
-
-                    stamp, gen = time.monotonic(), self.generation
-                    with read_session() as s:
-                        rows = s.execute(select(M.Answer.key, M.Answer.variations, M.Answer.source)).all()
-                    self.data = {k: (v, src) for k, v, src in rows}
-                    self.loaded_at = stamp if gen == self.generation else float("-inf")
-        return self.data.get(key)
-
-
-cache = AnswerCache(_cache_seconds())
-
-
-def _dict(v: Any) -> dict:
-    return v if isinstance(v, dict) else {}
-
-
-def snapshot(s: Session, since: int | None = None) -> dict:
-    """All answers for Rasa's copy (bot/nlg.py): {revision, changed, responses, sources}. The revision is the newest
-    answer version's id, so it moves with every edit, rollback, new answer and domain import."""
-    rev = s.scalar(select(func.max(M.AnswerVersion.id))) or 0
-    if since is not None and since == rev:
-        return {"revision": rev, "changed": False}
-    rows = s.execute(select(M.Answer.key, M.Answer.variations, M.Answer.source)).all()
-    return {
-        "revision": rev,
-        "changed": True,
-        "source_prefix": SOURCE_PREFIX,
-        "responses": {k: v for k, v, _ in rows},
-        "sources": {k: src for k, _, src in rows if src},
-    }
-
-
-def render(body: Any) -> dict:
-    """Rasa's NLG request -> the message. 404 for a response the database does not know (Rasa's NLG class then
-    answers from the domain)."""
-    if not isinstance(body, dict):
-        raise invalid([FieldError("body", "dict_type", "请求内容应为JSON对象（Rasa的NLG请求格式）。")])
-    key = body.get("response")
-    if not isinstance(key, str) or not key or len(key) > 120:
-        raise invalid([FieldError("response", "required", "缺少回答名称（response）。")])
-    found = cache.get(key)
-    if found is None:
-        raise APIError(404, "unknown_response", f"没有名为{key}的回答。")
-    variations, source = found
-    tracker = _dict(body.get("tracker"))
-    channel = _dict(body.get("channel")).get("name") or ""
-    rid = body.get("id") if isinstance(body.get("id"), str) else None
-    msg = nlg.generate(
-        variations, str(channel), _dict(tracker.get("slots")), _dict(body.get("arguments")), rid
-    )
-    if msg is None:
-        raise APIError(404, "no_variation", f"回答{key}没有适合当前情况的内容。")
-    if source and msg.get("text"):
-        msg["text"] = f"{msg['text']}\n{SOURCE_PREFIX}{source}"
-    return msg
 
 
 # --- staff views -----------------------------------------------------------------------------------------
