@@ -22,6 +22,7 @@ from backend.core.deps import (
     StaffDep,
 )
 from backend.core.errors import invalid
+from backend.schemas.answers import LoginOptionsOut, StaffMeOut
 from backend.schemas.base import BaseIn
 from backend.services import answers as A
 from backend.services import training as T
@@ -115,22 +116,22 @@ def nlg_responses(
 
 
 @router.get("/api/staff/login-options")
-def login_options() -> dict:
+def login_options() -> LoginOptionsOut:
     """How staff sign in on the staff pages: the demo login (demo mode) and/or the university SSO."""
-    return {"demo": settings.demo_mode, "cas": bool(settings.cas_server_url)}
+    return LoginOptionsOut(demo=bool(settings.demo_mode), cas=bool(settings.cas_server_url))
 
 
 @router.get("/api/staff/me")
-def staff_me(p: StaffDep, s: SessionDep) -> dict:
+def staff_me(p: StaffDep, s: SessionDep) -> StaffMeOut:
     college = s.get(M.College, p.college_code) if p.college_code else None
-    return {
-        "id": p.id,
-        "name": p.name,
-        "role": p.role,
-        "college_code": p.college_code,
-        "college": college.name if college else None,
-        "can_edit_answers": A.can_edit(p),
-    }
+    return StaffMeOut(
+        id=p.id,
+        name=p.name,
+        role=p.role,
+        college_code=p.college_code,
+        college=college.name if college else None,
+        can_edit_answers=A.can_edit(p),
+    )
 
 
 @router.get("/api/staff/answers")

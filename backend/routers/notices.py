@@ -22,6 +22,7 @@ from backend.core.deps import (
 )
 from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
 from backend.schemas.base import BaseIn
+from backend.schemas.notices import MarkedOut, NoticeSettingOut
 from backend.services.notices import inbox, schedule
 
 router = APIRouter(prefix="/api", tags=["notices"])
@@ -54,22 +55,22 @@ def my_notices(p: StudentDep, s: SessionDep) -> dict:
 
 
 @router.post("/me/notices/read")
-def mark_read(body: ReadIn, p: StudentDep, s: SessionDep) -> dict:
-    return {"marked": inbox.mark_read(s, p.id, body.ids)}
+def mark_read(body: ReadIn, p: StudentDep, s: SessionDep) -> MarkedOut:
+    return MarkedOut(marked=inbox.mark_read(s, p.id, body.ids))
 
 
 @router.put("/me/notices/settings")
-def put_settings(body: SettingsIn, p: StudentDep, s: SessionDep) -> dict:
+def put_settings(body: SettingsIn, p: StudentDep, s: SessionDep) -> NoticeSettingOut:
     S.lock_student(s, p.id)
     before = inbox.wechat_setting(s, p.id)
     out = inbox.set_wechat(s, p.id, body.wechat_enabled)
     S.audit(s, p, p.id, "notices", p.id, "wechat_on" if body.wechat_enabled else "wechat_off", before, out)
     s.commit()
-    return out
+    return NoticeSettingOut(**out)
 
 
 @router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[IntegrationKey])
-def wechat_notices(body: WechatNoticesIn, s: SessionDep) -> dict:
+def wechat_notices(body: WechatNoticesIn, s: SessionDep) -> NoticeSettingOut:
     """The chat command 关闭通知 / 开启通知 in WeChat (the student from the binding)."""
     b = S.binding(s, body.openid)
     S.lock_student(s, b.student_id)
@@ -87,7 +88,7 @@ def wechat_notices(body: WechatNoticesIn, s: SessionDep) -> dict:
         out,
     )
     s.commit()
-    return out
+    return NoticeSettingOut(**out)
 
 
 AUDIENCE = Literal["destination_open", "archive_open", "mailing_not_requested", "all"]
