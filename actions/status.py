@@ -13,7 +13,7 @@ from actions.backend import BackendError, StudentApi, request, say, service_key
 from backend import vocabulary as V
 
 SOURCE_LINE = (
-    "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
+    "\n依据："  # the line the backend adds under a process answer (services/answers SOURCE_PREFIX)
 )
 
 # The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line per

@@ -1,6 +1,6 @@
 """A person in the chat (issue 15 §2): the action server opens a session, the channels ask before each message
 whether the conversation is held, the widget polls for the counselor's replies, staff take / reply / close.
-Logic and states: backend/handoff/; design: docs/handoff.md."""
+Logic and states: backend/services/handoff/; design: docs/handoff.md."""
 
 from __future__ import annotations
 

@@ -232,7 +232,7 @@ REDACTED = "（已超过保留期限，内容已删除）"
 
 def purge(s: Session, cutoff: dt.datetime) -> dict:
     """Closed sessions (closed, answered, cancelled) closed before `cutoff` (the turn log's retention,
-    backend/insights.py): their messages and the session (with the chat before the request) are deleted; their
+    services/insights/): their messages and the session (with the chat before the request) are deleted; their
     audit entries stay (who did what, when) with the message text replaced. Held sessions are never touched.
     The caller commits."""
     ids = list(

@@ -1,5 +1,6 @@
-"""A queued conversation nobody took within HANDOFF_WAIT_MINUTES: at the student's next message (`_timed_out`)
-or by the backend's sweep (`sweep`, services/handoff/delivery.py runs it), it becomes a ticket or is closed."""
+"""A queued conversation nobody took within HANDOFF_WAIT_MINUTES: at the student's next message
+(conversation.`_timed_out`) or by the backend's sweep (`sweep`, services/handoff/delivery.py runs it), it
+becomes a ticket or is closed."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str
     The closed case always leaves a system message (the widget polls while queued and shows it); the sweep also
     leaves one for a ticket (the student is not writing, so no note goes with a bot answer), and in a WeChat
     conversation the sweep's message goes out as a customer-service message (a reply to the student's request,
-    inside the 48-hour window; backend/handoff/delivery.py)."""
+    inside the 48-hour window; services/handoff/delivery.py)."""
     HS, HM = M.HandoffSession, M.HandoffMessage
     said = select(HM.id).where(HM.session_id == HS.id, HM.sender == "student").exists()
     res = s.execute(
@@ -91,7 +92,7 @@ SWEEP_BATCH = 200
 
 def sweep(s: Session) -> int:
     """Time out every conversation waiting longer than the wait limit, without waiting for the student's next
-    message (run periodically by each backend process, backend/handoff/delivery.py). Each session is locked
+    message (run periodically by each backend process, services/handoff/delivery.py). Each session is locked
     (PostgreSQL) and transitioned by `_time_out`, so processes sweeping at once, a counselor's take and the
     student's own message never transition it twice. Returns how many were timed out."""
     cutoff = clock.now() - wait_limit()
