@@ -1,9 +1,9 @@
 """One outbox for WeChat sends: rows of a table are delivered by workers with a lease per row.
 
 Used by the notices (services/notices/delivery.py) and the counselors' replies
-(services/handoff/delivery.py). A table takes part with the columns wechat_state ("pending" until delivered),
-wechat_claimed_at, wechat_claimed_by, wechat_attempts, wechat_next_at and wechat_error. Each row is a small state
-machine:
+(services/handoff/delivery.py). A table takes part with the columns wechat_state ("pending" until
+delivered), wechat_claimed_at, wechat_claimed_by, wechat_attempts, wechat_next_at and wechat_error. Each row
+is a small state machine:
 pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> a final state, or back to
 pending with a later wechat_next_at after a transient failure (`retry`).
 - A claim is taken with one conditional UPDATE (unclaimed and due, or its lease expired), so of several workers
