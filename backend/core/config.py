@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     keep_data: str = _env_field("KEEP_DATA", "")
     # Rasa's conversations, for backup/restore (default: tracker.db beside the SQLite database)
     tracker_db_url: str = _env_field("TRACKER_DB_URL", "")
-    # staff answers and training examples (issue 14): the NLG cache, the export's directory, the turn log's age
+    # staff answers and training examples (issue 14): the NLG cache, the export directory, the turn log age
     answers_cache_seconds: Annotated[float, _lenient(2.0)] = _env_field("ANSWERS_CACHE_SECONDS", 2.0)
     staff_training_dir: str = _env_field("STAFF_TRAINING_DIR", "")
     turn_log_retention_days: Annotated[int, _lenient(180, int)] = _env_field("TURN_LOG_RETENTION_DAYS", 180)

@@ -1,5 +1,5 @@
-"""The bases: one for every request body (`BaseIn`: unknown fields refused), one for responses read from ORM rows
-(`_Out`), the date/time serialisers and the page envelope."""
+"""The bases: one for every request body (`BaseIn`: unknown fields refused), one for responses read from ORM
+rows (`_Out`), the date/time serialisers and the page envelope."""
 
 from __future__ import annotations
 

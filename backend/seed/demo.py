@@ -1,4 +1,5 @@
-"""Reset and seed the demo students: their records, reviews, sync, confirmation and mailing, dated from today."""
+"""Reset and seed the demo students: their records, reviews, sync, confirmation and mailing, dated from
+today."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The fixed demo data: colleges with their contacts, staff accounts, the demo units; id and credit-code makers."""
+"""The fixed demo data: colleges with their contacts, staff accounts, the demo units; id and credit-code
+makers."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Field checks: the national check algorithms (统一社会信用代码, 身份证号), phone, e-mail, postal code vs province,
-the archive address and recipient rules. `FieldError` is the error every check returns."""
+"""Field checks: the national check algorithms (统一社会信用代码, 身份证号), phone, e-mail, postal code vs
+province, the archive address and recipient rules. `FieldError` is the error every check returns."""
 
 from __future__ import annotations
 

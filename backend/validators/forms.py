@@ -1,5 +1,5 @@
-"""The three forms (个人信息完善, 毕业去向登记 with its unit, 户档信息登记) and the EMS number, checked field by field
-with the rules of checks.py; messages in Chinese."""
+"""The three forms (个人信息完善, 毕业去向登记 with its unit, 户档信息登记) and the EMS number, checked field
+by field with the rules of checks.py; messages in Chinese."""
 
 from __future__ import annotations
 

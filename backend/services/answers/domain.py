@@ -1,4 +1,5 @@
-"""The answers in Rasa's domain files: the source of a fresh install (`import_domain`), each change a version."""
+"""The answers in Rasa's domain files: the source of a fresh install (`import_domain`), each change a
+version."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What staff see and edit: the list, one answer with its history, edits checked against the domain's variables,
-rollback."""
+"""What staff see and edit: the list, one answer with its history, edits checked against the domain's
+variables, rollback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The NLG endpoint: the answers' current content (cached per process), Rasa's snapshot, rendering a response."""
+"""The NLG endpoint: the answers' current content (cached per process), Rasa's snapshot, rendering a
+response."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The student's side of a handoff (through the action server and the channels): asking for a person,
-messages while queued or held, the bot's answers, tickets, the queue's timeout and sweep, the widget's view."""
+"""The student's side of a handoff (through the action server and the channels): asking for a person, messages
+while queued or held, the bot's answers, tickets, the queue's timeout and sweep, the widget's view."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What students ask and their feedback: the vocabulary of reasons, the retention (TURN_LOG_RETENTION_DAYS), purge."""
+"""What students ask and their feedback: the vocabulary of reasons, the retention (TURN_LOG_RETENTION_DAYS),
+purge."""
 
 from __future__ import annotations
 
