@@ -9,9 +9,9 @@
 - With APP_ENV=production the action server refuses to start with demo secrets (contracts/production.py).
 - Backend failures become exceptions carrying a Chinese message for the student.
 - A 2xx answer is trusted only within the contract (issue 21 §6): it must be JSON (content type and body), and
-  the routes in CONTRACT must match the backend's own response model (backend/schemas.py, the models the
-  routes declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing
-  request is confirmed only with the created request's id and state.
+  the routes in CONTRACT must match the backend's own response model (backend/schemas/, the models the routes
+  declare); anything else is `Unavailable` ("个人查询功能暂时不可用"), never a success: a mailing request is
+  confirmed only with the created request's id and state.
 """
 
 from __future__ import annotations

@@ -12,9 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backend import BackendError, StudentApi, request, say, service_key
 from contracts import vocabulary as V
 
-SOURCE_LINE = (
-    "\n依据："  # the line the backend adds under a process answer (backend/answers.py SOURCE_PREFIX)
-)
+SOURCE_LINE = "\n依据："  # the line the backend adds under a process answer (services/answers SOURCE_PREFIX)
 
 # The answer is the response utter_status (bot/domain/status.yml): its wording is editable, {lines} (one line
 # per step of the student's progress, built from their records below) and {name} are filled in.

@@ -107,7 +107,7 @@ def schemas(api: dict) -> list[str]:
 
 def render(api: dict | None = None) -> str:
     if api is None:
-        from .main import app
+        from backend.main import app
 
         api = app.openapi()
     return "\n".join([BEGIN, "", *endpoints(api), "", *schemas(api), "", END])

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from .config import ROOT, settings
+from backend.core.config import ROOT, settings
 
 
 class BackupError(Exception):
@@ -65,7 +65,7 @@ def _same_database(a: str, b: str) -> bool:
 
 def parts(database_url: str | None = None, tracker_url: str | None = None) -> list[Part]:
     app = database_url or settings.database_url
-    tracker = tracker_url or os.environ.get("TRACKER_DB_URL") or ""
+    tracker = tracker_url or settings.tracker_db_url
     if not tracker:
         tracker = (
             f"sqlite:///{Path(make_url(app).database or '').parent / 'tracker.db'}"

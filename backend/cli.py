@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from .config import settings
+from backend.core.config import settings
 
 
 def alembic_config() -> Config:
@@ -26,8 +25,8 @@ def migrate() -> None:
 
 def _import_answers() -> dict:
     """The domain's responses the database lacks (answers staff edit, issue 14); staff edits are kept."""
-    from .answers import import_domain
-    from .db import SessionLocal
+    from backend.core.db import SessionLocal
+    from backend.services.answers import import_domain
 
     with SessionLocal() as s:
         return import_domain(s)
@@ -35,21 +34,23 @@ def _import_answers() -> dict:
 
 def _import_knowledge() -> dict:
     """The knowledge base's seed entries the database never had (issue 20 §2); staff changes are kept."""
-    from .db import SessionLocal
-    from .services.knowledge import import_seed
+    from backend.core.db import SessionLocal
+    from backend.services.knowledge import import_seed
 
     with SessionLocal() as s:
         return import_seed(s)
 
 
 def _seed(reset: bool) -> dict:
-    from .db import SessionLocal
-    from .seed import seed
+    from backend.core.db import SessionLocal
+    from backend.seed import seed
 
     with SessionLocal() as s:
         out = seed(s, reset=reset)
     if out.get("seeded", True):
-        from .insights import seed_demo  # a few days of logged questions and feedback for the staff page
+        from backend.services.insights import (
+            seed_demo,  # a few days of logged questions and feedback for the staff page
+        )
 
         with SessionLocal() as s:
             out.update(seed_demo(s))
@@ -87,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     rs.add_argument("backup", help="a directory written by `backup`")
     rs.add_argument("--yes", action="store_true", help="confirm: every change since the backup is lost")
     rp = sub.add_parser("run", help="migrate, seed demo data and serve")
-    rp.add_argument("--host", default=os.environ.get("BACKEND_HOST", "127.0.0.1"))
-    rp.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
+    rp.add_argument("--host", default=settings.backend_host)
+    rp.add_argument("--port", type=int, default=int(settings.backend_port))
     rp.add_argument(
         "--keep-data",
         action="store_true",
-        default=os.environ.get("KEEP_DATA") == "1",
+        default=settings.keep_data == "1",
         help="keep existing demo data instead of re-seeding it relative to today",
     )
     args = ap.parse_args(argv)
@@ -101,14 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         migrate()
         print("schema is up to date")
     elif args.cmd == "purge":
-        from .db import SessionLocal
-        from .insights import purge
+        from backend.core.db import SessionLocal
+        from backend.services.insights import purge
 
         with SessionLocal() as s:
             print(purge(s))
     elif args.cmd == "export-training":
-        from .db import SessionLocal
-        from .training import export
+        from backend.core.db import SessionLocal
+        from backend.services.training import export
 
         with SessionLocal() as s:
             print(export(s))
@@ -125,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "import-roster":
         import json
 
-        from .db import SessionLocal
-        from .roster import RosterError, import_roster
+        from backend.core.db import SessionLocal
+        from backend.roster import RosterError, import_roster
 
         migrate()
         with SessionLocal() as s:
@@ -138,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"roster error: {e}", file=sys.stderr)
                 return 1
     elif args.cmd == "confirm":
-        from . import services as S
-        from .auth import NATIONAL_ACTOR
-        from .db import SessionLocal
-        from .errors import APIError
+        from backend import services as S
+        from backend.core.auth import NATIONAL_ACTOR
+        from backend.core.db import SessionLocal
+        from backend.core.errors import APIError
 
         with SessionLocal() as s:
             try:
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{e.code}: {e.message}", file=sys.stderr)
                 return 1
     elif args.cmd in ("backup", "restore"):
-        from . import backup
+        from backend import backup
 
         try:
             if args.cmd == "backup":

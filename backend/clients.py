@@ -23,9 +23,9 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock
-from .config import settings
-from .errors import APIError
+from backend.core import clock
+from backend.core.config import settings
+from backend.core.errors import APIError
 
 
 def address(request: Request) -> str | None:

@@ -13,14 +13,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 
+from backend import metrics
+from backend.core import errors
+from backend.core.config import ROOT, settings
+from backend.routers import answers, insights, knowledge, public, staff, student
+from backend.routers import handoff as handoff_router
+from backend.routers import notices as notices_router
+from backend.services.handoff import delivery as handoff_delivery
+from backend.services.notices import delivery as notices
 from contracts import logs
-
-from . import errors, metrics, notices
-from .config import ROOT, settings
-from .handoff import delivery as handoff_delivery
-from .routers import answers, insights, knowledge, public, staff, student
-from .routers import handoff as handoff_router
-from .routers import notices as notices_router
 
 MAX_BODY = 1024 * 1024  # 1 MiB: the largest honest request (a full form) is a few KiB
 TOO_LARGE = {"code": "too_large", "message": "请求内容太大（超过1 MiB），请精简后重试。"}

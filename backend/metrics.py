@@ -2,7 +2,7 @@
 
 - requests by route template (never the raw path: no student number in a label), method and status; latency
 - database errors by driver exception class (SQLAlchemy's handle_error event)
-- WeChat errors of the outboxes by errcode (backend/wechat_outbox.py calls `wechat_error`)
+- WeChat errors of the outboxes by errcode (services/wechat/outbox.py calls `wechat_error`)
 - read from the database at scrape time: the notice and handoff-reply outboxes' backlog and oldest age, the
   handoff queue's waiting students and the oldest wait
 Readiness: the database answers `SELECT 1`.
@@ -95,10 +95,9 @@ class QueueCollector:
             yield GaugeMetricFamily(name, "")
 
     def collect(self):
-        from . import clock
-        from .db import read_session
-        from .models import HandoffMessage, HandoffSession
-        from .notices import Notice
+        from backend.core import clock
+        from backend.core.db import read_session
+        from backend.models import HandoffMessage, HandoffSession, Notice
 
         backlog = GaugeMetricFamily(
             "zhineng_outbox_backlog", "WeChat sends waiting to be delivered", labels=["outbox"]
@@ -140,7 +139,7 @@ class QueueCollector:
 
 
 def database_ready() -> tuple[bool, str]:
-    from .db import engine
+    from backend.core.db import engine
 
     with engine.connect() as c:
         c.execute(text("SELECT 1"))
@@ -158,9 +157,8 @@ _started: list = []
 
 def start() -> None:
     """The backend's start-up hook (once per process): database error counting and the operations port."""
+    from backend.core.db import engine
     from ops import exporter
-
-    from .db import engine
 
     if _started:
         return

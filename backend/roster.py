@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from . import models as M
-from .validators import check_id_number
+from backend import models as M
+from backend.validators import check_id_number
 
 REQUIRED = [
     "id",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from .config import settings
+from backend.core.config import settings
 
 
 @dataclass(frozen=True)

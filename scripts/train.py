@@ -22,7 +22,7 @@ from system import RASA, ROOT
 def export_knowledge() -> None:
     try:
         from backend.cli import migrate
-        from backend.db import SessionLocal
+        from backend.core.db import SessionLocal
         from backend.services.knowledge import export_training
 
         migrate()

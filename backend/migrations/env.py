@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from backend import (
-    models,  # noqa: F401  (registers the tables)
-    notices,  # noqa: F401  (the notice tables, issue 15)
-)
-from backend.db import Base, engine
+from backend.core.db import Base, engine
 
 target_metadata = Base.metadata
 

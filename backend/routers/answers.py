@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 
-from .. import answers as A
-from .. import models as M
-from .. import training as T
-from ..auth import Principal, current_staff, integration_key, integration_or_service_key
-from ..config import settings
-from ..db import get_session
-from ..errors import invalid
-from ..validators import FieldError
+from backend import models as M
+from backend.core.config import settings
+from backend.core.deps import (
+    IntegrationKey,
+    IntegrationOrServiceKey,
+    SessionDep,
+    StaffDep,
+)
+from backend.core.errors import invalid
+from backend.schemas.answers import LoginOptionsOut, StaffMeOut
+from backend.schemas.base import BaseIn
+from backend.services import answers as A
+from backend.services import training as T
+from backend.validators import FieldError
 
 router = APIRouter(tags=["answers"])
 
@@ -30,39 +35,35 @@ KEY = Path(
 )
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ButtonIn(_In):
+class ButtonIn(BaseIn):
     title: str = Field(max_length=100)
     payload: str = Field(max_length=500)
 
 
-class VariationIn(_In):
+class VariationIn(BaseIn):
     text: str = Field(max_length=5000, description="回答内容；变量写成{slot}")
     buttons: list[ButtonIn] | None = Field(default=None, max_length=20, description="省略则保留原按钮")
 
 
-class AnswerEditIn(_In):
+class AnswerEditIn(BaseIn):
     base_version: int = Field(ge=1, le=10**6, description="the version the edit starts from (409 if stale)")
     variations: list[VariationIn] = Field(min_length=1, max_length=20)
     source: str | None = Field(default=None, max_length=1000, description="出处；省略则保留，空串则清除")
     note: str = Field(default="", max_length=200, description="修改说明")
 
 
-class NewAnswerIn(_In):
+class NewAnswerIn(BaseIn):
     topic: str = Field(max_length=60, description="utter_faq/<topic>, lower-case letters, digits, _")
     text: str = Field(max_length=5000)
     source: str | None = Field(default=None, max_length=1000)
 
 
-class ExampleIn(_In):
+class ExampleIn(BaseIn):
     question: str = Field(max_length=1000, description="the student's question, as asked")
     answer_key: str = Field(max_length=120, description="an FAQ answer, utter_faq/<topic>")
 
 
-class RollbackIn(_In):
+class RollbackIn(BaseIn):
     version: int = Field(ge=1, le=10**6, description="the version to restore")
     base_version: int = Field(ge=1, le=10**6)
 
@@ -92,9 +93,7 @@ NLG_BODY = {
 }
 
 
-@router.post(
-    "/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[Depends(integration_or_service_key)]
-)
+@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[IntegrationOrServiceKey])
 async def nlg(request: Request) -> dict:
     """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event loop,
     from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn).
@@ -106,10 +105,10 @@ async def nlg(request: Request) -> dict:
     return A.render(body)
 
 
-@router.get("/api/nlg/responses", tags=["answers"], dependencies=[Depends(integration_key)])
+@router.get("/api/nlg/responses", tags=["answers"], dependencies=[IntegrationKey])
 def nlg_responses(
+    s: SessionDep,
     since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
-    s: Session = Depends(get_session),
 ) -> dict:
     """Every answer's current variations and source for the Rasa process's copy (bot/nlg.py polls this twice a
     second, off the students' turns); `changed: false` when `since` is still the current revision."""
@@ -117,54 +116,45 @@ def nlg_responses(
 
 
 @router.get("/api/staff/login-options")
-def login_options() -> dict:
+def login_options() -> LoginOptionsOut:
     """How staff sign in on the staff pages: the demo login (demo mode) and/or the university SSO."""
-    return {"demo": settings.demo_mode, "cas": bool(settings.cas_server_url)}
+    return LoginOptionsOut(demo=bool(settings.demo_mode), cas=bool(settings.cas_server_url))
 
 
 @router.get("/api/staff/me")
-def staff_me(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def staff_me(p: StaffDep, s: SessionDep) -> StaffMeOut:
     college = s.get(M.College, p.college_code) if p.college_code else None
-    return {
-        "id": p.id,
-        "name": p.name,
-        "role": p.role,
-        "college_code": p.college_code,
-        "college": college.name if college else None,
-        "can_edit_answers": A.can_edit(p),
-    }
+    return StaffMeOut(
+        id=p.id,
+        name=p.name,
+        role=p.role,
+        college_code=p.college_code,
+        college=college.name if college else None,
+        can_edit_answers=A.can_edit(p),
+    )
 
 
 @router.get("/api/staff/answers")
 def list_answers(
+    p: StaffDep,
+    s: SessionDep,
     q: str | None = Query(default=None, max_length=100, description="搜索回答名称或内容"),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
 ) -> dict:
     return A.list_answers(s, p, (q or "").strip() or None)
 
 
 @router.post("/api/staff/answers/{key:path}/rollback")
-def rollback(
-    body: RollbackIn, key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def rollback(body: RollbackIn, p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.rollback(s, p, key, body.version, body.base_version)
 
 
 @router.get("/api/staff/answers/{key:path}")
-def get_answer(
-    key: str = KEY, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def get_answer(p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.answer_view(s, p, key)
 
 
 @router.put("/api/staff/answers/{key:path}")
-def edit_answer(
-    body: AnswerEditIn,
-    key: str = KEY,
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
-) -> dict:
+def edit_answer(body: AnswerEditIn, p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.edit_answer(
         s,
         p,
@@ -179,27 +169,23 @@ def edit_answer(
 
 # --- from a failed question to a better answer (issue 14 §5) -----------------------------------------------
 @router.post("/api/staff/answers")
-def create_answer(
-    body: NewAnswerIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def create_answer(body: NewAnswerIn, p: StaffDep, s: SessionDep) -> dict:
     """A new FAQ answer (school staff), served by the NLG endpoint and exported to the domain for training."""
     return T.create_answer(s, p, body.topic, body.text, body.source)
 
 
 @router.get("/api/staff/training-examples")
-def training_examples(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def training_examples(p: StaffDep, s: SessionDep) -> dict:
     return T.list_examples(s)
 
 
 @router.post("/api/staff/training-examples")
-def attach_example(
-    body: ExampleIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def attach_example(body: ExampleIn, p: StaffDep, s: SessionDep) -> dict:
     """Attach a student's question to an FAQ answer as a training example (school staff)."""
     return T.attach(s, p, body.question, body.answer_key)
 
 
 @router.post("/api/staff/training-examples/export")
-def export_examples(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def export_examples(p: StaffDep, s: SessionDep) -> dict:
     """Write the examples and staff-created answers where `make train` reads them."""
     return T.export(s, p)

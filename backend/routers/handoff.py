@@ -1,39 +1,45 @@
 """A person in the chat (issue 15 §2): the action server opens a session, the channels ask before each message
 whether the conversation is held, the widget polls for the counselor's replies, staff take / reply / close.
-Logic and states: backend/handoff/; design: docs/handoff.md."""
+Logic and states: backend/services/handoff/; design: docs/handoff.md."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from .. import clients
-from .. import handoff as H
-from .. import models as M
-from .. import notices as N
-from ..auth import Principal, _bearer, current_staff, integration_key, principal_from_token, service_key_ok
-from ..db import SessionLocal, get_session, read_session
-from ..errors import APIError, FieldError, forbidden, invalid
+from backend import clients
+from backend import models as M
+from backend.core.auth import (
+    Principal,
+    _bearer,
+    principal_from_token,
+    service_key_ok,
+)
+from backend.core.db import SessionLocal, read_session
+from backend.core.deps import (
+    IntegrationKey,
+    SessionDep,
+    StaffDep,
+)
+from backend.core.errors import APIError, FieldError, forbidden, invalid
+from backend.schemas.base import BaseIn
+from backend.services.handoff import common, conversation, staff
+from backend.services.notices import inbox
 
 router = APIRouter(prefix="/api", tags=["handoff"])
 SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=H.CONVERSATION_RE.pattern)]
+Conversation = Annotated[str, Field(min_length=5, max_length=80, pattern=common.CONVERSATION_RE.pattern)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Line(_In):
+class Line(BaseIn):
     who: Literal["student", "bot"]
     text: str = Field(max_length=2000)
 
 
-class RequestIn(_In):
+class RequestIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     transcript: list[Line] = Field(default_factory=list, max_length=40)
@@ -44,22 +50,22 @@ class RequestIn(_In):
     )
 
 
-class InboundIn(_In):
+class InboundIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     text: str = Field(min_length=1, max_length=1000)
 
 
-class BotAnswerIn(_In):
+class BotAnswerIn(BaseIn):
     conversation: Conversation
     channel: Literal["web", "wechat"]
     session_id: int = Field(ge=1, le=2**31 - 1)
-    texts: list[Annotated[str, Field(min_length=1, max_length=H.BOT_TEXT_MAX)]] = Field(
+    texts: list[Annotated[str, Field(min_length=1, max_length=conversation.BOT_TEXT_MAX)]] = Field(
         min_length=1, max_length=10
     )
 
 
-class ReplyIn(_In):
+class ReplyIn(BaseIn):
     text: str = Field(min_length=1, max_length=1000)
 
     @field_validator("text")
@@ -73,15 +79,18 @@ class ReplyIn(_In):
 
 # --- the action server ------------------------------------------------------------------------------------
 def action_caller(
+    s: SessionDep,
     authorization: str | None = Header(default=None),
     x_actions_service_key: str | None = Header(default=None, include_in_schema=False),
-    s: Session = Depends(get_session),
 ) -> Principal | None:
     """Only the action server (its service key); the student from its action token, when there is one."""
     if not service_key_ok(x_actions_service_key):
         raise APIError(401, "service_key_invalid", "服务密钥无效。")
     token = _bearer(authorization)
     return principal_from_token(token, s, service=True) if token else None
+
+
+ActionCallerDep = Annotated[Principal | None, Depends(action_caller)]
 
 
 def _check_channel(conversation: str, channel: str) -> None:
@@ -91,9 +100,7 @@ def _check_channel(conversation: str, channel: str) -> None:
 
 
 @router.post("/integration/handoff", tags=["integration"])
-def request_person(
-    body: RequestIn, p: Principal | None = Depends(action_caller), s: Session = Depends(get_session)
-) -> dict:
+def request_person(body: RequestIn, p: ActionCallerDep, s: SessionDep) -> dict:
     """转人工: queue (office hours) or ticket (outside; signed-in or WeChat) for the conversation."""
     kind = body.conversation.split(":", 1)[0]
     if p is not None and p.role != "student":
@@ -105,8 +112,8 @@ def request_person(
     _check_channel(body.conversation, body.channel)
     student = s.get(M.Student, p.id) if p else None
     if body.channel == "wechat":
-        N.touch_inbound(s, body.conversation.split(":", 1)[1])
-    return H.request(
+        inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
+    return conversation.request(
         s,
         body.conversation,
         body.channel,
@@ -117,7 +124,7 @@ def request_person(
 
 
 # --- the channels (every student message, before Rasa) -------------------------------------------------------
-@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[Depends(integration_key)])
+@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[IntegrationKey])
 def inbound(body: InboundIn) -> dict:
     """{held: false}: let the bot answer. Checked with a read first: no write transaction for the usual
     conversation that no person holds."""
@@ -127,20 +134,20 @@ def inbound(body: InboundIn) -> dict:
         return {"held": False}
     with SessionLocal() as s:
         if body.channel == "wechat":
-            N.touch_inbound(s, body.conversation.split(":", 1)[1])
-        return H.inbound(s, body.conversation, body.channel, body.text)
+            inbox.touch_inbound(s, body.conversation.split(":", 1)[1])
+        return conversation.inbound(s, body.conversation, body.channel, body.text)
 
 
-@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[Depends(integration_key)])
-def bot_answer(body: BotAnswerIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[IntegrationKey])
+def bot_answer(body: BotAnswerIn, s: SessionDep) -> dict:
     """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with `session_id`):
     kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
     another conversation's session; 409 `wrong_state` once the session has ended."""
     _check_channel(body.conversation, body.channel)
-    return H.bot_answer(s, body.conversation, body.session_id, body.texts)
+    return conversation.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
-@router.get("/integration/handoff/held", tags=["integration"], dependencies=[Depends(integration_key)])
+@router.get("/integration/handoff/held", tags=["integration"], dependencies=[IntegrationKey])
 def held() -> dict:
     """The conversations a person holds now (the channels poll this, so a turn of a conversation nobody holds
     needs no call to the backend)."""
@@ -149,19 +156,19 @@ def held() -> dict:
             r.scalars(
                 select(M.HandoffSession.open_key)
                 .where(M.HandoffSession.open_key.is_not(None))
-                .limit(H.HELD_LIST_MAX)
+                .limit(common.HELD_LIST_MAX)
             )
         )
-    return {"conversations": keys, "complete": len(keys) < H.HELD_LIST_MAX}
+    return {"conversations": keys, "complete": len(keys) < common.HELD_LIST_MAX}
 
 
 # --- the widget ---------------------------------------------------------------------------------------------
 @router.get("/handoff/messages")
 def widget_messages(
+    s: SessionDep,
     after: int = Query(default=0, ge=0, le=2**31 - 1),
     authorization: str | None = Header(default=None),
     x_handoff_secret: str | None = Header(default=None, max_length=100),
-    s: Session = Depends(get_session),
 ) -> dict:
     """The counselor's replies for the widget: a signed-in student by the web token, an anonymous conversation
     by the secret it was given when it asked for a person."""
@@ -170,53 +177,49 @@ def widget_messages(
         p = principal_from_token(token, s)
         if p.role != "student":
             raise forbidden("此功能仅供毕业生本人使用。")
-        return H.for_widget(s, f"student:{p.id}", None, after)
+        return conversation.for_widget(s, f"student:{p.id}", None, after)
     if x_handoff_secret:
-        return H.for_widget(s, None, x_handoff_secret, after)
+        return conversation.for_widget(s, None, x_handoff_secret, after)
     raise APIError(401, "not_authenticated", "请先登录，或在同一个聊天窗口中查看老师的回复。")
 
 
 # --- staff --------------------------------------------------------------------------------------------------
 @router.get("/staff/handoff")
 def staff_list(
+    p: StaffDep,
+    s: SessionDep,
     view: Literal["queue", "tickets", "closed"] = "queue",
     page: int = Query(default=1, ge=1, le=100000, description="1-based"),
-    per_page: int = Query(default=H.PER_PAGE, ge=1, le=200),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
+    per_page: int = Query(default=staff.PER_PAGE, ge=1, le=200),
 ) -> dict:
     """Counselors: their college's conversations; school staff (career center): all, anonymous ones included.
     Paged (`total`, `pages`); queue and tickets list signed-in students before anonymous visitors."""
-    open_now, label = H.office_hours()
+    open_now, label = common.office_hours()
     return {
-        **H.staff_list(s, p, view, page, per_page),
-        "counts": H.counts(s, p),
+        **staff.staff_list(s, p, view, page, per_page),
+        "counts": staff.counts(s, p),
         "office_hours": {"open": open_now, "label": label},
     }
 
 
 @router.get("/staff/handoff/{sid}")
-def staff_detail(
-    sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
-    return H.staff_detail(s, p, sid)
+def staff_detail(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
+    return staff.staff_detail(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/take")
-def take(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def take(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """One staff member wins a waiting conversation; the others get 409 already_taken."""
-    return H.take(s, p, sid)
+    return staff.take(s, p, sid)
 
 
 @router.post("/staff/handoff/{sid}/reply")
-def reply(
-    sid: SessionId, body: ReplyIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def reply(sid: SessionId, body: ReplyIn, p: StaffDep, s: SessionDep) -> dict:
     """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
-    return H.reply(s, p, sid, body.text)
+    return staff.reply(s, p, sid, body.text)
 
 
 @router.post("/staff/handoff/{sid}/close")
-def close(sid: SessionId, p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def close(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """End the conversation: the bot answers the student again."""
-    return H.close(s, p, sid)
+    return staff.close(s, p, sid)

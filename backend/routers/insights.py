@@ -5,26 +5,26 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.orm import Session
+from pydantic import Field, ValidationError, field_validator
 
-from .. import clients
-from .. import insights as I
-from ..auth import Principal, current_staff, integration_key, optional_principal
-from ..db import get_session
+from backend import clients
+from backend.core.deps import (
+    IntegrationKey,
+    OptionalPrincipalDep,
+    SessionDep,
+    StaffDep,
+)
+from backend.schemas.base import BaseIn
+from backend.services import insights as I
 
 router = APIRouter(tags=["insights"])
 
 ID = r"^[A-Za-z0-9_.:\-]{1,72}$"  # stored under "anon:" (80 characters at most)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FeedbackIn(_In):
+class FeedbackIn(BaseIn):
     channel: Literal["web", "wechat"] = "web"
     conversation: str = Field(pattern=ID, description="the widget's conversation id")
     message_id: str = Field(
@@ -37,7 +37,7 @@ class FeedbackIn(_In):
     comment: str | None = Field(default=None, max_length=500)
 
 
-class WechatFeedbackIn(_In):
+class WechatFeedbackIn(BaseIn):
     openid: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     message_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     question: str = Field(default="", max_length=1000)
@@ -47,7 +47,7 @@ class WechatFeedbackIn(_In):
     comment: str | None = Field(default=None, max_length=500)
 
 
-class TurnIn(_In):
+class TurnIn(BaseIn):
     at: float | None = Field(default=None, description="UNIX time of the student's message")
     channel: str = Field(max_length=20)
     conversation: str = Field(max_length=80)
@@ -66,7 +66,7 @@ class TurnIn(_In):
         return I.storable(v) if isinstance(v, str) else v
 
 
-class TurnsIn(_In):
+class TurnsIn(BaseIn):
     turns: list[dict[str, Any]] = Field(
         max_length=500,
         description=(
@@ -80,8 +80,8 @@ class TurnsIn(_In):
 def feedback(
     body: FeedbackIn,
     request: Request,
-    p: Principal | None = Depends(optional_principal),
-    s: Session = Depends(get_session),
+    p: OptionalPrincipalDep,
+    s: SessionDep,
 ) -> dict:
     """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
     the token only). Sending it again for the same answer changes it (only the student's own, or an anonymous
@@ -89,14 +89,14 @@ def feedback(
     return I.add_feedback(s, p, body.model_dump(), clients.client_hash(clients.address(request)))
 
 
-@router.post("/api/integration/feedback", dependencies=[Depends(integration_key)])
-def wechat_feedback(body: WechatFeedbackIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/api/integration/feedback", dependencies=[IntegrationKey])
+def wechat_feedback(body: WechatFeedbackIn, s: SessionDep) -> dict:
     """👍/👎 sent in WeChat (bot/feedback.py); the student is the one the openid is bound to, if any."""
     return I.add_wechat_feedback(s, body.model_dump())
 
 
-@router.post("/api/integration/turns", dependencies=[Depends(integration_key)])
-def turns(body: TurnsIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/api/integration/turns", dependencies=[IntegrationKey])
+def turns(body: TurnsIn, s: SessionDep) -> dict:
     """Turns logged by the Rasa process (bot/turnlog.py), in batches. Each turn is checked on its own: one that
     does not fit the contract is counted in `rejected` (with its position and reason in `errors`) and the others
     are stored, so one bad message never drops other students' turns."""
@@ -115,9 +115,7 @@ DAYS = Query(default=7, ge=1, le=180, description="the last N days, today includ
 
 
 @router.get("/api/staff/insights")
-def overview(
-    days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def overview(p: StaffDep, s: SessionDep, days: int = DAYS) -> dict:
     return I.overview(s, p, days)
 
 
@@ -130,10 +128,10 @@ def _csv(text: str, name: str) -> Response:
 
 
 @router.get("/api/staff/insights/turns.csv")
-def turns_csv(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)):
+def turns_csv(p: StaffDep, s: SessionDep, days: int = DAYS):
     return _csv(I.turns_csv(s, p, days), f"turns-{days}d.csv")
 
 
 @router.get("/api/staff/insights/feedback.csv")
-def feedback_csv(days: int = DAYS, p: Principal = Depends(current_staff), s: Session = Depends(get_session)):
+def feedback_csv(p: StaffDep, s: SessionDep, days: int = DAYS):
     return _csv(I.feedback_csv(s, p, days), f"feedback-{days}d.csv")

@@ -7,9 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..deps import IntegrationKey, SessionDep, StaffDep
-from ..schemas import KnowledgeDetailOut, KnowledgeEditIn, KnowledgeIn, KnowledgePage, KnowledgeSnapshotOut
-from ..services import knowledge as knowledge_service
+from backend.core.deps import IntegrationKey, SessionDep, StaffDep
+from backend.schemas import (
+    KnowledgeDetailOut,
+    KnowledgeEditIn,
+    KnowledgeIn,
+    KnowledgePage,
+    KnowledgeSnapshotOut,
+)
+from backend.services import knowledge as knowledge_service
 
 router = APIRouter(prefix="/api", tags=["knowledge"])
 

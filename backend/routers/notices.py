@@ -5,40 +5,43 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .. import clock
-from .. import models as M
-from .. import notices as N
-from .. import services as S
-from ..auth import Principal, current_staff, current_student, integration_key
-from ..db import get_session
-from ..errors import APIError, FieldError, forbidden, invalid, not_found
+from backend import models as M
+from backend import services as S
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.deps import (
+    IntegrationKey,
+    SessionDep,
+    StaffDep,
+    StudentDep,
+)
+from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
+from backend.schemas.base import BaseIn
+from backend.schemas.notices import MarkedOut, NoticeSettingOut
+from backend.services.notices import inbox, schedule
 
 router = APIRouter(prefix="/api", tags=["notices"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReadIn(_In):
+class ReadIn(BaseIn):
     ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=200)
 
 
-class SettingsIn(_In):
+class SettingsIn(BaseIn):
     wechat_enabled: bool
 
 
-class WechatNoticesIn(_In):
+class WechatNoticesIn(BaseIn):
     openid: str = Field(min_length=1, max_length=64)
     enabled: bool
 
 
-class DeadlineIn(_In):
+class DeadlineIn(BaseIn):
     title: str = Field(min_length=2, max_length=60)
     due_on: dt.date
     audience: Literal["destination_open", "archive_open", "mailing_not_requested", "all"]
@@ -46,38 +49,34 @@ class DeadlineIn(_In):
 
 
 @router.get("/me/notices")
-def my_notices(p: Principal = Depends(current_student), s: Session = Depends(get_session)) -> dict:
+def my_notices(p: StudentDep, s: SessionDep) -> dict:
     """Unread first, newest first; `wechat`: whether WeChat notices are on and the account is bound."""
-    return N.list_for(s, p.id)
+    return inbox.list_for(s, p.id)
 
 
 @router.post("/me/notices/read")
-def mark_read(
-    body: ReadIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
-) -> dict:
-    return {"marked": N.mark_read(s, p.id, body.ids)}
+def mark_read(body: ReadIn, p: StudentDep, s: SessionDep) -> MarkedOut:
+    return MarkedOut(marked=inbox.mark_read(s, p.id, body.ids))
 
 
 @router.put("/me/notices/settings")
-def put_settings(
-    body: SettingsIn, p: Principal = Depends(current_student), s: Session = Depends(get_session)
-) -> dict:
+def put_settings(body: SettingsIn, p: StudentDep, s: SessionDep) -> NoticeSettingOut:
     S.lock_student(s, p.id)
-    before = N.wechat_setting(s, p.id)
-    out = N.set_wechat(s, p.id, body.wechat_enabled)
+    before = inbox.wechat_setting(s, p.id)
+    out = inbox.set_wechat(s, p.id, body.wechat_enabled)
     S.audit(s, p, p.id, "notices", p.id, "wechat_on" if body.wechat_enabled else "wechat_off", before, out)
     s.commit()
-    return out
+    return NoticeSettingOut(**out)
 
 
-@router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[Depends(integration_key)])
-def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> dict:
+@router.post("/integration/wechat/notices", tags=["wechat"], dependencies=[IntegrationKey])
+def wechat_notices(body: WechatNoticesIn, s: SessionDep) -> NoticeSettingOut:
     """The chat command 关闭通知 / 开启通知 in WeChat (the student from the binding)."""
     b = S.binding(s, body.openid)
     S.lock_student(s, b.student_id)
-    before = N.wechat_setting(s, b.student_id)
-    out = N.set_wechat(s, b.student_id, body.enabled)
-    N.touch_inbound(s, body.openid)
+    before = inbox.wechat_setting(s, b.student_id)
+    out = inbox.set_wechat(s, b.student_id, body.enabled)
+    inbox.touch_inbound(s, body.openid)
     S.audit(
         s,
         S.SYSTEM,
@@ -89,7 +88,7 @@ def wechat_notices(body: WechatNoticesIn, s: Session = Depends(get_session)) -> 
         out,
     )
     s.commit()
-    return out
+    return NoticeSettingOut(**out)
 
 
 AUDIENCE = Literal["destination_open", "archive_open", "mailing_not_requested", "all"]
@@ -124,25 +123,23 @@ def _students(s: Session, ids: list[str]) -> list[dict]:
 @router.get("/staff/notices/deadlines/preview")
 def preview_deadline(
     audience: AUDIENCE,
+    p: StaffDep,
+    s: SessionDep,
     college_code: str | None = Query(default=None, max_length=40),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
 ) -> dict:
     """Who a deadline with this audience would concern now (career center only), at most 200 listed."""
     _career_center(p)
-    ids = N.concerned(s, audience, _college(s, college_code))
+    ids = schedule.concerned(s, audience, _college(s, college_code))
     return {
         "audience": audience,
-        "audience_label": N.AUDIENCES[audience],
+        "audience_label": schedule.AUDIENCES[audience],
         "count": len(ids),
         "students": _students(s, ids[:200]),
     }
 
 
 @router.post("/staff/notices/deadlines", status_code=201)
-def add_deadline(
-    body: DeadlineIn, p: Principal = Depends(current_staff), s: Session = Depends(get_session)
-) -> dict:
+def add_deadline(body: DeadlineIn, p: StaffDep, s: SessionDep) -> dict:
     """A deadline reminder to the students it concerns: the career center (school staff) only."""
     _career_center(p)
     college = _college(s, body.college_code)
@@ -158,12 +155,12 @@ def add_deadline(
     ):  # the check below and the insert, one at a time (SQLite: BEGIN)
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x646561646C6E})
     same = s.scalar(
-        select(N.Deadline.id)
+        select(M.Deadline.id)
         .where(
-            N.Deadline.title == title,
-            N.Deadline.due_on == body.due_on,
-            N.Deadline.audience == body.audience,
-            N.Deadline.college_code.is_(None) if college is None else N.Deadline.college_code == college,
+            M.Deadline.title == title,
+            M.Deadline.due_on == body.due_on,
+            M.Deadline.audience == body.audience,
+            M.Deadline.college_code.is_(None) if college is None else M.Deadline.college_code == college,
         )
         .limit(1)
     )
@@ -174,19 +171,19 @@ def add_deadline(
             "已经设置过完全相同的截止提醒（事项、日期、对象和学院都相同），学生已收到提醒，不会重复发送。",
             deadline_id=same,
         )
-    out = N.add_deadline(s, p.id, title, body.due_on, body.audience, college)
+    out = schedule.add_deadline(s, p.id, title, body.due_on, body.audience, college)
     S.audit(s, p, None, "notice_deadline", out["id"], "create", None, out)
     s.commit()
     return out
 
 
-def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
+def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
     return {
         "id": d.id,
         "title": d.title,
         "due_on": d.due_on.isoformat(),
         "audience": d.audience,
-        "audience_label": N.AUDIENCES[d.audience],
+        "audience_label": schedule.AUDIENCES[d.audience],
         "college_code": d.college_code,
         "college": colleges.get(d.college_code) if d.college_code else None,
         "created_at": d.created_at.isoformat() if d.created_at else None,
@@ -196,19 +193,19 @@ def _deadline_view(d: N.Deadline, students: int, colleges: dict) -> dict:
 
 
 @router.get("/staff/notices/deadlines")
-def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(get_session)) -> dict:
+def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
     """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the form."""
-    q = select(N.Deadline).order_by(N.Deadline.id.desc()).limit(100)
+    q = select(M.Deadline).order_by(M.Deadline.id.desc()).limit(100)
     if p.role == "counselor":
-        q = q.where(N.Deadline.college_code == p.college_code)
+        q = q.where(M.Deadline.college_code == p.college_code)
     deadlines = list(s.scalars(q))
     keys = [f"deadline:{d.id}" for d in deadlines]
     counts = (
         dict(
             s.execute(
-                select(N.Notice.event_key, func.count())
-                .where(N.Notice.event_key.in_(keys))
-                .group_by(N.Notice.event_key)
+                select(M.Notice.event_key, func.count())
+                .where(M.Notice.event_key.in_(keys))
+                .group_by(M.Notice.event_key)
             ).all()
         )
         if keys
@@ -217,25 +214,21 @@ def list_deadlines(p: Principal = Depends(current_staff), s: Session = Depends(g
     colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).all())
     return {
         "deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
-        "audiences": N.AUDIENCES,
+        "audiences": schedule.AUDIENCES,
         "colleges": [{"code": c, "name": n} for c, n in colleges.items()],
         "can_create": p.role == "school",
-        "remind_days_before": N.REMIND_BEFORE.days,
+        "remind_days_before": schedule.REMIND_BEFORE.days,
     }
 
 
 @router.get("/staff/notices/deadlines/{deadline_id}")
-def deadline_detail(
-    deadline_id: int = Path(ge=1, le=2**31 - 1),
-    p: Principal = Depends(current_staff),
-    s: Session = Depends(get_session),
-) -> dict:
+def deadline_detail(p: StaffDep, s: SessionDep, deadline_id: int = Path(ge=1, le=2**31 - 1)) -> dict:
     """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
-    d = s.get(N.Deadline, deadline_id)
+    d = s.get(M.Deadline, deadline_id)
     if d is None or (p.role == "counselor" and d.college_code != p.college_code):
         raise not_found("没有这个截止提醒。")
     notes = {
-        n.student_id: n for n in s.scalars(select(N.Notice).where(N.Notice.event_key == f"deadline:{d.id}"))
+        n.student_id: n for n in s.scalars(select(M.Notice).where(M.Notice.event_key == f"deadline:{d.id}"))
     }
     colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
     students = _students(s, list(notes))

@@ -9,16 +9,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from contracts import vocabulary as V
-
-from .. import clock, workdays
-from .. import models as M
-from .. import notices as N
-from ..auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
-from ..config import settings
-from ..deps import IntegrationKey, OptionalPrincipalDep, SessionDep
-from ..errors import APIError, invalid
-from ..schemas import (
+from backend import models as M
+from backend import workdays
+from backend.core import clock
+from backend.core.auth import NATIONAL_ACTOR, cas_provider, issue_action_token, issue_token
+from backend.core.config import settings
+from backend.core.deps import IntegrationKey, OptionalPrincipalDep, SessionDep
+from backend.core.errors import APIError, invalid
+from backend.schemas import (
     BindIn,
     BindOut,
     BoundOut,
@@ -34,10 +32,12 @@ from ..schemas import (
     ValidationOut,
     WechatTokenOut,
 )
-from ..services import status as status_service
-from ..services import wechat
-from ..services.common import SYSTEM, get_student, student_ctx
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
+from backend.services import status as status_service
+from backend.services.common import SYSTEM, get_student, student_ctx
+from backend.services.notices import inbox
+from backend.services.wechat import codes as wechat
+from backend.validators import FieldError, validate_archive, validate_destination, validate_profile
+from contracts import vocabulary as V
 
 router = APIRouter(prefix="/api")
 
@@ -219,7 +219,7 @@ def national_confirmation(body: ConfirmIn, s: SessionDep) -> ConfirmOut:
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
     out = wechat.bind_wechat(s, body.openid, body.code)
-    N.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
+    inbox.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
     return out
 
@@ -227,7 +227,7 @@ def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_token(body: OpenidIn, s: SessionDep) -> WechatTokenOut:
     b = wechat.binding(s, body.openid)
-    N.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
+    inbox.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
     return {

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..deps import SessionDep, StaffDep
-from ..schemas import (
+from backend.core.deps import SessionDep, StaffDep
+from backend.schemas import (
     AuditPage,
     CreditOverrideOut,
     MailingOut,
@@ -18,8 +18,8 @@ from ..schemas import (
     ShipIn,
     StaffRecordOut,
 )
-from ..services import mailing as mailing_service
-from ..services import review as review_service
+from backend.services import mailing as mailing_service
+from backend.services import review as review_service
 
 router = APIRouter(prefix="/api/staff", tags=["staff"])
 

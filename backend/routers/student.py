@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from .. import models as M
-from ..deps import PrincipalDep, SessionDep, StudentDep
-from ..errors import APIError
-from ..schemas import (
+from backend import models as M
+from backend.core.deps import PrincipalDep, SessionDep, StudentDep
+from backend.core.errors import APIError
+from backend.routers.public import contact_view
+from backend.schemas import (
     ArchiveIn,
     ArchiveOut,
     BindCodeOut,
@@ -29,11 +30,11 @@ from ..schemas import (
     ProfileOut,
     StatusOut,
 )
-from ..services import changes, mailing, records, wechat
-from ..services import status as status_service
-from ..services.common import get_student
-from ..services.records import ARCHIVE, DESTINATION
-from .public import contact_view
+from backend.services import changes, mailing, records
+from backend.services import status as status_service
+from backend.services.common import get_student
+from backend.services.records import ARCHIVE, DESTINATION
+from backend.services.wechat import codes as wechat
 
 router = APIRouter(prefix="/api", tags=["student"])
 

@@ -11,11 +11,11 @@ The names below are what modules outside the package use (notices, answers, seed
 
 from __future__ import annotations
 
-from .common import SYSTEM, audit, get_student, lock_student, ts
-from .mailing import eligibility
-from .records import get_archive, get_destination
-from .status import confirm_national, sync_info
-from .wechat import binding
+from backend.services.common import SYSTEM, audit, get_student, lock_student, ts
+from backend.services.mailing import eligibility
+from backend.services.records import get_archive, get_destination
+from backend.services.status import confirm_national, sync_info
+from backend.services.wechat.codes import binding
 
 __all__ = [
     "SYSTEM",

@@ -12,16 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import APIError, invalid, wrong_state
+from backend.schemas import ArchiveOut, ChangeOut, ChangesOut, DestinationOut
+from backend.services.common import audit, lock_student, personal_of, student_ctx
+from backend.services.records import (
+    get_archive,
+    get_destination,
+    norm_archive,
+    norm_unit,
+    profile_locked_reason,
+)
+from backend.validators import FieldError, validate_archive, validate_destination, validate_profile
 from contracts import vocabulary as V
-
-from .. import clock
-from .. import models as M
-from ..auth import Principal
-from ..errors import APIError, invalid, wrong_state
-from ..schemas import ArchiveOut, ChangeOut, ChangesOut, DestinationOut
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
-from .common import audit, lock_student, personal_of, student_ctx
-from .records import get_archive, get_destination, norm_archive, norm_unit, profile_locked_reason
 
 K, T = V.ChangeKind, V.ChangeTarget
 

@@ -8,13 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import not_found
+from backend.schemas import ts
 from contracts import vocabulary as V
-
-from .. import clock
-from .. import models as M
-from ..auth import Principal
-from ..errors import not_found
-from ..schemas import ts
 
 SYSTEM = Principal("system", "system", "系统", None)
 

@@ -20,21 +20,21 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock
-from .. import models as M
-from ..auth import Principal
-from ..config import ROOT
-from ..errors import APIError, forbidden, invalid, not_found, wrong_state
-from ..schemas import (
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.config import ROOT
+from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
+from backend.schemas import (
     KnowledgeDetailOut,
     KnowledgeOut,
     KnowledgePage,
     KnowledgeSnapshotOut,
     KnowledgeVersionOut,
 )
-from ..training import known_examples
-from ..validators import FieldError
-from .common import audit
+from backend.services.common import audit
+from backend.services.training import known_examples
+from backend.validators import FieldError
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "knowledge.yml"
 SEED_AUTHOR = "seed"

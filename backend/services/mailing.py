@@ -10,17 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import models as M
+from backend import workdays
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import APIError, invalid, not_found, wrong_state
+from backend.schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
+from backend.services.changes import open_changes
+from backend.services.common import audit, check_scope, lock_student, page
+from backend.services.notices import events as notices
+from backend.services.records import get_archive
+from backend.validators import check_ems
 from contracts import vocabulary as V
-
-from .. import clock, notices, workdays
-from .. import models as M
-from ..auth import Principal
-from ..errors import APIError, invalid, not_found, wrong_state
-from ..schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
-from ..validators import check_ems
-from .changes import open_changes
-from .common import audit, check_scope, lock_student, page
-from .records import get_archive
 
 MS, R = V.MailingState, V.MailingReason
 

@@ -13,15 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import invalid, wrong_state
+from backend.schemas import ArchiveOut, DestinationOut, ProfileOut, RecordOut, RosterOut
+from backend.services.common import audit, lock_student, personal_of, student_ctx
+from backend.validators import FieldError, validate_archive, validate_destination, validate_profile
 from contracts import vocabulary as V
-
-from .. import clock
-from .. import models as M
-from ..auth import Principal
-from ..errors import invalid, wrong_state
-from ..schemas import ArchiveOut, DestinationOut, ProfileOut, RecordOut, RosterOut
-from ..validators import FieldError, validate_archive, validate_destination, validate_profile
-from .common import audit, lock_student, personal_of, student_ctx
 
 RS = V.RecordState
 

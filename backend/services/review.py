@@ -7,13 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts import vocabulary as V
-
-from .. import clock, notices
-from .. import models as M
-from ..auth import Principal
-from ..errors import APIError, forbidden, invalid, not_found, wrong_state
-from ..schemas import (
+from backend import models as M
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import APIError, forbidden, invalid, not_found, wrong_state
+from backend.schemas import (
     AuditOut,
     AuditPage,
     CreditOverrideOut,
@@ -23,9 +21,11 @@ from ..schemas import (
     StaffDestinationOut,
     ts,
 )
-from ..validators import FieldError, check_credit_code
-from .changes import apply_change
-from .common import audit, check_scope, get_student, lock_student, page
+from backend.services.changes import apply_change
+from backend.services.common import audit, check_scope, get_student, lock_student, page
+from backend.services.notices import events as notices
+from backend.validators import FieldError, check_credit_code
+from contracts import vocabulary as V
 
 RK, RS = V.RecordKind, V.RecordState
 KIND_MODELS = {RK.destination: M.Destination, RK.archive: M.Archive, RK.change: M.ChangeRequest}

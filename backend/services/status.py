@@ -6,18 +6,19 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from backend import models as M
+from backend import workdays
+from backend.core import clock
+from backend.core.auth import Principal
+from backend.core.errors import invalid, wrong_state
+from backend.schemas import StatusOut, SummaryOut, ds
+from backend.services.changes import open_changes
+from backend.services.common import audit, lock_student
+from backend.services.mailing import active_mailing, eligibility, mailing_out
+from backend.services.notices import events as notices
+from backend.services.records import get_archive, get_destination
+from backend.validators import FieldError
 from contracts import vocabulary as V
-
-from .. import clock, notices, workdays
-from .. import models as M
-from ..auth import Principal
-from ..errors import invalid, wrong_state
-from ..schemas import StatusOut, SummaryOut, ds
-from ..validators import FieldError
-from .changes import open_changes
-from .common import audit, lock_student
-from .mailing import active_mailing, eligibility, mailing_out
-from .records import get_archive, get_destination
 
 
 def sync_info(st: M.Student, dest: M.Destination | None, arch: M.Archive | None) -> dict:

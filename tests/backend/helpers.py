@@ -84,9 +84,8 @@ class Server:
         self.today_file.write_text(str(day))
 
     def now(self) -> dt.datetime:
-        """This backend's "now" (backend.clock on its TODAY_FILE): what its leases and timeouts compare
-        with."""
-        from backend.clock import now_on
+        """This backend's "now" (backend.core.clock on its TODAY_FILE): what its leases and timeouts compare with."""
+        from backend.core.clock import now_on
 
         pinned = self.today_file.read_text().strip()
         return now_on(dt.date.fromisoformat(pinned) if pinned else None)
@@ -171,7 +170,7 @@ _seq = itertools.count(1)
 
 
 def _engine(db_url: str):
-    from backend.db import make_engine
+    from backend.core.db import make_engine
 
     return make_engine(db_url)
 

@@ -107,9 +107,9 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     from sqlalchemy.orm import Session
 
     from backend import models as M
-    from backend.auth import Principal
-    from backend.db import make_engine
-    from backend.services import wechat as S
+    from backend.core.auth import Principal
+    from backend.core.db import make_engine
+    from backend.services.wechat import codes as S
 
     engine = make_engine(srv.db_url)
     a, b = new_student(srv), new_student(srv)
@@ -117,7 +117,7 @@ def test_two_students_codes_never_collide_and_each_binds_its_own(srv, db_kind, m
     seq = iter(
         [live.replace("-", ""), live.replace("-", ""), "ZZZZ9999" if live != "ZZZZ-9999" else "YYYY9999"]
     )
-    from backend import clock
+    from backend.core import clock
 
     monkeypatch.setattr(clock, "now", srv.now)  # the backend's clock (its pinned date), not the wall clock
     orig = S._new_code

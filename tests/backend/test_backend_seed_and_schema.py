@@ -11,11 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from backend import (
-    models,  # noqa: F401
-    notices,  # noqa: F401  (its tables, issue 15)
-)
-from backend.db import Base
+from backend.core.db import Base
 from backend.validators import check_credit_code, check_id_number
 from tests.backend.helpers import ROOT, database_urls, ok, start_backend, stop_backend
 

@@ -9,7 +9,7 @@ import chinese_calendar
 import pytest
 
 from backend import workdays
-from backend.config import Settings
+from backend.core.config import Settings
 from backend.validators import (
     check_credit_code,
     check_id_number,

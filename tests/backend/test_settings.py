@@ -1,4 +1,4 @@
-"""backend.config.Settings (pydantic-settings): the environment variables and their demo defaults."""
+"""backend.core.config.Settings (pydantic-settings): the environment variables and their demo defaults."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.config import Settings
+from backend.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = (
@@ -51,7 +51,7 @@ def test_environment_is_read_and_cleaned(env) -> None:
 
 def test_production_refuses_demo_secrets_without_a_traceback(tmp_path) -> None:
     r = subprocess.run(
-        [sys.executable, "-c", "import backend.config"],
+        [sys.executable, "-c", "import backend.core.config"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

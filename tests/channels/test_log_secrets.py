@@ -1,11 +1,11 @@
 """No process writes the WeChat app secret or an access token to its log (docs/security.md).
 
-The token endpoint carries the app secret in its query (`secret=`), every other WeChat API call the access
-token (`access_token=`); an HTTP client that logs request URLs (httpx at INFO) would write them to the log.
-Against the real processes and the fake WeChat API: Rasa with the WeChat channel (a long answer goes out
-through the customer-service API), the backend with its notice delivery thread and a `python -m
-backend.notices` worker (a deadline notice to a WeChat-bound student). Then every log is read: request lines
-are there (operators keep them), the secret and the tokens are not.
+The token endpoint carries the app secret in its query (`secret=`), every other WeChat API call the access token
+(`access_token=`); an HTTP client that logs request URLs (httpx at INFO) would write them to the log. Against the
+real processes and the fake WeChat API: Rasa with the WeChat channel (a long answer goes out through the
+customer-service API), the backend with its notice delivery thread and a `python -m backend.services.notices` worker
+(a deadline notice to a WeChat-bound student). Then every log is read: request lines are there (operators keep
+them), the secret and the tokens are not.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def test_wechat_calls_leave_no_secret_in_any_process_log(logged):
     assert len(s.wechat_api.wait_sent(oid, 1, timeout=20)) >= 1, "Rasa sent nothing through the WeChat API"
     # the backend's worker thread and a worker process: a deadline notice to a bound student
     s.system._spawn(
-        "notices-worker", [str(VENV_PY), "-m", "backend.notices"], extra_env={"NOTICE_POLL_SECONDS": "0.2"}
+        "notices-worker",
+        [str(VENV_PY), "-m", "backend.services.notices"],
+        extra_env={"NOTICE_POLL_SECONDS": "0.2"},
     )
     student = httpx.Client(
         base_url=s.backend_url,

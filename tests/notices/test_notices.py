@@ -1,7 +1,6 @@
-"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off),
-two `python -m backend.notices` workers racing, the real WeChat channel in a real `rasa run` (binding,
-关闭通知/开启通知, the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL
-is set."""
+"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off), two
+`python -m backend.services.notices` workers racing, the real WeChat channel in a real `rasa run` (binding, 关闭通知/开启通知,
+the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
@@ -60,7 +59,7 @@ def ns(request, tmp_path_factory):
     try:
         s.start()
         for name in ("notices-a", "notices-b"):
-            s.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+            s.system._spawn(name, [str(VENV_PY), "-m", "backend.services.notices"])
         yield s
     finally:
         s.stop()
@@ -346,7 +345,7 @@ def test_notices_written_while_the_workers_are_down_go_out_once_after_a_restart(
         ns, "select count(*) from notices where title like '%重启期间%' and wechat_state='pending'"
     ) == [(7,)]
     for name in ("notices-a", "notices-b"):
-        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.services.notices"])
     for oid in bound.values():
         assert len(wait_for(ns, oid, "重启期间")) == 1
     assert rows(
@@ -399,9 +398,9 @@ class HangingWeChat:
 
 
 def pinned_today(ns) -> dt.date:
-    """The backend's date: its pinned day, else today in Beijing (backend.clock), never the test's own UTC
-    date (a day behind from 16:00 UTC)."""
-    from backend.clock import now_on
+    """The backend's date: its pinned day, else today in Beijing (backend.core.clock), never the test's own UTC date
+    (a day behind from 16:00 UTC)."""
+    from backend.core.clock import now_on
 
     raw = ns.today_file.read_text().strip()
     return dt.date.fromisoformat(raw) if raw else now_on(None).date()
@@ -450,7 +449,9 @@ def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_onc
     hole = HangingWeChat()
     try:
         doomed = ns.system._spawn(
-            "notices-doomed", [str(VENV_PY), "-m", "backend.notices"], extra_env={"WECHAT_API_BASE": hole.url}
+            "notices-doomed",
+            [str(VENV_PY), "-m", "backend.services.notices"],
+            extra_env={"WECHAT_API_BASE": hole.url},
         )
         nid = management_deadline(ns, "被中断的材料截止")
         assert hole.asked.wait(30), "the doomed worker never tried to send"
@@ -461,7 +462,7 @@ def test_a_worker_killed_between_claim_and_send_leaves_the_notice_to_another_onc
         ns.system.procs.pop("notices-doomed", None)
         killed_at = time.monotonic()
         for name in ("notices-a", "notices-b"):
-            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.services.notices"])
         got = wait_for(ns, oid6, "被中断的材料截止", timeout=LEASE + 30)
         assert len(got) == 1, got
         assert time.monotonic() - killed_at >= LEASE - 2  # not before the dead worker's lease ran out
@@ -482,13 +483,15 @@ def test_a_worker_stuck_past_its_lease_does_not_overwrite_the_result_when_it_wak
     hole = HangingWeChat()
     try:
         ns.system._spawn(
-            "notices-stuck", [str(VENV_PY), "-m", "backend.notices"], extra_env={"WECHAT_API_BASE": hole.url}
+            "notices-stuck",
+            [str(VENV_PY), "-m", "backend.services.notices"],
+            extra_env={"WECHAT_API_BASE": hole.url},
         )
         nid = management_deadline(ns, "卡住的发送截止")
         assert hole.asked.wait(30), "the stuck worker never tried to send"
         stuck_claim = state(ns, nid)[4]
         for name in ("notices-a", "notices-b"):
-            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+            ns.system._spawn(name, [str(VENV_PY), "-m", "backend.services.notices"])
         assert len(wait_for(ns, oid6, "卡住的发送截止", timeout=LEASE + 30)) == 1
         assert state(ns, nid)[:3] == ("sent", "cs", 2)
         # the stuck worker's call fails now: it would schedule a retry if the claim were its own
@@ -555,7 +558,7 @@ def test_stale_claims_of_dead_workers_go_out_once_with_two_workers_racing(ns, oi
             {"at": at},
         )
     for name in ("notices-a", "notices-b"):
-        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.notices"])
+        ns.system._spawn(name, [str(VENV_PY), "-m", "backend.services.notices"])
     for i in range(6):
         assert len(wait_for(ns, oid6, f"第{i}批遗留通知")) == 1
     time.sleep(1.0)

@@ -24,12 +24,12 @@ def test_reseed_with_notices(tmp_path):
     run = seeded_cli(tmp_path)
     r = run(
         "-c",
-        "from backend.db import SessionLocal\n"
-        "from backend import notices as N\n"
+        "from backend.core.db import SessionLocal\n"
+        "from backend.services.notices import events, inbox\n"
         "with SessionLocal() as s:\n"
-        "    assert N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
-        "    assert not N.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
-        "    N.set_wechat(s, '2025000005', False)\n"
+        "    assert events.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
+        "    assert not events.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
+        "    inbox.set_wechat(s, '2025000005', False)\n"
         "    s.commit()\n",
     )
     assert r.returncode == 0, r.stderr
@@ -43,7 +43,7 @@ def test_reseed_with_a_handoff_session(tmp_path):
     run = seeded_cli(tmp_path)
     r = run(
         "-c",
-        "from backend.db import SessionLocal\n"
+        "from backend.core.db import SessionLocal\n"
         "import datetime as dt\n"
         "from backend import models as M\n"
         "now = dt.datetime.now(dt.timezone.utc)\n"
@@ -63,7 +63,6 @@ def test_every_table_of_a_student_is_reset():
     """reset_demo must clear every table with a foreign key to students.id, or re-seeding fails (FK) the day
     someone adds one."""
     from backend import models as M
-    from backend import notices  # noqa: F401  (registers its tables)
     from backend.seed import STUDENT_TABLES
 
     covered = {m.__table__.name for m in STUDENT_TABLES} | {"notices", "notice_settings"}
