@@ -16,6 +16,7 @@ from backend.core.deps import (
     SessionDep,
     StaffDep,
 )
+from backend.masking import storable
 from backend.schemas.base import BaseIn
 from backend.services import insights as I
 
@@ -63,7 +64,7 @@ class TurnIn(BaseIn):
     @classmethod
     def _storable(cls, v: Any) -> Any:
         """NUL and lone surrogates (no database text holds them) are dropped, not refused (issue 21 §2)."""
-        return I.storable(v) if isinstance(v, str) else v
+        return storable(v) if isinstance(v, str) else v
 
 
 class TurnsIn(BaseIn):

@@ -16,7 +16,7 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.config import settings
 from backend.core.errors import APIError, invalid
-from backend.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
+from backend.masking import mask
 from backend.services.insights.retention import REASONS, _last_purge, purge
 from backend.validators import FieldError
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.config import settings
-from backend.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 from backend.services.handoff import staff as handoff_staff
 
 REASONS = ("答非所问", "内容缺失", "没有帮助", "事实错误")

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.auth import Principal
-from backend.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 from backend.services.common import ts
 from backend.services.insights.retention import LOW_CONFIDENCE, retention_days
 
