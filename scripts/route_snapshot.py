@@ -162,6 +162,40 @@ def snapshot(base: str) -> dict:
     for method, url, name, body in bad:
         r = http.request(method, url, json=body, headers=who[name] if name else {})
         out[f"{method} {url} as {name or 'anonymous'} {json.dumps(body, sort_keys=True)}"] = answer(r)
+    good = [  # successful writes, last: ingestion, feedback, the notice setting, mark read, a staff example
+        (
+            "POST",
+            "/api/integration/turns",
+            "integration",
+            {
+                "turns": [
+                    {
+                        "channel": "web",
+                        "conversation": "anon:snap1",
+                        "question": "手机13812345678怎么\x00办",
+                        "intent": "faq",
+                        "confidence": 0.9,
+                        "answer_key": "utter_faq/login",
+                    }
+                ]
+            },
+        ),
+        (
+            "POST",
+            "/api/feedback",
+            "student",
+            {"conversation": "student:snap", "question": "档案", "answer": "回答", "rating": "up"},
+        ),
+        ("PUT", "/api/me/notices/settings", "student", {"wechat_enabled": False}),
+        ("POST", "/api/me/notices/read", "student", {"ids": [1, 2, 3]}),
+        ("GET", "/api/me/notices", "student", None),
+        ("GET", "/api/staff/insights/turns.csv?days=30", "school", None),
+    ]
+    for method, url, name, body in good:
+        r = http.request(method, url, json=body, headers=who[name])
+        out[f"{method} {url} as {name} {json.dumps(body, sort_keys=True, ensure_ascii=False)} (write)"] = (
+            answer(r)
+        )
     routes = sorted(f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops)
     http.close()
     return {"openapi_routes": routes, "answers": dict(sorted(out.items()))}

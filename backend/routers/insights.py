@@ -18,6 +18,7 @@ from backend.core.deps import (
 )
 from backend.schemas.base import BaseIn
 from backend.services import insights as I
+from contracts.masking import storable
 
 router = APIRouter(tags=["insights"])
 
@@ -63,7 +64,7 @@ class TurnIn(BaseIn):
     @classmethod
     def _storable(cls, v: Any) -> Any:
         """NUL and lone surrogates (no database text holds them) are dropped, not refused (issue 21 §2)."""
-        return I.storable(v) if isinstance(v, str) else v
+        return storable(v) if isinstance(v, str) else v
 
 
 class TurnsIn(BaseIn):

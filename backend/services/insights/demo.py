@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from backend import models as M
 from backend.core import clock
-from contracts.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 
 # --- demo data ---------------------------------------------------------------------------------------------
 DEMO_PREFIX = "demo:"

@@ -18,7 +18,10 @@ from backend.core.config import settings
 from backend.core.errors import APIError, invalid
 from backend.services.insights.retention import REASONS, _last_purge, purge
 from backend.validators import FieldError
-from contracts.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
+from contracts.masking import (
+    mask,
+    storable,  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
+)
 
 
 # --- ingestion ---------------------------------------------------------------------------------------------
