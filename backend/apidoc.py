@@ -1,7 +1,7 @@
 """docs/api.md's reference part, generated from the app's OpenAPI (routes, request bodies, `*Out` models).
 
-`python -m backend.apidoc` rewrites the part between the markers; `--check` exits 1 when it is out of date (a test
-runs the check). Everything outside the markers is written by hand.
+`python -m backend.apidoc` rewrites the part between the markers; `--check` exits 1 when it is out of date (a
+test runs the check). Everything outside the markers is written by hand.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def endpoints(api: dict) -> list[str]:
     out = [
         "## Endpoints (generated)",
         "",
-        "Auth: `token` = `Authorization: Bearer <jwt>` (`/api/me/...`: the student; `/api/staff/...`: counselors "
-        "and school staff), `key` = `X-Integration-Key`. Errors: the 4xx body under Conventions.",
+        "Auth: `token` = `Authorization: Bearer <jwt>` (`/api/me/...`: the student; `/api/staff/...`: "
+        "counselors and school staff), `key` = `X-Integration-Key`. Errors: the 4xx body under Conventions.",
         "",
         "| method and path | auth | parameters | request body | response |",
         "| --- | --- | --- | --- | --- |",
@@ -100,7 +100,8 @@ def schemas(api: dict) -> list[str]:
         required = set(s.get("required", []))
         for field, f in s.get("properties", {}).items():
             out.append(
-                f"| `{field}`{'*' if field in required else ''} | {_type(f)} | {_cell(f.get('description', ''))} |"
+                f"| `{field}`{'*' if field in required else ''} | {_type(f)} | "
+                f"{_cell(f.get('description', ''))} |"
             )
     return out
 

@@ -93,7 +93,7 @@ def table_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-# --- PostgreSQL's tools -----------------------------------------------------------------------------------------
+# --- PostgreSQL's tools -------------------------------------------------------------------------------------
 def _pg_env_args(url: str) -> tuple[dict, list[str]]:
     u = make_url(url)
     env = {**os.environ}
@@ -113,8 +113,8 @@ def _server_major(url: str) -> int:
 
 
 def pg_tool(name: str, url: str) -> str:
-    """pg_dump/pg_restore whose major version is at least the server's (a newer server's dump cannot be read by
-    an older client): the server's own version's from /usr/lib/postgresql when installed, else PATH's."""
+    """pg_dump/pg_restore whose major version is at least the server's (a newer server's dump cannot be read
+    by an older client): the server's own version's from /usr/lib/postgresql when installed, else PATH's."""
     server = _server_major(url)
     candidates = [
         p
@@ -138,7 +138,8 @@ def pg_tool(name: str, url: str) -> str:
 
 
 def sqlite_copy(source: Path, target: Path) -> None:
-    """SQLite's online backup API: a consistent copy, page by page under SQLite's locks, while others use it."""
+    """SQLite's online backup API: a consistent copy, page by page under SQLite's locks, while others use
+    it."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target, timeout=30)
     try:
@@ -148,7 +149,7 @@ def sqlite_copy(source: Path, target: Path) -> None:
         src.close()
 
 
-# --- backup -------------------------------------------------------------------------------------------------------
+# --- backup -------------------------------------------------------------------------------------------------
 def backup(dest: Path | None = None, database_url: str | None = None, tracker_url: str | None = None) -> Path:
     """Write a backup directory (default backups/<timestamp> under the repository's var/); its path."""
     now = dt.datetime.now(dt.timezone.utc)
@@ -189,7 +190,7 @@ def backup(dest: Path | None = None, database_url: str | None = None, tracker_ur
     return dest
 
 
-# --- restore ------------------------------------------------------------------------------------------------------
+# --- restore ------------------------------------------------------------------------------------------------
 def restore(src: Path, database_url: str | None = None, tracker_url: str | None = None) -> dict:
     """Replace the databases' contents with the backup's (stop the backend, the action server and Rasa first).
     Returns {part: {table: rows}} after the restore; BackupError when a count differs from the manifest."""

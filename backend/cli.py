@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "seed":
         if settings.production:
             print(
-                "seed: refused with APP_ENV=production: the demo students and staff (and their demo logins) must "
-                "never exist in a real deployment; load the real roster with `import-roster`.",
+                "seed: refused with APP_ENV=production: the demo students and staff (and their demo logins) "
+                "must never exist in a real deployment; load the real roster with `import-roster`.",
                 file=sys.stderr,
             )
             return 2
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         with SessionLocal() as s:
             try:
                 print(
-                    f"imported {len(import_roster(s, json.loads(Path(args.path).read_text(encoding='utf-8'))))} rows"
+                    "imported "
+                    f"{len(import_roster(s, json.loads(Path(args.path).read_text(encoding='utf-8'))))} rows"
                 )
             except RosterError as e:
                 print(f"roster error: {e}", file=sys.stderr)
@@ -159,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"backup written to {backup.backup(Path(args.dest) if args.dest else None)}")
             elif not args.yes:
                 print(
-                    "restore: replaces the databases' contents with the backup's; every change since the backup is "
-                    "lost. Stop the backend, the action server and Rasa, then run again with --yes.",
+                    "restore: replaces the databases' contents with the backup's; every change since the "
+                    "backup is lost. Stop the backend, the action server and Rasa, then run again "
+                    "with --yes.",
                     file=sys.stderr,
                 )
                 return 2

@@ -1,5 +1,5 @@
-"""Who is asking, for the limits of issue 21: the client's address, a keyed hash of it (what is stored), and one
-sliding-window check counted in the database.
+"""Who is asking, for the limits of issue 21: the client's address, a keyed hash of it (what is stored), and
+one sliding-window check counted in the database.
 
 The address: the backend's own callers (the widget's feedback) are `request.client`, which uvicorn takes from
 X-Forwarded-For only when the connection comes from an address in FORWARDED_ALLOW_IPS (uvicorn's setting; the
@@ -9,7 +9,8 @@ TRUSTED_PROXIES rule) through the action server, which alone may send it (servic
 
 Why the database and not a rate-limit library's counters: every limited thing here is a row the request stores
 anyway (a handoff session, a feedback row), so counting those rows in a window is exact across any number of
-backend processes and restarts with no other store (the bind-code guesses work the same way, docs/security.md).
+backend processes and restarts with no other store (the bind-code guesses work the same way,
+docs/security.md).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def normalise(addr: str | None) -> str | None:
 
 
 def client_hash(addr: str | None) -> str | None:
-    """What is stored of a client: HMAC-SHA256 with AUTH_SECRET, 32 hex digits (enough to count, not to read) of
-    an IP address, or of the pseudonym the chat channel made of one (bot/channels/common.py client_pseudonym)."""
+    """What is stored of a client: HMAC-SHA256 with AUTH_SECRET, 32 hex digits (enough to count, not to read)
+    of an IP address, or of the pseudonym the chat channel made of one (bot/channels/common.py
+    client_pseudonym)."""
     key = normalise(addr) or (addr or "").strip()
     if not key:
         return None
@@ -60,8 +62,8 @@ def limit(
     s: Session, at_col, conditions: list, most: int, window: dt.timedelta, code: str, message: str
 ) -> None:
     """At most `most` rows matching `conditions` with `at_col` in the last `window`; else 429 `code` with
-    `message` (its `{wait}` filled in Chinese), `retry_after` and a Retry-After header. The caller serialises the
-    check with its insert (SQLite: the write lock taken at BEGIN; PostgreSQL: a lock it holds)."""
+    `message` (its `{wait}` filled in Chinese), `retry_after` and a Retry-After header. The caller serialises
+    the check with its insert (SQLite: the write lock taken at BEGIN; PostgreSQL: a lock it holds)."""
     now = clock.now()
     n, oldest = s.execute(
         select(func.count(), func.min(at_col)).where(*conditions, at_col > now - window)

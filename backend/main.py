@@ -43,7 +43,8 @@ _BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 def json_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
-    """How deep the brackets of a JSON text nest (strings skipped); bodies with few brackets cost one count."""
+    """How deep the brackets of a JSON text nest (strings skipped); bodies with few brackets cost one
+    count."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return 0
     depth = deepest = 0
@@ -56,9 +57,9 @@ def json_depth(body: bytes, limit: int = MAX_DEPTH) -> int:
 class RejectNul:
     """Body guard in front of the app: bodies over MAX_BODY get 413 before they are buffered (a declared
     Content-Length is checked up front, a chunked body is counted while it streams), NUL characters, which
-    PostgreSQL text cannot hold, get a 422 up front instead of failing later (except on CLEANS_NUL routes), and
-    JSON nested deeper than MAX_DEPTH gets 422 `too_deep` before any parser recurses into it (issue 21 §8: `[` x
-    5000 was a 500)."""
+    PostgreSQL text cannot hold, get a 422 up front instead of failing later (except on CLEANS_NUL routes),
+    and JSON nested deeper than MAX_DEPTH gets 422 `too_deep` before any parser recurses into it (issue 21 §8:
+    `[` x 5000 was a 500)."""
 
     def __init__(self, app, max_body: int = MAX_BODY) -> None:
         self.app, self.max_body = app, max_body
@@ -121,9 +122,9 @@ def _origin(url: str) -> str:
 
 
 def content_security_policy(scope) -> str:
-    """The pages' policy: their own scripts and styles only (no inline code), the API on this origin and the chat
-    on Rasa's (RASA_PUBLIC_URL, else this host at RASA_PORT, as the widget computes it), bot images from https,
-    and no framing by other sites."""
+    """The pages' policy: their own scripts and styles only (no inline code), the API on this origin and the
+    chat on Rasa's (RASA_PUBLIC_URL, else this host at RASA_PORT, as the widget computes it), bot images from
+    https, and no framing by other sites."""
     rasa = _origin(settings.rasa_public_url) if settings.rasa_public_url else ""
     if not rasa:
         host = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1").rsplit(":", 1)[0]
@@ -163,7 +164,8 @@ class SecurityHeaders:
 
 
 def demo_page(index: Path):
-    """The demo page with the widget pointed at this deployment's Rasa server (RASA_PUBLIC_URL / RASA_PORT)."""
+    """The demo page with the widget pointed at this deployment's Rasa server (RASA_PUBLIC_URL /
+    RASA_PORT)."""
     html = index.read_text(encoding="utf-8")
     port = settings.rasa_port if settings.rasa_port.isdigit() else "5005"
     html = html.replace('data-rasa-port=""', f'data-rasa-port="{port}"', 1)

@@ -72,8 +72,8 @@ class Middleware:
 
 
 def wechat_error(outbox: str, error: str | None) -> None:
-    """Count a failed WeChat send of `outbox` (its table); `error` as stored in wechat_error ("errcode 45015 ...",
-    "wechat_not_configured"): the label is the errcode, or the reason's word."""
+    """Count a failed WeChat send of `outbox` (its table); `error` as stored in wechat_error ("errcode 45015
+    ...", "wechat_not_configured"): the label is the errcode, or the reason's word."""
     if not error:
         return
     m = _ERRCODE.search(error)

@@ -1,12 +1,13 @@
 """Logging of every process (backend, notice worker, action server, Rasa): no secret reaches a log line.
 
 HTTP clients log request URLs (httpx at INFO: `HTTP Request: GET https://api.weixin.qq.com/cgi-bin/token?
-grant_type=client_credential&appid=...&secret=...`), and WeChat's API carries the app secret and the access token
-in the query. `setup()`, called once where each process starts (backend.main.create_app, `python -m
-backend.services.notices`, actions/__init__.py for the action server, deploy/rasa_run.py for Rasa), installs a log record
-factory that masks secret values in every record of the process - whichever library logs it and whichever
-handler (uvicorn's, Rasa's coloredlogs, a file) writes it: query and form parameters (`access_token=***`), the
-same keys in logged dicts/JSON, and `Bearer` tokens. Request lines stay (operators read them); only the values go.
+grant_type=client_credential&appid=...&secret=...`), and WeChat's API carries the app secret and the access
+token in the query. `setup()`, called once where each process starts (backend.main.create_app, `python -m
+backend.services.notices`, actions/__init__.py for the action server, deploy/rasa_run.py for Rasa), installs a
+log record factory that masks secret values in every record of the process - whichever library logs it and
+whichever handler (uvicorn's, Rasa's coloredlogs, a file) writes it: query and form parameters
+(`access_token=***`), the same keys in logged dicts/JSON, and `Bearer` tokens. Request lines stay (operators
+read them); only the values go.
 
 Plain standard library: imported from both virtual environments.
 """
@@ -65,7 +66,8 @@ def _redacting(factory):
         if clean != message:
             record.msg, record.args = clean, ()
         if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-            # an exception's text may hold a URL (httpx.HTTPStatusError: "... for url 'https://...?access_token=")
+            # an exception's text may hold a URL (httpx.HTTPStatusError: "... for url
+            # 'https://...?access_token=")
             text = logging.Formatter().formatException(record.exc_info)
             clean = redact(text)
             if clean != text:

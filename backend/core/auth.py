@@ -49,7 +49,8 @@ def issue_action_token(sub: str, role: str) -> str:
 
 
 def _decode(token: str, service: bool = False) -> dict:
-    """Web tokens (no `aud`) for everyone; action tokens (`aud`="actions") only when `service` (key checked)."""
+    """Web tokens (no `aud`) for everyone; action tokens (`aud`="actions") only when `service` (key
+    checked)."""
     try:
         audience = ACTIONS_AUDIENCE if tokens.has_audience(token) else None
         if audience and not service:

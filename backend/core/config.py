@@ -1,8 +1,10 @@
-"""Settings from the environment (defaults are the demo defaults used by `make run`): one pydantic-settings class.
+"""Settings from the environment (defaults are the demo defaults used by `make run`): one pydantic-settings
+class.
 
 `APP_ENV=production` is the deployment switch: demo login and the demo page are then off unless asked for, and
-building the settings refuses (exit status 78, one message naming every problem, before anything listens) while a
-secret is missing or a demo value (contracts/production.py: the same rules for the action server and Rasa).
+building the settings refuses (exit status 78, one message naming every problem, before anything listens)
+while a secret is missing or a demo value (contracts/production.py: the same rules for the action server and
+Rasa).
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ class Settings(BaseSettings):
     actions_service_key: str = _env_field("ACTIONS_SERVICE_KEY", demo.ACTIONS_SERVICE_KEY, repr=False)
     # lifetime of action tokens (aud "actions") minted for the WeChat channel; at most 5 minutes
     action_token_ttl_seconds: int = _env_field("ACTION_TOKEN_TTL_SECONDS", 300)
-    # browser origins allowed to call the API from another site (the job site's widget): the same allow-list as
-    # Rasa's (bot/channels/common.py); never `*`
+    # browser origins allowed to call the API from another site (the job site's widget): the same allow-list
+    # as Rasa's (bot/channels/common.py); never `*`
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = _env_field(
         "CHAT_ALLOWED_ORIGINS", demo.ALLOWED_ORIGINS
     )  # the demo page's own origin
@@ -80,7 +82,8 @@ class Settings(BaseSettings):
     rasa_public_url: str = _env_field("RASA_PUBLIC_URL", "")
     rasa_port: str = _env_field("RASA_PORT", "5005")
     holidays_file: str = _env_field("HOLIDAYS_FILE", str(DATA / "holidays.json"))
-    # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per call)
+    # Pin "today" for demos and tests: TODAY=YYYY-MM-DD, or TODAY_FILE=<path> holding such a date (re-read per
+    # call)
     today: str = _env_field("TODAY", "")
     today_file: str = _env_field("TODAY_FILE", "")
     # limits against flooding (issue 21 §1, §5; counted in the database, backend/clients.py)

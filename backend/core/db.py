@@ -1,8 +1,8 @@
 """Engine and sessions. One engine per process.
 
 SQLite: a session that may write takes the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue
-instead of deadlocking on a lock upgrade. Read-only requests (GET/HEAD) begin deferred: in WAL mode they read a
-snapshot without waiting for writers or for each other. A read-only session that tries to write fails loudly
+instead of deadlocking on a lock upgrade. Read-only requests (GET/HEAD) begin deferred: in WAL mode they read
+a snapshot without waiting for writers or for each other. A read-only session that tries to write fails loudly
 (it would otherwise risk SQLITE_BUSY under load). PostgreSQL needs neither and is unchanged.
 """
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.models.base import Base
 
 
-# --- answers staff edit without retraining (issue 14): served to Rasa through the NLG endpoint ---------------
+# --- answers staff edit without retraining (issue 14): served to Rasa through the NLG endpoint --------------
 class Answer(Base):
     """One Rasa response (utter_*, utter_faq/<topic>) as it is answered now: a copy of its current version."""
 
@@ -52,10 +52,10 @@ class AnswerVersion(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-# --- what students ask and their feedback (issue 14 §3, §4) --------------------------------------------------
+# --- what students ask and their feedback (issue 14 §3, §4) -------------------------------------------------
 class TurnLog(Base):
-    """One conversation turn, for staff: no tokens, the question text with numbers and e-mail addresses masked,
-    not at all while a form is being filled; the student id only for signed-in students. Kept
+    """One conversation turn, for staff: no tokens, the question text with numbers and e-mail addresses
+    masked, not at all while a form is being filled; the student id only for signed-in students. Kept
     TURN_LOG_RETENTION_DAYS (default 180) days."""
 
     __tablename__ = "turn_log"

@@ -21,8 +21,9 @@ from backend.models.base import Base
 
 class HandoffSession(Base):
     """A conversation a student asked a person for: chat (queue -> a counselor holds it -> closed) or ticket
-    (a message left outside office hours, answered later). `open_key` is the conversation id while the bot must
-    stay silent (waiting, active, ticket_draft), NULL otherwise: one such session per conversation (unique)."""
+    (a message left outside office hours, answered later). `open_key` is the conversation id while the bot
+    must stay silent (waiting, active, ticket_draft), NULL otherwise: one such session per conversation
+    (unique)."""
 
     __tablename__ = "handoff_sessions"
     __table_args__ = (Index("ix_handoff_sessions_client_created", "client_hash", "created_at"),)
@@ -55,8 +56,8 @@ class HandoffSession(Base):
 
 
 class HandoffMessage(Base):
-    """One message of a handoff session. Staff and system messages to a WeChat conversation carry their delivery
-    state (claimed atomically by one worker: one customer-service message per reply)."""
+    """One message of a handoff session. Staff and system messages to a WeChat conversation carry their
+    delivery state (claimed atomically by one worker: one customer-service message per reply)."""
 
     __tablename__ = "handoff_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

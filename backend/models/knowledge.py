@@ -21,8 +21,8 @@ from backend.models.base import Base
 
 class KnowledgeEntry(Base):
     """A question staff answer without a developer (national and city policy, other offices' business): a few
-    wordings, the answer and its source, as it is answered now (a copy of its current version). Retired entries
-    stay (history) and never answer."""
+    wordings, the answer and its source, as it is answered now (a copy of its current version). Retired
+    entries stay (history) and never answer."""
 
     __tablename__ = "knowledge_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

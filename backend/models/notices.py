@@ -31,7 +31,8 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # WeChat delivery: pending -> sent (via cs | template) | skipped (not bound, turned off, no template) | failed
+    # WeChat delivery: pending -> sent (via cs | template) | skipped (not bound, turned off, no template) |
+    # failed
     wechat_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     wechat_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
     wechat_claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

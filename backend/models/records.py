@@ -33,8 +33,8 @@ class _ReviewedRecord:
     # the date the current content was approved by the school (reset when a change request is applied)
     approved_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # bumped by every UPDATE (SQLAlchemy's version counter: UPDATE ... WHERE version = <the version read>); a review
-    # carries the version the reviewer saw
+    # bumped by every UPDATE (SQLAlchemy's version counter: UPDATE ... WHERE version = <the version read>); a
+    # review carries the version the reviewer saw
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @declared_attr.directive

@@ -95,9 +95,9 @@ NLG_BODY = {
 
 @router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[IntegrationOrServiceKey])
 async def nlg(request: Request) -> dict:
-    """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event loop,
-    from the in-process copy of the answers (no thread hop, no database read per call: this is on every turn).
-    Rasa's process (X-Integration-Key, bot/nlg.py) and the action server (its service key) only."""
+    """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event
+    loop, from the in-process copy of the answers (no thread hop, no database read per call: this is on every
+    turn). Rasa's process (X-Integration-Key, bot/nlg.py) and the action server (its service key) only."""
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, RecursionError):

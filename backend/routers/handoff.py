@@ -94,7 +94,8 @@ ActionCallerDep = Annotated[Principal | None, Depends(action_caller)]
 
 
 def _check_channel(conversation: str, channel: str) -> None:
-    """A WeChat conversation (wechat:<openid>) comes only through the WeChat channel, every other one through the web."""
+    """A WeChat conversation (wechat:<openid>) comes only through the WeChat channel, every other one through
+    the web."""
     if (conversation.split(":", 1)[0] == "wechat") != (channel == "wechat"):
         raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
 
@@ -123,7 +124,7 @@ def request_person(body: RequestIn, p: ActionCallerDep, s: SessionDep) -> dict:
     )
 
 
-# --- the channels (every student message, before Rasa) -------------------------------------------------------
+# --- the channels (every student message, before Rasa) ------------------------------------------------------
 @router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[IntegrationKey])
 def inbound(body: InboundIn) -> dict:
     """{held: false}: let the bot answer. Checked with a read first: no write transaction for the usual
@@ -140,9 +141,9 @@ def inbound(body: InboundIn) -> dict:
 
 @router.post("/integration/handoff/bot", tags=["integration"], dependencies=[IntegrationKey])
 def bot_answer(body: BotAnswerIn, s: SessionDep) -> dict:
-    """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with `session_id`):
-    kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404 `not_found` for
-    another conversation's session; 409 `wrong_state` once the session has ended."""
+    """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with
+    `session_id`): kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404
+    `not_found` for another conversation's session; 409 `wrong_state` once the session has ended."""
     _check_channel(body.conversation, body.channel)
     return conversation.bot_answer(s, body.conversation, body.session_id, body.texts)
 

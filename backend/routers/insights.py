@@ -1,5 +1,5 @@
-"""What students ask and their feedback (issue 14 §3, §4): feedback from the widget, turns from the Rasa process,
-the staff overview and CSV exports."""
+"""What students ask and their feedback (issue 14 §3, §4): feedback from the widget, turns from the Rasa
+process, the staff overview and CSV exports."""
 
 from __future__ import annotations
 
@@ -71,8 +71,9 @@ class TurnsIn(BaseIn):
     turns: list[dict[str, Any]] = Field(
         max_length=500,
         description=(
-            "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), channel*, "
-            "conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, handoff"
+            "turns, each checked on its own (an off-contract one is counted in `rejected`): at (UNIX time), "
+            "channel*, conversation*, student_id, question, intent, confidence (0-1), answer_key, fallback, "
+            "handoff"
         ),
     )
 
@@ -84,9 +85,10 @@ def feedback(
     p: OptionalPrincipalDep,
     s: SessionDep,
 ) -> dict:
-    """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id (from
-    the token only). Sending it again for the same answer changes it (only the student's own, or an anonymous
-    one from the same address: 409 `not_yours`). Limits per student or per address: 429 `too_many_feedback`."""
+    """👍/👎 under an answer; 👎 needs one of four reasons. Signed-in students' feedback carries their id
+    (from the token only). Sending it again for the same answer changes it (only the student's own, or an
+    anonymous one from the same address: 409 `not_yours`). Limits per student or per address: 429
+    `too_many_feedback`."""
     return I.add_feedback(s, p, body.model_dump(), clients.client_hash(clients.address(request)))
 
 
@@ -98,9 +100,9 @@ def wechat_feedback(body: WechatFeedbackIn, s: SessionDep) -> dict:
 
 @router.post("/api/integration/turns", dependencies=[IntegrationKey])
 def turns(body: TurnsIn, s: SessionDep) -> dict:
-    """Turns logged by the Rasa process (bot/turnlog.py), in batches. Each turn is checked on its own: one that
-    does not fit the contract is counted in `rejected` (with its position and reason in `errors`) and the others
-    are stored, so one bad message never drops other students' turns."""
+    """Turns logged by the Rasa process (bot/turnlog.py), in batches. Each turn is checked on its own: one
+    that does not fit the contract is counted in `rejected` (with its position and reason in `errors`) and the
+    others are stored, so one bad message never drops other students' turns."""
     good, errors = [], []
     for i, raw in enumerate(body.turns):
         try:

@@ -47,7 +47,8 @@ def get_knowledge(entry_id: EntryId, p: StaffDep, s: SessionDep) -> KnowledgeDet
 def edit_knowledge(
     entry_id: EntryId, body: KnowledgeEditIn, p: StaffDep, s: SessionDep
 ) -> KnowledgeDetailOut:
-    """Change the wordings, the answer or the source (fields left out stay); `base_version` must be current."""
+    """Change the wordings, the answer or the source (fields left out stay); `base_version` must be
+    current."""
     return knowledge_service.edit(
         s, p, entry_id, body.base_version, body.questions, body.answer, body.source, body.note
     )

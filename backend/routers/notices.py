@@ -194,7 +194,8 @@ def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
 
 @router.get("/staff/notices/deadlines")
 def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
-    """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the form."""
+    """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the
+    form."""
     q = select(M.Deadline).order_by(M.Deadline.id.desc()).limit(100)
     if p.role == "counselor":
         q = q.where(M.Deadline.college_code == p.college_code)

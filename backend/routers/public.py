@@ -164,8 +164,9 @@ def dev_login(body: DevLoginIn, s: SessionDep) -> TokenOut:
 
 
 def _callback_url(next_: str) -> str:
-    """The CAS `service` URL: from BACKEND_PUBLIC_URL only, never from the request's Host header (a ticket issued
-    for another site's service must not validate here; issue 21 §7). Without it single sign-on is off."""
+    """The CAS `service` URL: from BACKEND_PUBLIC_URL only, never from the request's Host header (a ticket
+    issued for another site's service must not validate here; issue 21 §7). Without it single sign-on is
+    off."""
     if not settings.public_url:
         raise APIError(
             404, "sso_not_configured", "统一身份认证未配置完整（缺少本站地址 BACKEND_PUBLIC_URL）。"

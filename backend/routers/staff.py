@@ -83,5 +83,6 @@ def audit(
 def credit_override(
     student_id: Annotated[str, Path(max_length=20)], body: OverrideIn, p: StaffDep, s: SessionDep
 ) -> CreditOverrideOut:
-    """School staff let an early pilot credit code that fails the checksum through, after checking it by hand."""
+    """School staff let an early pilot credit code that fails the checksum through, after checking it by
+    hand."""
     return review_service.set_credit_override(s, p, student_id, body.credit_code)

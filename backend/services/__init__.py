@@ -3,8 +3,10 @@
 - `common`: timestamps, the audit log, loading and locking a student, staff scope
 - `records`: 个人信息完善, 毕业去向登记, 户档信息登记 (one generic save/submit driven by a `RecordSpec`)
 - `changes`: the four change paths; `review`: the two-level review, staff listings, audit log, overrides
-- `status`: sync, national confirmation, the assistant's status; `mailing`: 档案邮寄申请; `wechat`: binding codes
-- `knowledge`: the knowledge base staff grow (entries, versions, retirement, Rasa's snapshot, the training export)
+- `status`: sync, national confirmation, the assistant's status; `mailing`: 档案邮寄申请; `wechat`: binding
+  codes
+- `knowledge`: the knowledge base staff grow (entries, versions, retirement, Rasa's snapshot, the training
+  export)
 
 The names below are what modules outside the package use (notices, answers, seed, the CLI and routers).
 """

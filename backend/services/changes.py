@@ -1,4 +1,5 @@
-"""Change requests: the four change paths after a record has been reviewed (改签, 去向修改, 户档修改, 个人信息).
+"""Change requests: the four change paths after a record has been reviewed (改签, 去向修改, 户档修改,
+个人信息).
 
 `create_change` runs the steps in order: shape, classification of what changes, the right path for it, the
 target's state, the validated difference, then one insert (one open request per target: a unique key).

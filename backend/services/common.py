@@ -65,10 +65,11 @@ def get_student(s: Session, student_id: str) -> M.Student:
 
 
 def lock_student(s: Session, student_id: str) -> M.Student:
-    """The student's row, locked for the rest of the transaction (SELECT ... FOR UPDATE OF students on PostgreSQL;
-    SQLite's BEGIN IMMEDIATE already serialises writers). Every change to a student's records, by the student or
-    by staff, takes this lock first, so transitions on one student's records run one at a time and each sees the
-    state the previous one committed (and lock order is always student, then record: no deadlocks)."""
+    """The student's row, locked for the rest of the transaction (SELECT ... FOR UPDATE OF students on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers). Every change to a student's records, by
+    the student or by staff, takes this lock first, so transitions on one student's records run one at a time
+    and each sees the state the previous one committed (and lock order is always student, then record: no
+    deadlocks)."""
     st = s.scalar(
         select(M.Student)
         .where(M.Student.id == student_id)
@@ -84,8 +85,8 @@ NOT_FOUND = "没有找到对应的记录。"
 
 
 def check_scope(p: Principal, st: M.Student, missing: str = NOT_FOUND) -> None:
-    """A counselor outside their college gets the 404 a missing id gets (`missing`: that message), so record and
-    student ids of other colleges cannot be told from ids that do not exist (issue 21 §11)."""
+    """A counselor outside their college gets the 404 a missing id gets (`missing`: that message), so record
+    and student ids of other colleges cannot be told from ids that do not exist (issue 21 §11)."""
     if p.role == V.Role.counselor and st.college_code != p.college_code:
         raise not_found(missing)
 

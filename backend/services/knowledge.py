@@ -4,9 +4,9 @@ An entry is a few question wordings, the answer and its source (national or city
 business: what the procedure document does not cover). School staff (the career center) add, edit and retire
 entries; counselors read. Each change is a new row in `knowledge_versions` (history) and an audit entry
 (`entity` = `knowledge`); a retired entry stays with its history and never answers. Rasa's retriever
-(bot/nlu/knowledge.py) polls `snapshot()` (the live entries, with a revision that moves with every change), so an
-edit answers on the next turn without retraining; `export_training()` folds the live entries into the NLU data
-`make train` reads (intent `ask_knowledge`).
+(bot/nlu/knowledge.py) polls `snapshot()` (the live entries, with a revision that moves with every change), so
+an edit answers on the next turn without retraining; `export_training()` folds the live entries into the NLU
+data `make train` reads (intent `ask_knowledge`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def _check_editor(p: Principal) -> None:
 
 
 def same_question(q: str) -> str:
-    """What two wordings must differ in to be two questions: full-width/half-width, case, spaces, punctuation."""
+    """What two wordings must differ in to be two questions: full-width/half-width, case, spaces,
+    punctuation."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", q).lower())
 
 
@@ -140,7 +141,8 @@ def _clean_source(source: str) -> str:
 
 
 def _check_unique(s: Session, questions: list[str], entry_id: int | None) -> None:
-    """A wording may answer with one live entry only (otherwise which answer a student gets would be chance)."""
+    """A wording may answer with one live entry only (otherwise which answer a student gets would be
+    chance)."""
     mine = {same_question(q): q for q in questions}
     for other in s.scalars(select(M.KnowledgeEntry).where(M.KnowledgeEntry.retired.is_(False))):
         if other.id == entry_id:
@@ -220,7 +222,8 @@ def _state(e: M.KnowledgeEntry) -> dict:
 
 
 def _commit(s: Session) -> None:
-    """Two editors saving the same version at once: the unique (entry, version) lets one win, the other gets 409."""
+    """Two editors saving the same version at once: the unique (entry, version) lets one win, the other gets
+    409."""
     try:
         s.commit()
     except IntegrityError:
@@ -292,7 +295,8 @@ def edit(
 
 
 def retire(s: Session, p: Principal, entry_id: int, base_version: int | None) -> KnowledgeDetailOut:
-    """Retire (DELETE): a new version marked retired; the entry and its history stay, it never answers again."""
+    """Retire (DELETE): a new version marked retired; the entry and its history stay, it never answers
+    again."""
     _check_editor(p)
     e = _get(s, entry_id)
     _check_base(e, base_version)
@@ -372,9 +376,10 @@ def import_seed(s: Session, path: Path = SEED_FILE) -> dict:
 
 
 def export_training(s: Session, root: Path = ROOT) -> dict:
-    """Every live entry's wordings as examples of `ask_knowledge` in data/nlu/knowledge.yml (generated, git-ignored),
-    so that the next `make train` learns them as questions the knowledge base answers; with no live entry the file
-    is removed. Which entry answers is still decided by retrieval at run time (bot/nlu/knowledge.py)."""
+    """Every live entry's wordings as examples of `ask_knowledge` in data/nlu/knowledge.yml (generated,
+    git-ignored), so that the next `make train` learns them as questions the knowledge base answers; with no
+    live entry the file is removed. Which entry answers is still decided by retrieval at run time
+    (bot/nlu/knowledge.py)."""
     path = root / TRAINING_FILE
     known = known_examples(root, skip=TRAINING_FILE.name)
     questions = [q for e in live(s) for q in e.questions if q not in known]
@@ -382,7 +387,8 @@ def export_training(s: Session, root: Path = ROOT) -> dict:
         path.unlink(missing_ok=True)
         return {"file": None, "examples": 0}
     head = (
-        "# GENERATED from the knowledge base (backend/services/knowledge.py, scripts/train.py); do not edit:\n"
+        "# GENERATED from the knowledge base (backend/services/knowledge.py, scripts/train.py); "
+        "do not edit:\n"
         "# staff change entries on the staff page (知识库).\n"
     )
     body = f'version: "3.1"\nnlu:\n- intent: {INTENT}\n  examples: |\n' + "".join(

@@ -1,4 +1,5 @@
-"""档案邮寄申请: eligibility, one active request per student, ship / deliver by staff, cancel by the student."""
+"""档案邮寄申请: eligibility, one active request per student, ship / deliver by staff, cancel by the
+student."""
 
 from __future__ import annotations
 
@@ -142,7 +143,8 @@ def cancel_mailing(s: Session, p: Principal) -> MailingOut:
 def _move(
     s: Session, p: Principal, m: M.MailingRequest, action: str, notify: Callable | None, **values: Any
 ) -> MailingOut:
-    """One transition of a request: its new values, the audit row and the student's notice, one transaction."""
+    """One transition of a request: its new values, the audit row and the student's notice, one
+    transaction."""
     before = mailing_out(m)
     for k, v in values.items():
         setattr(m, k, v)

@@ -48,7 +48,7 @@ def get_archive(s: Session, student_id: str) -> M.Archive | None:
     return s.scalar(select(M.Archive).where(M.Archive.student_id == student_id))
 
 
-# --- profile (个人信息完善) ------------------------------------------------------------------------------------
+# --- profile (个人信息完善) ---------------------------------------------------------------------------------
 def profile_locked_reason(st: M.Student, dest: M.Destination | None = None) -> str | None:
     if dest is None:
         sess = object_session(st)
@@ -80,7 +80,7 @@ def put_profile(s: Session, p: Principal, data: dict) -> ProfileOut:
     return profile_view(st)
 
 
-# --- merging a partial save ----------------------------------------------------------------------------------
+# --- merging a partial save ---------------------------------------------------------------------------------
 def norm_unit(unit: dict | None) -> dict | None:
     if not unit:
         return None
@@ -112,8 +112,9 @@ def norm_archive(data: dict) -> dict:
 
 
 def merge_destination(st: M.Student, rec: M.Destination | None, data: dict) -> tuple[dict, str | None, bool]:
-    """PATCH semantics (the chat form sends only its own fields): a field left out keeps its stored value, a field
-    sent as null or "" is cleared; a type without a unit drops the stored unit. (new columns, type, complete)"""
+    """PATCH semantics (the chat form sends only its own fields): a field left out keeps its stored value, a
+    field sent as null or "" is cleared; a type without a unit drops the stored unit. (new columns, type,
+    complete)"""
     t = data["destination_type"] if "destination_type" in data else (rec.destination_type if rec else None)
     t = str(t) if t is not None else None
     stored_unit = dict((rec.unit if rec else None) or {})
@@ -140,10 +141,10 @@ def merge_destination(st: M.Student, rec: M.Destination | None, data: dict) -> t
 
 
 def merge_archive(stored: dict | None, data: dict) -> dict:
-    """PATCH semantics for 户档信息 (the chat form sends only its own fields): a field left out keeps its stored
-    value, a field sent as null/""/[] is cleared. Stored fields that no longer apply are dropped unless sent: the
-    evidence not accepted for a new 档案转寄类型, the address fields for a type without an address, the 户口迁移
-    具体地址 once another 户口迁移地址 option is chosen."""
+    """PATCH semantics for 户档信息 (the chat form sends only its own fields): a field left out keeps its
+    stored value, a field sent as null/""/[] is cleared. Stored fields that no longer apply are dropped unless
+    sent: the evidence not accepted for a new 档案转寄类型, the address fields for a type without an address,
+    the 户口迁移 具体地址 once another 户口迁移地址 option is chosen."""
     stored = dict(stored or {})
     merged = {**stored, **norm_archive(data)}
     for k, v in data.items():
@@ -176,7 +177,7 @@ def _merge_archive_record(st: M.Student, rec: M.Archive | None, data: dict) -> t
     return {"data": payload}, payload.get("transfer_type"), complete
 
 
-# --- one save and one submit for both records ----------------------------------------------------------------
+# --- one save and one submit for both records ---------------------------------------------------------------
 def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
     if state == RS.college_approved:
         return f"{what}已经学院审核通过，正在等待学校审核，此时不能修改。如需修改请联系学院就业工作负责老师。"

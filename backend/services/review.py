@@ -1,4 +1,5 @@
-"""Staff: the two-level review (counselor, then school), listings in scope, the audit log, credit-code override."""
+"""Staff: the two-level review (counselor, then school), listings in scope, the audit log, credit-code
+override."""
 
 from __future__ import annotations
 

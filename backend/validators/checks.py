@@ -231,10 +231,10 @@ def check_not_home(value: str, home_address: str | None, field: str) -> list[Fie
 
 
 # Kinship words: found anywhere in the recipient ("张伟的妈妈", "我爸", "王阿姨"). Only words of two or more
-# characters, plus 爸 and 妈 (not used in given names), count inside a name: the single characters 哥/姐/弟/妹/叔/舅/
-# 姑/伯/父/母 occur in ordinary names (刘叔平, 马哥华) and in how colleagues are addressed (赵姐), so alone they count
-# only as the whole entry. 叔叔/阿姨/舅舅 are refused although a unit's staff may be called so informally: the
-# recipient must be a named person of the receiving unit anyway.
+# characters, plus 爸 and 妈 (not used in given names), count inside a name: the single characters
+# 哥/姐/弟/妹/叔/舅/ 姑/伯/父/母 occur in ordinary names (刘叔平, 马哥华) and in how colleagues are addressed
+# (赵姐), so alone they count only as the whole entry. 叔叔/阿姨/舅舅 are refused although a unit's staff may
+# be called so informally: the recipient must be a named person of the receiving unit anyway.
 _KINSHIP_WORDS = (
     "爸",
     "妈",

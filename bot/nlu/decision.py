@@ -72,8 +72,8 @@ def decide(
 
     With `text`, a top answer about a situation the message does not name (ANSWER_CUES) abstains.
 
-    A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with a
-    sure answer); ("answer", "near_domain") is the near-domain flow, itself an abstention."""
+    A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with
+    a sure answer); ("answer", "near_domain") is the near-domain flow, itself an abstention."""
     if intent in OWN_FLOW or intent is None:
         return "answer", intent
     routed = intent_conf >= ROUTED

@@ -84,7 +84,8 @@ class Server:
         self.today_file.write_text(str(day))
 
     def now(self) -> dt.datetime:
-        """This backend's "now" (backend.core.clock on its TODAY_FILE): what its leases and timeouts compare with."""
+        """This backend's "now" (backend.core.clock on its TODAY_FILE): what its leases and timeouts compare
+        with."""
         from backend.core.clock import now_on
 
         pinned = self.today_file.read_text().strip()

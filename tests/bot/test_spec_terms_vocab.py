@@ -1,6 +1,6 @@
-"""The field-change rule (contracts/spec_terms.py `change_field`) and the login account (issue 20 b): a question
-about the 统一身份认证 account's own phone number or password names a word that is also a form field (手机号),
-but it is not a change of the platform's forms; a real field change still is."""
+"""The field-change rule (contracts/spec_terms.py `change_field`) and the login account (issue 20 b): a
+question about the 统一身份认证 account's own phone number or password names a word that is also a form field
+(手机号), but it is not a change of the platform's forms; a real field change still is."""
 
 import pytest
 

@@ -1,11 +1,11 @@
 """No process writes the WeChat app secret or an access token to its log (docs/security.md).
 
-The token endpoint carries the app secret in its query (`secret=`), every other WeChat API call the access token
-(`access_token=`); an HTTP client that logs request URLs (httpx at INFO) would write them to the log. Against the
-real processes and the fake WeChat API: Rasa with the WeChat channel (a long answer goes out through the
-customer-service API), the backend with its notice delivery thread and a `python -m backend.services.notices` worker
-(a deadline notice to a WeChat-bound student). Then every log is read: request lines are there (operators keep
-them), the secret and the tokens are not.
+The token endpoint carries the app secret in its query (`secret=`), every other WeChat API call the access
+token (`access_token=`); an HTTP client that logs request URLs (httpx at INFO) would write them to the log.
+Against the real processes and the fake WeChat API: Rasa with the WeChat channel (a long answer goes out
+through the customer-service API), the backend with its notice delivery thread and a `python -m
+backend.services.notices` worker (a deadline notice to a WeChat-bound student). Then every log is read:
+request lines are there (operators keep them), the secret and the tokens are not.
 """
 
 from __future__ import annotations

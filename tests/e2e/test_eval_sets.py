@@ -77,12 +77,12 @@ def test_blind_set(system):
 
 
 REAL = ROOT / "eval" / "real"
-# Real graduates' questions (issue 20, eval/real/README.md): the frozen test half and the tune half. Regression
-# guards a little under what was measured. Before the knowledge base was merged (docs/nlu.md "Round 5"): test
-# 0.902 / confident-wrong 0.039, tune 0.950 / 0.030. With it (session 6 merge, docs/nlu.md "Round 5, merged"):
-# test 0.804 / 0.127, tune 0.931 / 0.059: 8 of the test half's 13 confident-wrong replies are seeded knowledge
-# entries answering (with their official source) questions labelled "the process document does not say". The
-# issue's targets (0.90 and 0.03 on the test half) are not met; issue 20 stays open.
+# Real graduates' questions (issue 20, eval/real/README.md): the frozen test half and the tune half.
+# Regression guards a little under what was measured. Before the knowledge base was merged (docs/nlu.md "Round
+# 5"): test 0.902 / confident-wrong 0.039, tune 0.950 / 0.030. With it (session 6 merge, docs/nlu.md "Round 5,
+# merged"): test 0.804 / 0.127, tune 0.931 / 0.059: 8 of the test half's 13 confident-wrong replies are seeded
+# knowledge entries answering (with their official source) questions labelled "the process document does not
+# say". The issue's targets (0.90 and 0.03 on the test half) are not met; issue 20 stays open.
 # Round 6 (docs/nlu.md): test 0.892 / 0.039 (10 of the passes are knowledge-base answers, which now open with
 # "the procedure document does not cover this" and who to ask; a failed one counts as confident-wrong), tune
 # 0.990 / 0.000.

@@ -1,6 +1,7 @@
-"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off), two
-`python -m backend.services.notices` workers racing, the real WeChat channel in a real `rasa run` (binding, 关闭通知/开启通知,
-the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when TEST_POSTGRES_URL is set."""
+"""Notices when a student's case moves (issue 15 §1, §5), end to end: the real backend (its own worker off),
+two `python -m backend.services.notices` workers racing, the real WeChat channel in a real `rasa run`
+(binding, 关闭通知/开启通知, the 48-hour window) and the fake WeChat API. SQLite, and PostgreSQL when
+TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
@@ -398,8 +399,8 @@ class HangingWeChat:
 
 
 def pinned_today(ns) -> dt.date:
-    """The backend's date: its pinned day, else today in Beijing (backend.core.clock), never the test's own UTC date
-    (a day behind from 16:00 UTC)."""
+    """The backend's date: its pinned day, else today in Beijing (backend.core.clock), never the test's own
+    UTC date (a day behind from 16:00 UTC)."""
     from backend.core.clock import now_on
 
     raw = ns.today_file.read_text().strip()

@@ -1,5 +1,5 @@
-"""limits per client (issue 21 §1, §5): a keyed hash of the client address on handoff sessions and feedback rows,
-so the per-address limits are counted in the database (shared by every backend process)
+"""limits per client (issue 21 §1, §5): a keyed hash of the client address on handoff sessions and feedback
+rows, so the per-address limits are counted in the database (shared by every backend process)
 
 Revision ID: 0010
 Revises: 0009

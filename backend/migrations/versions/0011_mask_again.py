@@ -1,6 +1,6 @@
 """mask stored turn-log and feedback texts again with the normalising masking (issue 21 §4): numbers written
-with dots, underscores, dashes, full-width digits or Chinese numerals and e-mail addresses like abc＠qq．com were
-stored in clear before; a data migration, no schema change
+with dots, underscores, dashes, full-width digits or Chinese numerals and e-mail addresses like abc＠qq．com
+were stored in clear before; a data migration, no schema change
 
 Revision ID: 0011
 Revises: 0010

@@ -119,7 +119,8 @@ def _check_base(ans: M.Answer, base_version: int) -> None:
 
 
 def _clean_variations(key: str, current: list[dict], edits: list[dict]) -> list[dict]:
-    """The edited texts/buttons laid over the current variations (conditions, channel, id, image, custom stay)."""
+    """The edited texts/buttons laid over the current variations (conditions, channel, id, image, custom
+    stay)."""
     if len(edits) != len(current):
         raise invalid(
             [
@@ -192,7 +193,8 @@ def _clean_source(source: str | None) -> str | None:
 
 
 def _commit(s: Session, ans_key: str) -> None:
-    """Two editors saving the same version at once: the unique (key, version) lets one win, the other gets 409."""
+    """Two editors saving the same version at once: the unique (key, version) lets one win, the other gets
+    409."""
     try:
         s.commit()
     except IntegrityError:

@@ -26,7 +26,8 @@ def _cache_seconds() -> float:
 
 class AnswerCache:
     """All answers' current content (key -> (variations, source)), reloaded when older than `ttl` seconds or
-    cleared by an edit in this process (an edit committed while a reload was reading makes that reload stale)."""
+    cleared by an edit in this process (an edit committed while a reload was reading makes that reload
+    stale)."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl, self.data, self.loaded_at, self.lock = ttl, {}, float("-inf"), threading.Lock()
@@ -58,8 +59,8 @@ def _dict(v: Any) -> dict:
 
 
 def snapshot(s: Session, since: int | None = None) -> dict:
-    """All answers for Rasa's copy (bot/nlg.py): {revision, changed, responses, sources}. The revision is the newest
-    answer version's id, so it moves with every edit, rollback, new answer and domain import."""
+    """All answers for Rasa's copy (bot/nlg.py): {revision, changed, responses, sources}. The revision is the
+    newest answer version's id, so it moves with every edit, rollback, new answer and domain import."""
     rev = s.scalar(select(func.max(M.AnswerVersion.id))) or 0
     if since is not None and since == rev:
         return {"revision": rev, "changed": False}

@@ -84,13 +84,17 @@ def office_hours(now: dt.datetime | None = None) -> tuple[bool, str]:
         logger.warning("HANDOFF_HOURS=%r is not HH:MM-HH:MM; using 08:30-17:30", raw)
         rng = (dt.time(8, 30), dt.time(17, 30))
     now = (now or clock.now()).astimezone(clock.TZ)
-    label = f"工作日 {rng[0].strftime('%H:%M')}-{'24:00' if rng[1] == dt.time(23, 59, 59) else rng[1].strftime('%H:%M')}"
+    label = (
+        f"工作日 {rng[0].strftime('%H:%M')}-"
+        f"{'24:00' if rng[1] == dt.time(23, 59, 59) else rng[1].strftime('%H:%M')}"
+    )
     return workdays.is_workday(now.date()) and rng[0] <= now.time().replace(tzinfo=None) <= rng[1], label
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
 def teacher(name: str | None) -> str:
-    """How students see a staff member: 物理学院辅导员王芳老师, 学校就业指导中心孙老师 (stored as staff_name)."""
+    """How students see a staff member: 物理学院辅导员王芳老师, 学校就业指导中心孙老师 (stored as
+    staff_name)."""
     name = (name or "").strip()
     return name if name.endswith("老师") else name + "老师"
 

@@ -74,10 +74,10 @@ def _answer(h: M.HandoffSession, label: str, already: bool) -> dict:
 def _limits(
     s: Session, conversation: str, channel: str, student: M.Student | None, client: str | None
 ) -> None:
-    """Before a new session is made: at most HANDOFF_PER_STUDENT per student, HANDOFF_PER_OPENID per WeChat user,
-    HANDOFF_PER_CLIENT per address (anonymous web) in HANDOFF_LIMIT_MINUTES, and at most HANDOFF_ANON_MAX anonymous
-    sessions open at once (the queue cannot be buried); 429 with the wait in Chinese otherwise. Counted in the
-    database: every backend process sees the same rows."""
+    """Before a new session is made: at most HANDOFF_PER_STUDENT per student, HANDOFF_PER_OPENID per WeChat
+    user, HANDOFF_PER_CLIENT per address (anonymous web) in HANDOFF_LIMIT_MINUTES, and at most
+    HANDOFF_ANON_MAX anonymous sessions open at once (the queue cannot be buried); 429 with the wait in
+    Chinese otherwise. Counted in the database: every backend process sees the same rows."""
     HS = M.HandoffSession
     window = dt.timedelta(minutes=settings.handoff_limit_minutes)
     if student is not None:
@@ -216,10 +216,10 @@ def _expire_draft(s: Session, h: M.HandoffSession) -> None:
 
 
 def inbound(s: Session, conversation: str, channel: str, text: str) -> dict:
-    """A student's message, before Rasa sees it. {held: False} lets the bot answer; {held: False, stored: True}
-    too, the message is also kept for the counselor (in the queue); {held: True, reply} means the message was
-    kept for a person and the bot is not asked (reply: what the student is told now, may be None). `note`: a
-    line the channel shows before the bot's answer."""
+    """A student's message, before Rasa sees it. {held: False} lets the bot answer; {held: False, stored:
+    True} too, the message is also kept for the counselor (in the queue); {held: True, reply} means the
+    message was kept for a person and the bot is not asked (reply: what the student is told now, may be None).
+    `note`: a line the channel shows before the bot's answer."""
     h = _open(s, conversation, lock=True)
     if h is None:
         return {"held": False}
@@ -272,9 +272,10 @@ BOT_TEXT_MAX = 4000
 
 def bot_answer(s: Session, conversation: str, session_id: int, texts: list[str]) -> dict:
     """What the bot answered a message stored while queued (the channel posts it after the turn): kept as
-    sender "bot" so the counselor sees the assistant's answers in order with the student's messages. Shown on the
-    staff page only: never in the widget's poll, never sent to WeChat (the student already got it from the bot).
-    The session must be this conversation's and still waiting (or just taken: the answer was given before)."""
+    sender "bot" so the counselor sees the assistant's answers in order with the student's messages. Shown on
+    the staff page only: never in the widget's poll, never sent to WeChat (the student already got it from the
+    bot). The session must be this conversation's and still waiting (or just taken: the answer was given
+    before)."""
     h = s.scalar(
         select(M.HandoffSession)
         .where(M.HandoffSession.id == session_id, M.HandoffSession.conversation == conversation)
@@ -291,7 +292,8 @@ def bot_answer(s: Session, conversation: str, session_id: int, texts: list[str])
 
 
 def for_widget(s: Session, conversation: str | None, secret: str | None, after: int) -> dict:
-    """The widget's poll: the conversation's latest chat session and the staff/system messages after `after`."""
+    """The widget's poll: the conversation's latest chat session and the staff/system messages after
+    `after`."""
     q = select(M.HandoffSession).where(M.HandoffSession.kind == "chat")
     if secret:
         q = q.where(M.HandoffSession.secret_hash == _hash(secret))

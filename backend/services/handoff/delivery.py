@@ -1,21 +1,22 @@
 """Counselors' replies to WeChat conversations: one customer-service message per reply.
 
 A worker (a thread of each backend process, like the notices' one; HANDOFF_WORKER=0 turns it off) delivers the
-pending messages through the shared WeChat outbox (services/wechat/outbox.py): each message is claimed with one
-conditional UPDATE (unclaimed and due, or its lease expired), so of several backend processes exactly one sends it,
-and the result is recorded only while the claim is still its own. A worker that dies between claiming and
-recording leaves a claim that expires after HANDOFF_LEASE_SECONDS (default 60): the message then goes out from
-another (or the restarted) process - not lost. Replies of one conversation go out in the order they were written.
-Sent through the backend's one WeChat client (services/wechat/client.py), inside WeChat's 48-hour
-window only (the student just wrote, so it normally is); outside it, on a permanent refusal or after MAX_ATTEMPTS
-the message is marked failed and the staff page shows it. The one gap WeChat's API (no idempotency key) leaves: a
-crash after WeChat accepted the message and before the result was recorded (milliseconds) sends it again after the
-lease - a copy rather than a loss.
+pending messages through the shared WeChat outbox (services/wechat/outbox.py): each message is claimed with
+one conditional UPDATE (unclaimed and due, or its lease expired), so of several backend processes exactly one
+sends it, and the result is recorded only while the claim is still its own. A worker that dies between
+claiming and recording leaves a claim that expires after HANDOFF_LEASE_SECONDS (default 60): the message then
+goes out from another (or the restarted) process - not lost. Replies of one conversation go out in the order
+they were written. Sent through the backend's one WeChat client (services/wechat/client.py), inside WeChat's
+48-hour window only (the student just wrote, so it normally is); outside it, on a permanent refusal or after
+MAX_ATTEMPTS the message is marked failed and the staff page shows it. The one gap WeChat's API (no
+idempotency key) leaves: a crash after WeChat accepted the message and before the result was recorded
+(milliseconds) sends it again after the lease - a copy rather than a loss.
 
-The queue's sweep (a second thread of each backend process; HANDOFF_SWEEP=0 turns it off, HANDOFF_SWEEP_SECONDS
-its period, default 30) times out conversations nobody took within HANDOFF_WAIT_MINUTES even when the student says
-nothing more (`backend.services.handoff.sweep`). A thread of its own rather than a step of the delivery loop: the timeout
-must happen whether or not this process delivers WeChat messages (HANDOFF_WORKER=0 where WeChat is not set up).
+The queue's sweep (a second thread of each backend process; HANDOFF_SWEEP=0 turns it off,
+HANDOFF_SWEEP_SECONDS its period, default 30) times out conversations nobody took within HANDOFF_WAIT_MINUTES
+even when the student says nothing more (`backend.services.handoff.sweep`). A thread of its own rather than a
+step of the delivery loop: the timeout must happen whether or not this process delivers WeChat messages
+(HANDOFF_WORKER=0 where WeChat is not set up).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class Delivery(Outbox):
         self.api = api or WechatApi()
 
     def due(self, now: dt.datetime):
-        """The outbox's due rows whose conversation's earlier replies are done: replies reach the student in the
-        order they were written, whichever process sends them."""
+        """The outbox's due rows whose conversation's earlier replies are done: replies reach the student in
+        the order they were written, whichever process sends them."""
         earlier = aliased(HM)
         first = ~exists().where(
             earlier.session_id == HM.session_id, earlier.id < HM.id, earlier.wechat_state == "pending"
@@ -107,7 +108,8 @@ def stop_background() -> None:
 
 
 class Sweeper:
-    """Every HANDOFF_SWEEP_SECONDS: the queued conversations past the wait limit become tickets or are closed."""
+    """Every HANDOFF_SWEEP_SECONDS: the queued conversations past the wait limit become tickets or are
+    closed."""
 
     def run(self, stop: threading.Event) -> None:
         every = max(0.2, settings.handoff_sweep_seconds)

@@ -51,9 +51,9 @@ PER_PAGE = 50
 
 
 def staff_list(s: Session, p: Principal, view: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
-    """One page of a view, with the total: nothing is cut off silently. Queue and tickets: signed-in (and bound
-    WeChat) students first, then anonymous ones, each oldest first, so no anonymous flood pushes a student out of
-    view; closed: newest first."""
+    """One page of a view, with the total: nothing is cut off silently. Queue and tickets: signed-in (and
+    bound WeChat) students first, then anonymous ones, each oldest first, so no anonymous flood pushes a
+    student out of view; closed: newest first."""
     HS = M.HandoffSession
     q = _scoped(select(HS).where(HS.state.in_(VIEWS[view])), p)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0

@@ -34,14 +34,14 @@ def _overdue(h: M.HandoffSession) -> bool:
 def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str | None:
     """Nobody took the queued conversation in time (the one transition for both paths: the student's next
     message, `inbound`, and the backend's periodic `sweep`). A student's (signed-in or WeChat) conversation in
-    which they wrote something while queued becomes a ticket (answered later, like one left outside office hours);
-    otherwise it is closed. Each step is one conditional UPDATE on state = 'waiting': a counselor's take (or any
-    other transition) committed first wins and nothing changes here (None, rolled back); the first UPDATE also
-    takes SQLite's write lock, so no student message can slip in between the two. Commits; returns the new state.
-    The closed case always leaves a system message (the widget polls while queued and shows it); the sweep also
-    leaves one for a ticket (the student is not writing, so no note goes with a bot answer), and in a WeChat
-    conversation the sweep's message goes out as a customer-service message (a reply to the student's request,
-    inside the 48-hour window; services/handoff/delivery.py)."""
+    which they wrote something while queued becomes a ticket (answered later, like one left outside office
+    hours); otherwise it is closed. Each step is one conditional UPDATE on state = 'waiting': a counselor's
+    take (or any other transition) committed first wins and nothing changes here (None, rolled back); the
+    first UPDATE also takes SQLite's write lock, so no student message can slip in between the two. Commits;
+    returns the new state. The closed case always leaves a system message (the widget polls while queued and
+    shows it); the sweep also leaves one for a ticket (the student is not writing, so no note goes with a bot
+    answer), and in a WeChat conversation the sweep's message goes out as a customer-service message (a reply
+    to the student's request, inside the 48-hour window; services/handoff/delivery.py)."""
     HS, HM = M.HandoffSession, M.HandoffMessage
     said = select(HM.id).where(HM.session_id == HS.id, HM.sender == "student").exists()
     res = s.execute(

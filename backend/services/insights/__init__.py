@@ -3,13 +3,14 @@
 - Turns arrive in batches from the Rasa process (bot/turnlog.py, an event broker) on an integration endpoint;
   feedback from the widget (and any channel) on POST /api/feedback, signed in or not.
 - Nothing secret or personal beyond what staff need: no tokens; the question text with numbers and e-mail
-  addresses masked in every spelling (contracts/masking.py), and not kept at all while a form is being filled (the
-  Rasa side sends a placeholder); the student id only for signed-in students (from the verified token).
-- Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their reasons
-  and requests for a person; a counselor only turns and feedback of their college's students; CSV export.
+  addresses masked in every spelling (contracts/masking.py), and not kept at all while a form is being filled
+  (the Rasa side sends a placeholder); the student id only for signed-in students (from the verified token).
+- Staff see unanswered and low-confidence questions, top topics per day and week, thumbs-down with their
+  reasons and requests for a person; a counselor only turns and feedback of their college's students; CSV
+  export.
 - Retention: TURN_LOG_RETENTION_DAYS (default 180) days for turns, feedback and closed handoff sessions with
-  their messages (services/handoff/staff.py `purge`); `python -m backend.cli purge` deletes older rows, and the turn
-  ingestion does it at most once an hour.
+  their messages (services/handoff/staff.py `purge`); `python -m backend.cli purge` deletes older rows, and
+  the turn ingestion does it at most once an hour.
 
 Modules: `retention` (the turn log's age, purge), `ingestion` (turns and feedback coming in), `views` (the
 staff overview and CSV exports), `demo` (demo turns and feedback for `make run`).

@@ -95,7 +95,8 @@ DEMO_FEEDBACK = [
 
 
 def seed_demo(s: Session) -> dict:
-    """A few days of realistic logged questions and feedback, relative to today (replaces earlier demo rows)."""
+    """A few days of realistic logged questions and feedback, relative to today (replaces earlier demo
+    rows)."""
     s.execute(delete(M.TurnLog).where(M.TurnLog.conversation.like(DEMO_PREFIX + "%")))
     s.execute(delete(M.Feedback).where(M.Feedback.conversation.like(DEMO_PREFIX + "%")))
     today = clock.today()

@@ -83,12 +83,12 @@ TOO_MANY_FEEDBACK = "反馈提交太频繁了，请{wait}后再试。"
 
 
 def _feedback_guard(s: Session, conversation: str, student_id: str | None, client: str | None) -> None:
-    """Limits on new feedback rows per minute, counted in the database so they hold across processes: a signed-in
-    student FEEDBACK_PER_PRINCIPAL by their id, a WeChat user as many by their conversation (from the openid);
-    an anonymous visitor FEEDBACK_PER_CLIENT by address and all anonymous ones FEEDBACK_ANONYMOUS together. Never
-    by a conversation id the client chooses. The check and the insert are serialised (SQLite: the write lock
-    taken at BEGIN; PostgreSQL: an advisory lock held to the end of the transaction). A flood gets 429
-    `too_many_feedback` and stores nothing."""
+    """Limits on new feedback rows per minute, counted in the database so they hold across processes: a
+    signed-in student FEEDBACK_PER_PRINCIPAL by their id, a WeChat user as many by their conversation (from
+    the openid); an anonymous visitor FEEDBACK_PER_CLIENT by address and all anonymous ones FEEDBACK_ANONYMOUS
+    together. Never by a conversation id the client chooses. The check and the insert are serialised (SQLite:
+    the write lock taken at BEGIN; PostgreSQL: an advisory lock held to the end of the transaction). A flood
+    gets 429 `too_many_feedback` and stores nothing."""
     if s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEEDBACK_LOCK})
     F = M.Feedback
@@ -106,9 +106,9 @@ def _feedback_guard(s: Session, conversation: str, student_id: str | None, clien
 
 
 def feedback_key(p: Principal | None, conversation: str) -> str:
-    """The conversation a feedback row of the widget is filed under: a signed-in student's own (`student:<id>`,
-    whatever the client sent), else the client's id under `anon:`, so no anonymous request can name a student's
-    row (or a WeChat one)."""
+    """The conversation a feedback row of the widget is filed under: a signed-in student's own
+    (`student:<id>`, whatever the client sent), else the client's id under `anon:`, so no anonymous request
+    can name a student's row (or a WeChat one)."""
     return f"student:{p.id}" if p is not None and p.role == "student" else "anon:" + conversation
 
 

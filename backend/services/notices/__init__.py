@@ -14,11 +14,11 @@
   NOTICE_LEASE_SECONDS), so several workers never send one twice and a worker that died between claim and send
   leaves nothing behind: its notice goes out once after the lease (`Worker`, on the shared outbox
   services/wechat/outbox.py). Transient failures (WeChat unreachable, quota, system busy) are retried with
-  back-off; permanent ones (unsubscribed 43004, invalid openid, ...) are recorded as failed. Inside the 48-hour window after the student's last message to the
-  account: a customer-service message; outside it, or when WeChat says the window closed (45015, 45047), a
-  template message with WECHAT_NOTICE_TEMPLATE_ID (none set: WeChat is skipped, the widget still has it).
-  The loop runs as a thread in each backend process (NOTICE_WORKER=0 turns it off) or as
-  `python -m backend.services.notices`.
+  back-off; permanent ones (unsubscribed 43004, invalid openid, ...) are recorded as failed. Inside the
+  48-hour window after the student's last message to the account: a customer-service message; outside it, or
+  when WeChat says the window closed (45015, 45047), a template message with WECHAT_NOTICE_TEMPLATE_ID (none
+  set: WeChat is skipped, the widget still has it). The loop runs as a thread in each backend process
+  (NOTICE_WORKER=0 turns it off) or as `python -m backend.services.notices`.
 
 Modules: `events` (notices a change of state writes), `schedule` (the calendar's events and the deadlines
 staff set), `inbox` (what the student sees, the WeChat setting), `delivery` (the WeChat worker and `main`).

@@ -55,9 +55,9 @@ class Worker(Outbox):
 
     model = Notice
     what = "notice"
-    # a claim older than NOTICE_LEASE_SECONDS (120) belongs to a worker that died (or hung) between claiming and
-    # recording: another worker takes the notice over. Longer than one delivery can take (two WeChat calls of at
-    # most 7 s each, twice with a token refresh).
+    # a claim older than NOTICE_LEASE_SECONDS (120) belongs to a worker that died (or hung) between claiming
+    # and recording: another worker takes the notice over. Longer than one delivery can take (two WeChat calls
+    # of at most 7 s each, twice with a token refresh).
     lease_seconds, poll_seconds = settings.notice_lease_seconds, settings.notice_poll_seconds
     lease_name = "NOTICE_LEASE_SECONDS"
     max_attempts = MAX_ATTEMPTS

@@ -92,7 +92,7 @@ def sweep() -> int:
     return made
 
 
-# --- deadline reminders --------------------------------------------------------------------------------------
+# --- deadline reminders -------------------------------------------------------------------------------------
 REMIND_BEFORE = dt.timedelta(days=3)  # a second reminder this many days before the deadline
 AUDIENCES = {
     "destination_open": "毕业去向登记未完成学校审核的学生",

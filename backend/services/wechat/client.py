@@ -4,8 +4,8 @@ error codes by name, and the 48-hour customer-service window.
 
 Used by the notices' delivery (services/notices/delivery.py) and the counselors' replies
 (services/handoff/delivery.py). httpx rather than wechatpy's client: wechatpy is a dependency of the Rasa
-environment only (the WeChat channel, requirements/rasa.txt), not of the backend's; the backend needs two POSTs
-and a token, and httpx gives it the timeouts and the WECHAT_API_BASE a test points at its fake WeChat.
+environment only (the WeChat channel, requirements/rasa.txt), not of the backend's; the backend needs two
+POSTs and a token, and httpx gives it the timeouts and the WECHAT_API_BASE a test points at its fake WeChat.
 """
 
 from __future__ import annotations

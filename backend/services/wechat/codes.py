@@ -25,8 +25,8 @@ def binding(s: Session, openid: str) -> M.WechatBinding:
     return b
 
 
-# Codes: 8 characters of Crockford's base32 (no I, L, O, U: 32**8 = 2**40), shown as XXXX-XXXX. A student types
-# them in WeChat in any case, with or without the hyphen or spaces; I and L are read as 1, O as 0.
+# Codes: 8 characters of Crockford's base32 (no I, L, O, U: 32**8 = 2**40), shown as XXXX-XXXX. A student
+# types them in WeChat in any case, with or without the hyphen or spaces; I and L are read as 1, O as 0.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LEN = 8
 CODE_TTL = dt.timedelta(minutes=10)
@@ -192,8 +192,8 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
     if used.rowcount != 1:  # pragma: no cover - the lock above already serialises
         s.rollback()
         raise APIError(422, "bind_code_used", USED_CODE_MSG, fields=[])
-    # one binding per openid and per student: replace what was there (a bulk delete: a concurrent unbind of the
-    # same row is not an error)
+    # one binding per openid and per student: replace what was there (a bulk delete: a concurrent unbind of
+    # the same row is not an error)
     s.execute(
         delete(M.WechatBinding)
         .where((M.WechatBinding.openid == openid) | (M.WechatBinding.student_id == st.id))

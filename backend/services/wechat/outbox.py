@@ -4,15 +4,16 @@ Used by the notices (services/notices/delivery.py) and the counselors' replies
 (services/handoff/delivery.py). A table takes part with the columns wechat_state ("pending" until
 delivered), wechat_claimed_at, wechat_claimed_by, wechat_attempts, wechat_next_at and wechat_error. Each row
 is a small state machine:
-pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> a final state, or back to
-pending with a later wechat_next_at after a transient failure (`retry`).
-- A claim is taken with one conditional UPDATE (unclaimed and due, or its lease expired), so of several workers
-  (threads of several backend processes, or `python -m backend.services.notices`) exactly one gets the row.
+pending (unclaimed, due at wechat_next_at) -> claimed (wechat_claimed_at/by: a lease) -> a final state, or
+back to pending with a later wechat_next_at after a transient failure (`retry`).
+- A claim is taken with one conditional UPDATE (unclaimed and due, or its lease expired), so of several
+  workers (threads of several backend processes, or `python -m backend.services.notices`) exactly one gets the
+  row.
 - A worker records the outcome only while its claim is still the current one (`record`).
-- A worker that dies between claiming and recording leaves a claim that expires after the lease; the row is then
-  delivered by another (or the restarted) worker - not lost. The one case WeChat's APIs (no idempotency key) leave
-  open: a crash after WeChat accepted a message and before the result was recorded (milliseconds) sends it again
-  after the lease - a copy rather than a loss.
+- A worker that dies between claiming and recording leaves a claim that expires after the lease; the row is
+  then delivered by another (or the restarted) worker - not lost. The one case WeChat's APIs (no idempotency
+  key) leave open: a crash after WeChat accepted a message and before the result was recorded (milliseconds)
+  sends it again after the lease - a copy rather than a loss.
 """
 
 from __future__ import annotations
