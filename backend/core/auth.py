@@ -57,9 +57,9 @@ def _decode(token: str, service: bool = False) -> dict:
             raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
         return tokens.decode(token, settings.auth_secret, audience, require=("sub", "role", "exp"))
     except tokens.ExpiredToken:
-        raise APIError(401, "token_expired", "登录已过期，请重新登录。")
+        raise APIError(401, "token_expired", "登录已过期，请重新登录。") from None
     except tokens.InvalidToken:
-        raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。")
+        raise APIError(401, "not_authenticated", "登录凭证无效，请重新登录。") from None
 
 
 def service_key_ok(key: str | None) -> bool:
@@ -171,14 +171,14 @@ class CasProvider:
                 params={"ticket": ticket, "service": service_url},
                 timeout=self.timeout,
             )
-        except httpx.HTTPError:
-            raise APIError(502, "sso_unavailable", "统一身份认证服务暂时无法访问，请稍后再试。")
+        except httpx.HTTPError as e:
+            raise APIError(502, "sso_unavailable", "统一身份认证服务暂时无法访问，请稍后再试。") from e
         if r.status_code != 200:
             raise APIError(502, "sso_unavailable", "统一身份认证服务返回错误，请稍后再试。")
         try:
             root = ET.fromstring(r.text)
-        except ET.ParseError:
-            raise APIError(502, "sso_unavailable", "统一身份认证服务返回的内容无法解析。")
+        except ET.ParseError as e:
+            raise APIError(502, "sso_unavailable", "统一身份认证服务返回的内容无法解析。") from e
         ns = {"cas": "http://www.yale.edu/tp/cas"}
         user = root.find("cas:authenticationSuccess/cas:user", ns)
         if user is None or not (user.text or "").strip():

@@ -101,7 +101,9 @@ async def nlg(request: Request) -> dict:
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, RecursionError):
-        raise invalid([FieldError("body", "json_invalid", "请求内容不是有效的JSON对象，请检查格式。")])
+        raise invalid(
+            [FieldError("body", "json_invalid", "请求内容不是有效的JSON对象，请检查格式。")]
+        ) from None
     return A.render(body)
 
 

@@ -91,7 +91,7 @@ def next_workday(
                     "date", "date_format", "日期格式应为YYYY-MM-DD（2000至2100年之间），例如2026-10-01。"
                 )
             ]
-        )
+        ) from None
     nxt, est = workdays.next_workday_info(day)
     return {
         "date": day.isoformat(),

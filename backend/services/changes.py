@@ -230,7 +230,9 @@ def create_change(s: Session, p: Principal, kind: str, changes: dict) -> ChangeO
         s.flush()
     except IntegrityError:
         s.rollback()
-        raise wrong_state("您已有一条针对同一信息、尚未审核完成的修改申请，请等待审核结果后再提交新的申请。")
+        raise wrong_state(
+            "您已有一条针对同一信息、尚未审核完成的修改申请，请等待审核结果后再提交新的申请。"
+        ) from None
     audit(s, p, st.id, "change_request", cr.id, "create", None, ChangeOut.of(cr))
     s.commit()
     return ChangeOut.of(cr)

@@ -228,7 +228,7 @@ def _commit(s: Session) -> None:
         s.commit()
     except IntegrityError:
         s.rollback()
-        raise wrong_state("这条知识刚被其他老师修改，请刷新后在最新版本上修改。")
+        raise wrong_state("这条知识刚被其他老师修改，请刷新后在最新版本上修改。") from None
 
 
 def create(s: Session, p: Principal, questions: list[str], answer: str, source: str) -> KnowledgeDetailOut:

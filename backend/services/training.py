@@ -110,7 +110,9 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
         s.commit()
     except IntegrityError:
         s.rollback()
-        raise APIError(409, "already_exists", f"已经有名为“{topic}”的回答，请换一个名称或直接归入它。")
+        raise APIError(
+            409, "already_exists", f"已经有名为“{topic}”的回答，请换一个名称或直接归入它。"
+        ) from None
     A.cache.clear()
     return A.answer_view(s, p, key)
 

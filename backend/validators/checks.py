@@ -24,7 +24,7 @@ CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 
 
 def credit_code_check_char(first17: str) -> str:
-    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=False))
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -67,7 +67,7 @@ ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
 def id_check_digit(first17: str) -> str:
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=False)) % 11]
 
 
 def check_id_number(value: str, field: str = "id_number") -> list[FieldError]:

@@ -134,7 +134,7 @@ def _clean_variations(key: str, current: list[dict], edits: list[dict]) -> list[
     allowed = allowed_variables(key)
     errs: list[FieldError] = []
     out = []
-    for i, (cur, e) in enumerate(zip(current, edits)):
+    for i, (cur, e) in enumerate(zip(current, edits, strict=True)):
         field = f"variations.{i}.text"
         text = (e.get("text") or "").strip().replace("\r\n", "\n")
         if not text:
@@ -199,7 +199,7 @@ def _commit(s: Session, ans_key: str) -> None:
         s.commit()
     except IntegrityError:
         s.rollback()
-        raise wrong_state("这条回答刚被其他老师修改，请刷新后在最新版本上修改。")
+        raise wrong_state("这条回答刚被其他老师修改，请刷新后在最新版本上修改。") from None
     cache.clear()
 
 

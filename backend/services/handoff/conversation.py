@@ -184,7 +184,7 @@ def request(
         s.rollback()
         existing = _open(s, conversation)
         if existing is None:
-            raise APIError(409, "conflict", "请稍后再试。")
+            raise APIError(409, "conflict", "请稍后再试。") from None
         return _answer(existing, label, True)
     audit(
         s,
