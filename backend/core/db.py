@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from fastapi import Request
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import settings
@@ -51,6 +52,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE/DELETE matched: Session.execute returns a CursorResult for them, typed as Result."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 engine = make_engine(settings.database_url)

@@ -65,15 +65,17 @@ def contact_view(c: M.College) -> dict:
 
 @router.get("/health", tags=["public"])
 def health() -> HealthOut:
-    return {"status": "ok"}
+    return HealthOut(status="ok")
 
 
 @router.get("/contacts", tags=["public"])
 def contacts(s: SessionDep) -> ContactsOut:
-    return {
-        "general": GENERAL_CONTACT,
-        "colleges": [contact_view(c) for c in s.scalars(select(M.College).order_by(M.College.code))],
-    }
+    return ContactsOut.model_validate(
+        {
+            "general": GENERAL_CONTACT,
+            "colleges": [contact_view(c) for c in s.scalars(select(M.College).order_by(M.College.code))],
+        }
+    )
 
 
 @router.get("/calendar/next-workday", tags=["public"])
@@ -93,29 +95,31 @@ def next_workday(
             ]
         ) from None
     nxt, est = workdays.next_workday_info(day)
-    return {
-        "date": day.isoformat(),
-        "is_workday": workdays.is_workday(day),
-        "next_workday": nxt.isoformat(),
-        "estimated": est,
-        "note": "超出官方节假日数据范围，按周末和预估节假日推算，以学校通知为准。" if est else None,
-    }
+    return NextWorkdayOut(
+        date=day.isoformat(),
+        is_workday=workdays.is_workday(day),
+        next_workday=nxt.isoformat(),
+        estimated=est,
+        note="超出官方节假日数据范围，按周末和预估节假日推算，以学校通知为准。" if est else None,
+    )
 
 
 @router.get("/categories", tags=["public"])
 def categories() -> CategoriesOut:
-    return {
-        "destination_types": V.DESTINATION_TYPES,
-        "unit_types": sorted(V.UNIT_TYPES),
-        "archive_types": V.ARCHIVE_TYPES,
-        "hukou_choices": V.HUKOU_CHOICES,
-        "political_statuses": V.POLITICAL_STATUSES,
-        "hardship_categories": V.HARDSHIP_CATEGORIES,
-        "unit_natures": V.UNIT_NATURES,
-        "industries": V.INDUSTRIES,
-        "job_categories": V.JOB_CATEGORIES,
-        "change_kinds": V.CHANGE_KINDS,
-    }
+    return CategoriesOut.model_validate(
+        {
+            "destination_types": V.DESTINATION_TYPES,
+            "unit_types": sorted(V.UNIT_TYPES),
+            "archive_types": V.ARCHIVE_TYPES,
+            "hukou_choices": V.HUKOU_CHOICES,
+            "political_statuses": V.POLITICAL_STATUSES,
+            "hardship_categories": V.HARDSHIP_CATEGORIES,
+            "unit_natures": V.UNIT_NATURES,
+            "industries": V.INDUSTRIES,
+            "job_categories": V.JOB_CATEGORIES,
+            "change_kinds": V.CHANGE_KINDS,
+        }
+    )
 
 
 @router.post("/validation/{form}", tags=["public"])
@@ -141,7 +145,7 @@ def validate_form(form: str, body: dict, p: OptionalPrincipalDep, s: SessionDep)
         errs = validate_archive(body, ctx, partial=True)
     else:
         raise APIError(404, "not_found", "表单应为 profile、destination 或 archive。")
-    return {"ok": not errs, "fields": [e.dict() for e in errs]}
+    return ValidationOut.model_validate({"ok": not errs, "fields": [e.dict() for e in errs]})
 
 
 # --- identity ----------------------------------------------------------------------------------------------
@@ -156,11 +160,11 @@ def dev_login(body: DevLoginIn, s: SessionDep) -> TokenOut:
     if body.student_id:
         if not s.get(M.Student, body.student_id.strip()):
             raise APIError(404, "not_found", "没有这个学号的学生。")
-        return {"access_token": issue_token(body.student_id.strip(), "student"), "token_type": "bearer"}
-    sf = s.get(M.Staff, body.staff_id.strip())
+        return TokenOut(access_token=issue_token(body.student_id.strip(), "student"), token_type="bearer")
+    sf = s.get(M.Staff, (body.staff_id or "").strip())
     if not sf:
         raise APIError(404, "not_found", "没有这个工作人员账号。")
-    return {"access_token": issue_token(sf.id, sf.role), "token_type": "bearer"}
+    return TokenOut(access_token=issue_token(sf.id, sf.role), token_type="bearer")
 
 
 def _callback_url(next_: str) -> str:
@@ -214,7 +218,9 @@ def cas_callback(
 # --- integrations ------------------------------------------------------------------------------------------
 @router.post("/integration/national/confirmations", tags=["integration"], dependencies=[IntegrationKey])
 def national_confirmation(body: ConfirmIn, s: SessionDep) -> ConfirmOut:
-    return status_service.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
+    return ConfirmOut.model_validate(
+        status_service.confirm_national(s, body.student_id, body.confirmed_on, NATIONAL_ACTOR)
+    )
 
 
 @router.post("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
@@ -222,7 +228,7 @@ def wechat_bind(body: BindIn, s: SessionDep) -> BindOut:
     out = wechat.bind_wechat(s, body.openid, body.code)
     inbox.touch_inbound(s, body.openid)  # WeChat's 48-hour window for notices starts now
     s.commit()
-    return out
+    return BindOut.model_validate(out)
 
 
 @router.post("/integration/wechat/token", tags=["wechat"], dependencies=[IntegrationKey])
@@ -231,15 +237,15 @@ def wechat_token(body: OpenidIn, s: SessionDep) -> WechatTokenOut:
     inbox.touch_inbound(s, body.openid)  # called for every message: WeChat's 48-hour window for notices
     s.commit()
     # a short-lived action token (aud "actions"): it goes into Rasa's tracker, so it must not stay usable
-    return {
-        "access_token": issue_action_token(b.student_id, "student"),
-        "token_type": "bearer",
-        "expires_in": settings.action_token_ttl_seconds,
-        "student_id": b.student_id,
-    }
+    return WechatTokenOut(
+        access_token=issue_action_token(b.student_id, "student"),
+        token_type="bearer",
+        expires_in=settings.action_token_ttl_seconds,
+        student_id=b.student_id,
+    )
 
 
 @router.delete("/integration/wechat/bind", tags=["wechat"], dependencies=[IntegrationKey])
 def wechat_unbind(body: OpenidIn, s: SessionDep) -> BoundOut:
     b = wechat.binding(s, body.openid)
-    return wechat.unbind(s, SYSTEM, b)
+    return BoundOut.model_validate(wechat.unbind(s, SYSTEM, b))

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api", tags=["student"])
 @router.get("/me", tags=["identity"])
 def me(p: PrincipalDep, s: SessionDep) -> MeOut:
     college = s.get(M.College, p.college_code) if p.college_code else None
-    return {"role": p.role, "id": p.id, "name": p.name, "college": college.name if college else None}
+    return MeOut(role=p.role, id=p.id, name=p.name, college=college.name if college else None)
 
 
 @router.get("/me/profile")
@@ -128,17 +128,17 @@ def post_change(body: ChangeIn, p: StudentDep, s: SessionDep) -> ChangeOut:
 
 @router.get("/me/contact")
 def my_contact(p: StudentDep, s: SessionDep) -> ContactOut:
-    return contact_view(get_student(s, p.id).college)
+    return ContactOut.model_validate(contact_view(get_student(s, p.id).college))
 
 
 @router.post("/me/wechat/bind-code", tags=["wechat"])
 def bind_code(p: StudentDep, s: SessionDep) -> BindCodeOut:
-    return wechat.new_bind_code(s, p)
+    return BindCodeOut.model_validate(wechat.new_bind_code(s, p))
 
 
 @router.get("/me/wechat", tags=["wechat"])
 def wechat_state(p: StudentDep, s: SessionDep) -> BoundOut:
-    return {"bound": wechat.binding_of_student(s, p.id) is not None}
+    return BoundOut(bound=wechat.binding_of_student(s, p.id) is not None)
 
 
 @router.delete("/me/wechat", tags=["wechat"])
@@ -146,4 +146,4 @@ def wechat_unbind(p: StudentDep, s: SessionDep) -> BoundOut:
     b = wechat.binding_of_student(s, p.id)
     if b is None:
         raise APIError(404, "not_bound", "您尚未绑定微信。")
-    return wechat.unbind(s, p, b)
+    return BoundOut.model_validate(wechat.unbind(s, p, b))

@@ -3,7 +3,7 @@ review, the audit log."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -15,6 +15,8 @@ from pydantic import (
 
 from backend.schemas.base import BaseIn, Day, Page, Stamp, _Out
 from contracts import vocabulary as V
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)  # typing.Self is 3.11+; mypy checks for 3.10
 
 
 class ProfileIn(BaseIn):
@@ -98,7 +100,7 @@ class SummaryOut(_Out):
         return V.STATE_LABELS[self.state]
 
     @classmethod
-    def of(cls, rec: Any | None) -> Self:
+    def of(cls: type[_ModelT], rec: Any | None) -> _ModelT:
         return cls() if rec is None else cls.model_validate(rec)
 
 
@@ -186,7 +188,7 @@ class _Staff(BaseModel):
     college: str
 
     @classmethod
-    def of(cls, rec: Any) -> Self:
+    def of(cls: type[_ModelT], rec: Any) -> _ModelT:
         base = STAFF_BASES[cls].of(rec).model_dump()
         return cls.model_validate(
             {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -187,11 +187,14 @@ def _not_editable_msg(what: str, state: str, change_kind: str) -> str:
     )
 
 
+_RecordT = TypeVar("_RecordT", bound=RecordOut)
+
+
 @dataclass(frozen=True)
-class RecordSpec:
+class RecordSpec(Generic[_RecordT]):
     kind: V.RecordKind
     model: type
-    out: type[RecordOut]  # DestinationOut | ArchiveOut
+    out: type[_RecordT]  # DestinationOut | ArchiveOut
     load: Callable[[Session, str], Any]
     merge: Callable[
         [M.Student, Any, dict], tuple[dict, str | None, bool]
@@ -257,7 +260,7 @@ ARCHIVE = RecordSpec(
 )
 
 
-def save_record(s: Session, p: Principal, spec: RecordSpec, data: dict) -> RecordOut:
+def save_record(s: Session, p: Principal, spec: RecordSpec[_RecordT], data: dict) -> _RecordT:
     """A partial save by the student (web form or chat): editable until the counselor's review."""
     st = lock_student(s, p.id)
     rec = spec.load(s, st.id)
@@ -280,7 +283,7 @@ def save_record(s: Session, p: Principal, spec: RecordSpec, data: dict) -> Recor
     return spec.out.of(rec)
 
 
-def submit_record(s: Session, p: Principal, spec: RecordSpec) -> RecordOut:
+def submit_record(s: Session, p: Principal, spec: RecordSpec[_RecordT]) -> _RecordT:
     st = lock_student(s, p.id)
     rec = spec.load(s, st.id)
     state = rec.state if rec else RS.not_started

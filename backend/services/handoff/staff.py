@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.auth import Principal
+from backend.core.db import rowcount
 from backend.core.errors import APIError, not_found
 from backend.services.handoff.common import (
     CLOSED,
@@ -131,7 +132,7 @@ def take(s: Session, p: Principal, sid: int) -> dict:
         .where(M.HandoffSession.id == h.id, M.HandoffSession.state == "waiting")
         .values(state="active", staff_id=p.id, staff_name=teacher(p.name), taken_at=clock.now())
     )
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         s.rollback()
         cur = _get(s, p, sid)
         who = f"（{cur.staff_name}已接入）" if cur.state == "active" and cur.staff_name else ""
@@ -169,7 +170,7 @@ def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> 
             state="answered", staff_id=p.id, staff_name=teacher(p.name), closed_at=clock.now(), closed_by=p.id
         )
     )
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         s.rollback()
         raise APIError(409, "already_answered", "这条留言已经有老师回复了，请刷新列表。")
     h = _get(s, p, h.id)
@@ -253,7 +254,7 @@ def purge(s: Session, cutoff: dt.datetime) -> dict:
             if isinstance(a.after, dict) and "text" in a.after:
                 a.after = {**a.after, "text": REDACTED}
         msgs += (
-            s.execute(delete(M.HandoffMessage).where(M.HandoffMessage.session_id.in_(chunk))).rowcount or 0
+            rowcount(s.execute(delete(M.HandoffMessage).where(M.HandoffMessage.session_id.in_(chunk)))) or 0
         )
         s.execute(delete(M.HandoffSession).where(M.HandoffSession.id.in_(chunk)))
     return {"handoff_sessions_deleted": len(ids), "handoff_messages_deleted": msgs}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend import models as M
 from backend.core import clock
+from backend.core.db import rowcount
 from backend.services.handoff.common import (
     TEXT_TIMEOUT_ANON,
     TEXT_TIMEOUT_CLOSED,
@@ -56,7 +57,7 @@ def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str
         .execution_options(synchronize_session=False)
     )
     state = "ticket_open"
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         res = s.execute(
             update(HS)
             .where(HS.id == h.id, HS.state == "waiting")
@@ -64,7 +65,7 @@ def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str
             .execution_options(synchronize_session=False)
         )
         state = "closed"
-    if res.rowcount != 1:  # taken (or closed, or timed out by another process) just before
+    if rowcount(res) != 1:  # taken (or closed, or timed out by another process) just before
         s.rollback()
         return None
     h = s.get(HS, h.id, populate_existing=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.config import settings
+from backend.core.db import rowcount
 from backend.services.handoff import staff as handoff_staff
 from contracts.masking import mask, storable  # noqa: F401 - storable: the turn ingestion (routers/insights.py)
 
@@ -26,8 +27,8 @@ def retention_days() -> int:
 
 def purge(s: Session, now: dt.datetime | None = None) -> dict:
     cutoff = (now or clock.now()) - dt.timedelta(days=retention_days())
-    turns = s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)).rowcount
-    fb = s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)).rowcount
+    turns = rowcount(s.execute(delete(M.TurnLog).where(M.TurnLog.at < cutoff)))
+    fb = rowcount(s.execute(delete(M.Feedback).where(M.Feedback.at < cutoff)))
     gone = handoff_staff.purge(s, cutoff)  # closed handoff sessions keep student text too: the same retention
     s.commit()
     return {

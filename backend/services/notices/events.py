@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend import models as M
 from backend.core import clock
+from backend.core.db import rowcount
 from backend.models import Notice
 from contracts import vocabulary as V
 
@@ -37,7 +38,7 @@ def add(s: Session, student_id: str, event_key: str, kind: str, title: str, body
         wechat_attempts=0,
     )
     res = s.execute(stmt.on_conflict_do_nothing(index_elements=["student_id", "event_key"]))
-    return bool(res.rowcount)
+    return bool(rowcount(res))
 
 
 def cn_date(d: dt.date | str | None) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend import models as M
 from backend.core import clock
+from backend.core.db import rowcount
 from backend.models import Notice, NoticeSetting, WechatInbound
 
 logger = logging.getLogger("backend.notices")
@@ -51,7 +52,7 @@ def mark_read(s: Session, student_id: str, ids: list[int]) -> int:
         .values(read_at=clock.now())
     )
     s.commit()
-    return res.rowcount or 0
+    return rowcount(res) or 0
 
 
 def wechat_setting(s: Session, student_id: str) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from backend import models as M
 from backend.core import clock
 from backend.core.auth import Principal
+from backend.core.db import rowcount
 from backend.core.errors import APIError
 from backend.services.common import SYSTEM, audit, lock_student, ts
 
@@ -189,7 +190,7 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
         .values(used_at=now, used_by=openid)
         .execution_options(synchronize_session=False)
     )
-    if used.rowcount != 1:  # pragma: no cover - the lock above already serialises
+    if rowcount(used) != 1:  # pragma: no cover - the lock above already serialises
         s.rollback()
         raise APIError(422, "bind_code_used", USED_CODE_MSG, fields=[])
     # one binding per openid and per student: replace what was there (a bulk delete: a concurrent unbind of

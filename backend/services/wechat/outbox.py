@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from backend import metrics
 from backend.core import clock
-from backend.core.db import SessionLocal, read_session
+from backend.core.db import SessionLocal, read_session, rowcount
 
 
 def worker_name() -> str:
@@ -78,7 +78,7 @@ class Outbox:
             .execution_options(synchronize_session=False)
         )
         s.commit()
-        return me if res.rowcount == 1 else None
+        return me if rowcount(res) == 1 else None
 
     def record(self, s: Session, row_id: int, me: str, **values: Any) -> bool:
         """Write the outcome only while the claim is still ours (its lease was not taken over meanwhile)."""
@@ -90,13 +90,13 @@ class Outbox:
             .execution_options(synchronize_session=False)
         )
         s.commit()
-        if res.rowcount == 1 and values.get("wechat_error") and values.get("wechat_state") != "skipped":
+        if rowcount(res) == 1 and values.get("wechat_error") and values.get("wechat_state") != "skipped":
             metrics.wechat_error(T.__tablename__, values["wechat_error"])
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             self.logger.warning(
                 "%s %s outlived its lease (%s); another worker took it", self.what, row_id, self.lease_name
             )
-        return res.rowcount == 1
+        return rowcount(res) == 1
 
     def retry(self, s: Session, row_id: int, me: str, wait: dt.timedelta, error: str) -> bool:
         """A transient failure: back to pending (claim released), due again after `wait`."""
