@@ -36,7 +36,7 @@ def _type(s: dict[str, Any]) -> str:
         return f"list[{_type(s.get('items', {}))}]"
     if t == "object" and isinstance(s.get("additionalProperties"), dict):
         return f"dict[str, {_type(s['additionalProperties'])}]"
-    return {"null": "null", "object": "object", None: "any"}.get(t, t)
+    return {"null": "null", "object": "object", None: "any"}.get(t, str(t))
 
 
 def _body(content: dict | None) -> str:

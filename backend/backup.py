@@ -124,8 +124,8 @@ def pg_tool(name: str, url: str) -> str:
             reverse=True,
         )
     ]
-    if shutil.which(name):
-        candidates.append(Path(shutil.which(name)))
+    if found := shutil.which(name):
+        candidates.append(Path(found))
     for exe in candidates:
         out = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout
         m = re.search(r"(\d+)(?:\.\d+)?", out)

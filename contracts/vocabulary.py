@@ -70,7 +70,7 @@ STATE_STEPS = {
     _S.college_rejected: 3,
     _S.school_rejected: 4,
 }
-CHANGE_STATE_LABELS = {
+CHANGE_STATE_LABELS: dict[str, str] = {
     _S.submitted: "已提交，待学院审核",
     _S.college_approved: "学院审核通过，待学校审核",
     _S.school_approved: "学校审核通过，已生效",

@@ -181,9 +181,10 @@ class CasProvider:
             raise APIError(502, "sso_unavailable", "统一身份认证服务返回的内容无法解析。") from e
         ns = {"cas": "http://www.yale.edu/tp/cas"}
         user = root.find("cas:authenticationSuccess/cas:user", ns)
-        if user is None or not (user.text or "").strip():
+        name = (user.text or "").strip() if user is not None else ""
+        if not name:
             raise APIError(401, "sso_ticket_invalid", "统一身份认证票据无效或已使用，请重新登录。")
-        return user.text.strip()
+        return name
 
 
 def cas_provider() -> CasProvider | None:

@@ -107,7 +107,7 @@ def _college(s: Session, code: str | None) -> str | None:
 
 
 def _students(s: Session, ids: list[str]) -> list[dict]:
-    colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
+    colleges = dict(s.execute(select(M.College.code, M.College.name)).tuples().all())
     rows = (
         s.execute(
             select(M.Student.id, M.Student.name, M.Student.college_code)
@@ -207,12 +207,14 @@ def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
                 select(M.Notice.event_key, func.count())
                 .where(M.Notice.event_key.in_(keys))
                 .group_by(M.Notice.event_key)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if keys
         else {}
     )
-    colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).all())
+    colleges = dict(s.execute(select(M.College.code, M.College.name).order_by(M.College.code)).tuples().all())
     return {
         "deadlines": [_deadline_view(d, counts.get(f"deadline:{d.id}", 0), colleges) for d in deadlines],
         "audiences": schedule.AUDIENCES,
@@ -231,7 +233,7 @@ def deadline_detail(p: StaffDep, s: SessionDep, deadline_id: int = Path(ge=1, le
     notes = {
         n.student_id: n for n in s.scalars(select(M.Notice).where(M.Notice.event_key == f"deadline:{d.id}"))
     }
-    colleges = dict(s.execute(select(M.College.code, M.College.name)).all())
+    colleges = dict(s.execute(select(M.College.code, M.College.name)).tuples().all())
     students = _students(s, list(notes))
     for st in students:
         n = notes[st["id"]]

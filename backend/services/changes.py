@@ -149,10 +149,11 @@ def _diff(
 ) -> tuple[list[FieldError], dict, dict]:
     """(errors of the merged result, what changes, what it was)."""
     if target == T.destination:
+        assert dest is not None  # _check_target: the record exists and is approved
         cur_unit = dict(dest.unit or {})
         cur_type = dest.destination_type
         new_type = str(changes.get("destination_type", cur_type))
-        merged_unit = {**cur_unit, **norm_unit(w.unit_in)} if new_type in V.UNIT_TYPES else None
+        merged_unit = {**cur_unit, **(norm_unit(w.unit_in) or {})} if new_type in V.UNIT_TYPES else None
         if new_type in V.UNIT_TYPES and w.type_changed and cur_type not in V.UNIT_TYPES:
             merged_unit = norm_unit(w.unit_in)
         errs = validate_destination(
@@ -167,6 +168,7 @@ def _diff(
             raise invalid([FieldError("changes", "no_changes", "您填写的单位信息与现有信息相同，无需修改。")])
         return errs, clean, {"destination_type": cur_type, "unit": cur_unit or None}
     if target == T.archive:
+        assert arch is not None  # _check_target: the record exists and is approved
         stored = arch.data or {}
         merged = {**stored, **norm_archive({k: changes[k] for k in w.archive_keys})}
         for k in w.archive_keys:
@@ -243,8 +245,10 @@ def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
     st = cr.student
     today = clock.today()
     target = V.CHANGE_TARGET[cr.kind]
+    before: DestinationOut | ArchiveOut | dict
     if target == T.destination:
         dest = get_destination(s, st.id)
+        assert dest is not None  # a change request is made for an approved record only
         before = DestinationOut.of(dest)
         new_type = cr.changes.get("destination_type", dest.destination_type)
         if new_type in V.UNIT_TYPES:
@@ -257,6 +261,7 @@ def apply_change(s: Session, actor: Principal, cr: M.ChangeRequest) -> None:
         audit(s, actor, st.id, "destination", dest.id, "apply_change", before, DestinationOut.of(dest))
     elif target == T.archive:
         arch = get_archive(s, st.id)
+        assert arch is not None  # a change request is made for an approved record only
         before = ArchiveOut.of(arch)
         merged = {**(arch.data or {}), **cr.changes}
         arch.data = {k: v for k, v in merged.items() if v not in (None, "", [])}

@@ -93,7 +93,7 @@ def check_scope(p: Principal, st: M.Student, missing: str = NOT_FOUND) -> None:
 
 def page(s: Session, q, order, limit: int, offset: int) -> tuple[int, list]:
     """(total, rows) of a listing query."""
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
     return total, list(s.scalars(q.order_by(order).limit(limit).offset(offset)).unique().all())
 
 

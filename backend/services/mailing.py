@@ -49,7 +49,7 @@ def eligibility(s: Session, st: M.Student) -> dict:
         reason = R.needs_reconfirm
     elif open_changes(s, st.id):
         reason = R.change_pending
-    elif clock.today() < dt.date.fromisoformat(eligible_from):
+    elif eligible_from is not None and clock.today() < dt.date.fromisoformat(eligible_from):
         reason = R.too_early
     return {
         "eligible": reason is None,
@@ -152,7 +152,7 @@ def _move(
     if notify:
         notify(s, m)
     s.commit()
-    return mailing_out(m)
+    return MailingOut.model_validate(m)
 
 
 def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
@@ -160,7 +160,7 @@ def _mailing_for_staff(s: Session, p: Principal, mid: int) -> M.MailingRequest:
     if not sid:
         raise not_found("没有这条档案邮寄申请。")
     check_scope(p, lock_student(s, sid), "没有这条档案邮寄申请。")
-    return s.get(M.MailingRequest, mid, populate_existing=True)
+    return s.get_one(M.MailingRequest, mid, populate_existing=True)  # its student_id was just read
 
 
 def ship_mailing(s: Session, p: Principal, mid: int, ems_no: str) -> MailingOut:

@@ -29,8 +29,16 @@ from backend.validators import FieldError, check_credit_code
 from contracts import vocabulary as V
 
 RK, RS = V.RecordKind, V.RecordState
-KIND_MODELS = {RK.destination: M.Destination, RK.archive: M.Archive, RK.change: M.ChangeRequest}
-STAFF_OUT = {RK.destination: StaffDestinationOut, RK.archive: StaffArchiveOut, RK.change: StaffChangeOut}
+KIND_MODELS: dict[str, type[M.Destination] | type[M.Archive] | type[M.ChangeRequest]] = {
+    RK.destination: M.Destination,
+    RK.archive: M.Archive,
+    RK.change: M.ChangeRequest,
+}
+STAFF_OUT: dict[str, type[StaffDestinationOut] | type[StaffArchiveOut] | type[StaffChangeOut]] = {
+    RK.destination: StaffDestinationOut,
+    RK.archive: StaffArchiveOut,
+    RK.change: StaffChangeOut,
+}
 KIND_MSG = "记录类型应为 destination、archive 或 change。"
 STALE_MSG = "记录已更新，请刷新后再审核"
 
@@ -65,7 +73,7 @@ def review(
     if sid is None:
         raise not_found()
     check_scope(p, lock_student(s, sid))  # then read the record as the last writer left it
-    rec = s.get(model, rid, populate_existing=True)
+    rec = s.get_one(model, rid, populate_existing=True)  # its student_id was just read
     college = p.role == V.Role.counselor
     expected = RS.submitted if college else RS.college_approved
     if rec.state != expected:
@@ -88,7 +96,7 @@ def review(
     else:
         rec.school_reviewed_at, rec.school_reviewer = now, p.id
         rec.state = (RS.school_approved if approve else RS.school_rejected).value
-    rec.rejection_reason = None if approve else reason.strip()
+    rec.rejection_reason = None if approve else (reason or "").strip()  # required above when rejecting
     rec.updated_at = now
     if kind == RK.change and rec.state in V.DECIDED_CHANGE:
         rec.open_key = None

@@ -158,6 +158,7 @@ def attach(s: Session, p: Principal, question: str, answer_key: str) -> dict:
                     M.TrainingExample.question == q, M.TrainingExample.answer_key == answer_key
                 )
             )
+            assert ex is not None  # the row whose insert won the race
     out = _view(ex)
     out["already_in_training_data"] = q in known_examples(out_dir())
     return out

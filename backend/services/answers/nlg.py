@@ -30,7 +30,8 @@ class AnswerCache:
     stale)."""
 
     def __init__(self, ttl: float) -> None:
-        self.ttl, self.data, self.loaded_at, self.lock = ttl, {}, float("-inf"), threading.Lock()
+        self.ttl, self.loaded_at, self.lock = ttl, float("-inf"), threading.Lock()
+        self.data: dict[str, Any] = {}
         self.generation = 0
 
     def clear(self) -> None:

@@ -111,10 +111,13 @@ def _limits(
             TEXT_TOO_MANY_CLIENT,
         )
     if student is None:
-        n = s.scalar(
-            select(func.count())
-            .select_from(HS)
-            .where(HS.student_id.is_(None), HS.state.in_(("waiting", "ticket_draft")))
+        n = (
+            s.scalar(
+                select(func.count())
+                .select_from(HS)
+                .where(HS.student_id.is_(None), HS.state.in_(("waiting", "ticket_draft")))
+            )
+            or 0
         )
         if n >= settings.handoff_anon_max:
             s.rollback()

@@ -70,28 +70,32 @@ class Delivery(Outbox):
         return super().due(now) & first
 
     def deliver(self, s: Session, mid: int, me: str) -> None:
-        m = s.get(HM, mid, populate_existing=True)
-        h = s.get(M.HandoffSession, m.session_id)
+        m = s.get_one(HM, mid, populate_existing=True)  # claimed by this worker just now
+        h = s.get_one(M.HandoffSession, m.session_id)
         openid = h.conversation.split(":", 1)[1] if h.conversation.startswith("wechat:") else None
         if m.wechat_attempts > MAX_ATTEMPTS:
-            return self.record(
-                s, mid, me, wechat_state="failed", wechat_error="gave up (unfinished attempts)"
-            )
+            self.record(s, mid, me, wechat_state="failed", wechat_error="gave up (unfinished attempts)")
+            return
         if not openid:
-            return self.record(s, mid, me, wechat_state="failed", wechat_error="not_wechat")
+            self.record(s, mid, me, wechat_state="failed", wechat_error="not_wechat")
+            return
         if not self.api.configured:
-            return self.record(s, mid, me, wechat_state="failed", wechat_error="wechat_not_configured")
+            self.record(s, mid, me, wechat_state="failed", wechat_error="wechat_not_configured")
+            return
         inbound = s.get(M.WechatInbound, openid)
         text = wechat_text(s, m)
         attempts = m.wechat_attempts
         s.commit()  # no transaction held while WeChat is called
         if not in_window(inbound):
-            return self.record(s, mid, me, wechat_state="failed", wechat_error="outside_window")
+            self.record(s, mid, me, wechat_state="failed", wechat_error="outside_window")
+            return
         code = self.api.send_text(openid, text)
         if code == 0:
-            return self.record(s, mid, me, wechat_state="sent", wechat_error=None)
+            self.record(s, mid, me, wechat_state="sent", wechat_error=None)
+            return
         if code in GIVE_UP or attempts >= MAX_ATTEMPTS:
-            return self.record(s, mid, me, wechat_state="failed", wechat_error=f"errcode {code}")
+            self.record(s, mid, me, wechat_state="failed", wechat_error=f"errcode {code}")
+            return
         self.retry(s, mid, me, dt.timedelta(seconds=5 * 2**attempts), f"errcode {code}")
 
 

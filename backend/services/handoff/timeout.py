@@ -32,7 +32,7 @@ def _overdue(h: M.HandoffSession) -> bool:
     return h.state == "waiting" and clock.now() - clock.aware(h.created_at) > wait_limit()
 
 
-def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str | None:
+def _time_out(s: Session, h: M.HandoffSession, actor: tuple[str, str], swept: bool) -> str | None:
     """Nobody took the queued conversation in time (the one transition for both paths: the student's next
     message, `inbound`, and the backend's periodic `sweep`). A student's (signed-in or WeChat) conversation in
     which they wrote something while queued becomes a ticket (answered later, like one left outside office
@@ -68,7 +68,7 @@ def _time_out(s: Session, h: M.HandoffSession, actor: tuple, swept: bool) -> str
     if rowcount(res) != 1:  # taken (or closed, or timed out by another process) just before
         s.rollback()
         return None
-    h = s.get(HS, h.id, populate_existing=True)
+    h = s.get_one(HS, h.id, populate_existing=True)
     wechat_anon = h.channel == "wechat" and not h.student_id
     if state == "ticket_open":
         if swept:

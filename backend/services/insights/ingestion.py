@@ -164,6 +164,7 @@ def add_feedback(
             break
         except IntegrityError:  # the same feedback twice at once: the second updates the first
             s.rollback()
+    assert fb is not None  # set (found or added) on every pass of the loop
     return {"id": fb.id, "rating": fb.rating, "reason": fb.reason, "answer_key": fb.answer_key}
 
 

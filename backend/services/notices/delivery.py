@@ -80,7 +80,7 @@ class Worker(Outbox):
         self.retry(s, nid, me, backoff(attempts), error)
 
     def deliver(self, s: Session, nid: int, me: str) -> None:
-        n = s.get(Notice, nid, populate_existing=True)
+        n = s.get_one(Notice, nid, populate_existing=True)  # claimed by this worker just now
         if n.wechat_attempts > MAX_ATTEMPTS:  # earlier claims all died (or hung) without recording anything
             return self._finish(
                 s, nid, me, "failed", error=f"gave up after {MAX_ATTEMPTS} unfinished attempts"

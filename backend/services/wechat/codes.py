@@ -166,6 +166,10 @@ def bind_wechat(s: Session, openid: str, code: str) -> dict:
         .with_for_update(of=M.WechatBindCode)
         .execution_options(populate_existing=True)
     )
+    if bc is None:  # deleted between the two reads: as if it never existed
+        raise _bind_failed(
+            s, openid, now, "bind_code_invalid", "绑定码不正确，请核对后重新发送，或在网页上重新获取。"
+        )
     if bc.used_at is not None:
         raise APIError(422, "bind_code_used", USED_CODE_MSG, fields=[])
     if bc.voided_at is not None:
