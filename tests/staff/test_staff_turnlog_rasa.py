@@ -38,7 +38,8 @@ def wait_for(c, pred, timeout=15.0):
 
 
 def test_turns_are_logged_for_staff(system, login):
-    tag = uuid.uuid4().hex[:6]
+    # letters only: six digits in a row would be masked (an ID-like number) and the tag lost
+    tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:6])
     anon = f"tl-{tag}"
     token = login("2025000003")
     say(system.rest_webhook, anon, "学校平台怎么登录")
