@@ -22,7 +22,18 @@ from backend.core.deps import (
     StaffDep,
 )
 from backend.core.errors import invalid
-from backend.schemas.answers import LoginOptionsOut, StaffMeOut
+from backend.schemas.answers import (
+    AnswerListOut,
+    AnswerOut,
+    AttachedExampleOut,
+    LoginOptionsOut,
+    NlgOut,
+    NlgSnapshotOut,
+    NlgUnchangedOut,
+    StaffMeOut,
+    TrainingExamplesOut,
+    TrainingExportOut,
+)
 from backend.schemas.base import BaseIn
 from backend.services import answers as A
 from backend.services import training as T
@@ -93,7 +104,14 @@ NLG_BODY = {
 }
 
 
-@router.post("/api/nlg", tags=["answers"], openapi_extra=NLG_BODY, dependencies=[IntegrationOrServiceKey])
+@router.post(
+    "/api/nlg",
+    tags=["answers"],
+    openapi_extra=NLG_BODY,
+    dependencies=[IntegrationOrServiceKey],
+    response_model=NlgOut,
+    response_model_exclude_unset=True,
+)
 async def nlg(request: Request) -> dict:
     """Rasa's NLG endpoint: the current version of the named response, its variables filled. On the event
     loop, from the in-process copy of the answers (no thread hop, no database read per call: this is on every
@@ -107,7 +125,12 @@ async def nlg(request: Request) -> dict:
     return A.render(body)
 
 
-@router.get("/api/nlg/responses", tags=["answers"], dependencies=[IntegrationKey])
+@router.get(
+    "/api/nlg/responses",
+    tags=["answers"],
+    dependencies=[IntegrationKey],
+    response_model=NlgUnchangedOut | NlgSnapshotOut,
+)
 def nlg_responses(
     s: SessionDep,
     since: int | None = Query(default=None, ge=0, le=2**31, description="the revision Rasa has"),
@@ -136,7 +159,7 @@ def staff_me(p: StaffDep, s: SessionDep) -> StaffMeOut:
     )
 
 
-@router.get("/api/staff/answers")
+@router.get("/api/staff/answers", response_model=AnswerListOut)
 def list_answers(
     p: StaffDep,
     s: SessionDep,
@@ -145,17 +168,17 @@ def list_answers(
     return A.list_answers(s, p, (q or "").strip() or None)
 
 
-@router.post("/api/staff/answers/{key:path}/rollback")
+@router.post("/api/staff/answers/{key:path}/rollback", response_model=AnswerOut)
 def rollback(body: RollbackIn, p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.rollback(s, p, key, body.version, body.base_version)
 
 
-@router.get("/api/staff/answers/{key:path}")
+@router.get("/api/staff/answers/{key:path}", response_model=AnswerOut)
 def get_answer(p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.answer_view(s, p, key)
 
 
-@router.put("/api/staff/answers/{key:path}")
+@router.put("/api/staff/answers/{key:path}", response_model=AnswerOut)
 def edit_answer(body: AnswerEditIn, p: StaffDep, s: SessionDep, key: str = KEY) -> dict:
     return A.edit_answer(
         s,
@@ -170,24 +193,24 @@ def edit_answer(body: AnswerEditIn, p: StaffDep, s: SessionDep, key: str = KEY) 
 
 
 # --- from a failed question to a better answer (issue 14 §5) -----------------------------------------------
-@router.post("/api/staff/answers")
+@router.post("/api/staff/answers", response_model=AnswerOut)
 def create_answer(body: NewAnswerIn, p: StaffDep, s: SessionDep) -> dict:
     """A new FAQ answer (school staff), served by the NLG endpoint and exported to the domain for training."""
     return T.create_answer(s, p, body.topic, body.text, body.source)
 
 
-@router.get("/api/staff/training-examples")
+@router.get("/api/staff/training-examples", response_model=TrainingExamplesOut)
 def training_examples(p: StaffDep, s: SessionDep) -> dict:
     return T.list_examples(s)
 
 
-@router.post("/api/staff/training-examples")
+@router.post("/api/staff/training-examples", response_model=AttachedExampleOut)
 def attach_example(body: ExampleIn, p: StaffDep, s: SessionDep) -> dict:
     """Attach a student's question to an FAQ answer as a training example (school staff)."""
     return T.attach(s, p, body.question, body.answer_key)
 
 
-@router.post("/api/staff/training-examples/export")
+@router.post("/api/staff/training-examples/export", response_model=TrainingExportOut)
 def export_examples(p: StaffDep, s: SessionDep) -> dict:
     """Write the examples and staff-created answers where `make train` reads them."""
     return T.export(s, p)

@@ -26,6 +26,15 @@ from backend.core.deps import (
 )
 from backend.core.errors import APIError, FieldError, forbidden, invalid
 from backend.schemas.base import BaseIn
+from backend.schemas.handoff import (
+    BotAnswerOut,
+    HandoffRequestOut,
+    HeldOut,
+    InboundOut,
+    StaffHandoffListOut,
+    StaffHandoffOut,
+    WidgetMessagesOut,
+)
 from backend.services.handoff import common, conversation, staff
 from backend.services.notices import inbox
 
@@ -100,7 +109,12 @@ def _check_channel(conversation: str, channel: str) -> None:
         raise invalid([FieldError("channel", "mismatch", "渠道与会话不一致。")])
 
 
-@router.post("/integration/handoff", tags=["integration"])
+@router.post(
+    "/integration/handoff",
+    tags=["integration"],
+    response_model=HandoffRequestOut,
+    response_model_exclude_unset=True,
+)
 def request_person(body: RequestIn, p: ActionCallerDep, s: SessionDep) -> dict:
     """转人工: queue (office hours) or ticket (outside; signed-in or WeChat) for the conversation."""
     kind = body.conversation.split(":", 1)[0]
@@ -125,7 +139,13 @@ def request_person(body: RequestIn, p: ActionCallerDep, s: SessionDep) -> dict:
 
 
 # --- the channels (every student message, before Rasa) ------------------------------------------------------
-@router.post("/integration/handoff/inbound", tags=["integration"], dependencies=[IntegrationKey])
+@router.post(
+    "/integration/handoff/inbound",
+    tags=["integration"],
+    dependencies=[IntegrationKey],
+    response_model=InboundOut,
+    response_model_exclude_unset=True,
+)
 def inbound(body: InboundIn) -> dict:
     """{held: false}: let the bot answer. Checked with a read first: no write transaction for the usual
     conversation that no person holds."""
@@ -139,7 +159,12 @@ def inbound(body: InboundIn) -> dict:
         return conversation.inbound(s, body.conversation, body.channel, body.text)
 
 
-@router.post("/integration/handoff/bot", tags=["integration"], dependencies=[IntegrationKey])
+@router.post(
+    "/integration/handoff/bot",
+    tags=["integration"],
+    dependencies=[IntegrationKey],
+    response_model=BotAnswerOut,
+)
 def bot_answer(body: BotAnswerIn, s: SessionDep) -> dict:
     """The bot's answer to a message stored while queued (`inbound` answered `stored: true` with
     `session_id`): kept for the counselor's view only (never polled by the widget, never sent to WeChat). 404
@@ -148,7 +173,9 @@ def bot_answer(body: BotAnswerIn, s: SessionDep) -> dict:
     return conversation.bot_answer(s, body.conversation, body.session_id, body.texts)
 
 
-@router.get("/integration/handoff/held", tags=["integration"], dependencies=[IntegrationKey])
+@router.get(
+    "/integration/handoff/held", tags=["integration"], dependencies=[IntegrationKey], response_model=HeldOut
+)
 def held() -> dict:
     """The conversations a person holds now (the channels poll this, so a turn of a conversation nobody holds
     needs no call to the backend)."""
@@ -164,7 +191,7 @@ def held() -> dict:
 
 
 # --- the widget ---------------------------------------------------------------------------------------------
-@router.get("/handoff/messages")
+@router.get("/handoff/messages", response_model=WidgetMessagesOut)
 def widget_messages(
     s: SessionDep,
     after: int = Query(default=0, ge=0, le=2**31 - 1),
@@ -185,7 +212,7 @@ def widget_messages(
 
 
 # --- staff --------------------------------------------------------------------------------------------------
-@router.get("/staff/handoff")
+@router.get("/staff/handoff", response_model=StaffHandoffListOut)
 def staff_list(
     p: StaffDep,
     s: SessionDep,
@@ -203,24 +230,24 @@ def staff_list(
     }
 
 
-@router.get("/staff/handoff/{sid}")
+@router.get("/staff/handoff/{sid}", response_model=StaffHandoffOut)
 def staff_detail(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     return staff.staff_detail(s, p, sid)
 
 
-@router.post("/staff/handoff/{sid}/take")
+@router.post("/staff/handoff/{sid}/take", response_model=StaffHandoffOut)
 def take(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """One staff member wins a waiting conversation; the others get 409 already_taken."""
     return staff.take(s, p, sid)
 
 
-@router.post("/staff/handoff/{sid}/reply")
+@router.post("/staff/handoff/{sid}/reply", response_model=StaffHandoffOut)
 def reply(sid: SessionId, body: ReplyIn, p: StaffDep, s: SessionDep) -> dict:
     """A reply in the conversation the caller holds, or the answer to a ticket (once)."""
     return staff.reply(s, p, sid, body.text)
 
 
-@router.post("/staff/handoff/{sid}/close")
+@router.post("/staff/handoff/{sid}/close", response_model=StaffHandoffOut)
 def close(sid: SessionId, p: StaffDep, s: SessionDep) -> dict:
     """End the conversation: the bot answers the student again."""
     return staff.close(s, p, sid)

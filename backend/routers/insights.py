@@ -17,6 +17,7 @@ from backend.core.deps import (
     StaffDep,
 )
 from backend.schemas.base import BaseIn
+from backend.schemas.insights import FeedbackOut, InsightsOut, TurnsOut
 from backend.services import insights as I
 from contracts.masking import storable
 
@@ -78,7 +79,7 @@ class TurnsIn(BaseIn):
     )
 
 
-@router.post("/api/feedback")
+@router.post("/api/feedback", response_model=FeedbackOut)
 def feedback(
     body: FeedbackIn,
     request: Request,
@@ -92,13 +93,18 @@ def feedback(
     return I.add_feedback(s, p, body.model_dump(), clients.client_hash(clients.address(request)))
 
 
-@router.post("/api/integration/feedback", dependencies=[IntegrationKey])
+@router.post("/api/integration/feedback", dependencies=[IntegrationKey], response_model=FeedbackOut)
 def wechat_feedback(body: WechatFeedbackIn, s: SessionDep) -> dict:
     """👍/👎 sent in WeChat (bot/feedback.py); the student is the one the openid is bound to, if any."""
     return I.add_wechat_feedback(s, body.model_dump())
 
 
-@router.post("/api/integration/turns", dependencies=[IntegrationKey])
+@router.post(
+    "/api/integration/turns",
+    dependencies=[IntegrationKey],
+    response_model=TurnsOut,
+    response_model_exclude_unset=True,
+)
 def turns(body: TurnsIn, s: SessionDep) -> dict:
     """Turns logged by the Rasa process (bot/turnlog.py), in batches. Each turn is checked on its own: one
     that does not fit the contract is counted in `rejected` (with its position and reason in `errors`) and the
@@ -117,7 +123,7 @@ def turns(body: TurnsIn, s: SessionDep) -> dict:
 DAYS = Query(default=7, ge=1, le=180, description="the last N days, today included")
 
 
-@router.get("/api/staff/insights")
+@router.get("/api/staff/insights", response_model=InsightsOut)
 def overview(p: StaffDep, s: SessionDep, days: int = DAYS) -> dict:
     return I.overview(s, p, days)
 

@@ -22,7 +22,15 @@ from backend.core.deps import (
 )
 from backend.core.errors import APIError, FieldError, forbidden, invalid, not_found
 from backend.schemas.base import BaseIn
-from backend.schemas.notices import MarkedOut, NoticeSettingOut
+from backend.schemas.notices import (
+    DeadlineCreatedOut,
+    DeadlineDetailOut,
+    DeadlinePreviewOut,
+    DeadlinesOut,
+    MarkedOut,
+    MyNoticesOut,
+    NoticeSettingOut,
+)
 from backend.services.notices import inbox, schedule
 
 router = APIRouter(prefix="/api", tags=["notices"])
@@ -48,7 +56,7 @@ class DeadlineIn(BaseIn):
     college_code: str | None = Field(default=None, max_length=40)
 
 
-@router.get("/me/notices")
+@router.get("/me/notices", response_model=MyNoticesOut)
 def my_notices(p: StudentDep, s: SessionDep) -> dict:
     """Unread first, newest first; `wechat`: whether WeChat notices are on and the account is bound."""
     return inbox.list_for(s, p.id)
@@ -120,7 +128,7 @@ def _students(s: Session, ids: list[str]) -> list[dict]:
     return [{"id": i, "name": n, "college_code": c, "college": colleges.get(c, c)} for i, n, c in rows]
 
 
-@router.get("/staff/notices/deadlines/preview")
+@router.get("/staff/notices/deadlines/preview", response_model=DeadlinePreviewOut)
 def preview_deadline(
     audience: AUDIENCE,
     p: StaffDep,
@@ -138,7 +146,7 @@ def preview_deadline(
     }
 
 
-@router.post("/staff/notices/deadlines", status_code=201)
+@router.post("/staff/notices/deadlines", status_code=201, response_model=DeadlineCreatedOut)
 def add_deadline(body: DeadlineIn, p: StaffDep, s: SessionDep) -> dict:
     """A deadline reminder to the students it concerns: the career center (school staff) only."""
     _career_center(p)
@@ -192,7 +200,7 @@ def _deadline_view(d: M.Deadline, students: int, colleges: dict) -> dict:
     }
 
 
-@router.get("/staff/notices/deadlines")
+@router.get("/staff/notices/deadlines", response_model=DeadlinesOut)
 def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
     """Newest first (100); counselors see the ones of their college. `audiences` and `colleges` for the
     form."""
@@ -224,7 +232,7 @@ def list_deadlines(p: StaffDep, s: SessionDep) -> dict:
     }
 
 
-@router.get("/staff/notices/deadlines/{deadline_id}")
+@router.get("/staff/notices/deadlines/{deadline_id}", response_model=DeadlineDetailOut)
 def deadline_detail(p: StaffDep, s: SessionDep, deadline_id: int = Path(ge=1, le=2**31 - 1)) -> dict:
     """The deadline and the students its reminder went to (read in the widget or not, WeChat delivery)."""
     d = s.get(M.Deadline, deadline_id)

@@ -17,9 +17,9 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.errors import APIError, invalid, not_found, wrong_state
 from backend.schemas import MailingCreatedOut, MailingOut, MailingPage, MyMailingOut
+from backend.services import notice_events as notices
 from backend.services.changes import open_changes
 from backend.services.common import audit, check_scope, lock_student, page
-from backend.services.notices import events as notices
 from backend.services.records import get_archive
 from backend.validators import check_ems
 from contracts import vocabulary as V

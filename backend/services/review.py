@@ -22,9 +22,9 @@ from backend.schemas import (
     StaffDestinationOut,
     ts,
 )
+from backend.services import notice_events as notices
 from backend.services.changes import apply_change
 from backend.services.common import audit, check_scope, get_student, lock_student, page
-from backend.services.notices import events as notices
 from backend.validators import FieldError, check_credit_code
 from contracts import vocabulary as V
 

@@ -12,10 +12,10 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.errors import invalid, wrong_state
 from backend.schemas import StatusOut, SummaryOut, ds
+from backend.services import notice_events as notices
 from backend.services.changes import open_changes
 from backend.services.common import audit, lock_student
 from backend.services.mailing import active_mailing, eligibility, mailing_out
-from backend.services.notices import events as notices
 from backend.services.records import get_archive, get_destination
 from backend.validators import FieldError
 from contracts import vocabulary as V

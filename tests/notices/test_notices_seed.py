@@ -25,7 +25,8 @@ def test_reseed_with_notices(tmp_path):
     r = run(
         "-c",
         "from backend.core.db import SessionLocal\n"
-        "from backend.services.notices import events, inbox\n"
+        "from backend.services import notice_events as events\n"
+        "from backend.services.notices import inbox\n"
         "with SessionLocal() as s:\n"
         "    assert events.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"
         "    assert not events.add(s, '2025000005', 'test:1', 'deadline', 't', 'b')\n"

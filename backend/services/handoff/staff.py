@@ -13,6 +13,7 @@ from backend.core import clock
 from backend.core.auth import Principal
 from backend.core.db import rowcount
 from backend.core.errors import APIError, not_found
+from backend.services import notice_events
 from backend.services.handoff.common import (
     CLOSED,
     TEXT_CLOSED,
@@ -23,7 +24,6 @@ from backend.services.handoff.common import (
     message_view,
     teacher,
 )
-from backend.services.notices import events
 
 logger = logging.getLogger("backend.handoff")
 
@@ -190,7 +190,7 @@ def _answer_ticket(s: Session, p: Principal, h: M.HandoffSession, text: str) -> 
     )
     if h.student_id:
         short = question if len(question) <= 60 else question[:60] + "…"
-        events.add(
+        notice_events.add(
             s,
             h.student_id,
             f"handoff:{h.id}:answer",

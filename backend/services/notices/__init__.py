@@ -20,7 +20,8 @@
   set: WeChat is skipped, the widget still has it). The loop runs as a thread in each backend process
   (NOTICE_WORKER=0 turns it off) or as `python -m backend.services.notices`.
 
-Modules: `events` (notices a change of state writes), `schedule` (the calendar's events and the deadlines
-staff set), `inbox` (what the student sees, the WeChat setting), `delivery` (the WeChat worker and `main`).
+Modules: `schedule` (the calendar's events and the deadlines staff set), `inbox` (what the student sees, the
+WeChat setting), `delivery` (the WeChat worker and `main`). Writing a notice, and the notices a change of
+state writes, is `services/notice_events.py`, one floor down (the services that change a case import it).
 The tables are in backend/models/notices.py.
 """

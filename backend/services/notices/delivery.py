@@ -17,7 +17,7 @@ from backend import models as M
 from backend.core import clock
 from backend.core.config import settings
 from backend.models import Notice, WechatInbound
-from backend.services.notices.events import cn_date
+from backend.services.notice_events import cn_date
 from backend.services.notices.inbox import wechat_setting
 from backend.services.notices.schedule import sweep
 from backend.services.wechat.client import OUT_OF_WINDOW, PERMANENT, WechatApi, in_window

@@ -14,7 +14,7 @@ from backend.core import clock
 from backend.core.db import SessionLocal, read_session
 from backend.models import Deadline, Notice
 from backend.services import mailing, records, status
-from backend.services.notices.events import add, cn_date
+from backend.services.notice_events import add, cn_date
 
 logger = logging.getLogger("backend.notices")
 

@@ -1,5 +1,7 @@
-"""Notices written when a student's case moves (a review decision, the national confirmation, the archive
-shipped or delivered): in the same transaction as the change; one per (student, event key)."""
+"""Writing a notice (`add`) and the notices written when a student's case moves (a review decision, the
+national confirmation, the archive shipped or delivered): in the same transaction as the change; one per
+(student, event key). Below the services that change a case (status, mailing, review, handoff) and the
+notices package (its calendar sweep and deadlines write through `add`), so none of them imports upward."""
 
 from __future__ import annotations
 
