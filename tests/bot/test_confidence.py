@@ -8,16 +8,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.nlu.decision import ANSWER_CUES, decide, names_situation
-from system import RASA, ROOT, latest_model
+from system import ROOT
+from tests.bot.helpers import run_on_model
 
 TH = {"answer": 0.6, "clarify_pair": 0.5, "clarify_second": 0.1, "near": 0.3, "faq_min": 0.4}
 
@@ -150,25 +148,7 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def parsed():
-    texts = [*NEAR, *ANSWER]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run(
-        [
-            str(RASA.parent / "python"),
-            "-c",
-            SCRIPT,
-            str(latest_model()),
-            json.dumps(texts, ensure_ascii=False),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
-    assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    return json.loads(line[len("RESULT") :])
+    return run_on_model(SCRIPT, [*NEAR, *ANSWER])
 
 
 def test_the_held_out_wordings_are_not_training_examples():

@@ -10,13 +10,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 
-from system import RASA, ROOT, latest_model
+from system import ROOT
+from tests.bot.helpers import run_on_model
 
 pytestmark = pytest.mark.slow
 
@@ -52,25 +49,7 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def parsed():
-    texts = [*HELD_OUT, *FAQ]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run(
-        [
-            str(RASA.parent / "python"),
-            "-c",
-            SCRIPT,
-            str(latest_model()),
-            json.dumps(texts, ensure_ascii=False),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")), None)
-    assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    return json.loads(line[len("RESULT") :])
+    return run_on_model(SCRIPT, [*HELD_OUT, *FAQ])
 
 
 def test_output_has_the_shapes_the_bot_reads(parsed):
