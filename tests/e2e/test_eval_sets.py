@@ -20,7 +20,9 @@ RUNNER = ROOT / "eval" / "chat_eval.py"
 PROJECT_CASES = sorted((ROOT / "eval" / "cases").glob("*.jsonl"))
 
 
-def run_eval(system, cases: Path, min_rate: float) -> subprocess.CompletedProcess:
+def run_eval(
+    system, cases: Path, min_rate: float, max_wrong: float | None = None
+) -> subprocess.CompletedProcess:
     subprocess.run(
         [str(VENV_PY), "-m", "backend.cli", "seed"],
         cwd=ROOT,
@@ -39,6 +41,7 @@ def run_eval(system, cases: Path, min_rate: float) -> subprocess.CompletedProces
             system.backend_url,
             "--min-pass-rate",
             str(min_rate),
+            *(["--max-confident-wrong", str(max_wrong)] if max_wrong is not None else []),
             "-v",
         ],
         capture_output=True,
@@ -92,30 +95,5 @@ REAL_MIN = {"real_test.jsonl": (0.88, 0.04), "real_tune.jsonl": (0.97, 0.02)}
 @pytest.mark.parametrize("name", sorted(REAL_MIN))
 def test_real_question_set(system, name):
     min_rate, max_wrong = REAL_MIN[name]
-    subprocess.run(
-        [str(VENV_PY), "-m", "backend.cli", "seed"],
-        cwd=ROOT,
-        env=system.child_env(),
-        check=True,
-        capture_output=True,
-    )
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(RUNNER),
-            str(REAL / name),
-            "--bot",
-            system.rest_webhook,
-            "--backend",
-            system.backend_url,
-            "--min-pass-rate",
-            str(min_rate),
-            "--max-confident-wrong",
-            str(max_wrong),
-            "-v",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    out = run_eval(system, REAL / name, min_rate, max_wrong)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
