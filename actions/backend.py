@@ -246,16 +246,22 @@ def _checked(method: str, path: str, resp: httpx.Response, body: Any, json_type:
     if model is not None:
         try:
             model.model_validate(body)
-        except ValidationError as e:
+        except (ValidationError, ValueError, TypeError, AttributeError) as e:
             logger.error(
                 "backend %s %s -> %s: off-contract answer (%s): treated as unavailable",
                 method,
                 path,
                 resp.status_code,
-                "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['type']}" for x in e.errors()[:5]),
+                _errors(e),
             )
             raise Unavailable() from None
     return body
+
+
+def _errors(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['type']}" for x in e.errors()[:5])
+    return type(e).__name__
 
 
 class StudentApi:

@@ -143,8 +143,8 @@ class ArchiveOut(RecordOut, ArchiveFields):
     @model_validator(mode="before")
     @classmethod
     def _flatten(cls, rec: Any) -> Any:  # the record's columns and its `data`
-        if isinstance(rec, dict):
-            return rec
+        if isinstance(rec, dict) or not hasattr(rec, "data"):
+            return rec  # a dict as it is; any other non-record gets pydantic's own "not an object" error
         return {**{k: getattr(rec, k) for k in RecordOut.model_fields}, **(rec.data or {})}
 
     @computed_field
