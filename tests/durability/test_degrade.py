@@ -2,7 +2,6 @@
 features say they are temporarily unavailable. The tests stop and restart processes, so they run on a stack of
 their own (the module's `system`), not on the session's that other tests share."""
 
-import time
 import uuid
 
 import pytest
@@ -29,25 +28,23 @@ def system(tmp_path_factory):
     s.stop()
 
 
-def timed(system, text, token=None):
-    t0 = time.monotonic()
-    reply = text_of(say(system.rest_webhook, f"deg-{uuid.uuid4().hex[:8]}", text, token, timeout=20))
-    return reply, time.monotonic() - t0
+def ask(system, text, token=None) -> str:
+    """One turn; the reply must come within the client's 20 s (a turn never hangs on a dead component; how
+    fast it comes is make bench's business, not a test's)."""
+    return text_of(say(system.rest_webhook, f"deg-{uuid.uuid4().hex[:8]}", text, token, timeout=20))
 
 
 def test_backend_down(system):
     token = dev_login(system.backend_url, "2025000005")
     system.stop_one("backend")
     try:
-        reply, _ = timed(system, FAQ)
+        reply = ask(system, FAQ)
         assert "工作日" in reply
-        reply, took = timed(system, "查一下我的审核进度", token)
+        reply = ask(system, "查一下我的审核进度", token)
         assert "暂时" in reply and "不可用" in reply, reply
-        assert took < 8, f"personal turn took {took:.1f}s with the backend down"
         # the general mailing-date answer still comes; the personal date is said to be unavailable
-        reply, took = timed(system, MAILING_WHEN, token)
+        reply = ask(system, MAILING_WHEN, token)
         assert "一个工作日" in reply and "暂时查不到" in reply, reply
-        assert took < 8
     finally:
         system.start_backend()
 
@@ -56,16 +53,15 @@ def test_action_server_down(system):
     token = dev_login(system.backend_url, "2025000005")
     system.stop_one("actions")
     try:
-        reply, _ = timed(system, FAQ)
+        reply = ask(system, FAQ)
         assert "工作日" in reply
         # the general answer is sent before the (failing) follow-up action that would add the student's date
-        reply, _ = timed(system, MAILING_WHEN, token)
+        reply = ask(system, MAILING_WHEN, token)
         assert "一个工作日" in reply, reply
-        reply, took = timed(system, "查一下我的审核进度", token)
+        reply = ask(system, "查一下我的审核进度", token)
         assert reply.strip(), "the student got no answer at all"
         assert "暂时" in reply, reply
-        assert took < 8
     finally:
         system.start_actions()
-    reply, _ = timed(system, "查一下我的审核进度", token)
+    reply = ask(system, "查一下我的审核进度", token)
     assert "暂时" not in reply and "户档信息登记" in reply
