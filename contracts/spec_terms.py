@@ -291,6 +291,19 @@ ABOUT_CUE = re.compile(
 )
 # the login account's own settings ("统一身份认证的手机号换了收不到短信"): not a field of the platform's forms
 ACCOUNT_CUE = re.compile(r"统一身份认证|统一认证|账号|帐号|验证码|短信|密码")
+# Topics the process document never covers, owned by other offices or services (eval/real/harvest2.tsv,
+# docs/nlu.md "Round 7"): party and league membership (组织部/团委: 组织关系, 介绍信, 团籍), 学信网's other
+# services (学历认证; 学信网 itself is today's name of the national platform, issue 20 b), certificates
+# (教务处: 毕业证, 学位证), other admissions and exams (专升本, 自考, 政审), an archive that was opened,
+# lost or went "dead". A message naming one is not answered from the document even when it shares the
+# document's words ("党员组织关系介绍信改派" is not a 政治面貌 change, "专升本审核不通过" is not the
+# platform's review, "档案可以自己拆开吗" is not hand-carrying): the decision abstains
+# (bot/nlu/decision.py), and a staff knowledge entry may answer it.
+OFF_DOCUMENT = re.compile(
+    r"(?:党|团)?组织关系|介绍信|党费|团费|团籍|党籍|团员证|脱团|离团|退团|学历认证|学历查询|电子注册|备案表"
+    r"|学位证|毕业证|专升本|专转本|自考|成人高考|政审|拆开|拆封|私拆|拆了|死档|寄丢"
+    r"|档案[^，。,？?]{0,6}(?:丢了|丢失|遗失)|(?:丢失|遗失)的档案"
+)
 # names that have their own FAQ answer when asked alone; filler words around a name asked alone
 FAQ_GROUPS = ("archive_type", "platform", "form")
 # a name asked alone ("档案邮寄", "那托管单位接收呢") -> the FAQ answer about it (its how-to / what it is)
