@@ -6,8 +6,9 @@ action_uncertain (intents nlu_fallback and near_domain):
   [...]}) -> ask which one, with a button per topic (payload `/choose_topic{"topic": ...}`); the options are
   kept in the slot `clarify_options` so "第二个" is answered too;
 - the question is near-domain or too unsure to answer (`near_domain`, or outcome "abstain") -> the documents
-  do not cover it, who can answer it (the college's employment teacher, 转人工), then the contact: a signed-in
-  student's college contact, else the career center's (the same lookup as 转人工);
+  do not cover it, who can answer it (the college's employment teacher, 转人工; for another office's business,
+  that office: contracts/spec_terms.OFF_DOCUMENT_OWNERS), then the contact: a signed-in student's college
+  contact, else the career center's (the same lookup as 转人工);
 - anything else (the FallbackClassifier's own nlu_fallback: garbled or ambiguous short input) -> ask to
   rephrase.
 action_answer_topic (intent choose_topic): the chosen topic's FAQ answer (by name, so the NLG adds its 依据
@@ -25,6 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
 from contracts.outcome import UNCERTAIN
+from contracts.spec_terms import off_document_owner
 
 OPTIONS_SLOT = "clarify_options"
 # Short button titles of the FAQ topics (the answers are in bot/domain/faq.yml); a topic without a title is
@@ -114,6 +116,9 @@ class ActionUncertain(Action):
             return [SlotSet(OPTIONS_SLOT, options)]
         if intent == "near_domain" or info.get("outcome") == "abstain":
             dispatcher.utter_message(response="utter_abstain")
+            owner = off_document_owner(msg.get("text") or "")
+            if owner:  # another office's business (contracts/spec_terms.OFF_DOCUMENT_OWNERS): say whose
+                dispatcher.utter_message(response="utter_abstain_owner", owner=owner)
             await ActionHandoff().contacts(dispatcher, tracker)
             return []
         dispatcher.utter_message(response="utter_default")

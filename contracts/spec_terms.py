@@ -291,6 +291,40 @@ ABOUT_CUE = re.compile(
 )
 # the login account's own settings ("统一身份认证的手机号换了收不到短信"): not a field of the platform's forms
 ACCOUNT_CUE = re.compile(r"统一身份认证|统一认证|账号|帐号|验证码|短信|密码")
+# Topics the process document never covers, owned by other offices or services (eval/real/harvest2.tsv,
+# docs/nlu.md "Round 7"): party and league membership (组织部/团委: 组织关系, 介绍信, 团籍), 学信网's other
+# services (学历认证; 学信网 itself is today's name of the national platform, issue 20 b), certificates
+# (教务处: 毕业证, 学位证), other admissions and exams (专升本, 自考, 政审), an archive that was opened,
+# lost or went "dead". A message naming one is not answered from the document even when it shares the
+# document's words ("党员组织关系介绍信改派" is not a 政治面貌 change, "专升本审核不通过" is not the
+# platform's review, "档案可以自己拆开吗" is not hand-carrying): the decision abstains
+# (bot/nlu/decision.py), and a staff knowledge entry may answer it.
+# (pattern, who handles it): the abstention names them (actions/uncertain.py); general roles, hedged with 一般
+OFF_DOCUMENT_OWNERS: list[tuple[str, str]] = [
+    (r"团组织关系|团籍|团员证|团费|脱团|离团|退团", "团员组织关系、团籍一般由学院团委负责"),
+    (r"(?:党)?组织关系|介绍信|党费|党籍", "党员组织关系的转接、介绍信一般由学院党委（你所在的党支部）办理"),
+    (
+        r"学历认证|学历查询|电子注册|备案表",
+        "学历查询、学历认证和电子注册备案表在学信网（www.chsi.com.cn）办理",
+    ),
+    (r"学位证|毕业证", "毕业证、学位证的发放和补办一般由学校教务部门（研究生为研究生院）负责"),
+    (r"专升本|专转本|自考|成人高考", "专升本、自考、成人高考的报名和审核一般由省级教育考试院或招生学校负责"),
+    (r"政审", "政审一般由招录单位（或它委托的部门）组织"),
+    (
+        r"拆开|拆封|私拆|拆了|死档|寄丢|档案[^，。,？?]{0,6}(?:丢了|丢失|遗失)|(?:丢失|遗失)的档案",
+        "档案被拆封、丢失或长期无人管理，一般要联系学校的档案管理部门或现在保管档案的单位（人才中心）核实和补办",
+    ),
+]
+OFF_DOCUMENT = re.compile("|".join(p for p, _ in OFF_DOCUMENT_OWNERS))
+_OWNER_RES = [(re.compile(p), who) for p, who in OFF_DOCUMENT_OWNERS]
+
+
+def off_document_owner(text: str) -> str | None:
+    """Who handles the first topic of OFF_DOCUMENT the text names, or None."""
+    found = [(m.start(), who) for rx, who in _OWNER_RES if (m := rx.search(text or ""))]
+    return min(found)[1] if found else None
+
+
 # names that have their own FAQ answer when asked alone; filler words around a name asked alone
 FAQ_GROUPS = ("archive_type", "platform", "form")
 # a name asked alone ("档案邮寄", "那托管单位接收呢") -> the FAQ answer about it (its how-to / what it is)

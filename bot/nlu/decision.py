@@ -8,6 +8,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from contracts.spec_terms import OFF_DOCUMENT
+
 FALLBACK = "nlu_fallback"
 OOD_INTENTS = ("near_domain", "out_of_scope")
 # intents whose own flow answers the student (the decision leaves them alone): conversation, form and action
@@ -51,6 +53,8 @@ ANSWER_CUES = {
         r"自己|本人|个人|自行|亲自|自提|自取|带|拿|手里|手上|手中|保管|领走|取走|送|寄|邮|机要|快递|ems|顺丰|家里",
         re.I,
     ),
+    # the postal code, not a parcel's tracking number ("邮政单号格式是什么", "邮政快递号码几位数": real_tune2)
+    "faq/postal_code": re.compile(r"邮编|邮政编码|编码"),
 }
 
 
@@ -70,12 +74,16 @@ def decide(
 ) -> tuple[str, Any]:
     """("answer", the FAQ key or the intent) | ("clarify", [key1, key2]) | ("abstain", None).
 
-    With `text`, a top answer about a situation the message does not name (ANSWER_CUES) abstains.
+    With `text`, a top answer about a situation the message does not name (ANSWER_CUES) abstains, and so does
+    a message about a topic the document never covers (contracts.spec_terms.OFF_DOCUMENT), whatever a router
+    or the classifier made of it (a knowledge entry, `ask_knowledge`, is left to the retriever).
 
     A FAQ answer may be given although `near_domain` ranked first (the question is likely a FAQ question with
     a sure answer); ("answer", "near_domain") is the near-domain flow, itself an abstention."""
     if intent in OWN_FLOW or intent is None:
         return "answer", intent
+    if text is not None and intent != "ask_knowledge" and OFF_DOCUMENT.search(text):
+        return "abstain", None
     routed = intent_conf >= ROUTED
     probs: dict[str | None, float] = {}
     for name, c in ranking:
@@ -90,7 +98,7 @@ def decide(
     if not answers:
         return "abstain", None
     k1, p1 = answers[0]
-    if text is not None and not routed and not names_situation(k1, text):
+    if text is not None and not names_situation(k1, text):  # a router's too: "遗失补办" names its situation
         return "abstain", None
     if p1 >= th["answer"] or (routed and p1 >= ROUTED):
         return "answer", k1

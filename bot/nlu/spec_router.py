@@ -24,6 +24,10 @@ FallbackClassifier (rule 3 and: an unsure intent yields to a sure FAQ answer).
    faq (no check_status example asks it), with the answer the classifier ranked first; signed in, rule 3 still
    brings the student's own case (faq/rejected -> check_status after the general answer); not signed in, the
    general answer (which says what signing in adds) instead of only "please sign in".
+7. "Why can't I mail my archive yet" ("怎么我现在还不能寄档案": a why with a can't and a mailing word,
+   naming no destination or courier) is mailing_when, whatever the classifier made of it (it shares 寄档案
+   with the home-address rule, faq/home_address, whose questions name where: "档案为什么不能寄到家里" stays
+   there): the rule and, signed in, the student's own date (eval/cases/personal_v2.jsonl pv2-mailing-03).
 Every message also gets the names it mentions as entities. No training; a dictionary scan (~0.1 ms).
 While a form asks for a slot (the tracker has an active loop and a requested slot) no rule changes the intent:
 whatever the student types is the form's to take (a question the form handles, or an answer); only a choice of
@@ -130,6 +134,15 @@ FORM_STOP = frozenset(
 )
 HOW_CUE = re.compile(r"怎么办|咋办|怎么处理|如何处理|怎么弄|怎么改|该做什么|要做什么|该干嘛|该怎么|怎么整")
 MAILING_WORD = re.compile(r"寄|邮|档案|ems|快递", re.I)  # every apply_mailing example has one
+# rule 7: why the mailing cannot be applied for yet; a question naming where the archive goes or how it
+# travels is about the address or courier rules instead ("为什么不能寄到家里", "为啥不能寄给本人",
+# "为什么不能用顺丰寄")
+MAILING_NOT_YET = re.compile(
+    r"(?:为什么|为啥|怎么|咋|凭什么|什么原因)[^，。,？?]{0,8}(?:不能|不让|没法|没办法|无法|不可以|不给|不行)"
+    r"[^，。,？?]{0,6}(?:寄|邮)|(?:为什么|为啥|怎么|咋)[^，。,？?]{0,10}(?:寄|申请|提交)不了"
+)
+MAILING_NAMED = re.compile(r"寄|邮")  # "选调生为啥申请不了" is not about the mailing
+MAILING_WHERE = re.compile(r"(?:寄|邮|送)(?:到|回|给)|家|地址|本人|自己|顺丰|快递|机要|ems", re.I)
 
 
 def _choices() -> frozenset:
@@ -364,6 +377,15 @@ class SpecRouter(GraphComponent):
                 )
                 intent = nxt[INTENT_NAME_KEY]
 
+        if (
+            intent in REROUTABLE | {"ask_knowledge"}
+            and intent != "mailing_when"
+            and MAILING_NOT_YET.search(text)
+            and MAILING_NAMED.search(text)
+            and not MAILING_WHERE.search(text)
+        ):
+            self._set_intent(message, "mailing_when")  # rule 7
+            return
         field = S.change_field(text, items) if intent in REROUTABLE else None
         if field is not None:
             self._set_intent(message, S.PATH_INTENT[field.path])

@@ -11,7 +11,10 @@ Output: real_tune.jsonl and real_test.jsonl (chat_eval.py format), split in half
 sorted by the SHA-1 of their text, alternating). real_test.jsonl is frozen once committed: this script refuses
 to overwrite it.
 
-Usage: python eval/real/make_sets.py [--force-tune]
+harvest2.tsv (same format) is a second tune set harvested later (eval/real/README.md): `--tune2` builds
+real_tune2.jsonl from all of it, in file order, and refuses questions already in harvest.tsv.
+
+Usage: python eval/real/make_sets.py [--force-tune] | --tune2 [--force-tune]
 """
 
 from __future__ import annotations
@@ -89,42 +92,65 @@ def expectation(label: str) -> tuple[list, list]:
     return uniq, sorted(set(none))
 
 
-def main() -> int:
+def read_rows(name: str) -> list[tuple[str, str, str]]:
     rows = []
-    for line in (HERE / "harvest.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
         if line.strip():
             q, url, label = line.split("\t")
             rows.append((q.strip(), url.strip(), label.strip()))
     seen = set()
     for q, _, _ in rows:
         if q in seen:
-            raise SystemExit(f"duplicate question: {q}")
+            raise SystemExit(f"duplicate question in {name}: {q}")
         seen.add(q)
+    return rows
+
+
+def case(case_id: str, q: str, url: str, label: str) -> dict:
+    """One chat_eval.py case for a harvested question and its label."""
+    any_, none = expectation(label)
+    kind = "abstain" if label == "A" else ("answer" if "A" not in label.split("|") else "either")
+    turn = {"say": q, "expect_any": any_}
+    if none:
+        turn["expect_none"] = none
+    return {"id": case_id, "cat": kind, "label": label, "source": url, "turns": [turn]}
+
+
+def write(out: Path, cases: list[dict]) -> None:
+    out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    print(f"{out.name}: {len(cases)} cases")
+
+
+def build_tune2() -> int:
+    """real_tune2.jsonl: every question of harvest2.tsv (a second tune set, harvested after Round 6)."""
+    rows = read_rows("harvest2.tsv")
+    first = {q for q, _, _ in read_rows("harvest.tsv")}
+    again = [q for q, _, _ in rows if q in first]
+    if again:
+        raise SystemExit(f"already in harvest.tsv: {again}")
+    out = HERE / "real_tune2.jsonl"
+    if out.exists() and "--force-tune" not in sys.argv:
+        print(f"{out.name} exists: not overwritten (pass --force-tune)")
+        return 0
+    write(out, [case(f"real-tune2-{i:03d}", *row) for i, row in enumerate(rows, 1)])
+    return 0
+
+
+def main() -> int:
+    if "--tune2" in sys.argv:
+        return build_tune2()
+    rows = read_rows("harvest.tsv")
     rows.sort(key=lambda r: hashlib.sha1(r[0].encode()).hexdigest())
-    halves = {"tune": [], "test": []}
+    halves: dict[str, list[dict]] = {"tune": [], "test": []}
     for i, (q, url, label) in enumerate(rows):
         half = "test" if i % 2 == 0 else "tune"
-        any_, none = expectation(label)
-        kind = "abstain" if label == "A" else ("answer" if "A" not in label.split("|") else "either")
-        turn = {"say": q, "expect_any": any_}
-        if none:
-            turn["expect_none"] = none
-        halves[half].append(
-            {
-                "id": f"real-{half}-{len(halves[half]) + 1:03d}",
-                "cat": kind,
-                "label": label,
-                "source": url,
-                "turns": [turn],
-            }
-        )
+        halves[half].append(case(f"real-{half}-{len(halves[half]) + 1:03d}", q, url, label))
     for half, cases in halves.items():
         out = HERE / f"real_{half}.jsonl"
         if out.exists() and (half == "test" or "--force-tune" not in sys.argv):
             print(f"{out.name} exists: not overwritten (frozen)")
             continue
-        out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
-        print(f"{out.name}: {len(cases)} cases")
+        write(out, cases)
     return 0
 
 

@@ -89,7 +89,13 @@ REAL = ROOT / "eval" / "real"
 # Round 6 (docs/nlu.md): test 0.892 / 0.039 (10 of the passes are knowledge-base answers, which now open with
 # "the procedure document does not cover this" and who to ask; a failed one counts as confident-wrong), tune
 # 0.990 / 0.000.
-REAL_MIN = {"real_test.jsonl": (0.88, 0.04), "real_tune.jsonl": (0.97, 0.02)}
+# Round 7: a second tune set (eval/real/real_tune2.jsonl, harvested after Round 6): 0.886 / 0.068 before,
+# 0.989 / 0.011 after.
+REAL_MIN = {
+    "real_test.jsonl": (0.88, 0.04),
+    "real_tune.jsonl": (0.97, 0.02),
+    "real_tune2.jsonl": (0.97, 0.02),
+}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_MIN))
