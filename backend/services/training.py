@@ -24,6 +24,7 @@ from backend.core.auth import Principal
 from backend.core.config import ROOT, settings
 from backend.core.errors import APIError, forbidden, invalid
 from backend.services import answers as A
+from backend.services.answers.domain import _first_version
 from backend.services.answers.editing import _audit_id, _clean_source, _clean_variations
 from backend.services.common import audit, ts
 from backend.validators import FieldError
@@ -81,21 +82,7 @@ def create_answer(s: Session, p: Principal, topic: str, text: str, source: str |
         raise APIError(409, "already_exists", f"已经有名为“{topic}”的回答，请换一个名称或直接归入它。")
     variations = _clean_variations(key, [{}], [{"text": text}])
     src = _clean_source(source)
-    now = clock.now()
-    s.add(M.Answer(key=key, version=1, variations=variations, source=src, updated_at=now, updated_by=p.id))
-    s.flush()
-    s.add(
-        M.AnswerVersion(
-            answer_key=key,
-            version=1,
-            variations=variations,
-            source=src,
-            created_at=now,
-            author_role=p.role,
-            author_id=p.id,
-            note=STAFF_AUTHOR_NOTE,
-        )
-    )
+    _first_version(s, key, variations, src, p.role, p.id, STAFF_AUTHOR_NOTE)
     audit(
         s,
         p,

@@ -56,29 +56,8 @@ def import_domain(s: Session) -> dict:
         source = sources.get(key) or None
         ans = s.get(M.Answer, key)
         if ans is None:
-            s.add(
-                M.Answer(
-                    key=key,
-                    version=1,
-                    variations=variations,
-                    source=source,
-                    updated_at=now,
-                    updated_by=DOMAIN_AUTHOR,
-                )
-            )
-            s.flush()
-            s.add(
-                M.AnswerVersion(
-                    answer_key=key,
-                    version=1,
-                    variations=variations,
-                    source=source,
-                    created_at=now,
-                    author_role=DOMAIN_AUTHOR,
-                    author_id=DOMAIN_AUTHOR,
-                    note="初始内容（来自领域文件）",
-                )
-            )
+            note = "初始内容（来自领域文件）"
+            _first_version(s, key, variations, source, DOMAIN_AUTHOR, DOMAIN_AUTHOR, note, now)
             added += 1
         elif ans.updated_by == DOMAIN_AUTHOR and (
             ans.variations != variations or (ans.source or None) != source
@@ -88,6 +67,36 @@ def import_domain(s: Session) -> dict:
     s.commit()
     cache.clear()
     return {"answers_added": added, "answers_refreshed": refreshed}
+
+
+def _first_version(
+    s: Session,
+    key: str,
+    variations: list[dict],
+    source: str | None,
+    role: str,
+    actor: str,
+    note: str,
+    now=None,
+) -> M.Answer:
+    """A new answer at version 1 and its first history row (from the domain files, or a staff-made topic)."""
+    now = now or clock.now()
+    ans = M.Answer(key=key, version=1, variations=variations, source=source, updated_at=now, updated_by=actor)
+    s.add(ans)
+    s.flush()
+    s.add(
+        M.AnswerVersion(
+            answer_key=key,
+            version=1,
+            variations=variations,
+            source=source,
+            created_at=now,
+            author_role=role,
+            author_id=actor,
+            note=note,
+        )
+    )
+    return ans
 
 
 def _new_version(
