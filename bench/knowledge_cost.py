@@ -16,14 +16,13 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench.load import Scenario, run_load
 from bench.workload import choose_messages, probe
-from system import RASA_PY, ROOT, System, dev_login, latest_model
+from system import ROOT, System, dev_login, run_on_model
 
 IN_PROCESS = r"""
 import json, sys, time
@@ -53,19 +52,7 @@ print("RESULT" + json.dumps({
 
 
 def in_process(texts: list[str]) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run(
-        [str(RASA_PY), "-c", IN_PROCESS, str(latest_model()), json.dumps(texts, ensure_ascii=False)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
-    if not line:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(line[len("RESULT") :])
+    return run_on_model(IN_PROCESS, texts, timeout=600)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from system.processes import (
     http_get,
     http_post,
     latest_model,
+    run_on_model,
     say,
 )
 
@@ -36,5 +37,6 @@ __all__ = [
     "http_get",
     "http_post",
     "latest_model",
+    "run_on_model",
     "say",
 ]

@@ -66,6 +66,30 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def run_on_model(script: str, *args: Any, model: Path | None = None, timeout: float = 300) -> Any:
+    """Run `script` in Rasa's Python with argv [model path (the latest by default), each arg as JSON]; it
+    prints one line "RESULT<json>": its value. No such line: RuntimeError with the output's tails."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
+    out = subprocess.run(
+        [
+            str(RASA_PY),
+            "-c",
+            script,
+            str(model or latest_model()),
+            *(json.dumps(a, ensure_ascii=False) for a in args),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
+    if line is None:
+        raise RuntimeError(f"no RESULT line:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    return json.loads(line[len("RESULT") :])
+
+
 @dataclass
 class System:
     """The three processes on loopback. Ports default to free ones (tests); `make run` passes fixed ones.

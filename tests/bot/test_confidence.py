@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from bot.nlu.decision import ANSWER_CUES, decide, names_situation
-from system import ROOT
-from tests.bot.helpers import run_on_model
+from system import ROOT, run_on_model
 
 TH = {"answer": 0.6, "clarify_pair": 0.5, "clarify_second": 0.1, "near": 0.3, "faq_min": 0.4}
 

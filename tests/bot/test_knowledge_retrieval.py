@@ -12,14 +12,10 @@ entries (backend/data/knowledge.yml) and an entry the model never learned.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 import yaml
 
-from system import RASA, ROOT, latest_model
+from system import ROOT, run_on_model
 
 pytestmark = pytest.mark.slow
 
@@ -67,25 +63,7 @@ def report_paraphrases() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def result():
     texts = [q for q, _ in report_paraphrases()] + NEW_PARAPHRASES + NEAR_MISSES + UNRELATED
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
-    out = subprocess.run(
-        [
-            str(RASA.parent / "python"),
-            "-c",
-            SCRIPT,
-            str(latest_model()),
-            json.dumps(NEW_ENTRY, ensure_ascii=False),
-            json.dumps(texts, ensure_ascii=False),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
-    assert line, out.stdout[-2000:] + out.stderr[-3000:]
-    data = json.loads(line[len("RESULT") :])
+    data = run_on_model(SCRIPT, NEW_ENTRY, texts, timeout=600)
     return {k: ({r["text"]: r for r in v} if k in ("seed", "new", "none") else v) for k, v in data.items()}
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from system import ROOT
-from tests.bot.helpers import run_on_model
+from system import ROOT, run_on_model
 
 pytestmark = pytest.mark.slow
 
